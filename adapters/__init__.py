@@ -1,0 +1,28 @@
+"""Adapter Hub's ML core: methods, base pinning, training, stacking, merging.
+
+Attributes are loaded lazily (PEP 562) so that pure-Python pieces such as
+``adapters.card`` and ``adapters.fingerprint`` never import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "AdapterError": "adapters.errors",
+    "BaseMismatchError": "adapters.errors",
+    "MethodSpec": "adapters.registry",
+    "MethodOption": "adapters.registry",
+    "get_method": "adapters.registry",
+    "list_methods": "adapters.registry",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'adapters' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,147 @@
+"""The method registry: adapter kinds are plugins, found through one entry-point group.
+
+Built-in methods are declared in this project's own ``pyproject.toml`` under the
+``adapter_hub.methods`` group, exactly like a third-party package would, so the core
+never needs to know a method by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from .errors import AdapterError
+
+ENTRY_POINT_GROUP = "adapter_hub.methods"
+
+
+@dataclass(frozen=True)
+class MethodOption:
+    """One user-facing knob of a method (becomes a ``--flag`` of ``hub train``)."""
+
+    name: str
+    type: type
+    default: Any
+    help: str = ""
+
+
+class Attachment(Protocol):
+    """A live adapter hooked onto a base model.
+
+    ``merge`` folds the adapter into the base weights in place (only when the spec
+    says ``mergeable``); ``unmerge`` restores them; ``detach`` removes every hook and
+    leaves the base exactly as it was.
+    """
+
+    name: str
+    mergeable: bool
+    merged: bool
+    latency_note: str  # why it still costs time when it cannot be merged ("" if mergeable)
+
+    def merge(self) -> None: ...
+
+    def unmerge(self) -> None: ...
+
+    def detach(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """Everything the core needs to train, save, load, stack and merge one method.
+
+    prepare(model, options, task) -> torch.nn.Module
+        Wrap a frozen base for training; only adapter parameters require grad.
+    save(trained, out_dir, options) -> None
+        Write the method's own files (PEFT layout for PEFT-backed methods:
+        adapter_config.json + adapter_model.safetensors).
+    detect(adapter_config: dict) -> bool
+        True when a plain adapter directory (no card of ours) belongs to this method.
+    attach(model, adapter_dir, weight, name) -> Attachment
+        Hook a saved adapter onto a (possibly already stacked) base model.
+    """
+
+    name: str
+    summary: str
+    prepare: Callable[..., Any]
+    save: Callable[..., None]
+    detect: Callable[[dict], bool]
+    attach: Callable[..., Attachment]
+    options: tuple[MethodOption, ...] = ()
+    tasks: tuple[str, ...] = ("causal-lm", "seq-cls")
+    mergeable: bool = False
+    combinable: bool = False  # can `hub combine` blend several of these into one?
+    files: tuple[str, ...] = ("adapter_config.json", "adapter_model.safetensors")
+    extra: dict = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, Any]:
+        return {o.name: o.default for o in self.options}
+
+
+class MethodRegistry:
+    """A dict of specs, filled lazily from entry points (no import-time side effects)."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, MethodSpec] = {}
+        self._loaded = False
+
+    def register(self, spec: MethodSpec) -> None:
+        self._specs[spec.name] = spec
+
+    def _load_entry_points(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in self._specs:
+                continue
+            spec = ep.load()
+            if not isinstance(spec, MethodSpec):
+                raise AdapterError(f"entry point {ep.value} is not a MethodSpec")
+            self._specs.setdefault(spec.name, spec)
+
+    def get(self, name: str) -> MethodSpec:
+        self._load_entry_points()
+        try:
+            return self._specs[name]
+        except KeyError:
+            known = ", ".join(sorted(self._specs)) or "none"
+            raise AdapterError(f"unknown adapter method {name!r} (installed: {known})") from None
+
+    def all(self) -> list[MethodSpec]:
+        self._load_entry_points()
+        return [self._specs[k] for k in sorted(self._specs)]
+
+    def detect(self, adapter_config: dict) -> MethodSpec:
+        for spec in self.all():
+            if spec.detect(adapter_config):
+                return spec
+        raise AdapterError("no installed method recognises this adapter_config.json")
+
+
+registry = MethodRegistry()
+
+
+def get_method(name: str) -> MethodSpec:
+    return registry.get(name)
+
+
+def list_methods() -> list[MethodSpec]:
+    return registry.all()
+
+
+def method_for_dir(adapter_dir: Path) -> MethodSpec:
+    """The spec for a saved adapter: from its card if it has one, else by detection."""
+    import json
+
+    from .card import read_card
+
+    card = read_card(adapter_dir)
+    name = (card.front.get("adapter_hub") or {}).get("method") if card else None
+    if name:
+        return get_method(name)
+    cfg_path = Path(adapter_dir) / "adapter_config.json"
+    if not cfg_path.exists():
+        raise AdapterError(f"{adapter_dir}: no adapter_config.json and no card naming a method")
+    return registry.detect(json.loads(cfg_path.read_text()))

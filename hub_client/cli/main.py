@@ -1,0 +1,48 @@
+"""The `hub` command group: parses, delegates, and turns every user error into one line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import HubError
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    if isinstance(exc, HubError):
+        return True
+    # adapters is imported lazily by the commands that need it; match by class name so
+    # a plain `hub search` never imports the ML core.
+    return any(c.__name__ == "AdapterError" for c in type(exc).__mro__)
+
+
+class HubGroup(click.Group):
+    """Maps HubError / AdapterError to `error: ...` on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place errors become messages
+            if _is_user_error(exc) or isinstance(exc, (FileNotFoundError, NotADirectoryError, PermissionError)):
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(1)
+            raise
+
+
+@click.group(cls=HubGroup)
+@click.version_option(package_name="adapter-hub")
+def main() -> None:
+    """Adapter Hub: push, pull, stack and merge adapters on pinned base models."""
+
+
+def _register_all() -> None:
+    from . import model_commands, repo_commands, server_commands, train_commands
+
+    for module in (repo_commands, server_commands, model_commands, train_commands):
+        module.register(main)
+
+
+_register_all()

@@ -1,0 +1,60 @@
+"""One exception tree for everything the client can raise.
+
+    HubError
+     ├── TransportError      network failure, server unreachable
+     ├── Unauthorized        401: missing or bad token
+     ├── Forbidden           403: token lacks rights on the namespace
+     ├── NotFound            404: repo / version / file missing (or private)
+     ├── Conflict            409: version exists with other content
+     ├── DigestMismatch      bytes do not match their sha256
+     ├── InvalidRequest      400/422: the server refused the input
+     └── OfflineMiss         offline mode and the cache lacks it
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Root of every client error. ``code`` is the server's error code when there is one."""
+
+    code: str = "error"
+    status: int | None = None
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        if code:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class TransportError(HubError):
+    code = "transport"
+
+
+class Unauthorized(HubError):
+    code = "unauthorized"
+
+
+class Forbidden(HubError):
+    code = "forbidden"
+
+
+class NotFound(HubError):
+    code = "not_found"
+
+
+class Conflict(HubError):
+    code = "conflict"
+
+
+class DigestMismatch(HubError):
+    code = "digest_mismatch"
+
+
+class InvalidRequest(HubError):
+    code = "invalid"
+
+
+class OfflineMiss(HubError):
+    code = "offline"
