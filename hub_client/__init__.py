@@ -1,0 +1,39 @@
+"""Adapter Hub client: push, pull and find adapters on a hub server, from Python or the ``hub`` CLI.
+
+Only ``HubClient``, its result type and the exception tree are public; modules starting with an
+underscore, and the helpers behind ``HubClient``, may change.
+"""
+
+from .client import HubClient
+from .errors import (
+    BadReference,
+    Conflict,
+    DigestMismatch,
+    Forbidden,
+    HubError,
+    HubWarning,
+    InvalidRequest,
+    NotFound,
+    OfflineMiss,
+    RefusedFile,
+    TransportError,
+    Unauthorized,
+)
+from .upload import PushResult
+
+__all__ = [
+    "BadReference",
+    "Conflict",
+    "DigestMismatch",
+    "Forbidden",
+    "HubClient",
+    "HubError",
+    "HubWarning",
+    "InvalidRequest",
+    "NotFound",
+    "OfflineMiss",
+    "PushResult",
+    "RefusedFile",
+    "TransportError",
+    "Unauthorized",
+]

@@ -8,7 +8,11 @@
      ├── Conflict            409: version exists with other content
      ├── DigestMismatch      bytes do not match their sha256
      ├── InvalidRequest      400/422: the server refused the input
-     └── OfflineMiss         offline mode and the cache lacks it
+     ├── OfflineMiss         offline mode and the cache lacks it
+     ├── RefusedFile         a local file the server would refuse (pickle, bad path)
+     └── BadReference        unparseable repo id, version or range
+
+    HubWarning (UserWarning): yanked pins, unpinned pushes; never an exception.
 """
 
 from __future__ import annotations
@@ -58,3 +62,19 @@ class InvalidRequest(HubError):
 
 class OfflineMiss(HubError):
     code = "offline"
+
+
+class RefusedFile(HubError):
+    """A local file the server would refuse anyway (pickle formats, unsafe paths)."""
+
+    code = "refused"
+
+
+class BadReference(HubError):
+    """A repo id, version or range that cannot be parsed."""
+
+    code = "invalid"
+
+
+class HubWarning(UserWarning):
+    """Something worth telling the user that does not stop the operation (yanked pin, unpinned push)."""

@@ -1,0 +1,117 @@
+"""The one httpx client of a HubClient, and the ONE place where HTTP failures become HubErrors.
+
+Everything above this module speaks in ``HubError`` subclasses; nothing else looks at status codes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+import httpx
+
+from . import errors
+
+_BY_CODE = {
+    "unauthorized": errors.Unauthorized,
+    "forbidden": errors.Forbidden,
+    "not_found": errors.NotFound,
+    "conflict": errors.Conflict,
+    "digest_mismatch": errors.DigestMismatch,
+    "invalid": errors.InvalidRequest,
+    "missing_blobs": errors.InvalidRequest,
+    "too_large": errors.InvalidRequest,
+    "range_not_satisfiable": errors.InvalidRequest,
+}
+_BY_STATUS = {
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    409: errors.Conflict,
+}
+
+
+def _error_from(response: httpx.Response) -> errors.HubError:
+    code, message = None, None
+    try:
+        body = response.json()
+        err = body.get("error") if isinstance(body, dict) else None
+        if isinstance(err, dict):
+            code, message = err.get("code"), err.get("message")
+        elif isinstance(body, dict) and "detail" in body:
+            message = str(body["detail"])
+    except ValueError:
+        pass
+    status = response.status_code
+    cls = _BY_CODE.get(code or "") or _BY_STATUS.get(status)
+    if cls is None:
+        cls = errors.InvalidRequest if 400 <= status < 500 else errors.HubError
+    if not message:
+        message = response.reason_phrase or f"HTTP {status}"
+    if cls is errors.Unauthorized:
+        message = f"{message} (log in with `hub login` or pass a token)"
+    exc = cls(f"{message} [{status} {response.request.method} {response.request.url.path}]", code=code, status=status)
+    exc.response_headers = dict(response.headers)  # type: ignore[attr-defined]
+    exc.body = _safe_json(response)  # type: ignore[attr-defined]
+    return exc
+
+
+def _safe_json(response: httpx.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class HubHTTP:
+    """A thin wrapper over ``httpx.Client``: base URL, bearer token, error translation."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        token: str | None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 60.0,
+        event_hooks: dict | None = None,
+    ) -> None:
+        headers = {"User-Agent": "adapter-hub-client/0.1"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.endpoint = endpoint
+        self._client = httpx.Client(
+            base_url=endpoint,
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            event_hooks=event_hooks or {},
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), **kwargs) -> httpx.Response:
+        """Send one request; 2xx (or a status in ``ok``) returns, anything else raises a HubError."""
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise errors.TransportError(f"cannot reach {self.endpoint}: {exc or type(exc).__name__}") from exc
+        if response.is_success or response.status_code in ok:
+            return response
+        raise _error_from(response)
+
+    def json(self, method: str, path: str, **kwargs):
+        return self.request(method, path, **kwargs).json()
+
+    @contextlib.contextmanager
+    def stream(self, method: str, path: str, **kwargs) -> Iterator[httpx.Response]:
+        """Streaming request; errors are translated both on connect and while reading the body."""
+        try:
+            with self._client.stream(method, path, **kwargs) as response:
+                if not response.is_success:
+                    response.read()
+                    raise _error_from(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise errors.TransportError(f"connection to {self.endpoint} dropped: {exc or type(exc).__name__}") from exc

@@ -1,0 +1,151 @@
+"""The local, content-addressed cache: every blob stored once, one snapshot folder per version.
+
+Layout under the cache root (``HUB_CACHE`` or the user's cache dir)::
+
+    blobs/sha256/<hex>                    read-only bytes, verified before they get this name
+    snapshots/<ns>/<name>/<version>/...   the version's files, hard links to the blobs
+    refs/<ns>/<name>.json                 versions seen (commit, files, yanked) for offline use
+    tmp/                                  partial downloads, renamed into blobs/ once verified
+
+A snapshot is recorded in ``refs`` only after all of its files are in place, so a recorded
+version is always complete; offline pulls and "already cached" checks read only this record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from .manifest import check_path
+
+
+class LocalCache:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    # --- blobs -------------------------------------------------------------------------------
+    def blob_path(self, digest: str) -> Path:
+        algo, _, hexdigest = digest.partition(":")
+        if algo != "sha256" or len(hexdigest) != 64 or not all(c in "0123456789abcdef" for c in hexdigest):
+            raise ValueError(f"not a sha256 digest: {digest!r}")
+        return self.root / "blobs" / "sha256" / hexdigest
+
+    def has_blob(self, digest: str, size: int) -> bool:
+        try:
+            return self.blob_path(digest).stat().st_size == size
+        except FileNotFoundError:
+            return False
+
+    def temp_file(self) -> tuple[int, Path]:
+        tmp = self.root / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=tmp, prefix="blob-")
+        return fd, Path(name)
+
+    def adopt_blob(self, tmp_path: Path, digest: str) -> Path:
+        """Move a verified temporary file to its content address (read-only)."""
+        target = self.blob_path(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(tmp_path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.replace(tmp_path, target)
+        return target
+
+    # --- snapshots ---------------------------------------------------------------------------
+    def snapshot_dir(self, namespace: str, name: str, version: str) -> Path:
+        return self.root / "snapshots" / namespace / name / version
+
+    def build_snapshot(self, namespace: str, name: str, version: str, files: list[dict]) -> Path:
+        """Link every (already cached) blob into the snapshot folder, atomically replacing it."""
+        final = self.snapshot_dir(namespace, name, version)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{version}-"))
+        try:
+            for f in files:
+                dest = staging / check_path(f["path"])
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(self.blob_path(f["digest"]), dest)
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return final
+
+    def snapshot_complete(self, namespace: str, name: str, version: str, files: list[dict]) -> bool:
+        folder = self.snapshot_dir(namespace, name, version)
+        for f in files:
+            try:
+                if (folder / f["path"]).stat().st_size != f["size"]:
+                    return False
+            except (FileNotFoundError, NotADirectoryError):
+                return False
+        return True
+
+    # --- refs --------------------------------------------------------------------------------
+    def _refs_path(self, namespace: str, name: str) -> Path:
+        return self.root / "refs" / namespace / f"{name}.json"
+
+    def read_refs(self, namespace: str, name: str) -> dict:
+        try:
+            data = json.loads(self._refs_path(namespace, name).read_text())
+        except (OSError, ValueError):
+            return {"versions": {}}
+        data.setdefault("versions", {})
+        return data
+
+    @contextlib.contextmanager
+    def _locked(self, namespace: str, name: str) -> Iterator[None]:
+        lock = self._refs_path(namespace, name).with_suffix(".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def record_version(self, namespace: str, name: str, detail: dict) -> None:
+        """Remember a complete snapshot (and its commit, files, yank state) for offline use."""
+        entry = {
+            "commit": detail.get("commit"),
+            "yanked": bool(detail.get("yanked")),
+            "yank_reason": detail.get("yank_reason"),
+            "files": [{"path": f["path"], "size": f["size"], "digest": f["digest"]} for f in detail["files"]],
+        }
+        with self._locked(namespace, name):
+            refs = self.read_refs(namespace, name)
+            refs["versions"][detail["version"]] = entry
+            path = self._refs_path(namespace, name)
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(refs, indent=1, sort_keys=True))
+            os.replace(tmp, path)
+
+
+def _link_or_copy(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+def copy_tree(src: Path, dest: Path) -> Path:
+    """Copy a snapshot out of the cache as ordinary writable files (``--to DIR``)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in sorted(src.rglob("*")):
+        target = dest / item.relative_to(src)
+        if item.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                target.unlink()
+            shutil.copyfile(item, target)
+    return dest

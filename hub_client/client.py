@@ -1,0 +1,179 @@
+"""``HubClient``: the Python face of the hub. One httpx transport, one cache, thin methods that
+delegate to the pusher / puller and return plain data (dicts as the server sends them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from . import config
+from ._http import HubHTTP
+from .cache import LocalCache
+from .download import Puller
+from .errors import BadReference
+from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_pinned_card
+from .refs import parse_repo_id, parse_version
+from .upload import DEFAULT_CHUNK, Pusher, PushResult
+
+
+class HubClient:
+    """Talk to an Adapter Hub server.
+
+    ``endpoint``/``token`` default to ``HUB_ENDPOINT``/``HUB_TOKEN``, then to what ``hub login``
+    saved, then to ``http://127.0.0.1:8000`` without a token. ``cache_dir`` defaults to
+    ``HUB_CACHE`` or the user's cache dir. ``transport`` and ``event_hooks`` go to httpx (a seam
+    for tests and proxies). ``progress=False`` hides progress bars; ``None`` shows them on a terminal.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        token: str | None = None,
+        *,
+        cache_dir: str | Path | None = None,
+        progress: bool | None = None,
+        transport: httpx.BaseTransport | None = None,
+        event_hooks: dict | None = None,
+        chunk_size: int = DEFAULT_CHUNK,
+        timeout: float = 60.0,
+    ) -> None:
+        from .progress import progress_enabled
+
+        self.endpoint = config.resolve_endpoint(endpoint)
+        self._http = HubHTTP(
+            self.endpoint, config.resolve_token(token), transport=transport, timeout=timeout, event_hooks=event_hooks
+        )
+        self.cache = LocalCache(Path(cache_dir) if cache_dir else config.cache_dir())
+        self.progress = progress_enabled(progress)
+        self._pusher = Pusher(self._http, self.progress, chunk_size)
+        self._puller = Puller(self._http, self.cache, self.progress)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "HubClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- identity ----------------------------------------------------------------------------
+    def whoami(self) -> dict:
+        return self._http.json("GET", "/api/v1/whoami")
+
+    # --- repos -------------------------------------------------------------------------------
+    def create_repo(self, repo_id: str, *, kind: str = "adapter", private: bool = False, exist_ok: bool = False) -> dict:
+        ns, name = parse_repo_id(repo_id)
+        if exist_ok:
+            self._pusher.ensure_repo(ns, name, kind=kind, private=private)
+            return self.repo(repo_id)
+        return self._http.json(
+            "POST", "/api/v1/repos", json={"namespace": ns, "name": name, "kind": kind, "private": private}
+        )
+
+    def repo(self, repo_id: str) -> dict:
+        ns, name = parse_repo_id(repo_id)
+        return self._http.json("GET", f"/api/v1/repos/{ns}/{name}")
+
+    def delete_repo(self, repo_id: str) -> None:
+        ns, name = parse_repo_id(repo_id)
+        self._http.request("DELETE", f"/api/v1/repos/{ns}/{name}")
+
+    def versions(self, repo_id: str) -> list[dict]:
+        ns, name = parse_repo_id(repo_id)
+        return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/versions")["items"]
+
+    def resolve(self, repo_id: str, ref: str | None = None) -> dict:
+        """Version detail for an exact version, ``main``, a commit id or a range."""
+        ns, name = parse_repo_id(repo_id)
+        return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/resolve", params={"ref": ref or "main"})
+
+    def info(self, repo_id: str, version: str | None = None) -> dict:
+        """The repo object, plus ``"version"`` (detail of ``version`` or of main) when there is one."""
+        repo = self.repo(repo_id)
+        if version is not None or repo.get("latest_version"):
+            repo = {**repo, "version": self.resolve(repo_id, version)}
+        return repo
+
+    def yank(self, repo_id: str, version: str, reason: str) -> dict:
+        ns, name = parse_repo_id(repo_id)
+        return self._http.json("POST", f"/api/v1/repos/{ns}/{name}/versions/{version}/yank", json={"reason": reason})
+
+    def search(
+        self,
+        text: str | None = None,
+        *,
+        namespace: str | None = None,
+        kind: str | None = None,
+        base: str | None = None,
+        fingerprint: str | None = None,
+        method: str | None = None,
+        task: str | None = None,
+        tag: str | None = None,
+        license: str | None = None,
+        sort: str | None = None,
+        limit: int = 20,
+    ) -> list[dict]:
+        """Repos matching every given filter, following cursors until ``limit`` items."""
+        params: dict[str, Any] = {
+            k: v
+            for k, v in dict(
+                q=text, namespace=namespace, kind=kind, base=base, fingerprint=fingerprint,
+                method=method, task=task, tag=tag, license=license, sort=sort,
+            ).items()
+            if v is not None
+        }
+        items: list[dict] = []
+        cursor = None
+        while len(items) < limit:
+            page = dict(params, limit=min(100, limit - len(items)))
+            if cursor:
+                page["cursor"] = cursor
+            body = self._http.json("GET", "/api/v1/search", params=page)
+            items.extend(body.get("items", []))
+            cursor = body.get("next_cursor")
+            if not cursor or not body.get("items"):
+                break
+        return items[:limit]
+
+    # --- artifacts ---------------------------------------------------------------------------
+    def push(
+        self,
+        path: str | Path,
+        repo_id: str,
+        version: str,
+        *,
+        private: bool = False,
+        kind: str | None = None,
+        base: str | None = None,
+        message: str = "",
+    ) -> PushResult:
+        """Upload a directory as an immutable version (creating the repo if needed).
+
+        ``base``: a local base model dir or ``hub://NS/NAME[@V]``; writes the base pin into the
+        card first. Without a pin in the card, the adapter is pushed unpinned with a HubWarning.
+        """
+        root = Path(path).expanduser()
+        if not root.is_dir():
+            raise BadReference(f"{root} is not a directory")
+        ns, name = parse_repo_id(repo_id)
+        parse_version(version)
+        front = card_front(root)
+        if base is not None:
+            write_pinned_card(root, pin_for(base, lambda r, v: self.pull(r, v)))
+            front = card_front(root)
+        resolved_kind = kind or kind_of(front)
+        if resolved_kind == "adapter" and not is_pinned(front):
+            warn_unpinned(root)
+        return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message)
+
+    def pull(
+        self, repo_id: str, version: str | None = None, *, to: str | Path | None = None, offline: bool = False
+    ) -> Path:
+        """Local path of the version's files (exact, ``main``/None, commit id, or a range like ``^1.2``)."""
+        ns, name = parse_repo_id(repo_id)
+        return self._puller.pull(ns, name, version, to=Path(to) if to else None, offline=offline)

@@ -1,0 +1,69 @@
+"""Where the client finds its endpoint, token and cache, so every entry point agrees.
+
+Precedence: explicit argument, then ``HUB_ENDPOINT`` / ``HUB_TOKEN`` / ``HUB_CACHE``, then what
+``hub login`` saved in the user's config directory (``HUB_CONFIG_DIR`` overrides it), then defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
+_APP = "adapter-hub"
+
+
+def config_dir() -> Path:
+    override = os.environ.get("HUB_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir(_APP))
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("HUB_CACHE")
+    return Path(override) if override else Path(platformdirs.user_cache_dir(_APP))
+
+
+def _auth_file() -> Path:
+    return config_dir() / "auth.json"
+
+
+def load_saved() -> dict:
+    """The ``{"endpoint", "token"}`` saved by ``hub login`` (empty when none)."""
+    try:
+        data = json.loads(_auth_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_login(endpoint: str, token: str) -> Path:
+    """Store the token readable by the user only."""
+    path = _auth_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"endpoint": endpoint, "token": token}, fh)
+    os.replace(tmp, path)
+    return path
+
+
+def forget_login() -> bool:
+    """Remove the saved token; True when there was one."""
+    try:
+        _auth_file().unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def resolve_endpoint(endpoint: str | None) -> str:
+    value = endpoint or os.environ.get("HUB_ENDPOINT") or load_saved().get("endpoint") or DEFAULT_ENDPOINT
+    return value.rstrip("/")
+
+
+def resolve_token(token: str | None) -> str | None:
+    return token or os.environ.get("HUB_TOKEN") or load_saved().get("token") or None

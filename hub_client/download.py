@@ -1,0 +1,117 @@
+"""Pull: resolve a reference, fetch only the blobs the cache lacks, verify every byte, build the
+snapshot. A version already complete in the cache costs one resolve call and no blob request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import warnings
+from pathlib import Path
+
+from . import refs as refmod
+from ._http import HubHTTP
+from .cache import LocalCache, copy_tree
+from .errors import DigestMismatch, HubWarning, OfflineMiss, TransportError
+from .progress import byte_bar
+
+_RETRIES = 5
+
+
+class Puller:
+    def __init__(self, http: HubHTTP, cache: LocalCache, progress: bool | None) -> None:
+        self.http = http
+        self.cache = cache
+        self.progress = progress
+
+    def pull(self, namespace: str, name: str, ref: str | None, *, to: Path | None, offline: bool) -> Path:
+        if offline:
+            version, entry = self._resolve_offline(namespace, name, ref)
+            snapshot = self.cache.snapshot_dir(namespace, name, version)
+            if not self.cache.snapshot_complete(namespace, name, version, entry["files"]):
+                raise OfflineMiss(f"{namespace}/{name}@{version} is incomplete in the cache; pull it once online")
+        else:
+            detail = self.http.json("GET", f"/api/v1/repos/{namespace}/{name}/resolve", params={"ref": ref or "main"})
+            version, entry = detail["version"], detail
+            snapshot = self._materialise(namespace, name, detail)
+        if entry.get("yanked"):
+            reason = entry.get("yank_reason") or "no reason given"
+            warnings.warn(f"{namespace}/{name}@{version} is yanked: {reason}", HubWarning, stacklevel=3)
+        if to is not None:
+            return copy_tree(snapshot, Path(to))
+        return snapshot
+
+    # --- offline -----------------------------------------------------------------------------
+    def _resolve_offline(self, namespace: str, name: str, ref: str | None) -> tuple[str, dict]:
+        known = self.cache.read_refs(namespace, name)["versions"]
+        label = f"{namespace}/{name}" + (f"@{ref}" if ref else "")
+        version = None
+        if ref and refmod.is_commit(ref):
+            version = next((v for v, e in known.items() if e.get("commit") == ref), None)
+        elif ref and ref != "main" and not refmod.is_range(ref):
+            version = ref if ref in known else None
+        else:
+            yanked = {v for v, e in known.items() if e.get("yanked")}
+            version = refmod.pick(list(known), ref, skip=yanked)
+        if version is None:
+            raise OfflineMiss(f"{label} is not in the local cache ({self.cache.root}); pull it once online")
+        return version, known[version]
+
+    # --- online ------------------------------------------------------------------------------
+    def _materialise(self, namespace: str, name: str, detail: dict) -> Path:
+        version, files = detail["version"], detail["files"]
+        known = self.cache.read_refs(namespace, name)["versions"].get(version)
+        if known and known.get("commit") == detail.get("commit") and self.cache.snapshot_complete(
+            namespace, name, version, files
+        ):
+            if bool(known.get("yanked")) != bool(detail.get("yanked")):
+                self.cache.record_version(namespace, name, detail)
+            return self.cache.snapshot_dir(namespace, name, version)
+        missing: dict[str, int] = {}
+        for f in files:
+            if not self.cache.has_blob(f["digest"], f["size"]):
+                missing[f["digest"]] = f["size"]
+        bar = byte_bar(sum(missing.values()), f"pull {namespace}/{name}@{version}", self.progress)
+        try:
+            for digest, size in missing.items():
+                self._fetch_blob(namespace, name, digest, size, bar)
+        finally:
+            bar.close()
+        snapshot = self.cache.build_snapshot(namespace, name, version, files)
+        self.cache.record_version(namespace, name, detail)
+        return snapshot
+
+    def _fetch_blob(self, namespace: str, name: str, digest: str, size: int, bar) -> None:
+        """Stream one blob into a temp file, hashing as it arrives; resume with Range if the connection drops."""
+        url = f"/api/v1/repos/{namespace}/{name}/blobs/{digest}"
+        fd, tmp = self.cache.temp_file()
+        try:
+            with os.fdopen(fd, "wb", buffering=0) as out:
+                hasher, received = hashlib.sha256(), 0
+                for attempt in range(_RETRIES):
+                    try:
+                        headers = {"Range": f"bytes={received}-"} if received else {}
+                        with self.http.stream("GET", url, headers=headers) as response:
+                            if received and response.status_code != 206:
+                                out.seek(0)
+                                out.truncate()
+                                bar.update(-received)
+                                hasher, received = hashlib.sha256(), 0
+                            for chunk in response.iter_raw():
+                                out.write(chunk)
+                                hasher.update(chunk)
+                                received += len(chunk)
+                                bar.update(len(chunk))
+                        break
+                    except TransportError:
+                        if attempt == _RETRIES - 1:
+                            raise
+                        time.sleep(min(0.2 * 2**attempt, 3.0))
+            actual = "sha256:" + hasher.hexdigest()
+            if actual != digest or received != size:
+                raise DigestMismatch(f"downloaded bytes do not match {digest} (got {actual}, {received} bytes)")
+            self.cache.adopt_blob(tmp, digest)
+        finally:
+            if tmp.exists():
+                tmp.unlink()

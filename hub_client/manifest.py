@@ -1,0 +1,89 @@
+"""The local side of a version: which files, their sizes and sha256 digests, and the checks the
+server would make, done before any byte is sent so a bad push fails fast and offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import RefusedFile
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+IGNORED_NAMES = {".git", "__pycache__", ".DS_Store", ".cache"}
+_READ = 1 << 20
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    path: str
+    size: int
+    digest: str
+
+    def as_json(self) -> dict:
+        return {"path": self.path, "size": self.size, "digest": self.digest}
+
+
+def check_path(path: str) -> str:
+    """Return ``path`` if it is relative, normalised, forward-slashed; raise otherwise."""
+    if not path or "\\" in path or "\x00" in path:
+        raise RefusedFile(f"refused path {path!r}: backslashes and empty names are not allowed")
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        raise RefusedFile(f"refused path {path!r}: must be relative")
+    if posixpath.normpath(path) != path or any(p in ("..", ".") for p in path.split("/")):
+        raise RefusedFile(f"refused path {path!r}: must be normalised (no '..', '.', or '//')")
+    return path
+
+
+def check_file_type(path: str) -> None:
+    if path.lower().endswith(PICKLE_SUFFIXES):
+        raise RefusedFile(f"refused {path!r}: pickle formats are not accepted, save it as safetensors")
+
+
+def sha256_file(path: Path, progress=None) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_READ):
+            h.update(chunk)
+            if progress is not None:
+                progress.update(len(chunk))
+    return "sha256:" + h.hexdigest()
+
+
+def list_files(root: Path) -> list[tuple[str, Path]]:
+    """Every regular file under ``root`` as ``(relative posix path, absolute path)``, sorted."""
+    if not root.is_dir():
+        raise RefusedFile(f"{root} is not a directory")
+    found = []
+    for item in sorted(root.rglob("*")):
+        rel = item.relative_to(root)
+        if any(part in IGNORED_NAMES for part in rel.parts):
+            continue
+        if item.is_symlink() and not item.resolve().is_relative_to(root.resolve()):
+            raise RefusedFile(f"refused {rel.as_posix()!r}: symlink points outside the directory")
+        if item.is_file():
+            rel_posix = rel.as_posix()
+            check_path(rel_posix)
+            check_file_type(rel_posix)
+            found.append((rel_posix, item))
+    if not found:
+        raise RefusedFile(f"{root} contains no files to push")
+    return found
+
+
+def build_manifest(root: Path, progress=None) -> list[ManifestEntry]:
+    """Hash every file of ``root``; ``progress`` is an optional tqdm advanced by bytes read."""
+    return [
+        ManifestEntry(rel, path.stat().st_size, sha256_file(path, progress))
+        for rel, path in list_files(root)
+    ]
+
+
+def commit_id(entries: list[ManifestEntry]) -> str:
+    """First 40 hex of sha256 over the canonical JSON of the sorted ``[[path, digest, size]]``."""
+    rows = sorted([e.path, e.digest, e.size] for e in entries)
+    canonical = json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:40]

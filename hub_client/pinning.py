@@ -1,0 +1,129 @@
+"""Metadata a push needs from the artifact's own model card: its kind, and its base pin.
+
+A plain PEFT directory made elsewhere has no card of ours; given ``base=`` we write one with the
+pin (base id, revision, fingerprint) before pushing, so the metadata travels with the files.
+The card helpers live in ``adapters.card`` / ``adapters.fingerprint``: pure Python, no torch.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import BadReference, HubError, HubWarning
+
+HUB_SCHEME = "hub://"
+
+
+def card_front(directory: Path) -> dict:
+    """The card's front matter as a dict ({} when the directory has no card)."""
+    if not (directory / "README.md").is_file():
+        return {}
+    from adapters.card import read_card
+
+    try:
+        card = read_card(directory)
+    except Exception as exc:  # noqa: BLE001 - a broken card is a user mistake, say so in one line
+        raise HubError(f"cannot read the model card in {directory}: {exc}") from exc
+    return _as_dict(card)
+
+
+def _as_dict(card: Any) -> dict:
+    if isinstance(card, dict):
+        return card
+    for attr in ("front", "front_matter", "data", "metadata"):
+        value = getattr(card, attr, None)
+        if isinstance(value, dict):
+            return value
+    if hasattr(card, "to_dict"):
+        return card.to_dict()
+    return {}
+
+
+def card_body(directory: Path) -> str:
+    from adapters.card import read_card
+
+    card = read_card(directory)
+    return getattr(card, "body", "") or ""
+
+
+def kind_of(front: dict) -> str:
+    return ((front.get("adapter_hub") or {}).get("kind")) or "adapter"
+
+
+def is_pinned(front: dict) -> bool:
+    base = (front.get("adapter_hub") or {}).get("base") or {}
+    return bool(base.get("fingerprint"))
+
+
+def pin_for(base: str, pull: Callable[[str, str | None], Path]) -> dict:
+    """``{"id", "revision", "fingerprint"}`` for a local base model dir or ``hub://NS/NAME[@V]``."""
+    from adapters.fingerprint import fingerprint
+
+    if base.startswith(HUB_SCHEME):
+        repo, _, ref = base[len(HUB_SCHEME):].partition("@")
+        directory = pull(repo, ref or None)
+        front = card_front(directory)
+        own = (front.get("adapter_hub") or {}).get("fingerprint")
+        return {"id": repo, "revision": directory.name, "fingerprint": own or fingerprint(directory)}
+    directory = Path(base).expanduser()
+    if not directory.is_dir():
+        raise BadReference(f"base {base!r} is neither a model directory nor hub://NAMESPACE/NAME[@VERSION]")
+    front = card_front(directory)
+    own = (front.get("adapter_hub") or {}).get("fingerprint")
+    base_id = front.get("base_model") if front.get("base_model_relation") is None else None
+    base_id = base_id or _config_name(directory) or directory.resolve().name
+    return {"id": base_id, "revision": None, "fingerprint": own or fingerprint(directory)}
+
+
+def _config_name(directory: Path) -> str | None:
+    try:
+        name = json.loads((directory / "config.json").read_text()).get("_name_or_path")
+    except (OSError, ValueError):
+        return None
+    return name if name and not Path(name).is_absolute() else None
+
+
+def write_pinned_card(directory: Path, pin: dict) -> None:
+    """Add (or replace) the base pin in the directory's card, creating a card for a plain PEFT dir."""
+    from adapters.card import write_card
+
+    front = dict(card_front(directory))
+    body = card_body(directory) if front else ""
+    hub = dict(front.get("adapter_hub") or {})
+    peft_config = _peft_config(directory)
+    hub.setdefault("kind", "adapter")
+    method = peft_config.get("peft_type")
+    if method and "method" not in hub:
+        hub["method"] = str(method).lower()
+    task = {"CAUSAL_LM": "causal-lm", "SEQ_CLS": "seq-cls"}.get(str(peft_config.get("task_type")))
+    if task and "task" not in hub:
+        hub["task"] = task
+    hub["base"] = pin
+    front.setdefault("library_name", "peft")
+    front["base_model"] = pin["id"]
+    front.setdefault("base_model_relation", "adapter")
+    tags = list(front.get("tags") or [])
+    for tag in ("adapter-hub", hub.get("method")):
+        if tag and tag not in tags:
+            tags.append(tag)
+    front["tags"] = tags
+    front["adapter_hub"] = hub
+    write_card(directory, front, body or f"# {directory.name}\n\nAdapter pinned to `{pin['id']}`.\n")
+
+
+def _peft_config(directory: Path) -> dict:
+    try:
+        return json.loads((directory / "adapter_config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def warn_unpinned(directory: Path) -> None:
+    warnings.warn(
+        f"{directory} has no base pin: pushing it unpinned (pass --base to pin it to a base model)",
+        HubWarning,
+        stacklevel=3,
+    )

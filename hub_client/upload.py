@@ -1,0 +1,153 @@
+"""Push: hash the directory, skip blobs the server already has, upload the rest in resumable
+chunks (OCI-style sessions), then publish the version in one atomic call.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._http import HubHTTP
+from .errors import Conflict, HubError, NotFound, TransportError
+from .manifest import ManifestEntry, build_manifest
+from .progress import byte_bar
+
+DEFAULT_CHUNK = 16 * 1024 * 1024
+_RETRIES = 6
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What a push did: the version published and how many bytes actually travelled."""
+
+    repo_id: str
+    version: str
+    commit: str
+    created: bool  # False when the identical version already existed (idempotent re-push)
+    uploaded_blobs: int
+    uploaded_bytes: int
+    skipped_blobs: int
+    files: int
+
+
+class Pusher:
+    def __init__(self, http: HubHTTP, progress: bool | None, chunk_size: int = DEFAULT_CHUNK) -> None:
+        self.http = http
+        self.progress = progress
+        self.chunk_size = chunk_size
+
+    def push(
+        self, root: Path, namespace: str, name: str, version: str, *, kind: str, private: bool, message: str
+    ) -> PushResult:
+        total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        with byte_bar(total, "hash", self.progress) as bar:
+            entries = build_manifest(root, bar)
+        self.ensure_repo(namespace, name, kind=kind, private=private)
+        unique = {e.digest: e for e in entries}
+        missing = [e for d, e in unique.items() if not self._server_has(d)]
+        with byte_bar(sum(e.size for e in missing), f"push {namespace}/{name}@{version}", self.progress) as bar:
+            for entry in missing:
+                self.upload_blob(root / entry.path, entry, bar)
+        response = self.http.request(
+            "POST",
+            f"/api/v1/repos/{namespace}/{name}/versions",
+            json={"version": version, "files": [e.as_json() for e in entries], "message": message},
+        )
+        body = response.json()
+        return PushResult(
+            repo_id=f"{namespace}/{name}",
+            version=body.get("version", version),
+            commit=body.get("commit", ""),
+            created=response.status_code == 201,
+            uploaded_blobs=len(missing),
+            uploaded_bytes=sum(e.size for e in missing),
+            skipped_blobs=len(unique) - len(missing),
+            files=len(entries),
+        )
+
+    def ensure_repo(self, namespace: str, name: str, *, kind: str, private: bool) -> None:
+        try:
+            self.http.request("GET", f"/api/v1/repos/{namespace}/{name}")
+            return
+        except NotFound:
+            pass
+        try:
+            self.http.request(
+                "POST", "/api/v1/repos", json={"namespace": namespace, "name": name, "kind": kind, "private": private}
+            )
+        except Conflict:
+            pass  # created concurrently by someone else: fine
+
+    def _server_has(self, digest: str) -> bool:
+        response = self.http.request("HEAD", f"/api/v1/blobs/{digest}", ok=(404,))
+        return response.status_code == 200
+
+    def upload_blob(self, path: Path, entry: ManifestEntry, bar) -> None:
+        """Upload one file in chunks; on a dropped connection ask the server for its offset and go on."""
+        upload_id = self.http.json("POST", "/api/v1/uploads")["upload_id"]
+        offset, failures = 0, 0
+        with open(path, "rb") as fh:
+            while True:
+                try:
+                    if offset >= entry.size:
+                        self.http.request("PUT", f"/api/v1/uploads/{upload_id}", params={"digest": entry.digest})
+                        return
+                    fh.seek(offset)
+                    chunk = fh.read(self.chunk_size)
+                    end = offset + len(chunk) - 1
+                    response = self.http.request(
+                        "PATCH",
+                        f"/api/v1/uploads/{upload_id}",
+                        content=chunk,
+                        headers={"Content-Range": f"bytes {offset}-{end}/*", "Content-Type": "application/octet-stream"},
+                        ok=(416,),
+                    )
+                    if response.status_code == 416:
+                        new = _offset_from_416(response)
+                    else:
+                        new = int(response.json().get("offset", end + 1))
+                    bar.update(new - offset)
+                    offset, failures = new, 0
+                except TransportError:
+                    failures += 1
+                    if failures >= _RETRIES:
+                        raise
+                    time.sleep(min(0.2 * 2 ** (failures - 1), 3.0))
+                    new = self._resume_offset(upload_id)
+                    if new is None:  # the session is gone (e.g. server cleaned it up): start over
+                        upload_id = self.http.json("POST", "/api/v1/uploads")["upload_id"]
+                        new = 0
+                    bar.update(new - offset)
+                    offset = new
+
+    def _resume_offset(self, upload_id: str) -> int | None:
+        try:
+            return int(self.http.json("GET", f"/api/v1/uploads/{upload_id}")["offset"])
+        except NotFound:
+            return None
+        except TransportError:
+            return self._resume_offset_later(upload_id)
+
+    def _resume_offset_later(self, upload_id: str) -> int | None:
+        for delay in (0.5, 1.0, 2.0, 4.0):
+            time.sleep(delay)
+            try:
+                return int(self.http.json("GET", f"/api/v1/uploads/{upload_id}")["offset"])
+            except NotFound:
+                return None
+            except TransportError:
+                continue
+        raise TransportError(f"lost the connection to {self.http.endpoint} and could not resume the upload")
+
+
+def _offset_from_416(response) -> int:
+    header = response.headers.get("Upload-Offset")
+    if header is not None:
+        return int(header)
+    try:
+        body = response.json()
+        err = body.get("error", {})
+        return int(err.get("offset", body.get("offset")))
+    except (ValueError, TypeError, AttributeError):
+        raise HubError(f"upload refused with 416 and no resume offset: {response.text[:200]}") from None
