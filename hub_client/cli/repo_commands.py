@@ -1,7 +1,185 @@
-"""Placeholder: commands are added by their owners."""
+"""``hub push / pull / search / info / versions / yank`` (and the login commands): parse, call
+HubClient, print. Nothing here talks HTTP or touches the cache directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
 
 import click
 
+from ..errors import BadReference
+from ..refs import parse_repo_id, parse_repo_ref
+from . import auth_commands
+from ._output import (
+    client_options,
+    human_size,
+    json_option,
+    make_client,
+    print_fields,
+    print_json,
+    print_table,
+    short_fingerprint,
+    warnings_to_stderr,
+)
+
+
+@click.command("push")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("repo_id")
+@click.option("--version", "version", required=True, help="Semantic version to publish, e.g. 1.0.0.")
+@click.option("--base", default=None, help="Pin to a base: a local model dir or hub://NS/NAME[@VERSION].")
+@click.option("--private", is_flag=True, help="Create the repo as private.")
+@click.option("--kind", type=click.Choice(["adapter", "base"]), default=None, help="Default: from the card.")
+@click.option("-m", "--message", default="", help="Message stored with the version.")
+@client_options
+@json_option
+def push(directory: Path, repo_id: str, version: str, base: str | None, private: bool, kind: str | None,
+         message: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
+    """Upload DIRECTORY as version --version of REPO_ID (NAMESPACE/NAME)."""
+    with warnings_to_stderr(), make_client(endpoint, token) as client:
+        result = client.push(directory, repo_id, version, private=private, kind=kind, base=base, message=message)
+    if as_json:
+        print_json(dataclasses.asdict(result))
+        return
+    state = "published" if result.created else "already published (identical)"
+    click.echo(
+        f"{result.repo_id}@{result.version} {state}: commit {result.commit}, "
+        f"{result.uploaded_blobs} blob(s) uploaded ({human_size(result.uploaded_bytes)}), "
+        f"{result.skipped_blobs} already on the hub"
+    )
+
+
+@click.command("pull")
+@click.argument("reference")
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Copy the files into this directory.")
+@click.option("--offline", is_flag=True, help="Use only the local cache.")
+@client_options
+def pull(reference: str, to: Path | None, offline: bool, endpoint: str | None, token: str | None) -> None:
+    """Download NS/NAME[@VERSION] (version, main, commit or range like ^1.2) and print its local path."""
+    ref = parse_repo_ref(reference)
+    with warnings_to_stderr(), make_client(endpoint, token) as client:
+        path = client.pull(ref.repo_id, ref.ref, to=to, offline=offline)
+    click.echo(str(path))
+
+
+@click.command("search")
+@click.argument("text", required=False)
+@click.option("--base", default=None, help="Base model id.")
+@click.option("--fingerprint", default=None, help="Base fingerprint (sha256:...).")
+@click.option("--method", default=None)
+@click.option("--task", default=None)
+@click.option("--tag", default=None)
+@click.option("--kind", type=click.Choice(["adapter", "base"]), default=None)
+@click.option("--namespace", default=None)
+@click.option("--license", "license_", default=None)
+@click.option("--sort", type=click.Choice(["downloads", "updated", "name"]), default=None)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@client_options
+@json_option
+def search(text, base, fingerprint, method, task, tag, kind, namespace, license_, sort, limit,
+           endpoint, token, as_json) -> None:
+    """Find repos by free TEXT and filters."""
+    with make_client(endpoint, token) as client:
+        items = client.search(text, base=base, fingerprint=fingerprint, method=method, task=task, tag=tag,
+                              kind=kind, namespace=namespace, license=license_, sort=sort, limit=limit)
+    if as_json:
+        print_json(items)
+        return
+    rows = []
+    for item in items:
+        meta = item.get("metadata") or {}
+        rows.append({
+            "id": item.get("id"), "kind": item.get("kind"), "latest": item.get("latest_version"),
+            "method": meta.get("method"), "task": meta.get("task"),
+            "base": meta.get("base_id") if meta.get("pinned") else "unpinned" if item.get("kind") == "adapter"
+            else "-",
+            "downloads": item.get("downloads"),
+        })
+    print_table(rows, [("id", "REPO"), ("kind", "KIND"), ("latest", "LATEST"), ("method", "METHOD"),
+                       ("task", "TASK"), ("base", "BASE"), ("downloads", "DOWNLOADS")])
+
+
+@click.command("info")
+@click.argument("reference")
+@client_options
+@json_option
+def info(reference: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
+    """Describe NS/NAME[@VERSION]: metadata, base pin (or "unpinned"), files."""
+    ref = parse_repo_ref(reference)
+    with make_client(endpoint, token) as client:
+        data = client.info(ref.repo_id, ref.ref)
+    if as_json:
+        print_json(data)
+        return
+    meta = data.get("metadata") or {}
+    detail = data.get("version") or {}
+    vmeta = detail.get("metadata") or meta
+    pinned = vmeta.get("pinned", bool(vmeta.get("base_fingerprint")))
+    if pinned:
+        base = f"{vmeta.get('base_id')}" + (f"@{vmeta['base_revision']}" if vmeta.get("base_revision") else "")
+        base += f" ({short_fingerprint(vmeta.get('base_fingerprint'))})"
+    else:
+        base = "unpinned" if data.get("kind") == "adapter" else "-"
+    fields = [
+        ("repo", data.get("id")), ("kind", data.get("kind")), ("private", data.get("private")),
+        ("version", detail.get("version") or data.get("latest_version")),
+        ("commit", detail.get("commit")), ("method", vmeta.get("method")), ("task", vmeta.get("task")),
+        ("base", base), ("tags", vmeta.get("tags")), ("license", vmeta.get("license")),
+        ("metrics", vmeta.get("metrics")), ("downloads", data.get("downloads")),
+    ]
+    if data.get("kind") == "base":
+        fields.append(("fingerprint", short_fingerprint(vmeta.get("fingerprint"))))
+    if detail.get("yanked"):
+        fields.append(("yanked", detail.get("yank_reason") or "yes"))
+    print_fields(fields)
+    files = detail.get("files") or []
+    if files:
+        click.echo("")
+        print_table([{"path": f["path"], "size": human_size(f["size"]), "digest": short_fingerprint(f["digest"])}
+                     for f in files], [("path", "FILE"), ("size", "SIZE"), ("digest", "DIGEST")])
+
+
+@click.command("versions")
+@click.argument("repo_id")
+@client_options
+@json_option
+def versions(repo_id: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
+    """List the versions of NS/NAME, newest first."""
+    parse_repo_id(repo_id)
+    with make_client(endpoint, token) as client:
+        items = client.versions(repo_id)
+    if as_json:
+        print_json(items)
+        return
+    rows = [{**v, "size": human_size(v.get("size")), "commit": (v.get("commit") or "")[:12],
+             "yanked": (v.get("yank_reason") or "yes") if v.get("yanked") else ""} for v in items]
+    print_table(rows, [("version", "VERSION"), ("commit", "COMMIT"), ("created_at", "CREATED"),
+                       ("author", "AUTHOR"), ("size", "SIZE"), ("yanked", "YANKED")])
+
+
+@click.command("yank")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why users should stop using this version.")
+@client_options
+@json_option
+def yank(reference: str, reason: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
+    """Mark NS/NAME@VERSION as yanked: exact pins still pull (with a warning), main and ranges skip it."""
+    ref = parse_repo_ref(reference)
+    if not ref.ref:
+        raise BadReference(f"say which version to yank: {reference}@VERSION")
+    with make_client(endpoint, token) as client:
+        summary = client.yank(ref.repo_id, ref.ref, reason)
+    if as_json:
+        print_json(summary)
+    else:
+        click.echo(f"{ref.repo_id}@{summary.get('version', ref.ref)} yanked: {reason}")
+
 
 def register(group: click.Group) -> None:
-    """Attach this module's commands to the `hub` group."""
+    """Attach the repo and login commands to the `hub` group."""
+    auth_commands.register(group)
+    for command in (push, pull, search, info, versions, yank):
+        group.add_command(command)

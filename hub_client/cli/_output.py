@@ -1,0 +1,106 @@
+"""Output helpers shared by the repo commands: aligned tables for people, JSON for scripts,
+warnings as one ``warning: ...`` line, and the options every hub command accepts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import warnings
+from typing import Any, Callable, Iterator
+
+import click
+
+from ..errors import HubWarning
+
+
+def client_options(func: Callable) -> Callable:
+    """Add ``--endpoint`` and ``--token`` (both also read from HUB_ENDPOINT / HUB_TOKEN)."""
+
+    @click.option("--token", default=None, help="Access token (default: HUB_TOKEN, then `hub login`).")
+    @click.option("--endpoint", default=None, help="Hub URL (default: HUB_ENDPOINT, then `hub login`).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def json_option(func: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(func)
+
+
+def make_client(endpoint: str | None, token: str | None):
+    from ..client import HubClient
+
+    return HubClient(endpoint=endpoint, token=token)
+
+
+@contextlib.contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Show HubWarnings as one plain line on stderr instead of Python's file:line format."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", HubWarning)
+
+        def show(message, category, *_args, **_kwargs):
+            if issubclass(category, HubWarning):
+                click.echo(f"warning: {message}", err=True)
+            else:
+                click.echo(f"warning: {category.__name__}: {message}", err=True)
+
+        warnings.showwarning = show
+        yield
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
+    """``columns``: (key, header). Empty input prints a dash line so scripts can tell."""
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
+    headers = [h for _, h in columns]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for r in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def print_fields(pairs: list[tuple[str, Any]]) -> None:
+    width = max(len(k) for k, _ in pairs)
+    for key, value in pairs:
+        click.echo(f"{key.ljust(width)}  {_cell(value)}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items()) or "-"
+    return str(value)
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def short_fingerprint(fp: str | None) -> str:
+    if not fp:
+        return "-"
+    algo, _, hexdigest = fp.partition(":")
+    return f"{algo}:{hexdigest[:12]}" if hexdigest else fp[:19]
