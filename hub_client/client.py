@@ -14,6 +14,7 @@ from ._http import HubHTTP
 from .cache import LocalCache
 from .download import Puller
 from .errors import BadReference
+from .manifest import list_files
 from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_pinned_card
 from .refs import parse_repo_id, parse_version
 from .upload import DEFAULT_CHUNK, Pusher, PushResult
@@ -162,6 +163,7 @@ class HubClient:
             raise BadReference(f"{root} is not a directory")
         ns, name = parse_repo_id(repo_id)
         parse_version(version)
+        list_files(root)  # refuse pickles and unsafe paths before anything else happens
         front = card_front(root)
         if base is not None:
             write_pinned_card(root, pin_for(base, lambda r, v: self.pull(r, v)))
