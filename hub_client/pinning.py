@@ -105,8 +105,8 @@ def write_pinned_card(directory: Path, pin: dict) -> None:
     front.setdefault("library_name", "peft")
     front["base_model"] = pin["id"]
     front.setdefault("base_model_relation", "adapter")
-    tags = list(front.get("tags") or [])
-    for tag in ("adapter-hub", hub.get("method")):
+    tags = [t for t in front.get("tags") or [] if not str(t).startswith("base_model:")]
+    for tag in ("adapter-hub", hub.get("method"), f"base_model:adapter:{pin['id']}"):
         if tag and tag not in tags:
             tags.append(tag)
     front["tags"] = tags

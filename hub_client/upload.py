@@ -14,7 +14,7 @@ from .manifest import ManifestEntry, build_manifest
 from .progress import byte_bar
 
 DEFAULT_CHUNK = 16 * 1024 * 1024
-_RETRIES = 6
+_RETRIES = 5
 
 
 @dataclass(frozen=True)
