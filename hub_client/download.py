@@ -4,13 +4,13 @@ snapshot. A version already complete in the cache costs one resolve call and no 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import warnings
 from pathlib import Path
 
 from . import refs as refmod
+from ._hashing_writer import HashingWriter
 from ._http import HubHTTP
 from .cache import LocalCache, copy_tree
 from .errors import DigestMismatch, HubWarning, OfflineMiss, TransportError
@@ -88,30 +88,36 @@ class Puller:
         fd, tmp = self.cache.temp_file()
         try:
             with os.fdopen(fd, "wb", buffering=0) as out:
-                hasher, received = hashlib.sha256(), 0
-                for attempt in range(_RETRIES):
-                    try:
-                        headers = {"Range": f"bytes={received}-"} if received else {}
-                        with self.http.stream("GET", url, headers=headers) as response:
-                            if received and response.status_code != 206:
-                                out.seek(0)
-                                out.truncate()
-                                bar.update(-received)
-                                hasher, received = hashlib.sha256(), 0
-                            for chunk in response.iter_raw():
-                                out.write(chunk)
-                                hasher.update(chunk)
-                                received += len(chunk)
-                                bar.update(len(chunk))
-                        break
-                    except TransportError:
-                        if attempt == _RETRIES - 1:
-                            raise
-                        time.sleep(min(0.2 * 2**attempt, 3.0))
-            actual = "sha256:" + hasher.hexdigest()
-            if actual != digest or received != size:
-                raise DigestMismatch(f"downloaded bytes do not match {digest} (got {actual}, {received} bytes)")
+                writer = HashingWriter(out)
+                try:
+                    for attempt in range(_RETRIES):
+                        try:
+                            self._stream_into(url, writer, bar)
+                            break
+                        except TransportError:
+                            if attempt == _RETRIES - 1:
+                                raise
+                            time.sleep(min(0.2 * 2**attempt, 3.0))
+                finally:
+                    actual = writer.finish()
+            if actual != digest or writer.written != size:
+                raise DigestMismatch(f"downloaded bytes do not match {digest} (got {actual}, {writer.written} bytes)")
             self.cache.adopt_blob(tmp, digest)
         finally:
             if tmp.exists():
                 tmp.unlink()
+
+    def _stream_into(self, url: str, writer: HashingWriter, bar) -> None:
+        """One GET, ranged when resuming; a server that ignores the range resends bytes we skip."""
+        received = writer.written
+        headers = {"Range": f"bytes={received}-"} if received else {}
+        with self.http.stream("GET", url, headers=headers) as response:
+            skip = received if received and response.status_code != 206 else 0
+            for chunk in response.iter_raw():
+                if skip:
+                    dropped = min(skip, len(chunk))
+                    chunk, skip = chunk[dropped:], skip - dropped
+                    if not chunk:
+                        continue
+                writer.write(chunk)
+                bar.update(len(chunk))
