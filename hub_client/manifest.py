@@ -74,11 +74,11 @@ def list_files(root: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def build_manifest(root: Path, progress=None) -> list[ManifestEntry]:
-    """Hash every file of ``root``; ``progress`` is an optional tqdm advanced by bytes read."""
+def build_manifest(root: Path, progress=None, files: list[tuple[str, Path]] | None = None) -> list[ManifestEntry]:
+    """Hash every file of ``root`` (or the given ``list_files`` result); ``progress`` advances by bytes read."""
     return [
         ManifestEntry(rel, path.stat().st_size, sha256_file(path, progress))
-        for rel, path in list_files(root)
+        for rel, path in (files if files is not None else list_files(root))
     ]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ._http import HubHTTP
 from .errors import Conflict, HubError, NotFound, TransportError
-from .manifest import ManifestEntry, build_manifest
+from .manifest import ManifestEntry, build_manifest, list_files
 from .progress import byte_bar
 
 DEFAULT_CHUNK = 16 * 1024 * 1024
@@ -40,9 +40,9 @@ class Pusher:
     def push(
         self, root: Path, namespace: str, name: str, version: str, *, kind: str, private: bool, message: str
     ) -> PushResult:
-        total = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-        with byte_bar(total, "hash", self.progress) as bar:
-            entries = build_manifest(root, bar)
+        files = list_files(root)
+        with byte_bar(sum(p.stat().st_size for _, p in files), "hash", self.progress) as bar:
+            entries = build_manifest(root, bar, files)
         self.ensure_repo(namespace, name, kind=kind, private=private)
         unique = {e.digest: e for e in entries}
         missing = [e for d, e in unique.items() if not self._server_has(d)]
