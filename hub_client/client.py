@@ -45,7 +45,7 @@ class HubClient:
 
         self.endpoint = config.resolve_endpoint(endpoint)
         self._http = HubHTTP(
-            self.endpoint, config.resolve_token(token), transport=transport, timeout=timeout, event_hooks=event_hooks
+            self.endpoint, config.resolve_token(token, self.endpoint), transport=transport, timeout=timeout, event_hooks=event_hooks
         )
         self.cache = LocalCache(Path(cache_dir) if cache_dir else config.cache_dir())
         self.progress = progress_enabled(progress)

@@ -65,5 +65,11 @@ def resolve_endpoint(endpoint: str | None) -> str:
     return value.rstrip("/")
 
 
-def resolve_token(token: str | None) -> str | None:
-    return token or os.environ.get("HUB_TOKEN") or load_saved().get("token") or None
+def resolve_token(token: str | None, endpoint: str | None = None) -> str | None:
+    """The saved login token is only sent to the endpoint it was saved for (no leaks to other hosts)."""
+    if token or os.environ.get("HUB_TOKEN"):
+        return token or os.environ.get("HUB_TOKEN")
+    saved = load_saved()
+    if endpoint is not None and (saved.get("endpoint") or "").rstrip("/") != endpoint.rstrip("/"):
+        return None
+    return saved.get("token") or None

@@ -16,6 +16,8 @@ def test_precedence(tmp_path, monkeypatch):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert config.resolve_endpoint(None) == "http://saved:1"
     assert config.resolve_token(None) == "saved-token"
+    assert config.resolve_token(None, "http://saved:1") == "saved-token"
+    assert config.resolve_token(None, "http://elsewhere:1") is None  # never sent to another host
     monkeypatch.setenv("HUB_TOKEN", "env-token")
     monkeypatch.setenv("HUB_ENDPOINT", "http://env:2")
     assert config.resolve_token(None) == "env-token"
