@@ -32,7 +32,12 @@ class Puller:
             if not self.cache.snapshot_complete(namespace, name, version, entry["files"]):
                 raise OfflineMiss(f"{namespace}/{name}@{version} is incomplete in the cache; pull it once online")
         else:
-            detail = self.http.json("GET", f"/api/v1/repos/{namespace}/{name}/resolve", params={"ref": ref or "main"})
+            try:
+                detail = self.http.json(
+                    "GET", f"/api/v1/repos/{namespace}/{name}/resolve", params={"ref": ref or "main"}
+                )
+            except TransportError as exc:
+                return self._fallback_to_cache(namespace, name, ref, to, exc)
             version, entry = detail["version"], detail
             snapshot = self._materialise(namespace, name, detail)
         if entry.get("yanked"):
@@ -41,6 +46,17 @@ class Puller:
         if to is not None:
             return copy_tree(snapshot, Path(to))
         return snapshot
+
+    def _fallback_to_cache(self, namespace: str, name: str, ref: str | None, to: Path | None, exc: Exception) -> Path:
+        """Hub unreachable: an exact version or commit already cached is still served (immutable)."""
+        if not ref or ref == "main" or refmod.is_range(ref):
+            raise exc
+        try:
+            path = self.pull(namespace, name, ref, to=to, offline=True)
+        except OfflineMiss:
+            raise exc from None
+        warnings.warn(f"hub unreachable, using the cached {namespace}/{name}@{ref}", HubWarning, stacklevel=3)
+        return path
 
     # --- offline -----------------------------------------------------------------------------
     def _resolve_offline(self, namespace: str, name: str, ref: str | None) -> tuple[str, dict]:
