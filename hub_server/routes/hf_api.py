@@ -1,0 +1,221 @@
+"""``/api/...`` routes of the HF Hub API: info, listings, refs, whoami, create, upload.
+
+Uploads: preupload answers "regular" for every file, so ``huggingface_hub`` sends the
+bytes inline in the NDJSON commit; the commit publishes a NEW immutable hub version
+(named by ``hf_numbering``). Versions are the repo's tags, ``main`` its only branch.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import yaml
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from ..services import hf_views
+from ..services.hf_backend import HfBackendError, Invalid, RevisionNotFound
+from ..services.hf_commit import apply_commit, check_path, parse_ndjson
+from ..services.hf_numbering import choose_version
+from .hf_common import Backend, Caller, Writer, error_response
+
+router = APIRouter(prefix="/api", tags=["huggingface"])
+
+
+def _guard(call):
+    try:
+        return call()
+    except HfBackendError as error:
+        return error_response(error)
+
+
+@router.get("/whoami-v2")
+def whoami(caller: Writer) -> dict:
+    return {
+        "type": "user",
+        "name": caller.name,
+        "fullname": caller.name,
+        "orgs": [{"type": "org", "name": org} for org in caller.orgs],
+        "auth": {"type": "access_token", "accessToken": {"displayName": "hub token", "role": caller.scope}},
+    }
+
+
+@router.get("/models")
+def list_models(
+    backend: Backend,
+    caller: Caller,
+    search: str | None = None,
+    author: str | None = None,
+    filter: Annotated[list[str] | None, Query()] = None,
+    limit: int = 100,
+) -> list[dict]:
+    repos = backend.search(caller, text=search, author=author, tags=filter or [], limit=max(1, min(limit, 1000)))
+    return [hf_views.model_summary(repo) for repo in repos]
+
+
+@router.get("/models/{namespace}/{name}")
+def model_info(namespace: str, name: str, backend: Backend, caller: Caller):
+    return _model_info(namespace, name, "main", backend, caller, empty_ok=True)
+
+
+@router.get("/models/{namespace}/{name}/revision/{revision}")
+def model_info_at(namespace: str, name: str, revision: str, backend: Backend, caller: Caller):
+    return _model_info(namespace, name, revision, backend, caller, empty_ok=False)
+
+
+def _model_info(namespace, name, revision, backend, caller, *, empty_ok):
+    def run():
+        repo = backend.get_repo(caller, namespace, name)
+        try:
+            version = backend.resolve(caller, repo, revision)
+        except RevisionNotFound:
+            if not empty_ok:
+                raise
+            version = None
+        return hf_views.model_info(repo, version)
+
+    return _guard(run)
+
+
+@router.get("/models/{namespace}/{name}/tree/{revision}")
+@router.get("/models/{namespace}/{name}/tree/{revision}/{path:path}")
+def list_tree(
+    namespace: str, name: str, revision: str, backend: Backend, caller: Caller,
+    path: str = "", recursive: bool = False,
+):
+    def run():
+        repo = backend.get_repo(caller, namespace, name)
+        version = backend.resolve(caller, repo, revision)
+        entries = hf_views.tree(version.files, path, recursive)
+        if entries is None:
+            from ..services.hf_backend import EntryNotFound
+
+            raise EntryNotFound(f"{path} is not a folder of {repo.id}@{version.version}")
+        return entries
+
+    return _guard(run)
+
+
+@router.get("/models/{namespace}/{name}/refs")
+def list_refs(namespace: str, name: str, backend: Backend, caller: Caller):
+    def run():
+        repo = backend.get_repo(caller, namespace, name)
+        versions = backend.list_versions(caller, repo)
+        try:
+            main = backend.resolve(caller, repo, "main")
+        except RevisionNotFound:
+            main = None
+        return hf_views.refs(versions, main)
+
+    return _guard(run)
+
+
+@router.post("/repos/create")
+async def create_repo(request: Request, backend: Backend, caller: Writer):
+    body = await request.json()
+    if body.get("type") not in (None, "model"):
+        return error_response(Invalid("only model repos are hosted here (adapters and base models)"))
+    name = str(body.get("name") or "")
+    namespace = body.get("organization") or caller.name
+    private = body.get("visibility") == "private" or bool(body.get("private"))
+
+    def run():
+        repo = backend.create_repo(caller, namespace, name, kind="adapter", private=private)
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse({"url": f"{base}/{repo.id}", "name": repo.id, "id": repo.id}, status_code=200)
+
+    return _guard(run)
+
+
+@router.post("/models/{namespace}/{name}/preupload/{revision}")
+async def preupload(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer):
+    body = await request.json()
+
+    def run():
+        backend.get_repo(caller, namespace, name)
+        files = body.get("files") or []
+        for item in files:
+            check_path(str(item.get("path", "")))
+        return {
+            "files": [
+                {"path": item["path"], "uploadMode": "regular", "shouldIgnore": False} for item in files
+            ],
+            "commitOid": None,
+        }
+
+    return _guard(run)
+
+
+@router.post("/models/{namespace}/{name}/commit/{revision}")
+async def commit(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer):
+    body = await request.body()
+
+    def run():
+        repo = backend.get_repo(caller, namespace, name)
+        parsed = parse_ndjson(body)
+        existing = backend.list_versions(caller, repo)
+        names = [v.version for v in existing]
+        parent_ref = revision if (revision == "main" or revision in names or len(revision) == 40) else "main"
+        try:
+            parent = backend.resolve(caller, repo, parent_ref)
+        except RevisionNotFound:
+            if parent_ref != "main":
+                raise
+            parent = None
+        parent_files = list(parent.files) if parent else []
+        files = apply_commit(backend, caller, parent_files, parsed)
+        base = str(request.base_url).rstrip("/")
+        if parent is not None and files == sorted(parent_files, key=lambda f: f.path):
+            version = parent  # nothing changed: no empty version
+        else:
+            name_ = choose_version(
+                summary=parsed.summary, description=parsed.description, url_revision=revision, existing=names
+            )
+            message = "\n\n".join(t for t in (parsed.summary, parsed.description) if t)
+            version = backend.publish(caller, repo, name_, files, message)
+        return {
+            "commitUrl": f"{base}/{repo.id}/commit/{version.commit}",
+            "commitOid": version.commit,
+            "pullRequestUrl": None,
+            "version": version.version,
+        }
+
+    return _guard(run)
+
+
+@router.post("/validate-yaml")
+async def validate_yaml(request: Request):
+    body = await request.json()
+    content = str(body.get("content") or "")
+    errors: list[dict] = []
+    warnings: list[dict] = []
+    front = _front_matter(content, errors)
+    if front is None and not errors:
+        warnings.append({"message": "empty or missing yaml metadata in repo card"})
+    elif front is not None and not isinstance(front, dict):
+        errors.append({"message": "the metadata must be a YAML mapping"})
+    elif front is not None:
+        hub = front.get("adapter_hub")
+        if hub is not None and not isinstance(hub, dict):
+            errors.append({"message": '"adapter_hub" must be a mapping'})
+        elif hub and hub.get("kind") not in (None, "adapter", "base"):
+            errors.append({"message": '"adapter_hub.kind" must be "adapter" or "base"'})
+        if "tags" in front and not isinstance(front["tags"], list):
+            errors.append({"message": '"tags" must be a list'})
+    status = 400 if errors else 200
+    return JSONResponse({"errors": errors, "warnings": warnings}, status_code=status)
+
+
+def _front_matter(content: str, errors: list[dict]):
+    text = content.lstrip("\ufeff")
+    if not text.startswith("---"):
+        return None
+    end = text.find("\n---", 3)
+    if end < 0:
+        errors.append({"message": "the YAML front matter is not closed by '---'"})
+        return None
+    try:
+        return yaml.safe_load(text[3:end]) or None
+    except yaml.YAMLError as exc:
+        errors.append({"message": f"invalid YAML: {exc}".splitlines()[0]})
+        return None

@@ -1,0 +1,57 @@
+"""Shared plumbing of the HF-compatible routes: backend lookup, caller, error rendering.
+
+``huggingface_hub`` decides which exception to raise from the ``X-Error-Code`` header
+(RepoNotFound, RevisionNotFound, EntryNotFound), so every HF error carries it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, Unauthorized
+
+BACKEND_STATE_KEY = "hf_backend"
+
+
+def get_backend(request: Request) -> HfBackend:
+    return getattr(request.app.state, BACKEND_STATE_KEY)
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def get_caller(request: Request, backend: Annotated[HfBackend, Depends(get_backend)]) -> HfPrincipal | None:
+    return backend.authenticate(bearer_token(request))
+
+
+def require_caller(caller: Annotated[HfPrincipal | None, Depends(get_caller)]) -> HfPrincipal:
+    if caller is None:
+        raise Unauthorized("a token is required (set HF_TOKEN)")
+    return caller
+
+
+Backend = Annotated[HfBackend, Depends(get_backend)]
+Caller = Annotated[HfPrincipal | None, Depends(get_caller)]
+Writer = Annotated[HfPrincipal, Depends(require_caller)]
+
+
+def _header_safe(text: str) -> str:
+    return text.encode("ascii", "replace").decode().replace("\r", " ").replace("\n", " ")[:500]
+
+
+def error_response(error: HfBackendError, extra_headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = {"X-Error-Code": error.code, "X-Error-Message": _header_safe(error.message)}
+    if error.status == 401:
+        # huggingface_hub treats exactly this message as "bad token", not "repo not found".
+        headers["X-Error-Message"] = "Invalid credentials in Authorization header"
+        headers.pop("X-Error-Code")
+    headers.update(extra_headers or {})
+    return JSONResponse({"error": error.message}, status_code=error.status, headers=headers)

@@ -1,0 +1,91 @@
+"""``HEAD|GET /{ns}/{name}/resolve/{revision}/{path}``: file downloads the HF way.
+
+``hf_hub_download`` first sends HEAD and needs X-Repo-Commit (the version's commit id),
+an ETag (we use the file's sha256, so the HF cache deduplicates like ours) and the size;
+then GET, possibly with a Range to resume. Compression is never applied: the library
+checks the byte count against the size it was told.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from ..services.hf_backend import EntryNotFound, HfBackendError, HfFile, HfRepo, HfVersion
+from .hf_common import Backend, Caller, error_response
+
+router = APIRouter(tags=["huggingface"])
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_COUNTED_FILES = ("adapter_config.json", "config.json")
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+    """(start, end) inclusive; None = whole file; "unsatisfiable" for a bad range."""
+    if not header:
+        return None
+    m = _RANGE.match(header.strip())
+    if m is None:
+        return None  # multi-range or unknown unit: serve the whole file
+    first, last = m.groups()
+    if not first and not last:
+        return None
+    if not first:
+        length = int(last)
+        if length == 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return "unsatisfiable"
+    return start, end
+
+
+def _file_headers(repo: HfRepo, version: HfVersion, f: HfFile) -> dict[str, str]:
+    return {
+        "X-Repo-Commit": version.commit,
+        "ETag": f'"{f.sha256}"',
+        "X-Linked-Etag": f'"{f.sha256}"',
+        "X-Linked-Size": str(f.size),
+        "Accept-Ranges": "bytes",
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": f'inline; filename="{f.path.rsplit("/", 1)[-1]}"',
+        "Cache-Control": "private, max-age=0" if repo.private else "public, max-age=0",
+    }
+
+
+@router.api_route("/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+def resolve_file(
+    namespace: str, name: str, revision: str, path: str, request: Request, backend: Backend, caller: Caller
+) -> Response:
+    version: HfVersion | None = None
+    try:
+        repo = backend.get_repo(caller, namespace, name)
+        version = backend.resolve(caller, repo, revision)
+        match = next((f for f in version.files if f.path == path), None)
+        if match is None:
+            raise EntryNotFound(f"{path} does not exist in {repo.id}@{version.version}")
+    except HfBackendError as error:
+        extra = {"X-Repo-Commit": version.commit} if version is not None else None
+        return error_response(error, extra)
+
+    headers = _file_headers(repo, version, match)
+    wanted = parse_range(request.headers.get("range"), match.size)
+    if wanted == "unsatisfiable":
+        headers["Content-Range"] = f"bytes */{match.size}"
+        return Response(status_code=416, headers=headers)
+    start, end = wanted if wanted else (0, match.size - 1)
+    status = 206 if wanted else 200
+    if wanted:
+        headers["Content-Range"] = f"bytes {start}-{end}/{match.size}"
+    headers["Content-Length"] = str(max(0, end - start + 1))
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    if start == 0 and path in _COUNTED_FILES:
+        backend.record_download(repo, version)
+    if match.size == 0:
+        return Response(status_code=200, headers=headers)
+    return StreamingResponse(backend.open_blob(match.digest, start, end), status_code=status, headers=headers)
