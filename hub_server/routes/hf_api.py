@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from ..services import hf_views
-from ..services.hf_backend import HfBackendError, Invalid, RevisionNotFound
+from ..services.hf_backend import Conflict, EntryNotFound, HfBackendError, Invalid, RevisionNotFound
 from ..services.hf_commit import apply_commit, check_path, parse_ndjson
 from ..services.hf_numbering import choose_version
 from .hf_common import Backend, Caller, Writer, error_response
@@ -88,8 +88,6 @@ def list_tree(
         version = backend.resolve(caller, repo, revision)
         entries = hf_views.tree(version.files, path, recursive)
         if entries is None:
-            from ..services.hf_backend import EntryNotFound
-
             raise EntryNotFound(f"{path} is not a folder of {repo.id}@{version.version}")
         return entries
 
@@ -119,12 +117,15 @@ async def create_repo(request: Request, backend: Backend, caller: Writer):
     namespace = body.get("organization") or caller.name
     private = body.get("visibility") == "private" or bool(body.get("private"))
 
-    def run():
-        repo = backend.create_repo(caller, namespace, name, kind="adapter", private=private)
-        base = str(request.base_url).rstrip("/")
-        return JSONResponse({"url": f"{base}/{repo.id}", "name": repo.id, "id": repo.id}, status_code=200)
-
-    return _guard(run)
+    url = f"{str(request.base_url).rstrip('/')}/{namespace}/{name}"
+    try:
+        backend.create_repo(caller, namespace, name, kind="adapter", private=private)
+    except Conflict as error:
+        # huggingface_hub reads the url even from the 409 answer (exist_ok=True).
+        return error_response(error, extra_body={"url": url})
+    except HfBackendError as error:
+        return error_response(error)
+    return {"url": url, "name": f"{namespace}/{name}", "id": f"{namespace}/{name}"}
 
 
 @router.post("/models/{namespace}/{name}/preupload/{revision}")

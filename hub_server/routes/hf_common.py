@@ -47,11 +47,13 @@ def _header_safe(text: str) -> str:
     return text.encode("ascii", "replace").decode().replace("\r", " ").replace("\n", " ")[:500]
 
 
-def error_response(error: HfBackendError, extra_headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    error: HfBackendError, extra_headers: dict[str, str] | None = None, extra_body: dict | None = None
+) -> JSONResponse:
     headers = {"X-Error-Code": error.code, "X-Error-Message": _header_safe(error.message)}
     if error.status == 401:
         # huggingface_hub treats exactly this message as "bad token", not "repo not found".
         headers["X-Error-Message"] = "Invalid credentials in Authorization header"
         headers.pop("X-Error-Code")
     headers.update(extra_headers or {})
-    return JSONResponse({"error": error.message}, status_code=error.status, headers=headers)
+    return JSONResponse({"error": error.message, **(extra_body or {})}, status_code=error.status, headers=headers)

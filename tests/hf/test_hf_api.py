@@ -1,0 +1,168 @@
+"""HfApi metadata calls and uploads against our hub, unmodified library in a subprocess."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import publish_dir
+
+CARD = """---
+library_name: peft
+base_model: acme/tiny-base
+base_model_relation: adapter
+license: apache-2.0
+tags: [adapter-hub, lora]
+---
+# tiny
+"""
+
+
+@pytest.fixture
+def seeded(hf_hub, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "README.md").write_text(CARD)
+    (src / "adapter_config.json").write_text("{}")
+    (src / "deep" / "er").mkdir(parents=True)
+    (src / "deep" / "er" / "x.txt").write_text("x")
+    commits = [publish_dir(hf_hub, "alice", "alice/lora-a", src, v) for v in ("1.0.0",)]
+    (src / "adapter_config.json").write_text('{"r": 8}')
+    commits.append(publish_dir(hf_hub, "alice", "alice/lora-a", src, "1.1.0"))
+    (src / "README.md").write_text(CARD.replace("lora]", "ia3]"))
+    publish_dir(hf_hub, "bob", "bob/other", src, "0.1.0")
+    publish_dir(hf_hub, "bob", "bob/secret", src, "1.0.0", private=True)
+    return commits
+
+
+def test_info_tree_refs_and_search(run_hf, seeded):
+    out = run_hf("""
+        from huggingface_hub import HfApi
+        from huggingface_hub.hf_api import RepoFile
+        api = HfApi()
+        info = api.model_info("alice/lora-a")
+        old = api.model_info("alice/lora-a", revision="1.0.0")
+        refs = api.list_repo_refs("alice/lora-a")
+        tree = api.list_repo_tree("alice/lora-a", recursive=True)
+        top = api.list_repo_tree("alice/lora-a")
+        print(json.dumps({
+            "sha": info.sha, "old_sha": old.sha, "library": info.library_name, "tags": info.tags,
+            "card_base": info.card_data.base_model, "siblings": sorted(s.rfilename for s in info.siblings),
+            "files": api.list_repo_files("alice/lora-a"),
+            "tree": sorted((e.path, isinstance(e, RepoFile)) for e in tree),
+            "top": sorted(e.path for e in top),
+            "branches": [(b.name, b.target_commit) for b in refs.branches],
+            "tags_refs": sorted((t.name, t.target_commit) for t in refs.tags),
+            "search": sorted(m.id for m in api.list_models(search="lora")),
+            "author": sorted(m.id for m in api.list_models(author="bob")),
+            "filter": sorted(m.id for m in api.list_models(filter="ia3")),
+        }))
+    """)
+    first, second = seeded
+    assert out["sha"] == second and out["old_sha"] == first
+    assert out["library"] == "peft" and "lora" in out["tags"]
+    assert out["card_base"] == "acme/tiny-base"
+    assert out["siblings"] == sorted(out["files"]) == ["README.md", "adapter_config.json", "deep/er/x.txt"]
+    assert ["deep", False] in out["tree"] and ["deep/er", False] in out["tree"] and ["deep/er/x.txt", True] in out["tree"]
+    assert out["top"] == ["README.md", "adapter_config.json", "deep"]
+    assert out["branches"] == [["main", second]]
+    assert out["tags_refs"] == [["1.0.0", first], ["1.1.0", second]]
+    assert out["search"] == ["alice/lora-a"]
+    assert out["author"] == ["bob/other"]  # the private one stays hidden from anonymous callers
+    assert out["filter"] == ["bob/other"]
+
+
+def test_private_repo_is_not_found_without_the_right_token(hf_hub, run_hf, seeded):
+    code = """
+        from huggingface_hub import HfApi, hf_hub_download
+        from huggingface_hub.errors import RepositoryNotFoundError
+        try:
+            text = open(hf_hub_download("bob/secret", "adapter_config.json")).read()
+        except RepositoryNotFoundError:
+            text = "RepositoryNotFoundError"
+        print(json.dumps({"text": text}))
+    """
+    assert run_hf(code)["text"] == "RepositoryNotFoundError"
+    assert run_hf(code, token=hf_hub.token("mallory"))["text"] == "RepositoryNotFoundError"
+    assert run_hf(code, token=hf_hub.token("bob", "read"))["text"] == '{"r": 8}'
+
+
+def test_whoami(hf_hub, run_hf):
+    out = run_hf("""
+        from huggingface_hub import whoami
+        me = whoami()
+        print(json.dumps({"name": me["name"], "orgs": [o["name"] for o in me["orgs"]]}))
+    """, token=hf_hub.token("carol", orgs=("acme",)))
+    assert out == {"name": "carol", "orgs": ["acme"], "_returncode": 0, "_stderr": out["_stderr"]}
+    anonymous = run_hf("from huggingface_hub import whoami\nwhoami()", expect_ok=False)
+    assert anonymous["_returncode"] != 0
+
+
+def test_create_upload_folder_publishes_numbered_versions(hf_hub, run_hf, tmp_path):
+    folder = tmp_path / "up"
+    folder.mkdir()
+    (folder / "README.md").write_text(CARD)
+    (folder / "adapter_config.json").write_text('{"r": 4}')
+    (folder / "adapter_model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    out = run_hf(f"""
+        from huggingface_hub import HfApi
+        api = HfApi()
+        url = api.create_repo("dave/up", private=True)
+        again = api.create_repo("dave/up", exist_ok=True)
+        first = api.upload_folder(folder_path="{folder}", repo_id="dave/up")
+        second = api.upload_file(path_or_fileobj=b"extra", path_in_repo="notes/extra.txt", repo_id="dave/up")
+        named = api.upload_file(path_or_fileobj=b"more", path_in_repo="notes/extra.txt", repo_id="dave/up",
+                                commit_message="tune\\n\\nversion: 2.0.0")
+        by_rev = api.upload_file(path_or_fileobj=b"rev", path_in_repo="notes/extra.txt", repo_id="dave/up",
+                                 revision="3.1.0")
+        refs = api.list_repo_refs("dave/up")
+        print(json.dumps({{"repo_id": url.repo_id, "first": first.oid, "second": second.oid,
+                          "tags": sorted((t.name, t.target_commit) for t in refs.tags),
+                          "private": api.model_info("dave/up").private,
+                          "files": sorted(api.list_repo_files("dave/up"))}}))
+    """, token=hf_hub.token("dave"))
+    assert out["repo_id"] == "dave/up" and out["private"] is True
+    tags = dict(out["tags"])
+    assert sorted(tags) == ["1.0.0", "1.0.1", "2.0.0", "3.1.0"]
+    assert tags["1.0.0"] == out["first"] and tags["1.0.1"] == out["second"]
+    assert out["files"] == ["README.md", "adapter_config.json", "adapter_model.safetensors", "notes/extra.txt"]
+    stored = hf_hub.backend.resolve(None, hf_hub.backend.repos["dave/up"], "1.0.0")
+    assert {f.path: f.size for f in stored.files}["adapter_config.json"] == 8
+    assert hf_hub.backend.repos["dave/up"].card["library_name"] == "peft"
+
+
+def test_uploads_refused_for_pickles_strangers_and_anonymous(hf_hub, run_hf, seeded):
+    out = run_hf("""
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import HfHubHTTPError
+        api = HfApi()
+        result = {}
+        for key, repo, path in [("pickle", "alice/lora-a", "pytorch_model.bin"),
+                                ("stranger", "bob/other", "a.txt")]:
+            try:
+                api.upload_file(path_or_fileobj=b"data", path_in_repo=path, repo_id=repo)
+                result[key] = "accepted"
+            except HfHubHTTPError as e:
+                result[key] = [e.response.status_code, e.response.json().get("error", "")]
+        print(json.dumps(result))
+    """, token=hf_hub.token("alice"))
+    assert out["pickle"][0] == 400 and "pickle" in out["pickle"][1]
+    assert out["stranger"][0] == 403
+    anonymous = run_hf("""
+        from huggingface_hub import HfApi
+        HfApi().upload_file(path_or_fileobj=b"x", path_in_repo="a.txt", repo_id="alice/lora-a")
+    """, expect_ok=False)
+    assert anonymous["_returncode"] != 0
+    assert [v.version for v in hf_hub.backend.list_versions(None, hf_hub.backend.repos["alice/lora-a"])] == [
+        "1.1.0", "1.0.0"]
+
+
+def test_validate_yaml(hf_hub):
+    import httpx
+
+    good = httpx.post(f"{hf_hub.url}/api/validate-yaml", json={"content": CARD, "repoType": "model"})
+    assert good.status_code == 200 and good.json()["errors"] == []
+    bad = httpx.post(f"{hf_hub.url}/api/validate-yaml", json={"content": "---\ntags: [a\n---\n"})
+    assert bad.status_code == 400 and "invalid YAML" in bad.json()["errors"][0]["message"]
+    empty = httpx.post(f"{hf_hub.url}/api/validate-yaml", json={"content": "# no metadata"})
+    assert empty.status_code == 200 and empty.json()["warnings"]
