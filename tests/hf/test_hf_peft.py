@@ -1,0 +1,55 @@
+"""PEFT loads adapters (and their base) from our hub through HF_ENDPOINT alone."""
+
+from __future__ import annotations
+
+from conftest import publish_dir
+
+TINY_BASE = """
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+torch.manual_seed(0)
+config = LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                     num_key_value_heads=2, vocab_size=128)
+LlamaForCausalLM(config).save_pretrained(sys.argv[1] if len(sys.argv) > 1 else "base")
+print(json.dumps({}))
+"""
+
+
+def test_peft_and_auto_peft_load_from_the_hub(hf_hub, run_hf, tmp_path):
+    run_hf(TINY_BASE)
+    publish_dir(hf_hub, "acme", "acme/tiny-base", tmp_path / "base", "1.0.0", kind="base")
+
+    # Train-side: base fetched from the hub, LoRA made on it, pushed with upload_folder.
+    made = run_hf("""
+        import torch
+        from huggingface_hub import HfApi
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        base = AutoModelForCausalLM.from_pretrained("acme/tiny-base")
+        model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                                                task_type="CAUSAL_LM", init_lora_weights=False))
+        model.save_pretrained("lora")
+        HfApi().create_repo("acme/tiny-lora")
+        HfApi().upload_folder(folder_path="lora", repo_id="acme/tiny-lora", commit_message="version: 1.0.0")
+        ids = torch.tensor([[1, 5, 9, 13]])
+        with torch.no_grad():
+            print(json.dumps({"logits": model(ids).logits[0, -1].tolist(),
+                              "base_name": json.load(open("lora/adapter_config.json"))["base_model_name_or_path"]}))
+    """, token=hf_hub.token("ann", orgs=("acme",)))
+    assert made["base_name"] == "acme/tiny-base"  # names the hub repo of the base
+
+    loaded = run_hf("""
+        import torch
+        from peft import AutoPeftModelForCausalLM, PeftModel
+        from transformers import AutoModelForCausalLM
+        ids = torch.tensor([[1, 5, 9, 13]])
+        base = AutoModelForCausalLM.from_pretrained("acme/tiny-base", revision="1.0.0")
+        pinned = PeftModel.from_pretrained(base, "acme/tiny-lora", revision="1.0.0")
+        auto = AutoPeftModelForCausalLM.from_pretrained("acme/tiny-lora")
+        with torch.no_grad():
+            print(json.dumps({"pinned": pinned(ids).logits[0, -1].tolist(),
+                              "auto": auto(ids).logits[0, -1].tolist()}))
+    """)
+    for key in ("pinned", "auto"):
+        assert max(abs(a - b) for a, b in zip(loaded[key], made["logits"])) < 1e-5
+    assert [v.version for v in hf_hub.backend.list_versions(None, hf_hub.backend.repos["acme/tiny-lora"])] == ["1.0.0"]
