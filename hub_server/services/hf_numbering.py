@@ -5,7 +5,8 @@ Git commits have no names, hub versions do (semver, never reused). The rule, in 
 2. otherwise a revision in the URL that looks like a version and does not exist yet
    (``upload_folder(..., revision="1.2.0")``) names it;
 3. otherwise it is the next patch after the highest version ever published
-   (yanked ones count: names are never reused); the first one is ``1.0.0``.
+   (yanked ones count: names are never reused); after a pre-release comes its release;
+   the first one is ``1.0.0``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def next_patch(existing: list[str]) -> str:
     named = [n for n in existing if SEMVER.match(n)]
     if not named:
         return FIRST_VERSION
-    major, minor, patch, _ = SEMVER.match(max(named, key=_key)).groups()
+    major, minor, patch, pre = SEMVER.match(max(named, key=_key)).groups()
+    if pre:  # after 2.0.0-rc.1 comes the release itself
+        return f"{major}.{minor}.{patch}"
     return f"{major}.{minor}.{int(patch) + 1}"
 
 

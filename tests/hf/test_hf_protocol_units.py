@@ -1,0 +1,78 @@
+"""Pure parts of the HF layer: version numbering, NDJSON commits, ranges, tree listing."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from hub_server.routes.hf_files import parse_range
+from hub_server.services.hf_backend import HfFile, Invalid
+from hub_server.services.hf_commit import check_path, parse_ndjson
+from hub_server.services.hf_numbering import choose_version, next_patch
+from hub_server.services.hf_views import iso, tree
+
+
+def test_version_numbering_rule():
+    assert next_patch([]) == "1.0.0"
+    assert next_patch(["1.0.0", "1.10.0", "1.9.3", "2.0.0-rc.1"]) == "2.0.0"  # a pre-release is followed by its release
+    assert next_patch(["1.2.3", "1.2.10"]) == "1.2.11"
+    pick = lambda **kw: choose_version(**{"summary": "", "description": "", "url_revision": "main",
+                                           "existing": ["1.0.0"], **kw})
+    assert pick() == "1.0.1"
+    assert pick(summary="Upload\nversion: 3.0.0") == "3.0.0"
+    assert pick(description="notes\nVersion = v2.1.0\n") == "2.1.0"
+    assert pick(url_revision="1.4.0") == "1.4.0"
+    assert pick(url_revision="1.0.0") == "1.0.1"  # an existing version is a parent, not a name
+
+
+def _line(key, value):
+    return json.dumps({"key": key, "value": value}).encode()
+
+
+def test_ndjson_commit_parsing_and_refusals():
+    body = b"\n".join([
+        _line("header", {"summary": "s", "description": "d"}),
+        _line("file", {"path": "a/b.json", "encoding": "base64", "content": base64.b64encode(b"{}").decode()}),
+        _line("deletedFile", {"path": "old.txt"}),
+        _line("deletedFolder", {"path": "logs"}),
+    ])
+    parsed = parse_ndjson(body)
+    assert parsed.summary == "s" and parsed.added == {"a/b.json": b"{}"}
+    assert parsed.deleted_files == {"old.txt"} and parsed.deleted_folders == {"logs/"}
+    with pytest.raises(Invalid, match="LFS"):
+        parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": "0" * 64}))
+    with pytest.raises(Invalid, match="base64"):
+        parse_ndjson(_line("file", {"path": "x", "encoding": "base64", "content": "***"}))
+    with pytest.raises(Invalid):
+        parse_ndjson(b"not json")
+    for bad in ("../x", "/etc/x", "a\\..\\b", "a//b", "./a", "model.bin", "w.PT", "x.ckpt"):
+        with pytest.raises(Invalid):
+            check_path(bad)
+    assert check_path("dir/adapter_model.safetensors") == "dir/adapter_model.safetensors"
+
+
+def test_parse_range():
+    assert parse_range(None, 100) is None
+    assert parse_range("bytes=0-9", 100) == (0, 9)
+    assert parse_range("bytes=90-", 100) == (90, 99)
+    assert parse_range("bytes=95-200", 100) == (95, 99)
+    assert parse_range("bytes=-10", 100) == (90, 99)
+    assert parse_range("bytes=100-", 100) == "unsatisfiable"
+    assert parse_range("bytes=5-2", 100) == "unsatisfiable"
+    assert parse_range("bytes=0-1,5-6", 100) is None
+
+
+def test_tree_listing_and_dates():
+    from datetime import datetime, timezone
+
+    files = tuple(HfFile(p, 1, "sha256:" + "0" * 64) for p in ("a.txt", "d/b.txt", "d/e/c.txt"))
+    top = tree(files, "", recursive=False)
+    assert [(e["type"], e["path"]) for e in top] == [("file", "a.txt"), ("directory", "d")]
+    sub = tree(files, "d", recursive=False)
+    assert [(e["type"], e["path"]) for e in sub] == [("file", "d/b.txt"), ("directory", "d/e")]
+    assert [e["path"] for e in tree(files, "", recursive=True)] == ["a.txt", "d", "d/b.txt", "d/e", "d/e/c.txt"]
+    assert tree(files, "nope", recursive=True) is None
+    assert all("lfs" not in e and "xetHash" not in e for e in top)
+    assert iso(datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)) == "2026-01-02T03:04:05.678Z"
