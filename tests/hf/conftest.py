@@ -65,21 +65,20 @@ def hf_hub(tmp_path):
     sock.close()
 
 
-@pytest.fixture
-def run_hf(hf_hub, tmp_path):
+def make_runner(url: str, workdir: Path):
     """Run a Python snippet with only HF_ENDPOINT/HF_TOKEN/HF_HOME set; it prints JSON last."""
-    hf_home = tmp_path / "hf_home"
+    hf_home = workdir / "hf_home"
 
     def run(code: str, *, token: str | None = None, expect_ok: bool = True) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
-        env.update(HF_ENDPOINT=hf_hub.url, HF_HOME=str(hf_home), HF_HUB_DISABLE_TELEMETRY="1")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_", "HUB_"))}
+        env.update(HF_ENDPOINT=url, HF_HOME=str(hf_home), HF_HUB_DISABLE_TELEMETRY="1")
         env["TRANSFORMERS_VERBOSITY"] = "error"
         if token:
             env["HF_TOKEN"] = token
-        script = tmp_path / "snippet.py"
+        script = workdir / "snippet.py"
         script.write_text("import json, sys\n" + textwrap.dedent(code))
         done = subprocess.run(
-            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path
+            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300, cwd=workdir
         )
         if expect_ok and done.returncode != 0:
             raise AssertionError(f"snippet failed:\n{done.stdout}\n{done.stderr[-4000:]}")
@@ -90,6 +89,11 @@ def run_hf(hf_hub, tmp_path):
         return result
 
     return run
+
+
+@pytest.fixture
+def run_hf(hf_hub, tmp_path):
+    return make_runner(hf_hub.url, tmp_path)
 
 
 def publish_dir(hub: HfHub, user: str, repo_id: str, directory: Path, version: str, *, private: bool = False,
