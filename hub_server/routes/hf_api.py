@@ -12,11 +12,12 @@ from typing import Annotated
 import yaml
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..services import hf_views
 from ..services.hf_backend import Conflict, EntryNotFound, HfBackendError, Invalid, RevisionNotFound
 from ..services.hf_commit import apply_commit, check_path, parse_ndjson
-from ..services.hf_numbering import choose_version
+from ..services.hf_numbering import choose_version, version_from_message
 from .hf_common import Backend, Caller, Writer, error_response
 
 router = APIRouter(prefix="/api", tags=["huggingface"])
@@ -119,7 +120,7 @@ async def create_repo(request: Request, backend: Backend, caller: Writer):
 
     url = f"{str(request.base_url).rstrip('/')}/{namespace}/{name}"
     try:
-        backend.create_repo(caller, namespace, name, kind="adapter", private=private)
+        await run_in_threadpool(backend.create_repo, caller, namespace, name, kind="adapter", private=private)
     except Conflict as error:
         # huggingface_hub reads the url even from the 409 answer (exist_ok=True).
         return error_response(error, extra_body={"url": url})
@@ -144,7 +145,7 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
             "commitOid": None,
         }
 
-    return _guard(run)
+    return await run_in_threadpool(_guard, run)
 
 
 @router.post("/models/{namespace}/{name}/commit/{revision}")
@@ -169,11 +170,8 @@ async def commit(namespace: str, name: str, revision: str, request: Request, bac
         if parent is not None and files == sorted(parent_files, key=lambda f: f.path):
             version = parent  # nothing changed: no empty version
         else:
-            name_ = choose_version(
-                summary=parsed.summary, description=parsed.description, url_revision=revision, existing=names
-            )
             message = "\n\n".join(t for t in (parsed.summary, parsed.description) if t)
-            version = backend.publish(caller, repo, name_, files, message)
+            version = _publish_numbered(backend, caller, repo, files, message, parsed, revision, names)
         return {
             "commitUrl": f"{base}/{repo.id}/commit/{version.commit}",
             "commitOid": version.commit,
@@ -181,7 +179,24 @@ async def commit(namespace: str, name: str, revision: str, request: Request, bac
             "version": version.version,
         }
 
-    return _guard(run)
+    # Blob writes and the publish are blocking: keep them off the event loop.
+    return await run_in_threadpool(_guard, run)
+
+
+def _publish_numbered(backend, caller, repo, files, message, parsed, revision, names):
+    """Publish under the chosen name; an automatic number lost to a concurrent commit is retried."""
+    for _ in range(5):
+        name = choose_version(
+            summary=parsed.summary, description=parsed.description, url_revision=revision, existing=names
+        )
+        try:
+            return backend.publish(caller, repo, name, files, message)
+        except Conflict:
+            automatic = name not in (revision, version_from_message(parsed.summary, parsed.description))
+            if not automatic:
+                raise
+            names = [v.version for v in backend.list_versions(caller, repo)]
+    raise Conflict("too many concurrent commits; try again")
 
 
 @router.post("/validate-yaml")

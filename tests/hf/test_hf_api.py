@@ -166,3 +166,21 @@ def test_validate_yaml(hf_hub):
     assert bad.status_code == 400 and "invalid YAML" in bad.json()["errors"][0]["message"]
     empty = httpx.post(f"{hf_hub.url}/api/validate-yaml", json={"content": "# no metadata"})
     assert empty.status_code == 200 and empty.json()["warnings"]
+
+
+def test_concurrent_commits_each_get_their_own_number(hf_hub, run_hf):
+    out = run_hf("""
+        from concurrent.futures import ThreadPoolExecutor
+        from huggingface_hub import HfApi
+        api = HfApi()
+        api.create_repo("erin/busy")
+        def push(i):
+            return api.upload_file(path_or_fileobj=f"content {i}".encode(), path_in_repo=f"f{i}.txt",
+                                   repo_id="erin/busy").oid
+        with ThreadPoolExecutor(6) as pool:
+            oids = list(pool.map(push, range(6)))
+        print(json.dumps({"oids": oids}))
+    """, token=hf_hub.token("erin"))
+    versions = hf_hub.backend.list_versions(None, hf_hub.backend.repos["erin/busy"])
+    assert sorted(v.version for v in versions) == [f"1.0.{i}" for i in range(6)]
+    assert sorted(out["oids"]) == sorted(v.commit for v in versions)
