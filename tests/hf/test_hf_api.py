@@ -115,17 +115,20 @@ def test_create_upload_folder_publishes_numbered_versions(hf_hub, run_hf, tmp_pa
                                 commit_message="tune\\n\\nversion: 2.0.0")
         by_rev = api.upload_file(path_or_fileobj=b"rev", path_in_repo="notes/extra.txt", repo_id="dave/up",
                                  revision="3.1.0")
+        deleted = api.delete_file("notes/extra.txt", repo_id="dave/up")
         refs = api.list_repo_refs("dave/up")
         print(json.dumps({{"repo_id": url.repo_id, "first": first.oid, "second": second.oid,
+                          "after_delete": sorted(api.list_repo_files("dave/up")),
                           "tags": sorted((t.name, t.target_commit) for t in refs.tags),
                           "private": api.model_info("dave/up").private,
-                          "files": sorted(api.list_repo_files("dave/up"))}}))
+                          "files": sorted(api.list_repo_files("dave/up", revision="3.1.0"))}}))
     """, token=hf_hub.token("dave"))
     assert out["repo_id"] == "dave/up" and out["private"] is True
     tags = dict(out["tags"])
-    assert sorted(tags) == ["1.0.0", "1.0.1", "2.0.0", "3.1.0"]
+    assert sorted(tags) == ["1.0.0", "1.0.1", "2.0.0", "3.1.0", "3.1.1"]  # delete_file made 3.1.1
     assert tags["1.0.0"] == out["first"] and tags["1.0.1"] == out["second"]
     assert out["files"] == ["README.md", "adapter_config.json", "adapter_model.safetensors", "notes/extra.txt"]
+    assert out["after_delete"] == ["README.md", "adapter_config.json", "adapter_model.safetensors"]
     stored = hf_hub.backend.resolve(None, hf_hub.backend.repos["dave/up"], "1.0.0")
     assert {f.path: f.size for f in stored.files}["adapter_config.json"] == 8
     assert hf_hub.backend.repos["dave/up"].card["library_name"] == "peft"
