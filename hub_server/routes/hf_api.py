@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from ..services import hf_views
 from ..services.hf_backend import Conflict, EntryNotFound, HfBackendError, Invalid, RevisionNotFound
 from ..services.hf_commit import apply_commit, check_path, parse_ndjson
-from ..services.hf_numbering import choose_version, version_from_message
+from ..services.hf_numbering import choose_version, plain_revision, version_from_message
 from .hf_common import Backend, Caller, Writer, error_response
 
 router = APIRouter(prefix="/api", tags=["huggingface"])
@@ -59,7 +59,7 @@ def model_info(namespace: str, name: str, backend: Backend, caller: Caller):
     return _model_info(namespace, name, "main", backend, caller, empty_ok=True)
 
 
-@router.get("/models/{namespace}/{name}/revision/{revision}")
+@router.get("/models/{namespace}/{name}/revision/{revision:path}")
 def model_info_at(namespace: str, name: str, revision: str, backend: Backend, caller: Caller):
     return _model_info(namespace, name, revision, backend, caller, empty_ok=False)
 
@@ -68,7 +68,7 @@ def _model_info(namespace, name, revision, backend, caller, *, empty_ok):
     def run():
         repo = backend.get_repo(caller, namespace, name)
         try:
-            version = backend.resolve(caller, repo, revision)
+            version = backend.resolve(caller, repo, plain_revision(revision))
         except RevisionNotFound:
             if not empty_ok:
                 raise
@@ -84,6 +84,9 @@ def list_tree(
     namespace: str, name: str, revision: str, backend: Backend, caller: Caller,
     path: str = "", recursive: bool = False,
 ):
+    if revision == "refs" and path.count("/") >= 1:  # an encoded refs/heads/main arrives decoded
+        _, revision, path = (path + "/").split("/", 2)
+
     def run():
         repo = backend.get_repo(caller, namespace, name)
         version = backend.resolve(caller, repo, revision)

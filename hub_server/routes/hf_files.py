@@ -62,6 +62,8 @@ def resolve_file(
     namespace: str, name: str, revision: str, path: str, request: Request, backend: Backend, caller: Caller
 ) -> Response:
     version: HfVersion | None = None
+    if revision == "refs" and path.count("/") >= 2:  # an encoded refs/heads/main arrives decoded
+        _, revision, path = path.split("/", 2)
     try:
         repo = backend.get_repo(caller, namespace, name)
         version = backend.resolve(caller, repo, revision)

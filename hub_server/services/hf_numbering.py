@@ -63,3 +63,11 @@ def choose_version(
     if url_revision not in existing and is_version_name(url_revision):
         return _normalise(url_revision)
     return next_patch(existing)
+
+
+def plain_revision(revision: str) -> str:
+    """``refs/heads/main`` → ``main``, ``refs/tags/1.0.0`` → ``1.0.0`` (git-style names)."""
+    for prefix in ("refs/heads/", "refs/tags/"):
+        if revision.startswith(prefix):
+            return revision[len(prefix):]
+    return revision

@@ -105,3 +105,18 @@ def test_head_and_range_headers(hf_hub, adapter_repo):
     missing = httpx.head(f"{hf_hub.url}/alice/tiny/resolve/main/nope")
     assert missing.status_code == 404 and missing.headers["X-Error-Code"] == "EntryNotFound"
     assert missing.headers["X-Repo-Commit"] == adapter_repo["c2"]
+
+
+def test_git_style_revision_names(run_hf, adapter_repo):
+    out = run_hf("""
+        from huggingface_hub import HfApi, hf_hub_download
+        api = HfApi()
+        print(json.dumps({
+            "head": api.model_info("alice/tiny", revision="refs/heads/main").sha,
+            "tag": api.model_info("alice/tiny", revision="refs/tags/1.0.0").sha,
+            "file": open(hf_hub_download("alice/tiny", "sub/notes.txt", revision="refs/tags/1.0.0")).read(),
+            "tree": [e.path for e in api.list_repo_tree("alice/tiny", "sub", revision="refs/tags/1.0.0")],
+        }))
+    """)
+    assert out["head"] == adapter_repo["c2"] and out["tag"] == adapter_repo["c1"]
+    assert out["file"] == "v1 notes" and out["tree"] == ["sub/notes.txt"]
