@@ -132,7 +132,7 @@ async def create_repo(request: Request, backend: Backend, caller: Writer):
     return {"url": url, "name": f"{namespace}/{name}", "id": f"{namespace}/{name}"}
 
 
-@router.post("/models/{namespace}/{name}/preupload/{revision}")
+@router.post("/models/{namespace}/{name}/preupload/{revision:path}")
 async def preupload(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer):
     body = await request.json()
 
@@ -151,9 +151,10 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
     return await run_in_threadpool(_guard, run)
 
 
-@router.post("/models/{namespace}/{name}/commit/{revision}")
+@router.post("/models/{namespace}/{name}/commit/{revision:path}")
 async def commit(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer):
     body = await request.body()
+    revision = plain_revision(revision)
 
     def run():
         repo = backend.get_repo(caller, namespace, name)
