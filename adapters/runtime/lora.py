@@ -1,0 +1,127 @@
+"""LoRA from PEFT's saved files as forward hooks: ``y += weight * scale * B(A(x))`` per target Linear.
+
+Hooks (not module replacement) keep the base untouched, so LoRA composes with any other method in a
+stack. ``merge`` folds ``weight * scale * B @ A`` into each weight in place (one layer-sized delta at a
+time, never a second copy of the model); ``unmerge`` subtracts it again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import AdapterError
+from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
+
+
+@dataclass
+class _LoraLayer:
+    module: nn.Linear
+    a: torch.Tensor  # (r, in)
+    b: torch.Tensor  # (out, r)
+    scale: float
+    handle: torch.utils.hooks.RemovableHandle | None = None
+
+
+@dataclass
+class LoraAttachment:
+    """A live LoRA adapter on a base model (see ``adapters.registry.Attachment``)."""
+
+    name: str
+    layers: list[_LoraLayer]
+    weight: float
+    saved_modules: SavedModules
+    mergeable: bool = True
+    merged: bool = False
+    latency_note: str = ""
+    config: dict = field(default_factory=dict)
+
+    def _hook(self, layer: _LoraLayer):
+        def add_delta(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
+            if self.merged:
+                return output
+            x = args[0]
+            a, b = layer.a.to(x.dtype), layer.b.to(x.dtype)
+            return output + (x @ a.T @ b.T) * (self.weight * layer.scale)
+
+        return add_delta
+
+    def _install(self) -> None:
+        for layer in self.layers:
+            layer.handle = layer.module.register_forward_hook(self._hook(layer))
+
+    def _fold(self, sign: float) -> None:
+        with torch.no_grad():
+            for layer in self.layers:
+                w = layer.module.weight
+                delta_b = layer.b.to(w.dtype)
+                w.addmm_(delta_b, layer.a.to(w.dtype), alpha=sign * self.weight * layer.scale)
+
+    def merge(self) -> None:
+        if not self.merged:
+            self._fold(+1.0)
+            self.merged = True
+
+    def unmerge(self) -> None:
+        if self.merged:
+            self._fold(-1.0)
+            self.merged = False
+
+    def detach(self) -> None:
+        self.unmerge()
+        for layer in self.layers:
+            if layer.handle is not None:
+                layer.handle.remove()
+                layer.handle = None
+        self.saved_modules.restore()
+
+
+def _refuse_unsupported(config: dict, adapter_dir: Path) -> None:
+    if config.get("use_dora"):
+        raise AdapterError(f"{adapter_dir}: DoRA adapters cannot be stacked as hooks; load this one with PEFT "
+                           "(PeftModel.from_pretrained) or merge it with PEFT's merge_and_unload")
+    if config.get("bias", "none") != "none" or config.get("lora_bias"):
+        raise AdapterError(f"{adapter_dir}: LoRA with trained biases (bias={config.get('bias')!r}) is not supported")
+    if config.get("fan_in_fan_out"):
+        raise AdapterError(f"{adapter_dir}: fan_in_fan_out (Conv1D bases such as GPT-2) is not supported")
+
+
+def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name: str | None = None) -> LoraAttachment:
+    """Hook a saved PEFT LoRA adapter onto ``model`` (a plain transformers model)."""
+    adapter_dir = Path(adapter_dir)
+    config, tensors = read_adapter(adapter_dir)
+    _refuse_unsupported(config, adapter_dir)
+    pairs: dict[str, dict[str, torch.Tensor]] = {}
+    saved: dict[str, torch.Tensor] = {}
+    for key, value in tensors.items():
+        if ".lora_A." in key or ".lora_B." in key:
+            path, part = key.rsplit(".lora_", 1)
+            pairs.setdefault(module_path(path), {})[part.split(".")[0]] = value
+        elif "lora_embedding" in key or "lora_magnitude" in key:
+            raise AdapterError(f"{adapter_dir}: {key.rsplit('.', 2)[-2]} layers are not supported")
+        else:
+            saved[key] = value
+    layers: list[_LoraLayer] = []
+    for path, ab in sorted(pairs.items()):
+        module = get_module(model, path, adapter_dir)
+        if not isinstance(module, nn.Linear):
+            raise AdapterError(f"{adapter_dir}: LoRA on {path} ({type(module).__name__}) is not supported; "
+                               "only Linear layers")
+        a, b = ab["A"], ab["B"]
+        r = a.shape[0]
+        alpha = pattern_value(config.get("alpha_pattern"), path, config.get("lora_alpha", 8))
+        scale = alpha / math.sqrt(r) if config.get("use_rslora") else alpha / r
+        if b.shape[0] != module.out_features or a.shape[1] != module.in_features:
+            raise AdapterError(f"{adapter_dir}: LoRA shapes for {path} do not fit the base layer; wrong base?")
+        device = module.weight.device
+        layers.append(_LoraLayer(module, a.to(device), b.to(device), float(scale)))
+    if not layers:
+        raise AdapterError(f"{adapter_dir}: no LoRA weights found")
+    attachment = LoraAttachment(name or adapter_dir.name, layers, float(weight), SavedModules(model, saved, adapter_dir),
+                                config=config)
+    attachment._install()
+    return attachment

@@ -1,0 +1,69 @@
+"""Saved PEFT adapters with non-identity weights on the tiny bases, for runtime/stack/merge tests.
+
+Adapters are created with PEFT itself (its own file format), then every trainable tensor is perturbed
+so that an adapter which silently does nothing cannot pass a comparison.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+LLAMA_LINEARS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def peft_config(method: str, task: str = "causal-lm", **overrides):
+    from peft import IA3Config, LoraConfig, PrefixTuningConfig, PromptTuningConfig
+
+    task_type = "CAUSAL_LM" if task == "causal-lm" else "SEQ_CLS"
+    bert = task == "seq-cls"
+    if method == "lora":
+        targets = ["query", "value", "dense"] if bert else ["q_proj", "v_proj", "down_proj"]
+        return LoraConfig(r=4, lora_alpha=8, target_modules=targets, task_type=task_type, **overrides)
+    if method == "ia3":
+        targets = ["key", "value", "output.dense"] if bert else ["k_proj", "v_proj", "down_proj"]
+        ff = ["output.dense"] if bert else ["down_proj"]
+        return IA3Config(target_modules=targets, feedforward_modules=ff, task_type=task_type, **overrides)
+    if method == "prompt_tuning":
+        return PromptTuningConfig(num_virtual_tokens=3, task_type=task_type, **overrides)
+    if method == "prefix_tuning":
+        return PrefixTuningConfig(num_virtual_tokens=3, task_type=task_type, **overrides)
+    raise ValueError(method)
+
+
+def load_plain(base_dir: Path, task: str = "causal-lm", num_labels: int = 3):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    torch.manual_seed(1234)  # a seq-cls head that the base lacks starts identical every time
+    if task == "causal-lm":
+        model = AutoModelForCausalLM.from_pretrained(base_dir)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(base_dir, num_labels=num_labels)
+    return model.eval()
+
+
+def make_adapter(base_dir: Path, out: Path, method: str, seed: int = 0, task: str = "causal-lm",
+                 **overrides) -> Path:
+    """A PEFT adapter of ``method`` for ``base_dir`` with random (non-identity) weights."""
+    import torch
+    from peft import get_peft_model
+
+    model = get_peft_model(load_plain(base_dir, task), peft_config(method, task, **overrides))
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if param.requires_grad:
+                param.add_(torch.randn(param.shape, generator=gen) * 0.3)
+    model.save_pretrained(out)
+    return Path(out)
+
+
+def peft_logits(base_dir: Path, adapter_dir: Path, input_ids, task: str = "causal-lm"):
+    """PEFT's own logits for a saved adapter (the reference), real-token positions only."""
+    import torch
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(load_plain(base_dir, task), adapter_dir).eval()
+    with torch.no_grad():
+        out = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).logits
+    return out[:, -input_ids.shape[1]:] if out.dim() == 3 else out

@@ -1,0 +1,136 @@
+"""Each runtime hook gives exactly PEFT's logits for the same saved adapter, and leaves the base clean."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from adapters.errors import AdapterError
+from adapters.runtime import lora, ia3, prefix, prompt
+
+sys.path.insert(0, str(Path(__file__).parent))
+from stack_fixtures import load_plain, make_adapter, peft_logits  # noqa: E402
+from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+
+ATTACH = {"lora": lora.attach, "ia3": ia3.attach, "prompt_tuning": prompt.attach, "prefix_tuning": prefix.attach}
+
+
+@pytest.fixture(scope="module")
+def llama_dir(tmp_path_factory):
+    return make_llama_dir(tmp_path_factory.mktemp("llama"))
+
+
+@pytest.fixture(scope="module")
+def bert_dir(tmp_path_factory):
+    return make_bert_dir(tmp_path_factory.mktemp("bert"))
+
+
+def _ids(batch: int = 2, length: int = 7):
+    return torch.randint(8, 100, (batch, length), generator=torch.Generator().manual_seed(5))
+
+
+def _hooked_logits(model, attachment, ids):
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    prepare = getattr(attachment, "prepare_inputs", None)
+    if prepare:
+        inputs = prepare(model, inputs)
+    with torch.no_grad():
+        out = model(**inputs).logits
+    strip = getattr(attachment, "strip_positions", 0)
+    return out[:, strip:] if out.dim() == 3 else out
+
+
+@pytest.mark.parametrize("method", ["lora", "ia3", "prompt_tuning", "prefix_tuning"])
+def test_causal_lm_hooks_equal_peft(method, llama_dir, tmp_path):
+    adapter = make_adapter(llama_dir, tmp_path / method, method)
+    ids = _ids()
+    model = load_plain(llama_dir)
+    with torch.no_grad():
+        base = model(input_ids=ids).logits
+    attachment = ATTACH[method](model, adapter)
+    ours = _hooked_logits(model, attachment, ids)
+    ref = peft_logits(llama_dir, adapter, ids)
+    assert (ref - base).abs().max() > 1e-3, "the test adapter must change the output"
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-4)
+    attachment.detach()
+    with torch.no_grad():
+        torch.testing.assert_close(model(input_ids=ids).logits, base)
+
+
+@pytest.mark.parametrize("method", ["lora", "ia3", "prompt_tuning"])
+def test_seq_cls_hooks_equal_peft_including_the_head(method, bert_dir, tmp_path):
+    adapter = make_adapter(bert_dir, tmp_path / method, method, task="seq-cls")
+    ids = _ids()
+    model = load_plain(bert_dir, "seq-cls")
+    head_before = model.classifier.weight.detach().clone()
+    attachment = ATTACH[method](model, adapter)
+    ours = _hooked_logits(model, attachment, ids)
+    ref = peft_logits(bert_dir, adapter, ids, task="seq-cls")
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-4)
+    assert not torch.equal(model.classifier.weight, head_before)
+    attachment.detach()
+    assert torch.equal(model.classifier.weight, head_before)
+
+
+@pytest.mark.parametrize("method", ["lora", "ia3"])
+def test_merge_equals_hooks_and_unmerge_restores_weights(method, llama_dir, tmp_path):
+    adapter = make_adapter(llama_dir, tmp_path / method, method)
+    ids = _ids()
+    model = load_plain(llama_dir)
+    original = {k: v.clone() for k, v in model.state_dict().items()}
+    attachment = ATTACH[method](model, adapter, weight=0.7)
+    hooked = _hooked_logits(model, attachment, ids)
+    attachment.merge()
+    merged = _hooked_logits(model, attachment, ids)
+    assert (merged - hooked).abs().max() <= 1e-4 * hooked.abs().max()
+    attachment.unmerge()
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, original[key], atol=1e-6, rtol=1e-5)
+    attachment.merge()
+    attachment.detach()  # detaching a merged adapter unmerges it
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, original[key], atol=1e-6, rtol=1e-5)
+
+
+def test_lora_weight_scales_the_delta(llama_dir, tmp_path):
+    adapter = make_adapter(llama_dir, tmp_path / "lora", "lora")
+    ids = _ids()
+    model = load_plain(llama_dir)
+    att = lora.attach(model, adapter, weight=1.0)
+    q = model.model.layers[0].self_attn.q_proj
+    x = torch.randn(3, q.in_features)
+    full = q(x) - torch.nn.functional.linear(x, q.weight)
+    att.weight = 0.5
+    half = q(x) - torch.nn.functional.linear(x, q.weight)
+    torch.testing.assert_close(half, 0.5 * full)
+    att.detach()
+
+
+def test_rslora_scale_matches_peft(llama_dir, tmp_path):
+    adapter = make_adapter(llama_dir, tmp_path / "rs", "lora", use_rslora=True)
+    ids = _ids()
+    model = load_plain(llama_dir)
+    ours = _hooked_logits(model, lora.attach(model, adapter), ids)
+    torch.testing.assert_close(ours, peft_logits(llama_dir, adapter, ids), atol=1e-5, rtol=1e-4)
+
+
+def test_dora_is_refused_with_a_clear_message(llama_dir, tmp_path):
+    adapter = make_adapter(llama_dir, tmp_path / "dora", "lora", use_dora=True)
+    with pytest.raises(AdapterError, match="DoRA"):
+        lora.attach(load_plain(llama_dir), adapter)
+
+
+def test_pickle_only_adapter_is_refused(llama_dir, tmp_path):
+    adapter = make_adapter(llama_dir, tmp_path / "p", "lora")
+    (adapter / "adapter_model.safetensors").rename(adapter / "adapter_model.bin")
+    with pytest.raises(AdapterError, match="pickle"):
+        lora.attach(load_plain(llama_dir), adapter)
+
+
+def test_adapter_for_another_architecture_is_refused(llama_dir, bert_dir, tmp_path):
+    adapter = make_adapter(llama_dir, tmp_path / "l", "lora")
+    with pytest.raises(AdapterError, match="wrong base"):
+        lora.attach(load_plain(bert_dir, "seq-cls"), adapter)
