@@ -23,7 +23,7 @@ from .registry import MethodSpec, get_method
 
 DEFAULT_LR = 1e-3
 DEFAULT_BATCH_SIZE = 8
-DEFAULT_EPOCHS = 3
+DEFAULT_EPOCHS = 1
 DEFAULT_MAX_LENGTH = 256
 
 

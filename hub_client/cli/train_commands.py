@@ -1,7 +1,166 @@
-"""Placeholder: commands are added by their owners."""
+"""`hub train` and `hub evaluate`: thin wrappers over adapters.training and adapters.evaluate.
+
+Method options are not declared as click options: they come from the chosen method's spec at run
+time (so a third-party method's knobs work without touching this file, and `hub --help` never
+imports torch). `--rank 16`, `--target-modules q_proj,v_proj`, `--use-dora` or the generic
+`--option key=value` all land in the spec's option names.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
 
 import click
+
+# friendly flag -> candidate option names, tried in order against the chosen method's options
+ALIASES: dict[str, tuple[str, ...]] = {
+    "rank": ("r", "rank"),
+    "alpha": ("lora_alpha", "alpha"),
+    "dropout": ("lora_dropout", "dropout"),
+}
+
+
+def _convert(kind: type, raw: Any, flag: str) -> Any:
+    if raw is True or kind is bool:
+        if raw is True:
+            return True
+        lowered = str(raw).lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise click.UsageError(f"{flag}: expected true or false, got {raw!r}")
+    try:
+        if kind in (list, tuple):
+            return [part.strip() for part in str(raw).split(",") if part.strip()]
+        if kind in (int, float):
+            return kind(raw)
+    except ValueError:
+        raise click.UsageError(f"{flag}: expected {kind.__name__}, got {raw!r}") from None
+    return raw
+
+
+def _resolve_name(spec: Any, key: str) -> Any:
+    by_name = {o.name: o for o in spec.options}
+    key = key.replace("-", "_")
+    for candidate in (key, *ALIASES.get(key, ())):
+        if candidate in by_name:
+            return by_name[candidate]
+    known = ", ".join("--" + o.name.replace("_", "-") for o in spec.options) or "none"
+    raise click.UsageError(f"method {spec.name!r} has no option {key!r} (its options: {known})")
+
+
+def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) -> dict[str, Any]:
+    """Turn leftover `--flag [value]` words and `--option k=v` pairs into the spec's option dict."""
+    pairs: list[tuple[str, Any]] = []
+    i = 0
+    while i < len(extra):
+        word = extra[i]
+        if not word.startswith("--"):
+            raise click.UsageError(f"unexpected argument {word!r}")
+        key, sep, value = word[2:].partition("=")
+        if not sep:
+            if i + 1 < len(extra) and not extra[i + 1].startswith("--"):
+                value, i = extra[i + 1], i + 1
+            else:
+                value = True
+        pairs.append((key, value))
+        i += 1
+    for item in generic:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"--option expects key=value, got {item!r}")
+        pairs.append((key, value))
+    options: dict[str, Any] = {}
+    for key, value in pairs:
+        option = _resolve_name(spec, key)
+        if value is True and option.type is not bool:
+            raise click.UsageError(f"--{key} needs a value")
+        options[option.name] = _convert(option.type, value, f"--{key}")
+    return options
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id.")
+@click.option("--method", required=True, help="Adapter method (see `hub methods`).")
+@click.option("--data", "data", required=True, type=click.Path(dir_okay=False), help="Training JSONL.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Adapter directory to create.")
+@click.option("--task", type=click.Choice(["causal-lm", "seq-cls"]), default="causal-lm", show_default=True)
+@click.option("--max-steps", type=int, default=None, help="Stop after N optimiser steps.")
+@click.option("--epochs", type=float, default=None, help="Passes over the data (default 1).")
+@click.option("--lr", type=float, default=None, help="Learning rate (default: the method's).")
+@click.option("--batch-size", type=int, default=None, help="Per-device batch size (default: the method's).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--eval-data", type=click.Path(dir_okay=False), default=None, help="Held-out JSONL.")
+@click.option("--eval-fraction", type=float, default=0.1, show_default=True,
+              help="Share of --data held out when --eval-data is not given.")
+@click.option("--max-length", type=int, default=256, show_default=True, help="Token limit per record.")
+@click.option("--revision", default=None, help="Base revision (HF repo ids).")
+@click.option("--base-id", default=None, help="Base id to record in the pin (defaults to the base's own).")
+@click.option("--license", "license_", default="apache-2.0", show_default=True)
+@click.option("--option", "generic", multiple=True, help="Method option as key=value (repeatable).")
+@click.option("--allow-base-mismatch", is_flag=True, help="Accepted for symmetry with loading; training pins the base given.")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, task: str, max_steps: int | None,
+              epochs: float | None, lr: float | None, batch_size: int | None, seed: int, eval_data: str | None,
+              eval_fraction: float, max_length: int, revision: str | None, base_id: str | None, license_: str,
+              generic: tuple[str, ...], allow_base_mismatch: bool, no_progress: bool, as_json: bool) -> None:
+    """Train an adapter on a frozen base. Method options: --rank, --alpha, --target-modules, ..."""
+    from adapters.registry import get_method
+    from adapters.training import train
+
+    spec = get_method(method)
+    options = parse_method_options(spec, list(ctx.args), generic)
+    result = train(base, method, data, out, task=task, options=options, max_steps=max_steps, epochs=epochs, lr=lr,
+                   batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
+                   revision=revision, base_id=base_id, max_length=max_length, progress=not no_progress,
+                   license=license_)
+    if as_json:
+        click.echo(json.dumps({"output_dir": str(result.output_dir), "steps": result.steps,
+                               "metrics": result.metrics}))
+        return
+    shown = "  ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
+    click.echo(f"trained {spec.name} for {result.steps} steps -> {result.output_dir}")
+    click.echo(f"metrics: {shown}")
+
+
+@click.command("evaluate")
+@click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id.")
+@click.option("--data", required=True, type=click.Path(dir_okay=False), help="Held-out JSONL.")
+@click.option("--adapter", "adapters", multiple=True, help="Adapter dir or hub ref (repeatable: stacked).")
+@click.option("--weight", "weights", multiple=True, type=float, help="Weight per --adapter.")
+@click.option("--task", type=click.Choice(["causal-lm", "seq-cls"]), default="causal-lm", show_default=True)
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--max-new-tokens", type=int, default=16, show_default=True)
+@click.option("--limit", type=int, default=None, help="Only the first N records.")
+@click.option("--revision", default=None)
+@click.option("--allow-base-mismatch", is_flag=True)
+@click.option("--show", type=int, default=0, help="Print the first N predictions.")
+@click.option("--no-progress", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+def evaluate_cmd(base: str, data: str, adapters: tuple[str, ...], weights: tuple[float, ...], task: str,
+                 batch_size: int, max_new_tokens: int, limit: int | None, revision: str | None,
+                 allow_base_mismatch: bool, show: int, no_progress: bool, as_json: bool) -> None:
+    """Exact match (causal-lm) or accuracy (seq-cls) of a base, alone or with adapters, on held-out data."""
+    from adapters.evaluate import evaluate
+
+    if weights and len(weights) != len(adapters):
+        raise click.UsageError("give one --weight per --adapter, or none")
+    result = evaluate(base, data, adapters, task=task, weights=list(weights) or None, batch_size=batch_size,
+                      max_new_tokens=max_new_tokens, revision=revision, allow_base_mismatch=allow_base_mismatch,
+                      limit=limit, progress=not no_progress)
+    if as_json:
+        click.echo(json.dumps({**result.as_dict(), "predictions": result.predictions[:show]}))
+        return
+    click.echo("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.as_dict().items()))
+    for prediction in result.predictions[:show]:
+        click.echo(f"  {prediction!r}")
 
 
 def register(group: click.Group) -> None:
     """Attach this module's commands to the `hub` group."""
+    group.add_command(train_cmd, name="train")
+    group.add_command(evaluate_cmd, name="evaluate")
