@@ -151,6 +151,7 @@ def _trainer_args(tmp: Path, *, lr: float, batch_size: int, max_steps: int | Non
         remove_unused_columns=False,
         prediction_loss_only=task == "causal-lm",
         dataloader_num_workers=0,
+        dataloader_pin_memory=False,
         warmup_steps=0,
     )
 
@@ -186,6 +187,7 @@ def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, t
 
     model_dir = resolve_base(str(base), revision=revision)
     pin = pin_for(model_dir, base_id=base_id, revision=revision)
+    set_seed(seed)  # before loading: a seq-cls head is initialised there
     model, tokenizer = load_base(model_dir, task=task, num_labels=records.num_labels, label_names=records.label_names)
     set_seed(seed)
     trainable = spec.prepare(model, opts, task)

@@ -1,0 +1,109 @@
+"""train() and `hub train`: atomic output, clear refusals, method flags mapped onto the spec's options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_bases import copy_task_rows, make_llama_dir, write_jsonl  # noqa: E402
+
+from adapters.errors import AdapterError
+from adapters.registry import MethodOption, MethodSpec
+from hub_client.cli.main import main
+from hub_client.cli.train_commands import parse_method_options
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory):
+    return make_llama_dir(tmp_path_factory.mktemp("base") / "llama")
+
+
+def _spec() -> MethodSpec:
+    def unused(*args, **kwargs):
+        raise AssertionError("not called")
+
+    return MethodSpec(name="toy", summary="", prepare=unused, save=unused, detect=unused, attach=unused,
+                      options=(MethodOption("r", int, 8), MethodOption("lora_alpha", int, 16),
+                               MethodOption("target_modules", list, None), MethodOption("use_dora", bool, False),
+                               MethodOption("dropout", float, 0.0)))
+
+
+def test_method_flags_map_to_spec_options():
+    got = parse_method_options(_spec(), ["--rank", "4", "--alpha=32", "--target-modules", "q_proj, v_proj",
+                                         "--use-dora"], ("dropout=0.1",))
+    assert got == {"r": 4, "lora_alpha": 32, "target_modules": ["q_proj", "v_proj"], "use_dora": True,
+                   "dropout": 0.1}
+    assert parse_method_options(_spec(), ["--use-dora", "false"], ()) == {"use_dora": False}
+
+
+@pytest.mark.parametrize("words,message", [
+    (["--num-virtual-tokens", "8"], "has no option 'num_virtual_tokens'"),
+    (["--rank", "four"], "expected int"),
+    (["--rank"], "needs a value"),
+    (["stray"], "unexpected argument"),
+])
+def test_bad_method_flags_are_usage_errors(words, message):
+    with pytest.raises(click.UsageError, match=message):
+        parse_method_options(_spec(), words, ())
+
+
+def test_malformed_line_leaves_nothing_behind(llama, tmp_path):
+    from adapters.training import train
+
+    data = tmp_path / "train.jsonl"
+    data.write_text('{"prompt": "a", "completion": "b"}\n{"prompt": "a", "completion": "b"}\n{"prompt": oops}\n')
+    out = tmp_path / "runs" / "adapter"
+    with pytest.raises(AdapterError, match=r"train\.jsonl:3"):
+        train(llama, "lora", data, out, max_steps=1, progress=False)
+    assert not out.exists()
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_existing_output_and_unknown_option_are_refused(llama, tmp_path):
+    from adapters.training import train
+
+    data = write_jsonl(tmp_path / "d.jsonl", copy_task_rows(16))
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "keep.txt").write_text("mine")
+    with pytest.raises(AdapterError, match="not empty"):
+        train(llama, "lora", data, tmp_path / "busy", max_steps=1, progress=False)
+    assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+    with pytest.raises(AdapterError, match="no option"):
+        train(llama, "lora", data, tmp_path / "x", options={"bogus": 1}, max_steps=1, progress=False)
+    with pytest.raises(AdapterError, match="either max_steps or epochs"):
+        train(llama, "lora", data, tmp_path / "y", max_steps=1, epochs=1, progress=False)
+
+
+def test_cli_trains_with_method_flags_and_writes_the_card(llama, tmp_path):
+    from adapters.card import read_card
+
+    data = write_jsonl(tmp_path / "d.jsonl", copy_task_rows(24))
+    out = tmp_path / "adapter"
+    result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", "lora", "--data", str(data),
+                                       "--out", str(out), "--max-steps", "3", "--rank", "4", "--alpha", "8",
+                                       "--target-modules", "q_proj,v_proj", "--no-progress", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["steps"] == 3 and Path(summary["output_dir"]) == out
+    hub = read_card(out).front["adapter_hub"]
+    assert hub["method_options"]["r"] == 4 and hub["method_options"]["lora_alpha"] == 8
+    assert sorted(hub["method_options"]["target_modules"]) == ["q_proj", "v_proj"]
+    assert hub["training"]["max_steps"] == 3 and "perplexity" in hub["metrics"]
+    saved = json.loads((out / "adapter_config.json").read_text())
+    assert saved["r"] == 4
+
+
+def test_cli_reports_a_bad_line_in_one_line(llama, tmp_path):
+    data = tmp_path / "bad.jsonl"
+    data.write_text('{"text": "fine"}\n[1]\n')
+    result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", "lora", "--data", str(data),
+                                       "--out", str(tmp_path / "o"), "--no-progress"])
+    assert result.exit_code == 1
+    assert "bad.jsonl:2" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
