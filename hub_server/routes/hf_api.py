@@ -18,7 +18,7 @@ from ..services import hf_views
 from ..services.hf_backend import Conflict, EntryNotFound, HfBackendError, Invalid, RevisionNotFound
 from ..services.hf_commit import apply_commit, check_path, parse_ndjson
 from ..services.hf_numbering import choose_version, plain_revision, version_from_message
-from .hf_common import Backend, Caller, Writer, error_response
+from .hf_common import Backend, Caller, Writer, error_response, read_limited_body
 
 router = APIRouter(prefix="/api", tags=["huggingface"])
 
@@ -153,7 +153,7 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
 
 @router.post("/models/{namespace}/{name}/commit/{revision:path}")
 async def commit(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer):
-    body = await request.body()
+    body = await read_limited_body(request)
     revision = plain_revision(revision)
 
     def run():

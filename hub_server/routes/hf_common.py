@@ -14,6 +14,29 @@ from fastapi.responses import JSONResponse
 from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, Unauthorized
 
 BACKEND_STATE_KEY = "hf_backend"
+LIMIT_STATE_KEY = "hf_max_commit_bytes"
+
+
+class TooLarge(HfBackendError):
+    status, code = 413, "TooLarge"
+
+
+async def read_limited_body(request: Request) -> bytes:
+    """The request body, refused with 413 beyond the app's HF commit limit."""
+    limit = getattr(request.app.state, LIMIT_STATE_KEY, None)
+    declared = request.headers.get("content-length")
+    too_large = TooLarge(
+        f"commit larger than {limit} bytes; push big files with `hub push` (chunked, resumable)"
+    )
+    if limit is not None and declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def get_backend(request: Request) -> HfBackend:

@@ -6,7 +6,9 @@ from fastapi import APIRouter, FastAPI
 
 from ..services.hf_backend import HfBackend, HfBackendError
 from . import hf_api, hf_files
-from .hf_common import BACKEND_STATE_KEY, error_response
+from .hf_common import BACKEND_STATE_KEY, LIMIT_STATE_KEY, error_response
+
+DEFAULT_MAX_COMMIT_BYTES = 2 * 1024**3
 
 
 def hf_router() -> APIRouter:
@@ -17,8 +19,13 @@ def hf_router() -> APIRouter:
     return router
 
 
-def install_hf(app: FastAPI, backend: HfBackend) -> None:
-    """Include the HF routes and the backend they use (call from ``create_app``)."""
+def install_hf(app: FastAPI, backend: HfBackend, *, max_commit_bytes: int = DEFAULT_MAX_COMMIT_BYTES) -> None:
+    """Include the HF routes and the backend they use (call from ``create_app``).
+
+    ``max_commit_bytes`` bounds one NDJSON commit: its files travel inline (base64), so
+    the body is held in memory; large files go through the native chunked upload.
+    """
     setattr(app.state, BACKEND_STATE_KEY, backend)
+    setattr(app.state, LIMIT_STATE_KEY, max_commit_bytes)
     app.include_router(hf_router())
     app.add_exception_handler(HfBackendError, lambda request, exc: error_response(exc))

@@ -28,6 +28,7 @@ class HfHub:
     url: str
     backend: LocalBackend
     requests: list[tuple[str, str]] = field(default_factory=list)
+    app: FastAPI | None = None
 
     def token(self, user: str, scope: str = "write", orgs: tuple[str, ...] = ()) -> str:
         return self.backend.add_token(f"hf_{user}_{scope}_{len(self.backend.tokens)}", user, scope, orgs)
@@ -41,7 +42,7 @@ class HfHub:
 def hf_hub(tmp_path):
     backend = LocalBackend(tmp_path / "store")
     app = FastAPI()
-    hub = HfHub(url="", backend=backend)
+    hub = HfHub(url="", backend=backend, app=app)
 
     @app.middleware("http")
     async def log_requests(request: Request, call_next):

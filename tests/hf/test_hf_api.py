@@ -187,3 +187,24 @@ def test_concurrent_commits_each_get_their_own_number(hf_hub, run_hf):
     versions = hf_hub.backend.list_versions(None, hf_hub.backend.repos["erin/busy"])
     assert sorted(v.version for v in versions) == [f"1.0.{i}" for i in range(6)]
     assert sorted(out["oids"]) == sorted(v.commit for v in versions)
+
+
+def test_commit_over_the_size_limit_is_refused(hf_hub, run_hf):
+    from hub_server.routes.hf_common import LIMIT_STATE_KEY
+
+    setattr(hf_hub.app.state, LIMIT_STATE_KEY, 4096)
+    out = run_hf("""
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import HfHubHTTPError
+        api = HfApi()
+        api.create_repo("fay/big")
+        api.upload_file(path_or_fileobj=b"small", path_in_repo="a.txt", repo_id="fay/big")
+        try:
+            api.upload_file(path_or_fileobj=bytes(8192), path_in_repo="b.txt", repo_id="fay/big")
+            status = "accepted"
+        except HfHubHTTPError as e:
+            status = [e.response.status_code, e.response.json()["error"]]
+        print(json.dumps({"status": status}))
+    """, token=hf_hub.token("fay"))
+    assert out["status"][0] == 413 and "hub push" in out["status"][1]
+    assert [v.version for v in hf_hub.backend.list_versions(None, hf_hub.backend.repos["fay/big"])] == ["1.0.0"]
