@@ -67,3 +67,34 @@ def peft_logits(base_dir: Path, adapter_dir: Path, input_ids, task: str = "causa
     with torch.no_grad():
         out = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).logits
     return out[:, -input_ids.shape[1]:] if out.dim() == 3 else out
+
+
+def pin_adapter(adapter_dir: Path, base_dir: Path, extra: dict | None = None) -> Path:
+    """Give a saved adapter a card pinning it to ``base_dir`` (as ``hub train`` does)."""
+    from adapters.base import pin_for
+    from adapters.card import write_card
+
+    hub = {"kind": "adapter", "base": pin_for(base_dir).to_dict()} | (extra or {})
+    write_card(adapter_dir, {"library_name": "peft", "adapter_hub": hub})
+    return Path(adapter_dir)
+
+
+def make_method_adapter(spec, base_dir: Path, out: Path, task: str = "causal-lm", seed: int = 0) -> Path:
+    """A saved, pinned, non-identity adapter of any registered method, made by the method's own spec."""
+    import torch
+
+    if spec.prepare is None:  # a spec without a trainer: fall back to PEFT directly
+        make_adapter(base_dir, out, spec.name, seed=seed, task=task)
+        return pin_adapter(out, base_dir)
+    from adapters.base import load_base
+
+    model, _ = load_base(base_dir, task=task, num_labels=3 if task == "seq-cls" else None)
+    options = spec.defaults()
+    trained = spec.prepare(model, options, task)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in trained.parameters():
+            if param.requires_grad:
+                param.add_(torch.randn(param.shape, generator=gen) * 0.3)
+    spec.save(trained, out, options)
+    return pin_adapter(out, base_dir, {"method": spec.name, "task": task})

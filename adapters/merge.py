@@ -1,0 +1,102 @@
+"""Fold adapters into the base weights and write a plain transformers model directory.
+
+The result loads with ``AutoModelFor*.from_pretrained`` alone (no PEFT, no adapter code) and runs as
+fast as the base. Adapters that cannot be folded are never dropped silently: they are copied to
+``attached/``, listed in the card, and reported with the reason they still cost time.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from .errors import AdapterError
+
+
+@dataclass
+class MergeResult:
+    out: Path
+    merged: list[str] = field(default_factory=list)
+    attached: list[dict] = field(default_factory=list)  # {"name", "method", "note", "path"}
+
+
+def _lineage_entry(ref: str | Path, adapter_dir: Path, front: dict, weight: float, method: str) -> dict:
+    from .fingerprint import fingerprint
+
+    hub = front.get("adapter_hub") or {}
+    text = str(ref)
+    repo, _, version = text.partition("@")
+    is_ref = not Path(text).is_dir()
+    return {"id": repo if is_ref else (hub.get("id") or adapter_dir.name), "version": (version or None) if is_ref
+            else hub.get("version"), "fingerprint": fingerprint(adapter_dir), "weight": float(weight),
+            "method": method}
+
+
+def _card_front(stack, lineage: list[dict], attached: list[dict], own_fingerprint: str) -> dict:
+    pin = stack.pin.to_dict() if stack.pin is not None else None
+    return {
+        "library_name": "transformers",
+        "base_model": (pin or {}).get("id"),
+        "base_model_relation": "merge",
+        "tags": ["adapter-hub", "merge", stack.task],
+        "adapter_hub": {"kind": "base", "task": stack.task, "base": pin, "fingerprint": own_fingerprint,
+                        "lineage": lineage,
+                        "attached": [{"name": a["name"], "method": a["method"], "note": a["note"],
+                                      "path": a["path"]} for a in attached]},
+    }
+
+
+def _card_body(merged: list[str], attached: list[dict]) -> str:
+    lines = ["# Merged model", "", "Adapters folded into the weights: " + (", ".join(merged) or "none") + "."]
+    if attached:
+        lines += ["", "Adapters that could not be folded (still attached, in `attached/`):", ""]
+        lines += [f"- {a['name']} ({a['method']}): {a['note']}" for a in attached]
+    return "\n".join(lines) + "\n"
+
+
+def merge_to_dir(base: str | Path, adapters: Sequence[str | Path], weights: Sequence[float] | None,
+                 out: str | Path, *, task: str | None = None, allow_base_mismatch: bool = False,
+                 progress: bool = True) -> MergeResult:
+    """Load ``base`` with ``adapters`` stacked, merge in place, save the weights, tokenizer and a card."""
+    from tqdm.auto import tqdm
+
+    from .card import write_card
+    from .fingerprint import fingerprint
+    from .stack import adapter_front, load_stack
+
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise AdapterError(f"{out}: output directory is not empty")
+    weights = list(weights) if weights is not None else [1.0] * len(adapters)
+    stack = load_stack(base, adapters, weights, task=task, allow_base_mismatch=allow_base_mismatch)
+    bar = tqdm(total=len(stack.entries) + 1, desc="merge", unit="adapter", disable=not progress)
+    result = MergeResult(out)
+    lineage = []
+    for entry in stack.entries:
+        if entry.mergeable:
+            entry.attachment.merge()
+            result.merged.append(entry.name)
+        bar.update(1)
+    out.mkdir(parents=True, exist_ok=True)
+    from .stack import resolve_adapter
+
+    for ref, entry, weight in zip(adapters, stack.entries, weights):
+        adapter_dir = resolve_adapter(ref)
+        lineage.append(_lineage_entry(ref, adapter_dir, adapter_front(adapter_dir), weight, entry.method))
+        if not entry.mergeable:
+            dest = out / "attached" / entry.name
+            shutil.copytree(adapter_dir, dest)
+            note = next(r["note"] for r in stack.latency_report() if r["name"] == entry.name)
+            result.attached.append({"name": entry.name, "method": entry.method, "note": note,
+                                    "path": dest.relative_to(out).as_posix()})
+            entry.attachment.detach()
+    stack.model.save_pretrained(out, safe_serialization=True)
+    if stack.tokenizer is not None:
+        stack.tokenizer.save_pretrained(out)
+    bar.update(1)
+    bar.close()
+    write_card(out, _card_front(stack, lineage, result.attached, fingerprint(out)),
+               _card_body(result.merged, result.attached))
+    return result

@@ -1,0 +1,245 @@
+"""Several adapters, of any mix of methods, active together on one frozen base in an explicit order.
+
+Every adapter is checked against the base's pin before any of its weights is read. Adapters attach
+through their method spec (no method names here); those that prepare inputs (virtual tokens, prefix
+caches) expose ``prepare_inputs`` and the stack applies it in ``__call__`` and ``generate``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from .errors import AdapterError
+
+
+@dataclass
+class StackEntry:
+    name: str
+    method: str
+    weight: float
+    mergeable: bool
+    attachment: Any
+
+
+def adapter_front(adapter_dir: Path) -> dict:
+    """The adapter's card front matter ({} when it has no card of ours)."""
+    from .card import read_card
+
+    card = read_card(adapter_dir)
+    return dict(card.front) if card else {}
+
+
+class AdapterStack:
+    """A base model plus an ordered list of attachments (see ``adapters.registry.Attachment``)."""
+
+    def __init__(self, model: nn.Module, tokenizer: Any = None, pin: Any = None, task: str | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.pin = pin
+        self.task = task or ("causal-lm" if hasattr(model, "generate") and
+                             "ForSequenceClassification" not in type(model).__name__ else "seq-cls")
+        self.entries: list[StackEntry] = []
+        self.label_names: list[str] | None = None
+
+    # -- building -------------------------------------------------------------------------
+    def check(self, adapter_dir: Path | str, allow_base_mismatch: bool = False, name: str | None = None) -> None:
+        """Refuse an adapter pinned to other base weights (reads only its card)."""
+        if self.pin is None:
+            return
+        from .base import check_pin
+
+        adapter_dir = Path(adapter_dir)
+        check_pin(adapter_front(adapter_dir), self.pin, allow_mismatch=allow_base_mismatch,
+                  adapter_name=name or str(adapter_dir))
+
+    def add(self, adapter_dir: Path | str, weight: float = 1.0, name: str | None = None,
+            allow_base_mismatch: bool = False, *, pin_checked: bool = False) -> StackEntry:
+        """Attach one saved adapter (a directory or ``NS/NAME[@VERSION]``) after those already attached."""
+        from .registry import method_for_dir
+
+        adapter_dir = resolve_adapter(adapter_dir)
+        if not pin_checked:
+            self.check(adapter_dir, allow_base_mismatch, name)
+        spec = method_for_dir(adapter_dir)
+        if self.task not in spec.tasks:
+            raise AdapterError(f"{adapter_dir}: method {spec.name} does not support task {self.task}")
+        name = name or adapter_dir.name
+        if any(e.name == name for e in self.entries):
+            name = f"{name}#{len(self.entries)}"
+        attachment = spec.attach(self.model, adapter_dir, weight=weight, name=name)
+        if hasattr(attachment, "prepare_inputs") and self._input_preparer() is not None:
+            attachment.detach()
+            raise AdapterError(f"{adapter_dir}: only one prompt/prefix-style adapter can be stacked "
+                               f"(already have {self._input_preparer().name})")
+        entry = StackEntry(name, spec.name, float(weight), bool(spec.mergeable and attachment.mergeable), attachment)
+        self.entries.append(entry)
+        return entry
+
+    def _input_preparer(self):
+        for entry in self.entries:
+            if hasattr(entry.attachment, "prepare_inputs"):
+                return entry.attachment
+        return None
+
+    # -- merging --------------------------------------------------------------------------
+    def merge(self) -> list[dict]:
+        """Fold every mergeable attachment into the weights in place; returns those still attached."""
+        for entry in self.entries:
+            if entry.mergeable:
+                entry.attachment.merge()
+        return [r for r in self.latency_report() if not r["merged"]]
+
+    def unmerge(self) -> None:
+        for entry in reversed(self.entries):
+            if entry.mergeable:
+                entry.attachment.unmerge()
+
+    def detach_all(self) -> None:
+        """Remove every adapter (unmerging first); the base is left as it was loaded."""
+        for entry in reversed(self.entries):
+            entry.attachment.detach()
+        self.entries = []
+
+    def latency_report(self) -> list[dict]:
+        """Per adapter: merged or not, and why an unmerged one still costs time."""
+        report = []
+        for e in self.entries:
+            merged = bool(getattr(e.attachment, "merged", False))
+            note = "" if merged else (getattr(e.attachment, "latency_note", "") or
+                                      "hooked, not merged: adds a matmul per adapted layer (merge to remove it)")
+            report.append({"name": e.name, "method": e.method, "weight": e.weight, "mergeable": e.mergeable,
+                           "merged": merged, "note": note})
+        return report
+
+    # -- running --------------------------------------------------------------------------
+    def prepare_inputs(self, inputs: dict) -> dict:
+        preparer = self._input_preparer()
+        return preparer.prepare_inputs(self.model, inputs) if preparer is not None else dict(inputs)
+
+    def __call__(self, **inputs: Any):
+        """Forward with every attachment active; per-token outputs cover the real tokens only."""
+        out = self.model(**self.prepare_inputs(inputs))
+        preparer = self._input_preparer()
+        strip = getattr(preparer, "strip_positions", 0) if preparer is not None else 0
+        if strip and getattr(out, "logits", None) is not None and out.logits.dim() == 3:
+            out.logits = out.logits[:, strip:]
+        return out
+
+    def encode(self, prompt: str, chat: bool | None = None) -> dict:
+        if self.tokenizer is None:
+            raise AdapterError("this stack has no tokenizer")
+        use_chat = chat if chat is not None else bool(getattr(self.tokenizer, "chat_template", None))
+        if use_chat and self.task == "causal-lm":
+            text = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                      add_generation_prompt=True)
+            return dict(self.tokenizer(text, return_tensors="pt", add_special_tokens=False))
+        return dict(self.tokenizer(prompt, return_tensors="pt"))
+
+    def generate(self, prompt: str, max_new_tokens: int = 32, chat: bool | None = None) -> str:
+        """Greedy continuation of ``prompt`` (through the chat template when the tokenizer has one)."""
+        from .generation import greedy_generate
+
+        if self.task != "causal-lm":
+            raise AdapterError("generate needs a causal-lm base; use classify for a seq-cls stack")
+        enc = self.encode(prompt, chat)
+        eos = self.tokenizer.eos_token_id
+        new = greedy_generate(self.model, enc["input_ids"], enc.get("attention_mask"), max_new_tokens, eos,
+                              prepare=self.prepare_inputs if self._input_preparer() else None)
+        return self.tokenizer.decode(new[0], skip_special_tokens=True)
+
+    @torch.no_grad()
+    def classify(self, text: str) -> list[tuple[str, float]]:
+        """Labels with probabilities, most likely first (seq-cls stacks)."""
+        if self.task != "seq-cls":
+            raise AdapterError("classify needs a seq-cls adapter")
+        enc = self.encode(text, chat=False)
+        probs = torch.softmax(self(**enc).logits[0], dim=-1)
+        id2label = dict(enumerate(self.label_names)) if self.label_names else \
+            (getattr(self.model.config, "id2label", None) or {})
+        ranked = sorted(range(probs.numel()), key=lambda i: -float(probs[i]))
+        return [(str(id2label.get(i, f"LABEL_{i}")), float(probs[i])) for i in ranked]
+
+
+def _adapter_task(adapter_dir: Path, front: dict) -> str | None:
+    task = (front.get("adapter_hub") or {}).get("task")
+    if task:
+        return task
+    cfg = adapter_dir / "adapter_config.json"
+    task_type = json.loads(cfg.read_text()).get("task_type") if cfg.is_file() else None
+    return {"CAUSAL_LM": "causal-lm", "SEQ_CLS": "seq-cls"}.get(task_type or "")
+
+
+def _num_labels(adapter_dir: Path) -> int | None:
+    """Rows of the saved classification head (from the safetensors header, no weights read)."""
+    from safetensors import safe_open
+
+    cfg = json.loads((adapter_dir / "adapter_config.json").read_text())
+    heads = cfg.get("modules_to_save") or []
+    path = adapter_dir / "adapter_model.safetensors"
+    if not path.is_file():
+        return None
+    with safe_open(str(path), framework="pt") as f:
+        for key in f.keys():
+            parts = key.split(".")
+            if key.endswith(".weight") and any(h in parts for h in heads):
+                return int(f.get_slice(key).get_shape()[0])
+    return None
+
+
+def resolve_adapter(ref: str | Path) -> Path:
+    """A local adapter directory, or a hub reference ``NS/NAME[@VERSION]`` pulled into the cache."""
+    path = Path(ref)
+    if path.is_dir() or isinstance(ref, Path):
+        if not path.is_dir():
+            raise AdapterError(f"{ref}: no such adapter directory")
+        return path
+    text = str(ref)
+    if text.count("/") != 1 or text.startswith((".", "/")):
+        raise AdapterError(f"{ref}: no such adapter directory (hub references look like NS/NAME[@VERSION])")
+    from hub_client import HubClient
+
+    repo, _, version = text.partition("@")
+    return Path(HubClient().pull(repo, version or None))
+
+
+def load_stack(base: str | Path, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
+               task: str | None = None, allow_base_mismatch: bool = False) -> AdapterStack:
+    """Resolve the base and adapters, check every pin, then load the base once and attach in order."""
+    from .base import check_pin, load_base, pin_for, resolve_base
+    from .registry import method_for_dir
+
+    weights = list(weights) if weights is not None else [1.0] * len(adapters)
+    if len(weights) != len(adapters):
+        raise AdapterError(f"{len(weights)} weights for {len(adapters)} adapters")
+    base_dir = resolve_base(str(base))
+    dirs = [resolve_adapter(a) for a in adapters]
+    pin = pin_for(base_dir)
+    fronts = [adapter_front(d) for d in dirs]
+    for d, front in zip(dirs, fronts):  # every refusal happens before any weights load
+        check_pin(front, pin, allow_mismatch=allow_base_mismatch, adapter_name=str(d))
+    for d in dirs:
+        method_for_dir(d)  # an unknown method is refused before the base loads too
+    tasks = {t for t in (_adapter_task(d, f) for d, f in zip(dirs, fronts)) if t}
+    if task is None:
+        if len(tasks) > 1:
+            raise AdapterError(f"adapters for different tasks cannot be stacked: {', '.join(sorted(tasks))}")
+        task = tasks.pop() if tasks else "causal-lm"
+    num_labels, label_names = None, None
+    if task == "seq-cls":
+        for d, front in zip(dirs, fronts):
+            label_names = label_names or (front.get("adapter_hub") or {}).get("label_names")
+            num_labels = num_labels or _num_labels(d)
+        if label_names:
+            num_labels = len(label_names)
+    model, tokenizer = load_base(base_dir, task=task, num_labels=num_labels, label_names=label_names)
+    stack = AdapterStack(model, tokenizer, pin, task)
+    stack.label_names = list(label_names) if label_names else None
+    for d, w in zip(dirs, weights):
+        stack.add(d, weight=w, pin_checked=True)
+    return stack
