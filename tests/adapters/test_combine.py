@@ -1,0 +1,75 @@
+"""combine: one new adapter whose logits equal PEFT's own add_weighted_adapter, with lineage in its card."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from stack_fixtures import load_plain, make_adapter, pin_adapter  # noqa: E402
+from tiny_bases import make_llama_dir  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("combine")
+    base = make_llama_dir(root / "base")
+    loras = [pin_adapter(make_adapter(base, root / f"lora{i}", "lora", seed=i), base) for i in range(2)]
+    ia3 = pin_adapter(make_adapter(base, root / "ia3", "ia3"), base)
+    return base, loras, ia3
+
+
+def _peft_reference(base, loras, weights, how, **kwargs):
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(load_plain(base), loras[0], adapter_name="x0")
+    model.load_adapter(loras[1], adapter_name="x1")
+    model.add_weighted_adapter(["x0", "x1"], weights, "mix", combination_type=how, **kwargs)
+    model.set_adapter("mix")
+    return model
+
+
+@pytest.mark.parametrize("how,kwargs", [("linear", {}), ("cat", {}), ("ties", {"density": 0.5}),
+                                        ("svd", {})])
+def test_combine_equals_peft_add_weighted_adapter(how, kwargs, setup, tmp_path):
+    from peft import PeftModel
+
+    from adapters.card import read_card
+    from adapters.combine import combine_adapters
+
+    base, loras, _ = setup
+    weights = [0.7, 0.4]
+    out = combine_adapters(loras, tmp_path / "child", how=how, weights=weights, base=base, **kwargs)
+    ids = torch.randint(8, 100, (2, 6), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        ours = PeftModel.from_pretrained(load_plain(base), out)(input_ids=ids).logits
+        ref = _peft_reference(base, loras, weights, how, **kwargs)(input_ids=ids).logits
+        plain = load_plain(base)(input_ids=ids).logits
+    assert (ref - plain).abs().max() > 1e-3
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-4)
+    hub = read_card(out).front["adapter_hub"]
+    assert [p["weight"] for p in hub["lineage"]] == weights
+    assert all(p["fingerprint"].startswith("sha256:") and p["method"] == "lora" for p in hub["lineage"])
+    assert hub["base"]["fingerprint"].startswith("sha256:")
+    assert hub["combination"]["how"] == how
+
+
+def test_combine_refuses_mixed_method_families(setup, tmp_path):
+    from adapters.combine import combine_adapters
+    from adapters.errors import AdapterError
+
+    base, loras, ia3 = setup
+    with pytest.raises(AdapterError, match="one method family"):
+        combine_adapters([loras[0], ia3], tmp_path / "x", base=base)
+
+
+def test_combine_refuses_unknown_how(setup, tmp_path):
+    from adapters.combine import combine_adapters
+    from adapters.errors import AdapterError
+
+    base, loras, _ = setup
+    with pytest.raises(AdapterError, match="unknown combination"):
+        combine_adapters(loras, tmp_path / "x", how="average", base=base)

@@ -1,0 +1,106 @@
+"""Contract suite for every mergeable method: merged == stacked, unmerge restores, and the merged
+directory is a plain transformers model with the same logits."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from stack_fixtures import make_adapter, make_method_adapter, pin_adapter  # noqa: E402
+from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+
+
+def _mergeable() -> list[str]:
+    from adapters.registry import list_methods
+
+    return [s.name for s in list_methods() if s.mergeable]
+
+
+BASES = {"causal-lm": make_llama_dir, "seq-cls": make_bert_dir}
+
+
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory):
+    return {task: make(tmp_path_factory.mktemp(task)) for task, make in BASES.items()}
+
+
+def _plain(out: Path, task: str):
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
+    auto = AutoModelForCausalLM if task == "causal-lm" else AutoModelForSequenceClassification
+    return auto.from_pretrained(out).eval()
+
+
+def _ids():
+    return torch.randint(8, 100, (2, 6), generator=torch.Generator().manual_seed(3))
+
+
+@pytest.mark.parametrize("task", ["causal-lm", "seq-cls"])
+@pytest.mark.parametrize("method", _mergeable())
+def test_mergeable_method_contract(method, task, bases, tmp_path):
+    from adapters.merge import merge_to_dir
+    from adapters.registry import get_method
+    from adapters.stack import load_stack
+
+    spec = get_method(method)
+    if task not in spec.tasks:
+        pytest.skip(f"{method} has no {task}")
+    base = bases[task]
+    adapters = [make_method_adapter(spec, base, tmp_path / f"a{i}", task=task, seed=i) for i in range(2)]
+    ids = _ids()
+    stack = load_stack(base, adapters, weights=[1.0, 0.6])
+    original = {k: v.clone() for k, v in stack.model.state_dict().items()}
+    with torch.no_grad():
+        stacked = stack(input_ids=ids).logits
+    assert stack.merge() == []
+    with torch.no_grad():
+        merged = stack(input_ids=ids).logits
+    assert (merged - stacked).abs().max() <= 1e-4 * stacked.abs().max()
+    stack.unmerge()
+    for key, value in stack.model.state_dict().items():
+        torch.testing.assert_close(value, original[key], atol=1e-5, rtol=1e-5)
+
+    out = merge_to_dir(base, adapters, [1.0, 0.6], tmp_path / "merged", progress=False)
+    assert out.attached == [] and len(out.merged) == 2
+    assert not (tmp_path / "merged" / "adapter_config.json").exists()
+    with torch.no_grad():
+        reloaded = _plain(tmp_path / "merged", task)(input_ids=ids).logits
+    assert (reloaded - stacked).abs().max() <= 1e-4 * stacked.abs().max()
+
+
+def test_merge_keeps_non_mergeable_adapters_attached_and_says_why(bases, tmp_path):
+    from adapters.card import read_card
+    from adapters.merge import merge_to_dir
+
+    base = bases["causal-lm"]
+    lora = pin_adapter(make_adapter(base, tmp_path / "lora", "lora", seed=1), base)
+    prompt = pin_adapter(make_adapter(base, tmp_path / "prompt", "prompt_tuning", seed=2), base)
+    result = merge_to_dir(base, [lora, prompt], None, tmp_path / "out", progress=False)
+    assert result.merged == ["lora"]
+    assert [a["name"] for a in result.attached] == ["prompt"]
+    assert "virtual tokens" in result.attached[0]["note"]
+    assert (tmp_path / "out" / "attached" / "prompt" / "adapter_model.safetensors").is_file()
+    front = read_card(tmp_path / "out").front
+    assert front["base_model_relation"] == "merge"
+    assert front["library_name"] == "transformers"
+    lineage = front["adapter_hub"]["lineage"]
+    assert [e["method"] for e in lineage] == ["lora", "prompt_tuning"]
+    assert all(e["fingerprint"].startswith("sha256:") for e in lineage)
+    assert front["adapter_hub"]["attached"][0]["path"] == "attached/prompt"
+    assert (tmp_path / "out" / "tokenizer.json").is_file()
+
+
+def test_merge_refuses_a_non_empty_output(bases, tmp_path):
+    from adapters.errors import AdapterError
+    from adapters.merge import merge_to_dir
+
+    base = bases["causal-lm"]
+    lora = pin_adapter(make_adapter(base, tmp_path / "lora", "lora"), base)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x").write_text("keep me")
+    with pytest.raises(AdapterError, match="not empty"):
+        merge_to_dir(base, [lora], None, tmp_path / "out", progress=False)
