@@ -1,0 +1,102 @@
+"""`hub run`, `hub merge`, `hub combine`: thin wrappers over adapters.stack, .merge and .combine.
+
+The ML core is imported inside each command so `hub --help` and the registry commands never load torch.
+"""
+
+from __future__ import annotations
+
+import click
+
+HOW = ("linear", "ties", "dare_linear", "dare_ties", "svd", "cat")
+
+
+def _weights(raw: str | None, count: int) -> list[float] | None:
+    if raw is None:
+        return None
+    try:
+        values = [float(w) for w in raw.split(",") if w.strip()]
+    except ValueError:
+        raise click.UsageError(f"--weights: expected numbers separated by commas, got {raw!r}") from None
+    if len(values) != count:
+        raise click.UsageError(f"--weights: {len(values)} weights for {count} adapters")
+    return values
+
+
+def _print_latency(report: list[dict]) -> None:
+    for row in report:
+        state = "merged" if row["merged"] else "attached"
+        line = f"  {row['name']} ({row['method']}, weight {row['weight']:g}): {state}"
+        click.echo(line + (f" - adds latency: {row['note']}" if row["note"] else ""), err=True)
+
+
+@click.command("run")
+@click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id.")
+@click.argument("adapters", nargs=-1, required=True)
+@click.option("--weights", default=None, help="Comma-separated weight per adapter, e.g. 1.0,0.5.")
+@click.option("--merge", "do_merge", is_flag=True, help="Fold mergeable adapters into the weights first.")
+@click.option("--allow-base-mismatch", is_flag=True, help="Load adapters pinned to other base weights (warns).")
+@click.option("--prompt", required=True, help="Text to continue (causal-lm) or classify (seq-cls).")
+@click.option("--max-new-tokens", default=32, show_default=True, type=click.IntRange(1, 4096))
+@click.option("--no-chat", is_flag=True, help="Do not wrap the prompt in the tokenizer's chat template.")
+def run_cmd(base: str, adapters: tuple[str, ...], weights: str | None, do_merge: bool, allow_base_mismatch: bool,
+            prompt: str, max_new_tokens: int, no_chat: bool) -> None:
+    """Generate (or classify) with ADAPTERS stacked in order on BASE."""
+    from adapters.stack import load_stack
+
+    stack = load_stack(base, list(adapters), _weights(weights, len(adapters)),
+                       allow_base_mismatch=allow_base_mismatch)
+    if do_merge:
+        stack.merge()
+    _print_latency(stack.latency_report())
+    if stack.task == "seq-cls":
+        ranked = stack.classify(prompt)
+        click.echo(ranked[0][0])
+        for label, prob in ranked:
+            click.echo(f"  {label}\t{prob:.4f}")
+        return
+    click.echo(stack.generate(prompt, max_new_tokens=max_new_tokens, chat=False if no_chat else None))
+
+
+@click.command("merge")
+@click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id.")
+@click.argument("adapters", nargs=-1, required=True)
+@click.option("--weights", default=None, help="Comma-separated weight per adapter.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the merged model.")
+@click.option("--allow-base-mismatch", is_flag=True, help="Merge adapters pinned to other base weights (warns).")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def merge_cmd(base: str, adapters: tuple[str, ...], weights: str | None, out: str, allow_base_mismatch: bool,
+              no_progress: bool) -> None:
+    """Fold ADAPTERS into BASE and write a plain transformers model directory to --out."""
+    from adapters.merge import merge_to_dir
+
+    result = merge_to_dir(base, list(adapters), _weights(weights, len(adapters)), out,
+                          allow_base_mismatch=allow_base_mismatch, progress=not no_progress)
+    click.echo(f"merged {', '.join(result.merged) or 'nothing'} into {result.out}")
+    for item in result.attached:
+        click.echo(f"still attached (adds latency): {item['name']} ({item['method']}) in {item['path']}: "
+                   f"{item['note']}")
+
+
+@click.command("combine")
+@click.argument("adapters", nargs=-1, required=True)
+@click.option("--how", type=click.Choice(HOW), default="linear", show_default=True)
+@click.option("--weights", default=None, help="Comma-separated weight per adapter (default: equal).")
+@click.option("--density", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
+              help="Fraction kept by ties/dare (default 0.5).")
+@click.option("--base", default=None, help="Base model (default: the one the adapters are pinned to).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the new adapter.")
+@click.option("--allow-base-mismatch", is_flag=True, help="Combine adapters pinned to other base weights (warns).")
+def combine_cmd(adapters: tuple[str, ...], how: str, weights: str | None, density: float | None, base: str | None,
+                out: str, allow_base_mismatch: bool) -> None:
+    """Blend ADAPTERS (same base, same method) into ONE new adapter with lineage in its card."""
+    from adapters.combine import combine_adapters
+
+    path = combine_adapters(list(adapters), out, how=how, weights=_weights(weights, len(adapters)),
+                            density=density, base=base, allow_base_mismatch=allow_base_mismatch)
+    click.echo(f"wrote combined adapter to {path}")
+
+
+def register(group: click.Group) -> None:
+    """Attach this module's commands to the `hub` group."""
+    for command in (run_cmd, merge_cmd, combine_cmd):
+        group.add_command(command)
