@@ -212,10 +212,15 @@ def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, t
             else:
                 metrics["accuracy"] = float(found["eval_accuracy"])
         trainable.eval()
+        if epochs is None and max_steps is None:
+            epochs = DEFAULT_EPOCHS
         settings = {"steps": int(outcome.global_step), "epochs": epochs, "max_steps": max_steps, "lr": lr,
                     "batch_size": batch_size, "seed": seed, "max_length": max_length,
                     "dataset": str(data), "train_records": len(train_rows), "eval_records": len(eval_rows)}
         shutil.rmtree(tmp / "trainer", ignore_errors=True)
+        if not trainer.is_world_process_zero():  # under torchrun/accelerate only rank 0 writes
+            return TrainResult(output_dir=out, metrics=metrics, steps=int(outcome.global_step), settings=settings,
+                               model=trainable, tokenizer=tokenizer)
         adapter_tmp = tmp / "adapter"
         adapter_tmp.mkdir()
         spec.save(trainable, adapter_tmp, opts)
