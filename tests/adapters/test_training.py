@@ -107,3 +107,31 @@ def test_cli_reports_a_bad_line_in_one_line(llama, tmp_path):
     assert result.exit_code == 1
     assert "bad.jsonl:2" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_evaluate_batches_match_one_by_one_generation(llama, tmp_path):
+    from adapters.evaluate import evaluate
+    from adapters.stack import load_stack
+    from adapters.training import train
+
+    rows = copy_task_rows(12)
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    out = train(llama, "lora", data, tmp_path / "a", max_steps=4, lr=1e-2, progress=False).output_dir
+    result = evaluate(llama, data, [out], batch_size=5, max_new_tokens=6, progress=False)
+    stack = load_stack(llama, [out])
+    singles = [stack.generate(r["prompt"], max_new_tokens=6) for r in rows]
+    assert result.n == 12 and len(result.predictions) == 12
+    assert result.predictions == singles  # right padding inside a batch changes nothing
+    hits = sum(p.strip().lower() == r["completion"] for p, r in zip(singles, rows))
+    assert result.exact_match == pytest.approx(hits / 12)
+    alone = evaluate(llama, data, batch_size=12, max_new_tokens=6, progress=False)
+    assert alone.n == 12 and alone.as_dict()["exact_match"] == alone.exact_match
+
+
+def test_cli_evaluate_reports_exact_match(llama, tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", copy_task_rows(4))
+    result = CliRunner().invoke(main, ["evaluate", "--base", str(llama), "--data", str(data), "--max-new-tokens", "3",
+                                       "--no-progress", "--json", "--show", "2"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output.strip().splitlines()[-1])
+    assert found["n"] == 4 and 0.0 <= found["exact_match"] <= 1.0 and len(found["predictions"]) == 2
