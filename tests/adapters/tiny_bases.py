@@ -19,13 +19,14 @@ CHAT_TEMPLATE = (
 
 def char_tokenizer(chat_template: bool = True, cls_sep: bool = False):
     """A character-level fast tokenizer (vocab < 128); optionally with a ChatML-style template."""
-    from tokenizers import Tokenizer, models, processors
+    from tokenizers import Tokenizer, decoders, models, processors
     from transformers import PreTrainedTokenizerFast
 
     chars = [c for c in string.printable if c not in "\x0b\x0c"]
     vocab = {tok: i for i, tok in enumerate(SPECIALS + chars)}
     backend = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
     backend.add_special_tokens(SPECIALS)
+    backend.decoder = decoders.Fuse()
     if cls_sep:
         backend.post_processor = processors.TemplateProcessing(
             single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
