@@ -106,7 +106,9 @@ _OPS = {
 
 def is_range(ref: str) -> bool:
     """True for ``^1.2``, ``~1.2``, ``>=1.0,<2``, ``1.x``; False for exact versions, main, commits."""
-    return bool(re.search(r"[\^~<>=,!*xX]", ref)) and not is_commit(ref) and ref != "main"
+    if is_commit(ref) or ref == "main":
+        return False
+    return bool(re.search(r"[\^~<>=,!*]", ref) or re.search(r"(^|\.)[xX](\.|$)", ref))
 
 
 def matches(version: str, spec: str) -> bool:

@@ -37,7 +37,8 @@ def test_prerelease_only_when_nothing_else_matches():
 
 
 @pytest.mark.parametrize("ref, expected", [("^1.2", True), (">=1.0,<2", True), ("1.x", True),
-                                           ("1.2.0", False), ("main", False), ("a" * 40, False)])
+                                           ("1.2.0", False), ("main", False), ("a" * 40, False),
+                                           ("1.0.0-next", False), ("1.2.X", True)])
 def test_is_range(ref, expected):
     assert is_range(ref) is expected
 
