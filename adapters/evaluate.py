@@ -124,10 +124,13 @@ def evaluate(base: str | Path, data: str | Path, adapters: Sequence[str | Path] 
 
     from .data import format_prompt, read_jsonl
 
+    from .training import hf_progress
+
     rows = read_jsonl(data, task)[:limit]
     if task == "causal-lm" and not all("prompt" in r for r in rows):
         raise AdapterError(f"{data}: exact match needs {{\"prompt\", \"completion\"}} records")
-    model, tokenizer = _load(base, adapters, task, weights, revision, allow_base_mismatch)
+    with hf_progress(progress):
+        model, tokenizer = _load(base, adapters, task, weights, revision, allow_base_mismatch)
     if hasattr(model, "eval"):
         model.eval()
     predictions: list[str] = []

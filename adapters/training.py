@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import AdapterError
 from .registry import MethodSpec, get_method
@@ -110,6 +111,21 @@ def card_body(spec: MethodSpec, base_id: str, task: str, metrics: dict) -> str:
             f"Load it with `hub run` / `adapters.stack.load_stack`, or with PEFT when the method is PEFT-backed.\n")
 
 
+@contextmanager
+def hf_progress(enabled: bool) -> Iterator[None]:
+    """Let ``progress=False`` also hide transformers' own weight-loading bars, then restore them."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    if not enabled:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was and not enabled:
+            hf_logging.enable_progress_bar()
+
+
 def _accuracy(eval_pred: Any) -> dict[str, float]:
     import numpy as np
 
@@ -162,6 +178,17 @@ def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, t
           eval_data: str | Path | None = None, revision: str | None = None, base_id: str | None = None,
           max_length: int = DEFAULT_MAX_LENGTH, progress: bool = True, license: str = "apache-2.0") -> TrainResult:
     """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``."""
+    with hf_progress(progress):
+        return _train(base, method, data, out, task=task, options=options, max_steps=max_steps, epochs=epochs,
+                      lr=lr, batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
+                      revision=revision, base_id=base_id, max_length=max_length, progress=progress,
+                      license=license)
+
+
+def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: dict | None,
+           max_steps: int | None, epochs: float | None, lr: float | None, batch_size: int | None, seed: int,
+           eval_fraction: float, eval_data: Any, revision: str | None, base_id: str | None, max_length: int,
+           progress: bool, license: str) -> TrainResult:
     from transformers import Trainer, set_seed
 
     from .base import load_base, pin_for, resolve_base

@@ -89,7 +89,7 @@ def test_cli_trains_with_method_flags_and_writes_the_card(llama, tmp_path):
                                        "--out", str(out), "--max-steps", "3", "--rank", "4", "--alpha", "8",
                                        "--target-modules", "q_proj,v_proj", "--no-progress", "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output.strip().splitlines()[-1])
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 3 and Path(summary["output_dir"]) == out
     hub = read_card(out).front["adapter_hub"]
     assert hub["method_options"]["r"] == 4 and hub["method_options"]["lora_alpha"] == 8
@@ -133,5 +133,5 @@ def test_cli_evaluate_reports_exact_match(llama, tmp_path):
     result = CliRunner().invoke(main, ["evaluate", "--base", str(llama), "--data", str(data), "--max-new-tokens", "3",
                                        "--no-progress", "--json", "--show", "2"])
     assert result.exit_code == 0, result.output
-    found = json.loads(result.output.strip().splitlines()[-1])
+    found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["n"] == 4 and 0.0 <= found["exact_match"] <= 1.0 and len(found["predictions"]) == 2
