@@ -16,6 +16,10 @@ _EXPORTS: dict[str, str] = {
     "MethodOption": "adapters.registry",
     "get_method": "adapters.registry",
     "list_methods": "adapters.registry",
+    "train": "adapters.training",
+    "TrainResult": "adapters.training",
+    "evaluate": "adapters.evaluate",
+    "EvalResult": "adapters.evaluate",
 }
 
 __all__ = sorted(_EXPORTS)
