@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
+from .hooks import SuspendableHook
 from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
 
 
@@ -23,7 +24,7 @@ class _Ia3Layer:
     module: nn.Linear
     vector: torch.Tensor  # already weighted, 1-D
     feedforward: bool
-    handle: torch.utils.hooks.RemovableHandle | None = None
+    hook: SuspendableHook | None = None
 
 
 @dataclass
@@ -42,22 +43,18 @@ class Ia3Attachment:
     def _install(self) -> None:
         for layer in self.layers:
             if layer.feedforward:
-                layer.handle = layer.module.register_forward_pre_hook(self._scale_input(layer))
+                layer.hook = SuspendableHook(layer.module, self._scale_input(layer), pre=True)
             else:
-                layer.handle = layer.module.register_forward_hook(self._scale_output(layer))
+                layer.hook = SuspendableHook(layer.module, self._scale_output(layer))
 
     def _scale_input(self, layer: _Ia3Layer):
         def hook(module: nn.Module, args: tuple):
-            if self.merged:
-                return None
             return (args[0] * layer.vector.to(args[0].dtype),) + tuple(args[1:])
 
         return hook
 
     def _scale_output(self, layer: _Ia3Layer):
         def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
-            if self.merged:
-                return output
             return output * layer.vector.to(output.dtype)
 
         return hook
@@ -75,6 +72,8 @@ class Ia3Attachment:
                     if layer.module.bias is not None:
                         layer.module.bias.mul_(v)
         self.merged = True
+        for layer in self.layers:  # a merged adapter costs no time at all
+            layer.hook.suspend()
 
     def unmerge(self) -> None:
         if not self.merged:
@@ -89,13 +88,16 @@ class Ia3Attachment:
                     if layer.module.bias is not None:
                         layer.module.bias.div_(v)
         self.merged = False
+        for layer in self.layers:
+            layer.hook.resume()
+
+    def _remove_hooks(self) -> None:
+        for layer in self.layers:
+            layer.hook.remove()
 
     def detach(self) -> None:
         self.unmerge()
-        for layer in self.layers:
-            if layer.handle is not None:
-                layer.handle.remove()
-                layer.handle = None
+        self._remove_hooks()
         self.saved_modules.restore()
 
 

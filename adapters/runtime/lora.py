@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
+from .hooks import SuspendableHook
 from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
 
 
@@ -24,7 +25,7 @@ class _LoraLayer:
     a: torch.Tensor  # (r, in)
     b: torch.Tensor  # (out, r)
     scale: float
-    handle: torch.utils.hooks.RemovableHandle | None = None
+    hook: SuspendableHook | None = None
 
 
 @dataclass
@@ -42,8 +43,6 @@ class LoraAttachment:
 
     def _hook(self, layer: _LoraLayer):
         def add_delta(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
-            if self.merged:
-                return output
             x = args[0]
             a, b = layer.a.to(x.dtype), layer.b.to(x.dtype)
             return output + (x @ a.T @ b.T) * (self.weight * layer.scale)
@@ -52,7 +51,7 @@ class LoraAttachment:
 
     def _install(self) -> None:
         for layer in self.layers:
-            layer.handle = layer.module.register_forward_hook(self._hook(layer))
+            layer.hook = SuspendableHook(layer.module, self._hook(layer))
 
     def _fold(self, sign: float) -> None:
         with torch.no_grad():
@@ -62,21 +61,27 @@ class LoraAttachment:
                 w.addmm_(delta_b, layer.a.to(w.dtype), alpha=sign * self.weight * layer.scale)
 
     def merge(self) -> None:
+        """Fold into the weights and drop the hooks: a merged adapter costs no time at all."""
         if not self.merged:
             self._fold(+1.0)
             self.merged = True
+            for layer in self.layers:
+                layer.hook.suspend()
 
     def unmerge(self) -> None:
         if self.merged:
             self._fold(-1.0)
             self.merged = False
+            for layer in self.layers:
+                layer.hook.resume()
+
+    def _remove_hooks(self) -> None:
+        for layer in self.layers:
+            layer.hook.remove()
 
     def detach(self) -> None:
         self.unmerge()
-        for layer in self.layers:
-            if layer.handle is not None:
-                layer.handle.remove()
-                layer.handle = None
+        self._remove_hooks()
         self.saved_modules.restore()
 
 

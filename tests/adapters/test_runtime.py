@@ -134,3 +134,19 @@ def test_adapter_for_another_architecture_is_refused(llama_dir, bert_dir, tmp_pa
     adapter = make_adapter(llama_dir, tmp_path / "l", "lora")
     with pytest.raises(AdapterError, match="wrong base"):
         lora.attach(load_plain(bert_dir, "seq-cls"), adapter)
+
+
+def test_merged_adapter_leaves_no_hooks_and_unmerge_keeps_hook_order(llama_dir, tmp_path):
+    first = make_adapter(llama_dir, tmp_path / "l", "lora", seed=1)
+    second = make_adapter(llama_dir, tmp_path / "i", "ia3", seed=2)
+    model = load_plain(llama_dir)
+    v_proj = model.model.layers[0].self_attn.v_proj
+    a, b = lora.attach(model, first), ia3.attach(model, second)
+    order = list(v_proj._forward_hooks.values())
+    assert len(order) == 2
+    a.merge()
+    b.merge()
+    assert not v_proj._forward_hooks and not model.model.layers[0].mlp.down_proj._forward_pre_hooks
+    b.unmerge()
+    a.unmerge()
+    assert list(v_proj._forward_hooks.values()) == order
