@@ -1,0 +1,151 @@
+"""Generation latency with adapters: merged adapters must cost nothing, stacked ones are reported.
+
+SmolLM2 (or ``--base DIR``), 32 new tokens, greedy, one prompt. Every figure is a ratio of medians
+from interleaved runs (base, adapted, base, adapted, ...):
+
+* merged: base ``model.generate`` vs the same call after 1, 3, 8 LoRAs are folded in (goal <= 1.02);
+* stacked (unmerged): base vs 1, 3, 8 hooked LoRAs, a bottleneck and a prompt-tuning adapter, both
+  through the same greedy KV-cache loop (``adapters.generation.greedy_generate``); reported honestly.
+
+    python bench/bench_latency.py --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def make_lora(base_model, out: Path, seed: int) -> Path:
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(seed)
+    cfg = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+                     task_type="CAUSAL_LM", init_lora_weights=False)
+    peft_model = get_peft_model(base_model, cfg)
+    peft_model.save_pretrained(out)
+    peft_model.unload()
+    return out
+
+
+def make_prompt(base_model, out: Path) -> Path:
+    from peft import PromptTuningConfig, get_peft_model
+
+    peft_model = get_peft_model(base_model, PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=20))
+    peft_model.save_pretrained(out)
+    return out
+
+
+def make_bottleneck(base_dir: Path, out: Path) -> Path | None:
+    from adapters.base import load_base
+    from adapters.registry import get_method
+
+    try:
+        spec = get_method("bottleneck")
+        model, _ = load_base(base_dir)
+        options = spec.defaults()
+        spec.save(spec.prepare(model, options, "causal-lm"), out, options)
+    except Exception as exc:  # noqa: BLE001 - reported, the other figures still run
+        print(f"bottleneck skipped: {exc}", file=sys.stderr)
+        return None
+    return out
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def compare(base_fn, ours_fn, runs: int) -> tuple[float, float]:
+    base_fn(), ours_fn()  # warm-up
+    base_t, ours_t = [], []
+    for _ in range(runs):
+        base_t.append(timed(base_fn))
+        ours_t.append(timed(ours_fn))
+    return statistics.median(ours_t), statistics.median(base_t)
+
+
+def report(rows: list[dict], name: str, ours: float, ref: float, goal: str | None) -> None:
+    ratio = ours / ref
+    ok = None
+    if goal and goal.startswith("<="):
+        ok = ratio <= float(goal[2:])
+    row = {"name": name, "ours": round(ours, 4), "reference": round(ref, 4), "unit": "s", "ratio": round(ratio, 3),
+           "goal": goal or "report", "ok": ok}
+    rows.append(row)
+    print(f"{name:<44} {ours:>9.3f} {ref:>11.3f} {ratio:>7.3f}  {row['goal']}", file=sys.stderr)
+    print("RESULT " + json.dumps(row), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--new-tokens", type=int, default=32)
+    args = parser.parse_args()
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from adapters.default_base import ensure_default_base
+    from adapters.generation import greedy_generate
+    from adapters.stack import AdapterStack
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    base_dir = Path(args.base) if args.base else ensure_default_base()
+    tok = AutoTokenizer.from_pretrained(base_dir)
+    enc = tok("Write a short poem about the sea.", return_tensors="pt")
+    n = args.new_tokens
+
+    def load():
+        return AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
+
+    base_model, work = load(), load()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    loras = [make_lora(load(), tmp / f"lora{i}", i) for i in range(8)]
+    prompt = make_prompt(load(), tmp / "prompt")
+    bottleneck = make_bottleneck(base_dir, tmp / "bottleneck")
+
+    @torch.no_grad()
+    def hf_generate(model):
+        return lambda: model.generate(**enc, max_new_tokens=n, min_new_tokens=n, do_sample=False,
+                                      pad_token_id=tok.pad_token_id or tok.eos_token_id)
+
+    @torch.no_grad()
+    def loop(model, prepare=None):
+        return lambda: greedy_generate(model, enc["input_ids"], enc["attention_mask"], n, None, prepare)
+
+    rows: list[dict] = []
+    print(f"{'figure':<44} {'ours (s)':>9} {'reference':>11} {'ratio':>7}  goal", file=sys.stderr)
+    stack = AdapterStack(work, tok)
+    for count in (1, 3, 8):
+        while len(stack.entries) < count:
+            stack.add(loras[len(stack.entries)], weight=0.5)
+        ours, ref = compare(loop(base_model), loop(stack.model), args.runs)
+        report(rows, f"stacked {count} LoRA, greedy loop, {n} tok", ours, ref, None)
+        stack.merge()
+        ours, ref = compare(hf_generate(base_model), hf_generate(stack.model), args.runs)
+        report(rows, f"merged {count} LoRA, model.generate, {n} tok", ours, ref, "<= 1.02")
+        stack.unmerge()
+    stack.detach_all()
+    for label, adapter in (("bottleneck", bottleneck), ("prompt tuning (20 tokens)", prompt)):
+        if adapter is None:
+            continue
+        stack.add(adapter)
+        ours, ref = compare(loop(base_model), loop(stack.model, stack.prepare_inputs), args.runs)
+        report(rows, f"stacked {label}, greedy loop, {n} tok", ours, ref, None)
+        stack.detach_all()
+
+
+if __name__ == "__main__":
+    main()
