@@ -1,7 +1,73 @@
-"""Placeholder: commands are added by their owners."""
+"""`hub serve` and `hub admin create-token`: run the hub server and mint tokens.
+
+The server package is imported only when these commands run, so the client CLI stays
+light for people who never host a hub.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
+
+from ..errors import HubError
+
+
+class ServerCommandError(HubError):
+    code = "server"
+
+
+def _settings(data: str | None):
+    try:
+        from hub_server.settings import Settings
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise ServerCommandError("the server is not installed: pip install 'adapter-hub[server]'") from exc
+    return Settings(data=Path(data)) if data else Settings()
+
+
+@click.command("serve")
+@click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def serve(data: str | None, host: str, port: int, workers: int) -> None:
+    """Run the hub server (uvicorn)."""
+    import os
+
+    import uvicorn
+
+    from hub_server.app import build_hub
+
+    settings = _settings(data)
+    os.environ["HUB_DATA"] = str(settings.data.resolve())
+    build_hub(settings).db.dispose()  # migrate once before the workers start
+    click.echo(f"Adapter Hub on http://{host}:{port} (data: {settings.data.resolve()})", err=True)
+    uvicorn.run("hub_server.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+
+
+@click.group("admin")
+def admin() -> None:
+    """Administration of a hub data directory."""
+
+
+@admin.command("create-token")
+@click.argument("user")
+@click.option("--scope", type=click.Choice(["read", "write", "admin"]), default="write", show_default=True)
+@click.option("--org", "orgs", multiple=True, help="Make USER a member of this org (repeatable).")
+@click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
+def create_token(user: str, scope: str, orgs: tuple[str, ...], data: str | None) -> None:
+    """Create USER if missing and print a new token for them (only the token)."""
+    from hub_server.admin import create_user_token
+    from hub_server.errors import ServiceError
+
+    try:
+        click.echo(create_user_token(_settings(data), user, scope, orgs))
+    except ServiceError as exc:
+        raise ServerCommandError(exc.message) from None
 
 
 def register(group: click.Group) -> None:
     """Attach this module's commands to the `hub` group."""
+    group.add_command(serve)
+    group.add_command(admin)

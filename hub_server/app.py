@@ -1,0 +1,78 @@
+"""The application factory: builds the database, blob store and routers from ``Settings``
+and installs the one error handler that renders ``{"error": {"code", "message"}}``.
+Extra routers (e.g. the HF-compatible API) are included through ``routers=``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .db import Database, upgrade
+from .errors import ServiceError
+from .routes import repos, search, uploads, versions
+from .services.context import Hub
+from .services.uploads import cleanup_stale
+from .settings import Settings
+from .storage import open_store
+
+_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "invalid", 409: "conflict",
+               413: "too_large", 416: "range_not_satisfiable"}
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def build_hub(settings: Settings) -> Hub:
+    """Open (and migrate) the database and the blob store for ``settings``."""
+    settings.data.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url())
+    upgrade(db, settings.data)
+    return Hub(db=db, store=open_store(settings.storage_url, settings.data), settings=settings)
+
+
+def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter] = (), hf: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    hub = build_hub(settings)
+    cleanup_stale(hub)
+    app = FastAPI(title="Adapter Hub", version="0.1.0")
+    app.state.hub = hub
+    for module in (repos, versions, uploads, search):
+        app.include_router(module.router)
+    for router in routers:
+        app.include_router(router)
+    if hf:
+        _install_hf(app, hub)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_hf(app: FastAPI, hub: Hub) -> None:
+    try:
+        from .routes.hf_router import install_hf
+        from .services.hf_sql_backend import SqlHfBackend
+    except ImportError:
+        return
+    install_hf(app, SqlHfBackend(hub), max_commit_bytes=hub.settings.hf_max_commit_bytes)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status,
+                            headers=exc.headers or None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(error_body("invalid", f"{where}: {first.get('msg', 'invalid request')}"), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(_HTTP_CODES.get(exc.status_code, "invalid"), str(exc.detail)),
+                            status_code=exc.status_code)

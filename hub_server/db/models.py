@@ -1,0 +1,126 @@
+"""SQL tables of the hub: who (users, orgs, tokens), what (repos, versions, files) and
+where the bytes are (blobs). Metadata parsed from model cards lives in indexed columns
+so search stays fast with many repos."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Org(Base):
+    __tablename__ = "orgs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class OrgMember(Base):
+    __tablename__ = "org_members"
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Token(Base):
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Blob(Base):
+    __tablename__ = "blobs"
+    digest: Mapped[str] = mapped_column(String(71), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Repo(Base):
+    __tablename__ = "repos"
+    __table_args__ = (
+        UniqueConstraint("namespace", "name", name="uq_repo_id"),
+        Index("ix_repos_downloads", "downloads", "id"),
+        Index("ix_repos_updated", "updated_at", "id"),
+        Index("ix_repos_full_name", "full_name", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(201))
+    kind: Mapped[str] = mapped_column(String(10), index=True)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    downloads: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    latest_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    method: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    task: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    base_id: Mapped[str | None] = mapped_column(String(201), nullable=True, index=True)
+    base_fingerprint: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    license: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+    tags: Mapped[list["RepoTag"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class RepoTag(Base):
+    __tablename__ = "repo_tags"
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class Version(Base):
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("repo_id", "version", name="uq_version_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    commit: Mapped[str] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    yanked: Mapped[bool] = mapped_column(Boolean, default=False)
+    yank_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    card_json: Mapped[str] = mapped_column(Text, default="{}")
+    files: Mapped[list["VersionFile"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="VersionFile.path"
+    )
+
+
+class VersionFile(Base):
+    __tablename__ = "version_files"
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    digest: Mapped[str] = mapped_column(String(71), index=True)

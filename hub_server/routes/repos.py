@@ -1,0 +1,29 @@
+"""Native routes for repositories (create, info, delete) — thin wrappers over services."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Response
+
+from ..services import repos
+from ..services.views import repo_json
+from .deps import Caller, HubDep
+
+router = APIRouter(prefix="/api/v1", tags=["repos"])
+
+
+@router.post("/repos", status_code=201)
+def create_repo(hub: HubDep, who: Caller, body: dict = Body(...)) -> dict:
+    repo = repos.create_repo(hub, who, body.get("namespace"), body.get("name"),
+                             kind=body.get("kind", "adapter"), private=bool(body.get("private", False)))
+    return repo_json(repo)
+
+
+@router.get("/repos/{namespace}/{name}")
+def get_repo(hub: HubDep, who: Caller, namespace: str, name: str) -> dict:
+    return repo_json(repos.get_repo(hub, who, namespace, name))
+
+
+@router.delete("/repos/{namespace}/{name}", status_code=204)
+def delete_repo(hub: HubDep, who: Caller, namespace: str, name: str) -> Response:
+    repos.delete_repo(hub, who, namespace, name)
+    return Response(status_code=204)

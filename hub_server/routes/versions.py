@@ -1,0 +1,67 @@
+"""Native routes for versions: list, resolve, publish, yank, delete, and downloads of a
+repo's blobs and files (with Range)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import JSONResponse
+
+from ..errors import Invalid
+from ..services import versions
+from ..services.publish import publish
+from ..services.storage_check import check_digest_field
+from ..services.views import version_detail, version_summary
+from .deps import Caller, HubDep
+from .streaming import blob_response
+
+router = APIRouter(prefix="/api/v1/repos/{namespace}/{name}", tags=["versions"])
+
+
+@router.get("/versions")
+def list_versions(hub: HubDep, who: Caller, namespace: str, name: str) -> dict:
+    _, rows = versions.list_versions(hub, who, namespace, name)
+    return {"items": [version_summary(v) for v in rows]}
+
+
+@router.get("/resolve")
+def resolve(hub: HubDep, who: Caller, namespace: str, name: str, ref: str = "main") -> dict:
+    repo, version = versions.resolve(hub, who, namespace, name, ref, count=True)
+    return version_detail(repo, version)
+
+
+@router.post("/versions")
+def publish_version(hub: HubDep, who: Caller, namespace: str, name: str, body: dict = Body(...)) -> JSONResponse:
+    version = body.get("version")
+    if not isinstance(version, str):
+        raise Invalid("'version' must be a string like 1.0.0")
+    row, created = publish(hub, who, namespace, name, version, body.get("files"), str(body.get("message") or ""))
+    repo, row = versions.resolve(hub, who, namespace, name, row.version)
+    return JSONResponse(version_detail(repo, row), status_code=201 if created else 200)
+
+
+@router.post("/versions/{version}/yank")
+def yank(hub: HubDep, who: Caller, namespace: str, name: str, version: str, body: dict | None = Body(None)) -> dict:
+    reason = str((body or {}).get("reason") or "")
+    return version_summary(versions.yank(hub, who, namespace, name, version, reason))
+
+
+@router.delete("/versions/{version}", status_code=204)
+def delete_version(hub: HubDep, who: Caller, namespace: str, name: str, version: str) -> Response:
+    versions.delete_version(hub, who, namespace, name, version)
+    return Response(status_code=204)
+
+
+@router.api_route("/blobs/{digest}", methods=["GET", "HEAD"])
+def get_blob(hub: HubDep, who: Caller, request: Request, namespace: str, name: str, digest: str) -> Response:
+    check_digest_field(digest, "blob")
+    versions.repo_has_blob(hub, who, namespace, name, digest)
+    return blob_response(hub, digest, hub.store.size(digest), request.headers.get("range"), method=request.method)
+
+
+@router.api_route("/files/{ref}/{path:path}", methods=["GET", "HEAD"])
+def get_file(hub: HubDep, who: Caller, request: Request, namespace: str, name: str, ref: str, path: str) -> Response:
+    _, version = versions.resolve(hub, who, namespace, name, ref)
+    entry = versions.file_of(version, path)
+    headers = {"X-Hub-Version": version.version, "X-Hub-Commit": version.commit}
+    return blob_response(hub, entry.digest, entry.size, request.headers.get("range"), method=request.method,
+                         headers=headers)

@@ -1,0 +1,1 @@
+"""Domain services shared by every protocol (native and HF-compatible routes)."""

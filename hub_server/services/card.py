@@ -1,0 +1,57 @@
+"""Model card front matter → the indexed metadata of a repo (method, task, base pin, tags
+...), following the card schema in docs/contracts.md. Parsed with PyYAML's safe loader."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..errors import Unprocessable
+
+
+def parse_front_matter(text: str) -> dict[str, Any]:
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}
+    for i, line in enumerate(lines[1:], start=1):
+        if line.strip() in ("---", "..."):
+            try:
+                data = yaml.safe_load("\n".join(lines[1:i])) or {}
+            except yaml.YAMLError as exc:
+                raise Unprocessable(f"README.md front matter is not valid YAML: {exc}") from None
+            if not isinstance(data, dict):
+                raise Unprocessable("README.md front matter must be a YAML mapping")
+            return data
+    raise Unprocessable("README.md front matter is not closed by '---'")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def metadata_from_card(card: dict[str, Any]) -> dict[str, Any]:
+    hub = card.get("adapter_hub") if isinstance(card.get("adapter_hub"), dict) else {}
+    pin = hub.get("base") if isinstance(hub.get("base"), dict) else {}
+    tags = card.get("tags") or []
+    if isinstance(tags, str):
+        tags = [tags]
+    metrics = hub.get("metrics") if isinstance(hub.get("metrics"), dict) else {}
+    lineage = hub.get("lineage") if isinstance(hub.get("lineage"), list) else []
+    return {
+        "method": _text(hub.get("method")),
+        "task": _text(hub.get("task")),
+        "base_id": _text(pin.get("id") or card.get("base_model")),
+        "base_revision": _text(pin.get("revision")),
+        "base_fingerprint": _text(pin.get("fingerprint")),
+        "pinned": bool(pin.get("fingerprint")),
+        "tags": sorted({str(t) for t in tags if t is not None})[:100],
+        "license": _text(card.get("license")),
+        "metrics": metrics,
+        "lineage": lineage,
+        "usage": _text(hub.get("usage")),
+        "fingerprint": _text(hub.get("fingerprint")),
+    }
+
+
+EMPTY_METADATA = metadata_from_card({})

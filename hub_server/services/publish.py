@@ -1,0 +1,166 @@
+"""Publishing a version: validate the manifest (paths, sizes, every blob present,
+safetensors headers, model card), then commit it in one transaction. Same manifest
+again → the existing version (idempotent); a different one or a reused name → conflict."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..db.models import Blob, RepoTag, Version, VersionFile, utcnow
+from ..errors import Conflict, MissingBlobs, TooLarge, Unprocessable
+from . import semver
+from .auth import Principal, require_write
+from .card import metadata_from_card, parse_front_matter
+from .context import Hub
+from .names import check_path
+from .repos import find_repo
+from .safetensors_check import header_length, validate
+from .storage_check import check_digest_field
+from .versions import refresh_latest
+
+CARD_LIMIT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    size: int
+    digest: str
+
+
+def commit_id(files: list[FileEntry]) -> str:
+    rows = sorted([f.path, f.digest, f.size] for f in files)
+    return hashlib.sha256(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()[:40]
+
+
+def parse_files(raw: Any, hub: Hub) -> list[FileEntry]:
+    if not isinstance(raw, list) or not raw:
+        raise Unprocessable("a version needs a non-empty list of files")
+    if len(raw) > hub.settings.max_files_per_version:
+        raise TooLarge(f"{len(raw)} files exceed the limit of {hub.settings.max_files_per_version}")
+    files, seen = [], set()
+    for item in raw:
+        if not isinstance(item, dict):
+            raise Unprocessable("each file must be an object with path, size and digest")
+        path = check_path(item.get("path"))
+        size = item.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise Unprocessable(f"{path}: size must be a non-negative integer")
+        if size > hub.settings.max_file_bytes:
+            raise TooLarge(f"{path}: {size} bytes exceed the limit of {hub.settings.max_file_bytes}")
+        if path in seen:
+            raise Unprocessable(f"{path}: listed twice")
+        seen.add(path)
+        files.append(FileEntry(path, size, check_digest_field(item.get("digest"), path)))
+    return files
+
+
+def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version: str, raw_files: Any,
+            message: str = "") -> tuple[Version, bool]:
+    """Return (version, created). Raises Conflict / MissingBlobs / Unprocessable."""
+    who = require_write(who, namespace)
+    semver.check_version(version)
+    files = parse_files(raw_files, hub)
+    commit = commit_id(files)
+    with hub.db.read() as s:
+        find_repo(s, who, namespace, name)
+        existing = _existing(s, namespace, name, version)
+        if existing is not None:
+            return _same_or_conflict(existing, commit, version), False
+        _check_blobs(s, files)
+    card = _validate_content(hub, files)
+    try:
+        with hub.db.write() as s:
+            repo = find_repo(s, who, namespace, name)
+            existing = _existing(s, namespace, name, version)
+            if existing is not None:
+                return _same_or_conflict(existing, commit, version), False
+            row = Version(repo_id=repo.id, version=version, commit=commit, created_at=utcnow(), author=who.name,
+                          message=str(message or "")[:10000], size=sum(f.size for f in files),
+                          card_json=json.dumps(card, default=str))
+            row.files = [VersionFile(path=f.path, size=f.size, digest=f.digest) for f in files]
+            s.add(row)
+            s.flush()
+            refresh_latest(s, repo)
+            if repo.latest_version == version:
+                _index_metadata(repo, card)
+        return row, True
+    except IntegrityError:  # a concurrent publisher won the race on PostgreSQL
+        with hub.db.read() as s:
+            existing = _existing(s, namespace, name, version)
+            if existing is None:
+                raise
+            return _same_or_conflict(existing, commit, version), False
+
+
+def _existing(session, namespace: str, name: str, version: str) -> Version | None:
+    from ..db.models import Repo
+
+    return session.scalar(
+        select(Version).join(Repo, Repo.id == Version.repo_id)
+        .where(Repo.namespace == namespace, Repo.name == name, Version.version == version)
+    )
+
+
+def _same_or_conflict(existing: Version, commit: str, version: str) -> Version:
+    if existing.deleted:
+        raise Conflict(f"version {version} was deleted; its name cannot be reused")
+    if existing.commit != commit:
+        raise Conflict(f"version {version} already exists with different content (commit {existing.commit})")
+    return existing
+
+
+def _check_blobs(session, files: list[FileEntry]) -> None:
+    digests = sorted({f.digest for f in files})
+    known: dict[str, int] = {}
+    for i in range(0, len(digests), 500):
+        known.update(session.execute(select(Blob.digest, Blob.size).where(Blob.digest.in_(digests[i:i + 500]))).all())
+    missing = [d for d in digests if d not in known]
+    if missing:
+        raise MissingBlobs(f"upload these blobs first: {', '.join(missing)}", digests=missing)
+    for f in files:
+        if known[f.digest] != f.size:
+            raise Unprocessable(f"{f.path}: size {f.size} does not match the stored blob ({known[f.digest]} bytes)")
+
+
+def _read(hub: Hub, digest: str, start: int, end: int) -> bytes:
+    return b"".join(hub.store.open(digest, start, end))
+
+
+def _validate_content(hub: Hub, files: list[FileEntry]) -> dict:
+    card: dict = {}
+    for f in files:
+        if f.path.lower().endswith(".safetensors"):
+            prefix = _read(hub, f.digest, 0, 7) if f.size >= 8 else b""
+            length = header_length(prefix, f.size, hub.settings.max_header_bytes, f.path)
+            validate(_read(hub, f.digest, 8, 8 + length - 1) if length else b"", f.size, f.path)
+        elif f.path == "README.md":
+            if f.size > CARD_LIMIT:
+                raise Unprocessable(f"README.md is larger than {CARD_LIMIT} bytes")
+            raw = _read(hub, f.digest, 0, f.size - 1) if f.size else b""
+            try:
+                card = parse_front_matter(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise Unprocessable("README.md is not UTF-8 text") from None
+    return card
+
+
+def _index_metadata(repo, card: dict) -> None:
+    metadata = metadata_from_card(card)
+    repo.metadata_json = json.dumps(metadata, default=str)
+    for column in ("method", "task", "base_id", "base_fingerprint", "fingerprint", "license"):
+        value = metadata[column]
+        setattr(repo, column, value[:200] if isinstance(value, str) else None)
+    repo.search_text = " ".join(
+        [f"{repo.namespace}/{repo.name}", metadata["usage"] or "", " ".join(metadata["tags"]), metadata["method"] or ""]
+    ).lower()[:5000]
+    wanted = set(t[:100] for t in metadata["tags"])
+    repo.tags[:] = [t for t in repo.tags if t.tag in wanted]
+    have = {t.tag for t in repo.tags}
+    repo.tags.extend(RepoTag(tag=t) for t in sorted(wanted - have))

@@ -1,0 +1,57 @@
+"""Repository lifecycle and lookup: create, find (private repos are 404 to outsiders),
+delete. Shared by the native and the HF-compatible routes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db.models import Repo, utcnow
+from ..errors import Conflict, Invalid, NotFound
+from .auth import Principal, can_see, require_user, require_write
+from .context import Hub
+from .names import check_name
+
+KINDS = ("adapter", "base")
+
+
+def find_repo(session: Session, who: Principal | None, namespace: str, name: str) -> Repo:
+    repo = session.scalar(select(Repo).where(Repo.namespace == namespace, Repo.name == name))
+    if repo is None or not can_see(who, repo):
+        raise NotFound(f"repository {namespace}/{name} not found")
+    return repo
+
+
+def get_repo(hub: Hub, who: Principal | None, namespace: str, name: str) -> Repo:
+    with hub.db.read() as s:
+        return find_repo(s, who, namespace, name)
+
+
+def create_repo(hub: Hub, who: Principal | None, namespace: str, name: str, *, kind: str = "adapter",
+                private: bool = False) -> Repo:
+    check_name(namespace, "namespace")
+    check_name(name, "repository name")
+    if kind not in KINDS:
+        raise Invalid(f"invalid kind {kind!r}: use adapter or base")
+    require_write(who, namespace)
+    now = utcnow()
+    try:
+        with hub.db.write() as s:
+            if s.scalar(select(Repo.id).where(Repo.namespace == namespace, Repo.name == name)) is not None:
+                raise Conflict(f"repository {namespace}/{name} already exists")
+            repo = Repo(namespace=namespace, name=name, full_name=f"{namespace}/{name}".lower(), kind=kind,
+                        private=bool(private), downloads=0, created_at=now, updated_at=now,
+                        search_text=f"{namespace}/{name}".lower(), metadata_json="{}")
+            s.add(repo)
+        return repo
+    except IntegrityError:
+        raise Conflict(f"repository {namespace}/{name} already exists") from None
+
+
+def delete_repo(hub: Hub, who: Principal | None, namespace: str, name: str) -> None:
+    who = require_user(who)
+    with hub.db.write() as s:
+        repo = find_repo(s, who, namespace, name)
+        require_write(who, namespace)
+        s.delete(repo)

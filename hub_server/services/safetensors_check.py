@@ -1,0 +1,81 @@
+"""Pure-Python safetensors header validation, so a published weights file is known to be
+well formed (bounded header, known dtypes, every tensor's span matching shape × dtype,
+no overlaps, no gaps, data fully covered) without importing torch or safetensors."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+from ..errors import Unprocessable
+
+DTYPE_BYTES = {
+    "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M0": 1,
+    "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+    "I32": 4, "U32": 4, "F32": 4,
+    "I64": 8, "U64": 8, "F64": 8,
+}
+
+
+def header_length(prefix: bytes, file_size: int, max_header: int, path: str) -> int:
+    if len(prefix) < 8 or file_size < 8:
+        raise Unprocessable(f"{path}: not a safetensors file (shorter than its 8-byte header length)")
+    (length,) = struct.unpack("<Q", prefix[:8])
+    if length > max_header:
+        raise Unprocessable(f"{path}: safetensors header of {length} bytes exceeds the {max_header}-byte limit")
+    if 8 + length > file_size:
+        raise Unprocessable(f"{path}: truncated safetensors file (header claims {length} bytes)")
+    return length
+
+
+def validate(header_bytes: bytes, file_size: int, path: str) -> None:
+    """``header_bytes`` is the JSON header (without the 8-byte length)."""
+    try:
+        header = json.loads(header_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Unprocessable(f"{path}: safetensors header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise Unprocessable(f"{path}: safetensors header must be a JSON object")
+    data_size = file_size - 8 - len(header_bytes)
+    spans = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
+                raise Unprocessable(f"{path}: __metadata__ must map strings to strings")
+            continue
+        spans.append(_span(name, info, path))
+    spans.sort()
+    cursor = 0
+    for start, end, name in spans:
+        if start < cursor:
+            raise Unprocessable(f"{path}: tensor {name!r} overlaps the previous tensor")
+        if start > cursor:
+            raise Unprocessable(f"{path}: gap of {start - cursor} bytes before tensor {name!r}")
+        cursor = end
+    if cursor != data_size:
+        raise Unprocessable(f"{path}: tensors cover {cursor} bytes but the data section holds {data_size}")
+
+
+def _span(name: str, info, path: str) -> tuple[int, int, str]:
+    if not isinstance(info, dict):
+        raise Unprocessable(f"{path}: entry {name!r} is not an object")
+    dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+    if dtype not in DTYPE_BYTES:
+        raise Unprocessable(f"{path}: tensor {name!r} has unknown dtype {dtype!r}")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise Unprocessable(f"{path}: tensor {name!r} has an invalid shape")
+    if (
+        not isinstance(offsets, list) or len(offsets) != 2
+        or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)
+        or offsets[0] > offsets[1]
+    ):
+        raise Unprocessable(f"{path}: tensor {name!r} has invalid data_offsets")
+    count = 1
+    for d in shape:
+        count *= d
+    if count * DTYPE_BYTES[dtype] != offsets[1] - offsets[0]:
+        raise Unprocessable(
+            f"{path}: tensor {name!r} spans {offsets[1] - offsets[0]} bytes but shape {shape} × {dtype} needs "
+            f"{count * DTYPE_BYTES[dtype]}"
+        )
+    return offsets[0], offsets[1], name

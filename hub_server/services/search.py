@@ -1,0 +1,73 @@
+"""Repository search: indexed filters, three sort orders and keyset (cursor) pagination,
+so a page costs the same at row 100,000 as at row 0."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_, select
+
+from ..db.models import Repo, RepoTag
+from ..errors import Invalid
+from .auth import Principal
+from .context import Hub
+
+SORTS = {"downloads": (Repo.downloads, True), "updated": (Repo.updated_at, True), "name": (Repo.full_name, False)}
+FILTERS = {"namespace": Repo.namespace, "kind": Repo.kind, "base": Repo.base_id, "fingerprint": Repo.base_fingerprint,
+           "method": Repo.method, "task": Repo.task, "license": Repo.license}
+
+
+def _encode(value: Any, repo_id: int) -> str:
+    raw = json.dumps([value.isoformat() if hasattr(value, "isoformat") else value, repo_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        value, repo_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if sort == "updated":
+            from datetime import datetime
+
+            value = datetime.fromisoformat(value)
+        return value, int(repo_id)
+    except (ValueError, TypeError):
+        raise Invalid("invalid cursor") from None
+
+
+def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | None = None,
+           sort: str = "downloads", limit: int = 20, cursor: str | None = None, **filters: str | None) -> dict:
+    if sort not in SORTS:
+        raise Invalid(f"invalid sort {sort!r}: use downloads, updated or name")
+    if not 1 <= limit <= 100:
+        raise Invalid("limit must be between 1 and 100")
+    column, descending = SORTS[sort]
+    query = select(Repo)
+    if who is None:
+        query = query.where(Repo.private.is_(False))
+    elif not who.is_admin:
+        query = query.where(or_(Repo.private.is_(False), Repo.namespace.in_((who.name, *who.orgs))))
+    for key, value in filters.items():
+        if key not in FILTERS:
+            raise Invalid(f"unknown filter {key!r}")
+        if value:
+            query = query.where(FILTERS[key] == value)
+    if tag:
+        query = query.where(exists().where(and_(RepoTag.repo_id == Repo.id, RepoTag.tag == tag)))
+    if q:
+        query = query.where(Repo.search_text.contains(q.lower(), autoescape=True)) if q.strip() else query.where(false())
+    if cursor:
+        value, last_id = _decode(cursor, sort)
+        if descending:
+            query = query.where(or_(column < value, and_(column == value, Repo.id < last_id)))
+        else:
+            query = query.where(or_(column > value, and_(column == value, Repo.id > last_id)))
+    order = (column.desc(), Repo.id.desc()) if descending else (column.asc(), Repo.id.asc())
+    with hub.db.read() as s:
+        rows = s.scalars(query.order_by(*order).limit(limit + 1)).all()
+    from .views import repo_json
+
+    items = rows[:limit]
+    next_cursor = _encode(getattr(items[-1], column.key), items[-1].id) if len(rows) > limit else None
+    return {"items": [repo_json(r) for r in items], "next_cursor": next_cursor}

@@ -1,0 +1,120 @@
+"""Reading and curating versions: list, resolve a ref (exact, main, commit, range),
+yank, delete (the name stays reserved) and count downloads."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from ..db.models import Repo, Version, utcnow
+from ..errors import NotFound
+from . import semver
+from .auth import Principal, require_write
+from .context import Hub
+from .repos import find_repo
+
+COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+def live_versions(session: Session, repo: Repo) -> list[Version]:
+    """Not-deleted versions, newest first by semver."""
+    rows = session.scalars(
+        select(Version).where(Version.repo_id == repo.id, Version.deleted.is_(False)).options(selectinload(Version.files))
+    ).all()
+    return sorted(rows, key=lambda v: semver.key(v.version), reverse=True)
+
+
+def pick(versions: list[Version], ref: str) -> Version:
+    """``versions`` newest first; raises NotFound naming the ref."""
+    if ref in ("main", "latest", "HEAD", ""):
+        found = next((v for v in versions if not v.yanked), None)
+    elif COMMIT_RE.match(ref):
+        found = next((v for v in versions if v.commit == ref), None)
+    else:
+        found = next((v for v in versions if v.version == ref), None)
+        if found is None and not semver.is_version(ref):
+            predicate = semver.range_predicate(ref)
+            if predicate is not None:
+                found = next((v for v in versions if not v.yanked and predicate(v.version)), None)
+    if found is None:
+        raise NotFound(f"no version matches {ref!r}")
+    return found
+
+
+def resolve(hub: Hub, who: Principal | None, namespace: str, name: str, ref: str, *,
+            count: bool = False) -> tuple[Repo, Version]:
+    with hub.db.read() as s:
+        repo = find_repo(s, who, namespace, name)
+        version = pick(live_versions(s, repo), ref)
+    if count:
+        record_download(hub, repo.id)
+    return repo, version
+
+
+def record_download(hub: Hub, repo_id: int) -> None:
+    with hub.db.write() as s:
+        s.execute(update(Repo).where(Repo.id == repo_id).values(downloads=Repo.downloads + 1))
+
+
+def list_versions(hub: Hub, who: Principal | None, namespace: str, name: str) -> tuple[Repo, list[Version]]:
+    with hub.db.read() as s:
+        repo = find_repo(s, who, namespace, name)
+        return repo, live_versions(s, repo)
+
+
+def refresh_latest(session: Session, repo: Repo) -> None:
+    live = [v for v in live_versions(session, repo) if not v.yanked]
+    repo.latest_version = live[0].version if live else None
+    repo.updated_at = utcnow()
+
+
+def yank(hub: Hub, who: Principal | None, namespace: str, name: str, version: str, reason: str) -> Version:
+    with hub.db.write() as s:
+        repo = find_repo(s, who, namespace, name)
+        require_write(who, namespace)
+        row = _exact(s, repo, version)
+        row.yanked, row.yank_reason = True, (reason or "")[:2000]
+        refresh_latest(s, repo)
+        return row
+
+
+def delete_version(hub: Hub, who: Principal | None, namespace: str, name: str, version: str) -> None:
+    with hub.db.write() as s:
+        repo = find_repo(s, who, namespace, name)
+        require_write(who, namespace)
+        row = _exact(s, repo, version)
+        row.deleted = True
+        row.files.clear()
+        refresh_latest(s, repo)
+
+
+def _exact(session: Session, repo: Repo, version: str) -> Version:
+    row = session.scalar(
+        select(Version).where(Version.repo_id == repo.id, Version.version == version, Version.deleted.is_(False))
+    )
+    if row is None:
+        raise NotFound(f"version {version} of {repo.namespace}/{repo.name} not found")
+    return row
+
+
+def file_of(version: Version, path: str):
+    for f in version.files:
+        if f.path == path:
+            return f
+    raise NotFound(f"file {path!r} not in version {version.version}")
+
+
+def repo_has_blob(hub: Hub, who: Principal | None, namespace: str, name: str, digest: str) -> Repo:
+    from ..db.models import VersionFile
+
+    with hub.db.read() as s:
+        repo = find_repo(s, who, namespace, name)
+        hit = s.scalar(
+            select(VersionFile.digest).join(Version, Version.id == VersionFile.version_id)
+            .where(Version.repo_id == repo.id, Version.deleted.is_(False), VersionFile.digest == digest).limit(1)
+        )
+        if hit is None:
+            raise NotFound(f"blob {digest} is not part of {namespace}/{name}")
+        return repo

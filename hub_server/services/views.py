@@ -1,0 +1,61 @@
+"""JSON shapes of repos and versions exactly as docs/contracts.md lists them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from ..db.models import Repo, Version
+from .card import EMPTY_METADATA
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def repo_json(repo: Repo) -> dict[str, Any]:
+    metadata = dict(EMPTY_METADATA)
+    metadata.update(json.loads(repo.metadata_json or "{}"))
+    return {
+        "id": f"{repo.namespace}/{repo.name}",
+        "namespace": repo.namespace,
+        "name": repo.name,
+        "kind": repo.kind,
+        "private": repo.private,
+        "downloads": repo.downloads,
+        "created_at": iso(repo.created_at),
+        "updated_at": iso(repo.updated_at),
+        "latest_version": repo.latest_version,
+        "metadata": metadata,
+    }
+
+
+def version_summary(version: Version) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "commit": version.commit,
+        "created_at": iso(version.created_at),
+        "author": version.author,
+        "yanked": version.yanked,
+        "yank_reason": version.yank_reason,
+        "size": version.size,
+    }
+
+
+def version_detail(repo: Repo, version: Version) -> dict[str, Any]:
+    from .card import metadata_from_card
+
+    card = json.loads(version.card_json or "{}")
+    return {
+        **version_summary(version),
+        "repo": f"{repo.namespace}/{repo.name}",
+        "message": version.message,
+        "files": [{"path": f.path, "size": f.size, "digest": f.digest} for f in version.files],
+        "metadata": metadata_from_card(card),
+        "card": card,
+    }

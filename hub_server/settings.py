@@ -1,0 +1,27 @@
+"""Server configuration from the environment (``HUB_*``), built only when asked for,
+so importing the package never reads the environment or touches the disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    data: Path = Path("hub-data")
+    database_url: str | None = None  # default: SQLite file in the data dir
+    storage_url: str | None = None  # default: fs backend in the data dir; or s3://bucket/prefix?endpoint=...
+    max_file_bytes: int = 20 * 1024**3
+    max_files_per_version: int = 10_000
+    max_header_bytes: int = 100 * 1024 * 1024
+    upload_ttl_seconds: int = 24 * 3600
+    hf_max_commit_bytes: int = 64 * 1024 * 1024
+
+    def resolved_database_url(self) -> str:
+        url = self.database_url or f"sqlite:///{(self.data / 'hub.sqlite3').resolve()}"
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url

@@ -1,0 +1,36 @@
+"""Shared fixtures: a real hub server (uvicorn subprocess on a loopback port 0) for any
+test, and ``database_url`` so the server suite can also run on PostgreSQL when
+``HUB_TEST_DATABASE_URL`` is set."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hub_process import HubProcess  # noqa: E402
+
+
+@pytest.fixture
+def database_url():
+    """None = SQLite in the data dir. The server suite overrides this to add PostgreSQL."""
+    return None
+
+
+@pytest.fixture
+def hub_server(tmp_path_factory, database_url):
+    """A fresh server per test: ``.url``, ``.data_dir``, ``.token(user, scope, orgs)``, ``.kill()``, ``.restart()``."""
+    server = HubProcess(tmp_path_factory.mktemp("hub-data"), database_url=database_url).start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def hub_server_module(tmp_path_factory):
+    """One server shared by a whole test module (SQLite) when tests use distinct repo names."""
+    server = HubProcess(tmp_path_factory.mktemp("hub-data")).start()
+    yield server
+    server.close()

@@ -1,0 +1,122 @@
+"""A real hub server in a subprocess (uvicorn on a loopback socket the parent keeps
+open, so ``kill()`` is a true SIGKILL and ``restart()`` comes back on the same URL),
+plus throwaway PostgreSQL databases for running the suite on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from hub_server.admin import create_user_token
+from hub_server.settings import Settings
+
+
+class HubProcess:
+    def __init__(self, data_dir: Path, database_url: str | None = None, storage_url: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.database_url = database_url
+        self.storage_url = storage_url
+        self.extra_env = env or {}
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(data=self.data_dir, database_url=self.database_url, storage_url=self.storage_url)
+
+    def start(self) -> "HubProcess":
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+        env.update(HUB_DATA=str(self.data_dir), **self.extra_env)
+        if self.database_url:
+            env["HUB_DATABASE_URL"] = self.database_url
+        if self.storage_url:
+            env["HUB_STORAGE_URL"] = self.storage_url
+        fd = self.sock.fileno()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "hub_server.app:create_app", "--fd", str(fd),
+             "--log-level", "warning", "--no-access-log"],
+            env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub server exited: {self.proc.stderr.read().decode(errors='replace')[-3000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("hub server did not become healthy")
+
+    def token(self, user: str, scope: str = "write", orgs=()) -> str:
+        return create_user_token(self.settings, user, scope, tuple(orgs or ()))
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, like a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
+
+    def restart(self) -> "HubProcess":
+        self.stop()
+        return self.start()
+
+    def close(self) -> None:
+        self.stop()
+        self.sock.close()
+
+
+class PostgresDatabase:
+    """A fresh database on the server named by ``HUB_TEST_DATABASE_URL``, dropped afterwards."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self.admin_url = admin_url.replace("postgresql+psycopg://", "postgresql://")
+        self.name = f"hub_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        base, _, _ = self.admin_url.rpartition("/")
+        self.url = f"{base}/{self.name}".replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def drop(self) -> None:
+        with self._psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def postgres_or_skip() -> PostgresDatabase:
+    import pytest
+
+    url = os.environ.get("HUB_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("HUB_TEST_DATABASE_URL is not set")
+    return PostgresDatabase(url)
