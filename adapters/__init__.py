@@ -20,6 +20,11 @@ _EXPORTS: dict[str, str] = {
     "TrainResult": "adapters.training",
     "evaluate": "adapters.evaluate",
     "EvalResult": "adapters.evaluate",
+    "AdapterStack": "adapters.stack",
+    "load_stack": "adapters.stack",
+    "merge_to_dir": "adapters.merge",
+    "MergeResult": "adapters.merge",
+    "combine_adapters": "adapters.combine",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,6 +8,7 @@ PEFT saves the final per-layer keys and values flattened as ``prompt_embeddings`
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,9 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
            name: str | None = None) -> PrefixAttachment:
     """Load saved prefix key/values; the stack feeds them as a pre-filled cache."""
     adapter_dir = Path(adapter_dir)
+    if weight != 1.0:
+        warnings.warn(f"{adapter_dir}: a weight does not apply to virtual tokens; using the adapter as trained",
+                      stacklevel=2)
     config, tensors = read_adapter(adapter_dir)
     flat = tensors.get("prompt_embeddings")
     if set(tensors) != {"prompt_embeddings"}:

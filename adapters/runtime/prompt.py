@@ -8,6 +8,7 @@ virtual tokens lengthen every sequence.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,9 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
            name: str | None = None) -> PromptAttachment:
     """Load saved prompt embeddings; the stack prepends them in forward and generate."""
     adapter_dir = Path(adapter_dir)
+    if weight != 1.0:
+        warnings.warn(f"{adapter_dir}: a weight does not apply to virtual tokens; using the adapter as trained",
+                      stacklevel=2)
     config, tensors = read_adapter(adapter_dir)
     embeddings = tensors.get("prompt_embeddings")
     if embeddings is None:

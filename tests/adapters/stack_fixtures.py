@@ -25,6 +25,10 @@ def peft_config(method: str, task: str = "causal-lm", **overrides):
         return IA3Config(target_modules=targets, feedforward_modules=ff, task_type=task_type, **overrides)
     if method == "prompt_tuning":
         return PromptTuningConfig(num_virtual_tokens=3, task_type=task_type, **overrides)
+    if method == "p_tuning":
+        from peft import PromptEncoderConfig
+
+        return PromptEncoderConfig(num_virtual_tokens=3, encoder_hidden_size=16, task_type=task_type, **overrides)
     if method == "prefix_tuning":
         return PrefixTuningConfig(num_virtual_tokens=3, task_type=task_type, **overrides)
     raise ValueError(method)

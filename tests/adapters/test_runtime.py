@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from stack_fixtures import load_plain, make_adapter, peft_logits  # noqa: E402
 from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
 
-ATTACH = {"lora": lora.attach, "ia3": ia3.attach, "prompt_tuning": prompt.attach, "prefix_tuning": prefix.attach}
+ATTACH = {"lora": lora.attach, "ia3": ia3.attach, "prompt_tuning": prompt.attach, "p_tuning": prompt.attach,
+          "prefix_tuning": prefix.attach}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def _hooked_logits(model, attachment, ids):
     return out[:, strip:] if out.dim() == 3 else out
 
 
-@pytest.mark.parametrize("method", ["lora", "ia3", "prompt_tuning", "prefix_tuning"])
+@pytest.mark.parametrize("method", ["lora", "ia3", "prompt_tuning", "p_tuning", "prefix_tuning"])
 def test_causal_lm_hooks_equal_peft(method, llama_dir, tmp_path):
     adapter = make_adapter(llama_dir, tmp_path / method, method)
     ids = _ids()
