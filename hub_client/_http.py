@@ -48,7 +48,7 @@ def _error_from(response: httpx.Response) -> errors.HubError:
         cls = errors.InvalidRequest if 400 <= status < 500 else errors.HubError
     if not message:
         message = response.reason_phrase or f"HTTP {status}"
-    if cls is errors.Unauthorized:
+    if cls is errors.Unauthorized and "login" not in message:
         message = f"{message} (log in with `hub login` or pass a token)"
     exc = cls(f"{message} [{status} {response.request.method} {response.request.url.path}]", code=code, status=status)
     exc.response_headers = dict(response.headers)  # type: ignore[attr-defined]

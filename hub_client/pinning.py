@@ -21,13 +21,30 @@ def card_front(directory: Path) -> dict:
     """The card's front matter as a dict ({} when the directory has no card)."""
     if not (directory / "README.md").is_file():
         return {}
-    from adapters.card import read_card
-
+    try:
+        from adapters.card import read_card
+    except ImportError:  # the client installed without the ML core: the front matter is plain YAML
+        return _front_matter(directory / "README.md")
     try:
         card = read_card(directory)
     except Exception as exc:  # noqa: BLE001 - a broken card is a user mistake, say so in one line
         raise HubError(f"cannot read the model card in {directory}: {exc}") from exc
     return _as_dict(card)
+
+
+def _front_matter(readme: Path) -> dict:
+    import yaml
+
+    text = readme.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return {}
+    _, _, rest = text.partition("\n")
+    block, sep, _ = rest.partition("\n---")
+    try:
+        data = yaml.safe_load(block) if sep else None
+    except yaml.YAMLError as exc:
+        raise HubError(f"cannot read the model card in {readme.parent}: {exc}") from None
+    return data if isinstance(data, dict) else {}
 
 
 def _as_dict(card: Any) -> dict:

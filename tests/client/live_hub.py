@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-SERVER_FIXTURE_NAMES = ("hub_server", "live_server", "server", "hub", "running_hub")
+SERVER_FIXTURE_NAMES = ("hub_server_module", "hub_server", "live_server", "server", "hub", "running_hub")
 
 
 @pytest.fixture

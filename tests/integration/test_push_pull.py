@@ -19,6 +19,8 @@ from peft_dirs import make_lora_dir, tree_bytes  # noqa: E402
 from hub_client import HubClient, HubWarning, NotFound, OfflineMiss, TransportError  # noqa: E402
 from hub_client.cli import main  # noqa: E402
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
+
 
 @pytest.fixture(scope="module")
 def lora_src(tmp_path_factory) -> Path:
@@ -207,8 +209,9 @@ def test_cli_push_pull_info_versions(live_hub, writer, lora_dir, tmp_path):
 def test_cli_errors_are_one_line(live_hub, writer, lora_dir, tmp_path):
     def one_line(result, fragment):
         assert result.exit_code == 1, result.output
-        lines = result.stderr.strip().splitlines()
+        lines = [ln for ln in result.stderr.strip().splitlines() if not ln.startswith("warning:")]
         assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0].lower(), result.stderr
+        assert "Traceback" not in result.output
 
     one_line(cli(live_hub, None, "pull", "alice/does-not-exist", cache=tmp_path / "c"), "not")
     one_line(cli(live_hub, None, "push", str(lora_dir), "alice/x", "--version", "1.0.0", cache=tmp_path / "c"), "hub login")
