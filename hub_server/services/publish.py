@@ -64,12 +64,13 @@ def parse_files(raw: Any, hub: Hub) -> list[FileEntry]:
 def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version: str, raw_files: Any,
             message: str = "") -> tuple[Version, bool]:
     """Return (version, created). Raises Conflict / MissingBlobs / Unprocessable."""
+    with hub.db.read() as s:
+        find_repo(s, who, namespace, name)  # private repos stay 404 to outsiders, before any 403
     who = require_write(who, namespace)
     semver.check_version(version)
     files = parse_files(raw_files, hub)
     commit = commit_id(files)
     with hub.db.read() as s:
-        find_repo(s, who, namespace, name)
         existing = _existing(s, namespace, name, version)
         if existing is not None:
             return _same_or_conflict(existing, commit, version), False
