@@ -216,6 +216,8 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: d
     pin = pin_for(model_dir, base_id=base_id, revision=revision)
     set_seed(seed)  # before loading: a seq-cls head is initialised there
     model, tokenizer = load_base(model_dir, task=task, num_labels=records.num_labels, label_names=records.label_names)
+    if task == "seq-cls" and getattr(model.config, "pad_token_id", None) is None:
+        model.config.pad_token_id = pad_id(tokenizer)  # decoder classifiers find the last real token by it
     set_seed(seed)
     trainable = spec.prepare(model, opts, task)
     train_set = encode_rows(tokenizer, train_rows, task, max_length, records.label_names)
