@@ -135,3 +135,20 @@ def test_cli_evaluate_reports_exact_match(llama, tmp_path):
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["n"] == 4 and 0.0 <= found["exact_match"] <= 1.0 and len(found["predictions"]) == 2
+
+
+def test_seq_cls_with_integer_labels_and_a_separate_eval_file(tmp_path):
+    from adapters.card import read_card
+    from adapters.training import train
+    from tiny_bases import make_bert_dir
+
+    bert = make_bert_dir(tmp_path / "bert")
+    rows = [{"text": t, "label": i % 3} for i, t in enumerate(["a b", "c d", "e f"] * 6)]
+    data = write_jsonl(tmp_path / "train.jsonl", rows)
+    held = write_jsonl(tmp_path / "held.jsonl", rows[:6])
+    result = train(bert, "lora", data, tmp_path / "cls", task="seq-cls", eval_data=held, max_steps=2,
+                   progress=False)
+    hub = read_card(result.output_dir).front["adapter_hub"]
+    assert "label_names" not in hub and hub["task"] == "seq-cls"
+    assert 0.0 <= hub["metrics"]["accuracy"] <= 1.0
+    assert hub["training"]["train_records"] == 18 and hub["training"]["eval_records"] == 6
