@@ -60,9 +60,7 @@ def _as_dict(card: Any) -> dict:
 
 
 def card_body(directory: Path) -> str:
-    from adapters.card import read_card
-
-    card = read_card(directory)
+    card = _ml_core("adapters.card", "read_card")(directory)
     return getattr(card, "body", "") or ""
 
 
@@ -75,9 +73,19 @@ def is_pinned(front: dict) -> bool:
     return bool(base.get("fingerprint"))
 
 
+def _ml_core(module: str, attr: str):
+    """``adapters.card`` / ``adapters.fingerprint`` (pure Python); a clear error if they are missing."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise HubError(f"pinning a base needs {module}.{attr} from the adapters package: {exc}") from None
+
+
 def pin_for(base: str, pull: Callable[[str, str | None], Path]) -> dict:
     """``{"id", "revision", "fingerprint"}`` for a local base model dir or ``hub://NS/NAME[@V]``."""
-    from adapters.fingerprint import fingerprint
+    fingerprint = _ml_core("adapters.fingerprint", "fingerprint")
 
     if base.startswith(HUB_SCHEME):
         repo, _, ref = base[len(HUB_SCHEME):].partition("@")
@@ -105,7 +113,7 @@ def _config_name(directory: Path) -> str | None:
 
 def write_pinned_card(directory: Path, pin: dict) -> None:
     """Add (or replace) the base pin in the directory's card, creating a card for a plain PEFT dir."""
-    from adapters.card import write_card
+    write_card = _ml_core("adapters.card", "write_card")
 
     front = dict(card_front(directory))
     body = card_body(directory) if front else ""
