@@ -21,7 +21,8 @@ from hub_server.settings import Settings
 
 class HubProcess:
     def __init__(self, data_dir: Path, database_url: str | None = None, storage_url: str | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, workers: int = 1) -> None:
+        self.workers = workers
         self.data_dir = Path(data_dir)
         self.database_url = database_url
         self.storage_url = storage_url
@@ -47,7 +48,7 @@ class HubProcess:
         fd = self.sock.fileno()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "hub_server.app:create_app", "--fd", str(fd),
-             "--log-level", "warning", "--no-access-log"],
+             "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
             env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         self._wait_healthy()
@@ -72,6 +73,8 @@ class HubProcess:
     def kill(self) -> None:
         """SIGKILL: no cleanup, like a crash."""
         if self.proc and self.proc.poll() is None:
+            for child in _children(self.proc.pid):
+                child.kill()
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
 
@@ -92,6 +95,15 @@ class HubProcess:
     def close(self) -> None:
         self.stop()
         self.sock.close()
+
+
+def _children(pid: int) -> list:
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
 
 
 class PostgresDatabase:
