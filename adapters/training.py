@@ -126,6 +126,24 @@ def hf_progress(enabled: bool) -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+def check_declared_fingerprint(model_dir: Path, pin: Any, allow_mismatch: bool = False) -> None:
+    """A base whose own card declares a fingerprint must match its weights, or the pin would lie."""
+    import warnings
+
+    from .card import read_card
+    from .errors import BaseMismatchError
+
+    card = read_card(Path(model_dir))
+    declared = ((card.front.get("adapter_hub") or {}).get("fingerprint") if card else None)
+    if not declared or declared == pin.fingerprint:
+        return
+    message = (f"base {model_dir}: its card declares fingerprint {declared} but its weights hash to "
+               f"{pin.fingerprint}")
+    if not allow_mismatch:
+        raise BaseMismatchError(message + " (use --allow-base-mismatch to train on it anyway)")
+    warnings.warn(message + "; training on it anyway, the adapter is pinned to the weights", stacklevel=3)
+
+
 def _accuracy(eval_pred: Any) -> dict[str, float]:
     import numpy as np
 
@@ -176,19 +194,20 @@ def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, t
           options: dict | None = None, max_steps: int | None = None, epochs: float | None = None,
           lr: float | None = None, batch_size: int | None = None, seed: int = 0, eval_fraction: float = 0.1,
           eval_data: str | Path | None = None, revision: str | None = None, base_id: str | None = None,
-          max_length: int = DEFAULT_MAX_LENGTH, progress: bool = True, license: str = "apache-2.0") -> TrainResult:
+          max_length: int = DEFAULT_MAX_LENGTH, progress: bool = True, license: str = "apache-2.0",
+          allow_base_mismatch: bool = False) -> TrainResult:
     """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``."""
     with hf_progress(progress):
         return _train(base, method, data, out, task=task, options=options, max_steps=max_steps, epochs=epochs,
                       lr=lr, batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
                       revision=revision, base_id=base_id, max_length=max_length, progress=progress,
-                      license=license)
+                      license=license, allow_base_mismatch=allow_base_mismatch)
 
 
 def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: dict | None,
            max_steps: int | None, epochs: float | None, lr: float | None, batch_size: int | None, seed: int,
            eval_fraction: float, eval_data: Any, revision: str | None, base_id: str | None, max_length: int,
-           progress: bool, license: str) -> TrainResult:
+           progress: bool, license: str, allow_base_mismatch: bool) -> TrainResult:
     from transformers import Trainer, set_seed
 
     from .base import load_base, pin_for, resolve_base
@@ -214,6 +233,7 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: d
 
     model_dir = resolve_base(str(base), revision=revision)
     pin = pin_for(model_dir, base_id=base_id, revision=revision)
+    check_declared_fingerprint(model_dir, pin, allow_base_mismatch)
     set_seed(seed)  # before loading: a seq-cls head is initialised there
     model, tokenizer = load_base(model_dir, task=task, num_labels=records.num_labels, label_names=records.label_names)
     if task == "seq-cls" and getattr(model.config, "pad_token_id", None) is None:

@@ -100,7 +100,8 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.option("--base-id", default=None, help="Base id to record in the pin (defaults to the base's own).")
 @click.option("--license", "license_", default="apache-2.0", show_default=True)
 @click.option("--option", "generic", multiple=True, help="Method option as key=value (repeatable).")
-@click.option("--allow-base-mismatch", is_flag=True, help="Accepted for symmetry with loading; training pins the base given.")
+@click.option("--allow-base-mismatch", is_flag=True,
+              help="Train even if the base's card declares another fingerprint than its weights.")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
@@ -117,7 +118,7 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
     result = train(base, method, data, out, task=task, options=options, max_steps=max_steps, epochs=epochs, lr=lr,
                    batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
                    revision=revision, base_id=base_id, max_length=max_length, progress=not no_progress,
-                   license=license_)
+                   license=license_, allow_base_mismatch=allow_base_mismatch)
     if as_json:
         click.echo(json.dumps({"output_dir": str(result.output_dir), "steps": result.steps,
                                "metrics": result.metrics}))

@@ -94,7 +94,8 @@ def test_seq_cls_labels_map_to_ids_and_collator_pads():
     assert (a["labels"], b["labels"]) == (1, 0)
     batch = Collator(tok.pad_token_id)([a, b])
     assert batch["input_ids"].shape == (2, len(a["input_ids"]))
-    assert batch["attention_mask"][1].tolist() == [1] * len(b["input_ids"]) + [0] * (len(a["input_ids"]) - len(b["input_ids"]))
+    short, long_ = len(b["input_ids"]), len(a["input_ids"])
+    assert batch["attention_mask"][1].tolist() == [1] * short + [0] * (long_ - short)
     assert batch["labels"].tolist() == [1, 0]
     lm = Collator(0)([{"input_ids": [5, 6, 7], "labels": [-100, 6, 7]}, {"input_ids": [5], "labels": [5]}])
     assert lm["labels"].tolist() == [[-100, 6, 7], [5, -100, -100]]

@@ -152,3 +152,20 @@ def test_seq_cls_with_integer_labels_and_a_separate_eval_file(tmp_path):
     assert "label_names" not in hub and hub["task"] == "seq-cls"
     assert 0.0 <= hub["metrics"]["accuracy"] <= 1.0
     assert hub["training"]["train_records"] == 18 and hub["training"]["eval_records"] == 6
+
+
+def test_a_base_card_that_lies_about_its_fingerprint_is_refused(tmp_path):
+    from adapters.card import write_card
+    from adapters.errors import BaseMismatchError
+    from adapters.training import train
+
+    base = make_llama_dir(tmp_path / "base")
+    write_card(base, {"library_name": "transformers",
+                      "adapter_hub": {"kind": "base", "fingerprint": "sha256:" + "0" * 64}})
+    data = write_jsonl(tmp_path / "d.jsonl", copy_task_rows(8))
+    with pytest.raises(BaseMismatchError, match="declares fingerprint"):
+        train(base, "lora", data, tmp_path / "a", max_steps=1, progress=False)
+    assert not (tmp_path / "a").exists()
+    with pytest.warns(UserWarning, match="declares fingerprint"):
+        train(base, "lora", data, tmp_path / "b", max_steps=1, progress=False, allow_base_mismatch=True)
+    assert (tmp_path / "b" / "README.md").is_file()
