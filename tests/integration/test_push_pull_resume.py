@@ -94,6 +94,7 @@ def test_upload_resumes_after_dropped_connections(live_hub, tmp_path, payload):
                    chunk_size=CHUNK) as client:
         result = client.push(src, "carol/resumed", "1.0.0", kind="base")
     assert transport.dropped == 2
+    assert transport.seen == 7  # 6 chunks + the one dropped before it was sent; the processed one is not resent
     assert result.uploaded_blobs == 1 and result.uploaded_bytes == len(data)
     with HubClient(live_hub.url, None, cache_dir=tmp_path / "fresh", progress=False) as reader:
         assert (reader.pull("carol/resumed", "1.0.0") / "weights.raw").read_bytes() == data
@@ -120,3 +121,35 @@ def test_download_resumes_with_range_after_a_drop(live_hub, tmp_path, payload):
         path = reader.pull("carol/dl", "1.0.0")
     assert transport.dropped == 1 and transport.seen == 2  # the second request is the ranged resume
     assert (path / "weights.raw").read_bytes() == data
+
+
+class KillingTransport(DroppingTransport):
+    """Lets the n-th chunk reach the server, then SIGKILLs and restarts it before the answer arrives."""
+
+    def __init__(self, server, at: int) -> None:
+        super().__init__({})
+        self.server, self.at = server, at
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PATCH" and "/uploads/" in request.url.path:
+            self.seen += 1
+            if self.seen == self.at:
+                self.inner.handle_request(request).read()
+                self.server.kill()
+                self.server.start()
+                self.dropped += 1
+                raise httpx.RemoteProtocolError("server disconnected (killed)", request=request)
+        return self.inner.handle_request(request)
+
+
+def test_upload_resumes_after_the_server_is_killed_and_restarted(live_hub, tmp_path, payload):
+    src, data = payload
+    token = live_hub.token("erin", "write")
+    transport = KillingTransport(live_hub, at=3)
+    with HubClient(live_hub.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
+                   chunk_size=CHUNK) as client:
+        result = client.push(src, "erin/survivor", "1.0.0", kind="base")
+    assert transport.dropped == 1 and result.uploaded_bytes == len(data)
+    assert transport.seen == 6  # 6 chunks, none sent twice: the session's offset survived the crash
+    with HubClient(live_hub.url, None, cache_dir=tmp_path / "fresh", progress=False) as reader:
+        assert (reader.pull("erin/survivor", "1.0.0") / "weights.raw").read_bytes() == data
