@@ -252,3 +252,18 @@ def test_search_and_private_repos(live_hub, client_factory, lora_dir, tmp_path):
     assert [r["id"] for r in json.loads(out.stdout)] == ["alice/findable-lora"]
     table = cli(live_hub, None, "search", "findable", cache=tmp_path / "c")
     assert "alice/findable-lora" in table.stdout and "unpinned" in table.stdout
+
+
+def test_progress_bars_on_stderr_and_can_be_disabled(live_hub, writer, tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "weights.raw").write_bytes(b"w" * 200_000)
+    with HubClient(live_hub.url, writer, cache_dir=tmp_path / "on", progress=True) as shown:
+        shown.push(src, "alice/progress", "1.0.0", kind="base")
+        shown.pull("alice/progress", "1.0.0")
+    err = capsys.readouterr().err
+    assert "push alice/progress@1.0.0" in err and "pull alice/progress@1.0.0" in err
+    with HubClient(live_hub.url, writer, cache_dir=tmp_path / "off", progress=False) as quiet:
+        quiet.push(src, "alice/progress", "1.0.0", kind="base")
+        quiet.pull("alice/progress", "1.0.0")
+    assert capsys.readouterr().err == ""
