@@ -1,0 +1,86 @@
+"""Search over real HTTP: filters from the model card, sort orders, cursor pages."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from hub_http import auth, publish
+
+PREFIX = "srch"
+
+
+def _card(method: str, task: str, base: str, tags: list[str], usage: str) -> bytes:
+    return f"""---
+license: mit
+tags: [{", ".join(tags)}]
+base_model: {base}
+adapter_hub:
+  method: {method}
+  task: {task}
+  usage: "{usage}"
+  base: {{id: {base}, fingerprint: "sha256:{base[-1] * 8}"}}
+---
+""".encode()
+
+
+@pytest.fixture(scope="module")
+def catalogue(server):
+    token = server.token("searcher", "write", orgs=("lab",))
+    rows = [
+        ("searcher", "alpha", "lora", "causal-lm", "org/base-a", ["chat"], "say hello"),
+        ("searcher", "beta", "ia3", "causal-lm", "org/base-a", ["chat", "tiny"], "pirate speak"),
+        ("lab", "gamma", "lora", "seq-cls", "org/base-b", ["sentiment"], "positive or negative"),
+        ("lab", "delta", "bottleneck", "seq-cls", "org/base-b", ["tiny"], "classify"),
+    ]
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for ns, name, method, task, base, tags, usage in rows:
+            client.post("/api/v1/repos", json={"namespace": ns, "name": PREFIX + name}, headers=auth(token))
+            files = {"README.md": _card(method, task, base, tags, usage), "x.txt": name.encode()}
+            assert publish(client, token, f"{ns}/{PREFIX}{name}", "1.0.0", files).status_code == 201
+        for _ in range(3):
+            client.get(f"/api/v1/repos/lab/{PREFIX}gamma/resolve")
+        client.get(f"/api/v1/repos/searcher/{PREFIX}beta/resolve")
+    return server
+
+
+def _ids(server, **params):
+    r = httpx.get(server.url + "/api/v1/search", params={"q": PREFIX, **params})
+    assert r.status_code == 200, r.text
+    return [item["name"].removeprefix(PREFIX) for item in r.json()["items"]]
+
+
+def test_filters(catalogue):
+    assert sorted(_ids(catalogue, method="lora")) == ["alpha", "gamma"]
+    assert sorted(_ids(catalogue, task="seq-cls")) == ["delta", "gamma"]
+    assert sorted(_ids(catalogue, base="org/base-a")) == ["alpha", "beta"]
+    assert sorted(_ids(catalogue, fingerprint="sha256:bbbbbbbb")) == ["delta", "gamma"]
+    assert sorted(_ids(catalogue, tag="tiny")) == ["beta", "delta"]
+    assert sorted(_ids(catalogue, namespace="lab")) == ["delta", "gamma"]
+    assert _ids(catalogue, license="mit", method="ia3") == ["beta"]
+    assert _ids(catalogue, kind="base") == []
+    assert _ids(catalogue, q="pirate") == ["beta"]
+
+
+def test_sorts_and_cursor_pages(catalogue):
+    assert _ids(catalogue, sort="downloads")[:2] == ["gamma", "beta"]
+    assert _ids(catalogue, sort="name") == ["delta", "gamma", "alpha", "beta"]  # by "namespace/name"
+    assert _ids(catalogue, sort="updated")[0] == "delta"
+    for sort in ("downloads", "name", "updated"):
+        seen, cursor = [], None
+        while True:
+            params = {"q": PREFIX, "sort": sort, "limit": 1, **({"cursor": cursor} if cursor else {})}
+            page = httpx.get(catalogue.url + "/api/v1/search", params=params).json()
+            seen += [i["name"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert sorted(seen) == sorted(PREFIX + n for n in ("alpha", "beta", "gamma", "delta")) and len(seen) == 4
+        assert [n.removeprefix(PREFIX) for n in seen] == _ids(catalogue, sort=sort)
+
+
+def test_repo_object_carries_indexed_metadata(catalogue):
+    item = httpx.get(catalogue.url + "/api/v1/search", params={"q": PREFIX + "gamma"}).json()["items"][0]
+    assert item["id"] == f"lab/{PREFIX}gamma" and item["downloads"] == 3
+    meta = item["metadata"]
+    assert meta["method"] == "lora" and meta["task"] == "seq-cls" and meta["pinned"] is True
+    assert meta["base_id"] == "org/base-b" and meta["tags"] == ["sentiment"] and meta["license"] == "mit"
