@@ -267,3 +267,35 @@ def test_progress_bars_on_stderr_and_can_be_disabled(live_hub, writer, tmp_path,
         quiet.push(src, "alice/progress", "1.0.0", kind="base")
         quiet.pull("alice/progress", "1.0.0")
     assert capsys.readouterr().err == ""
+
+
+CARD = """---
+library_name: peft
+base_model: acme/tiny-base
+base_model_relation: adapter
+license: apache-2.0
+tags: [adapter-hub, lora, searchable-tag]
+adapter_hub:
+  kind: adapter
+  method: lora
+  task: causal-lm
+  base: {id: acme/tiny-base, revision: 1.0.0, fingerprint: "sha256:%s"}
+---
+# Pinned adapter
+"""
+
+
+def test_search_filters_and_pinned_info(live_hub, client_factory, lora_dir, tmp_path):
+    fp = "ab" * 32
+    (lora_dir / "README.md").write_text(CARD % fp)
+    client_factory().push(lora_dir, "alice/filtered-lora", "1.0.0")
+    args = ["search", "--method", "lora", "--tag", "searchable-tag", "--task", "causal-lm", "--json"]
+    found = json.loads(cli(live_hub, None, *args, cache=tmp_path / "c").stdout)
+    assert [r["id"] for r in found] == ["alice/filtered-lora"]
+    by_fp = json.loads(cli(live_hub, None, "search", "--fingerprint", f"sha256:{fp}", "--json",
+                           cache=tmp_path / "c").stdout)
+    assert [r["id"] for r in by_fp] == ["alice/filtered-lora"]
+    assert cli(live_hub, None, "search", "--method", "ia3", "--tag", "searchable-tag", "--json",
+               cache=tmp_path / "c").stdout.strip() == "[]"
+    info = cli(live_hub, None, "info", "alice/filtered-lora", cache=tmp_path / "c")
+    assert "acme/tiny-base@1.0.0 (sha256:abababababab)" in info.stdout and "unpinned" not in info.stdout
