@@ -1,0 +1,69 @@
+"""Fast in-process checks of the pure parts: version ranges, card metadata, settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub_server.errors import Invalid, Unprocessable
+from hub_server.services import semver
+from hub_server.services.card import metadata_from_card, parse_front_matter
+from hub_server.services.versions import pick
+from hub_server.settings import Settings
+
+VERSIONS = ["0.1.0", "0.2.0", "1.0.0", "1.2.0", "1.2.5", "1.3.0-rc.1", "1.3.0", "2.0.0"]
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("^1.2", ["1.2.0", "1.2.5", "1.3.0"]),
+    ("~1.2", ["1.2.0", "1.2.5"]),
+    (">=1.0,<2", ["1.0.0", "1.2.0", "1.2.5", "1.3.0"]),
+    ("1.x", ["1.0.0", "1.2.0", "1.2.5", "1.3.0"]),
+    ("1.2.x", ["1.2.0", "1.2.5"]),
+    ("^0.1", ["0.1.0"]),
+    (">1.2.0", ["1.2.5", "1.3.0", "2.0.0"]),
+])
+def test_ranges(spec, expected):
+    match = semver.range_predicate(spec)
+    assert [v for v in VERSIONS if match(v)] == expected
+
+
+def test_ordering_puts_prereleases_before_their_release():
+    assert sorted(reversed(VERSIONS), key=semver.key) == VERSIONS
+    assert semver.key("1.0.0-rc.2") < semver.key("1.0.0-rc.10") < semver.key("1.0.0")
+    with pytest.raises(Invalid):
+        semver.check_version("1.0")
+
+
+class _V:
+    def __init__(self, version, yanked=False):
+        self.version, self.yanked, self.commit = version, yanked, version.replace(".", "").ljust(40, "0")
+
+
+def test_pick_skips_yanked_for_main_and_ranges_but_not_exact_pins():
+    rows = [_V("2.0.0", yanked=True), _V("1.1.0"), _V("1.0.0")]
+    assert pick(rows, "main").version == "1.1.0"
+    assert pick(rows, "2.0.0").version == "2.0.0"
+    assert pick(rows, rows[2].commit).version == "1.0.0"
+    assert pick(rows, ">=1.0").version == "1.1.0"
+
+
+def test_front_matter_and_metadata():
+    card = parse_front_matter("---\nlicense: mit\ntags: lora\nadapter_hub: {method: ia3, base: {id: b, "
+                              "fingerprint: 'sha256:1'}}\n---\n# body\n")
+    meta = metadata_from_card(card)
+    assert meta["method"] == "ia3" and meta["base_id"] == "b" and meta["pinned"] and meta["tags"] == ["lora"]
+    assert parse_front_matter("# no front matter") == {}
+    with pytest.raises(Unprocessable):
+        parse_front_matter("---\n[unclosed\n---\n")
+    with pytest.raises(Unprocessable):
+        parse_front_matter("---\na: 1\n")
+
+
+def test_settings_read_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("HUB_DATA", str(tmp_path))
+    monkeypatch.setenv("HUB_DATABASE_URL", "postgresql://u@h/db")
+    settings = Settings()
+    assert settings.data == tmp_path
+    assert settings.resolved_database_url() == "postgresql+psycopg://u@h/db"
+    monkeypatch.delenv("HUB_DATABASE_URL")
+    assert Settings().resolved_database_url().startswith("sqlite:///")
