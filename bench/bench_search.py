@@ -1,0 +1,142 @@
+"""Search latency with many repos: fill a fresh database with N repos (indexed card
+metadata, tags, downloads), then time typical searches through the search service
+(the SQL query plus the JSON shaping the route returns).
+
+    python bench/bench_search.py --repos 100000 [--database-url postgresql://postgres@127.0.0.1/test]
+
+Goal: p99 < 50 ms on SQLite and on PostgreSQL. Reference: none (a ceiling).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from hub_server.app import build_hub  # noqa: E402
+from hub_server.db.models import Repo, RepoTag  # noqa: E402
+from hub_server.services.search import search  # noqa: E402
+from hub_server.settings import Settings  # noqa: E402
+
+METHODS = ["lora", "ia3", "prompt_tuning", "prefix_tuning", "bottleneck"]
+TASKS = ["causal-lm", "seq-cls"]
+TAGS = ["chat", "tiny", "sentiment", "code", "math", "pirate", "summary", "qa"]
+
+
+def fill(hub, count: int, seed: int = 0) -> None:
+    rnd = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    batch, tags = [], []
+    with hub.db.write() as s:
+        start = (s.scalar(select(Repo.id).order_by(Repo.id.desc()).limit(1)) or 0) + 1
+    for i in range(count):
+        ns, name = f"user{i % 5000}", f"adapter-{i}"
+        method, task = rnd.choice(METHODS), rnd.choice(TASKS)
+        base = f"org/base-{i % 20}"
+        repo_tags = rnd.sample(TAGS, 2)
+        meta = {"method": method, "task": task, "base_id": base, "base_fingerprint": f"sha256:{i % 20:064x}",
+                "pinned": True, "tags": sorted(repo_tags), "license": "mit", "usage": f"usage text {i}"}
+        batch.append(dict(id=start + i, namespace=ns, name=name, full_name=f"{ns}/{name}", kind="adapter",
+                          private=i % 50 == 0, downloads=rnd.randint(0, 100000),
+                          created_at=now, updated_at=now - timedelta(seconds=rnd.randint(0, 10**7)),
+                          latest_version="1.0.0", method=method, task=task, base_id=base,
+                          base_fingerprint=meta["base_fingerprint"], license="mit",
+                          search_text=f"{ns}/{name} usage text {i} {' '.join(repo_tags)} {method}",
+                          metadata_json=json.dumps(meta)))
+        tags += [dict(repo_id=start + i, tag=t) for t in repo_tags]
+        if len(batch) >= 5000 or i == count - 1:
+            with hub.db.write() as s:
+                s.execute(insert(Repo), batch)
+                s.execute(insert(RepoTag), tags)
+            batch, tags = [], []
+
+
+QUERIES = [
+    dict(),
+    dict(method="lora"),
+    dict(tag="pirate"),
+    dict(base="org/base-7", task="seq-cls"),
+    dict(fingerprint="sha256:" + f"{3:064x}"),
+    dict(sort="updated"),
+    dict(sort="name", namespace="user42"),
+    dict(q="adapter-9999"),
+]
+
+
+def measure(hub, rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        for params in QUERIES:
+            t0 = time.perf_counter()
+            page = search(hub, None, limit=20, **params)
+            if page["next_cursor"]:
+                search(hub, None, limit=20, cursor=page["next_cursor"], **params)
+            times.append((time.perf_counter() - t0) * 1000 / (2 if page["next_cursor"] else 1))
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (a fresh database is created)")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [("sqlite", None)]
+        if args.database_url:
+            targets.append(("postgresql", _fresh_pg(args.database_url)))
+        for label, url in targets:
+            hub = build_hub(Settings(data=Path(tmp) / label, database_url=url))
+            t0 = time.perf_counter()
+            fill(hub, args.repos)
+            filled = time.perf_counter() - t0
+            times = sorted(measure(hub, args.rounds))
+            p50, p99 = statistics.median(times), times[int(len(times) * 0.99) - 1]
+            rows.append((label, p50, p99, filled))
+            hub.db.dispose()
+            if url:
+                _drop_pg(args.database_url, url)
+    print(f"{'search, ' + str(args.repos) + ' repos':<32} {'ours':>9} {'reference':>10} {'ratio':>6} {'goal':>10}")
+    for label, p50, p99, filled in rows:
+        print(f"{label + ' p50 (ms)':<32} {p50:>9.2f} {'-':>10} {'-':>6} {'':>10}")
+        print(f"{label + ' p99 (ms)':<32} {p99:>9.2f} {'-':>10} {'-':>6} {'< 50 ms':>10}   (fill {filled:.0f}s)")
+    for label, p50, p99, _ in rows:
+        for stat, value, goal in (("p50", p50, None), ("p99", p99, "< 50 ms")):
+            print("RESULT " + json.dumps({
+                "name": f"search {stat} {label} {args.repos} repos", "ours": round(value, 2), "reference": None,
+                "unit": "ms", "ratio": None, "goal": goal, "ok": None if goal is None else value < 50}))
+    return 0
+
+
+def _fresh_pg(admin_url: str) -> str:
+    import psycopg
+
+    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.rpartition("/")[0] + "/" + name
+
+
+def _drop_pg(admin_url: str, url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
