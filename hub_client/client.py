@@ -16,6 +16,7 @@ from .download import Puller
 from .errors import BadReference
 from .manifest import list_files
 from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_pinned_card
+from .progress import progress_enabled
 from .refs import parse_repo_id, parse_version
 from .upload import DEFAULT_CHUNK, Pusher, PushResult
 
@@ -41,8 +42,6 @@ class HubClient:
         chunk_size: int = DEFAULT_CHUNK,
         timeout: float = 60.0,
     ) -> None:
-        from .progress import progress_enabled
-
         self.endpoint = config.resolve_endpoint(endpoint)
         self._http = HubHTTP(
             self.endpoint, config.resolve_token(token, self.endpoint), transport=transport, timeout=timeout, event_hooks=event_hooks
