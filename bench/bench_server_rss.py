@@ -1,0 +1,140 @@
+"""Server memory while a large file is pushed (chunked upload + publish) and pulled
+(streamed download): the peak RSS of the server process, sampled with psutil.
+
+    python bench/bench_server_rss.py --size-mb 1024
+
+Goal: peak RSS < 200 MB (the file must stream, never sit in memory). Reference: none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hub_server.admin import create_user_token  # noqa: E402
+from hub_server.settings import Settings  # noqa: E402
+
+CHUNK = 16 * 1024 * 1024
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                rss = self.process.memory_info().rss + sum(c.memory_info().rss for c in self.process.children(True))
+                self.peak = max(self.peak, rss)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+
+def make_file(path: Path, size: int) -> str:
+    h, block = hashlib.sha256(), os.urandom(CHUNK)
+    with open(path, "wb") as fh:
+        left = size
+        while left:
+            piece = block[: min(CHUNK, left)]
+            fh.write(piece)
+            h.update(piece)
+            left -= len(piece)
+    return "sha256:" + h.hexdigest()
+
+
+def push(url: str, token: str, path: Path, digest: str, size: int) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=600) as c:
+        c.post("/api/v1/repos", json={"namespace": "bench", "name": "big"}).raise_for_status()
+        upload_id = c.post("/api/v1/uploads").json()["upload_id"]
+        with open(path, "rb") as fh:
+            offset = 0
+            while chunk := fh.read(CHUNK):
+                c.patch(f"/api/v1/uploads/{upload_id}", content=chunk,
+                        headers={"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/*"}).raise_for_status()
+                offset += len(chunk)
+        c.put(f"/api/v1/uploads/{upload_id}", params={"digest": digest}).raise_for_status()
+        c.post("/api/v1/repos/bench/big/versions", json={"version": "1.0.0", "files": [
+            {"path": "big.txt", "size": size, "digest": digest}]}).raise_for_status()
+
+
+def pull(url: str, digest: str) -> None:
+    h = hashlib.sha256()
+    with httpx.stream("GET", f"{url}/api/v1/repos/bench/big/files/1.0.0/big.txt", timeout=600) as r:
+        r.raise_for_status()
+        for chunk in r.iter_bytes(CHUNK):
+            h.update(chunk)
+    if "sha256:" + h.hexdigest() != digest:
+        raise SystemExit("pulled bytes do not match")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=1024)
+    args = parser.parse_args()
+    size = args.size_mb * 1024 * 1024
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        digest = make_file(work / "big.txt", size)
+        data = work / "data"
+        token = create_user_token(Settings(data=data), "bench")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+        env["HUB_DATA"] = str(data)
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "hub_server.app:create_app",
+                                 "--port", str(port), "--log-level", "warning"], env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(600):
+                try:
+                    if httpx.get(url + "/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            idle = psutil.Process(proc.pid).memory_info().rss
+            sampler = RssSampler(proc.pid)
+            sampler.start()
+            t0 = time.perf_counter()
+            push(url, token, work / "big.txt", digest, size)
+            t1 = time.perf_counter()
+            pull(url, digest)
+            t2 = time.perf_counter()
+            sampler.stop.set()
+            sampler.join()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    peak_mb, idle_mb = sampler.peak / 2**20, idle / 2**20
+    print(f"{'server RSS, ' + str(args.size_mb) + ' MB file':<34} {'ours':>9} {'reference':>10} {'ratio':>6} {'goal':>10}")
+    print(f"{'idle RSS (MB)':<34} {idle_mb:>9.1f} {'-':>10} {'-':>6} {'':>10}")
+    print(f"{'peak RSS push+pull (MB)':<34} {peak_mb:>9.1f} {'-':>10} {'-':>6} {'< 200 MB':>10}")
+    print(f"(push {t1 - t0:.1f}s, pull {t2 - t1:.1f}s)")
+    print("RESULT " + json.dumps({"name": f"server peak RSS push+pull {args.size_mb} MB", "ours": round(peak_mb, 1),
+                                  "reference": None, "unit": "MB", "ratio": None, "goal": "< 200 MB",
+                                  "ok": peak_mb < 200}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
