@@ -169,3 +169,21 @@ def test_a_base_card_that_lies_about_its_fingerprint_is_refused(tmp_path):
     with pytest.warns(UserWarning, match="declares fingerprint"):
         train(base, "lora", data, tmp_path / "b", max_steps=1, progress=False, allow_base_mismatch=True)
     assert (tmp_path / "b" / "README.md").is_file()
+
+
+def test_same_seed_same_adapter_other_seed_other_adapter(llama, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from adapters.training import train
+
+    data = write_jsonl(tmp_path / "d.jsonl", copy_task_rows(16))
+
+    def weights(name: str, seed: int) -> dict:
+        out = train(llama, "lora", data, tmp_path / name, max_steps=2, lr=1e-2, seed=seed, progress=False).output_dir
+        return load_file(str(out / "adapter_model.safetensors"))
+
+    first, again, other = weights("a", 0), weights("b", 0), weights("c", 1)
+    assert first.keys() == again.keys() == other.keys()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert any(not torch.equal(first[k], other[k]) for k in first)
