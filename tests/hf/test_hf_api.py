@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
-from conftest import publish_dir
+from hf_harness import client, make_runner, push_dir, safetensors_bytes, versions
 
 CARD = """---
 library_name: peft
@@ -19,19 +20,20 @@ tags: [adapter-hub, lora]
 
 
 @pytest.fixture
-def seeded(hf_hub, tmp_path):
+def seeded(hub_server, tmp_path):
+    alice, bob = hub_server.token("alice"), hub_server.token("bob")
     src = tmp_path / "src"
     src.mkdir()
     (src / "README.md").write_text(CARD)
     (src / "adapter_config.json").write_text("{}")
     (src / "deep" / "er").mkdir(parents=True)
     (src / "deep" / "er" / "x.txt").write_text("x")
-    commits = [publish_dir(hf_hub, "alice", "alice/lora-a", src, v) for v in ("1.0.0",)]
+    commits = [push_dir(hub_server, alice, "alice/lora-a", src, "1.0.0")]
     (src / "adapter_config.json").write_text('{"r": 8}')
-    commits.append(publish_dir(hf_hub, "alice", "alice/lora-a", src, "1.1.0"))
+    commits.append(push_dir(hub_server, alice, "alice/lora-a", src, "1.1.0"))
     (src / "README.md").write_text(CARD.replace("lora]", "ia3]"))
-    publish_dir(hf_hub, "bob", "bob/other", src, "0.1.0")
-    publish_dir(hf_hub, "bob", "bob/secret", src, "1.0.0", private=True)
+    push_dir(hub_server, bob, "bob/other", src, "0.1.0")
+    push_dir(hub_server, bob, "bob/secret", src, "1.0.0", private=True)
     return commits
 
 
@@ -72,7 +74,7 @@ def test_info_tree_refs_and_search(run_hf, seeded):
     assert out["filter"] == ["bob/other"]
 
 
-def test_private_repo_is_not_found_without_the_right_token(hf_hub, run_hf, seeded):
+def test_private_repo_is_not_found_without_the_right_token(hub_server, run_hf, seeded):
     code = """
         from huggingface_hub import HfApi, hf_hub_download
         from huggingface_hub.errors import RepositoryNotFoundError
@@ -83,27 +85,27 @@ def test_private_repo_is_not_found_without_the_right_token(hf_hub, run_hf, seede
         print(json.dumps({"text": text}))
     """
     assert run_hf(code)["text"] == "RepositoryNotFoundError"
-    assert run_hf(code, token=hf_hub.token("mallory"))["text"] == "RepositoryNotFoundError"
-    assert run_hf(code, token=hf_hub.token("bob", "read"))["text"] == '{"r": 8}'
+    assert run_hf(code, token=hub_server.token("mallory"))["text"] == "RepositoryNotFoundError"
+    assert run_hf(code, token=hub_server.token("bob", "read"))["text"] == '{"r": 8}'
 
 
-def test_whoami(hf_hub, run_hf):
+def test_whoami(hub_server, run_hf):
     out = run_hf("""
         from huggingface_hub import whoami
         me = whoami()
         print(json.dumps({"name": me["name"], "orgs": [o["name"] for o in me["orgs"]]}))
-    """, token=hf_hub.token("carol", orgs=("acme",)))
+    """, token=hub_server.token("carol", orgs=("acme",)))
     assert out == {"name": "carol", "orgs": ["acme"], "_returncode": 0, "_stderr": out["_stderr"]}
     anonymous = run_hf("from huggingface_hub import whoami\nwhoami()", expect_ok=False)
     assert anonymous["_returncode"] != 0
 
 
-def test_create_upload_folder_publishes_numbered_versions(hf_hub, run_hf, tmp_path):
+def test_create_upload_folder_publishes_numbered_versions(hub_server, run_hf, tmp_path):
     folder = tmp_path / "up"
     folder.mkdir()
     (folder / "README.md").write_text(CARD)
     (folder / "adapter_config.json").write_text('{"r": 4}')
-    (folder / "adapter_model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    (folder / "adapter_model.safetensors").write_bytes(safetensors_bytes())
     out = run_hf(f"""
         from huggingface_hub import HfApi
         api = HfApi()
@@ -122,19 +124,19 @@ def test_create_upload_folder_publishes_numbered_versions(hf_hub, run_hf, tmp_pa
                           "tags": sorted((t.name, t.target_commit) for t in refs.tags),
                           "private": api.model_info("dave/up").private,
                           "files": sorted(api.list_repo_files("dave/up", revision="3.1.0"))}}))
-    """, token=hf_hub.token("dave"))
+    """, token=(dave := hub_server.token("dave")))
     assert out["repo_id"] == "dave/up" and out["private"] is True
     tags = dict(out["tags"])
     assert sorted(tags) == ["1.0.0", "1.0.1", "2.0.0", "3.1.0", "3.1.1"]  # delete_file made 3.1.1
     assert tags["1.0.0"] == out["first"] and tags["1.0.1"] == out["second"]
     assert out["files"] == ["README.md", "adapter_config.json", "adapter_model.safetensors", "notes/extra.txt"]
     assert out["after_delete"] == ["README.md", "adapter_config.json", "adapter_model.safetensors"]
-    stored = hf_hub.backend.resolve(None, hf_hub.backend.repos["dave/up"], "1.0.0")
-    assert {f.path: f.size for f in stored.files}["adapter_config.json"] == 8
-    assert hf_hub.backend.repos["dave/up"].card["library_name"] == "peft"
+    stored = client(hub_server, dave).resolve("dave/up", "1.0.0")
+    assert {f["path"]: f["size"] for f in stored["files"]}["adapter_config.json"] == 8
+    assert stored["card"]["library_name"] == "peft"  # the card pushed over HF is the hub's metadata
 
 
-def test_uploads_refused_for_pickles_strangers_and_anonymous(hf_hub, run_hf, seeded):
+def test_uploads_refused_for_pickles_strangers_and_anonymous(hub_server, run_hf, seeded):
     out = run_hf("""
         from huggingface_hub import HfApi
         from huggingface_hub.errors import HfHubHTTPError
@@ -148,7 +150,7 @@ def test_uploads_refused_for_pickles_strangers_and_anonymous(hf_hub, run_hf, see
             except HfHubHTTPError as e:
                 result[key] = [e.response.status_code, e.response.json().get("error", "")]
         print(json.dumps(result))
-    """, token=hf_hub.token("alice"))
+    """, token=hub_server.token("alice"))
     assert out["pickle"][0] == 400 and "pickle" in out["pickle"][1]
     assert out["stranger"][0] == 403
     anonymous = run_hf("""
@@ -156,22 +158,19 @@ def test_uploads_refused_for_pickles_strangers_and_anonymous(hf_hub, run_hf, see
         HfApi().upload_file(path_or_fileobj=b"x", path_in_repo="a.txt", repo_id="alice/lora-a")
     """, expect_ok=False)
     assert anonymous["_returncode"] != 0
-    assert [v.version for v in hf_hub.backend.list_versions(None, hf_hub.backend.repos["alice/lora-a"])] == [
-        "1.1.0", "1.0.0"]
+    assert versions(hub_server, hub_server.token("alice"), "alice/lora-a") == ["1.1.0", "1.0.0"]
 
 
-def test_validate_yaml(hf_hub):
-    import httpx
-
-    good = httpx.post(f"{hf_hub.url}/api/validate-yaml", json={"content": CARD, "repoType": "model"})
+def test_validate_yaml(hub_server):
+    good = httpx.post(f"{hub_server.url}/api/validate-yaml", json={"content": CARD, "repoType": "model"})
     assert good.status_code == 200 and good.json()["errors"] == []
-    bad = httpx.post(f"{hf_hub.url}/api/validate-yaml", json={"content": "---\ntags: [a\n---\n"})
+    bad = httpx.post(f"{hub_server.url}/api/validate-yaml", json={"content": "---\ntags: [a\n---\n"})
     assert bad.status_code == 400 and "invalid YAML" in bad.json()["errors"][0]["message"]
-    empty = httpx.post(f"{hf_hub.url}/api/validate-yaml", json={"content": "# no metadata"})
+    empty = httpx.post(f"{hub_server.url}/api/validate-yaml", json={"content": "# no metadata"})
     assert empty.status_code == 200 and empty.json()["warnings"]
 
 
-def test_concurrent_commits_each_get_their_own_number(hf_hub, run_hf):
+def test_concurrent_commits_each_get_their_own_number(hub_server, run_hf):
     out = run_hf("""
         from concurrent.futures import ThreadPoolExecutor
         from huggingface_hub import HfApi
@@ -183,28 +182,31 @@ def test_concurrent_commits_each_get_their_own_number(hf_hub, run_hf):
         with ThreadPoolExecutor(6) as pool:
             oids = list(pool.map(push, range(6)))
         print(json.dumps({"oids": oids}))
-    """, token=hf_hub.token("erin"))
-    versions = hf_hub.backend.list_versions(None, hf_hub.backend.repos["erin/busy"])
-    assert sorted(v.version for v in versions) == [f"1.0.{i}" for i in range(6)]
-    assert sorted(out["oids"]) == sorted(v.commit for v in versions)
+    """, token=(erin := hub_server.token("erin")))
+    published = client(hub_server, erin).versions("erin/busy")
+    assert sorted(v["version"] for v in published) == [f"1.0.{i}" for i in range(6)]
+    assert sorted(out["oids"]) == sorted(v["commit"] for v in published)
 
 
-def test_commit_over_the_size_limit_is_refused(hf_hub, run_hf):
-    from hub_server.routes.hf_common import LIMIT_STATE_KEY
+def test_commit_over_the_size_limit_is_refused(tmp_path):
+    from hub_process import HubProcess
 
-    setattr(hf_hub.app.state, LIMIT_STATE_KEY, 4096)
-    out = run_hf("""
-        from huggingface_hub import HfApi
-        from huggingface_hub.errors import HfHubHTTPError
-        api = HfApi()
-        api.create_repo("fay/big")
-        api.upload_file(path_or_fileobj=b"small", path_in_repo="a.txt", repo_id="fay/big")
-        try:
-            api.upload_file(path_or_fileobj=bytes(8192), path_in_repo="b.txt", repo_id="fay/big")
-            status = "accepted"
-        except HfHubHTTPError as e:
-            status = [e.response.status_code, e.response.json()["error"]]
-        print(json.dumps({"status": status}))
-    """, token=hf_hub.token("fay"))
-    assert out["status"][0] == 413 and "hub push" in out["status"][1]
-    assert [v.version for v in hf_hub.backend.list_versions(None, hf_hub.backend.repos["fay/big"])] == ["1.0.0"]
+    small = HubProcess(tmp_path / "data", env={"HUB_HF_MAX_COMMIT_BYTES": "4096"}).start()
+    try:
+        out = make_runner(small.url, tmp_path)("""
+            from huggingface_hub import HfApi
+            from huggingface_hub.errors import HfHubHTTPError
+            api = HfApi()
+            api.create_repo("fay/big")
+            api.upload_file(path_or_fileobj=b"small", path_in_repo="a.txt", repo_id="fay/big")
+            try:
+                api.upload_file(path_or_fileobj=bytes(8192), path_in_repo="b.txt", repo_id="fay/big")
+                status = "accepted"
+            except HfHubHTTPError as e:
+                status = [e.response.status_code, e.response.json()["error"]]
+            print(json.dumps({"status": status}))
+        """, token=(fay := small.token("fay")))
+        assert out["status"][0] == 413 and "hub push" in out["status"][1]
+        assert versions(small, fay, "fay/big") == ["1.0.0"]
+    finally:
+        small.close()

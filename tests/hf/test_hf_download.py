@@ -2,67 +2,73 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
+import httpx
 import pytest
-from conftest import publish_dir
+from hf_harness import downloads, push_dir, safetensors_bytes
 
 
 @pytest.fixture
-def adapter_repo(hf_hub, tmp_path):
+def adapter_repo(hub_server, tmp_path):
+    token = hub_server.token("alice")
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)
     (src / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4}))
-    (src / "weights.safetensors").write_bytes(bytes(range(256)) * 40)
+    (src / "weights.safetensors").write_bytes(safetensors_bytes(600))
     (src / "sub" / "notes.txt").write_text("v1 notes")
-    c1 = publish_dir(hf_hub, "alice", "alice/tiny", src, "1.0.0")
+    c1 = push_dir(hub_server, token, "alice/tiny", src, "1.0.0")
     (src / "sub" / "notes.txt").write_text("v2 notes, longer")
-    c2 = publish_dir(hf_hub, "alice", "alice/tiny", src, "1.1.0")
-    return {"src": src, "c1": c1, "c2": c2}
+    c2 = push_dir(hub_server, token, "alice/tiny", src, "1.1.0")
+    return {"src": src, "c1": c1, "c2": c2, "token": token}
 
 
-def test_download_by_main_version_and_commit_then_cache(hf_hub, run_hf, adapter_repo):
+def test_download_by_main_version_and_commit_then_cache(hub_server, run_hf, adapter_repo):
     out = run_hf(f"""
         from huggingface_hub import hf_hub_download
         paths = {{rev: open(hf_hub_download("alice/tiny", "sub/notes.txt", revision=rev)).read()
                   for rev in ("main", "1.0.0", "{adapter_repo['c1']}")}}
+        paths["config"] = open(hf_hub_download("alice/tiny", "adapter_config.json")).read()
         print(json.dumps(paths))
     """)
     assert out["main"] == "v2 notes, longer"
     assert out["1.0.0"] == "v1 notes"
     assert out[adapter_repo["c1"]] == "v1 notes"
-    gets_before = hf_hub.gets("/resolve/")
+    assert json.loads(out["config"])["r"] == 4
+    counted = downloads(hub_server, adapter_repo["token"], "alice/tiny")
+    assert counted >= 1  # a GET of adapter_config.json counts one download
     again = run_hf("""
         from huggingface_hub import hf_hub_download
-        print(json.dumps({"text": open(hf_hub_download("alice/tiny", "sub/notes.txt")).read()}))
+        print(json.dumps({"text": open(hf_hub_download("alice/tiny", "adapter_config.json")).read()}))
     """)
-    assert again["text"] == "v2 notes, longer"
-    assert hf_hub.gets("/resolve/") == gets_before  # HEAD only: served from the HF cache
+    assert json.loads(again["text"])["r"] == 4
+    assert downloads(hub_server, adapter_repo["token"], "alice/tiny") == counted  # served from the HF cache
 
 
-def test_snapshot_download_is_byte_identical(hf_hub, run_hf, adapter_repo):
-    out = run_hf("""
+def test_snapshot_download_is_byte_identical(hub_server, run_hf, adapter_repo):
+    code = """
         from pathlib import Path
         from huggingface_hub import snapshot_download
         root = Path(snapshot_download("alice/tiny", revision="1.1.0"))
         print(json.dumps({"root": str(root), "files": sorted(p.relative_to(root).as_posix()
                           for p in root.rglob("*") if p.is_file())}))
-    """)
-    from pathlib import Path
-
+    """
+    out = run_hf(code)
     root = Path(out["root"])
-    assert out["files"] == ["adapter_config.json", "sub/notes.txt", "weights.safetensors"]
-    for name in out["files"]:
+    assert "adapter_config.json" in out["files"] and "sub/notes.txt" in out["files"]
+    for name in ("adapter_config.json", "weights.safetensors", "sub/notes.txt"):
         assert (root / name).read_bytes() == (adapter_repo["src"] / name).read_bytes()
     assert root.name == adapter_repo["c2"]  # the snapshot folder is the version's commit id
-    reads = hf_hub.backend.blob_reads
-    run_hf('from huggingface_hub import snapshot_download\nsnapshot_download("alice/tiny", revision="1.1.0")')
-    assert hf_hub.backend.blob_reads == reads
+    counted = downloads(hub_server, adapter_repo["token"], "alice/tiny")
+    assert run_hf(code)["root"] == out["root"]
+    assert downloads(hub_server, adapter_repo["token"], "alice/tiny") == counted
 
 
 def test_missing_things_raise_the_library_errors(run_hf, adapter_repo):
     out = run_hf("""
-        from huggingface_hub import HfApi, hf_hub_download, file_exists
+        from huggingface_hub import hf_hub_download, file_exists
         from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError, EntryNotFoundError
         result = {"exists": file_exists("alice/tiny", "adapter_config.json"),
                   "missing": file_exists("alice/tiny", "nope.json")}
@@ -84,25 +90,25 @@ def test_missing_things_raise_the_library_errors(run_hf, adapter_repo):
     assert out["entry"] in ("EntryNotFoundError", "RemoteEntryNotFoundError")
 
 
-def test_head_and_range_headers(hf_hub, adapter_repo):
-    import httpx
-
-    url = f"{hf_hub.url}/alice/tiny/resolve/1.0.0/weights.safetensors"
+def test_head_and_range_headers(hub_server, adapter_repo):
+    url = f"{hub_server.url}/alice/tiny/resolve/1.0.0/weights.safetensors"
     data = (adapter_repo["src"] / "weights.safetensors").read_bytes()
     head = httpx.head(url, headers={"Accept-Encoding": "gzip"})
     assert head.status_code == 200
     assert head.headers["X-Repo-Commit"] == adapter_repo["c1"]
     assert head.headers["X-Linked-Size"] == head.headers["Content-Length"] == str(len(data))
-    assert head.headers["ETag"].strip('"') == __import__("hashlib").sha256(data).hexdigest()
+    assert head.headers["ETag"].strip('"') == hashlib.sha256(data).hexdigest()
     assert "content-encoding" not in head.headers
     assert not any(h.lower().startswith("x-xet") for h in head.headers)
+    full = httpx.get(url, headers={"Accept-Encoding": "gzip"})
+    assert full.content == data and "content-encoding" not in full.headers
     part = httpx.get(url, headers={"Range": "bytes=10-19"})
     assert part.status_code == 206 and part.content == data[10:20]
     assert part.headers["Content-Range"] == f"bytes 10-19/{len(data)}"
     tail = httpx.get(url, headers={"Range": "bytes=-5"})
     assert tail.content == data[-5:]
     assert httpx.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
-    missing = httpx.head(f"{hf_hub.url}/alice/tiny/resolve/main/nope")
+    missing = httpx.head(f"{hub_server.url}/alice/tiny/resolve/main/nope")
     assert missing.status_code == 404 and missing.headers["X-Error-Code"] == "EntryNotFound"
     assert missing.headers["X-Repo-Commit"] == adapter_repo["c2"]
 

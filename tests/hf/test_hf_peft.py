@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import publish_dir
+from hf_harness import push_dir, versions
 
 TINY_BASE = """
 import torch
@@ -15,9 +15,10 @@ print(json.dumps({}))
 """
 
 
-def test_peft_and_auto_peft_load_from_the_hub(hf_hub, run_hf, tmp_path):
+def test_peft_and_auto_peft_load_from_the_hub(hub_server, run_hf, tmp_path):
+    ann = hub_server.token("ann", "write", ["acme"])
     run_hf(TINY_BASE)
-    publish_dir(hf_hub, "acme", "acme/tiny-base", tmp_path / "base", "1.0.0", kind="base")
+    push_dir(hub_server, ann, "acme/tiny-base", tmp_path / "base", "1.0.0", kind="base")
 
     # Train-side: base fetched from the hub, LoRA made on it, pushed with upload_folder.
     made = run_hf("""
@@ -35,7 +36,7 @@ def test_peft_and_auto_peft_load_from_the_hub(hf_hub, run_hf, tmp_path):
         with torch.no_grad():
             print(json.dumps({"logits": model(ids).logits[0, -1].tolist(),
                               "base_name": json.load(open("lora/adapter_config.json"))["base_model_name_or_path"]}))
-    """, token=hf_hub.token("ann", orgs=("acme",)))
+    """, token=ann)
     assert made["base_name"] == "acme/tiny-base"  # names the hub repo of the base
 
     loaded = run_hf("""
@@ -52,4 +53,4 @@ def test_peft_and_auto_peft_load_from_the_hub(hf_hub, run_hf, tmp_path):
     """)
     for key in ("pinned", "auto"):
         assert max(abs(a - b) for a, b in zip(loaded[key], made["logits"])) < 1e-5
-    assert [v.version for v in hf_hub.backend.list_versions(None, hf_hub.backend.repos["acme/tiny-lora"])] == ["1.0.0"]
+    assert versions(hub_server, ann, "acme/tiny-lora") == ["1.0.0"]

@@ -2,7 +2,7 @@
 
 ``hub push`` → ``snapshot_download`` and ``upload_folder`` → ``hub pull`` must see the same
 bytes: both protocols are views of one store. Uses the shared real-uvicorn fixture of
-``tests/conftest.py``; skips while the full server is not available.
+``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -10,19 +10,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_runner
+from hf_harness import make_runner, tree_bytes as _tree
 
-SERVER_FIXTURE_NAMES = ("hub_server", "live_server", "server", "hub", "running_hub")
+pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 
 
 @pytest.fixture
-def full_hub(request):
-    for name in SERVER_FIXTURE_NAMES:
-        try:
-            return request.getfixturevalue(name)
-        except pytest.FixtureLookupError:
-            continue
-    pytest.skip("tests/conftest.py provides no running hub server fixture")
+def full_hub(hub_server):
+    return hub_server
 
 
 def _adapter_dir(root):
@@ -33,10 +28,6 @@ def _adapter_dir(root):
     header += b" " * (-len(header) % 8)
     (root / "adapter_model.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(8))
     return root
-
-
-def _tree(root):
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_native_push_then_snapshot_download(full_hub, tmp_path):
