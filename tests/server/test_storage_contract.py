@@ -111,3 +111,27 @@ def test_digest_syntax_is_checked():
     for bad in ("sha256:" + "A" * 64, "md5:abc", "sha256:../../etc/passwd", ""):
         with pytest.raises(Exception):
             check_digest(bad)
+
+
+def test_full_server_on_s3(s3_endpoint, tmp_path):
+    """The whole upload → publish → ranged download path with the S3 backend configured by URL."""
+    import boto3
+    from hub_http import auth, create_repo, publish
+    from hub_process import HubProcess
+
+    bucket = f"hub-{uuid.uuid4().hex[:8]}"
+    creds = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=bucket)
+    hub = HubProcess(tmp_path / "data", storage_url=f"s3://{bucket}/hub?endpoint={s3_endpoint}", env=creds).start()
+    try:
+        token = hub.token("s3user")
+        with httpx.Client(base_url=hub.url, timeout=30) as client:
+            name = create_repo(client, token, "s3user")
+            assert publish(client, token, f"s3user/{name}", "1.0.0", {"d.txt": DATA}).status_code == 201
+            part = client.get(f"/api/v1/repos/s3user/{name}/files/main/d.txt", headers={"Range": "bytes=5-9"})
+            assert part.status_code == 206 and part.content == DATA[5:10]
+            assert client.head(f"/api/v1/blobs/{digest_of(DATA)}", headers=auth(token)).status_code == 200
+        assert not (tmp_path / "data" / "blobs").exists()
+    finally:
+        hub.close()

@@ -67,3 +67,30 @@ def test_settings_read_the_environment(monkeypatch, tmp_path):
     assert settings.resolved_database_url() == "postgresql+psycopg://u@h/db"
     monkeypatch.delenv("HUB_DATABASE_URL")
     assert Settings().resolved_database_url().startswith("sqlite:///")
+
+
+def test_stale_upload_sessions_are_removed(tmp_path):
+    import asyncio
+    import os
+    import time
+
+    from hub_server.app import build_hub
+    from hub_server.services import uploads
+    from hub_server.services.auth import Principal
+
+    hub = build_hub(Settings(data=tmp_path, upload_ttl_seconds=60))
+    who = Principal(user_id=1, name="u", orgs=(), scope="write")
+    old = uploads.start(hub, who)["upload_id"]
+    fresh = uploads.start(hub, who)["upload_id"]
+
+    async def one_chunk():
+        yield b"abc"
+
+    assert asyncio.run(uploads.append(hub, who, fresh, "bytes 0-2/*", one_chunk()))["offset"] == 3
+    past = time.time() - 3600
+    os.utime(tmp_path / "uploads" / old / "meta.json", (past, past))
+    assert uploads.cleanup_stale(hub) == 1
+    assert uploads.status(hub, who, fresh)["offset"] == 3
+    with pytest.raises(Exception, match="not found"):
+        uploads.status(hub, who, old)
+    hub.db.dispose()
