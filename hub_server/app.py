@@ -72,6 +72,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()))
         return JSONResponse(error_body("invalid", f"{where}: {first.get('msg', 'invalid request')}"), status_code=422)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(error_body("internal", "internal server error"), status_code=500)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(error_body(_HTTP_CODES.get(exc.status_code, "invalid"), str(exc.detail)),

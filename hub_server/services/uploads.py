@@ -4,6 +4,7 @@ the blob store. Stale sessions are removed; nothing half-uploaded is ever visibl
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import json
@@ -13,7 +14,7 @@ import shutil
 import time
 import uuid
 from collections.abc import AsyncIterable
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import select
@@ -46,11 +47,20 @@ def _session_dir(hub: Hub, who: Principal, upload_id: str) -> Path:
     return path
 
 
-@contextmanager
-def _locked(path: Path):
+@asynccontextmanager
+async def _locked(path: Path):
+    """One writer per session across workers; waits without blocking the event loop."""
     with open(path / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def start(hub: Hub, who: Principal | None) -> dict:
@@ -86,7 +96,7 @@ async def append(hub: Hub, who: Principal | None, upload_id: str, content_range:
                  chunks: AsyncIterable[bytes]) -> dict:
     """Append one chunk; a START other than the current offset is a 416 carrying the offset."""
     path = _session_dir(hub, require_write(who), upload_id)
-    with _locked(path):
+    async with _locked(path):
         data = path / "data"
         offset = data.stat().st_size
         start, end = parse_content_range(content_range, offset)
@@ -128,7 +138,7 @@ async def finish(hub: Hub, who: Principal | None, upload_id: str, digest: str | 
         raise Invalid("finishing an upload needs ?digest=sha256:<hex>")
     check_digest(digest)
     path = _session_dir(hub, who, upload_id)
-    with _locked(path):
+    async with _locked(path):
         data = path / "data"
         await _write(hub, data, data.stat().st_size, chunks)
         answer = await run_in_threadpool(_complete, hub, path, digest)
