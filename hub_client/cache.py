@@ -72,8 +72,16 @@ class LocalCache:
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 _link_or_copy(self.blob_path(f["digest"]), dest)
             if final.exists():
+                if self.snapshot_complete(namespace, name, version, files):  # another pull finished first
+                    shutil.rmtree(staging)
+                    return final
                 shutil.rmtree(final)
-            os.replace(staging, final)
+            try:
+                os.replace(staging, final)
+            except OSError:  # lost a race with a concurrent pull of the same version
+                if not self.snapshot_complete(namespace, name, version, files):
+                    raise
+                shutil.rmtree(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -299,3 +299,15 @@ def test_search_filters_and_pinned_info(live_hub, client_factory, lora_dir, tmp_
                cache=tmp_path / "c").stdout.strip() == "[]"
     info = cli(live_hub, None, "info", "alice/filtered-lora", cache=tmp_path / "c")
     assert "acme/tiny-base@1.0.0 (sha256:abababababab)" in info.stdout and "unpinned" not in info.stdout
+
+
+def test_concurrent_pulls_into_one_cache(live_hub, client_factory, lora_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client_factory().push(lora_dir, "alice/concurrent", "1.0.0")
+    readers = [client_factory(token=None, cache="shared-cache") for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(lambda c: c.pull("alice/concurrent", "1.0.0"), readers))
+    assert len(set(paths)) == 1
+    assert tree_bytes(paths[0]) == tree_bytes(lora_dir)
+    assert not list((readers[0].cache.root / "tmp").iterdir())  # no partial downloads left behind
