@@ -7,6 +7,8 @@ bytes inline in the NDJSON commit; the commit publishes a NEW immutable hub vers
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Annotated
 
 import yaml
@@ -21,6 +23,9 @@ from ..services.hf_numbering import choose_version, plain_revision, version_from
 from .hf_common import Backend, Caller, Writer, error_response, read_limited_body
 
 router = APIRouter(prefix="/api", tags=["huggingface"])
+
+# Each lost race means another commit won a number, so N racers need at most N attempts.
+_NUMBERING_ATTEMPTS = 32
 
 
 def _guard(call):
@@ -189,7 +194,9 @@ async def commit(namespace: str, name: str, revision: str, request: Request, bac
 
 def _publish_numbered(backend, caller, repo, files, message, parsed, revision, names):
     """Publish under the chosen name; an automatic number lost to a concurrent commit is retried."""
-    for _ in range(5):
+    for attempt in range(_NUMBERING_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0.0, 0.02 * attempt))  # spread the racers out
         name = choose_version(
             summary=parsed.summary, description=parsed.description, url_revision=revision, existing=names
         )

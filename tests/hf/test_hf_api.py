@@ -19,21 +19,22 @@ tags: [adapter-hub, lora]
 """
 
 
-@pytest.fixture
-def seeded(hub_server, tmp_path):
-    alice, bob = hub_server.token("alice"), hub_server.token("bob")
+@pytest.fixture(scope="module")
+def seeded(hub, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("seeded")
+    alice, bob = hub.token("alice"), hub.token("bob")
     src = tmp_path / "src"
     src.mkdir()
     (src / "README.md").write_text(CARD)
     (src / "adapter_config.json").write_text("{}")
     (src / "deep" / "er").mkdir(parents=True)
     (src / "deep" / "er" / "x.txt").write_text("x")
-    commits = [push_dir(hub_server, alice, "alice/lora-a", src, "1.0.0")]
+    commits = [push_dir(hub, alice, "alice/lora-a", src, "1.0.0")]
     (src / "adapter_config.json").write_text('{"r": 8}')
-    commits.append(push_dir(hub_server, alice, "alice/lora-a", src, "1.1.0"))
+    commits.append(push_dir(hub, alice, "alice/lora-a", src, "1.1.0"))
     (src / "README.md").write_text(CARD.replace("lora]", "ia3]"))
-    push_dir(hub_server, bob, "bob/other", src, "0.1.0")
-    push_dir(hub_server, bob, "bob/secret", src, "1.0.0", private=True)
+    push_dir(hub, bob, "bob/other", src, "0.1.0")
+    push_dir(hub, bob, "bob/secret", src, "1.0.0", private=True)
     return commits
 
 
@@ -74,7 +75,7 @@ def test_info_tree_refs_and_search(run_hf, seeded):
     assert out["filter"] == ["bob/other"]
 
 
-def test_private_repo_is_not_found_without_the_right_token(hub_server, run_hf, seeded):
+def test_private_repo_is_not_found_without_the_right_token(hub, run_hf, seeded):
     code = """
         from huggingface_hub import HfApi, hf_hub_download
         from huggingface_hub.errors import RepositoryNotFoundError
@@ -85,22 +86,22 @@ def test_private_repo_is_not_found_without_the_right_token(hub_server, run_hf, s
         print(json.dumps({"text": text}))
     """
     assert run_hf(code)["text"] == "RepositoryNotFoundError"
-    assert run_hf(code, token=hub_server.token("mallory"))["text"] == "RepositoryNotFoundError"
-    assert run_hf(code, token=hub_server.token("bob", "read"))["text"] == '{"r": 8}'
+    assert run_hf(code, token=hub.token("mallory"))["text"] == "RepositoryNotFoundError"
+    assert run_hf(code, token=hub.token("bob", "read"))["text"] == '{"r": 8}'
 
 
-def test_whoami(hub_server, run_hf):
+def test_whoami(hub, run_hf):
     out = run_hf("""
         from huggingface_hub import whoami
         me = whoami()
         print(json.dumps({"name": me["name"], "orgs": [o["name"] for o in me["orgs"]]}))
-    """, token=hub_server.token("carol", orgs=("acme",)))
+    """, token=hub.token("carol", orgs=("acme",)))
     assert out == {"name": "carol", "orgs": ["acme"], "_returncode": 0, "_stderr": out["_stderr"]}
     anonymous = run_hf("from huggingface_hub import whoami\nwhoami()", expect_ok=False)
     assert anonymous["_returncode"] != 0
 
 
-def test_create_upload_folder_publishes_numbered_versions(hub_server, run_hf, tmp_path):
+def test_create_upload_folder_publishes_numbered_versions(hub, run_hf, tmp_path):
     folder = tmp_path / "up"
     folder.mkdir()
     (folder / "README.md").write_text(CARD)
@@ -124,19 +125,19 @@ def test_create_upload_folder_publishes_numbered_versions(hub_server, run_hf, tm
                           "tags": sorted((t.name, t.target_commit) for t in refs.tags),
                           "private": api.model_info("dave/up").private,
                           "files": sorted(api.list_repo_files("dave/up", revision="3.1.0"))}}))
-    """, token=(dave := hub_server.token("dave")))
+    """, token=(dave := hub.token("dave")))
     assert out["repo_id"] == "dave/up" and out["private"] is True
     tags = dict(out["tags"])
     assert sorted(tags) == ["1.0.0", "1.0.1", "2.0.0", "3.1.0", "3.1.1"]  # delete_file made 3.1.1
     assert tags["1.0.0"] == out["first"] and tags["1.0.1"] == out["second"]
     assert out["files"] == ["README.md", "adapter_config.json", "adapter_model.safetensors", "notes/extra.txt"]
     assert out["after_delete"] == ["README.md", "adapter_config.json", "adapter_model.safetensors"]
-    stored = client(hub_server, dave).resolve("dave/up", "1.0.0")
+    stored = client(hub, dave).resolve("dave/up", "1.0.0")
     assert {f["path"]: f["size"] for f in stored["files"]}["adapter_config.json"] == 8
     assert stored["card"]["library_name"] == "peft"  # the card pushed over HF is the hub's metadata
 
 
-def test_uploads_refused_for_pickles_strangers_and_anonymous(hub_server, run_hf, seeded):
+def test_uploads_refused_for_pickles_strangers_and_anonymous(hub, run_hf, seeded):
     out = run_hf("""
         from huggingface_hub import HfApi
         from huggingface_hub.errors import HfHubHTTPError
@@ -150,7 +151,7 @@ def test_uploads_refused_for_pickles_strangers_and_anonymous(hub_server, run_hf,
             except HfHubHTTPError as e:
                 result[key] = [e.response.status_code, e.response.json().get("error", "")]
         print(json.dumps(result))
-    """, token=hub_server.token("alice"))
+    """, token=hub.token("alice"))
     assert out["pickle"][0] == 400 and "pickle" in out["pickle"][1]
     assert out["stranger"][0] == 403
     anonymous = run_hf("""
@@ -158,19 +159,19 @@ def test_uploads_refused_for_pickles_strangers_and_anonymous(hub_server, run_hf,
         HfApi().upload_file(path_or_fileobj=b"x", path_in_repo="a.txt", repo_id="alice/lora-a")
     """, expect_ok=False)
     assert anonymous["_returncode"] != 0
-    assert versions(hub_server, hub_server.token("alice"), "alice/lora-a") == ["1.1.0", "1.0.0"]
+    assert versions(hub, hub.token("alice"), "alice/lora-a") == ["1.1.0", "1.0.0"]
 
 
-def test_validate_yaml(hub_server):
-    good = httpx.post(f"{hub_server.url}/api/validate-yaml", json={"content": CARD, "repoType": "model"})
+def test_validate_yaml(hub):
+    good = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": CARD, "repoType": "model"})
     assert good.status_code == 200 and good.json()["errors"] == []
-    bad = httpx.post(f"{hub_server.url}/api/validate-yaml", json={"content": "---\ntags: [a\n---\n"})
+    bad = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": "---\ntags: [a\n---\n"})
     assert bad.status_code == 400 and "invalid YAML" in bad.json()["errors"][0]["message"]
-    empty = httpx.post(f"{hub_server.url}/api/validate-yaml", json={"content": "# no metadata"})
+    empty = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": "# no metadata"})
     assert empty.status_code == 200 and empty.json()["warnings"]
 
 
-def test_concurrent_commits_each_get_their_own_number(hub_server, run_hf):
+def test_concurrent_commits_each_get_their_own_number(hub, run_hf):
     out = run_hf("""
         from concurrent.futures import ThreadPoolExecutor
         from huggingface_hub import HfApi
@@ -182,8 +183,8 @@ def test_concurrent_commits_each_get_their_own_number(hub_server, run_hf):
         with ThreadPoolExecutor(6) as pool:
             oids = list(pool.map(push, range(6)))
         print(json.dumps({"oids": oids}))
-    """, token=(erin := hub_server.token("erin")))
-    published = client(hub_server, erin).versions("erin/busy")
+    """, token=(erin := hub.token("erin")))
+    published = client(hub, erin).versions("erin/busy")
     assert sorted(v["version"] for v in published) == [f"1.0.{i}" for i in range(6)]
     assert sorted(out["oids"]) == sorted(v["commit"] for v in published)
 

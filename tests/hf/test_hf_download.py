@@ -11,21 +11,22 @@ import pytest
 from hf_harness import downloads, push_dir, safetensors_bytes
 
 
-@pytest.fixture
-def adapter_repo(hub_server, tmp_path):
-    token = hub_server.token("alice")
+@pytest.fixture(scope="module")
+def adapter_repo(hub, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("adapter_repo")
+    token = hub.token("alice")
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)
     (src / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4}))
     (src / "weights.safetensors").write_bytes(safetensors_bytes(600))
     (src / "sub" / "notes.txt").write_text("v1 notes")
-    c1 = push_dir(hub_server, token, "alice/tiny", src, "1.0.0")
+    c1 = push_dir(hub, token, "alice/tiny", src, "1.0.0")
     (src / "sub" / "notes.txt").write_text("v2 notes, longer")
-    c2 = push_dir(hub_server, token, "alice/tiny", src, "1.1.0")
+    c2 = push_dir(hub, token, "alice/tiny", src, "1.1.0")
     return {"src": src, "c1": c1, "c2": c2, "token": token}
 
 
-def test_download_by_main_version_and_commit_then_cache(hub_server, run_hf, adapter_repo):
+def test_download_by_main_version_and_commit_then_cache(hub, run_hf, adapter_repo):
     out = run_hf(f"""
         from huggingface_hub import hf_hub_download
         paths = {{rev: open(hf_hub_download("alice/tiny", "sub/notes.txt", revision=rev)).read()
@@ -37,17 +38,17 @@ def test_download_by_main_version_and_commit_then_cache(hub_server, run_hf, adap
     assert out["1.0.0"] == "v1 notes"
     assert out[adapter_repo["c1"]] == "v1 notes"
     assert json.loads(out["config"])["r"] == 4
-    counted = downloads(hub_server, adapter_repo["token"], "alice/tiny")
+    counted = downloads(hub, adapter_repo["token"], "alice/tiny")
     assert counted >= 1  # a GET of adapter_config.json counts one download
     again = run_hf("""
         from huggingface_hub import hf_hub_download
         print(json.dumps({"text": open(hf_hub_download("alice/tiny", "adapter_config.json")).read()}))
     """)
     assert json.loads(again["text"])["r"] == 4
-    assert downloads(hub_server, adapter_repo["token"], "alice/tiny") == counted  # served from the HF cache
+    assert downloads(hub, adapter_repo["token"], "alice/tiny") == counted  # served from the HF cache
 
 
-def test_snapshot_download_is_byte_identical(hub_server, run_hf, adapter_repo):
+def test_snapshot_download_is_byte_identical(hub, run_hf, adapter_repo):
     code = """
         from pathlib import Path
         from huggingface_hub import snapshot_download
@@ -61,9 +62,9 @@ def test_snapshot_download_is_byte_identical(hub_server, run_hf, adapter_repo):
     for name in ("adapter_config.json", "weights.safetensors", "sub/notes.txt"):
         assert (root / name).read_bytes() == (adapter_repo["src"] / name).read_bytes()
     assert root.name == adapter_repo["c2"]  # the snapshot folder is the version's commit id
-    counted = downloads(hub_server, adapter_repo["token"], "alice/tiny")
+    counted = downloads(hub, adapter_repo["token"], "alice/tiny")
     assert run_hf(code)["root"] == out["root"]
-    assert downloads(hub_server, adapter_repo["token"], "alice/tiny") == counted
+    assert downloads(hub, adapter_repo["token"], "alice/tiny") == counted
 
 
 def test_missing_things_raise_the_library_errors(run_hf, adapter_repo):
@@ -90,8 +91,8 @@ def test_missing_things_raise_the_library_errors(run_hf, adapter_repo):
     assert out["entry"] in ("EntryNotFoundError", "RemoteEntryNotFoundError")
 
 
-def test_head_and_range_headers(hub_server, adapter_repo):
-    url = f"{hub_server.url}/alice/tiny/resolve/1.0.0/weights.safetensors"
+def test_head_and_range_headers(hub, adapter_repo):
+    url = f"{hub.url}/alice/tiny/resolve/1.0.0/weights.safetensors"
     data = (adapter_repo["src"] / "weights.safetensors").read_bytes()
     head = httpx.head(url, headers={"Accept-Encoding": "gzip"})
     assert head.status_code == 200
@@ -108,7 +109,7 @@ def test_head_and_range_headers(hub_server, adapter_repo):
     tail = httpx.get(url, headers={"Range": "bytes=-5"})
     assert tail.content == data[-5:]
     assert httpx.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
-    missing = httpx.head(f"{hub_server.url}/alice/tiny/resolve/main/nope")
+    missing = httpx.head(f"{hub.url}/alice/tiny/resolve/main/nope")
     assert missing.status_code == 404 and missing.headers["X-Error-Code"] == "EntryNotFound"
     assert missing.headers["X-Repo-Commit"] == adapter_repo["c2"]
 

@@ -15,10 +15,10 @@ print(json.dumps({}))
 """
 
 
-def test_peft_and_auto_peft_load_from_the_hub(hub_server, run_hf, tmp_path):
-    ann = hub_server.token("ann", "write", ["acme"])
+def test_peft_and_auto_peft_load_from_the_hub(hub, run_hf, tmp_path):
+    ann = hub.token("ann", "write", ["acme"])
     run_hf(TINY_BASE)
-    push_dir(hub_server, ann, "acme/tiny-base", tmp_path / "base", "1.0.0", kind="base")
+    push_dir(hub, ann, "acme/tiny-base", tmp_path / "base", "1.0.0", kind="base")
 
     # Train-side: base fetched from the hub, LoRA made on it, pushed with upload_folder.
     made = run_hf("""
@@ -53,4 +53,4 @@ def test_peft_and_auto_peft_load_from_the_hub(hub_server, run_hf, tmp_path):
     """)
     for key in ("pinned", "auto"):
         assert max(abs(a - b) for a, b in zip(loaded[key], made["logits"])) < 1e-5
-    assert versions(hub_server, ann, "acme/tiny-lora") == ["1.0.0"]
+    assert versions(hub, ann, "acme/tiny-lora") == ["1.0.0"]

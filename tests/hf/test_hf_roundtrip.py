@@ -16,8 +16,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.err
 
 
 @pytest.fixture
-def full_hub(hub_server):
-    return hub_server
+def full_hub(hub):
+    return hub
 
 
 def _adapter_dir(root):
