@@ -61,6 +61,9 @@ def fill(hub, count: int, seed: int = 0) -> None:
                 s.execute(insert(Repo), batch)
                 s.execute(insert(RepoTag), tags)
             batch, tags = [], []
+    with hub.db.engine.connect() as conn:  # fresh statistics, as autovacuum / a running server would have
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
 
 
 QUERIES = [

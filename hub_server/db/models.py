@@ -70,6 +70,9 @@ class Repo(Base):
         Index("ix_repos_downloads", "downloads", "id"),
         Index("ix_repos_updated", "updated_at", "id"),
         Index("ix_repos_full_name", "full_name", "id"),
+        # filter + default sort (downloads) served by one index each, so a page never sorts the table
+        *(Index(f"ix_repos_{col}_downloads", col, "downloads", "id")
+          for col in ("namespace", "kind", "method", "task", "base_id", "base_fingerprint", "license")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     namespace: Mapped[str] = mapped_column(String(100), index=True)

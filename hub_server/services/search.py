@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 
 from ..db.models import Repo, RepoTag
 from ..errors import Invalid
@@ -56,18 +56,21 @@ def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | 
     if tag:
         query = query.where(exists().where(and_(RepoTag.repo_id == Repo.id, RepoTag.tag == tag)))
     if q:
-        query = query.where(Repo.search_text.contains(q.lower(), autoescape=True)) if q.strip() else query.where(false())
+        find = func.instr if hub.db.is_sqlite else func.strpos  # plain substring search, faster than LIKE
+        query = query.where(find(Repo.search_text, q.strip().lower()) > 0) if q.strip() else query.where(false())
     if cursor:
         value, last_id = _decode(cursor, sort)
         if descending:
             query = query.where(or_(column < value, and_(column == value, Repo.id < last_id)))
         else:
             query = query.where(or_(column > value, and_(column == value, Repo.id > last_id)))
+    if q:  # text matches are found by scanning rows, not by walking the sort index
+        column = (column + 0) if sort == "downloads" else column.op("||")("") if sort == "name" else column
     order = (column.desc(), Repo.id.desc()) if descending else (column.asc(), Repo.id.asc())
     with hub.db.read() as s:
         rows = s.scalars(query.order_by(*order).limit(limit + 1)).all()
     from .views import repo_json
 
     items = rows[:limit]
-    next_cursor = _encode(getattr(items[-1], column.key), items[-1].id) if len(rows) > limit else None
+    next_cursor = _encode(getattr(items[-1], SORTS[sort][0].key), items[-1].id) if len(rows) > limit else None
     return {"items": [repo_json(r) for r in items], "next_cursor": next_cursor}
