@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hf_harness import downloads, push_dir, safetensors_bytes
+from hf_harness import client, downloads, push_dir, safetensors_bytes
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +127,21 @@ def test_git_style_revision_names(run_hf, adapter_repo):
     """)
     assert out["head"] == adapter_repo["c2"] and out["tag"] == adapter_repo["c1"]
     assert out["file"] == "v1 notes" and out["tree"] == ["sub/notes.txt"]
+
+
+def test_yanked_version_leaves_main_but_still_resolves_exactly(hub, run_hf, tmp_path):
+    token = hub.token("alice")
+    src = tmp_path / "y"
+    src.mkdir()
+    (src / "adapter_config.json").write_text('{"r": 1}')
+    good = push_dir(hub, token, "alice/yanky", src, "1.0.0")
+    (src / "adapter_config.json").write_text('{"r": 2}')
+    push_dir(hub, token, "alice/yanky", src, "1.0.1")
+    client(hub, token).yank("alice/yanky", "1.0.1", reason="broken")
+    out = run_hf("""
+        from huggingface_hub import HfApi, hf_hub_download
+        print(json.dumps({"main": HfApi().model_info("alice/yanky").sha,
+                          "pinned": open(hf_hub_download("alice/yanky", "adapter_config.json", revision="1.0.1")).read()}))
+    """)
+    assert out["main"] == good
+    assert json.loads(out["pinned"])["r"] == 2

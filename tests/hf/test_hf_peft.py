@@ -38,6 +38,7 @@ def test_peft_and_auto_peft_load_from_the_hub(hub, run_hf, tmp_path):
                               "base_name": json.load(open("lora/adapter_config.json"))["base_model_name_or_path"]}))
     """, token=ann)
     assert made["base_name"] == "acme/tiny-base"  # names the hub repo of the base
+    push_dir(hub, ann, "acme/tiny-lora-native", tmp_path / "lora", "2.0.0")  # the `hub push` path
 
     loaded = run_hf("""
         import torch
@@ -47,10 +48,13 @@ def test_peft_and_auto_peft_load_from_the_hub(hub, run_hf, tmp_path):
         base = AutoModelForCausalLM.from_pretrained("acme/tiny-base", revision="1.0.0")
         pinned = PeftModel.from_pretrained(base, "acme/tiny-lora", revision="1.0.0")
         auto = AutoPeftModelForCausalLM.from_pretrained("acme/tiny-lora")
+        base2 = AutoModelForCausalLM.from_pretrained("acme/tiny-base")
+        native = PeftModel.from_pretrained(base2, "acme/tiny-lora-native", revision="2.0.0")
         with torch.no_grad():
             print(json.dumps({"pinned": pinned(ids).logits[0, -1].tolist(),
-                              "auto": auto(ids).logits[0, -1].tolist()}))
+                              "auto": auto(ids).logits[0, -1].tolist(),
+                              "native": native(ids).logits[0, -1].tolist()}))
     """)
-    for key in ("pinned", "auto"):
+    for key in ("pinned", "auto", "native"):
         assert max(abs(a - b) for a, b in zip(loaded[key], made["logits"])) < 1e-5
     assert versions(hub, ann, "acme/tiny-lora") == ["1.0.0"]
