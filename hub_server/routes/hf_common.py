@@ -11,14 +11,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
-from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, Unauthorized
+from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, TooLarge, Unauthorized
 
 BACKEND_STATE_KEY = "hf_backend"
 LIMIT_STATE_KEY = "hf_max_commit_bytes"
-
-
-class TooLarge(HfBackendError):
-    status, code = 413, "TooLarge"
 
 
 async def read_limited_body(request: Request) -> bytes:

@@ -52,6 +52,10 @@ class Invalid(HfBackendError):
     status, code = 400, "BadRequest"
 
 
+class TooLarge(HfBackendError):
+    status, code = 413, "TooLarge"
+
+
 @dataclass(frozen=True)
 class HfPrincipal:
     """Who is calling: a user with the orgs they belong to and the token's scope."""
