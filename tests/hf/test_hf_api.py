@@ -211,3 +211,16 @@ def test_commit_over_the_size_limit_is_refused(tmp_path):
         assert versions(small, fay, "fay/big") == ["1.0.0"]
     finally:
         small.close()
+
+
+def test_commit_that_changes_nothing_makes_no_version(hub, run_hf):
+    out = run_hf("""
+        from huggingface_hub import HfApi
+        api = HfApi()
+        api.create_repo("gus/same")
+        oids = [api.upload_file(path_or_fileobj=b"same", path_in_repo="a.txt", repo_id="gus/same").oid
+                for _ in range(2)]
+        print(json.dumps({"oids": oids}))
+    """, token=(gus := hub.token("gus")))
+    assert out["oids"][0] == out["oids"][1]
+    assert versions(hub, gus, "gus/same") == ["1.0.0"]
