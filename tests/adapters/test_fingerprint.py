@@ -1,0 +1,67 @@
+"""Fingerprints depend on tensors, not on how they are split into files."""
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from adapters.errors import AdapterError
+from adapters.fingerprint import fingerprint
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUB_FINGERPRINT_CACHE", str(tmp_path / "cache" / "fp.json"))
+
+
+def _tensors():
+    rng = np.random.default_rng(0)
+    return {"a.weight": rng.standard_normal((4, 3)).astype(np.float32),
+            "b.bias": rng.standard_normal((5,)).astype(np.float32)}
+
+
+def test_same_tensors_different_sharding_same_fingerprint(tmp_path):
+    t = _tensors()
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    save_file(t, str(one / "model.safetensors"))
+    save_file({"a.weight": t["a.weight"]}, str(two / "model-00001.safetensors"))
+    save_file({"b.bias": t["b.bias"]}, str(two / "model-00002.safetensors"))
+    fp = fingerprint(one)
+    assert fp.startswith("sha256:") and len(fp) == 7 + 64
+    assert fingerprint(two) == fp
+
+
+def test_changed_value_dtype_or_name_changes_fingerprint(tmp_path):
+    t = _tensors()
+    variants = {
+        "base": t,
+        "value": {**t, "b.bias": t["b.bias"] + 1},
+        "dtype": {**t, "b.bias": t["b.bias"].astype(np.float16)},
+        "name": {"c.weight": t["a.weight"], "b.bias": t["b.bias"]},
+    }
+    fps = set()
+    for name, tensors in variants.items():
+        (tmp_path / name).mkdir()
+        save_file(tensors, str(tmp_path / name / "model.safetensors"))
+        fps.add(fingerprint(tmp_path / name))
+    assert len(fps) == 4
+
+
+def test_cache_is_used_and_invalidated_by_rewrite(tmp_path):
+    d = tmp_path / "m"
+    d.mkdir()
+    save_file(_tensors(), str(d / "model.safetensors"))
+    first = fingerprint(d)
+    assert (tmp_path / "cache" / "fp.json").exists()
+    assert fingerprint(d) == first
+    save_file({"x": np.zeros(3, np.float32)}, str(d / "model.safetensors"))
+    assert fingerprint(d) != first
+    assert fingerprint(d, use_cache=False) == fingerprint(d)
+
+
+def test_no_weights_is_an_error(tmp_path):
+    with pytest.raises(AdapterError):
+        fingerprint(tmp_path)
+    (tmp_path / "bad.safetensors").write_bytes(b"\x01")
+    with pytest.raises(AdapterError):
+        fingerprint(tmp_path)
