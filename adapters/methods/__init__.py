@@ -1,0 +1,3 @@
+"""Built-in adapter methods; each is a ``MethodSpec`` exposed through entry points."""
+
+__all__: list[str] = []
