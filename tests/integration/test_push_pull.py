@@ -18,6 +18,7 @@ from peft_dirs import make_lora_dir, tree_bytes  # noqa: E402
 
 from hub_client import HubClient, HubWarning, NotFound, OfflineMiss, TransportError  # noqa: E402
 from hub_client.cli import main  # noqa: E402
+from hub_client.manifest import build_manifest, commit_id  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 
@@ -73,7 +74,7 @@ def test_round_trip_is_byte_identical(live_hub, client_factory, lora_dir):
     assert result.created and result.files == 3
     assert result.uploaded_blobs == 3 and result.skipped_blobs == 0
     assert result.uploaded_bytes == sum(len(b) for b in tree_bytes(lora_dir).values())
-    assert len(result.commit) == 40
+    assert result.commit == commit_id(build_manifest(lora_dir))  # client and server derive the same id
 
     path = client_factory(token=None, cache="fresh").pull("alice/tiny-lora", "1.0.0")
     assert tree_bytes(path) == tree_bytes(lora_dir)
