@@ -32,6 +32,8 @@ def _translated(not_found: type[hf.HfBackendError] = hf.RepoNotFound):
         raise hf.Forbidden(exc.message) from None
     except errors.Conflict as exc:
         raise hf.Conflict(exc.message) from None
+    except errors.TooLarge as exc:
+        raise hf.TooLarge(exc.message) from None
     except errors.ServiceError as exc:
         raise hf.Invalid(exc.message) from None
 
