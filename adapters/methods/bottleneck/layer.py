@@ -22,8 +22,6 @@ class BottleneckLayer(nn.Module):
         self.up = nn.Linear(bottleneck_size, hidden_size)
         self.residual = residual
         self.scale = 1.0
-        nn.init.normal_(self.down.weight, std=0.02)
-        nn.init.zeros_(self.down.bias)
         nn.init.zeros_(self.up.weight)
         nn.init.zeros_(self.up.bias)
 
