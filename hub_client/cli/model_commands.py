@@ -1,7 +1,76 @@
-"""Placeholder: commands are added by their owners."""
+"""`hub methods` and `hub base ...`: what adapter kinds are installed and how bases are prepared.
+
+``register`` only attaches small command functions, so more model-level commands
+(merge, combine, run) can be appended here by adding one line each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
+
+from ._output import json_option, print_json, warnings_to_stderr
+
+
+def _method_rows() -> list[dict]:
+    from adapters.registry import list_methods
+
+    return [{"name": s.name, "summary": s.summary, "tasks": list(s.tasks), "mergeable": bool(s.mergeable),
+             "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help}
+                         for o in s.options]} for s in list_methods()]
+
+
+@click.command("methods")
+@json_option
+def methods_command(as_json: bool) -> None:
+    """List installed adapter methods with their options and defaults."""
+    rows = _method_rows()
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        merge = "mergeable" if row["mergeable"] else "not mergeable"
+        click.echo(f"{row['name']}  [{', '.join(row['tasks'])}; {merge}]")
+        click.echo(f"    {row['summary']}")
+        for opt in row["options"]:
+            flag = "--" + opt["name"].replace("_", "-")
+            click.echo(f"    {flag} ({opt['type']}, default {opt['default']!r}): {opt['help']}")
+
+
+@click.group("base")
+def base_group() -> None:
+    """Prepare and identify base models."""
+
+
+@base_group.command("fingerprint")
+@click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
+def base_fingerprint_command(model_dir: Path) -> None:
+    """Print the weight fingerprint (sha256:...) of a safetensors model directory."""
+    from adapters.errors import AdapterError
+    from adapters.fingerprint import fingerprint
+
+    if not model_dir.is_dir():
+        raise AdapterError(f"{model_dir}: not a directory")
+    click.echo(fingerprint(model_dir))
+
+
+@base_group.command("import-gguf")
+@click.argument("gguf_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="New model directory.")
+@click.option("--base-id", default=None, help="Id recorded in the base card (e.g. the upstream repo id).")
+def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None) -> None:
+    """Dequantize a GGUF model into an fp32 safetensors directory with a base card."""
+    from adapters.gguf_import import import_gguf
+
+    with warnings_to_stderr():
+        out = import_gguf(gguf_file, out_dir, base_id=base_id)
+    from adapters.card import read_card
+
+    click.echo(f"{out}  {read_card(out).hub.get('fingerprint')}")
 
 
 def register(group: click.Group) -> None:
     """Attach this module's commands to the `hub` group."""
+    group.add_command(methods_command)
+    group.add_command(base_group)
