@@ -24,7 +24,6 @@ _EXPORTS: dict[str, str] = {
     "CardData": "adapters.card",
     "read_card": "adapters.card",
     "write_card": "adapters.card",
-    "fingerprint": "adapters.fingerprint",
     "import_gguf": "adapters.gguf_import",
     "train": "adapters.training",
     "TrainResult": "adapters.training",
