@@ -32,9 +32,11 @@ def bases(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
     return {
         "causal-lm": (make_llama_dir(root / "llama"), write_jsonl(data / "lm.jsonl", copy_task_rows())),
-        "seq-cls": (make_bert_dir(root / "bert"), write_jsonl(data / "cls.jsonl", sentiment_rows())),
+        # a wider init than BERT's 0.02 gives a random encoder features a classifier can tell apart
+        "seq-cls": (make_bert_dir(root / "bert", initializer_range=0.3),
+                    write_jsonl(data / "cls.jsonl", sentiment_rows())),
         "other-causal-lm": make_llama_dir(root / "llama-other", seed=1),
-        "other-seq-cls": make_bert_dir(root / "bert-other", seed=1),
+        "other-seq-cls": make_bert_dir(root / "bert-other", seed=1, initializer_range=0.3),
     }
 
 

@@ -51,14 +51,15 @@ def make_llama_dir(out: Path, seed: int = 0, chat_template: bool = True) -> Path
     return Path(out)
 
 
-def make_bert_dir(out: Path, seed: int = 0) -> Path:
+def make_bert_dir(out: Path, seed: int = 0, initializer_range: float = 0.02) -> Path:
     import torch
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(seed)
     tok = char_tokenizer(chat_template=False, cls_sep=True)
     config = BertConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                        vocab_size=128, max_position_embeddings=256, pad_token_id=tok.pad_token_id)
+                        vocab_size=128, max_position_embeddings=256, pad_token_id=tok.pad_token_id,
+                        initializer_range=initializer_range)
     BertModel(config).save_pretrained(out)
     tok.save_pretrained(out)
     return Path(out)
@@ -76,6 +77,7 @@ def copy_task_rows(n: int = 48) -> list[dict]:
 
 
 def sentiment_rows(n: int = 48) -> list[dict]:
-    """A learnable seq-cls task with string labels."""
-    good, bad = ["great fun", "lovely day", "so good"], ["awful mess", "bad day", "so sad"]
+    """A learnable seq-cls task with string labels; the classes use disjoint letters, so even a
+    random encoder gives them separable representations."""
+    good, bad = ["abc deaf", "bead cafe", "faced ace"], ["xyz tory", "sunny pot", "rusty onyx"]
     return [{"text": (good if i % 2 else bad)[i % 3], "label": "pos" if i % 2 else "neg"} for i in range(n)]
