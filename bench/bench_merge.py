@@ -32,7 +32,9 @@ import torch, transformers, peft  # the libraries are part of the baseline, not 
 from adapters.merge import merge_to_dir
 baseline = psutil.Process().memory_info().rss
 merge_to_dir({base!r}, {adapters!r}, None, {out!r}, progress=False)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM belongs to this process image; ru_maxrss would carry the parent's peak across fork/exec
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+peak = int(hwm[0].split()[1]) * 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({{"baseline": baseline, "peak": peak}}))
 """
 
