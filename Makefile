@@ -23,11 +23,11 @@ base: $(STAMP)
 	$(PY) -m adapters.default_base
 
 demo: $(STAMP)
-	$(PY) -m examples.demo
+	$(PY) examples/sentiment/reproduce.py
 
 test: $(STAMP)
 	$(PY) -m adapters.default_base >/dev/null
-	$(PY) -m pytest -q -x -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider tests
 
 bench: $(STAMP)
 	$(PY) -m adapters.default_base >/dev/null

@@ -195,6 +195,7 @@ PREFIX_TUNING = MethodSpec(
         MethodOption("prefix_projection", bool, False, "reparameterise the prefix through an MLP while training"),
         MethodOption("encoder_hidden_size", int, 128, "hidden size of that MLP"),
     ),
+    tasks=("causal-lm",),  # the stack's prefix runtime does not load a saved classifier head yet
     extra={"latency_note": _VIRTUAL_NOTE},
 )
 
