@@ -14,11 +14,11 @@ import binascii
 import io
 import json
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
+from ..errors import Unprocessable as HubDomainError
+from . import names
 from .hf_backend import HfBackend, HfFile, HfPrincipal, Invalid
 
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
 
 @dataclass
@@ -32,15 +32,11 @@ class ParsedCommit:
 
 
 def check_path(path: str) -> str:
-    """Refuse absolute paths, ``..``, backslashes and pickle files."""
-    if not path or "\\" in path or path.startswith("/") or "\x00" in path:
-        raise Invalid(f"invalid file path {path!r}: must be relative, with forward slashes")
-    parts = PurePosixPath(path).parts
-    if any(p in ("..", ".", "") for p in parts) or "/".join(parts) != path:
-        raise Invalid(f"invalid file path {path!r}: must be normalised (no '..' or '.')")
-    if path.lower().endswith(PICKLE_SUFFIXES):
-        raise Invalid(f"{path}: pickle files are refused; save weights as .safetensors")
-    return path
+    """The hub's own path rule (``names.check_path``), reported as an HF-view error."""
+    try:
+        return names.check_path(path)
+    except HubDomainError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def parse_ndjson(body: bytes) -> ParsedCommit:
