@@ -23,7 +23,7 @@ base: $(STAMP)
 	$(PY) -m adapters.default_base
 
 demo: $(STAMP)
-	$(PY) examples/sentiment/reproduce.py
+	$(PY) examples/demo.py
 
 test: $(STAMP)
 	$(PY) -m adapters.default_base >/dev/null

@@ -205,7 +205,7 @@ def resolve_adapter(ref: str | Path) -> Path:
     from hub_client import HubClient
 
     repo, _, version = text.partition("@")
-    return Path(HubClient().pull(repo, version or None))
+    return Path(HubClient().pull(repo, version or None))  # .../snapshots/NS/NAME/VERSION
 
 
 def load_stack(base: str | Path, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
@@ -240,6 +240,14 @@ def load_stack(base: str | Path, adapters: Sequence[str | Path], weights: Sequen
     model, tokenizer = load_base(base_dir, task=task, num_labels=num_labels, label_names=label_names)
     stack = AdapterStack(model, tokenizer, pin, task)
     stack.label_names = list(label_names) if label_names else None
-    for d, w in zip(dirs, weights):
-        stack.add(d, weight=w, pin_checked=True)
+    for ref, d, w in zip(adapters, dirs, weights):
+        stack.add(d, weight=w, pin_checked=True, name=_label(ref, d))
     return stack
+
+
+def _label(ref: str | Path, adapter_dir: Path) -> str:
+    """What reports call an adapter: the hub reference as typed (with the version pulled), else the folder."""
+    if isinstance(ref, Path) or Path(ref).is_dir():
+        return adapter_dir.name
+    repo = str(ref).partition("@")[0]
+    return f"{repo}@{adapter_dir.name}" if adapter_dir.parent.name == repo.split("/")[1] else str(ref)

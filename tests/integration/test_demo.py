@@ -1,0 +1,38 @@
+"""`make demo` end to end (default training, fewer held-out lines and timing runs): every step passes,
+the adapter improves the score, and the server and temporary directory are gone afterwards."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_tells_the_whole_story_and_leaves_nothing_running(tmp_path):
+    from adapters.default_base import ensure_default_base
+
+    ensure_default_base()  # built once, as `make demo` would
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["TMPDIR"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "demo.py"), "--eval-limit", "10", "--runs", "1"],
+                          env=env, capture_output=True, text=True, timeout=900)
+    out = proc.stdout
+    assert proc.returncode == 0, out[-3000:] + proc.stderr[-3000:]
+    assert [int(n) for n in re.findall(r"=== step (\d+):", out)] == [1, 2, 3, 4, 5, 6]
+    before = float(re.search(r"before: exact match ([\d.]+)", out).group(1))
+    after = float(re.search(r"after:  exact match ([\d.]+)", out).group(1))
+    assert after > before
+    assert "alice/sentiment-lora  adapter  1.0.0   lora" in out  # bob's search found it, pinned, with its method
+    assert re.search(r"-> '(positive|negative)'", out)
+    assert re.search(r"ratio \d+\.\d\d", out)
+    pid = int(re.search(r"\(pid (\d+)\)", out).group(1))
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    assert list(tmp_path.iterdir()) == []  # the demo's temporary directory is removed
