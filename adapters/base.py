@@ -66,9 +66,20 @@ def resolve_base(ref: str, revision: str | None = None) -> Path:
         raise AdapterError(f"base {ref!r} is not in the local Hugging Face cache ({type(exc).__name__})") from None
 
 
+def _hf_cache_repo_id(model_dir: Path) -> str | None:
+    """``org/name`` for a snapshot in the Hugging Face cache (``models--org--name/snapshots/<commit>``)."""
+    resolved = model_dir.absolute()
+    owner = resolved.parent.parent.name
+    if resolved.parent.name == "snapshots" and owner.startswith("models--"):
+        return owner[len("models--"):].replace("--", "/")
+    return None
+
+
 def _base_id(model_dir: Path) -> str:
     from .card import read_card
 
+    if repo_id := _hf_cache_repo_id(model_dir):
+        return repo_id
     card = read_card(model_dir)
     if card and card.front.get("base_model") and not card.front.get("base_model_relation"):
         return str(card.front["base_model"])
