@@ -3,11 +3,14 @@
 SmolLM2 (or ``--base DIR``), 32 new tokens, greedy, one prompt. Every figure is a ratio of medians
 from interleaved runs (base, adapted, base, adapted, ...):
 
+* noise floor: base ``model.generate`` vs an identical second copy of the base (what "same speed" reads as);
 * merged: base ``model.generate`` vs the same call after 1, 3, 8 LoRAs are folded in (goal <= 1.02);
 * stacked (unmerged): base vs 1, 3, 8 hooked LoRAs, a bottleneck and a prompt-tuning adapter, both
   through the same greedy KV-cache loop (``adapters.generation.greedy_generate``); reported honestly.
 
-    python bench/bench_latency.py --runs 7
+Runs alternate ABBA; one torch thread by default so the ratios hold still on a shared CPU.
+
+    python bench/bench_latency.py --runs 7 [--threads 0]
 """
 
 from __future__ import annotations
@@ -67,11 +70,13 @@ def timed(fn) -> float:
 
 
 def compare(base_fn, ours_fn, runs: int) -> tuple[float, float]:
+    """Medians of interleaved runs in ABBA order, so a slow drift of the machine hits both sides alike."""
     base_fn(), ours_fn()  # warm-up
     base_t, ours_t = [], []
-    for _ in range(runs):
-        base_t.append(timed(base_fn))
-        ours_t.append(timed(ours_fn))
+    for i in range(runs):
+        pair = ((base_t, base_fn), (ours_t, ours_fn))
+        for times, fn in (pair if i % 2 == 0 else pair[::-1]):
+            times.append(timed(fn))
     return statistics.median(ours_t), statistics.median(base_t)
 
 
@@ -92,6 +97,8 @@ def main() -> None:
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1 keeps ratios steady on a shared CPU; 0 = torch's default)")
     args = parser.parse_args()
 
     import torch
@@ -101,7 +108,8 @@ def main() -> None:
     from adapters.generation import greedy_generate
     from adapters.stack import AdapterStack
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     base_dir = Path(args.base) if args.base else ensure_default_base()
     tok = AutoTokenizer.from_pretrained(base_dir)
     enc = tok("Write a short poem about the sea.", return_tensors="pt")
@@ -127,6 +135,10 @@ def main() -> None:
 
     rows: list[dict] = []
     print(f"{'figure':<44} {'ours (s)':>9} {'reference':>11} {'ratio':>7}  goal", file=sys.stderr)
+    twin = load()  # the noise floor: the base against an identical copy of itself
+    ours, ref = compare(hf_generate(base_model), hf_generate(twin), args.runs)
+    report(rows, f"noise floor: base vs its twin, {n} tok", ours, ref, None)
+    del twin
     stack = AdapterStack(work, tok)
     for count in (1, 3, 8):
         while len(stack.entries) < count:
