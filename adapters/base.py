@@ -120,8 +120,11 @@ def check_pin(adapter_front: dict, pin: BasePin, allow_mismatch: bool = False, a
 
 
 def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | None = None,
-              label_names: list[str] | None = None) -> tuple[Any, Any]:
-    """``(model, tokenizer)``: fp32, eval mode, every parameter frozen."""
+              label_names: list[str] | None = None, with_tokenizer: bool = True) -> tuple[Any, Any]:
+    """``(model, tokenizer)``: fp32, eval mode, every parameter frozen.
+
+    ``with_tokenizer=False`` returns ``None`` for the tokenizer: a loaded fast tokenizer holds tens of MB
+    that a merge, which only copies the tokenizer files, must not keep."""
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
@@ -146,4 +149,4 @@ def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | 
     model.eval()
     for param in model.parameters():
         param.requires_grad_(False)
-    return model, tokenizer
+    return model, tokenizer if with_tokenizer else None

@@ -56,10 +56,25 @@ def _card_body(merged: list[str], attached: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+TOKENIZER_FILES = ("tokenizer*", "special_tokens_map.json", "added_tokens.json", "vocab.*", "merges.txt",
+                   "chat_template.*", "*.model")
+
+
+def _copy_tokenizer_files(base_dir: Path, out: Path) -> None:
+    """The base's own tokenizer files, byte for byte: no tokenizer object (tens of MB) is loaded to write them."""
+    for pattern in TOKENIZER_FILES:
+        for path in base_dir.glob(pattern):
+            if path.is_file() and not (out / path.name).exists():
+                shutil.copyfile(path, out / path.name)
+
+
 def merge_to_dir(base: str | Path, adapters: Sequence[str | Path], weights: Sequence[float] | None,
                  out: str | Path, *, task: str | None = None, allow_base_mismatch: bool = False,
                  progress: bool = True) -> MergeResult:
-    """Load ``base`` with ``adapters`` stacked, merge in place, save the weights, tokenizer and a card."""
+    """Load ``base`` with ``adapters`` stacked, merge in place, save the weights, tokenizer and a card.
+
+    Each mergeable adapter is folded as soon as it is attached and its tensors freed, and the tokenizer is
+    copied as files, so the peak memory is the base model plus one adapter."""
     from tqdm.auto import tqdm
 
     from .card import write_card
@@ -70,7 +85,8 @@ def merge_to_dir(base: str | Path, adapters: Sequence[str | Path], weights: Sequ
     if out.exists() and any(out.iterdir()):
         raise AdapterError(f"{out}: output directory is not empty")
     weights = list(weights) if weights is not None else [1.0] * len(adapters)
-    stack = load_stack(base, adapters, weights, task=task, allow_base_mismatch=allow_base_mismatch)
+    stack = load_stack(base, adapters, weights, task=task, allow_base_mismatch=allow_base_mismatch,
+                       with_tokenizer=False, fold=True)
     bar = tqdm(total=len(stack.entries) + 1, desc="merge", unit="adapter", disable=not progress)
     result = MergeResult(out)
     lineage = []
@@ -86,15 +102,17 @@ def merge_to_dir(base: str | Path, adapters: Sequence[str | Path], weights: Sequ
         adapter_dir = resolve_adapter(ref)
         lineage.append(_lineage_entry(ref, adapter_dir, adapter_front(adapter_dir), weight, entry.method))
         if not entry.mergeable:
-            dest = out / "attached" / entry.name
+            dest = out / "attached" / entry.name.replace("/", "--")
             shutil.copytree(adapter_dir, dest)
             note = next(r["note"] for r in stack.latency_report() if r["name"] == entry.name)
             result.attached.append({"name": entry.name, "method": entry.method, "note": note,
                                     "path": dest.relative_to(out).as_posix()})
             entry.attachment.detach()
+    from .memory import release_freed_memory
+
+    release_freed_memory()
     stack.model.save_pretrained(out, safe_serialization=True)
-    if stack.tokenizer is not None:
-        stack.tokenizer.save_pretrained(out)
+    _copy_tokenizer_files(stack.base_dir, out)
     bar.update(1)
     bar.close()
     write_card(out, _card_front(stack, lineage, result.attached, fingerprint(out)),

@@ -35,6 +35,24 @@ def adapter_front(adapter_dir: Path) -> dict:
     return dict(card.front) if card else {}
 
 
+@dataclass
+class FoldedAttachment:
+    """What stays of an adapter folded into the weights by ``AdapterStack.fold``: a name and no tensors."""
+
+    name: str
+    merged: bool = True
+    mergeable: bool = True
+    latency_note: str = ""
+
+    def merge(self) -> None:
+        """Already in the weights."""
+
+    def unmerge(self) -> None:
+        raise AdapterError(f"adapter {self.name} was folded into the weights for good and cannot be unmerged")
+
+    detach = unmerge
+
+
 class AdapterStack:
     """A base model plus an ordered list of attachments (see ``adapters.registry.Attachment``)."""
 
@@ -46,6 +64,7 @@ class AdapterStack:
                              "ForSequenceClassification" not in type(model).__name__ else "seq-cls")
         self.entries: list[StackEntry] = []
         self.label_names: list[str] | None = None
+        self.base_dir: Path | None = None  # set by load_stack: where the base's files are
 
     # -- building -------------------------------------------------------------------------
     def check(self, adapter_dir: Path | str, allow_base_mismatch: bool = False, name: str | None = None) -> None:
@@ -94,6 +113,14 @@ class AdapterStack:
             if entry.mergeable:
                 entry.attachment.merge()
         return [r for r in self.latency_report() if not r["merged"]]
+
+    def fold(self, entry: StackEntry) -> None:
+        """Merge ``entry`` for good and free its adapter tensors: cheaper than ``merge``, with no way back."""
+        from .memory import release_freed_memory
+
+        entry.attachment.merge()
+        entry.attachment = FoldedAttachment(entry.name)
+        release_freed_memory()  # the attachment and its hooks form cycles; free its tensors now, not later
 
     def unmerge(self) -> None:
         for entry in reversed(self.entries):
@@ -209,8 +236,12 @@ def resolve_adapter(ref: str | Path) -> Path:
 
 
 def load_stack(base: str | Path, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
-               task: str | None = None, allow_base_mismatch: bool = False) -> AdapterStack:
-    """Resolve the base and adapters, check every pin, then load the base once and attach in order."""
+               task: str | None = None, allow_base_mismatch: bool = False, *, with_tokenizer: bool = True,
+               fold: bool = False) -> AdapterStack:
+    """Resolve the base and adapters, check every pin, then load the base once and attach in order.
+
+    ``fold=True`` merges each mergeable adapter as soon as it is attached and frees its weights (see
+    ``AdapterStack.fold``), so at most one adapter's tensors sit beside the model at any time."""
     from .base import check_pin, load_base, pin_for, resolve_base
     from .registry import method_for_dir
 
@@ -237,11 +268,15 @@ def load_stack(base: str | Path, adapters: Sequence[str | Path], weights: Sequen
             num_labels = num_labels or _num_labels(d)
         if label_names:
             num_labels = len(label_names)
-    model, tokenizer = load_base(base_dir, task=task, num_labels=num_labels, label_names=label_names)
+    model, tokenizer = load_base(base_dir, task=task, num_labels=num_labels, label_names=label_names,
+                                 with_tokenizer=with_tokenizer)
     stack = AdapterStack(model, tokenizer, pin, task)
     stack.label_names = list(label_names) if label_names else None
+    stack.base_dir = base_dir
     for ref, d, w in zip(adapters, dirs, weights):
-        stack.add(d, weight=w, pin_checked=True, name=_label(ref, d))
+        entry = stack.add(d, weight=w, pin_checked=True, name=_label(ref, d))
+        if fold and entry.mergeable:
+            stack.fold(entry)
     return stack
 
 

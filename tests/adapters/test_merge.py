@@ -104,3 +104,33 @@ def test_merge_refuses_a_non_empty_output(bases, tmp_path):
     (tmp_path / "out" / "x").write_text("keep me")
     with pytest.raises(AdapterError, match="not empty"):
         merge_to_dir(base, [lora], None, tmp_path / "out", progress=False)
+
+
+def test_fold_frees_each_adapter_and_matches_merge(bases, tmp_path):
+    """``fold=True`` (what ``merge_to_dir`` uses): same weights as attach-all-then-merge, no way back."""
+    from transformers import AutoTokenizer
+
+    from adapters.errors import AdapterError
+    from adapters.merge import merge_to_dir
+    from adapters.stack import FoldedAttachment, load_stack
+
+    base = bases["causal-lm"]
+    loras = [pin_adapter(make_adapter(base, tmp_path / f"l{i}", "lora", seed=i), base) for i in range(2)]
+    ia3 = pin_adapter(make_adapter(base, tmp_path / "ia3", "ia3", seed=5), base)
+    merged = load_stack(base, [*loras, ia3], [0.7, 1.0, 1.0])
+    merged.merge()
+    folded = load_stack(base, [*loras, ia3], [0.7, 1.0, 1.0], fold=True, with_tokenizer=False)
+    assert folded.tokenizer is None
+    assert all(isinstance(e.attachment, FoldedAttachment) for e in folded.entries)
+    assert all(r["merged"] for r in folded.latency_report())
+    for key, value in merged.model.state_dict().items():
+        torch.testing.assert_close(folded.model.state_dict()[key], value, atol=1e-6, rtol=1e-6)
+    with pytest.raises(AdapterError, match="cannot be unmerged"):
+        folded.unmerge()
+
+    merge_to_dir(base, [*loras, ia3], [0.7, 1.0, 1.0], tmp_path / "out", progress=False)
+    for name in ("tokenizer.json", "tokenizer_config.json"):  # the base's own files, byte for byte
+        assert (tmp_path / "out" / name).read_bytes() == (base / name).read_bytes()
+    text = "hello there"
+    assert AutoTokenizer.from_pretrained(tmp_path / "out")(text)["input_ids"] == \
+        AutoTokenizer.from_pretrained(base)(text)["input_ids"]
