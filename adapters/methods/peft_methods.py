@@ -183,7 +183,7 @@ PROMPT_TUNING = MethodSpec(
     summary="Learned soft-prompt embeddings prepended to the input; the base is untouched.",
     prepare=_prepare_prompt, save=_save, detect=_detector("PROMPT_TUNING"), attach=_runtime_attach("prompt"),
     options=(MethodOption("num_virtual_tokens", int, 16, "number of learned prompt tokens"),),
-    extra={"latency_note": _VIRTUAL_NOTE},
+    extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 3e-2},  # soft prompts need far bigger steps than LoRA
 )
 
 PREFIX_TUNING = MethodSpec(
@@ -195,8 +195,7 @@ PREFIX_TUNING = MethodSpec(
         MethodOption("prefix_projection", bool, False, "reparameterise the prefix through an MLP while training"),
         MethodOption("encoder_hidden_size", int, 128, "hidden size of that MLP"),
     ),
-    tasks=("causal-lm",),  # the stack's prefix runtime does not load a saved classifier head yet
-    extra={"latency_note": _VIRTUAL_NOTE},
+    extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 1e-2},
 )
 
 P_TUNING = MethodSpec(
@@ -208,5 +207,5 @@ P_TUNING = MethodSpec(
         MethodOption("encoder_hidden_size", int, 128, "hidden size of the prompt encoder"),
         MethodOption("encoder_type", str, "MLP", "prompt encoder: MLP or LSTM"),
     ),
-    extra={"latency_note": _VIRTUAL_NOTE},
+    extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 1e-2},
 )

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
-from .saved_files import read_adapter
+from .saved_files import PROMPT_LEARNING_PREFIX, SavedModules, read_adapter
 
 
 @dataclass
@@ -31,6 +31,7 @@ class PrefixAttachment:
     latency_note: str = ""
     strip_positions: int = 0  # the prefix lives in the cache, not in the outputs
     config: dict = field(default_factory=dict)
+    saved_modules: SavedModules | None = None  # a seq-cls head PEFT saved alongside (modules_to_save)
 
     @property
     def virtual_tokens(self) -> int:
@@ -69,7 +70,10 @@ class PrefixAttachment:
         """Nothing was folded."""
 
     def detach(self) -> None:
-        """No hooks on the model: the stack simply stops preparing inputs."""
+        """No hooks on the model: the stack stops preparing inputs; a swapped-in head is restored."""
+        if self.saved_modules is not None:
+            self.saved_modules.restore()
+            self.saved_modules = None
 
 
 def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
@@ -80,13 +84,11 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
         warnings.warn(f"{adapter_dir}: a weight does not apply to virtual tokens; using the adapter as trained",
                       stacklevel=2)
     config, tensors = read_adapter(adapter_dir)
-    flat = tensors.get("prompt_embeddings")
-    if set(tensors) != {"prompt_embeddings"}:
-        raise AdapterError(f"{adapter_dir}: prefix adapters with extra saved modules are not supported")
+    flat = tensors.pop("prompt_embeddings", None)
     if flat is None:
         raise AdapterError(f"{adapter_dir}: no prompt_embeddings in the adapter weights")
-    if config.get("task_type") not in (None, "CAUSAL_LM"):
-        raise AdapterError(f"{adapter_dir}: prefix tuning is supported for causal-lm adapters only")
+    if config.get("task_type") not in (None, "CAUSAL_LM", "SEQ_CLS"):
+        raise AdapterError(f"{adapter_dir}: prefix tuning is supported for causal-lm and seq-cls adapters only")
     n_virtual, layers, heads = config["num_virtual_tokens"], config["num_layers"], config["num_attention_heads"]
     head_dim = config["token_dim"] // heads
     expected = layers * 2 * heads * head_dim
@@ -100,4 +102,6 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
     per_layer = flat.view(n_virtual, layers * 2, heads, head_dim).permute(1, 2, 0, 3).to(device)
     key_values = [(per_layer[2 * i], per_layer[2 * i + 1]) for i in range(layers)]
     note = f"{n_virtual} prefix positions in every attention layer; keys/values cannot be folded into weights"
-    return PrefixAttachment(name or adapter_dir.name, key_values, float(weight), latency_note=note, config=config)
+    head = SavedModules(model, tensors, adapter_dir, PROMPT_LEARNING_PREFIX) if tensors else None
+    return PrefixAttachment(name or adapter_dir.name, key_values, float(weight), latency_note=note, config=config,
+                            saved_modules=head)

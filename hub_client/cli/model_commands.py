@@ -15,8 +15,10 @@ from ._output import json_option, print_json, warnings_to_stderr
 
 def _method_rows() -> list[dict]:
     from adapters.registry import list_methods
+    from adapters.training import method_defaults
 
     return [{"name": s.name, "summary": s.summary, "tasks": list(s.tasks), "mergeable": bool(s.mergeable),
+             "default_lr": method_defaults(s)["lr"], "default_batch_size": method_defaults(s)["batch_size"],
              "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help}
                          for o in s.options]} for s in list_methods()]
 
@@ -31,7 +33,7 @@ def methods_command(as_json: bool) -> None:
         return
     for row in rows:
         merge = "mergeable" if row["mergeable"] else "not mergeable"
-        click.echo(f"{row['name']}  [{', '.join(row['tasks'])}; {merge}]")
+        click.echo(f"{row['name']}  [{', '.join(row['tasks'])}; {merge}; default --lr {row['default_lr']:g}]")
         click.echo(f"    {row['summary']}")
         for opt in row["options"]:
             flag = "--" + opt["name"].replace("_", "-")

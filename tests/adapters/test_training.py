@@ -186,3 +186,16 @@ def test_same_seed_same_adapter_other_seed_other_adapter(llama, tmp_path):
     assert first.keys() == again.keys() == other.keys()
     assert all(torch.equal(first[k], again[k]) for k in first)
     assert any(not torch.equal(first[k], other[k]) for k in first)
+
+
+@pytest.mark.parametrize("method", ["prompt_tuning", "lora"])
+def test_each_method_trains_at_its_own_default_learning_rate(method, llama, tmp_path):
+    from adapters.card import read_card
+    from adapters.registry import get_method
+    from adapters.training import method_defaults, train
+
+    data = write_jsonl(tmp_path / "train.jsonl", copy_task_rows())
+    result = train(llama, method, data, tmp_path / "out", max_steps=1, progress=False)
+    expected = method_defaults(get_method(method))["lr"]
+    assert result.settings["lr"] == expected
+    assert read_card(tmp_path / "out").front["adapter_hub"]["training"]["lr"] == expected
