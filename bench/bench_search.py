@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
 from hub_server.app import build_hub  # noqa: E402
-from hub_server.db.models import Repo, RepoTag  # noqa: E402
+from hub_server.db.models import Repo, RepoTag, RepoTerm  # noqa: E402
 from hub_server.services.search import search  # noqa: E402
+from hub_server.services.search_terms import terms_of  # noqa: E402
 from hub_server.settings import Settings  # noqa: E402
 
 METHODS = ["lora", "ia3", "prompt_tuning", "prefix_tuning", "bottleneck"]
@@ -38,7 +39,7 @@ TAGS = ["chat", "tiny", "sentiment", "code", "math", "pirate", "summary", "qa"]
 def fill(hub, count: int, seed: int = 0) -> None:
     rnd = random.Random(seed)
     now = datetime.now(timezone.utc)
-    batch, tags = [], []
+    batch, tags, terms = [], [], []
     with hub.db.write() as s:
         start = (s.scalar(select(Repo.id).order_by(Repo.id.desc()).limit(1)) or 0) + 1
     for i in range(count):
@@ -56,11 +57,13 @@ def fill(hub, count: int, seed: int = 0) -> None:
                           search_text=f"{ns}/{name} usage text {i} {' '.join(repo_tags)} {method}",
                           metadata_json=json.dumps(meta)))
         tags += [dict(repo_id=start + i, tag=t) for t in repo_tags]
+        terms += [dict(repo_id=start + i, term=t) for t in terms_of(batch[-1]["search_text"])]
         if len(batch) >= 5000 or i == count - 1:
             with hub.db.write() as s:
                 s.execute(insert(Repo), batch)
                 s.execute(insert(RepoTag), tags)
-            batch, tags = [], []
+                s.execute(insert(RepoTerm), terms)
+            batch, tags, terms = [], [], []
     with hub.db.engine.connect() as conn:  # fresh statistics, as autovacuum / a running server would have
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
@@ -74,22 +77,36 @@ QUERIES = [
     dict(fingerprint="sha256:" + f"{3:064x}"),
     dict(sort="updated"),
     dict(sort="name", namespace="user42"),
-    dict(q="adapter-9999"),
+    dict(q="adapter-9999"),           # a name: a handful of repos
+    dict(q="lora"),                   # a common word: a fifth of all repos
+    dict(q="pirate lora", sort="updated"),
+    dict(q="lora", sort="name"),       # a common word in name order: its matches are sorted
+    dict(q="user42/", sort="name"),   # a namespace prefix
+    dict(q="nosuchword"),
 ]
 
 
 def measure(hub, rounds: int) -> tuple[list[float], list[float]]:
-    """(every query of the mix, the free-text ones alone)."""
+    """(every query of the mix, the free-text ones alone); prints each query's hits and slowest time."""
     times, text = [], []
+    per_query: dict[int, list[float]] = {i: [] for i in range(len(QUERIES))}
+    hits: dict[int, int] = {}
+    for params in QUERIES:  # one warm-up round: caches and prepared plans, as on a running server
+        search(hub, None, limit=20, **params)
     for _ in range(rounds):
-        for params in QUERIES:
+        for i, params in enumerate(QUERIES):
             t0 = time.perf_counter()
             page = search(hub, None, limit=20, **params)
             if page["next_cursor"]:
                 search(hub, None, limit=20, cursor=page["next_cursor"], **params)
             times.append((time.perf_counter() - t0) * 1000 / (2 if page["next_cursor"] else 1))
+            per_query[i].append(times[-1])
+            hits[i] = len(page["items"])
             if "q" in params:
                 text.append(times[-1])
+    for i, params in enumerate(QUERIES):
+        print(f"  {str(params):<48} first page {hits[i]:>2} hits, p50 {statistics.median(per_query[i]):6.2f} ms, "
+              f"max {max(per_query[i]):6.2f} ms", file=sys.stderr)
     return times, text
 
 

@@ -93,6 +93,19 @@ class Repo(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     metadata_json: Mapped[str] = mapped_column(Text, default="{}")
     tags: Mapped[list["RepoTag"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    terms: Mapped[list["RepoTerm"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+# Byte order on every database, so ``term >= 'abc' AND term < 'abc' || U+10FFFF`` is an index range scan.
+TERM_TYPE = String(100).with_variant(String(100, collation="C"), "postgresql")
+
+
+class RepoTerm(Base):
+    """One searchable word of a repo (see services/search_terms.py): free-text search walks this index."""
+
+    __tablename__ = "repo_terms"
+    term: Mapped[str] = mapped_column(TERM_TYPE, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class RepoTag(Base):

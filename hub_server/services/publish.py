@@ -21,6 +21,7 @@ from .context import Hub
 from .names import check_path
 from .repos import find_repo
 from .safetensors_check import header_length, validate
+from .search_terms import set_search_text
 from .storage_check import check_digest_field
 from .versions import refresh_latest
 
@@ -158,9 +159,9 @@ def _index_metadata(repo, card: dict) -> None:
     for column in ("method", "task", "base_id", "base_fingerprint", "fingerprint", "license"):
         value = metadata[column]
         setattr(repo, column, value[:200] if isinstance(value, str) else None)
-    repo.search_text = " ".join(
+    set_search_text(repo, " ".join(
         [f"{repo.namespace}/{repo.name}", metadata["usage"] or "", " ".join(metadata["tags"]), metadata["method"] or ""]
-    ).lower()[:5000]
+    ))
     wanted = set(t[:100] for t in metadata["tags"])
     repo.tags[:] = [t for t in repo.tags if t.tag in wanted]
     have = {t.tag for t in repo.tags}

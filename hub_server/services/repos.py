@@ -12,6 +12,7 @@ from ..errors import Conflict, Invalid, NotFound
 from .auth import Principal, can_see, require_user, require_write
 from .context import Hub
 from .names import check_name
+from .search_terms import set_search_text
 
 KINDS = ("adapter", "base")
 
@@ -42,7 +43,8 @@ def create_repo(hub: Hub, who: Principal | None, namespace: str, name: str, *, k
                 raise Conflict(f"repository {namespace}/{name} already exists")
             repo = Repo(namespace=namespace, name=name, full_name=f"{namespace}/{name}".lower(), kind=kind,
                         private=bool(private), downloads=0, created_at=now, updated_at=now,
-                        search_text=f"{namespace}/{name}".lower(), metadata_json="{}")
+                        metadata_json="{}")
+            set_search_text(repo, f"{namespace}/{name}")
             s.add(repo)
         return repo
     except IntegrityError:

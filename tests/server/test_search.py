@@ -84,3 +84,36 @@ def test_repo_object_carries_indexed_metadata(catalogue):
     meta = item["metadata"]
     assert meta["method"] == "lora" and meta["task"] == "seq-cls" and meta["pinned"] is True
     assert meta["base_id"] == "org/base-b" and meta["tags"] == ["sentiment"] and meta["license"] == "mit"
+
+
+def _text(server, q: str, **params) -> list[str]:
+    r = httpx.get(server.url + "/api/v1/search", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    return sorted(item["name"].removeprefix(PREFIX) for item in r.json()["items"])
+
+
+def test_free_text_matches_words_and_word_prefixes(catalogue):
+    assert _text(catalogue, "pirate") == ["beta"]
+    assert _text(catalogue, "PIRATE spe") == ["beta"]             # every word must start a term, any case
+    assert _text(catalogue, "speak srchbeta") == ["beta"]
+    assert _text(catalogue, "pirate hello") == []                # words are ANDed
+    assert _text(catalogue, "irate") == []                       # a word matches from the start of a term
+    assert _text(catalogue, f"lab/{PREFIX}") == ["delta", "gamma"]  # namespace/name tokens
+    assert _text(catalogue, f"searcher/{PREFIX}al") == ["alpha"]
+    assert _text(catalogue, "positive negative") == ["gamma"]
+    assert _text(catalogue, "   ") == []
+
+
+def test_a_new_version_replaces_the_searchable_text(catalogue):
+    token = catalogue.token("searcher", "write", orgs=("lab",))
+    with httpx.Client(base_url=catalogue.url, timeout=30) as client:
+        client.post("/api/v1/repos", json={"namespace": "searcher", "name": PREFIX + "epsilon"}, headers=auth(token))
+        first = {"README.md": _card("lora", "causal-lm", "org/base-a", ["chat"], "tell jokes"), "x.txt": b"e"}
+        assert publish(client, token, f"searcher/{PREFIX}epsilon", "1.0.0", first).status_code == 201
+        assert _text(catalogue, "jokes") == ["epsilon"]
+        second = {"README.md": _card("lora", "causal-lm", "org/base-a", ["shanty"], "sing sea songs"),
+                  "x.txt": b"e2"}
+        assert publish(client, token, f"searcher/{PREFIX}epsilon", "1.1.0", second).status_code == 201
+    assert _text(catalogue, "sea song") == ["epsilon"]
+    assert _text(catalogue, "shanty") == ["epsilon"]
+    assert _text(catalogue, "jokes") == []
