@@ -1,8 +1,16 @@
 """LoRA from PEFT's saved files as forward hooks: ``y += weight * scale * B(A(x))`` per target Linear.
 
 Hooks (not module replacement) keep the base untouched, so LoRA composes with any other method in a
-stack. ``merge`` folds ``weight * scale * B @ A`` into each weight in place (one layer-sized delta at a
-time, never a second copy of the model); ``unmerge`` subtracts it again.
+stack. ``merge`` folds ``weight * scale * B @ A`` into each weight in place (never a second copy of
+the model); ``unmerge`` subtracts it again.
+
+DoRA (``use_dora``) rescales each output row of ``W + scale * B @ A`` to a learned magnitude ``m``:
+with ``k = m / ||W + scale * B @ A||`` per row (taken once, from the weights at attach time, as PEFT
+treats it as a constant) the layer computes ``k * (W x + scale * B A x)``. The hook adds
+``weight * ((k - 1) * y + k * scale * B A x)``, ``y`` being the layer's output so far without bias (``W x``
+alone, or with the adapters stacked before this one); merging scales each row of the current ``W`` by
+``1 - weight + weight * k`` and adds ``weight * k * scale * B @ A``, so merged equals hooked in any
+stack order, and ``unmerge`` undoes it exactly.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ class _LoraLayer:
     b: torch.Tensor  # (out, r)
     scale: float
     hook: SuspendableHook | None = None
+    dora_scale: torch.Tensor | None = None  # (out,) m / ||W + scale * B @ A|| for DoRA layers
 
 
 @dataclass
@@ -45,7 +54,13 @@ class LoraAttachment:
         def add_delta(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
             x = args[0]
             a, b = layer.a.to(x.dtype), layer.b.to(x.dtype)
-            return output + (x @ a.T @ b.T) * (self.weight * layer.scale)
+            if layer.dora_scale is None:
+                return output + (x @ a.T @ b.T) * (self.weight * layer.scale)
+            k = layer.dora_scale.to(x.dtype)
+            # what the layer computes so far, bias excluded: for DoRA alone PEFT's ``W x``; in a stack it
+            # includes the adapters before this one, exactly what folding in order scales
+            base = output if module.bias is None else output - module.bias
+            return output + self.weight * ((k - 1) * base + k * (x @ a.T @ b.T) * layer.scale)
 
         return add_delta
 
@@ -57,8 +72,17 @@ class LoraAttachment:
         with torch.no_grad():
             for layer in self.layers:
                 w = layer.module.weight
-                delta_b = layer.b.to(w.dtype)
-                w.addmm_(delta_b, layer.a.to(w.dtype), alpha=sign * self.weight * layer.scale)
+                a, b = layer.a.to(w.dtype), layer.b.to(w.dtype)
+                if layer.dora_scale is None:
+                    w.addmm_(b, a, alpha=sign * self.weight * layer.scale)
+                    continue
+                k = layer.dora_scale.to(w.dtype)
+                rows = (1 - self.weight + self.weight * k).unsqueeze(1)
+                scaled_b = b * (self.weight * layer.scale * k).unsqueeze(1)
+                if sign > 0:
+                    w.mul_(rows).addmm_(scaled_b, a)
+                else:
+                    w.addmm_(scaled_b, a, alpha=-1.0).div_(rows)
 
     def merge(self) -> None:
         """Fold into the weights and drop the hooks: a merged adapter costs no time at all."""
@@ -86,9 +110,6 @@ class LoraAttachment:
 
 
 def _refuse_unsupported(config: dict, adapter_dir: Path) -> None:
-    if config.get("use_dora"):
-        raise AdapterError(f"{adapter_dir}: DoRA adapters cannot be stacked as hooks; load this one with PEFT "
-                           "(PeftModel.from_pretrained) or merge it with PEFT's merge_and_unload")
     if config.get("bias", "none") != "none" or config.get("lora_bias"):
         raise AdapterError(f"{adapter_dir}: LoRA with trained biases (bias={config.get('bias')!r}) is not supported")
     if config.get("fan_in_fan_out"):
@@ -106,6 +127,9 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
         if ".lora_A." in key or ".lora_B." in key:
             path, part = key.rsplit(".lora_", 1)
             pairs.setdefault(module_path(path), {})[part.split(".")[0]] = value
+        elif ".lora_magnitude_vector" in key and config.get("use_dora"):
+            path = key.split(".lora_magnitude_vector", 1)[0]
+            pairs.setdefault(module_path(path), {})["m"] = value
         elif "lora_embedding" in key or "lora_magnitude" in key:
             raise AdapterError(f"{adapter_dir}: {key.rsplit('.', 2)[-2]} layers are not supported")
         else:
@@ -123,7 +147,14 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
         if b.shape[0] != module.out_features or a.shape[1] != module.in_features:
             raise AdapterError(f"{adapter_dir}: LoRA shapes for {path} do not fit the base layer; wrong base?")
         device = module.weight.device
-        layers.append(_LoraLayer(module, a.to(device), b.to(device), float(scale)))
+        layer = _LoraLayer(module, a.to(device), b.to(device), float(scale))
+        if config.get("use_dora"):
+            if "m" not in ab:
+                raise AdapterError(f"{adapter_dir}: DoRA adapter without a magnitude vector for {path}")
+            with torch.no_grad():
+                norm = torch.linalg.norm(module.weight.float() + scale * (layer.b @ layer.a).float(), dim=1)
+            layer.dora_scale = (ab["m"].to(device).float().reshape(-1) / norm).to(module.weight.dtype)
+        layers.append(layer)
     if not layers:
         raise AdapterError(f"{adapter_dir}: no LoRA weights found")
     attachment = LoraAttachment(name or adapter_dir.name, layers, float(weight), SavedModules(model, saved, adapter_dir),

@@ -118,12 +118,6 @@ def test_rslora_scale_matches_peft(llama_dir, tmp_path):
     torch.testing.assert_close(ours, peft_logits(llama_dir, adapter, ids), atol=1e-5, rtol=1e-4)
 
 
-def test_dora_is_refused_with_a_clear_message(llama_dir, tmp_path):
-    adapter = make_adapter(llama_dir, tmp_path / "dora", "lora", use_dora=True)
-    with pytest.raises(AdapterError, match="DoRA"):
-        lora.attach(load_plain(llama_dir), adapter)
-
-
 def test_pickle_only_adapter_is_refused(llama_dir, tmp_path):
     adapter = make_adapter(llama_dir, tmp_path / "p", "lora")
     (adapter / "adapter_model.safetensors").rename(adapter / "adapter_model.bin")
