@@ -54,11 +54,15 @@ def _split_modules(value: Any) -> list[str] | None:
 
 
 def _wrap(model, config):
+    import warnings
+
     from peft import get_peft_model
 
     for param in model.parameters():
         param.requires_grad_(False)
-    return get_peft_model(model, config)
+    with warnings.catch_warnings():  # PEFT reads an attribute transformers has deprecated; not the user's concern
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, config)
 
 
 def _save(trained, out_dir, options: dict) -> None:

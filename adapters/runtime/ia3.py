@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
+from .lifecycle import HookedLayers
 from .hooks import SuspendableHook
 from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
 
@@ -28,7 +29,7 @@ class _Ia3Layer:
 
 
 @dataclass
-class Ia3Attachment:
+class Ia3Attachment(HookedLayers):
     """A live IA3 adapter on a base model (see ``adapters.registry.Attachment``)."""
 
     name: str
@@ -91,14 +92,6 @@ class Ia3Attachment:
         for layer in self.layers:
             layer.hook.resume()
 
-    def _remove_hooks(self) -> None:
-        for layer in self.layers:
-            layer.hook.remove()
-
-    def detach(self) -> None:
-        self.unmerge()
-        self._remove_hooks()
-        self.saved_modules.restore()
 
 
 def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name: str | None = None) -> Ia3Attachment:

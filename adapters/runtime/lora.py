@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
+from .lifecycle import HookedLayers
 from .hooks import SuspendableHook
 from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
 
@@ -38,7 +39,7 @@ class _LoraLayer:
 
 
 @dataclass
-class LoraAttachment:
+class LoraAttachment(HookedLayers):
     """A live LoRA adapter on a base model (see ``adapters.registry.Attachment``)."""
 
     name: str
@@ -99,14 +100,6 @@ class LoraAttachment:
             for layer in self.layers:
                 layer.hook.resume()
 
-    def _remove_hooks(self) -> None:
-        for layer in self.layers:
-            layer.hook.remove()
-
-    def detach(self) -> None:
-        self.unmerge()
-        self._remove_hooks()
-        self.saved_modules.restore()
 
 
 def _refuse_unsupported(config: dict, adapter_dir: Path) -> None:

@@ -16,11 +16,12 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
+from .lifecycle import InputSide
 from .saved_files import PROMPT_LEARNING_PREFIX, SavedModules, read_adapter
 
 
 @dataclass
-class PrefixAttachment:
+class PrefixAttachment(InputSide):
     """Per-layer prefix keys/values fed as ``past_key_values`` (see ``adapters.registry.Attachment``)."""
 
     name: str
@@ -63,17 +64,6 @@ class PrefixAttachment:
         inputs["use_cache"] = True
         return inputs
 
-    def merge(self) -> None:
-        """Nothing to fold: the prefix stays an attention-side cost."""
-
-    def unmerge(self) -> None:
-        """Nothing was folded."""
-
-    def detach(self) -> None:
-        """No hooks on the model: the stack stops preparing inputs; a swapped-in head is restored."""
-        if self.saved_modules is not None:
-            self.saved_modules.restore()
-            self.saved_modules = None
 
 
 def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,

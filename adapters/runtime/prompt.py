@@ -16,11 +16,12 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
+from .lifecycle import InputSide
 from .saved_files import PROMPT_LEARNING_PREFIX, SavedModules, read_adapter
 
 
 @dataclass
-class PromptAttachment:
+class PromptAttachment(InputSide):
     """Virtual tokens prepended to the input embeddings (see ``adapters.registry.Attachment``)."""
 
     name: str
@@ -62,16 +63,6 @@ class PromptAttachment:
         inputs.pop("position_ids", None)  # as PEFT: positions follow the lengthened sequence
         return inputs
 
-    def merge(self) -> None:
-        """Nothing to fold: virtual tokens stay an input-side cost."""
-
-    def unmerge(self) -> None:
-        """Nothing was folded."""
-
-    def detach(self) -> None:
-        """No hooks on the model; restores any head PEFT saved alongside (``modules_to_save``)."""
-        if self.saved_modules is not None:
-            self.saved_modules.restore()
 
 
 def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
