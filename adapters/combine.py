@@ -41,9 +41,10 @@ def _check_parents(dirs: list[Path], fronts: list[dict]) -> None:
 def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str = "linear",
                      weights: Sequence[float] | None = None, density: float | None = None,
                      base: str | Path | None = None, svd_rank: int | None = None,
-                     allow_base_mismatch: bool = False) -> Path:
+                     allow_base_mismatch: bool = False, progress: bool = True) -> Path:
     """Write the combined adapter to ``out`` (PEFT layout + a card with lineage); returns ``out``."""
     from peft import PeftModel
+    from tqdm.auto import tqdm
 
     from .base import check_pin, load_base, pin_for, resolve_base
     from .card import write_card
@@ -77,18 +78,23 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str =
     from .stack import _num_labels
 
     labels = (fronts[0].get("adapter_hub") or {}).get("label_names")
+    bar = tqdm(total=len(dirs) + 3, desc=f"combine ({how})", unit="step", disable=not progress)
     model, _ = load_base(base_dir, task=task, num_labels=len(labels) if labels else _num_labels(dirs[0]),
-                         label_names=labels)
+                         label_names=labels, with_tokenizer=False)
+    bar.update(1)
     names = [f"parent{i}" for i in range(len(dirs))]
     peft_model = PeftModel.from_pretrained(model, str(dirs[0]), adapter_name=names[0])
+    bar.update(1)
     for name, d in zip(names[1:], dirs[1:]):
         peft_model.load_adapter(str(d), adapter_name=name)
+        bar.update(1)
     kwargs = {"combination_type": how}
     if density is not None and how in NEEDS_DENSITY:
         kwargs["density"] = float(density)
     if svd_rank is not None and how == "svd":
         kwargs["svd_rank"] = int(svd_rank)
     peft_model.add_weighted_adapter(names, weights, "default", **kwargs)
+    bar.update(1)
     peft_model.set_adapter("default")
     for name in names:
         peft_model.delete_adapter(name)
@@ -98,6 +104,8 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str =
         for f in Path(tmp).iterdir():
             if f.is_file() and f.suffix in (".json", ".safetensors"):
                 shutil.copy2(f, out / f.name)
+    bar.update(1)
+    bar.close()
     config = json.loads((out / "adapter_config.json").read_text())
     lineage = [_lineage_entry(ref, d, front, w, "lora") | {"combination": how}
                for ref, d, front, w in zip(adapters, dirs, fronts, weights)]

@@ -86,13 +86,15 @@ def merge_cmd(base: str, adapters: tuple[str, ...], weights: str | None, out: st
 @click.option("--base", default=None, help="Base model (default: the one the adapters are pinned to).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the new adapter.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Combine adapters pinned to other base weights (warns).")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def combine_cmd(adapters: tuple[str, ...], how: str, weights: str | None, density: float | None, base: str | None,
-                out: str, allow_base_mismatch: bool) -> None:
+                out: str, allow_base_mismatch: bool, no_progress: bool) -> None:
     """Blend ADAPTERS (same base, same method) into ONE new adapter with lineage in its card."""
     from adapters.combine import combine_adapters
 
     path = combine_adapters(list(adapters), out, how=how, weights=_weights(weights, len(adapters)),
-                            density=density, base=base, allow_base_mismatch=allow_base_mismatch)
+                            density=density, base=base, allow_base_mismatch=allow_base_mismatch,
+                            progress=not no_progress)
     click.echo(f"wrote combined adapter to {path}")
 
 

@@ -74,6 +74,7 @@ def test_merge_and_combine_write_their_outputs(setup, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "child" / "adapter_model.safetensors").is_file()
     assert (tmp_path / "child" / "README.md").is_file()
+    assert "combine (ties): 100%" in result.output  # progress on stderr, one step per parent and stage
 
 
 def test_missing_adapter_is_a_one_line_error(setup, tmp_path):
