@@ -18,11 +18,14 @@ def peft_config(method: str, task: str = "causal-lm", **overrides):
     bert = task == "seq-cls"
     if method == "lora":
         targets = ["query", "value", "dense"] if bert else ["q_proj", "v_proj", "down_proj"]
-        return LoraConfig(r=4, lora_alpha=8, target_modules=targets, task_type=task_type, **overrides)
+        overrides.setdefault("target_modules", targets)
+        return LoraConfig(r=4, lora_alpha=8, task_type=task_type, **overrides)
     if method == "ia3":
         targets = ["key", "value", "output.dense"] if bert else ["k_proj", "v_proj", "down_proj"]
         ff = ["output.dense"] if bert else ["down_proj"]
-        return IA3Config(target_modules=targets, feedforward_modules=ff, task_type=task_type, **overrides)
+        overrides.setdefault("target_modules", targets)
+        overrides.setdefault("feedforward_modules", ff)
+        return IA3Config(task_type=task_type, **overrides)
     if method == "prompt_tuning":
         return PromptTuningConfig(num_virtual_tokens=3, task_type=task_type, **overrides)
     if method == "p_tuning":

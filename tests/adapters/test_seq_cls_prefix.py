@@ -1,5 +1,6 @@
-"""Prefix tuning for sequence classification: our stack loads the classifier head PEFT saves beside the
-prefix and gives PEFT's own logits (tiny LLaMA and BERT); detaching puts the base's head back."""
+"""Sequence classification through the stack for every PEFT method: our stack loads the classifier head
+PEFT saves beside the adapter (``modules_to_save``) and gives PEFT's own logits on tiny LLaMA and BERT;
+detaching puts the base's head back."""
 
 from __future__ import annotations
 
@@ -13,24 +14,47 @@ sys.path.insert(0, str(Path(__file__).parent))
 from stack_fixtures import make_adapter, peft_logits, pin_adapter  # noqa: E402
 from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
 
+BASES = {"llama": make_llama_dir, "bert": make_bert_dir}
+METHODS = ["prefix_tuning", "prompt_tuning", "p_tuning", "lora", "ia3"]
+LLAMA_TARGETS = {"lora": {"target_modules": ["q_proj", "v_proj", "down_proj"]},
+                 "ia3": {"target_modules": ["k_proj", "v_proj", "down_proj"], "feedforward_modules": ["down_proj"]}}
 
-@pytest.mark.parametrize("make_base", [make_llama_dir, make_bert_dir], ids=["llama", "bert"])
-def test_prefix_seq_cls_matches_peft_and_restores_the_head(make_base, tmp_path):
-    from adapters.stack import load_stack
 
-    base = make_base(tmp_path / "base")
-    adapter = pin_adapter(make_adapter(base, tmp_path / "prefix", "prefix_tuning", seed=3, task="seq-cls"), base)
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bases")
+    return {name: make(root / name) for name, make in BASES.items()}
+
+
+@pytest.mark.parametrize("base_name", list(BASES))
+@pytest.mark.parametrize("method", METHODS)
+def test_seq_cls_stack_matches_peft_and_restores_the_head(method, base_name, bases, tmp_path):
+    from adapters.base import load_base
+    from adapters.stack import AdapterStack
+
+    base = bases[base_name]
+    targets = LLAMA_TARGETS.get(method, {}) if base_name == "llama" else {}
+    adapter = pin_adapter(make_adapter(base, tmp_path / method, method, seed=3, task="seq-cls", **targets), base)
     ids = torch.randint(8, 100, (2, 7), generator=torch.Generator().manual_seed(0))
     expected = peft_logits(base, adapter, ids, task="seq-cls")
 
-    stack = load_stack(base, [adapter], task="seq-cls")
-    assert stack.task == "seq-cls" and stack.entries[0].method == "prefix_tuning"
-    head = {k: v.clone() for k, v in stack.model.named_parameters() if "score" in k or "classifier" in k}
+    model, _ = load_base(base, task="seq-cls", num_labels=3, with_tokenizer=False)
+    stack = AdapterStack(model, task="seq-cls")
+    mask = torch.ones_like(ids)
     with torch.no_grad():
-        got = stack(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
-    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
-    assert stack.latency_report()[0]["merged"] is False  # a prefix always costs attention positions
+        base_logits = stack(input_ids=ids, attention_mask=mask).logits
+    head = {k: v.detach().clone() for k, v in stack.model.named_parameters() if k.startswith(("score", "classifier"))}
+    assert head, "the seq-cls base must have a head"
+    stack.add(adapter)
+    assert stack.task == "seq-cls" and stack.entries[0].method == method
+    params = dict(stack.model.named_parameters())
+    assert any(not torch.equal(params[k], head[k]) for k in head)  # PEFT's saved head was loaded
+    with torch.no_grad():
+        got = stack(input_ids=ids, attention_mask=mask).logits
+    assert got.shape == (2, 3)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
 
     stack.detach_all()
-    restored = {k: v for k, v in stack.model.named_parameters() if k in head}
-    assert any(not torch.equal(restored[k], head[k]) for k in head)  # the adapter's head is gone again
+    assert all(torch.equal(params[k], head[k]) for k in head)  # the base's own head is back
+    with torch.no_grad():
+        torch.testing.assert_close(stack(input_ids=ids, attention_mask=mask).logits, base_logits)
