@@ -73,3 +73,14 @@ def test_combine_refuses_unknown_how(setup, tmp_path):
     base, loras, _ = setup
     with pytest.raises(AdapterError, match="unknown combination"):
         combine_adapters(loras, tmp_path / "x", how="average", base=base)
+
+
+def test_combine_progress_bar_shows_each_step_and_hides_on_request(setup, tmp_path, capsys):
+    from adapters.combine import combine_adapters
+
+    base, loras, _ = setup
+    combine_adapters(loras, tmp_path / "shown", base=base, progress=True)
+    shown = capsys.readouterr().err
+    assert "combine (linear): 100%" in shown and "5/5" in shown  # base, two parents, combine, save
+    combine_adapters(loras, tmp_path / "hidden", base=base, progress=False)
+    assert "combine (" not in capsys.readouterr().err
