@@ -7,7 +7,8 @@ import base64
 import json
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, exists, literal, or_, select, tuple_
+from sqlalchemy.orm import aliased
 
 from ..db.models import Repo, RepoTag, RepoTerm
 from ..errors import Invalid
@@ -15,10 +16,12 @@ from .auth import Principal
 from .context import Hub
 from .search_terms import TOP, query_words
 
-# A query word whose term rows stop before this many is "sparse": its repo ids are fetched first and
-# the page is sorted from them. A denser word is checked per repo while walking the sort index, which
-# finds a page after about (page size / density) rows.
+# A query word with at most this many term rows is "rare": its repo ids are read first and the page
+# is sorted from them. A common word is cheaper to check row by row while walking the sort order.
 SPARSE_ROWS = 5000
+# When every word is common, the first WALK_ROWS rows of the sort order are checked; a page not
+# filled from them is completed by sorting the matches after them (the words cluster further on).
+WALK_ROWS = 2000
 
 SORTS = {"downloads": (Repo.downloads, True), "updated": (Repo.updated_at, True), "name": (Repo.full_name, False)}
 FILTERS = {"namespace": Repo.namespace, "kind": Repo.kind, "base": Repo.base_id, "fingerprint": Repo.base_fingerprint,
@@ -42,28 +45,82 @@ def _decode(cursor: str, sort: str) -> tuple[Any, int]:
         raise Invalid("invalid cursor") from None
 
 
+def _after(column, descending: bool, value: Any, last_id: int):
+    """Rows after the given one in sort order (a cursor). A row-value comparison: the sort index
+    seeks to it, and PostgreSQL estimates it from the sort column's statistics."""
+    row, at = tuple_(column, Repo.id), tuple_(literal(value, column.type), literal(last_id))
+    return row < at if descending else row > at
+
+
+def _before_or_at(column, descending: bool, value: Any, last_id: int):
+    """Rows up to and including the given one in sort order: the end of a bounded walk."""
+    row, at = tuple_(column, Repo.id), tuple_(literal(value, column.type), literal(last_id))
+    return row >= at if descending else row <= at
+
+
+def _order(column, descending: bool, repo_id=Repo.id) -> tuple:
+    return (column.desc(), repo_id.desc()) if descending else (column.asc(), repo_id.asc())
+
+
 def _starts_with(word: str):
     return and_(RepoTerm.term >= word, RepoTerm.term < word + TOP)
 
 
-def _text_condition(session, q: str, sort: str, sqlite: bool):
-    """(WHERE clause for free text ``q``, whether to sort the matches rather than walk the sort index).
+def _rare(session, word: str) -> bool:
+    """Whether the word's term rows stop within SPARSE_ROWS (an ordered walk of the key, no count)."""
+    probe = select(RepoTerm.repo_id).where(_starts_with(word)).order_by(RepoTerm.term, RepoTerm.repo_id)
+    return session.scalar(probe.offset(SPARSE_ROWS).limit(1)) is None
 
-    The first (longest) word's term rows are counted up to SPARSE_ROWS. A sparse word's matches are
-    collected through the term index and sorted: walking the sort index could visit every repo, all
-    the more as name words cluster in name order (``user42`` matches a run of names far down the
-    alphabet), which no planner's statistics show. A dense word is checked while walking the sort
-    index; on SQLite, whose planner cannot weigh that, its matches are still collected and sorted in
-    name order, while PostgreSQL's planner picks from its statistics."""
+
+def _repos_of(session, word: str):
+    """A WHERE clause for the repos having a term that starts with ``word`` (a rare word). PostgreSQL
+    gets the ids as one array, which it looks up by key: given the subquery it may hash-join a scan of
+    every repo, as its estimate of the word's rows can be off."""
+    ids = select(RepoTerm.repo_id).where(_starts_with(word))
+    if session.get_bind().dialect.name != "postgresql":
+        return Repo.id.in_(ids)
+    return Repo.id == any_(bindparam("ids", sorted(set(session.scalars(ids))), type_=ARRAY(Integer)))
+
+
+def _sorted_page(session, query, column, descending: bool, page: int) -> list[Repo]:
+    """Sort the rows of ``query`` (few) rather than walk the sort index: OFFSET 0 keeps every
+    planner from merging the derived table into a walk of the sort order."""
+    rows = aliased(Repo, query.offset(0).subquery())
+    return list(session.scalars(select(rows).order_by(*_order(getattr(rows, column.key), descending, rows.id))
+                                .limit(page)))
+
+
+def _text_page(session, query, q: str, sort: str, page: int, start: tuple = ()) -> list[Repo]:
+    """Up to ``page`` repos of ``query`` whose terms start with every word of ``q``, in sort order
+    (``start``: the cursor's condition, already part of ``query``).
+
+    No planner is trusted to choose: neither SQLite's nor PostgreSQL's statistics tell how a word's
+    repos are spread along a sort order (name words cluster in name order). A rare word drives: its
+    repos are read through the term index and sorted. Common words are checked along the sort order,
+    at most WALK_ROWS rows; matches beyond them, if the page needs any, are sorted."""
     words = query_words(q)
     if not words:
-        return false(), True
-    each = [exists().where(and_(RepoTerm.repo_id == Repo.id, _starts_with(w))) for w in words]
-    first = select(RepoTerm.repo_id).where(_starts_with(words[0]))
-    dense = session.scalar(select(func.count()).select_from(first.limit(SPARSE_ROWS + 1).subquery())) > SPARSE_ROWS
-    if dense and (sort != "name" or not sqlite):
-        return and_(*each), False
-    return and_(Repo.id.in_(first), *each[1:]), True
+        return []
+    column, descending = SORTS[sort]
+    has = {w: exists().where(and_(RepoTerm.repo_id == Repo.id, _starts_with(w))) for w in words}
+    rare = next((w for w in words if _rare(session, w)), None)
+    if rare is not None:
+        others = [has[w] for w in words if w != rare]
+        return _sorted_page(session, query.where(_repos_of(session, rare), *others), column, descending, page)
+    order = _order(column, descending)
+    # Where the walk stops: WALK_ROWS rows on from the cursor in the bare sort index (any split point
+    # is correct; one without the filters costs the same whatever they are).
+    edge = session.execute(select(column, Repo.id).where(*start).order_by(*order)
+                           .offset(WALK_ROWS - 1).limit(1)).first()
+    walk = query.where(*has.values())
+    if edge is not None:
+        walk = walk.where(_before_or_at(column, descending, *edge))
+    rows = list(session.scalars(walk.order_by(*order).limit(page)))
+    if len(rows) == page or edge is None:
+        return rows  # a full page, or the walk reached the end of the sort order
+    rest = query.where(_after(column, descending, *edge), Repo.id.in_(select(RepoTerm.repo_id).where(
+        _starts_with(words[0]))), *(has[w] for w in words[1:]))
+    return rows + _sorted_page(session, rest, column, descending, page - len(rows))
 
 
 def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | None = None,
@@ -85,20 +142,13 @@ def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | 
             query = query.where(FILTERS[key] == value)
     if tag:
         query = query.where(exists().where(and_(RepoTag.repo_id == Repo.id, RepoTag.tag == tag)))
-    if cursor:
-        value, last_id = _decode(cursor, sort)
-        if descending:
-            query = query.where(or_(column < value, and_(column == value, Repo.id < last_id)))
-        else:
-            query = query.where(or_(column > value, and_(column == value, Repo.id > last_id)))
+    start = (_after(column, descending, *_decode(cursor, sort)),) if cursor else ()
+    query = query.where(*start)
     with hub.db.read() as s:
         if q:
-            condition, sparse = _text_condition(s, q, sort, hub.db.is_sqlite)
-            query = query.where(condition)
-            if sparse:  # sort the few matches; walking the sort index would visit every repo
-                column = (column + 0) if sort == "downloads" else column.op("||")("") if sort == "name" else column
-        order = (column.desc(), Repo.id.desc()) if descending else (column.asc(), Repo.id.asc())
-        rows = s.scalars(query.order_by(*order).limit(limit + 1)).all()
+            rows = _text_page(s, query, q, sort, limit + 1, start)
+        else:
+            rows = s.scalars(query.order_by(*_order(column, descending)).limit(limit + 1)).all()
     from .views import repo_json
 
     items = rows[:limit]
