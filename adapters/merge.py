@@ -88,18 +88,11 @@ def merge_to_dir(base: str | Path, adapters: Sequence[str | Path], weights: Sequ
     stack = load_stack(base, adapters, weights, task=task, allow_base_mismatch=allow_base_mismatch,
                        with_tokenizer=False, fold=True)
     bar = tqdm(total=len(stack.entries) + 1, desc="merge", unit="adapter", disable=not progress)
-    result = MergeResult(out)
+    result = MergeResult(out, merged=[e.name for e in stack.entries if e.mergeable])  # folded by load_stack
     lineage = []
-    for entry in stack.entries:
-        if entry.mergeable:
-            entry.attachment.merge()
-            result.merged.append(entry.name)
-        bar.update(1)
     out.mkdir(parents=True, exist_ok=True)
-    from .stack import resolve_adapter
-
     for ref, entry, weight in zip(adapters, stack.entries, weights):
-        adapter_dir = resolve_adapter(ref)
+        adapter_dir = entry.path
         lineage.append(_lineage_entry(ref, adapter_dir, adapter_front(adapter_dir), weight, entry.method))
         if not entry.mergeable:
             dest = out / "attached" / entry.name.replace("/", "--")
@@ -108,6 +101,7 @@ def merge_to_dir(base: str | Path, adapters: Sequence[str | Path], weights: Sequ
             result.attached.append({"name": entry.name, "method": entry.method, "note": note,
                                     "path": dest.relative_to(out).as_posix()})
             entry.attachment.detach()
+        bar.update(1)
     from .memory import release_freed_memory
 
     release_freed_memory()

@@ -25,6 +25,7 @@ class StackEntry:
     weight: float
     mergeable: bool
     attachment: Any
+    path: Path | None = None  # the adapter's local directory
 
 
 def adapter_front(adapter_dir: Path) -> dict:
@@ -96,7 +97,8 @@ class AdapterStack:
             attachment.detach()
             raise AdapterError(f"{adapter_dir}: only one prompt/prefix-style adapter can be stacked "
                                f"(already have {self._input_preparer().name})")
-        entry = StackEntry(name, spec.name, float(weight), bool(spec.mergeable and attachment.mergeable), attachment)
+        entry = StackEntry(name, spec.name, float(weight), bool(spec.mergeable and attachment.mergeable), attachment,
+                           adapter_dir)
         self.entries.append(entry)
         return entry
 
@@ -232,7 +234,7 @@ def resolve_adapter(ref: str | Path) -> Path:
     from hub_client import HubClient
 
     repo, _, version = text.partition("@")
-    return Path(HubClient().pull(repo, version or None))  # .../snapshots/NS/NAME/VERSION
+    return Path(HubClient().pull(repo, version or None))
 
 
 def load_stack(base: str | Path, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
@@ -284,5 +286,4 @@ def _label(ref: str | Path, adapter_dir: Path) -> str:
     """What reports call an adapter: the hub reference as typed (with the version pulled), else the folder."""
     if isinstance(ref, Path) or Path(ref).is_dir():
         return adapter_dir.name
-    repo = str(ref).partition("@")[0]
-    return f"{repo}@{adapter_dir.name}" if adapter_dir.parent.name == repo.split("/")[1] else str(ref)
+    return f"{str(ref).partition('@')[0]}@{adapter_dir.name}"  # pulled into .../snapshots/NS/NAME/VERSION

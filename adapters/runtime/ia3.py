@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
-from .lifecycle import HookedLayers
 from .hooks import SuspendableHook
+from .lifecycle import HookedLayers
 from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
 
 
@@ -91,7 +91,6 @@ class Ia3Attachment(HookedLayers):
         self.merged = False
         for layer in self.layers:
             layer.hook.resume()
-
 
 
 def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name: str | None = None) -> Ia3Attachment:

@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
-from .lifecycle import HookedLayers
 from .hooks import SuspendableHook
+from .lifecycle import HookedLayers
 from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
 
 
@@ -99,7 +99,6 @@ class LoraAttachment(HookedLayers):
             self.merged = False
             for layer in self.layers:
                 layer.hook.resume()
-
 
 
 def _refuse_unsupported(config: dict, adapter_dir: Path) -> None:

@@ -65,7 +65,6 @@ class PrefixAttachment(InputSide):
         return inputs
 
 
-
 def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
            name: str | None = None) -> PrefixAttachment:
     """Load saved prefix key/values; the stack feeds them as a pre-filled cache."""

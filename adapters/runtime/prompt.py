@@ -64,7 +64,6 @@ class PromptAttachment(InputSide):
         return inputs
 
 
-
 def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
            name: str | None = None) -> PromptAttachment:
     """Load saved prompt embeddings; the stack prepends them in forward and generate."""

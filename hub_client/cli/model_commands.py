@@ -18,7 +18,7 @@ def _method_rows() -> list[dict]:
     from adapters.training import method_defaults
 
     return [{"name": s.name, "summary": s.summary, "tasks": list(s.tasks), "mergeable": bool(s.mergeable),
-             "default_lr": method_defaults(s)["lr"], "default_batch_size": method_defaults(s)["batch_size"],
+             **{f"default_{key}": value for key, value in method_defaults(s).items()},
              "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help}
                          for o in s.options]} for s in list_methods()]
 
