@@ -1,20 +1,28 @@
 # Adapter Hub: `make demo` and `make test` are all a new machine needs.
+# Both install exactly what requirements.lock records (the versions the suite passed with);
+# `make lock` moves the lock to today's releases, `make test-latest` tries them without touching it.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+LATEST_VENV := .venv-latest
+# torch 2.13.0 is the CPU wheel on this disk; a plain `torch` would pull a multi-GB CUDA build.
+TORCH := torch==2.13.0
+COMPILE_FLAGS := --extra all --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test bench base venv clean
+.PHONY: demo test test-latest bench base venv lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# torch first: 2.13.0 is the CPU wheel on this disk; a plain `torch` would pull a multi-GB CUDA build.
-$(STAMP): pyproject.toml | $(PY)
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[all]'
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install -q --no-deps -e .
+	$(PIP) check
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -33,5 +41,21 @@ bench: $(STAMP)
 	$(PY) -m adapters.default_base >/dev/null
 	$(PY) bench/run_all.py
 
+# The newest releases pyproject.toml allows, in a throw-away environment: run it to learn early whether
+# a new release breaks us (then fix, `make lock`, `make test`, commit the lock).
+test-latest:
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/pip install -q $(TORCH)
+	$(LATEST_VENV)/bin/pip install -q -e '.[all]'
+	$(LATEST_VENV)/bin/python tools/lock_drift.py $(LOCK)
+	$(LATEST_VENV)/bin/python -m adapters.default_base >/dev/null
+	$(LATEST_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
+
+# Re-resolve every package (direct and transitive) to the newest allowed release, with hashes.
+lock: | $(PY)
+	$(PIP) install -q pip-tools
+	$(VENV)/bin/pip-compile -q --upgrade $(COMPILE_FLAGS) -o $(LOCK) pyproject.toml lock-pins.txt
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LATEST_VENV) build *.egg-info

@@ -12,6 +12,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .runtime.cache_kwarg import cache_argument, output_cache
+
 Prepare = Callable[[dict], dict]
 
 
@@ -29,6 +31,7 @@ def greedy_generate(model: nn.Module, input_ids: torch.Tensor, attention_mask: t
     eos = set([eos_token_id] if isinstance(eos_token_id, int) else (eos_token_id or []))
     done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
     out = model(**inputs)
+    cache_name = cache_argument(model)
     new: list[torch.Tensor] = []
     for step in range(max_new_tokens):
         token = out.logits[:, -1].argmax(-1, keepdim=True)
@@ -40,5 +43,5 @@ def greedy_generate(model: nn.Module, input_ids: torch.Tensor, attention_mask: t
         if step == max_new_tokens - 1:
             break
         mask = torch.cat([mask, torch.ones_like(token, dtype=mask.dtype)], dim=1)
-        out = model(input_ids=token, attention_mask=mask, past_key_values=out.past_key_values, use_cache=True)
+        out = model(input_ids=token, attention_mask=mask, use_cache=True, **{cache_name: output_cache(out)})
     return torch.cat(new, dim=1)

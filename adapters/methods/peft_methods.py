@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ..errors import AdapterError
 from ..registry import MethodOption, MethodSpec
+from .peft_compat import bridge_prefix_seq_cls
 
 __all__ = ["LORA", "IA3", "PROMPT_TUNING", "PREFIX_TUNING", "P_TUNING", "auto_target_modules"]
 
@@ -168,7 +169,7 @@ def _prepare_prefix(model, options: dict, task: str):
     config = PrefixTuningConfig(task_type=_task_type(task), num_virtual_tokens=int(options.get("num_virtual_tokens", 16)),
                                 prefix_projection=bool(options.get("prefix_projection", False)),
                                 encoder_hidden_size=int(options.get("encoder_hidden_size", 128)))
-    return _wrap(model, config)
+    return bridge_prefix_seq_cls(_wrap(model, config))
 
 
 def _prepare_p_tuning(model, options: dict, task: str):

@@ -16,13 +16,14 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
+from .cache_kwarg import cache_argument, given_cache
 from .lifecycle import InputSide
 from .saved_files import PROMPT_LEARNING_PREFIX, SavedModules, read_adapter
 
 
 @dataclass
 class PrefixAttachment(InputSide):
-    """Per-layer prefix keys/values fed as ``past_key_values`` (see ``adapters.registry.Attachment``)."""
+    """Per-layer prefix keys/values fed as the model's pre-filled cache (see ``adapters.registry.Attachment``)."""
 
     name: str
     key_values: list[tuple[torch.Tensor, torch.Tensor]]  # per layer: (heads, virtual, head_dim) each
@@ -49,7 +50,7 @@ class PrefixAttachment(InputSide):
 
     def prepare_inputs(self, model: nn.Module, inputs: dict) -> dict:
         """Forward kwargs with a fresh pre-filled cache and an attention mask covering the prefix."""
-        if inputs.get("past_key_values") is not None:
+        if given_cache(inputs) is not None:
             raise AdapterError("prefix tuning needs an empty cache at the start of a sequence")
         inputs = dict(inputs)
         ids = inputs.get("input_ids")
@@ -60,7 +61,7 @@ class PrefixAttachment(InputSide):
             mask = torch.ones(batch, length, dtype=torch.long, device=ref.device)
         ones = torch.ones(batch, self.virtual_tokens, dtype=mask.dtype, device=mask.device)
         inputs["attention_mask"] = torch.cat([ones, mask], dim=1)
-        inputs["past_key_values"] = self.prefix_cache(model, batch)
+        inputs[cache_argument(model)] = self.prefix_cache(model, batch)
         inputs["use_cache"] = True
         return inputs
 

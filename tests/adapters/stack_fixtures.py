@@ -76,6 +76,21 @@ def peft_logits(base_dir: Path, adapter_dir: Path, input_ids, task: str = "causa
     return out[:, -input_ids.shape[1]:] if out.dim() == 3 else out
 
 
+def peft_prefix_logits_via_cache(base_dir: Path, adapter_dir: Path, input_ids, task: str = "seq-cls"):
+    """PEFT's own prefix (``get_prompt``, its own reshaping) handed to the model under ``cache``: what PEFT
+    itself does when it finds the argument, for releases where its signature check no longer does."""
+    import torch
+    from peft import PeftModel
+
+    model = PeftModel.from_pretrained(load_plain(base_dir, task), adapter_dir).eval()
+    batch = input_ids.shape[0]
+    virtual = model.peft_config[model.active_adapter].num_virtual_tokens
+    mask = torch.cat([torch.ones(batch, virtual, dtype=torch.long), torch.ones_like(input_ids)], dim=1)
+    with torch.no_grad():
+        out = model.base_model(input_ids=input_ids, attention_mask=mask, cache=model.get_prompt(batch)).logits
+    return out[:, -input_ids.shape[1]:] if out.dim() == 3 else out
+
+
 def pin_adapter(adapter_dir: Path, base_dir: Path, extra: dict | None = None) -> Path:
     """Give a saved adapter a card pinning it to ``base_dir`` (as ``hub train`` does)."""
     from adapters.base import pin_for

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import make_adapter, peft_logits, pin_adapter  # noqa: E402
+from stack_fixtures import make_adapter, peft_logits, peft_prefix_logits_via_cache, pin_adapter  # noqa: E402
 from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from upstream import CACHE_RENAME, CACHE_RENAME_REASON  # noqa: E402
 
 BASES = {"llama": make_llama_dir, "bert": make_bert_dir}
 METHODS = ["prefix_tuning", "prompt_tuning", "p_tuning", "lora", "ia3"]
@@ -36,7 +37,10 @@ def test_seq_cls_stack_matches_peft_and_restores_the_head(method, base_name, bas
     targets = LLAMA_TARGETS.get(method, {}) if base_name == "llama" else {}
     adapter = pin_adapter(make_adapter(base, tmp_path / method, method, seed=3, task="seq-cls", **targets), base)
     ids = torch.randint(8, 100, (2, 7), generator=torch.Generator().manual_seed(0))
-    expected = peft_logits(base, adapter, ids, task="seq-cls")
+    if method == "prefix_tuning" and CACHE_RENAME:  # PEFT's own forward refuses: see the xfail below
+        expected = peft_prefix_logits_via_cache(base, adapter, ids)
+    else:
+        expected = peft_logits(base, adapter, ids, task="seq-cls")
 
     model, _ = load_base(base, task="seq-cls", num_labels=3, with_tokenizer=False)
     stack = AdapterStack(model, task="seq-cls")
@@ -58,3 +62,21 @@ def test_seq_cls_stack_matches_peft_and_restores_the_head(method, base_name, bas
     assert all(torch.equal(params[k], head[k]) for k in head)  # the base's own head is back
     with torch.no_grad():
         torch.testing.assert_close(stack(input_ids=ids, attention_mask=mask).logits, base_logits)
+
+
+@pytest.mark.xfail(CACHE_RENAME, reason=CACHE_RENAME_REASON, strict=True)
+@pytest.mark.parametrize("base_name", list(BASES))
+def test_peft_own_prefix_seq_cls_forward_equals_our_stack(base_name, bases, tmp_path):
+    from adapters.base import load_base
+    from adapters.stack import AdapterStack
+
+    base = bases[base_name]
+    adapter = pin_adapter(make_adapter(base, tmp_path / "prefix", "prefix_tuning", seed=3, task="seq-cls"), base)
+    ids = torch.randint(8, 100, (2, 7), generator=torch.Generator().manual_seed(0))
+    expected = peft_logits(base, adapter, ids, task="seq-cls")  # PEFT's own forward, unpatched
+    model, _ = load_base(base, task="seq-cls", num_labels=3, with_tokenizer=False)
+    stack = AdapterStack(model, task="seq-cls")
+    stack.add(adapter)
+    with torch.no_grad():
+        got = stack(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
