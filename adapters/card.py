@@ -1,6 +1,7 @@
 """Model cards (README.md with YAML front matter): the one place adapter metadata lives.
 
-Pure Python (yaml only) so the hub client can read and write cards without torch.
+Pure Python (yaml and ``hub_rules`` only) so the hub client can read and write cards without
+torch; reading goes through the shared safe loader (no YAML aliases, bounded size and depth).
 The schema is described in docs/contracts.md.
 """
 
@@ -11,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from hub_rules import CardInvalid
+from hub_rules import parse_card as rules_parse_card
 
 from .errors import AdapterError
 
@@ -36,25 +40,12 @@ class CardData:
 
 
 def parse_card(text: str) -> CardData:
-    """Split ``---\\nyaml\\n---\\nbody``; text without front matter is all body."""
-    if not text.startswith("---"):
-        return CardData({}, text)
-    _, _, rest = text.partition("\n")
-    if rest.startswith("---"):
-        block, after = "", rest[3:]
-    else:
-        block, sep, after = rest.partition("\n---")
-        if not sep:
-            raise AdapterError("model card front matter is not closed by '---'")
+    """Split ``---\\nyaml\\n---\\nbody`` with the one safe loader (``hub_rules``); text without
+    front matter is all body."""
     try:
-        front = yaml.safe_load(block) if block.strip() else {}
-    except yaml.YAMLError as exc:
-        raise AdapterError(f"model card front matter is not valid YAML: {exc}") from None
-    if front is None:
-        front = {}
-    if not isinstance(front, dict):
-        raise AdapterError("model card front matter must be a mapping")
-    body = after.split("\n", 1)[1] if "\n" in after else ""
+        front, body = rules_parse_card(text)
+    except CardInvalid as exc:
+        raise AdapterError(str(exc)) from None
     return CardData(front, body)
 
 

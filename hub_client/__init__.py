@@ -7,6 +7,7 @@ underscore, and the helpers behind ``HubClient``, may change.
 from .client import HubClient
 from .errors import (
     BadReference,
+    BadServerAnswer,
     Conflict,
     DigestMismatch,
     Forbidden,
@@ -23,6 +24,7 @@ from .upload import PushResult
 
 __all__ = [
     "BadReference",
+    "BadServerAnswer",
     "Conflict",
     "DigestMismatch",
     "Forbidden",

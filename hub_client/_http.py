@@ -23,6 +23,8 @@ _BY_CODE = {
     "too_large": errors.InvalidRequest,
     "range_not_satisfiable": errors.InvalidRequest,
 }
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a JSON answer (a manifest of 10,000 files is ~2 MB)
+MAX_ERROR_BYTES = 64 * 1024
 _BY_STATUS = {
     401: errors.Unauthorized,
     403: errors.Forbidden,
@@ -48,6 +50,7 @@ def _error_from(response: httpx.Response) -> errors.HubError:
         cls = errors.InvalidRequest if 400 <= status < 500 else errors.HubError
     if not message:
         message = response.reason_phrase or f"HTTP {status}"
+    message = " ".join(str(message).split())[:500]  # a server's text is shown as one bounded line
     if cls is errors.Unauthorized and "login" not in message:
         message = f"{message} (log in with `hub login` or pass a token)"
     exc = cls(f"{message} [{status} {response.request.method} {response.request.url.path}]", code=code, status=status)
@@ -92,17 +95,27 @@ class HubHTTP:
         self._client.close()
 
     def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), **kwargs) -> httpx.Response:
-        """Send one request; 2xx (or a status in ``ok``) returns, anything else raises a HubError."""
+        """Send one request; 2xx (or a status in ``ok``) returns, anything else raises a HubError.
+        The answer is read up to ``MAX_ANSWER_BYTES``: a server cannot make the client buffer without bound."""
         try:
-            response = self._client.request(method, path, **kwargs)
+            with self._client.stream(method, path, **kwargs) as streamed:
+                body = _read_bounded(streamed, MAX_ANSWER_BYTES)
         except httpx.TransportError as exc:
             raise errors.TransportError(f"cannot reach {self.endpoint}: {exc or type(exc).__name__}") from exc
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() != "content-encoding"]
+        response = httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
         if response.is_success or response.status_code in ok:
             return response
         raise _error_from(response)
 
     def json(self, method: str, path: str, **kwargs):
-        return self.request(method, path, **kwargs).json()
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise errors.BadServerAnswer(
+                f"{self.endpoint} answered {method} {path} with something that is not JSON"
+            ) from None
 
     @contextlib.contextmanager
     def stream(self, method: str, path: str, **kwargs) -> Iterator[httpx.Response]:
@@ -110,8 +123,25 @@ class HubHTTP:
         try:
             with self._client.stream(method, path, **kwargs) as response:
                 if not response.is_success:
-                    response.read()
-                    raise _error_from(response)
+                    body = _read_bounded(response, MAX_ERROR_BYTES, truncate=True)
+                    raise _error_from(httpx.Response(response.status_code, headers=[
+                        (k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"
+                    ], content=body, request=response.request))
                 yield response
         except httpx.TransportError as exc:
             raise errors.TransportError(f"connection to {self.endpoint} dropped: {exc or type(exc).__name__}") from exc
+
+
+def _read_bounded(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            if truncate:
+                chunks.append(chunk[: len(chunk) - (size - limit)])
+                break
+            raise errors.BadServerAnswer(
+                f"{response.request.method} {response.request.url.path} answered more than {limit} bytes; refused"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

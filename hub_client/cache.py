@@ -3,12 +3,18 @@
 Layout under the cache root (``HUB_CACHE`` or the user's cache dir)::
 
     blobs/sha256/<hex>                    read-only bytes, verified before they get this name
+    blobs/verified/<hex>                  "size mtime_ns inode" of the blob when last hashed
     snapshots/<ns>/<name>/<version>/...   the version's files, hard links to the blobs
     refs/<ns>/<name>.json                 versions seen (commit, files, yanked) for offline use
     tmp/                                  partial downloads, renamed into blobs/ once verified
 
 A snapshot is recorded in ``refs`` only after all of its files are in place, so a recorded
 version is always complete; offline pulls and "already cached" checks read only this record.
+
+Nothing is trusted on size alone: a blob counts as cached only while its verified marker matches
+its current size, mtime and inode (otherwise it is re-hashed, and removed if it no longer
+matches), and a snapshot file counts only while it is that verified blob (or hashes to it).
+Every snapshot path is proven to stay under ``snapshots/`` before anything is removed or renamed.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .manifest import check_path
+from .errors import BadServerAnswer
+from .manifest import check_path, sha256_file
 
 
 class LocalCache:
@@ -37,11 +44,54 @@ class LocalCache:
             raise ValueError(f"not a sha256 digest: {digest!r}")
         return self.root / "blobs" / "sha256" / hexdigest
 
+    def _marker_path(self, digest: str) -> Path:
+        return self.root / "blobs" / "verified" / self.blob_path(digest).name
+
+    @staticmethod
+    def _stamp(st: os.stat_result) -> str:
+        return f"{st.st_size} {st.st_mtime_ns} {st.st_ino}"
+
+    def _mark_verified(self, digest: str) -> None:
+        marker = self._marker_path(digest)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        tmp = marker.with_name(marker.name + f".{os.getpid()}.tmp")
+        tmp.write_text(self._stamp(self.blob_path(digest).stat()))
+        os.replace(tmp, marker)
+
     def has_blob(self, digest: str, size: int) -> bool:
+        """True when the blob is here with ``size`` bytes and still hashes to ``digest`` (checked
+        through its verified marker, re-hashed when the marker is stale; a corrupt blob is removed)."""
+        path = self.blob_path(digest)
         try:
-            return self.blob_path(digest).stat().st_size == size
+            st = path.stat()
         except FileNotFoundError:
             return False
+        if st.st_size != size:
+            return False
+        try:
+            if self._marker_path(digest).read_text() == self._stamp(st):
+                return True
+        except OSError:
+            pass
+        return self.verify_blob(digest)
+
+    def verify_blob(self, digest: str) -> bool:
+        """Re-hash one blob; keep and mark it when intact, remove it (and its marker) when not."""
+        path = self.blob_path(digest)
+        try:
+            intact = sha256_file(path) == digest
+        except FileNotFoundError:
+            return False
+        if intact:
+            self._mark_verified(digest)
+            return True
+        self.remove_blob(digest)
+        return False
+
+    def remove_blob(self, digest: str) -> None:
+        for item in (self.blob_path(digest), self._marker_path(digest)):
+            with contextlib.suppress(FileNotFoundError):
+                item.unlink()
 
     def temp_file(self) -> tuple[int, Path]:
         tmp = self.root / "tmp"
@@ -55,27 +105,37 @@ class LocalCache:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(tmp_path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
         os.replace(tmp_path, target)
+        self._mark_verified(digest)
         return target
 
     # --- snapshots ---------------------------------------------------------------------------
     def snapshot_dir(self, namespace: str, name: str, version: str) -> Path:
-        return self.root / "snapshots" / namespace / name / version
+        """The version's folder, proven to stay under ``snapshots/`` (resolved, symlinks included)."""
+        return self.inside_snapshots(self.root / "snapshots" / namespace / name / version)
+
+    def inside_snapshots(self, path: Path) -> Path:
+        base = (self.root / "snapshots").resolve()
+        if not path.resolve().is_relative_to(base) or path.resolve() == base:
+            raise BadServerAnswer(f"refused: {path} is not inside the cache's snapshots folder {base}")
+        return path
 
     def build_snapshot(self, namespace: str, name: str, version: str, files: list[dict]) -> Path:
         """Link every (already cached) blob into the snapshot folder, atomically replacing it."""
         final = self.snapshot_dir(namespace, name, version)
         final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{version}-"))
+        staging = self.inside_snapshots(Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{version}-")))
         try:
             for f in files:
                 dest = staging / check_path(f["path"])
+                if not dest.resolve().is_relative_to(staging.resolve()):
+                    raise BadServerAnswer(f"refused file path {f['path']!r}: it leaves the snapshot folder")
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 _link_or_copy(self.blob_path(f["digest"]), dest)
-            if final.exists():
+            if final.exists() or final.is_symlink():
                 if self.snapshot_complete(namespace, name, version, files):  # another pull finished first
                     shutil.rmtree(staging)
                     return final
-                shutil.rmtree(final)
+                _remove(self.inside_snapshots(final))
             try:
                 os.replace(staging, final)
             except OSError:  # lost a race with a concurrent pull of the same version
@@ -88,12 +148,25 @@ class LocalCache:
         return final
 
     def snapshot_complete(self, namespace: str, name: str, version: str, files: list[dict]) -> bool:
+        """Every file is present and is its verified blob (same inode), or hashes to its digest."""
         folder = self.snapshot_dir(namespace, name, version)
+        if folder.is_symlink() or not folder.is_dir():
+            return False
         for f in files:
+            path = folder / f["path"]
             try:
-                if (folder / f["path"]).stat().st_size != f["size"]:
+                st = path.lstat()
+                if not stat.S_ISREG(st.st_mode) or st.st_size != f["size"]:
                     return False
+                blob = self.blob_path(f["digest"]).stat()
             except (FileNotFoundError, NotADirectoryError):
+                blob = None
+                if not path.is_file():
+                    return False
+            if blob is not None and os.path.samestat(st, blob):
+                if not self.has_blob(f["digest"], f["size"]):
+                    return False
+            elif sha256_file(path) != f["digest"]:
                 return False
         return True
 
@@ -135,6 +208,13 @@ class LocalCache:
             tmp = path.with_suffix(".json.tmp")
             tmp.write_text(json.dumps(refs, indent=1, sort_keys=True))
             os.replace(tmp, path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    else:
+        shutil.rmtree(path)
 
 
 def _link_or_copy(src: Path, dest: Path) -> None:

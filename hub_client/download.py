@@ -9,12 +9,15 @@ import time
 import warnings
 from pathlib import Path
 
+from hub_rules import parse_content_range
+
 from . import refs as refmod
 from ._hashing_writer import HashingWriter
 from ._http import HubHTTP
 from .cache import LocalCache, copy_tree
-from .errors import DigestMismatch, HubWarning, OfflineMiss, TransportError
+from .errors import BadServerAnswer, DigestMismatch, HubWarning, OfflineMiss, TransportError
 from .progress import byte_bar
+from .trust import checked_detail
 
 _RETRIES = 5
 
@@ -38,6 +41,7 @@ class Puller:
                 )
             except TransportError as exc:
                 return self._fallback_to_cache(namespace, name, ref, to, exc)
+            detail = checked_detail(detail, f"{namespace}/{name}" + (f"@{ref}" if ref else ""), ref)
             version, entry = detail["version"], detail
             snapshot = self._materialise(namespace, name, detail)
         if entry.get("yanked"):
@@ -108,7 +112,7 @@ class Puller:
                 try:
                     for attempt in range(_RETRIES):
                         try:
-                            self._stream_into(url, writer, bar)
+                            self._stream_into(url, writer, bar, size)
                             break
                         except TransportError:
                             if attempt == _RETRIES - 1:
@@ -123,17 +127,25 @@ class Puller:
             if tmp.exists():
                 tmp.unlink()
 
-    def _stream_into(self, url: str, writer: HashingWriter, bar) -> None:
-        """One GET, ranged when resuming; a server that ignores the range resends bytes we skip."""
+    def _stream_into(self, url: str, writer: HashingWriter, bar, size: int) -> None:
+        """One GET, ranged when resuming; a server that ignores the range resends bytes we skip.
+        Never more than ``size`` bytes are written: a longer answer is refused as it arrives."""
         received = writer.written
         headers = {"Range": f"bytes={received}-"} if received else {}
         with self.http.stream("GET", url, headers=headers) as response:
             skip = received if received and response.status_code != 206 else 0
+            if received and response.status_code == 206:
+                span = parse_content_range(response.headers.get("content-range"))
+                if span is None or span[0] != received:
+                    raise BadServerAnswer(f"{url}: resumed download answered Content-Range "
+                                          f"{response.headers.get('content-range')!r}, not bytes {received}-")
             for chunk in response.iter_raw():
                 if skip:
                     dropped = min(skip, len(chunk))
                     chunk, skip = chunk[dropped:], skip - dropped
                     if not chunk:
                         continue
+                if writer.written + len(chunk) > size:
+                    raise BadServerAnswer(f"{url}: the hub sent more than the {size} bytes its manifest declares")
                 writer.write(chunk)
                 bar.update(len(chunk))

@@ -9,6 +9,8 @@
      ├── DigestMismatch      bytes do not match their sha256
      ├── InvalidRequest      400/422: the server refused the input
      ├── OfflineMiss         offline mode and the cache lacks it
+     ├── BadServerAnswer     the server's answer breaks the rules (unsafe path, wrong commit,
+     │                       more bytes than declared): refused before anything is stored
      ├── RefusedFile         a local file the server would refuse (pickle, bad path)
      └── BadReference        unparseable repo id, version or range
 
@@ -62,6 +64,12 @@ class InvalidRequest(HubError):
 
 class OfflineMiss(HubError):
     code = "offline"
+
+
+class BadServerAnswer(HubError):
+    """A server answered something the client refuses to act on (hostile or broken hub)."""
+
+    code = "bad_answer"
 
 
 class RefusedFile(HubError):

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+import hub_rules as rules
+
 from .errors import RefusedFile
 
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 IGNORED_NAMES = {".git", "__pycache__", ".DS_Store", ".cache"}
 _READ = 1 << 20
 
@@ -28,18 +28,15 @@ class ManifestEntry:
 
 
 def check_path(path: str) -> str:
-    """Return ``path`` if it is relative, normalised, forward-slashed; raise otherwise."""
-    if not path or "\\" in path or "\x00" in path:
-        raise RefusedFile(f"refused path {path!r}: backslashes and empty names are not allowed")
-    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
-        raise RefusedFile(f"refused path {path!r}: must be relative")
-    if posixpath.normpath(path) != path or any(p in ("..", ".") for p in path.split("/")):
-        raise RefusedFile(f"refused path {path!r}: must be normalised (no '..', '.', or '//')")
-    return path
+    """Return ``path`` if it obeys the shared path rule (``hub_rules.check_path``); raise otherwise."""
+    try:
+        return rules.check_path(path)
+    except rules.PathRefused as exc:
+        raise RefusedFile(f"refused path: {exc}") from None
 
 
 def check_file_type(path: str) -> None:
-    if path.lower().endswith(PICKLE_SUFFIXES):
+    if rules.is_pickle_name(path):
         raise RefusedFile(f"refused {path!r}: pickle formats are not accepted, save it as safetensors")
 
 

@@ -23,7 +23,7 @@ def card_front(directory: Path) -> dict:
         return {}
     try:
         from adapters.card import read_card
-    except ImportError:  # the client installed without the ML core: the front matter is plain YAML
+    except ImportError:  # the client installed without the ML core: the shared loader reads it
         return _front_matter(directory / "README.md")
     try:
         card = read_card(directory)
@@ -33,18 +33,12 @@ def card_front(directory: Path) -> dict:
 
 
 def _front_matter(readme: Path) -> dict:
-    import yaml
+    from hub_rules import CardInvalid, load_front_matter
 
-    text = readme.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        return {}
-    _, _, rest = text.partition("\n")
-    block, sep, _ = rest.partition("\n---")
     try:
-        data = yaml.safe_load(block) if sep else None
-    except yaml.YAMLError as exc:
+        return load_front_matter(readme.read_text(encoding="utf-8"))
+    except CardInvalid as exc:
         raise HubError(f"cannot read the model card in {readme.parent}: {exc}") from None
-    return data if isinstance(data, dict) else {}
 
 
 def _as_dict(card: Any) -> dict:

@@ -1,7 +1,8 @@
 """Repo ids, ``NS/NAME@REF`` strings and version ranges, parsed in one place.
 
-The server resolves ranges online; the same rules are needed offline, against the versions
-recorded in the local cache, so ``hub pull --offline pkg@^1.2`` answers like the server would.
+The server resolves ranges online; the same rules (``hub_rules.semver``, shared with the
+server) are applied offline, against the versions recorded in the local cache, so
+``hub pull --offline pkg@^1.2`` answers like the server would.
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from packaging.version import InvalidVersion, Version
+import hub_rules as rules
 
 from .errors import BadReference
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)
@@ -46,81 +46,33 @@ def parse_repo_ref(text: str) -> RepoRef:
 
 
 def is_commit(ref: str) -> bool:
-    return bool(_COMMIT.match(ref))
+    return rules.is_commit(ref)
 
 
-def parse_version(text: str) -> Version:
+def parse_version(text: str) -> rules.Version:
+    """A semantic version, refused with the server's own message (``hub_rules.semver``)."""
     try:
-        return Version(text)
-    except InvalidVersion:
-        raise BadReference(f"invalid version {text!r}: expected a semantic version such as 1.0.0") from None
-
-
-def _bump(parts: list[int], index: int) -> Version:
-    head = parts[:index] + [parts[index] + 1]
-    return Version(".".join(str(p) for p in head + [0] * (3 - len(head))))
-
-
-def _clauses(spec: str) -> list[tuple[str, Version]]:
-    """Turn a range into ``(op, version)`` clauses that must all hold."""
-    spec = spec.strip()
-    if spec.startswith("^") or spec.startswith("~"):
-        nums = [int(p) for p in _numbers(spec[1:], spec)]
-        low = Version(".".join(str(p) for p in nums + [0] * (3 - len(nums))))
-        if spec[0] == "~":
-            upper = _bump(nums, 1 if len(nums) > 1 else 0)
-        else:
-            first = next((i for i, p in enumerate(nums) if p != 0), len(nums) - 1)
-            upper = _bump(nums, first)
-        return [(">=", low), ("<", upper)]
-    if re.match(r"^\d+(\.\d+)?\.[xX*]$", spec) or re.match(r"^\d+\.[xX*]$", spec):
-        nums = [int(p) for p in spec.split(".") if p.isdigit()]
-        low = Version(".".join(str(p) for p in nums + [0] * (3 - len(nums))))
-        return [(">=", low), ("<", _bump(nums, len(nums) - 1))]
-    clauses = []
-    for part in spec.split(","):
-        m = re.match(r"^\s*(>=|<=|==|!=|>|<|=)?\s*([0-9][0-9A-Za-z.+-]*)\s*$", part)
-        if not m:
-            raise BadReference(f"invalid version range {spec!r}")
-        clauses.append((m.group(1) or "==", parse_version(m.group(2))))
-    return clauses
-
-
-def _numbers(text: str, spec: str) -> list[str]:
-    nums = text.split(".")
-    if not nums or not all(n.isdigit() for n in nums) or len(nums) > 3:
-        raise BadReference(f"invalid version range {spec!r}")
-    return nums
-
-
-_OPS = {
-    ">=": lambda a, b: a >= b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    "<": lambda a, b: a < b,
-    "==": lambda a, b: a == b,
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-}
+        return rules.parse_version(text)
+    except rules.VersionInvalid as exc:
+        raise BadReference(str(exc)) from None
 
 
 def is_range(ref: str) -> bool:
-    """True for ``^1.2``, ``~1.2``, ``>=1.0,<2``, ``1.x``; False for exact versions, main, commits."""
-    if is_commit(ref) or ref == "main":
-        return False
-    return bool(re.search(r"[\^~<>=,!*]", ref) or re.search(r"(^|\.)[xX](\.|$)", ref))
+    """True for ``^1.2``, ``~1.2``, ``>=1.0,<2``, ``1.x``, ``1.2``; False for exact versions, main, commits."""
+    return rules.is_range(ref)
 
 
 def matches(version: str, spec: str) -> bool:
     try:
-        v = Version(version)
-    except InvalidVersion:
-        return False
-    return all(_OPS[op](v, bound) for op, bound in _clauses(spec))
+        return rules.matches(version, spec)
+    except rules.VersionInvalid as exc:
+        raise BadReference(str(exc)) from None
 
 
 def pick(versions: list[str], spec: str | None, skip: set[str] = frozenset()) -> str | None:
-    """The newest of ``versions`` satisfying ``spec`` (``None``/``main`` = newest), ignoring ``skip``."""
-    candidates = [v for v in versions if v not in skip and (spec in (None, "main") or matches(v, spec))]
-    stable = [v for v in candidates if not Version(v).is_prerelease] or candidates
-    return max(stable, key=Version, default=None)
+    """The newest of ``versions`` that ``spec`` selects (``None``/``main`` = newest), ignoring ``skip``:
+    the server's rule, so an offline pull answers like an online one."""
+    try:
+        return rules.newest([v for v in versions if v not in skip], spec)
+    except rules.VersionInvalid as exc:
+        raise BadReference(str(exc)) from None

@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     storage_url: str | None = None  # default: fs backend in the data dir; or s3://bucket/prefix?endpoint=...
     max_file_bytes: int = 20 * 1024**3
     max_files_per_version: int = 10_000
-    max_header_bytes: int = 100 * 1024 * 1024
+    max_header_bytes: int = 8 * 1024 * 1024  # safetensors JSON header (real ones are KiB to a few MiB)
     upload_ttl_seconds: int = 24 * 3600
     hf_max_commit_bytes: int = 64 * 1024 * 1024
 

@@ -11,10 +11,11 @@ import random
 import time
 from typing import Annotated
 
-import yaml
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+
+from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..services import hf_views
 from ..services.hf_backend import Conflict, EntryNotFound, HfBackendError, Invalid, RevisionNotFound
@@ -234,15 +235,10 @@ async def validate_yaml(request: Request):
 
 
 def _front_matter(content: str, errors: list[dict]):
-    text = content.lstrip("\ufeff")
-    if not text.startswith("---"):
-        return None
-    end = text.find("\n---", 3)
-    if end < 0:
-        errors.append({"message": "the YAML front matter is not closed by '---'"})
-        return None
+    """The front matter through the one safe loader; its refusal becomes the error message."""
     try:
-        return yaml.safe_load(text[3:end]) or None
-    except yaml.YAMLError as exc:
-        errors.append({"message": f"invalid YAML: {exc}".splitlines()[0]})
+        block, _ = split_card(content)
+        return (load_yaml(block) or None) if block is not None and block.strip() else None
+    except CardInvalid as exc:
+        errors.append({"message": str(exc)})
         return None

@@ -8,40 +8,27 @@ checks the byte count against the size it was told.
 
 from __future__ import annotations
 
-import re
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+
+from hub_rules import RangeNotSatisfiable, parse_range
 
 from ..services.hf_backend import EntryNotFound, HfBackendError, HfFile, HfRepo, HfVersion
 from .hf_common import Backend, Caller, error_response
 
 router = APIRouter(tags=["huggingface"])
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _COUNTED_FILES = ("adapter_config.json", "config.json")
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
-    """(start, end) inclusive; None = whole file; "unsatisfiable" for a bad range."""
-    if not header:
-        return None
-    m = _RANGE.match(header.strip())
-    if m is None:
-        return None  # multi-range or unknown unit: serve the whole file
-    first, last = m.groups()
-    if not first and not last:
-        return None
-    if not first:
-        length = int(last)
-        if length == 0:
-            return "unsatisfiable"
-        return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or start > end:
-        return "unsatisfiable"
-    return start, end
+def content_disposition(path: str) -> str:
+    """``inline`` with an ASCII ``filename`` and the exact UTF-8 name as ``filename*`` (RFC 6266 /
+    RFC 5987), so any file name fits a Latin-1 header line."""
+    name = path.rsplit("/", 1)[-1]
+    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "_" for c in name)
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _file_headers(repo: HfRepo, version: HfVersion, f: HfFile) -> dict[str, str]:
@@ -52,7 +39,7 @@ def _file_headers(repo: HfRepo, version: HfVersion, f: HfFile) -> dict[str, str]
         "X-Linked-Size": str(f.size),
         "Accept-Ranges": "bytes",
         "Content-Type": "application/octet-stream",
-        "Content-Disposition": f'inline; filename="{f.path.rsplit("/", 1)[-1]}"',
+        "Content-Disposition": content_disposition(f.path),
         "Cache-Control": "private, max-age=0" if repo.private else "public, max-age=0",
     }
 
@@ -75,14 +62,15 @@ def resolve_file(
         return error_response(error, extra)
 
     headers = _file_headers(repo, version, match)
-    wanted = parse_range(request.headers.get("range"), match.size)
-    if wanted == "unsatisfiable":
+    try:
+        wanted = parse_range(request.headers.get("range"), match.size)
+    except RangeNotSatisfiable:
         headers["Content-Range"] = f"bytes */{match.size}"
         return Response(status_code=416, headers=headers)
-    start, end = wanted if wanted else (0, match.size - 1)
+    start, end = (wanted.start, wanted.end) if wanted else (0, match.size - 1)
     status = 206 if wanted else 200
     if wanted:
-        headers["Content-Range"] = f"bytes {start}-{end}/{match.size}"
+        headers["Content-Range"] = wanted.content_range(match.size)
     headers["Content-Length"] = str(max(0, end - start + 1))
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)

@@ -1,29 +1,21 @@
 """Model card front matter → the indexed metadata of a repo (method, task, base pin, tags
-...), following the card schema in docs/contracts.md. Parsed with PyYAML's safe loader."""
+...), following the card schema in docs/contracts.md. Parsed by ``hub_rules.load_front_matter``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import yaml
+from hub_rules import CardInvalid, load_front_matter
 
 from ..errors import Unprocessable
 
 
 def parse_front_matter(text: str) -> dict[str, Any]:
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines or lines[0].strip() != "---":
-        return {}
-    for i, line in enumerate(lines[1:], start=1):
-        if line.strip() in ("---", "..."):
-            try:
-                data = yaml.safe_load("\n".join(lines[1:i])) or {}
-            except yaml.YAMLError as exc:
-                raise Unprocessable(f"README.md front matter is not valid YAML: {exc}") from None
-            if not isinstance(data, dict):
-                raise Unprocessable("README.md front matter must be a YAML mapping")
-            return data
-    raise Unprocessable("README.md front matter is not closed by '---'")
+    """The README front matter through the one safe loader (no aliases, bounded); 422 otherwise."""
+    try:
+        return load_front_matter(text)
+    except CardInvalid as exc:
+        raise Unprocessable(f"README.md: {exc}") from None
 
 
 def _text(value: Any) -> str | None:

@@ -7,50 +7,49 @@ Git commits have no names, hub versions do (semver, never reused). The rule, in 
 3. otherwise it is the next patch after the highest version ever published
    (yanked ones count: names are never reused); after a pre-release comes its release;
    the first one is ``1.0.0``.
+
+Version names follow the one grammar of ``hub_rules.semver`` (a leading ``v`` is dropped).
+The message is scanned line by line: linear in its length whatever it holds (a commit
+message may be 64 MiB of newlines).
 """
 
 from __future__ import annotations
 
 import re
 
-SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
-_IN_MESSAGE = re.compile(r"(?im)^\s*version\s*[:=]\s*(v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\s*$")
+from hub_rules import is_version, parse_version, sort_key
+
 FIRST_VERSION = "1.0.0"
-
-
-def is_version_name(text: str) -> bool:
-    return SEMVER.match(text) is not None
-
-
-def _key(name: str) -> tuple:
-    m = SEMVER.match(name)
-    if m is None:
-        return (-1, -1, -1, 0, name)
-    major, minor, patch, pre = m.groups()
-    # A pre-release sorts before its release.
-    return (int(major), int(minor), int(patch), 0 if pre else 1, pre or "")
+# Anchored at a line start and never crossing a line: only "[ \t]" repeats, so a failed
+# attempt costs at most its own line and the whole scan is linear in the text.
+_IN_MESSAGE = re.compile(r"(?im)^[ \t]*version[ \t]*[:=][ \t]*([^\s]{1,110})[ \t\r]*$")
 
 
 def _normalise(name: str) -> str:
-    return name[1:] if name.startswith("v") else name
+    return name[1:] if name[:1] in ("v", "V") else name
+
+
+def is_version_name(text: str) -> bool:
+    return is_version(_normalise(text))
 
 
 def version_from_message(summary: str, description: str) -> str | None:
     for text in (summary or "", description or ""):
-        m = _IN_MESSAGE.search(text)
-        if m:
-            return _normalise(m.group(1))
+        for m in _IN_MESSAGE.finditer(text):
+            candidate = _normalise(m.group(1))
+            if is_version(candidate):
+                return candidate
     return None
 
 
 def next_patch(existing: list[str]) -> str:
-    named = [n for n in existing if SEMVER.match(n)]
+    named = [n for n in (_normalise(e) for e in existing) if is_version(n)]
     if not named:
         return FIRST_VERSION
-    major, minor, patch, pre = SEMVER.match(max(named, key=_key)).groups()
-    if pre:  # after 2.0.0-rc.1 comes the release itself
-        return f"{major}.{minor}.{patch}"
-    return f"{major}.{minor}.{int(patch) + 1}"
+    top = parse_version(max(named, key=sort_key))
+    if top.is_prerelease:  # after 2.0.0-rc.1 comes the release itself
+        return f"{top.major}.{top.minor}.{top.patch}"
+    return f"{top.major}.{top.minor}.{top.patch + 1}"
 
 
 def choose_version(

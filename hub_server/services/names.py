@@ -1,15 +1,18 @@
 """Validation of names (users, orgs, repos) and manifest file paths: relative,
-normalised, no pickle formats — checked before anything is stored."""
+normalised, no pickle formats (the shared ``hub_rules`` path rule) — checked before
+anything is stored."""
 
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+
+from hub_rules import PathRefused, check_not_pickle
+from hub_rules import check_manifest_paths as rules_check_manifest_paths
+from hub_rules import check_path as rules_check_path
 
 from ..errors import Invalid, Unprocessable
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy", ".npz")
 
 
 def check_name(name: str, what: str = "name") -> str:
@@ -19,14 +22,16 @@ def check_name(name: str, what: str = "name") -> str:
 
 
 def check_path(path: str) -> str:
-    """Refuse absolute paths, ``..``/``.`` segments, backslashes and pickle files."""
-    if not isinstance(path, str) or not path or len(path) > 1000:
-        raise Unprocessable(f"invalid file path {path!r}")
-    if "\\" in path or "\x00" in path or path.startswith("/") or re.match(r"^[A-Za-z]:", path):
-        raise Unprocessable(f"invalid file path {path!r}: must be relative with forward slashes")
-    parts = PurePosixPath(path).parts
-    if any(p in ("..", ".", "") for p in parts) or "/".join(parts) != path:
-        raise Unprocessable(f"invalid file path {path!r}: must be normalised (no '..' or '.' segments)")
-    if path.lower().endswith(PICKLE_SUFFIXES):
-        raise Unprocessable(f"{path}: pickle formats are refused; save weights as .safetensors")
-    return path
+    """The shared path rule (``hub_rules.check_path``) plus the pickle refusal, as a 422."""
+    try:
+        return check_not_pickle(rules_check_path(path))
+    except PathRefused as exc:
+        raise Unprocessable(str(exc)) from None
+
+
+def check_manifest_paths(paths: list[str]) -> None:
+    """No path twice, no file that is also a folder of another file (the manifest-level rule)."""
+    try:
+        rules_check_manifest_paths(paths)
+    except PathRefused as exc:
+        raise Unprocessable(str(exc)) from None

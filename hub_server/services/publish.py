@@ -12,13 +12,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hub_rules import VersionInvalid
+from hub_rules import check_version as rules_check_version
+
 from ..db.models import Blob, RepoTag, Version, VersionFile, utcnow
-from ..errors import Conflict, MissingBlobs, TooLarge, Unprocessable
-from . import semver
+from ..errors import Conflict, Invalid, MissingBlobs, TooLarge, Unprocessable
 from .auth import Principal, require_write
 from .card import metadata_from_card, parse_front_matter
 from .context import Hub
-from .names import check_path
+from .names import check_manifest_paths, check_path
 from .repos import find_repo
 from .safetensors_check import header_length, validate
 from .search_terms import set_search_text
@@ -59,6 +61,7 @@ def parse_files(raw: Any, hub: Hub) -> list[FileEntry]:
             raise Unprocessable(f"{path}: listed twice")
         seen.add(path)
         files.append(FileEntry(path, size, check_digest_field(item.get("digest"), path)))
+    check_manifest_paths([f.path for f in files])
     return files
 
 
@@ -68,7 +71,10 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
     with hub.db.read() as s:
         find_repo(s, who, namespace, name)  # private repos stay 404 to outsiders, before any 403
     who = require_write(who, namespace)
-    semver.check_version(version)
+    try:
+        rules_check_version(version)
+    except VersionInvalid as exc:
+        raise Invalid(str(exc)) from None
     files = parse_files(raw_files, hub)
     commit = commit_id(files)
     with hub.db.read() as s:

