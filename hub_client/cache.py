@@ -58,7 +58,7 @@ class LocalCache:
         tmp.write_text(self._stamp(self.blob_path(digest).stat()))
         os.replace(tmp, marker)
 
-    def has_blob(self, digest: str, size: int) -> bool:
+    def has_blob(self, digest: str, size: int, *, repair: bool = True) -> bool:
         """True when the blob is here with ``size`` bytes and still hashes to ``digest`` (checked
         through its verified marker, re-hashed when the marker is stale; a corrupt blob is removed)."""
         path = self.blob_path(digest)
@@ -73,7 +73,7 @@ class LocalCache:
                 return True
         except OSError:
             pass
-        return self.verify_blob(digest)
+        return self.verify_blob(digest) if repair else sha256_file(path) == digest
 
     def verify_blob(self, digest: str) -> bool:
         """Re-hash one blob; keep and mark it when intact, remove it (and its marker) when not."""
@@ -147,8 +147,10 @@ class LocalCache:
             raise
         return final
 
-    def snapshot_complete(self, namespace: str, name: str, version: str, files: list[dict]) -> bool:
-        """Every file is present and is its verified blob (same inode), or hashes to its digest."""
+    def snapshot_complete(self, namespace: str, name: str, version: str, files: list[dict], *,
+                          repair: bool = True) -> bool:
+        """Every file is present and is its verified blob (same inode), or hashes to its digest.
+        ``repair=False`` only looks: a corrupt blob found on the way is left in place."""
         folder = self.snapshot_dir(namespace, name, version)
         if folder.is_symlink() or not folder.is_dir():
             return False
@@ -164,7 +166,7 @@ class LocalCache:
                 if not path.is_file():
                     return False
             if blob is not None and os.path.samestat(st, blob):
-                if not self.has_blob(f["digest"], f["size"]):
+                if not self.has_blob(f["digest"], f["size"], repair=repair):
                     return False
             elif sha256_file(path) != f["digest"]:
                 return False
@@ -192,6 +194,27 @@ class LocalCache:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def repos(self) -> list[tuple[str, str]]:
+        """Every ``(namespace, name)`` with a refs record, sorted."""
+        found = []
+        for path in sorted((self.root / "refs").glob("*/*.json")):
+            found.append((path.parent.name, path.stem))
+        return found
+
+    def forget_version(self, namespace: str, name: str, version: str) -> None:
+        """Drop a version's record and remove its snapshot folder (inside the cache only)."""
+        with self._locked(namespace, name):
+            refs = self.read_refs(namespace, name)
+            refs["versions"].pop(version, None)
+            path = self._refs_path(namespace, name)
+            if path.exists():
+                tmp = path.with_suffix(".json.tmp")
+                tmp.write_text(json.dumps(refs, indent=1, sort_keys=True))
+                os.replace(tmp, path)
+        folder = self.snapshot_dir(namespace, name, version)
+        if folder.exists() or folder.is_symlink():
+            _remove(folder)
 
     def record_version(self, namespace: str, name: str, detail: dict) -> None:
         """Remember a complete snapshot (and its commit, files, yank state) for offline use."""

@@ -31,7 +31,7 @@ class RepoRef:
 def parse_repo_id(repo_id: str) -> tuple[str, str]:
     """``"ns/name"`` -> ``("ns", "name")``, refusing anything else with a clear message."""
     parts = repo_id.split("/")
-    if len(parts) != 2 or not all(_NAME.match(p) for p in parts):
+    if len(parts) != 2 or not all(_NAME.fullmatch(p) for p in parts):
         raise BadReference(f"invalid repo id {repo_id!r}: expected NAMESPACE/NAME")
     return parts[0], parts[1]
 

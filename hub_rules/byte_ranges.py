@@ -48,7 +48,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     """The inclusive span to send, ``None`` for the whole body; raises ``RangeNotSatisfiable``."""
     if not header:
         return None
-    m = _RANGE.match(header.strip())
+    m = _RANGE.fullmatch(header.strip())
     if m is None:
         return None
     first, last = m.groups()
@@ -72,7 +72,7 @@ def parse_content_range(header: str | None) -> tuple[int, int, int | None] | Non
     """``bytes START-END/SIZE`` of a 206 answer → (start, end, size or None); None if malformed."""
     if not header:
         return None
-    m = _CONTENT_RANGE.match(header.strip())
+    m = _CONTENT_RANGE.fullmatch(header.strip())
     if m is None or int(m.group(2)) < int(m.group(1)):
         return None
     size = None if m.group(3) == "*" else int(m.group(3))

@@ -58,14 +58,14 @@ class Version:
 
 
 def is_version(text: object) -> bool:
-    return isinstance(text, str) and len(text) <= MAX_VERSION_CHARS and VERSION_RE.match(text) is not None
+    return isinstance(text, str) and len(text) <= MAX_VERSION_CHARS and VERSION_RE.fullmatch(text) is not None
 
 
 def parse_version(text: object) -> Version:
     """The parsed version, or ``VersionInvalid`` naming the grammar."""
     if not is_version(text):
         raise VersionInvalid(f"invalid version {text!r}: {VERSION_HINT}")
-    m = VERSION_RE.match(text)  # type: ignore[arg-type]
+    m = VERSION_RE.fullmatch(text)  # type: ignore[arg-type]
     pre = tuple(m.group(4).split(".")) if m.group(4) else ()
     return Version(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre)
 
@@ -81,7 +81,7 @@ def sort_key(text: str) -> Key:
 
 
 def is_commit(ref: object) -> bool:
-    return isinstance(ref, str) and _COMMIT.match(ref) is not None
+    return isinstance(ref, str) and _COMMIT.fullmatch(ref) is not None
 
 
 def is_range(ref: object) -> bool:
@@ -137,7 +137,7 @@ class Range:
 
 def _partial(text: str, spec: str) -> list[int]:
     """Numbers of a partial version (``1``, ``1.2``, ``1.x``); wildcards end it."""
-    m = _PARTIAL.match(text)
+    m = _PARTIAL.fullmatch(text)
     if not m:
         raise VersionInvalid(f"invalid version range {spec!r}: {VERSION_HINT}, or ^1.2, ~1.2, 1.x, >=1.0,<2")
     nums: list[int] = []

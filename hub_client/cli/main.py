@@ -39,9 +39,9 @@ def main() -> None:
 
 
 def _register_all() -> None:
-    from . import compose_commands, model_commands, repo_commands, server_commands, train_commands
+    from . import cache_commands, compose_commands, model_commands, repo_commands, server_commands, train_commands
 
-    for module in (repo_commands, server_commands, model_commands, train_commands, compose_commands):
+    for module in (repo_commands, server_commands, model_commands, train_commands, compose_commands, cache_commands):
         module.register(main)
 
 

@@ -7,6 +7,6 @@ from ..storage.base import DIGEST_RE
 
 
 def check_digest_field(value, path: str) -> str:
-    if not isinstance(value, str) or not DIGEST_RE.match(value):
+    if not isinstance(value, str) or not DIGEST_RE.fullmatch(value):
         raise Unprocessable(f"{path}: digest must be sha256:<64 lowercase hex>")
     return value

@@ -35,7 +35,7 @@ def _root(hub: Hub) -> Path:
 
 
 def _session_dir(hub: Hub, who: Principal, upload_id: str) -> Path:
-    if not _ID_RE.match(upload_id):
+    if not _ID_RE.fullmatch(upload_id):
         raise NotFound(f"upload {upload_id} not found")
     path = _root(hub) / upload_id
     try:
@@ -83,7 +83,7 @@ def parse_content_range(header: str | None, offset: int) -> tuple[int, int | Non
     """(start, declared end or None). No header means "append at the current offset"."""
     if header is None:
         return offset, None
-    m = _RANGE_RE.match(header.strip())
+    m = _RANGE_RE.fullmatch(header.strip())
     if not m:
         raise Invalid(f"bad Content-Range {header!r}: expected 'bytes START-END/*'")
     start, end = int(m.group(1)), int(m.group(2))

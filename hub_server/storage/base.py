@@ -18,7 +18,7 @@ DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def check_digest(digest: str) -> str:
-    if not isinstance(digest, str) or not DIGEST_RE.match(digest):
+    if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
         raise Invalid(f"invalid digest {digest!r}: expected sha256:<64 lowercase hex>")
     return digest
 
