@@ -30,9 +30,9 @@ class _SafeLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
         event = self.peek_event()
         if isinstance(event, AliasEvent):
-            raise CardInvalid("model card front matter uses a YAML alias ('*name'); aliases are not allowed")
+            raise CardInvalid("model card front matter uses a YAML alias ('*name'); anchors and aliases are not allowed")
         if isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor is not None:
-            raise CardInvalid("model card front matter uses a YAML anchor ('&name'); anchors are not allowed")
+            raise CardInvalid("model card front matter uses a YAML anchor ('&name'); anchors and aliases are not allowed")
         self._depth += 1
         try:
             if self._depth > self.max_depth:

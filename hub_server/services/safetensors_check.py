@@ -18,6 +18,22 @@ DTYPE_BYTES = {
 }
 
 
+MAX_DEPTH = 3  # object → tensor entry → shape / offsets list
+
+
+def _depth(value) -> int:
+    """Nesting depth of parsed JSON, walked with an explicit stack (no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def header_length(prefix: bytes, file_size: int, max_header: int, path: str) -> int:
     if len(prefix) < 8 or file_size < 8:
         raise Unprocessable(f"{path}: not a safetensors file (shorter than its 8-byte header length)")
@@ -39,6 +55,8 @@ def validate(header_bytes: bytes, file_size: int, path: str) -> None:
         raise Unprocessable(f"{path}: safetensors header is nested too deeply (a valid one has 3 levels)") from None
     if not isinstance(header, dict):
         raise Unprocessable(f"{path}: safetensors header must be a JSON object")
+    if _depth(header) > MAX_DEPTH:
+        raise Unprocessable(f"{path}: safetensors header is nested deeper than {MAX_DEPTH} levels")
     data_size = file_size - 8 - len(header_bytes)
     spans = []
     for name, info in header.items():
