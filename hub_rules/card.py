@@ -27,6 +27,13 @@ class _SafeLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
+    def fetch_flow_collection_start(self, TokenClass):  # noqa: ANN001, N803 - PyYAML's signature
+        # The scanner looks ahead while '[' / '{' may start a key, at a cost that grows with the
+        # flow level: refuse deep flow nesting here, before the composer would see it.
+        if self.flow_level >= self.max_depth:
+            raise CardInvalid(f"model card front matter is nested deeper than {self.max_depth} levels")
+        super().fetch_flow_collection_start(TokenClass)
+
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
         event = self.peek_event()
         if isinstance(event, AliasEvent):
@@ -46,9 +53,10 @@ def load_yaml(text: str, *, max_bytes: int = MAX_FRONT_MATTER_BYTES, max_depth: 
     """Parse one YAML document under the safe rules; ``CardInvalid`` (one line) on any refusal."""
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise CardInvalid(f"model card front matter is larger than {max_bytes} bytes")
-    loader = _SafeLoader(text)
-    loader.max_depth = max_depth
+    loader = None
     try:
+        loader = _SafeLoader(text)
+        loader.max_depth = max_depth
         return loader.get_single_data()
     except CardInvalid:
         raise
@@ -60,7 +68,8 @@ def load_yaml(text: str, *, max_bytes: int = MAX_FRONT_MATTER_BYTES, max_depth: 
     except (RecursionError, ValueError, TypeError, OverflowError) as exc:
         raise CardInvalid(f"model card front matter cannot be read: {type(exc).__name__}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def split_card(text: str) -> tuple[str | None, str]:
