@@ -64,7 +64,7 @@ def load_yaml(text: str, *, max_bytes: int = MAX_FRONT_MATTER_BYTES, max_depth: 
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise CardInvalid(f"model card front matter is not valid YAML: {problem}{where}") from None
+        raise CardInvalid(f"model card front matter is invalid YAML: {problem}{where}") from None
     except (RecursionError, ValueError, TypeError, OverflowError) as exc:
         raise CardInvalid(f"model card front matter cannot be read: {type(exc).__name__}") from None
     finally:
