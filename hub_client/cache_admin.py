@@ -7,12 +7,16 @@ The cache's own layout and rules live in ``cache.LocalCache``; this module only 
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import LocalCache
 from .progress import byte_bar
 from .refs import parse_repo_ref
+
+
+LEFTOVER_AGE_SECONDS = 3600
 
 
 @dataclass
@@ -102,7 +106,7 @@ def _hashes_to(path: Path, digest: str) -> bool:
 
 def prune_cache(cache: LocalCache, reference: str | None = None, *, dry_run: bool = False) -> PruneReport:
     """Forget ``NS/NAME`` (all versions) or ``NS/NAME@VERSION`` when given; then remove blobs no
-    recorded snapshot uses, partial downloads and interrupted snapshot builds."""
+    recorded snapshot uses, and partial downloads and interrupted snapshot builds older than an hour."""
     report = PruneReport(dry_run=dry_run)
     if reference:
         ref = parse_repo_ref(reference)
@@ -128,7 +132,8 @@ def prune_cache(cache: LocalCache, reference: str | None = None, *, dry_run: boo
             except ValueError:
                 path.unlink()
     leftovers = list((cache.root / "tmp").glob("*")) + list((cache.root / "snapshots").glob("*/*/.*-*"))
-    for item in leftovers:
+    cutoff = time.time() - LEFTOVER_AGE_SECONDS  # younger ones may belong to a pull running now
+    for item in [p for p in leftovers if p.lstat().st_mtime < cutoff]:
         report.leftovers += 1
         if not dry_run:
             if item.is_dir() and not item.is_symlink():

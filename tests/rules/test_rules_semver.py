@@ -93,3 +93,17 @@ def test_client_and_server_refuse_the_same_version():
     with pytest.raises(rules.VersionInvalid) as shared_error:
         rules.check_version("1.0")
     assert str(client_error.value) == str(shared_error.value)
+
+
+def test_hub_push_refuses_a_non_semver_version_with_the_server_message(tmp_path):
+    from click.testing import CliRunner
+
+    from hub_client.cli.main import main
+
+    (tmp_path / "a.json").write_text("{}")
+    result = CliRunner().invoke(main, ["push", str(tmp_path), "acme/x", "--version", "1.0",
+                                       "--endpoint", "http://127.0.0.1:9"])  # never contacted
+    assert result.exit_code == 1
+    with pytest.raises(rules.VersionInvalid) as shared_error:
+        rules.check_version("1.0")
+    assert result.output == f"error: {shared_error.value}\n"

@@ -36,7 +36,7 @@ def world(tmp_path):
     return tmp_path, home, cache
 
 
-def _pull_refused(hub, world, ref=None, match=""):
+def _pull_refused(hub, world, ref=None, match="refused"):
     root, home, cache = world
     before = _tree(home)
     client = HubClient(hub.url, cache_dir=cache, progress=False)
@@ -161,4 +161,22 @@ def test_cache_verify_ls_prune(hub, world):
     assert "evil/lora" not in runner.invoke(main, ["cache", "ls", "--cache-dir", str(cache)]).output
     pruned = runner.invoke(main, ["cache", "prune", "--cache-dir", str(cache)])
     assert pruned.exit_code == 0 and "1 blob(s)" in pruned.output
+    assert not list((cache / "blobs" / "sha256").iterdir())
+
+
+def test_cache_prune_forgets_a_version_and_old_leftovers_only(hub, world):
+    _, _, cache = world
+    hub.publish("1.0.0", FILES)
+    with HubClient(hub.url, cache_dir=cache, progress=False) as client:
+        snapshot = client.pull("evil/lora", "1.0.0")
+    old, fresh = cache / "tmp" / "blob-old", cache / "tmp" / "blob-fresh"
+    old.write_bytes(b"partial")
+    fresh.write_bytes(b"partial")
+    os.utime(old, (0, 0))
+    runner = CliRunner()
+    dry = runner.invoke(main, ["cache", "prune", "evil/lora@1.0.0", "--dry-run", "--cache-dir", str(cache)])
+    assert dry.exit_code == 0 and "would remove 1 snapshot(s)" in dry.output and snapshot.is_dir()
+    done = runner.invoke(main, ["cache", "prune", "evil/lora@1.0.0", "--json", "--cache-dir", str(cache)])
+    assert done.exit_code == 0 and '"blobs": 2' in done.output and '"leftovers": 1' in done.output
+    assert not snapshot.exists() and not old.exists() and fresh.exists()
     assert not list((cache / "blobs" / "sha256").iterdir())

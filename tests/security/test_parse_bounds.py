@@ -16,6 +16,7 @@ import pytest
 from hub_process import HubProcess
 from server.hub_http import auth, create_repo, digest_of, publish, safetensors_bytes
 
+from hub_rules import VersionInvalid, check_version
 from hub_server.services.hf_numbering import version_from_message
 
 HEADER_LIMIT = 64 * 1024
@@ -116,7 +117,10 @@ def test_path_rule_refusals(http, alice, files, words):
 
 def test_version_must_be_semver(http, alice):
     repo = f"alice/{create_repo(http, alice, 'alice')}"
-    _refused(publish(http, alice, repo, "1.0", {"a.json": b"{}"}), 400, "invalid version '1.0'")
+    message = _refused(publish(http, alice, repo, "1.0", {"a.json": b"{}"}), 400, "invalid version '1.0'")
+    with pytest.raises(VersionInvalid) as shared:  # the client refuses with this very text
+        check_version("1.0")
+    assert message == str(shared.value)
     _refused(publish(http, alice, repo, "1.0.0\n", {"a.json": b"{}"}), 400, "invalid version")
     _nothing_stored(http, alice, repo)
 
