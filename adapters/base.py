@@ -67,9 +67,14 @@ def resolve_base(ref: str | Path, revision: str | None = None, resolver: Resolve
 def base_dir_for(base: str | Path | None, fronts: Sequence[dict], names: Sequence[str],
                  resolver: Resolver | None = None, revision: str | None = None) -> Path:
     """The base directory for a command on some adapters: ``base`` when given, else the base they are pinned
-    to, found by its fingerprint (``adapters.base_lookup.find_base``)."""
+    to, found by its fingerprint (``adapters.base_lookup.find_base``). Adapters with no pin at all fall back
+    to the ``base_model`` their card names (looked up like ``--base``; loading them warns that nothing is checked)."""
     if base is not None and str(base) != "":
         return resolve_base(base, revision=revision, resolver=resolver)
+    if not any(((((f or {}).get("adapter_hub") or {}).get("base")) or {}).get("fingerprint") for f in fronts):
+        named = next((f.get("base_model") for f in fronts if f and f.get("base_model")), None)
+        if named:
+            return resolve_base(str(named), revision=revision, resolver=resolver)
     from .base_lookup import find_base, pin_of_adapters
 
     return find_base(pin_of_adapters(fronts, names), resolver)

@@ -70,6 +70,12 @@ def test_no_base_flag_on_a_local_base_then_on_a_base_pulled_from_the_hub(env, mo
     listed = hub("base", "ls", "--json")
     assert str(base.absolute()) in listed
     _three_commands(str(lora), str(lora2), root / "local")
+    data = root / "eval.jsonl"
+    data.write_text('{"prompt": "say", "completion": "cat"}\n{"prompt": "say", "completion": "dog"}\n')
+    scored = hub("evaluate", "--adapter", str(lora), "--data", str(data), "--max-new-tokens", "2", "--no-progress")
+    assert scored.startswith("n=2  exact_match=")
+    usage = CliRunner().invoke(main, ["evaluate", "--data", str(data)])
+    assert usage.exit_code == 2 and "give --base, or --adapter" in usage.output
 
     # 2. a hub repo claims these weights but holds others: pulled, checked, refused
     impostor = make_llama_dir(root / "impostor", seed=9)
@@ -109,6 +115,26 @@ def env_endpoint() -> str:
     import os
 
     return os.environ["HUB_ENDPOINT"]
+
+
+def test_base_add_indexes_a_directory_and_refuses_what_is_not_one(env, monkeypatch):
+    root = env
+    base = make_llama_dir(root / "somewhere" / "base")
+    lora = pin_adapter(make_adapter(base, root / "lora", "lora"), base)
+    _fresh_machine(monkeypatch, root, "fresh")  # pinning used the base: start from an empty index
+    assert "(none)" in hub("base", "ls")
+    error = hub_fails("run", str(lora), "--prompt", "x", "--max-new-tokens", "1")
+    assert "local index (0 bases)" in error
+    added = hub("base", "add", str(base), "--id", "org/tiny")
+    assert "org/tiny" in added and "sha256:" in added
+    import json
+
+    rows = json.loads(hub("base", "ls", "--json"))
+    assert [(r["id"], r["source"], r["path"]) for r in rows] == [("org/tiny", "hub base add", str(base.absolute()))]
+    hub("run", str(lora), "--prompt", "x", "--max-new-tokens", "1")
+    error = hub_fails("base", "add", str(root / "missing"))
+    assert error.strip() == f"error: {root / 'missing'}: not a directory"
+    assert len(json.loads(hub("base", "ls", "--json"))) == 1  # nothing stored
 
 
 def test_a_local_base_rebuilt_with_other_weights_is_refused(env):
