@@ -11,13 +11,13 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import AdapterError, BaseMismatchError
+from .resolver import HUB_SCHEME, Resolver, pull_reference
 
-__all__ = ["BasePin", "BaseWarning", "check_pin", "load_base", "pin_for", "resolve_base", "TASKS"]
+__all__ = ["BasePin", "BaseWarning", "base_dir_for", "check_pin", "load_base", "pin_for", "resolve_base", "TASKS"]
 
-HUB_SCHEME = "hub://"
 TASKS = ("causal-lm", "seq-cls")
 
 
@@ -43,14 +43,12 @@ class BasePin:
         return cls(id=str(data.get("id") or ""), revision=data.get("revision"), fingerprint=str(data["fingerprint"]))
 
 
-def resolve_base(ref: str, revision: str | None = None) -> Path:
-    """A local model directory for ``ref``: a path, ``hub://NS/NAME[@V]``, or an HF repo id in the local cache."""
+def resolve_base(ref: str | Path, revision: str | None = None, resolver: Resolver | None = None) -> Path:
+    """A local model directory for ``ref``: a path, ``hub://NS/NAME[@V]`` (pulled by the caller's ``resolver``),
+    or an HF repo id in the local cache."""
     ref = str(ref)
     if ref.startswith(HUB_SCHEME):
-        repo, _, version = ref[len(HUB_SCHEME):].partition("@")
-        from hub_client import HubClient
-
-        return Path(HubClient().pull(repo, version or revision))
+        return pull_reference(ref, resolver, "base")
     path = Path(ref).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -64,6 +62,22 @@ def resolve_base(ref: str, revision: str | None = None) -> Path:
         return Path(snapshot_download(ref, revision=revision, local_files_only=True))
     except Exception as exc:  # noqa: BLE001 - offline cache miss is a user-facing condition
         raise AdapterError(f"base {ref!r} is not in the local Hugging Face cache ({type(exc).__name__})") from None
+
+
+def base_dir_for(base: str | Path | None, fronts: Sequence[dict], names: Sequence[str],
+                 resolver: Resolver | None = None, revision: str | None = None) -> Path:
+    """The base directory for a command on some adapters: ``base`` when given, else the base they are pinned
+    to, found by its fingerprint (``adapters.base_lookup.find_base``). Adapters with no pin at all fall back
+    to the ``base_model`` their card names (looked up like ``--base``; loading them warns that nothing is checked)."""
+    if base is not None and str(base) != "":
+        return resolve_base(base, revision=revision, resolver=resolver)
+    if not any(((((f or {}).get("adapter_hub") or {}).get("base")) or {}).get("fingerprint") for f in fronts):
+        named = next((f.get("base_model") for f in fronts if f and f.get("base_model")), None)
+        if named:
+            return resolve_base(str(named), revision=revision, resolver=resolver)
+    from .base_lookup import find_base, pin_of_adapters
+
+    return find_base(pin_of_adapters(fronts, names), resolver)
 
 
 def _hf_cache_repo_id(model_dir: Path) -> str | None:
@@ -93,11 +107,15 @@ def _base_id(model_dir: Path) -> str:
 
 
 def pin_for(model_dir: str | Path, base_id: str | None = None, revision: str | None = None) -> BasePin:
-    """The pin of a local base directory (fingerprint of its safetensors weights)."""
+    """The pin of a local base directory (fingerprint of its safetensors weights); the directory is remembered
+    in the local base index so adapters pinned to it find it later."""
+    from .base_index import remember
     from .fingerprint import fingerprint
 
     model_dir = Path(model_dir)
-    return BasePin(id=base_id or _base_id(model_dir), revision=revision, fingerprint=fingerprint(model_dir))
+    pin = BasePin(id=base_id or _base_id(model_dir), revision=revision, fingerprint=fingerprint(model_dir))
+    remember(model_dir, pin.fingerprint, pin.id, "--base")
+    return pin
 
 
 def check_pin(adapter_front: dict, pin: BasePin, allow_mismatch: bool = False, adapter_name: str = "") -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import AdapterError
+from .resolver import Resolver, resolve_adapter
 
 HOW = ("linear", "ties", "dare_linear", "dare_ties", "svd", "cat")
 NEEDS_DENSITY = ("ties", "dare_linear", "dare_ties")
@@ -41,15 +42,18 @@ def _check_parents(dirs: list[Path], fronts: list[dict]) -> None:
 def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str = "linear",
                      weights: Sequence[float] | None = None, density: float | None = None,
                      base: str | Path | None = None, svd_rank: int | None = None,
-                     allow_base_mismatch: bool = False, progress: bool = True) -> Path:
-    """Write the combined adapter to ``out`` (PEFT layout + a card with lineage); returns ``out``."""
+                     allow_base_mismatch: bool = False, progress: bool = True,
+                     resolver: Resolver | None = None) -> Path:
+    """Write the combined adapter to ``out`` (PEFT layout + a card with lineage); returns ``out``.
+
+    ``base=None``: the base the adapters are pinned to, found by fingerprint; ``resolver`` as in ``load_stack``."""
     from peft import PeftModel
     from tqdm.auto import tqdm
 
-    from .base import check_pin, load_base, pin_for, resolve_base
+    from .base import base_dir_for, check_pin, load_base, pin_for
     from .card import write_card
     from .merge import _lineage_entry
-    from .stack import _adapter_task, adapter_front, resolve_adapter
+    from .stack import _adapter_task, adapter_front
 
     if how not in HOW:
         raise AdapterError(f"unknown combination {how!r}; choose one of {', '.join(HOW)}")
@@ -63,14 +67,10 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str =
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise AdapterError(f"{out}: output directory is not empty")
-    dirs = [resolve_adapter(a) for a in adapters]
+    dirs = [resolve_adapter(a, resolver) for a in adapters]
     fronts = [adapter_front(d) for d in dirs]
     _check_parents(dirs, fronts)
-    if base is None:
-        base = ((fronts[0].get("adapter_hub") or {}).get("base") or {}).get("id") or fronts[0].get("base_model")
-        if not base:
-            raise AdapterError("the adapters name no base model; pass --base")
-    base_dir = resolve_base(str(base))
+    base_dir = base_dir_for(base, fronts, [str(d) for d in dirs], resolver)
     pin = pin_for(base_dir)
     for d, front in zip(dirs, fronts):
         check_pin(front, pin, allow_mismatch=allow_base_mismatch, adapter_name=str(d))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import AdapterError
+from .resolver import Resolver
 
 
 @dataclass
@@ -90,17 +91,19 @@ def greedy_batch(model: Any, tokenizer: Any, prompts: Sequence[str], max_new_tok
     return [tokenizer.decode(n, skip_special_tokens=True) for n in new]
 
 
-def _load(base: str | Path, adapters: Sequence[str | Path], task: str, weights: Sequence[float] | None,
-          revision: str | None, allow_base_mismatch: bool):
+def _load(base: str | Path | None, adapters: Sequence[str | Path], task: str, weights: Sequence[float] | None,
+          revision: str | None, allow_base_mismatch: bool, resolver: Resolver | None):
     if adapters:
         from .stack import load_stack
 
-        stack = load_stack(str(base), [str(a) for a in adapters], weights=weights, task=task,
-                           allow_base_mismatch=allow_base_mismatch)
+        stack = load_stack(None if base is None else str(base), [str(a) for a in adapters], weights=weights,
+                           task=task, allow_base_mismatch=allow_base_mismatch, resolver=resolver)
         return stack, stack.tokenizer
     from .base import load_base, resolve_base
 
-    return load_base(resolve_base(str(base), revision=revision), task=task)
+    if base is None:
+        raise AdapterError("evaluating a base alone needs --base")
+    return load_base(resolve_base(str(base), revision=revision, resolver=resolver), task=task)
 
 
 def _label_names(adapters: Sequence[str | Path], model: Any) -> list[str] | None:
@@ -115,11 +118,13 @@ def _label_names(adapters: Sequence[str | Path], model: Any) -> list[str] | None
     return [id2label[i] for i in sorted(id2label)] if id2label else None
 
 
-def evaluate(base: str | Path, data: str | Path, adapters: Sequence[str | Path] = (), *, task: str = "causal-lm",
-             weights: Sequence[float] | None = None, batch_size: int = 8, max_new_tokens: int = 16,
-             revision: str | None = None, allow_base_mismatch: bool = False, limit: int | None = None,
-             progress: bool = True) -> EvalResult:
-    """Score ``base`` (+ ``adapters``) on a JSONL file: exact match of completions, or label accuracy."""
+def evaluate(base: str | Path | None, data: str | Path, adapters: Sequence[str | Path] = (), *,
+             task: str = "causal-lm", weights: Sequence[float] | None = None, batch_size: int = 8,
+             max_new_tokens: int = 16, revision: str | None = None, allow_base_mismatch: bool = False,
+             limit: int | None = None, progress: bool = True, resolver: Resolver | None = None) -> EvalResult:
+    """Score ``base`` (+ ``adapters``) on a JSONL file: exact match of completions, or label accuracy.
+
+    ``base=None`` with adapters: the base they are pinned to, found by fingerprint."""
     from tqdm.auto import tqdm
 
     from .data import format_prompt, read_jsonl
@@ -130,7 +135,7 @@ def evaluate(base: str | Path, data: str | Path, adapters: Sequence[str | Path] 
     if task == "causal-lm" and not all("prompt" in r for r in rows):
         raise AdapterError(f"{data}: exact match needs {{\"prompt\", \"completion\"}} records")
     with hf_progress(progress):
-        model, tokenizer = _load(base, adapters, task, weights, revision, allow_base_mismatch)
+        model, tokenizer = _load(base, adapters, task, weights, revision, allow_base_mismatch, resolver)
     if hasattr(model, "eval"):
         model.eval()
     predictions: list[str] = []
@@ -144,7 +149,7 @@ def evaluate(base: str | Path, data: str | Path, adapters: Sequence[str | Path] 
         bar.close()
         hits = sum(normalise(p) == normalise(r["completion"]) for p, r in zip(predictions, rows))
         return EvalResult(n=len(rows), exact_match=hits / len(rows), predictions=predictions)
-    names = _label_names(adapters, model)
+    names = getattr(model, "label_names", None) or _label_names(adapters, model)
     predictions = _classify(model, tokenizer, rows, batch_size, names, bar)
     bar.close()
     gold = [str(r["label"]) if isinstance(r["label"], str) or not names else names[r["label"]] for r in rows]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import AdapterError
+from .resolver import Resolver
 
 
 @dataclass
@@ -68,10 +69,12 @@ def _copy_tokenizer_files(base_dir: Path, out: Path) -> None:
                 shutil.copyfile(path, out / path.name)
 
 
-def merge_to_dir(base: str | Path, adapters: Sequence[str | Path], weights: Sequence[float] | None,
+def merge_to_dir(base: str | Path | None, adapters: Sequence[str | Path], weights: Sequence[float] | None,
                  out: str | Path, *, task: str | None = None, allow_base_mismatch: bool = False,
-                 progress: bool = True) -> MergeResult:
+                 progress: bool = True, resolver: Resolver | None = None) -> MergeResult:
     """Load ``base`` with ``adapters`` stacked, merge in place, save the weights, tokenizer and a card.
+
+    ``base=None``: the base the adapters are pinned to, found by fingerprint; ``resolver`` as in ``load_stack``.
 
     Each mergeable adapter is folded as soon as it is attached and its tensors freed, and the tokenizer is
     copied as files, so the peak memory is the base model plus one adapter."""
@@ -86,7 +89,7 @@ def merge_to_dir(base: str | Path, adapters: Sequence[str | Path], weights: Sequ
         raise AdapterError(f"{out}: output directory is not empty")
     weights = list(weights) if weights is not None else [1.0] * len(adapters)
     stack = load_stack(base, adapters, weights, task=task, allow_base_mismatch=allow_base_mismatch,
-                       with_tokenizer=False, fold=True)
+                       with_tokenizer=False, fold=True, resolver=resolver)
     bar = tqdm(total=len(stack.entries) + 1, desc="merge", unit="adapter", disable=not progress)
     result = MergeResult(out, merged=[e.name for e in stack.entries if e.mergeable])  # folded by load_stack
     lineage = []

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .errors import AdapterError
+from .resolver import Resolver, resolve_adapter
 
 
 @dataclass
@@ -79,11 +80,13 @@ class AdapterStack:
                   adapter_name=name or str(adapter_dir))
 
     def add(self, adapter_dir: Path | str, weight: float = 1.0, name: str | None = None,
-            allow_base_mismatch: bool = False, *, pin_checked: bool = False) -> StackEntry:
-        """Attach one saved adapter (a directory or ``NS/NAME[@VERSION]``) after those already attached."""
+            allow_base_mismatch: bool = False, *, pin_checked: bool = False,
+            resolver: Resolver | None = None) -> StackEntry:
+        """Attach one saved adapter (a directory, or ``NS/NAME[@VERSION]`` pulled by ``resolver``) after those
+        already attached."""
         from .registry import method_for_dir
 
-        adapter_dir = resolve_adapter(adapter_dir)
+        adapter_dir = resolve_adapter(adapter_dir, resolver)
         if not pin_checked:
             self.check(adapter_dir, allow_base_mismatch, name)
         spec = method_for_dir(adapter_dir)
@@ -221,39 +224,26 @@ def _num_labels(adapter_dir: Path) -> int | None:
     return None
 
 
-def resolve_adapter(ref: str | Path) -> Path:
-    """A local adapter directory, or a hub reference ``NS/NAME[@VERSION]`` pulled into the cache."""
-    path = Path(ref)
-    if path.is_dir() or isinstance(ref, Path):
-        if not path.is_dir():
-            raise AdapterError(f"{ref}: no such adapter directory")
-        return path
-    text = str(ref)
-    if text.count("/") != 1 or text.startswith((".", "/")):
-        raise AdapterError(f"{ref}: no such adapter directory (hub references look like NS/NAME[@VERSION])")
-    from hub_client import HubClient
-
-    repo, _, version = text.partition("@")
-    return Path(HubClient().pull(repo, version or None))
-
-
-def load_stack(base: str | Path, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
+def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
                task: str | None = None, allow_base_mismatch: bool = False, *, with_tokenizer: bool = True,
-               fold: bool = False) -> AdapterStack:
+               fold: bool = False, resolver: Resolver | None = None) -> AdapterStack:
     """Resolve the base and adapters, check every pin, then load the base once and attach in order.
+
+    ``base=None`` loads the base the adapters are pinned to, found by its fingerprint (see
+    ``adapters.base_lookup``); ``resolver`` pulls hub references and offers the hub's bases (the hub client's).
 
     ``fold=True`` merges each mergeable adapter as soon as it is attached and frees its weights (see
     ``AdapterStack.fold``), so at most one adapter's tensors sit beside the model at any time."""
-    from .base import check_pin, load_base, pin_for, resolve_base
+    from .base import base_dir_for, check_pin, load_base, pin_for
     from .registry import method_for_dir
 
     weights = list(weights) if weights is not None else [1.0] * len(adapters)
     if len(weights) != len(adapters):
         raise AdapterError(f"{len(weights)} weights for {len(adapters)} adapters")
-    base_dir = resolve_base(str(base))
-    dirs = [resolve_adapter(a) for a in adapters]
-    pin = pin_for(base_dir)
+    dirs = [resolve_adapter(a, resolver) for a in adapters]
     fronts = [adapter_front(d) for d in dirs]
+    base_dir = base_dir_for(base, fronts, [str(d) for d in dirs], resolver)
+    pin = pin_for(base_dir)
     for d, front in zip(dirs, fronts):  # every refusal happens before any weights load
         check_pin(front, pin, allow_mismatch=allow_base_mismatch, adapter_name=str(d))
     for d in dirs:

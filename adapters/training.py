@@ -1,7 +1,7 @@
 """Train one adapter on a frozen, pinned base and write a push-ready directory.
 
 Why transformers ``Trainer``: it already handles devices, mixed precision, gradient accumulation and
-distributed launchers, so ``accelerate launch -m hub_client.cli train ...`` or ``torchrun`` scale
+distributed launchers, so ``hub train`` under ``accelerate launch`` or ``torchrun`` scales
 this code without a line of ours. The method itself stays a plugin: this module only calls
 ``spec.prepare`` and ``spec.save``, never branches on a method name.
 
@@ -21,6 +21,7 @@ from typing import Any, Iterator
 
 from .errors import AdapterError
 from .registry import MethodSpec, get_method
+from .resolver import Resolver
 
 DEFAULT_LR = 1e-3
 DEFAULT_BATCH_SIZE = 8
@@ -195,19 +196,37 @@ def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, t
           lr: float | None = None, batch_size: int | None = None, seed: int = 0, eval_fraction: float = 0.1,
           eval_data: str | Path | None = None, revision: str | None = None, base_id: str | None = None,
           max_length: int = DEFAULT_MAX_LENGTH, progress: bool = True, license: str = "apache-2.0",
-          allow_base_mismatch: bool = False) -> TrainResult:
-    """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``."""
+          allow_base_mismatch: bool = False, resolver: Resolver | None = None) -> TrainResult:
+    """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``.
+
+    ``resolver`` pulls a ``hub://`` base (the hub client passes its own)."""
     with hf_progress(progress):
         return _train(base, method, data, out, task=task, options=options, max_steps=max_steps, epochs=epochs,
                       lr=lr, batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
                       revision=revision, base_id=base_id, max_length=max_length, progress=progress,
-                      license=license, allow_base_mismatch=allow_base_mismatch)
+                      license=license, allow_base_mismatch=allow_base_mismatch, resolver=resolver)
+
+
+def _capped(max_steps: int | None, epochs: float | None) -> tuple[int | None, float | None]:
+    """``HUB_TRAIN_MAX_STEPS=N`` caps every run at N steps: smoke tests of scripts and docs stay short."""
+    import os
+
+    raw = os.environ.get("HUB_TRAIN_MAX_STEPS", "").strip()
+    if not raw:
+        return max_steps, epochs
+    try:
+        cap = int(raw)
+    except ValueError:
+        raise AdapterError(f"HUB_TRAIN_MAX_STEPS must be a whole number, got {raw!r}") from None
+    if cap < 1:
+        raise AdapterError(f"HUB_TRAIN_MAX_STEPS must be at least 1, got {cap}")
+    return (cap if max_steps is None else min(max_steps, cap)), None
 
 
 def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: dict | None,
            max_steps: int | None, epochs: float | None, lr: float | None, batch_size: int | None, seed: int,
            eval_fraction: float, eval_data: Any, revision: str | None, base_id: str | None, max_length: int,
-           progress: bool, license: str, allow_base_mismatch: bool) -> TrainResult:
+           progress: bool, license: str, allow_base_mismatch: bool, resolver: Resolver | None) -> TrainResult:
     from transformers import Trainer, set_seed
 
     from .base import load_base, pin_for, resolve_base
@@ -219,6 +238,7 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: d
         raise AdapterError(f"method {spec.name!r} does not support task {task!r} (supports: {', '.join(spec.tasks)})")
     if max_steps is not None and epochs is not None:
         raise AdapterError("give either max_steps or epochs, not both")
+    max_steps, epochs = _capped(max_steps, epochs)
     out = Path(out)
     _check_out(out)
     records, train_rows, eval_rows = _load_data(data, eval_data, task, eval_fraction, seed)
@@ -231,7 +251,7 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: d
     lr = defaults["lr"] if lr is None else lr
     batch_size = defaults["batch_size"] if batch_size is None else batch_size
 
-    model_dir = resolve_base(str(base), revision=revision)
+    model_dir = resolve_base(str(base), revision=revision, resolver=resolver)
     pin = pin_for(model_dir, base_id=base_id, revision=revision)
     check_declared_fingerprint(model_dir, pin, allow_base_mismatch)
     set_seed(seed)  # before loading: a seq-cls head is initialised there

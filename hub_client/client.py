@@ -15,7 +15,7 @@ from .cache import LocalCache
 from .download import Puller
 from .errors import BadReference
 from .manifest import list_files
-from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_pinned_card
+from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_base_card, write_pinned_card
 from .progress import progress_enabled
 from .refs import parse_repo_id, parse_version
 from .upload import DEFAULT_CHUNK, Pusher, PushResult
@@ -111,6 +111,7 @@ class HubClient:
         kind: str | None = None,
         base: str | None = None,
         fingerprint: str | None = None,
+        model_fingerprint: str | None = None,
         method: str | None = None,
         task: str | None = None,
         tag: str | None = None,
@@ -118,11 +119,15 @@ class HubClient:
         sort: str | None = None,
         limit: int = 20,
     ) -> list[dict]:
-        """Repos matching every given filter, following cursors until ``limit`` items."""
+        """Repos matching every given filter, following cursors until ``limit`` items.
+
+        ``fingerprint``: adapters (and merges) pinned to that base; ``model_fingerprint``: base repos whose own
+        weights have it."""
         params: dict[str, Any] = {
             k: v
             for k, v in dict(
                 q=text, namespace=namespace, kind=kind, base=base, fingerprint=fingerprint,
+                model_fingerprint=model_fingerprint,
                 method=method, task=task, tag=tag, license=license, sort=sort,
             ).items()
             if v is not None
@@ -168,6 +173,8 @@ class HubClient:
             write_pinned_card(root, pin_for(base, lambda r, v: self.pull(r, v)))
             front = card_front(root)
         resolved_kind = kind or kind_of(front)
+        if resolved_kind == "base" and not (front.get("adapter_hub") or {}).get("fingerprint"):
+            write_base_card(root)
         if resolved_kind == "adapter" and not is_pinned(front):
             warn_unpinned(root)
         return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message)
@@ -175,6 +182,12 @@ class HubClient:
     def pull(
         self, repo_id: str, version: str | None = None, *, to: str | Path | None = None, offline: bool = False
     ) -> Path:
-        """Local path of the version's files (exact, ``main``/None, commit id, or a range like ``^1.2``)."""
+        """Local path of the version's files (exact, ``main``/None, commit id, or a range like ``^1.2``).
+
+        A ``base`` repo is remembered in the local base index, so adapters pinned to it find it by fingerprint."""
+        from .bases import remember_pulled_base
+
         ns, name = parse_repo_id(repo_id)
-        return self._puller.pull(ns, name, version, to=Path(to) if to else None, offline=offline)
+        path = self._puller.pull(ns, name, version, to=Path(to) if to else None, offline=offline)
+        remember_pulled_base(path, f"hub {ns}/{name}@{path.name if to is None else version or 'main'}")
+        return path

@@ -133,6 +133,26 @@ def write_pinned_card(directory: Path, pin: dict) -> None:
     write_card(directory, front, body or f"# {directory.name}\n\nAdapter pinned to `{pin['id']}`.\n")
 
 
+def write_base_card(directory: Path) -> None:
+    """Give a base model directory its own fingerprint in the card (kept: everything already there), so the
+    hub indexes it and adapters pinned to those weights find this repo by fingerprint."""
+    if not any(directory.glob("*.safetensors")):
+        return  # nothing to fingerprint: pushed as it is
+    fingerprint = _ml_core("adapters.fingerprint", "fingerprint")
+    write_card = _ml_core("adapters.card", "write_card")
+
+    try:
+        own = fingerprint(directory)
+    except Exception as exc:  # noqa: BLE001 - unreadable weights are the user's to fix, in one line
+        raise HubError(f"cannot fingerprint the base in {directory}: {exc}") from None
+    front = dict(card_front(directory))
+    body = card_body(directory) if (directory / "README.md").is_file() else ""
+    hub = {**(front.get("adapter_hub") or {}), "kind": "base", "fingerprint": own}
+    front["adapter_hub"] = hub
+    front.setdefault("base_model", _config_name(directory) or directory.resolve().name)
+    write_card(directory, front, body or f"# {front['base_model']}\n\nBase model.\n")
+
+
 def _peft_config(directory: Path) -> dict:
     try:
         return json.loads((directory / "adapter_config.json").read_text())

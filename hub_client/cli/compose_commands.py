@@ -1,11 +1,15 @@
 """`hub run`, `hub merge`, `hub combine`: thin wrappers over adapters.stack, .merge and .combine.
 
 The ML core is imported inside each command so `hub --help` and the registry commands never load torch.
+Without ``--base`` the base is the one the adapters are pinned to, found by its fingerprint; hub references
+and the hub's ``base`` repos reach the core through ``hub_client.bases.hub_resolver``.
 """
 
 from __future__ import annotations
 
 import click
+
+from ..bases import hub_resolver
 
 HOW = ("linear", "ties", "dare_linear", "dare_ties", "svd", "cat")
 
@@ -30,7 +34,8 @@ def _print_latency(report: list[dict]) -> None:
 
 
 @click.command("run")
-@click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id.")
+@click.option("--base", default=None,
+              help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).")
 @click.argument("adapters", nargs=-1, required=True)
 @click.option("--weights", default=None, help="Comma-separated weight per adapter, e.g. 1.0,0.5.")
 @click.option("--merge", "do_merge", is_flag=True, help="Fold mergeable adapters into the weights first.")
@@ -38,13 +43,13 @@ def _print_latency(report: list[dict]) -> None:
 @click.option("--prompt", required=True, help="Text to continue (causal-lm) or classify (seq-cls).")
 @click.option("--max-new-tokens", default=32, show_default=True, type=click.IntRange(1, 4096))
 @click.option("--no-chat", is_flag=True, help="Do not wrap the prompt in the tokenizer's chat template.")
-def run_cmd(base: str, adapters: tuple[str, ...], weights: str | None, do_merge: bool, allow_base_mismatch: bool,
+def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, do_merge: bool, allow_base_mismatch: bool,
             prompt: str, max_new_tokens: int, no_chat: bool) -> None:
     """Generate (or classify) with ADAPTERS stacked in order on BASE."""
     from adapters.stack import load_stack
 
     stack = load_stack(base, list(adapters), _weights(weights, len(adapters)),
-                       allow_base_mismatch=allow_base_mismatch)
+                       allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver())
     if do_merge:
         stack.merge()
     _print_latency(stack.latency_report())
@@ -58,19 +63,21 @@ def run_cmd(base: str, adapters: tuple[str, ...], weights: str | None, do_merge:
 
 
 @click.command("merge")
-@click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id.")
+@click.option("--base", default=None,
+              help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).")
 @click.argument("adapters", nargs=-1, required=True)
 @click.option("--weights", default=None, help="Comma-separated weight per adapter.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the merged model.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Merge adapters pinned to other base weights (warns).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def merge_cmd(base: str, adapters: tuple[str, ...], weights: str | None, out: str, allow_base_mismatch: bool,
+def merge_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, out: str, allow_base_mismatch: bool,
               no_progress: bool) -> None:
     """Fold ADAPTERS into BASE and write a plain transformers model directory to --out."""
     from adapters.merge import merge_to_dir
 
     result = merge_to_dir(base, list(adapters), _weights(weights, len(adapters)), out,
-                          allow_base_mismatch=allow_base_mismatch, progress=not no_progress)
+                          allow_base_mismatch=allow_base_mismatch, progress=not no_progress,
+                          resolver=hub_resolver())
     click.echo(f"merged {', '.join(result.merged) or 'nothing'} into {result.out}")
     for item in result.attached:
         click.echo(f"still attached (adds latency): {item['name']} ({item['method']}) in {item['path']}: "
@@ -83,7 +90,8 @@ def merge_cmd(base: str, adapters: tuple[str, ...], weights: str | None, out: st
 @click.option("--weights", default=None, help="Comma-separated weight per adapter (default: equal).")
 @click.option("--density", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
               help="Fraction kept by ties/dare (default 0.5).")
-@click.option("--base", default=None, help="Base model (default: the one the adapters are pinned to).")
+@click.option("--base", default=None,
+              help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the new adapter.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Combine adapters pinned to other base weights (warns).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
@@ -94,7 +102,7 @@ def combine_cmd(adapters: tuple[str, ...], how: str, weights: str | None, densit
 
     path = combine_adapters(list(adapters), out, how=how, weights=_weights(weights, len(adapters)),
                             density=density, base=base, allow_base_mismatch=allow_base_mismatch,
-                            progress=not no_progress)
+                            progress=not no_progress, resolver=hub_resolver())
     click.echo(f"wrote combined adapter to {path}")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ._output import json_option, print_json, warnings_to_stderr
+from ._output import json_option, print_json, print_table, short_fingerprint, warnings_to_stderr
 
 
 def _method_rows() -> list[dict]:
@@ -60,16 +60,50 @@ def base_fingerprint_command(model_dir: Path) -> None:
 @base_group.command("import-gguf")
 @click.argument("gguf_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="New model directory.")
-@click.option("--base-id", default=None, help="Id recorded in the base card (e.g. the upstream repo id).")
+@click.option("--id", "--base-id", "base_id", default=None,
+              help="The model's id, e.g. ORG/NAME (default: from the GGUF metadata, else the file name).")
 def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None) -> None:
-    """Dequantize a GGUF model into an fp32 safetensors directory with a base card."""
+    """Dequantize a GGUF model into an fp32 safetensors directory with a base card (and index it)."""
+    from adapters.base_index import remember
+    from adapters.card import read_card
     from adapters.gguf_import import import_gguf
 
     with warnings_to_stderr():
         out = import_gguf(gguf_file, out_dir, base_id=base_id)
-    from adapters.card import read_card
+    card = read_card(out)
+    remember(out, card.hub["fingerprint"], str(card.front.get("base_model") or ""), "import-gguf")
+    click.echo(f"{out}  {card.front.get('base_model')}  {card.hub.get('fingerprint')}")
 
-    click.echo(f"{out}  {read_card(out).hub.get('fingerprint')}")
+
+@base_group.command("ls")
+@json_option
+def base_ls_command(as_json: bool) -> None:
+    """The local base index: bases found by fingerprint when a command gets no --base."""
+    from adapters.base_index import indexed_bases
+
+    rows = [{"fingerprint": b.fingerprint, "id": b.id, "path": str(b.path), "source": b.source}
+            for b in indexed_bases()]
+    if as_json:
+        print_json(rows)
+        return
+    print_table([{**r, "fingerprint": short_fingerprint(r["fingerprint"])} for r in rows],
+                [("fingerprint", "FINGERPRINT"), ("id", "ID"), ("source", "SOURCE"), ("path", "PATH")])
+
+
+@base_group.command("add")
+@click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--id", "base_id", default=None, help="Id to show for it (default: the base's own).")
+def base_add_command(model_dir: Path, base_id: str | None) -> None:
+    """Add a base model directory to the local index (its weights are fingerprinted once)."""
+    from adapters.base import pin_for, resolve_base
+    from adapters.base_index import remember
+    from adapters.errors import AdapterError
+
+    if not model_dir.is_dir():
+        raise AdapterError(f"{model_dir}: not a directory")
+    pin = pin_for(resolve_base(str(model_dir)), base_id=base_id)
+    remember(model_dir, pin.fingerprint, pin.id, "hub base add", keep_source=False)
+    click.echo(f"{model_dir}  {pin.id}  {pin.fingerprint}")
 
 
 def register(group: click.Group) -> None:

@@ -68,7 +68,8 @@ def pull(reference: str, to: Path | None, offline: bool, endpoint: str | None, t
 @click.command("search")
 @click.argument("text", required=False)
 @click.option("--base", default=None, help="Base model id.")
-@click.option("--fingerprint", default=None, help="Base fingerprint (sha256:...).")
+@click.option("--fingerprint", default=None, help="Fingerprint (sha256:...) of the base adapters are pinned to.")
+@click.option("--model-fingerprint", default=None, help="Fingerprint (sha256:...) of a base repo's own weights.")
 @click.option("--method", default=None)
 @click.option("--task", default=None)
 @click.option("--tag", default=None)
@@ -79,11 +80,12 @@ def pull(reference: str, to: Path | None, offline: bool, endpoint: str | None, t
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @client_options
 @json_option
-def search(text, base, fingerprint, method, task, tag, kind, namespace, license_, sort, limit,
+def search(text, base, fingerprint, model_fingerprint, method, task, tag, kind, namespace, license_, sort, limit,
            endpoint, token, as_json) -> None:
     """Find repos by free TEXT and filters."""
     with make_client(endpoint, token) as client:
-        items = client.search(text, base=base, fingerprint=fingerprint, method=method, task=task, tag=tag,
+        items = client.search(text, base=base, fingerprint=fingerprint, model_fingerprint=model_fingerprint,
+                              method=method, task=task, tag=tag,
                               kind=kind, namespace=namespace, license=license_, sort=sort, limit=limit)
     if as_json:
         print_json(items)

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from ..bases import hub_resolver
+
 # friendly flag -> candidate option names, tried in order against the chosen method's options
 ALIASES: dict[str, tuple[str, ...]] = {
     "rank": ("r", "rank"),
@@ -118,7 +120,7 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
     result = train(base, method, data, out, task=task, options=options, max_steps=max_steps, epochs=epochs, lr=lr,
                    batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
                    revision=revision, base_id=base_id, max_length=max_length, progress=not no_progress,
-                   license=license_, allow_base_mismatch=allow_base_mismatch)
+                   license=license_, allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver())
     if as_json:
         click.echo(json.dumps({"output_dir": str(result.output_dir), "steps": result.steps,
                                "metrics": result.metrics}))
@@ -129,7 +131,8 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
 
 
 @click.command("evaluate")
-@click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id.")
+@click.option("--base", default=None, help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id "
+              "(default with --adapter: found by the adapters' pin).")
 @click.option("--data", required=True, type=click.Path(dir_okay=False), help="Held-out JSONL.")
 @click.option("--adapter", "adapters", multiple=True, help="Adapter dir or hub ref (repeatable: stacked).")
 @click.option("--weight", "weights", multiple=True, type=float, help="Weight per --adapter.")
@@ -142,7 +145,7 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
 @click.option("--show", type=int, default=0, help="Print the first N predictions.")
 @click.option("--no-progress", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
-def evaluate_cmd(base: str, data: str, adapters: tuple[str, ...], weights: tuple[float, ...], task: str,
+def evaluate_cmd(base: str | None, data: str, adapters: tuple[str, ...], weights: tuple[float, ...], task: str,
                  batch_size: int, max_new_tokens: int, limit: int | None, revision: str | None,
                  allow_base_mismatch: bool, show: int, no_progress: bool, as_json: bool) -> None:
     """Exact match (causal-lm) or accuracy (seq-cls) of a base, alone or with adapters, on held-out data."""
@@ -150,9 +153,11 @@ def evaluate_cmd(base: str, data: str, adapters: tuple[str, ...], weights: tuple
 
     if weights and len(weights) != len(adapters):
         raise click.UsageError("give one --weight per --adapter, or none")
+    if base is None and not adapters:
+        raise click.UsageError("give --base, or --adapter to use the base it is pinned to")
     result = evaluate(base, data, adapters, task=task, weights=list(weights) or None, batch_size=batch_size,
                       max_new_tokens=max_new_tokens, revision=revision, allow_base_mismatch=allow_base_mismatch,
-                      limit=limit, progress=not no_progress)
+                      limit=limit, progress=not no_progress, resolver=hub_resolver())
     if as_json:
         click.echo(json.dumps({**result.as_dict(), "predictions": result.predictions[:show]}))
         return

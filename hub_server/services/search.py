@@ -24,8 +24,9 @@ SPARSE_ROWS = 5000
 WALK_ROWS = 2000
 
 SORTS = {"downloads": (Repo.downloads, True), "updated": (Repo.updated_at, True), "name": (Repo.full_name, False)}
+# fingerprint: the base a repo is pinned to; model_fingerprint: a base repo's own weights
 FILTERS = {"namespace": Repo.namespace, "kind": Repo.kind, "base": Repo.base_id, "fingerprint": Repo.base_fingerprint,
-           "method": Repo.method, "task": Repo.task, "license": Repo.license}
+           "model_fingerprint": Repo.fingerprint, "method": Repo.method, "task": Repo.task, "license": Repo.license}
 
 
 def _encode(value: Any, repo_id: int) -> str:
