@@ -35,7 +35,8 @@ def build_hub(settings: Settings) -> Hub:
     return Hub(db=db, store=open_store(settings.storage_url, settings.data), settings=settings)
 
 
-def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter] = (), hf: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter] = (), hf: bool = True,
+               web: bool = True) -> FastAPI:
     settings = settings or Settings()
     hub = build_hub(settings)
     cleanup_stale(hub)
@@ -47,6 +48,10 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
         app.include_router(router)
     if hf:
         _install_hf(app, hub)
+    if web:
+        from .web import install_web
+
+        install_web(app)  # last: its /{namespace}/{name} pages never shadow an API path
     _install_error_handlers(app)
     return app
 

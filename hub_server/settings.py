@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = 8 * 1024 * 1024  # safetensors JSON header (real ones are KiB to a few MiB)
     upload_ttl_seconds: int = 24 * 3600
     hf_max_commit_bytes: int = 64 * 1024 * 1024
+    open_signup: bool = True  # HUB_OPEN_SIGNUP=0: only an admin creates accounts (hub admin create-token)
+    session_days: int = 30  # a web sign-in lasts this long unless signed out or revoked
 
     def resolved_database_url(self) -> str:
         url = self.database_url or f"sqlite:///{(self.data / 'hub.sqlite3').resolve()}"

@@ -76,7 +76,7 @@ def pull(reference: str, to: Path | None, offline: bool, endpoint: str | None, t
 @click.option("--kind", type=click.Choice(["adapter", "base"]), default=None)
 @click.option("--namespace", default=None)
 @click.option("--license", "license_", default=None)
-@click.option("--sort", type=click.Choice(["downloads", "updated", "name"]), default=None)
+@click.option("--sort", type=click.Choice(["downloads", "likes", "updated", "name"]), default=None)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @client_options
 @json_option

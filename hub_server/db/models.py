@@ -33,6 +33,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)  # argon2; None: token-only user
 
 
 class Org(Base):
@@ -68,6 +69,7 @@ class Repo(Base):
     __table_args__ = (
         UniqueConstraint("namespace", "name", name="uq_repo_id"),
         Index("ix_repos_downloads", "downloads", "id"),
+        Index("ix_repos_likes", "likes", "id"),
         Index("ix_repos_updated", "updated_at", "id"),
         Index("ix_repos_full_name", "full_name", "id"),
         # filter + default sort (downloads) served by one index each, so a page never sorts the table
@@ -81,6 +83,7 @@ class Repo(Base):
     kind: Mapped[str] = mapped_column(String(10), index=True)
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     downloads: Mapped[int] = mapped_column(BigInteger, default=0)
+    likes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # = rows in ``likes``
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     latest_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -140,3 +143,25 @@ class VersionFile(Base):
     path: Mapped[str] = mapped_column(String(1000), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
     digest: Mapped[str] = mapped_column(String(71), index=True)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random id stored here only as its sha256, so
+    deleting the row (sign out, revoke) ends the session at once."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Like(Base):
+    """One like per user per repo; ``Repo.likes`` counts them for the ``likes`` sort."""
+
+    __tablename__ = "likes"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..db import Database
 from ..db.models import Org, OrgMember, Repo, Token, User
-from ..errors import Forbidden, Invalid, Unauthorized
+from ..errors import Forbidden, Invalid, NotFound, Unauthorized
 
 SCOPES = ("read", "write", "admin")
 
@@ -105,3 +105,21 @@ def require_write(who: Principal | None, namespace: str | None = None) -> Princi
 
 def can_see(who: Principal | None, repo: Repo) -> bool:
     return not repo.private or (who is not None and who.owns(repo.namespace))
+
+
+def list_tokens(db: Database, user: str) -> list[dict]:
+    """The user's tokens, newest first: id, scope and creation time (never the token itself)."""
+    with db.read() as s:
+        rows = s.execute(select(Token.id, Token.scope, Token.created_at).join(User, User.id == Token.user_id)
+                         .where(User.name == user).order_by(Token.id.desc())).all()
+    return [{"id": r.id, "scope": r.scope, "created_at": r.created_at} for r in rows]
+
+
+def revoke_token(db: Database, user: str, token_id: int) -> None:
+    """Delete one of the user's tokens; someone else's token is as unknown as a missing one."""
+    with db.write() as s:
+        row = s.scalar(select(Token).join(User, User.id == Token.user_id)
+                       .where(Token.id == token_id, User.name == user))
+        if row is None:
+            raise NotFound(f"token {token_id} not found")
+        s.delete(row)

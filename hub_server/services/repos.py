@@ -57,3 +57,18 @@ def delete_repo(hub: Hub, who: Principal | None, namespace: str, name: str) -> N
         repo = find_repo(s, who, namespace, name)
         require_write(who, namespace)
         s.delete(repo)
+
+
+def find_base(hub: Hub, who: Principal | None, fingerprint: str | None, base_id: str | None = None) -> Repo | None:
+    """The base repo on this hub whose weights have ``fingerprint`` (else the one named ``base_id``), if visible."""
+    with hub.db.read() as s:
+        if fingerprint:
+            for repo in s.scalars(select(Repo).where(Repo.kind == "base", Repo.fingerprint == fingerprint).limit(20)):
+                if can_see(who, repo):
+                    return repo
+        if base_id and base_id.count("/") == 1:
+            namespace, name = base_id.split("/")
+            repo = s.scalar(select(Repo).where(Repo.namespace == namespace, Repo.name == name, Repo.kind == "base"))
+            if repo is not None and can_see(who, repo):
+                return repo
+    return None

@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, exists, literal, or_, select, tuple_
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ..db.models import Repo, RepoTag, RepoTerm
@@ -23,7 +23,7 @@ SPARSE_ROWS = 5000
 # filled from them is completed by sorting the matches after them (the words cluster further on).
 WALK_ROWS = 2000
 
-SORTS = {"downloads": (Repo.downloads, True), "updated": (Repo.updated_at, True), "name": (Repo.full_name, False)}
+SORTS = {"downloads": (Repo.downloads, True), "likes": (Repo.likes, True), "updated": (Repo.updated_at, True), "name": (Repo.full_name, False)}
 # fingerprint: the base a repo is pinned to; model_fingerprint: a base repo's own weights
 FILTERS = {"namespace": Repo.namespace, "kind": Repo.kind, "base": Repo.base_id, "fingerprint": Repo.base_fingerprint,
            "model_fingerprint": Repo.fingerprint, "method": Repo.method, "task": Repo.task, "license": Repo.license}
@@ -124,18 +124,32 @@ def _text_page(session, query, q: str, sort: str, page: int, start: tuple = ()) 
     return rows + _sorted_page(session, rest, column, descending, page - len(rows))
 
 
+def _visible(query, who: Principal | None):
+    if who is None:
+        return query.where(Repo.private.is_(False))
+    if not who.is_admin:
+        return query.where(or_(Repo.private.is_(False), Repo.namespace.in_((who.name, *who.orgs))))
+    return query
+
+
+def top_bases(hub: Hub, who: Principal | None, limit: int = 8) -> list[dict]:
+    """The base fingerprints most adapters are pinned to: ``{"base_id", "fingerprint", "adapters"}``."""
+    count = func.count(Repo.id)
+    query = _visible(select(Repo.base_fingerprint, func.max(Repo.base_id), count), who).where(
+        Repo.kind == "adapter", Repo.base_fingerprint.is_not(None)).group_by(Repo.base_fingerprint)
+    with hub.db.read() as s:
+        rows = s.execute(query.order_by(count.desc(), Repo.base_fingerprint).limit(limit)).all()
+    return [{"fingerprint": fp, "base_id": base_id, "adapters": n} for fp, base_id, n in rows]
+
+
 def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | None = None,
            sort: str = "downloads", limit: int = 20, cursor: str | None = None, **filters: str | None) -> dict:
     if sort not in SORTS:
-        raise Invalid(f"invalid sort {sort!r}: use downloads, updated or name")
+        raise Invalid(f"invalid sort {sort!r}: use downloads, likes, updated or name")
     if not 1 <= limit <= 100:
         raise Invalid("limit must be between 1 and 100")
     column, descending = SORTS[sort]
-    query = select(Repo)
-    if who is None:
-        query = query.where(Repo.private.is_(False))
-    elif not who.is_admin:
-        query = query.where(or_(Repo.private.is_(False), Repo.namespace.in_((who.name, *who.orgs))))
+    query = _visible(select(Repo), who)
     for key, value in filters.items():
         if key not in FILTERS:
             raise Invalid(f"unknown filter {key!r}")

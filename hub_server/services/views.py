@@ -28,6 +28,7 @@ def repo_json(repo: Repo) -> dict[str, Any]:
         "kind": repo.kind,
         "private": repo.private,
         "downloads": repo.downloads,
+        "likes": repo.likes or 0,
         "created_at": iso(repo.created_at),
         "updated_at": iso(repo.updated_at),
         "latest_version": repo.latest_version,

@@ -1,0 +1,26 @@
+"""The community site served at ``/`` by the hub itself: server-rendered pages (Jinja2) over
+the same services as the API, one stylesheet, a little plain JavaScript for copy buttons.
+
+``install_web(app)`` adds the routes last, so the API's and the HF API's paths win."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from .markdown import render_markdown
+
+__all__ = ["install_web", "render_markdown"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def install_web(app: FastAPI) -> None:
+    from . import account_pages, browse_pages, repo_pages
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(account_pages.router)
+    app.include_router(browse_pages.router)
+    app.include_router(repo_pages.router)

@@ -1,0 +1,91 @@
+"""The repo page (``/NS/NAME`` and ``/NS/NAME/v/VERSION``): rendered card, metadata panel, base
+pin, versions with yanks, files with download links, lineage, how-to-use snippets and likes.
+File downloads here use the browser's session, so a private repo's files are 404 to others."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+
+from ..errors import NotFound
+from ..routes.streaming import blob_response
+from ..services import versions as version_service
+from ..services.card import metadata_from_card
+from ..services.context import Hub
+from ..services.likes import likes_of, toggle_like
+from ..services.publish import CARD_LIMIT
+from ..services.repos import find_base
+from ..services.versions import file_of, pick
+from ..services.views import repo_json
+from .markdown import strip_front_matter
+from .render import page
+from .routing import FormDep, HubDep, PageRoute, VisitorDep, redirect
+from .snippets import snippets
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _card_text(hub: Hub, version) -> str:
+    entry = next((f for f in version.files if f.path == "README.md"), None)
+    if entry is None or entry.size == 0 or entry.size > CARD_LIMIT:
+        return ""
+    raw = b"".join(hub.store.open(entry.digest, 0, entry.size - 1))
+    return strip_front_matter(raw.decode("utf-8", errors="replace"))
+
+
+def _chosen(rows: list, ref: str | None):
+    """The version asked for; by default the newest un-yanked one, else the newest of all."""
+    if ref is not None:
+        return pick(rows, ref)
+    try:
+        return pick(rows, "main")
+    except NotFound:
+        return rows[0] if rows else None
+
+
+def _repo_page(request: Request, hub: Hub, visitor, namespace: str, name: str, ref: str | None):
+    who = visitor.principal
+    repo, rows = version_service.list_versions(hub, who, namespace, name)
+    version = _chosen(rows, ref)
+    front = json.loads(version.card_json or "{}") if version else {}
+    metadata = metadata_from_card(front) if version else repo_json(repo)["metadata"]
+    options = (front.get("adapter_hub") or {}).get("method_options") if isinstance(front.get("adapter_hub"), dict) else None
+    repo_id = f"{repo.namespace}/{repo.name}"
+    endpoint = str(request.base_url).rstrip("/")
+    base_repo = find_base(hub, who, metadata.get("base_fingerprint"), metadata.get("base_id"))
+    return page(
+        request, visitor, "repo.html", repo=repo_json(repo), versions=rows, version=version, metadata=metadata,
+        card=_card_text(hub, version) if version else "", liked=likes_of(hub, who, repo.id), base_repo=base_repo,
+        snippets=snippets(endpoint, repo_id, version.version, metadata, repo.kind) if version else [],
+        pinned_by=metadata.get("fingerprint") if repo.kind == "base" else None,
+        options=options if isinstance(options, dict) else None)
+
+
+@router.get("/{namespace}/{name}")
+def repo_page(request: Request, hub: HubDep, visitor: VisitorDep, namespace: str, name: str):
+    return _repo_page(request, hub, visitor, namespace, name, None)
+
+
+@router.get("/{namespace}/{name}/v/{version}")
+def version_page(request: Request, hub: HubDep, visitor: VisitorDep, namespace: str, name: str, version: str):
+    return _repo_page(request, hub, visitor, namespace, name, version)
+
+
+@router.api_route("/{namespace}/{name}/v/{version}/files/{path:path}", methods=["GET", "HEAD"])
+def file_download(request: Request, hub: HubDep, visitor: VisitorDep, namespace: str, name: str, version: str,
+                  path: str):
+    _, row = version_service.resolve(hub, visitor.principal, namespace, name, version)
+    entry = file_of(row, path)
+    return blob_response(hub, entry.digest, entry.size, request.headers.get("range"), method=request.method,
+                         headers={"X-Hub-Version": row.version, "X-Hub-Commit": row.commit,
+                                  "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"})
+
+
+@router.post("/{namespace}/{name}/like")
+def like(hub: HubDep, visitor: VisitorDep, form: FormDep, namespace: str, name: str):
+    if visitor.principal is None:
+        return redirect(f"/signin?next=/{namespace}/{name}")
+    toggle_like(hub, visitor.principal, namespace, name)
+    return redirect(f"/{namespace}/{name}")
