@@ -15,11 +15,15 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Benchmarks that measure PostgreSQL too when HUB_TEST_DATABASE_URL names a server (BENCH_ARGS_* overrides).
+POSTGRES_TOO = {"bench_web"}
 
 
 def run_one(script: Path) -> tuple[list[dict], int, float]:
     env_key = "BENCH_ARGS_" + script.stem.removeprefix("bench_").upper()
     args = shlex.split(os.environ.get(env_key, ""))
+    if not args and script.stem in POSTGRES_TOO and os.environ.get("HUB_TEST_DATABASE_URL"):
+        args = ["--database-url", os.environ["HUB_TEST_DATABASE_URL"]]
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True, cwd=HERE.parent
