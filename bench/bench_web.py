@@ -157,6 +157,8 @@ def main() -> int:
                 search_times = measure(client, timer, SEARCH_PAGES, args.rounds)
                 print(f"{label}: repo pages", file=sys.stderr)
                 repo_times = measure(client, timer, repo_pages(args.repos), args.rounds)
+                print(f"{label}: home page (no goal)", file=sys.stderr)
+                measure(client, timer, ["/"], args.rounds)
             rows.append((label, search_times, repo_times, filled))
             if url:
                 _drop_pg(args.database_url, url)
