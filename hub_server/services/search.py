@@ -23,7 +23,8 @@ SPARSE_ROWS = 5000
 # filled from them is completed by sorting the matches after them (the words cluster further on).
 WALK_ROWS = 2000
 
-SORTS = {"downloads": (Repo.downloads, True), "likes": (Repo.likes, True), "updated": (Repo.updated_at, True), "name": (Repo.full_name, False)}
+SORTS = {"downloads": (Repo.downloads, True), "likes": (Repo.likes, True), "updated": (Repo.updated_at, True),
+         "name": (Repo.full_name, False)}
 # fingerprint: the base a repo is pinned to; model_fingerprint: a base repo's own weights
 FILTERS = {"namespace": Repo.namespace, "kind": Repo.kind, "base": Repo.base_id, "fingerprint": Repo.base_fingerprint,
            "model_fingerprint": Repo.fingerprint, "method": Repo.method, "task": Repo.task, "license": Repo.license}

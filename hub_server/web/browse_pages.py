@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..db.models import Org, User
 from ..errors import NotFound
 from ..services.repos import find_base
-from ..services.search import FILTERS, SORTS, search, top_bases
+from ..services.search import SORTS, search, top_bases
 from .render import page
 from .routing import HubDep, PageRoute, VisitorDep
 

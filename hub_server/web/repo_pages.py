@@ -51,7 +51,8 @@ def _repo_page(request: Request, hub: Hub, visitor, namespace: str, name: str, r
     version = _chosen(rows, ref)
     front = json.loads(version.card_json or "{}") if version else {}
     metadata = metadata_from_card(front) if version else repo_json(repo)["metadata"]
-    options = (front.get("adapter_hub") or {}).get("method_options") if isinstance(front.get("adapter_hub"), dict) else None
+    hub_fields = front.get("adapter_hub") if isinstance(front.get("adapter_hub"), dict) else {}
+    options = hub_fields.get("method_options")
     repo_id = f"{repo.namespace}/{repo.name}"
     endpoint = str(request.base_url).rstrip("/")
     base_repo = find_base(hub, who, metadata.get("base_fingerprint"), metadata.get("base_id"))
@@ -78,9 +79,10 @@ def file_download(request: Request, hub: HubDep, visitor: VisitorDep, namespace:
                   path: str):
     _, row = version_service.resolve(hub, visitor.principal, namespace, name, version)
     entry = file_of(row, path)
+    filename = quote(path.rsplit("/", 1)[-1])
     return blob_response(hub, entry.digest, entry.size, request.headers.get("range"), method=request.method,
                          headers={"X-Hub-Version": row.version, "X-Hub-Commit": row.commit,
-                                  "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"})
+                                  "Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
 
 
 @router.post("/{namespace}/{name}/like")
