@@ -3,6 +3,8 @@ form, so any search can be bookmarked), a base's adapters, and a user's or org's
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
@@ -15,14 +17,26 @@ from .routing import HubDep, PageRoute, VisitorDep
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = 20
+# Counting adapters per base reads every pinned repo, so the home page recounts at most this often
+# (public repos only: the one list is the same for every visitor).
+BASES_TTL_SECONDS = 300.0
 FILTER_NAMES = ("kind", "base", "fingerprint", "method", "task", "tag", "license", "namespace")
 
 
 @router.get("/")
 def home(request: Request, hub: HubDep, visitor: VisitorDep):
     who = visitor.principal
-    lists = {sort: search(hub, who, sort=sort, limit=6)["items"] for sort in ("updated", "downloads", "likes")}
-    return page(request, visitor, "home.html", lists=lists, bases=top_bases(hub, who))
+    lists = {sort: search(hub, who, kind="adapter", sort=sort, limit=6)["items"]
+             for sort in ("updated", "downloads", "likes")}
+    return page(request, visitor, "home.html", lists=lists, bases=_top_bases(request, hub))
+
+
+def _top_bases(request: Request, hub) -> list[dict]:
+    cached = getattr(request.app.state, "web_top_bases", None)
+    if cached is None or time.monotonic() - cached[0] > BASES_TTL_SECONDS:
+        cached = (time.monotonic(), top_bases(hub, None))
+        request.app.state.web_top_bases = cached
+    return cached[1]
 
 
 def _filters(request: Request) -> dict[str, str]:
