@@ -19,7 +19,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = 20
 # Counting adapters per base reads every pinned repo, so the home page recounts at most this often
 # (public repos only: the one list is the same for every visitor).
-BASES_TTL_SECONDS = 300.0
+BASES_TTL_SECONDS = 60.0
 FILTER_NAMES = ("kind", "base", "fingerprint", "method", "task", "tag", "license", "namespace")
 
 
