@@ -145,6 +145,8 @@ def main() -> int:
             fill(hub, args.repos)
             with hub.db.write() as s:
                 s.execute(text("UPDATE repos SET likes = (id * 7919) % 1000"))
+                if url:  # the fill wrote ids itself: move the sequence past them for publish_real's repo
+                    s.execute(text("SELECT setval(pg_get_serial_sequence('repos', 'id'), (SELECT max(id) FROM repos))"))
             publish_real(hub)
             with hub.db.engine.connect() as conn:
                 conn.exec_driver_sql("ANALYZE")

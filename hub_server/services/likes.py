@@ -4,6 +4,7 @@ same transaction, so sorting by likes walks an index instead of counting."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from ..db.models import Like, Repo
 from .auth import Principal, require_user
@@ -29,9 +30,6 @@ def toggle_like(hub: Hub, who: Principal | None, namespace: str, name: str) -> t
     return delta > 0, int(count or 0)
 
 
-def likes_of(hub: Hub, who: Principal | None, repo_id: int) -> bool:
+def likes_of(session: Session, who: Principal | None, repo_id: int) -> bool:
     """Whether ``who`` likes the repo."""
-    if who is None:
-        return False
-    with hub.db.read() as s:
-        return s.get(Like, (who.user_id, repo_id)) is not None
+    return who is not None and session.get(Like, (who.user_id, repo_id)) is not None

@@ -59,19 +59,20 @@ def delete_repo(hub: Hub, who: Principal | None, namespace: str, name: str) -> N
         s.delete(repo)
 
 
-def find_base(hub: Hub, who: Principal | None, fingerprint: str | None, base_id: str | None = None) -> Repo | None:
+def find_base(session: Session, who: Principal | None, fingerprint: str | None,
+              base_id: str | None = None) -> Repo | None:
     """The base repo on this hub whose weights have ``fingerprint`` (else the one named ``base_id``), if visible."""
-    with hub.db.read() as s:
-        if fingerprint:
-            # ids first: the covering index answers on every planner, even when statistics say most
-            # repos share one fingerprint (NULL, for adapters) and a whole-table scan looks as cheap
-            ids = s.scalars(select(Repo.id).where(Repo.fingerprint == fingerprint).limit(50)).all()
-            for repo in s.scalars(select(Repo).where(Repo.id.in_(ids), Repo.kind == "base").order_by(Repo.id)):
+    if fingerprint:
+        # ids first: the covering index answers on every planner, even when statistics say most
+        # repos share one fingerprint (NULL, for adapters) and a whole-table scan looks as cheap
+        ids = session.scalars(select(Repo.id).where(Repo.fingerprint == fingerprint).limit(50)).all()
+        if ids:
+            for repo in session.scalars(select(Repo).where(Repo.id.in_(ids), Repo.kind == "base").order_by(Repo.id)):
                 if can_see(who, repo):
                     return repo
-        if base_id and base_id.count("/") == 1:
-            namespace, name = base_id.split("/")
-            repo = s.scalar(select(Repo).where(Repo.namespace == namespace, Repo.name == name, Repo.kind == "base"))
-            if repo is not None and can_see(who, repo):
-                return repo
+    if base_id and base_id.count("/") == 1:
+        namespace, name = base_id.split("/")
+        repo = session.scalar(select(Repo).where(Repo.namespace == namespace, Repo.name == name, Repo.kind == "base"))
+        if repo is not None and can_see(who, repo):
+            return repo
     return None

@@ -65,7 +65,8 @@ def base_page(request: Request, hub: HubDep, visitor: VisitorDep, fingerprint: s
     who = visitor.principal
     results = search(hub, who, kind="adapter", fingerprint=fingerprint, method=method, task=task, limit=50,
                      cursor=cursor)
-    base_repo = find_base(hub, who, fingerprint)
+    with hub.db.read() as s:
+        base_repo = find_base(s, who, fingerprint)
     if not results["items"] and base_repo is None and not (method or task or cursor):
         raise NotFound(f"no adapters or base with fingerprint {fingerprint} on this hub")
     groups: dict[tuple[str, str], list[dict]] = {}

@@ -16,8 +16,8 @@ from ..services.card import metadata_from_card
 from ..services.context import Hub
 from ..services.likes import likes_of, toggle_like
 from ..services.publish import CARD_LIMIT
-from ..services.repos import find_base
-from ..services.versions import file_of, pick
+from ..services.repos import find_base, find_repo
+from ..services.versions import file_of, live_versions, pick
 from ..services.views import repo_json
 from .markdown import strip_front_matter
 from .render import page
@@ -47,18 +47,21 @@ def _chosen(rows: list, ref: str | None):
 
 def _repo_page(request: Request, hub: Hub, visitor, namespace: str, name: str, ref: str | None):
     who = visitor.principal
-    repo, rows = version_service.list_versions(hub, who, namespace, name)
-    version = _chosen(rows, ref)
-    front = json.loads(version.card_json or "{}") if version else {}
-    metadata = metadata_from_card(front) if version else repo_json(repo)["metadata"]
+    with hub.db.read() as s:  # one session: on a networked database every round trip counts
+        repo = find_repo(s, who, namespace, name)
+        rows = live_versions(s, repo)
+        version = _chosen(rows, ref)
+        front = json.loads(version.card_json or "{}") if version else {}
+        metadata = metadata_from_card(front) if version else repo_json(repo)["metadata"]
+        base_repo = find_base(s, who, metadata.get("base_fingerprint"), metadata.get("base_id"))
+        liked = likes_of(s, who, repo.id)
     hub_fields = front.get("adapter_hub") if isinstance(front.get("adapter_hub"), dict) else {}
     options = hub_fields.get("method_options")
     repo_id = f"{repo.namespace}/{repo.name}"
     endpoint = str(request.base_url).rstrip("/")
-    base_repo = find_base(hub, who, metadata.get("base_fingerprint"), metadata.get("base_id"))
     return page(
         request, visitor, "repo.html", repo=repo_json(repo), versions=rows, version=version, metadata=metadata,
-        card=_card_text(hub, version) if version else "", liked=likes_of(hub, who, repo.id), base_repo=base_repo,
+        card=_card_text(hub, version) if version else "", liked=liked, base_repo=base_repo,
         snippets=snippets(endpoint, repo_id, version.version, metadata, repo.kind) if version else [],
         pinned_by=metadata.get("fingerprint") if repo.kind == "base" else None,
         options=options if isinstance(options, dict) else None)
