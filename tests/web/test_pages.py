@@ -164,6 +164,10 @@ def test_likes_toggle_and_sort(web_hub, browser, tmp_path):
     r = httpx.get(web_hub.url + "/api/v1/search", params={"namespace": owner, "sort": "likes"})
     items = r.json()["items"]
     assert [(i["name"], i["likes"]) for i in items] == [("loved", 2), ("plain", 0)]
+    first = httpx.get(web_hub.url + "/api/v1/search", params={"namespace": owner, "sort": "likes", "limit": 1}).json()
+    second = httpx.get(web_hub.url + "/api/v1/search", params={"namespace": owner, "sort": "likes", "limit": 1,
+                                                               "cursor": first["next_cursor"]}).json()
+    assert [i["name"] for i in first["items"] + second["items"]] == ["loved", "plain"]
     assert 'class="like liked"' in fan.get(f"/{owner}/loved").text
 
 
