@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = 8 * 1024 * 1024  # safetensors JSON header (real ones are KiB to a few MiB)
     upload_ttl_seconds: int = 24 * 3600
     hf_max_commit_bytes: int = 64 * 1024 * 1024
+    download_flush_seconds: float = 10.0  # how often buffered download counts are written
+    access_log: str = "stderr"  # one JSON line per request: "stderr", "off", or a file path
 
     def resolved_database_url(self) -> str:
         url = self.database_url or f"sqlite:///{(self.data / 'hub.sqlite3').resolve()}"
