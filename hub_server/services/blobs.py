@@ -86,13 +86,17 @@ def record_blob(hub: Hub, digest: str, size: int, uploader: str | None = None) -
 
 
 def touch_blobs(session: Session, digests: Iterable[str]) -> set[str]:
-    """Refresh ``last_used_at`` of the blobs a publish relies on; return those that no longer exist."""
+    """Lock (in digest order, as gc does, so the two never deadlock) and refresh ``last_used_at`` of
+    the blobs a publish relies on; return those that no longer exist."""
     wanted = sorted(set(digests))
     now, present = utcnow(), set()
     for i in range(0, len(wanted), _BATCH):
         batch = wanted[i:i + _BATCH]
-        session.execute(update(Blob).where(Blob.digest.in_(batch)).values(last_used_at=now))
-        present.update(session.scalars(select(Blob.digest).where(Blob.digest.in_(batch))))
+        locked = session.scalars(select(Blob.digest).where(Blob.digest.in_(batch)).order_by(Blob.digest)
+                                 .with_for_update()).all()
+        if locked:
+            session.execute(update(Blob).where(Blob.digest.in_(locked)).values(last_used_at=now))
+        present.update(locked)
     return set(wanted) - present
 
 

@@ -16,7 +16,9 @@ from accountability_support import auth, create_repo, digest_of, hub_on, publish
 from click.testing import CliRunner
 
 from hub_client.cli.main import main
-from hub_server.admin import audit_events, garbage_collect
+from hub_server.admin import audit_events
+from hub_server.app import build_hub
+from hub_server.services.gc import collect_garbage
 
 
 def _blob_files(hub) -> set[str]:
@@ -59,23 +61,29 @@ def _upload_retrying(client, token, data: bytes) -> None:
     raise AssertionError("upload never succeeded")
 
 
+GRACE = timedelta(seconds=0.3)
+
+
 def _publisher(hub, user: str, versions: int, published: dict, errors: list) -> None:
+    """Upload each version's blobs, wait until they are about to be idle past the grace (gc may take
+    them from then on), then publish: each publish lands next to a gc that wants its blobs."""
     token = hub.token(user, "write")
-    shared = b"shared tokenizer bytes"
+    shared = b"---\ntags: [shared]\n---\nshared card\n"
     try:
         with httpx.Client(base_url=hub.url, timeout=120) as client:
             create_repo(client, token, user, "a")
             for i in range(versions):
-                files = {"shared.txt": shared, "own.txt": f"{user} {i} ".encode() + os.urandom(64)}
+                files = {"README.md": shared, "own.txt": f"{user} {i} ".encode() + os.urandom(64)}
                 for data in files.values():
                     _upload_retrying(client, token, data)
+                time.sleep(GRACE.total_seconds() + random.uniform(-0.02, 0.03))
                 for _ in range(50):
                     r = publish(client, token, f"{user}/a", f"1.0.{i}", files, upload_blobs=False)
                     if r.status_code == 201:
                         published[(user, f"1.0.{i}")] = files
                         break
                     assert r.status_code == 400 and r.json()["error"]["code"] == "missing_blobs", r.text
-                    for data in files.values():  # gc took them before the publish: upload again
+                    for data in files.values():  # gc took them first: upload again
                         if digest_of(data) in r.json()["error"]["message"]:
                             _upload_retrying(client, token, data)
                 else:
@@ -88,18 +96,23 @@ def test_no_published_version_loses_a_blob_to_a_racing_gc(hub_on):
     hub = hub_on(workers=2)
     published: dict = {}
     errors: list = []
-    threads = [threading.Thread(target=_publisher, args=(hub, f"p{n}", 6, published, errors)) for n in range(3)]
-    for t in threads:
-        t.start()
+    threads = [threading.Thread(target=_publisher, args=(hub, f"p{n}", 10, published, errors)) for n in range(3)]
+    gc_side = build_hub(hub.settings)  # what `hub admin gc` opens, in this (another) process
     removed = 0
-    while any(t.is_alive() for t in threads):  # zero grace: every blob not yet published is fair game
-        removed += garbage_collect(hub.settings, timedelta(0)).removed_blobs
-        time.sleep(random.uniform(0, 0.03))
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    removed += garbage_collect(hub.settings, timedelta(0)).removed_blobs
-    assert len(published) == 18 and removed > 0  # gc really raced the publishes
+    try:
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            removed += collect_garbage(gc_side, GRACE).removed_blobs
+            time.sleep(random.uniform(0, 0.005))
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        time.sleep(GRACE.total_seconds() + 0.2)
+        removed += collect_garbage(gc_side, GRACE).removed_blobs
+    finally:
+        gc_side.db.dispose()
+    assert len(published) == 30 and removed > 0  # gc really raced the publishes
     with httpx.Client(base_url=hub.url, timeout=30) as client:
         for (user, version), files in published.items():
             for path, data in files.items():
