@@ -65,6 +65,27 @@ class HubClient:
     def whoami(self) -> dict:
         return self._http.json("GET", "/api/v1/whoami")
 
+    # --- tokens ------------------------------------------------------------------------------
+    def list_tokens(self) -> list[dict]:
+        """The caller's tokens (never the secrets), with ``state`` and ``current``."""
+        return self._http.json("GET", "/api/v1/tokens")["items"]
+
+    def create_token(self, *, scope: str = "read", name: str = "", expires: str | None = None) -> dict:
+        """A new token of the caller (``expires`` like ``30d``); the secret is in ``"token"``, shown once."""
+        body: dict[str, Any] = {"scope": scope, "name": name}
+        if expires is not None:
+            body["expires_in"] = expires
+        return self._http.json("POST", "/api/v1/tokens", json=body)
+
+    def revoke_token(self, token_id: int) -> None:
+        self._http.request("DELETE", f"/api/v1/tokens/{int(token_id)}")
+
+    def audit(self, *, limit: int = 50, before: int | None = None, actor: str | None = None,
+              action: str | None = None) -> dict:
+        """One page of the audit trail, newest first (admin tokens only)."""
+        params = {k: v for k, v in dict(limit=limit, before=before, actor=actor, action=action).items() if v is not None}
+        return self._http.json("GET", "/api/v1/admin/audit", params=params)
+
     # --- repos -------------------------------------------------------------------------------
     def create_repo(self, repo_id: str, *, kind: str = "adapter", private: bool = False, exist_ok: bool = False) -> dict:
         ns, name = parse_repo_id(repo_id)

@@ -15,7 +15,7 @@ from . import refs as refmod
 from ._hashing_writer import HashingWriter
 from ._http import HubHTTP
 from .cache import LocalCache, copy_tree
-from .errors import BadServerAnswer, DigestMismatch, HubWarning, OfflineMiss, TransportError
+from .errors import BadServerAnswer, DigestMismatch, HubError, HubWarning, OfflineMiss, TransportError
 from .progress import byte_bar
 from .trust import checked_detail
 
@@ -100,7 +100,15 @@ class Puller:
             bar.close()
         snapshot = self.cache.build_snapshot(namespace, name, version, files)
         self.cache.record_version(namespace, name, detail)
+        self._report_pull(namespace, name, version)
         return snapshot
+
+    def _report_pull(self, namespace: str, name: str, version: str) -> None:
+        """Tell the hub one real pull happened (a cached re-pull never reaches this); best effort."""
+        try:
+            self.http.request("POST", f"/api/v1/repos/{namespace}/{name}/versions/{version}/pulls")
+        except HubError:
+            pass
 
     def _fetch_blob(self, namespace: str, name: str, digest: str, size: int, bar) -> None:
         """Stream one blob into a temp file, hashing as it arrives; resume with Range if the connection drops."""

@@ -1,21 +1,59 @@
-"""Administration without a running server: create a user's token straight in the
-database of a data dir (used by ``hub admin create-token`` and the test fixtures)."""
+"""Administration without a running server, straight on the database and store of a data dir
+(or of ``HUB_DATABASE_URL`` / ``HUB_STORAGE_URL``): tokens, the audit trail and garbage
+collection. Used by ``hub admin ...`` and the test fixtures."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from .db import Database, upgrade
-from .services.auth import create_token
+from .services import audit, tokens
+from .services.context import Hub
 from .settings import Settings
 
 
-def create_user_token(settings: Settings, user: str, scope: str = "write", orgs: Iterable[str] = ()) -> str:
+@contextmanager
+def _database(settings: Settings) -> Iterator[Database]:
     settings.data.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url())
     try:
         upgrade(db, Path(settings.data))
-        return create_token(db, user, scope, tuple(orgs))
+        yield db
     finally:
         db.dispose()
+
+
+def create_user_token(settings: Settings, user: str, scope: str = "write", orgs: Iterable[str] = (), *,
+                      expires_in: timedelta | str | None = None, name: str = "") -> str:
+    with _database(settings) as db:
+        return tokens.issue_token(db, user, scope, tuple(orgs), expires_in=expires_in, name=name,
+                                  actor="admin")[1]
+
+
+def list_user_tokens(settings: Settings, user: str | None = None) -> list[dict]:
+    with _database(settings) as db:
+        return tokens.list_tokens(db, user) if user else tokens.list_all_tokens(db)
+
+
+def revoke_user_token(settings: Settings, token_id: int) -> dict:
+    with _database(settings) as db:
+        return tokens.revoke_token(db, None, token_id, actor="admin")
+
+
+def audit_events(settings: Settings, **filters) -> dict:
+    with _database(settings) as db:
+        return audit.list_events(db, **filters)
+
+
+def garbage_collect(settings: Settings, grace: timedelta, *, dry_run: bool = False, progress=None):
+    from .app import build_hub
+    from .services.gc import collect_garbage
+
+    hub: Hub = build_hub(settings)
+    try:
+        return collect_garbage(hub, grace, dry_run=dry_run, progress=progress)
+    finally:
+        hub.db.dispose()

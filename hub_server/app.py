@@ -4,16 +4,18 @@ Extra routers (e.g. the HF-compatible API) are included through ``routers=``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .access_log import RequestLogMiddleware, configure_access_log
 from .db import Database, upgrade
 from .errors import ServiceError
-from .routes import repos, search, uploads, versions
+from .routes import admin, repos, search, tokens, uploads, versions
 from .services.context import Hub
 from .services.uploads import cleanup_stale
 from .settings import Settings
@@ -40,9 +42,17 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     settings = settings or Settings()
     hub = build_hub(settings)
     cleanup_stale(hub)
-    app = FastAPI(title="Adapter Hub", version="0.1.0")
+    configure_access_log(settings.access_log)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        hub.downloads.close()  # buffered download counts reach the database before exit
+
+    app = FastAPI(title="Adapter Hub", version="0.1.0", lifespan=lifespan)
     app.state.hub = hub
-    for module in (repos, versions, uploads, search):
+    app.add_middleware(RequestLogMiddleware)
+    for module in (repos, versions, uploads, search, tokens, admin):
         app.include_router(module.router)
     for router in routers:
         app.include_router(router)

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     hf_max_commit_bytes: int = 64 * 1024 * 1024
     open_signup: bool = True  # HUB_OPEN_SIGNUP=0: only an admin creates accounts (hub admin create-token)
     session_days: int = 30  # a web sign-in lasts this long unless signed out or revoked
+    download_flush_seconds: float = 10.0  # how often buffered download counts are written
+    access_log: str = "stderr"  # one JSON line per request: "stderr", "off", or a file path
 
     def resolved_database_url(self) -> str:
         url = self.database_url or f"sqlite:///{(self.data / 'hub.sqlite3').resolve()}"

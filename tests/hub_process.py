@@ -40,7 +40,10 @@ class HubProcess:
 
     def start(self) -> "HubProcess":
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-        env.update(HUB_DATA=str(self.data_dir), **self.extra_env)
+        # the JSON access log goes to a pipe nobody drains here: off unless a test asks for it
+        # download counts are flushed often so tests see them soon
+        env.update({"HUB_DATA": str(self.data_dir), "HUB_ACCESS_LOG": "off", "HUB_DOWNLOAD_FLUSH_SECONDS": "0.2",
+                    **self.extra_env})
         if self.database_url:
             env["HUB_DATABASE_URL"] = self.database_url
         if self.storage_url:

@@ -1,4 +1,5 @@
-"""`hub serve` and `hub admin create-token`: run the hub server and mint tokens.
+"""`hub serve` and `hub admin create-token`: run the hub server and mint tokens (the other
+`hub admin` commands live in admin_commands.py).
 
 The server package is imported only when these commands run, so the client CLI stays
 light for people who never host a hub.
@@ -43,7 +44,7 @@ def serve(data: str | None, host: str, port: int, workers: int) -> None:
     build_hub(settings).db.dispose()  # migrate once before the workers start
     click.echo(f"Adapter Hub on http://{host}:{port} (data: {settings.data.resolve()})", err=True)
     uvicorn.run("hub_server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+                log_level="info", access_log=False)  # the hub writes its own JSON access log
 
 
 @click.group("admin")
@@ -55,19 +56,25 @@ def admin() -> None:
 @click.argument("user")
 @click.option("--scope", type=click.Choice(["read", "write", "admin"]), default="write", show_default=True)
 @click.option("--org", "orgs", multiple=True, help="Make USER a member of this org (repeatable).")
+@click.option("--expires", default=None, help="Lifetime, e.g. 30d, 12h, 1w (default: never expires).")
+@click.option("--name", default="", help="A label shown by `hub admin tokens list`.")
 @click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
-def create_token(user: str, scope: str, orgs: tuple[str, ...], data: str | None) -> None:
+def create_token(user: str, scope: str, orgs: tuple[str, ...], expires: str | None, name: str,
+                 data: str | None) -> None:
     """Create USER if missing and print a new token for them (only the token)."""
     from hub_server.admin import create_user_token
     from hub_server.errors import ServiceError
 
     try:
-        click.echo(create_user_token(_settings(data), user, scope, orgs))
+        click.echo(create_user_token(_settings(data), user, scope, orgs, expires_in=expires, name=name))
     except ServiceError as exc:
         raise ServerCommandError(exc.message) from None
 
 
 def register(group: click.Group) -> None:
     """Attach this module's commands to the `hub` group."""
+    from .admin_commands import add_admin_commands
+
+    add_admin_commands(admin)
     group.add_command(serve)
     group.add_command(admin)

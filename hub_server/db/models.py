@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -48,6 +49,11 @@ class OrgMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
 
 
+# Names are unique whatever their case: ``Alice`` and ``alice`` are one account.
+Index("uq_users_name_ci", func.lower(User.name), unique=True)
+Index("uq_orgs_name_ci", func.lower(Org.name), unique=True)
+
+
 class Token(Base):
     __tablename__ = "tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -55,6 +61,9 @@ class Token(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Blob(Base):
@@ -62,6 +71,40 @@ class Blob(Base):
     digest: Mapped[str] = mapped_column(String(71), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # refreshed by every upload and publish that relies on the blob; gc only takes blobs idle past the grace
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class BlobUpload(Base):
+    """Who proved they hold a blob's bytes (by uploading them): only they may reuse it unseen."""
+
+    __tablename__ = "blob_uploads"
+    digest: Mapped[str] = mapped_column(ForeignKey("blobs.digest", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class VersionTombstone(Base):
+    """A version of a deleted repo: its name stays bound to its commit if the repo is re-created."""
+
+    __tablename__ = "version_tombstones"
+    full_name: Mapped[str] = mapped_column(String(201), primary_key=True)  # lower-case namespace/name
+    version: Mapped[str] = mapped_column(String(100), primary_key=True)
+    commit: Mapped[str] = mapped_column(String(40))
+    deleted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only record of who changed what (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_actor", "actor", "id"), Index("ix_audit_events_action", "action", "id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(400), default="")
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class Repo(Base):
@@ -72,6 +115,7 @@ class Repo(Base):
         Index("ix_repos_likes", "likes", "id"),
         Index("ix_repos_updated", "updated_at", "id"),
         Index("ix_repos_full_name", "full_name", "id"),
+        Index("uq_repos_full_name_ci", "full_name", unique=True),  # full_name is lower(namespace/name)
         # filter + default sort (downloads) served by one index each, so a page never sorts the table
         *(Index(f"ix_repos_{col}_downloads", col, "downloads", "id")
           for col in ("namespace", "kind", "method", "task", "base_id", "base_fingerprint", "license")),
@@ -130,6 +174,7 @@ class Version(Base):
     yanked: Mapped[bool] = mapped_column(Boolean, default=False)
     yank_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    downloads: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     card_json: Mapped[str] = mapped_column(Text, default="{}")
     files: Mapped[list["VersionFile"]] = relationship(

@@ -18,7 +18,9 @@ def get_hub(request: Request) -> Hub:
 
 async def get_principal(request: Request) -> Principal | None:
     token = bearer(request.headers.get("authorization"))
-    return await run_in_threadpool(authenticate, request.app.state.hub.db, token) if token else None
+    who = await run_in_threadpool(authenticate, request.app.state.hub.db, token) if token else None
+    request.state.user = who.name if who is not None else None  # for the access log
+    return who
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]

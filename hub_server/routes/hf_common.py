@@ -48,7 +48,9 @@ def bearer_token(request: Request) -> str | None:
 
 
 def get_caller(request: Request, backend: Annotated[HfBackend, Depends(get_backend)]) -> HfPrincipal | None:
-    return backend.authenticate(bearer_token(request))
+    caller = backend.authenticate(bearer_token(request))
+    request.state.user = caller.name if caller is not None else None  # for the access log
+    return caller
 
 
 def require_caller(caller: Annotated[HfPrincipal | None, Depends(get_caller)]) -> HfPrincipal:

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from ..errors import Invalid
 from ..services import versions
+from ..services.download_counts import count_pull
 from ..services.publish import publish
 from ..services.storage_check import check_digest_field
 from ..services.views import version_detail, version_summary
@@ -25,8 +26,15 @@ def list_versions(hub: HubDep, who: Caller, namespace: str, name: str) -> dict:
 
 @router.get("/resolve")
 def resolve(hub: HubDep, who: Caller, namespace: str, name: str, ref: str = "main") -> dict:
-    repo, version = versions.resolve(hub, who, namespace, name, ref, count=True)
+    repo, version = versions.resolve(hub, who, namespace, name, ref)
     return version_detail(repo, version)
+
+
+@router.post("/versions/{version}/pulls", status_code=202)
+def record_pull(hub: HubDep, who: Caller, namespace: str, name: str, version: str) -> dict:
+    """A client reports one real pull (bytes fetched, not a cached re-pull): counted off the request path."""
+    count_pull(hub, who, namespace, name, version)
+    return {"counted": True}
 
 
 @router.post("/versions")

@@ -1,13 +1,14 @@
-"""What every service needs: the database, the blob store and the settings, built once
-per app by ``create_app`` (never at import time)."""
+"""What every service needs: the database, the blob store, the settings and the download
+counter, built once per app by ``create_app`` (never at import time)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..db import Database
 from ..settings import Settings
 from ..storage import BlobStore
+from .download_counts import DownloadCounter
 
 
 @dataclass
@@ -15,3 +16,8 @@ class Hub:
     db: Database
     store: BlobStore
     settings: Settings
+    downloads: DownloadCounter = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.downloads is None:
+            self.downloads = DownloadCounter(self.db, self.settings.download_flush_seconds)

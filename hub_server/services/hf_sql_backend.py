@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import errors
 from ..db.models import Repo, Version
@@ -17,7 +17,8 @@ from . import publish as publishing
 from . import repos, search, versions
 from .auth import Principal, authenticate
 from .context import Hub
-from .uploads import record_blob
+from .blobs import record_blob
+from .download_counts import count_hf_download
 
 
 @contextmanager
@@ -111,7 +112,7 @@ class SqlHfBackend:
     def put_blob(self, who, stream: BinaryIO) -> hf.HfFile:
         with _translated():
             digest, size = self.hub.store.put(stream)
-            record_blob(self.hub, digest, size)
+            record_blob(self.hub, digest, size, uploader=who.name if who is not None else None)
         return hf.HfFile("", size, digest)
 
     def publish(self, who, repo: hf.HfRepo, version: str, files: list[hf.HfFile], message: str) -> hf.HfVersion:
@@ -121,6 +122,4 @@ class SqlHfBackend:
             return self.resolve(who, repo, row.version)
 
     def record_download(self, repo: hf.HfRepo, version: hf.HfVersion) -> None:
-        with self.hub.db.write() as s:
-            s.execute(update(Repo).where(Repo.namespace == repo.namespace, Repo.name == repo.name)
-                      .values(downloads=Repo.downloads + 1))
+        count_hf_download(self.hub, repo.namespace, repo.name, version.commit)

@@ -35,3 +35,18 @@ def check_manifest_paths(paths: list[str]) -> None:
         rules_check_manifest_paths(paths)
     except PathRefused as exc:
         raise Unprocessable(str(exc)) from None
+
+
+def namespace_owner(session, name: str):
+    """``("user"|"org", row)`` for the account whose name equals ``name`` ignoring case, else None.
+    Users and orgs share one namespace, so a name is taken once whatever its case."""
+    from sqlalchemy import func, select
+
+    from ..db.models import Org, User
+
+    lowered = name.lower()
+    user = session.scalar(select(User).where(func.lower(User.name) == lowered))
+    if user is not None:
+        return "user", user
+    org = session.scalar(select(Org).where(func.lower(Org.name) == lowered))
+    return ("org", org) if org is not None else None

@@ -15,13 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from hub_rules import VersionInvalid
 from hub_rules import check_version as rules_check_version
 
-from ..db.models import Blob, RepoTag, Version, VersionFile, utcnow
+from ..db.models import RepoTag, Version, VersionFile, utcnow
 from ..errors import Conflict, Invalid, MissingBlobs, TooLarge, Unprocessable
+from ..storage.base import BlobNotFound
+from . import audit
 from .auth import Principal, require_write
+from .blobs import known_digests, touch_blobs
 from .card import metadata_from_card, parse_front_matter
 from .context import Hub
 from .names import check_manifest_paths, check_path
-from .repos import find_repo
+from .repos import find_repo, tombstoned_commit
 from .safetensors_check import header_length, validate
 from .search_terms import set_search_text
 from .storage_check import check_digest_field
@@ -81,7 +84,8 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
         existing = _existing(s, namespace, name, version)
         if existing is not None:
             return _same_or_conflict(existing, commit, version), False
-        _check_blobs(s, files)
+        _check_tombstone(s, find_repo(s, who, namespace, name), version, commit)
+        _check_blobs(s, who, files)
     card = _validate_content(hub, files)
     try:
         with hub.db.write() as s:
@@ -89,6 +93,8 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             existing = _existing(s, namespace, name, version)
             if existing is not None:
                 return _same_or_conflict(existing, commit, version), False
+            _check_tombstone(s, repo, version, commit)
+            _keep_blobs(hub, s, files)
             row = Version(repo_id=repo.id, version=version, commit=commit, created_at=utcnow(), author=who.name,
                           message=str(message or "")[:10000], size=sum(f.size for f in files),
                           card_json=json.dumps(card, default=str))
@@ -98,6 +104,8 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             refresh_latest(s, repo)
             if repo.latest_version == version:
                 _index_metadata(repo, card)
+            audit.record(s, "version.publish", who.name, f"{namespace}/{name}@{version}", commit=commit,
+                         files=len(files), size=row.size)
         return row, True
     except IntegrityError:  # a concurrent publisher won the race on PostgreSQL
         with hub.db.read() as s:
@@ -124,12 +132,17 @@ def _same_or_conflict(existing: Version, commit: str, version: str) -> Version:
     return existing
 
 
-def _check_blobs(session, files: list[FileEntry]) -> None:
-    digests = sorted({f.digest for f in files})
-    known: dict[str, int] = {}
-    for i in range(0, len(digests), 500):
-        known.update(session.execute(select(Blob.digest, Blob.size).where(Blob.digest.in_(digests[i:i + 500]))).all())
-    missing = [d for d in digests if d not in known]
+def _check_tombstone(session, repo, version: str, commit: str) -> None:
+    old = tombstoned_commit(session, repo, version)
+    if old is not None and old != commit:
+        raise Conflict(f"version {version} of {repo.namespace}/{repo.name} existed before the repository was "
+                       f"deleted (commit {old}); its name cannot be reused with other content")
+
+
+def _check_blobs(session, who: Principal, files: list[FileEntry]) -> None:
+    """Every blob must be known to the publisher (see blobs.py): otherwise they upload the bytes."""
+    known = known_digests(session, who, (f.digest for f in files))
+    missing = sorted({f.digest for f in files if f.digest not in known})
     if missing:
         raise MissingBlobs(f"upload these blobs first: {', '.join(missing)}", digests=missing)
     for f in files:
@@ -137,11 +150,28 @@ def _check_blobs(session, files: list[FileEntry]) -> None:
             raise Unprocessable(f"{f.path}: size {f.size} does not match the stored blob ({known[f.digest]} bytes)")
 
 
+def _keep_blobs(hub: Hub, session, files: list[FileEntry]) -> None:
+    """Inside the publish transaction: refresh every blob row (so gc leaves it) and prove it still exists."""
+    gone = touch_blobs(session, (f.digest for f in files))
+    gone |= {f.digest for f in files if f.digest not in gone and not hub.store.exists(f.digest)}
+    if gone:
+        missing = sorted(gone)
+        raise MissingBlobs(f"upload these blobs first: {', '.join(missing)}", digests=missing)
+
+
 def _read(hub: Hub, digest: str, start: int, end: int) -> bytes:
     return b"".join(hub.store.open(digest, start, end))
 
 
 def _validate_content(hub: Hub, files: list[FileEntry]) -> dict:
+    try:
+        return _validate_files(hub, files)
+    except BlobNotFound as exc:  # collected since the check above: the client uploads it again
+        digests = sorted({f.digest for f in files if not hub.store.exists(f.digest)})
+        raise MissingBlobs(f"upload these blobs first: {', '.join(digests)}", digests=digests) from exc
+
+
+def _validate_files(hub: Hub, files: list[FileEntry]) -> dict:
     card: dict = {}
     for f in files:
         if f.path.lower().endswith(".safetensors"):

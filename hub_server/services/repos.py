@@ -7,8 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..db.models import Repo, utcnow
+from ..db.models import Repo, Version, VersionTombstone, utcnow
 from ..errors import Conflict, Invalid, NotFound
+from . import audit
 from .auth import Principal, can_see, require_user, require_write
 from .context import Hub
 from .names import check_name
@@ -35,17 +36,22 @@ def create_repo(hub: Hub, who: Principal | None, namespace: str, name: str, *, k
     check_name(name, "repository name")
     if kind not in KINDS:
         raise Invalid(f"invalid kind {kind!r}: use adapter or base")
-    require_write(who, namespace)
+    who = require_write(who, namespace)
     now = utcnow()
     try:
         with hub.db.write() as s:
-            if s.scalar(select(Repo.id).where(Repo.namespace == namespace, Repo.name == name)) is not None:
-                raise Conflict(f"repository {namespace}/{name} already exists")
-            repo = Repo(namespace=namespace, name=name, full_name=f"{namespace}/{name}".lower(), kind=kind,
+            full_name = f"{namespace}/{name}".lower()
+            taken = s.scalar(select(Repo).where(Repo.full_name == full_name))
+            if taken is not None:
+                same = taken.namespace == namespace and taken.name == name
+                raise Conflict(f"repository {namespace}/{name} already exists" + (
+                    "" if same or not can_see(who, taken) else f" as {taken.namespace}/{taken.name} (names ignore case)"))
+            repo = Repo(namespace=namespace, name=name, full_name=full_name, kind=kind,
                         private=bool(private), downloads=0, created_at=now, updated_at=now,
                         metadata_json="{}")
             set_search_text(repo, f"{namespace}/{name}")
             s.add(repo)
+            audit.record(s, "repo.create", who.name, f"{namespace}/{name}", kind=kind, private=bool(private))
         return repo
     except IntegrityError:
         raise Conflict(f"repository {namespace}/{name} already exists") from None
@@ -55,7 +61,9 @@ def delete_repo(hub: Hub, who: Principal | None, namespace: str, name: str) -> N
     who = require_user(who)
     with hub.db.write() as s:
         repo = find_repo(s, who, namespace, name)
-        require_write(who, namespace)
+        who = require_write(who, namespace)
+        tombstone_versions(s, repo)
+        audit.record(s, "repo.delete", who.name, f"{namespace}/{name}")
         s.delete(repo)
 
 
@@ -76,3 +84,15 @@ def find_base(session: Session, who: Principal | None, fingerprint: str | None,
         if repo is not None and can_see(who, repo):
             return repo
     return None
+def tombstone_versions(session: Session, repo: Repo) -> None:
+    """Keep each version name bound to its commit, so a re-created repo cannot reuse it with other bytes."""
+    kept = set(session.scalars(select(VersionTombstone.version).where(VersionTombstone.full_name == repo.full_name)))
+    for version, commit in session.execute(select(Version.version, Version.commit).where(Version.repo_id == repo.id)):
+        if version not in kept:
+            session.add(VersionTombstone(full_name=repo.full_name, version=version, commit=commit, deleted_at=utcnow()))
+
+
+def tombstoned_commit(session: Session, repo: Repo, version: str) -> str | None:
+    """The commit a version name had before the repo was deleted and re-created, if any."""
+    return session.scalar(select(VersionTombstone.commit).where(
+        VersionTombstone.full_name == repo.full_name, VersionTombstone.version == version))

@@ -17,13 +17,10 @@ from collections.abc import AsyncIterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from ..db.models import Blob
 from ..errors import DigestMismatch, Invalid, NotFound, RangeNotSatisfiable, TooLarge
 from ..storage.base import CHUNK, check_digest
 from .auth import Principal, require_write
+from .blobs import blob_size, record_blob  # noqa: F401 - blob_size is part of this module's API
 from .context import Hub
 
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -141,12 +138,12 @@ async def finish(hub: Hub, who: Principal | None, upload_id: str, digest: str | 
     async with _locked(path):
         data = path / "data"
         await _write(hub, data, data.stat().st_size, chunks)
-        answer = await run_in_threadpool(_complete, hub, path, digest)
+        answer = await run_in_threadpool(_complete, hub, path, digest, who.name)
     shutil.rmtree(path, ignore_errors=True)
     return answer
 
 
-def _complete(hub: Hub, path: Path, digest: str) -> dict:
+def _complete(hub: Hub, path: Path, digest: str, uploader: str) -> dict:
     data = path / "data"
     actual, size = _hash(data)
     if actual != digest:
@@ -154,31 +151,12 @@ def _complete(hub: Hub, path: Path, digest: str) -> dict:
         raise DigestMismatch(f"uploaded bytes hash to {actual}, not {digest}; nothing was stored")
     if not hub.store.exists(digest):
         hub.store.put_file(data, digest)
-    record_blob(hub, digest, size)
+    record_blob(hub, digest, size, uploader)
     return {"digest": digest, "size": size}
-
-
-def record_blob(hub: Hub, digest: str, size: int) -> None:
-    try:
-        with hub.db.write() as s:
-            if s.get(Blob, digest) is None:
-                s.add(Blob(digest=digest, size=size))
-    except IntegrityError:
-        pass  # recorded concurrently
 
 
 def cancel(hub: Hub, who: Principal | None, upload_id: str) -> None:
     shutil.rmtree(_session_dir(hub, require_write(who), upload_id), ignore_errors=True)
-
-
-def blob_size(hub: Hub, who: Principal | None, digest: str) -> int:
-    require_write(who)
-    check_digest(digest)
-    with hub.db.read() as s:
-        size = s.scalar(select(Blob.size).where(Blob.digest == digest))
-    if size is None:
-        raise NotFound(f"blob {digest} not found")
-    return size
 
 
 def cleanup_stale(hub: Hub, now: float | None = None) -> int:

@@ -1,15 +1,17 @@
 """Reading and curating versions: list, resolve a ref (exact, main, commit, range),
-yank, delete (the name stays reserved) and count downloads."""
+yank and delete (the name stays reserved). Resolving never writes: downloads are counted
+by ``download_counts`` off the request path."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from hub_rules import MAIN_NAMES, VersionInvalid, is_commit, is_range, newest, sort_key
 
 from ..db.models import Repo, Version, utcnow
 from ..errors import Invalid, NotFound
+from . import audit
 from .auth import Principal, require_write
 from .context import Hub
 from .repos import find_repo
@@ -40,19 +42,11 @@ def pick(versions: list[Version], ref: str) -> Version:
     return found
 
 
-def resolve(hub: Hub, who: Principal | None, namespace: str, name: str, ref: str, *,
-            count: bool = False) -> tuple[Repo, Version]:
+def resolve(hub: Hub, who: Principal | None, namespace: str, name: str, ref: str) -> tuple[Repo, Version]:
     with hub.db.read() as s:
         repo = find_repo(s, who, namespace, name)
         version = pick(live_versions(s, repo), ref)
-    if count:
-        record_download(hub, repo.id)
     return repo, version
-
-
-def record_download(hub: Hub, repo_id: int) -> None:
-    with hub.db.write() as s:
-        s.execute(update(Repo).where(Repo.id == repo_id).values(downloads=Repo.downloads + 1))
 
 
 def list_versions(hub: Hub, who: Principal | None, namespace: str, name: str) -> tuple[Repo, list[Version]]:
@@ -70,21 +64,23 @@ def refresh_latest(session: Session, repo: Repo) -> None:
 def yank(hub: Hub, who: Principal | None, namespace: str, name: str, version: str, reason: str) -> Version:
     with hub.db.write() as s:
         repo = find_repo(s, who, namespace, name)
-        require_write(who, namespace)
+        who = require_write(who, namespace)
         row = _exact(s, repo, version)
         row.yanked, row.yank_reason = True, (reason or "")[:2000]
         refresh_latest(s, repo)
+        audit.record(s, "version.yank", who.name, f"{namespace}/{name}@{version}", reason=row.yank_reason)
         return row
 
 
 def delete_version(hub: Hub, who: Principal | None, namespace: str, name: str, version: str) -> None:
     with hub.db.write() as s:
         repo = find_repo(s, who, namespace, name)
-        require_write(who, namespace)
+        who = require_write(who, namespace)
         row = _exact(s, repo, version)
         row.deleted = True
         row.files.clear()
         refresh_latest(s, repo)
+        audit.record(s, "version.delete", who.name, f"{namespace}/{name}@{version}", commit=row.commit)
 
 
 def _exact(session: Session, repo: Repo, version: str) -> Version:

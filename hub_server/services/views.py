@@ -45,6 +45,7 @@ def version_summary(version: Version) -> dict[str, Any]:
         "yanked": version.yanked,
         "yank_reason": version.yank_reason,
         "size": version.size,
+        "downloads": version.downloads or 0,
     }
 
 

@@ -1,5 +1,6 @@
-"""Blob backend on the local filesystem: temp file in the same directory tree, fsync,
-then an atomic rename to ``sha256/ab/<hex>``."""
+"""Blob backend on the local filesystem: temp file in the same directory tree, fsync of the
+file, an atomic rename to ``sha256/ab/<hex>``, then fsync of the directories that changed —
+so a blob that a commit reported stored survives a power loss."""
 
 from __future__ import annotations
 
@@ -29,8 +30,6 @@ class FsBlobStore(BlobStore):
         try:
             with os.fdopen(fd, "wb") as sink:
                 digest, size = hash_to_sink(stream, sink)
-                sink.flush()
-                os.fsync(sink.fileno())
             verify(digest, expected_digest)
             self._commit(Path(name), digest)
             return digest, size
@@ -49,8 +48,12 @@ class FsBlobStore(BlobStore):
 
     def _commit(self, staged: Path, digest: str) -> None:
         target = self._path(digest)
+        new_dirs = [d for d in (target.parent.parent, target.parent) if not d.is_dir()]
         target.parent.mkdir(parents=True, exist_ok=True)
+        fsync_file(staged)
         os.replace(staged, target)
+        for directory in {target.parent, staged.parent, *(d.parent for d in new_dirs)}:
+            fsync_dir(directory)
 
     def open(self, digest: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         path = self._path(digest)
@@ -80,6 +83,23 @@ class FsBlobStore(BlobStore):
         for sub in sorted(base.iterdir()):
             for f in sorted(sub.iterdir()):
                 yield "sha256:" + f.name
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_range(fh: BinaryIO, start: int, end: int) -> Iterator[bytes]:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def push_dir(hub, token: str, repo_id: str, directory: Path, version: str, *, pr
 
 
 def downloads(hub, token: str, repo_id: str) -> int:
+    """The repo's count once the server's background flush (every 0.2 s in tests) has run."""
+    time.sleep(0.6)
     return client(hub, token).repo(repo_id)["downloads"]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+import time
 import uuid
 
 import httpx
@@ -66,3 +67,13 @@ def publish(client: httpx.Client, token: str, repo: str, version: str, files: di
         manifest.append({"path": path, "size": len(data), "digest": digest_of(data)})
     return client.post(f"/api/v1/repos/{repo}/versions", json={"version": version, "files": manifest},
                        headers=auth(token))
+
+
+def wait_for_downloads(client: httpx.Client, repo: str, expected: int, timeout: float = 10.0) -> int:
+    """Download counts are flushed in the background: poll until ``repo`` shows ``expected``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = client.get(f"/api/v1/repos/{repo}").json()["downloads"]
+        if seen >= expected or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.05)

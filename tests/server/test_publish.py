@@ -55,7 +55,7 @@ def test_publish_resolve_and_idempotent_republish(client, alice):
     by_commit = client.get(f"/api/v1/repos/alice/{name}/resolve", params={"ref": body["commit"]}).json()
     assert by_commit["version"] == "1.0.0"
     assert {f["path"] for f in by_commit["files"]} == set(_files())
-    assert client.get(f"/api/v1/repos/alice/{name}").json()["downloads"] == 1
+    assert client.get(f"/api/v1/repos/alice/{name}").json()["downloads"] == 0  # resolving is not a pull
 
 
 def test_missing_blobs_are_listed(client, alice):

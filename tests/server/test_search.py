@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from hub_http import auth, publish
+from hub_http import auth, publish, wait_for_downloads
 
 PREFIX = "srch"
 
@@ -38,8 +38,10 @@ def catalogue(server):
             files = {"README.md": _card(method, task, base, tags, usage), "x.txt": name.encode()}
             assert publish(client, token, f"{ns}/{PREFIX}{name}", "1.0.0", files).status_code == 201
         for _ in range(3):
-            client.get(f"/api/v1/repos/lab/{PREFIX}gamma/resolve")
-        client.get(f"/api/v1/repos/searcher/{PREFIX}beta/resolve")
+            client.post(f"/api/v1/repos/lab/{PREFIX}gamma/versions/1.0.0/pulls")
+        client.post(f"/api/v1/repos/searcher/{PREFIX}beta/versions/1.0.0/pulls")
+        assert wait_for_downloads(client, f"lab/{PREFIX}gamma", 3) == 3
+        assert wait_for_downloads(client, f"searcher/{PREFIX}beta", 1) == 1
     return server
 
 

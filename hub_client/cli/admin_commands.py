@@ -1,0 +1,116 @@
+"""`hub admin tokens list|revoke`, `hub admin audit` and `hub admin gc`: operator commands on a
+hub's data directory (or its HUB_DATABASE_URL / HUB_STORAGE_URL); `hub admin audit --endpoint`
+reads the audit trail of a running hub with an admin token instead."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ._output import json_option, print_json, print_table
+from .server_commands import ServerCommandError, _settings
+
+_DATA = click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
+_TOKEN_COLUMNS = [("id", "ID"), ("user", "USER"), ("name", "NAME"), ("scope", "SCOPE"), ("state", "STATE"),
+                  ("created_at", "CREATED"), ("expires_at", "EXPIRES")]
+_AUDIT_COLUMNS = [("id", "ID"), ("at", "AT"), ("actor", "ACTOR"), ("action", "ACTION"), ("target", "TARGET"),
+                  ("request_id", "REQUEST")]
+
+
+def _server_call(func, *args, **kwargs):
+    from hub_server.errors import ServiceError
+
+    try:
+        return func(*args, **kwargs)
+    except ServiceError as exc:
+        raise ServerCommandError(exc.message) from None
+
+
+@click.group("tokens")
+def tokens() -> None:
+    """List and revoke the tokens of a hub."""
+
+
+@tokens.command("list")
+@click.option("--user", default=None, help="Only this user's tokens.")
+@_DATA
+@json_option
+def tokens_list(user: str | None, data: str | None, as_json: bool) -> None:
+    """Every token (never the secret): id, owner, scope, state (active, expired, revoked)."""
+    from hub_server.admin import list_user_tokens
+
+    rows = _server_call(list_user_tokens, _settings(data), user)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(rows, _TOKEN_COLUMNS)
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@_DATA
+def tokens_revoke(token_id: int, data: str | None) -> None:
+    """Revoke a token by id: it is refused from the next request on, on every worker."""
+    from hub_server.admin import revoke_user_token
+
+    row = _server_call(revoke_user_token, _settings(data), token_id)
+    click.echo(f"revoked token {row['id']} of {row['user']}", err=True)
+
+
+@click.command("audit")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--before", default=None, type=int, help="Only events older than this id (paging).")
+@click.option("--actor", default=None, help="Only events by this user.")
+@click.option("--action", default=None, help="Only this action, e.g. version.publish or token.revoke.")
+@click.option("--endpoint", default=None, help="Read a running hub's audit API instead of the data dir.")
+@click.option("--token", default=None, help="Admin token for --endpoint (default: HUB_TOKEN, then `hub login`).")
+@_DATA
+@json_option
+def audit(limit: int, before: int | None, actor: str | None, action: str | None, endpoint: str | None,
+          token: str | None, data: str | None, as_json: bool) -> None:
+    """Who published, yanked, deleted, created or revoked tokens, and when (newest first)."""
+    filters = dict(limit=limit, before=before, actor=actor, action=action)
+    if endpoint:
+        from ._output import make_client
+
+        with make_client(endpoint, token) as client:
+            page = client.audit(**filters)
+    else:
+        from hub_server.admin import audit_events
+
+        page = _server_call(audit_events, _settings(data), **filters)
+    if as_json:
+        print_json(page)
+        return
+    print_table(page["items"], _AUDIT_COLUMNS)
+    if page.get("next_before"):
+        click.echo(f"more: --before {page['next_before']}", err=True)
+
+
+@click.command("gc")
+@click.option("--grace", default="1h", show_default=True, help="Keep blobs used more recently than this (30m, 1h, 2d).")
+@click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
+@_DATA
+@json_option
+def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
+    """Remove blobs no version references (idle longer than --grace) and expired upload sessions."""
+    from hub_server.admin import garbage_collect
+    from hub_server.services.durations import parse_duration
+
+    from tqdm.auto import tqdm
+
+    period = _server_call(parse_duration, grace)
+    with tqdm(desc="gc", unit="blob", file=sys.stderr, leave=False, disable=None) as bar:
+        report = _server_call(garbage_collect, _settings(data), period, dry_run=dry_run, progress=bar.update)
+    if as_json:
+        print_json(report.as_json())
+        return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb} {report.removed_blobs} blobs ({report.freed_bytes} bytes); kept {report.kept_blobs}; "
+               f"removed {report.upload_sessions_removed} expired upload sessions")
+
+
+def add_admin_commands(admin: click.Group) -> None:
+    for command in (tokens, audit, gc):
+        admin.add_command(command)
