@@ -13,14 +13,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .db import Database, upgrade
 from .errors import ServiceError
-from .routes import repos, search, uploads, versions
+from .limits import install_limits
+from .routes import quotas, repos, search, uploads, versions
 from .services.context import Hub
 from .services.uploads import cleanup_stale
 from .settings import Settings
 from .storage import open_store
 
 _HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "invalid", 409: "conflict",
-               413: "too_large", 416: "range_not_satisfiable"}
+               413: "too_large", 416: "range_not_satisfiable", 429: "rate_limited"}
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     cleanup_stale(hub)
     app = FastAPI(title="Adapter Hub", version="0.1.0")
     app.state.hub = hub
-    for module in (repos, versions, uploads, search):
+    hub.limits = install_limits(app, settings)
+    for module in (repos, versions, uploads, search, quotas):
         app.include_router(module.router)
     for router in routers:
         app.include_router(router)

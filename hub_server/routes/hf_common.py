@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
-from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, TooLarge, Unauthorized
+from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, HfRepo, Invalid, TooLarge, Unauthorized
 
 BACKEND_STATE_KEY = "hf_backend"
 LIMIT_STATE_KEY = "hf_max_commit_bytes"
@@ -33,6 +33,17 @@ async def read_limited_body(request: Request) -> bytes:
             raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def json_object(request: Request) -> dict:
+    """The body as a JSON object, or a 400 (the middleware already bounded its size and depth)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Invalid("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise Invalid("the body must be a JSON object")
+    return body
 
 
 def get_backend(request: Request) -> HfBackend:
@@ -57,9 +68,19 @@ def require_caller(caller: Annotated[HfPrincipal | None, Depends(get_caller)]) -
     return caller
 
 
+def writable_repo(namespace: str, name: str, backend: Annotated[HfBackend, Depends(get_backend)],
+                  caller: Annotated[HfPrincipal, Depends(require_caller)]) -> HfRepo:
+    """The repo of the path, once ``caller`` is known to may write to it: runs before the
+    route reads its body, so a caller without rights costs nothing and stores nothing."""
+    repo = backend.get_repo(caller, namespace, name)
+    backend.check_write(caller, repo)
+    return repo
+
+
 Backend = Annotated[HfBackend, Depends(get_backend)]
 Caller = Annotated[HfPrincipal | None, Depends(get_caller)]
 Writer = Annotated[HfPrincipal, Depends(require_caller)]
+WritableRepo = Annotated[HfRepo, Depends(writable_repo)]
 
 
 def _header_safe(text: str) -> str:

@@ -17,6 +17,7 @@ from hub_rules import check_version as rules_check_version
 
 from ..db.models import Blob, RepoTag, Version, VersionFile, utcnow
 from ..errors import Conflict, Invalid, MissingBlobs, TooLarge, Unprocessable
+from ..limits.quotas import check_namespace_quota
 from .auth import Principal, require_write
 from .card import metadata_from_card, parse_front_matter
 from .context import Hub
@@ -82,6 +83,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
         if existing is not None:
             return _same_or_conflict(existing, commit, version), False
         _check_blobs(s, files)
+        check_namespace_quota(s, namespace, hub.settings, ((f.digest, f.size) for f in files))
     card = _validate_content(hub, files)
     try:
         with hub.db.write() as s:

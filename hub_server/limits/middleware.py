@@ -1,0 +1,90 @@
+"""The ASGI middleware that refuses before the app spends anything: rate buckets first,
+then credentials for API writes, then the body size (Content-Length, then counted as it
+streams) and the JSON nesting depth. Refusals use the hub's error JSON."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..errors import TooLarge
+from ..settings import Settings
+from .body import body_limit, counting_receive, read_body, replay, too_large
+from .depth import json_depth_exceeds
+from .rates import SAFE_METHODS, RateLimits
+
+_UNLIMITED_PATHS = frozenset({"/healthz"})
+
+
+async def send_error(send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+           (b"x-error-message", message.encode("ascii", "replace"))]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _is_json(content_type: str | None) -> bool:
+    return not content_type or "json" in content_type.lower()
+
+
+class LimitsMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, rates: RateLimits) -> None:
+        self.app, self.settings, self.rates = app, settings, rates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in _UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        method, path, headers = scope["method"], scope["path"], Headers(scope=scope)
+        address = (scope.get("client") or ("unknown", 0))[0]
+        authorization = headers.get("authorization")
+
+        refusal = await self.rates.admit(method, authorization, address)
+        if refusal is not None:
+            await send_error(send, 429, "rate_limited", refusal.message, {"Retry-After": str(refusal.retry_after)})
+            return
+        if method not in SAFE_METHODS and path.startswith("/api/") and not authorization and "cookie" not in headers:
+            await send_error(send, 401, "unauthorized", "this call needs a token (hub login)")
+            return
+
+        limit, streamed = body_limit(method, path, self.settings)
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            status = 413 if declared.isdigit() else 400
+            await send_error(send, status, "too_large" if status == 413 else "invalid",
+                             too_large(limit).message if status == 413 else "bad Content-Length")
+            return
+        receive = counting_receive(receive, limit)
+        if not streamed and method not in SAFE_METHODS and _is_json(headers.get("content-type")):
+            try:
+                body = await read_body(receive)
+            except TooLarge as exc:
+                await send_error(send, 413, "too_large", exc.message)
+                return
+            if body and json_depth_exceeds(body, self.settings.max_json_depth):
+                await send_error(send, 422, "invalid", f"JSON nested deeper than {self.settings.max_json_depth} levels")
+                return
+            receive = replay(body, receive)
+        await self._run(scope, receive, send, authorization, address)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, authorization: str | None, address: str) -> None:
+        status = 0
+
+        async def watching_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except TooLarge as exc:
+            if status:
+                raise
+            await send_error(send, 413, "too_large", exc.message)
+        if status == 401 and authorization:
+            await self.rates.auth_failed(address)
