@@ -24,11 +24,13 @@ def body_limit(method: str, path: str, settings: Settings) -> tuple[int, bool]:
     return settings.max_body_bytes, False
 
 
-def too_large(limit: int) -> TooLarge:
+def too_large(limit: int, path: str = "") -> TooLarge:
+    if _HF_COMMIT.match(path):
+        return TooLarge(f"commit larger than {limit} bytes; push big files with `hub push` (chunked, resumable)")
     return TooLarge(f"request body larger than {limit} bytes")
 
 
-def counting_receive(receive: Receive, limit: int) -> Receive:
+def counting_receive(receive: Receive, limit: int, path: str = "") -> Receive:
     """Pass messages through, raising ``TooLarge`` once the body passes ``limit`` bytes."""
     seen = 0
 
@@ -38,7 +40,7 @@ def counting_receive(receive: Receive, limit: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise too_large(limit)
+                raise too_large(limit, path)
         return message
 
     return wrapped

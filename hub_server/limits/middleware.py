@@ -18,8 +18,15 @@ from .rates import SAFE_METHODS, RateLimits
 _UNLIMITED_PATHS = frozenset({"/healthz"})
 
 
-async def send_error(send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+def _hf_path(path: str) -> bool:
+    """The HF-compatible API answers errors the HF way (``{"error": message}``)."""
+    return path.startswith("/api/") and not path.startswith("/api/v1/")
+
+
+async def send_error(send: Send, path: str, status: int, code: str, message: str,
+                     headers: dict[str, str] | None = None) -> None:
+    error = message if _hf_path(path) else {"code": code, "message": message}
+    body = json.dumps({"error": error}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
            (b"x-error-message", message.encode("ascii", "replace"))]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -45,34 +52,36 @@ class LimitsMiddleware:
 
         refusal = await self.rates.admit(method, authorization, address)
         if refusal is not None:
-            await send_error(send, 429, "rate_limited", refusal.message, {"Retry-After": str(refusal.retry_after)})
+            await send_error(send, path, 429, "rate_limited", refusal.message,
+                             {"Retry-After": str(refusal.retry_after)})
             return
         if method not in SAFE_METHODS and path.startswith("/api/") and not authorization and "cookie" not in headers:
-            await send_error(send, 401, "unauthorized", "this call needs a token (hub login)")
+            await send_error(send, path, 401, "unauthorized", "this call needs a token (hub login)")
             return
 
         limit, streamed = body_limit(method, path, self.settings)
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             status = 413 if declared.isdigit() else 400
-            await send_error(send, status, "too_large" if status == 413 else "invalid",
-                             too_large(limit).message if status == 413 else "bad Content-Length")
+            await send_error(send, path, status, "too_large" if status == 413 else "invalid",
+                             too_large(limit, path).message if status == 413 else "bad Content-Length")
             return
-        receive = counting_receive(receive, limit)
+        receive = counting_receive(receive, limit, path)
         if not streamed and method not in SAFE_METHODS and _is_json(headers.get("content-type")):
             try:
                 body = await read_body(receive)
             except TooLarge as exc:
-                await send_error(send, 413, "too_large", exc.message)
+                await send_error(send, path, 413, "too_large", exc.message)
                 return
             if body and json_depth_exceeds(body, self.settings.max_json_depth):
-                await send_error(send, 422, "invalid", f"JSON nested deeper than {self.settings.max_json_depth} levels")
+                await send_error(send, path, 422, "invalid",
+                                 f"JSON nested deeper than {self.settings.max_json_depth} levels")
                 return
             receive = replay(body, receive)
         await self._run(scope, receive, send, authorization, address)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, authorization: str | None, address: str) -> None:
-        status = 0
+        status, path = 0, scope["path"]
 
         async def watching_send(message: Message) -> None:
             nonlocal status
@@ -85,6 +94,6 @@ class LimitsMiddleware:
         except TooLarge as exc:
             if status:
                 raise
-            await send_error(send, 413, "too_large", exc.message)
+            await send_error(send, path, 413, "too_large", exc.message)
         if status == 401 and authorization:
             await self.rates.auth_failed(address)

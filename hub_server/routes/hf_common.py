@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
+from ..errors import TooLarge as HubTooLarge
 from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, HfRepo, Invalid, TooLarge, Unauthorized
 
 BACKEND_STATE_KEY = "hf_backend"
@@ -27,11 +28,14 @@ async def read_limited_body(request: Request) -> bytes:
     if limit is not None and declared and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if limit is not None and size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except HubTooLarge:  # the limits middleware counted past the same limit first
+        raise too_large from None
     return b"".join(chunks)
 
 
