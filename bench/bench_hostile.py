@@ -204,7 +204,14 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] * 1000 if len(values) > 2 else float("nan")
 
 
+def _flood_process(url: str, token: str, path: str, rate: float, seconds: float, out) -> None:
+    """The flooding client runs in its own process, so it never slows the measured users' loop."""
+    out.put(asyncio.run(_latencies(url, token, path, rate, seconds))[1])
+
+
 def run_flood(rate: float, seconds: float, limit: str, users: int = 4, user_rate: float = 2.0) -> list[dict]:
+    import multiprocessing
+
     hub = HubProcess(Path(tempfile.mkdtemp(prefix="bench-flood-")), env={"HUB_RATE_READ": limit}).start()
     try:
         others = [hub.token(f"user{i}") for i in range(users)]
@@ -213,18 +220,21 @@ def run_flood(rate: float, seconds: float, limit: str, users: int = 4, user_rate
             c.post("/api/v1/repos", json={"namespace": "user0", "name": "r"}).raise_for_status()
         path = "/api/v1/repos/user0/r"
 
-        async def measure(with_flood: bool):
-            jobs = [_latencies(hub.url, t, path, user_rate, seconds) for t in others]
-            if with_flood:
-                jobs.append(_latencies(hub.url, flooder, path, rate, seconds))
-            return await asyncio.gather(*jobs)
+        async def measure():
+            return await asyncio.gather(*(_latencies(hub.url, t, path, user_rate, seconds) for t in others))
 
-        quiet = asyncio.run(measure(False))
-        loud = asyncio.run(measure(True))
+        quiet = asyncio.run(measure())
+        queue = multiprocessing.get_context("spawn").Queue()
+        flood = multiprocessing.get_context("spawn").Process(
+            target=_flood_process, args=(hub.url, flooder, path, rate, seconds, queue))
+        flood.start()
+        time.sleep(1.0)  # the flood is under way before the users are measured
+        loud = asyncio.run(measure())
+        flood_statuses = queue.get()
+        flood.join()
         quiet_lat = [x for lat, _ in quiet for x in lat]
-        loud_lat = [x for lat, _ in loud[:users] for x in lat]
-        flood_statuses = loud[users][1]
-        others_refused = sum(s == 429 for _, st in loud[:users] for s in st)
+        loud_lat = [x for lat, _ in loud for x in lat]
+        others_refused = sum(s == 429 for _, st in loud for s in st)
         refused = sum(s == 429 for s in flood_statuses)
         print(f"flood ({limit} per token): {len(flood_statuses)} requests from one token in {seconds:.0f} s -> "
               f"{refused} answered 429, {flood_statuses.count(200)} answered 200; other users refused: {others_refused}")
@@ -243,12 +253,12 @@ def run_flood(rate: float, seconds: float, limit: str, users: int = 4, user_rate
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="1,64", help="input sizes in MB, comma separated")
+    ap.add_argument("--sizes", default="1,64", help="input sizes in MB, comma separated ('' skips them)")
     ap.add_argument("--flood-rate", type=float, default=200.0)
     ap.add_argument("--flood-seconds", type=float, default=10.0)
     ap.add_argument("--flood-limit", default="300/minute", help="HUB_RATE_READ of the flooded server")
     args = ap.parse_args()
-    results = run_hostile([int(s) for s in args.sizes.split(",")])
+    results = run_hostile([int(s) for s in args.sizes.split(",") if s])
     results += run_flood(args.flood_rate, args.flood_seconds, args.flood_limit)
     for r in results:
         print("RESULT " + json.dumps(r))
