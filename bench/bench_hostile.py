@@ -181,21 +181,26 @@ def run_hostile(sizes: list[int]) -> list[dict]:
 
 
 async def _latencies(url: str, token: str, path: str, rate: float, seconds: float) -> tuple[list[float], list[int]]:
+    """Send GETs at ``rate`` per second for ``seconds``; (latencies, statuses), 0 for a failed request."""
     lat, statuses = [], []
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                                 limits=limits) as c:
         async def one() -> None:
             t = time.perf_counter()
-            r = await c.get(path)
-            lat.append(time.perf_counter() - t)
-            statuses.append(r.status_code)
+            try:
+                r = await c.get(path)
+                statuses.append(r.status_code)
+                lat.append(time.perf_counter() - t)
+            except httpx.HTTPError:
+                statuses.append(0)
 
         tasks, start, i = [], time.perf_counter(), 0
         while (now := time.perf_counter() - start) < seconds:
             if i < now * rate:
                 tasks.append(asyncio.create_task(one()))
                 i += 1
-            else:
-                await asyncio.sleep(min(0.002, i / rate - now))
+            await asyncio.sleep(max(0.0, min(0.002, i / rate - now)))
         await asyncio.gather(*tasks)
     return lat, statuses
 
@@ -230,14 +235,15 @@ def run_flood(rate: float, seconds: float, limit: str, users: int = 4, user_rate
         flood.start()
         time.sleep(1.0)  # the flood is under way before the users are measured
         loud = asyncio.run(measure())
-        flood_statuses = queue.get()
+        flood_statuses = queue.get(timeout=600)
         flood.join()
         quiet_lat = [x for lat, _ in quiet for x in lat]
         loud_lat = [x for lat, _ in loud for x in lat]
         others_refused = sum(s == 429 for _, st in loud for s in st)
         refused = sum(s == 429 for s in flood_statuses)
         print(f"flood ({limit} per token): {len(flood_statuses)} requests from one token in {seconds:.0f} s -> "
-              f"{refused} answered 429, {flood_statuses.count(200)} answered 200; other users refused: {others_refused}")
+              f"{refused} answered 429, {flood_statuses.count(200)} answered 200, {flood_statuses.count(0)} failed; "
+              f"other users refused: {others_refused}")
         print(f"other users' p99: {p99(quiet_lat):.1f} ms without the flood, {p99(loud_lat):.1f} ms with it")
         return [
             {"name": f"flood {rate:.0f} req/s x {seconds:.0f} s: refused 429", "ours": refused,
