@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import Stored
+from hub_probe import Stored
 
 
 def _repo_body(namespace: str, name: str) -> dict:

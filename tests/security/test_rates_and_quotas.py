@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import Stored, start
+from hub_probe import Stored, start
 from hub_process import HubProcess
 
 
