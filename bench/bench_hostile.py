@@ -262,7 +262,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="1,64", help="input sizes in MB, comma separated ('' skips them)")
     ap.add_argument("--flood-rate", type=float, default=200.0)
     ap.add_argument("--flood-seconds", type=float, default=10.0)
-    ap.add_argument("--flood-limit", default="300/minute", help="HUB_RATE_READ of the flooded server")
+    ap.add_argument("--flood-limit", default="100/minute", help="HUB_RATE_READ of the flooded server")
     args = ap.parse_args()
     results = run_hostile([int(s) for s in args.sizes.split(",") if s])
     results += run_flood(args.flood_rate, args.flood_seconds, args.flood_limit)
