@@ -59,7 +59,8 @@ class PeakRss(threading.Thread):
         return max(0, self.peak - self.base) / MB
 
 
-def raw_request(url: str, method: str, path: str, headers: dict[str, str], body: bytes | list[bytes]) -> tuple[int, float]:
+def raw_request(url: str, method: str, path: str, headers: dict[str, str],
+                body: bytes | list[bytes]) -> tuple[int, float]:
     """(status, seconds until the answer's status line): the body is sent by a second thread,
     so a server that answers before reading everything is timed as it answers."""
     parts = urlsplit(url)
