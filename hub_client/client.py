@@ -104,6 +104,15 @@ class HubClient:
         ns, name = parse_repo_id(repo_id)
         self._http.request("DELETE", f"/api/v1/repos/{ns}/{name}")
 
+    # --- admin -------------------------------------------------------------------------------
+    def quota(self, namespace: str) -> dict:
+        """``{"namespace", "max_bytes", "used_bytes"}`` of a namespace (admin token)."""
+        return self._http.json("GET", f"/api/v1/admin/quotas/{namespace}")
+
+    def set_quota(self, namespace: str, max_bytes: int | None) -> dict:
+        """Set a namespace's storage quota in bytes; ``None`` returns it to the server default."""
+        return self._http.json("PUT", f"/api/v1/admin/quotas/{namespace}", json={"max_bytes": max_bytes})
+
     def versions(self, repo_id: str) -> list[dict]:
         ns, name = parse_repo_id(repo_id)
         return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/versions")["items"]

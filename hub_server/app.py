@@ -15,14 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .access_log import RequestLogMiddleware, configure_access_log
 from .db import Database, upgrade
 from .errors import ServiceError
-from .routes import admin, repos, search, tokens, uploads, versions
+from .limits import install_limits
+from .routes import admin, quotas, repos, search, tokens, uploads, versions
 from .services.context import Hub
 from .services.uploads import cleanup_stale
 from .settings import Settings
 from .storage import open_store
 
 _HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "invalid", 409: "conflict",
-               413: "too_large", 416: "range_not_satisfiable"}
+               413: "too_large", 416: "range_not_satisfiable", 429: "rate_limited"}
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -51,8 +52,9 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
 
     app = FastAPI(title="Adapter Hub", version="0.1.0", lifespan=lifespan)
     app.state.hub = hub
-    app.add_middleware(RequestLogMiddleware)
-    for module in (repos, versions, uploads, search, tokens, admin):
+    hub.limits = install_limits(app, settings)
+    app.add_middleware(RequestLogMiddleware)  # outermost: refusals by the limits are logged with their request id
+    for module in (repos, versions, uploads, search, tokens, admin, quotas):
         app.include_router(module.router)
     for router in routers:
         app.include_router(router)

@@ -55,3 +55,17 @@ class RangeNotSatisfiable(ServiceError):
 
 class TooLarge(ServiceError):
     status, code = 413, "too_large"
+
+
+class TooManyRequests(ServiceError):
+    """429 with ``Retry-After``: a rate limit or a per-day quota ran out."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.headers["Retry-After"] = str(max(1, int(retry_after)))
+
+
+class QuotaExceeded(ServiceError):
+    status, code = 413, "quota_exceeded"

@@ -23,6 +23,18 @@ class Settings(BaseSettings):
     session_days: int = 30  # a web sign-in lasts this long unless signed out or revoked
     download_flush_seconds: float = 10.0  # how often buffered download counts are written
     access_log: str = "stderr"  # one JSON line per request: "stderr", "off", or a file path
+    # Limits against strangers (hub_server/limits): bodies, JSON depth, request rates, quotas.
+    max_body_bytes: int = 1024 * 1024  # every route except blob uploads and the HF commit
+    max_json_depth: int = 32
+    rate_limits: bool = True
+    rate_read: str = "1200/minute"  # per token, or per client address when anonymous
+    rate_write: str = "600/minute"
+    rate_auth_failures: str = "30/minute"  # per client address
+    redis_url: str | None = None  # share counters between workers and hosts; default in-process
+    rate_key_prefix: str = "adapter-hub"
+    max_open_uploads: int = 32  # per user
+    max_upload_bytes_per_day: int = 100 * 1024**3  # per user
+    namespace_quota_bytes: int | None = None  # default per namespace; admins set others
 
     def resolved_database_url(self) -> str:
         url = self.database_url or f"sqlite:///{(self.data / 'hub.sqlite3').resolve()}"

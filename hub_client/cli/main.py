@@ -45,6 +45,9 @@ def _register_all() -> None:
     for module in (repo_commands, server_commands, model_commands, train_commands, compose_commands, cache_commands):
         module.register(main)
     token_commands.register(main)
+    from . import quota_commands
+
+    quota_commands.register(main)  # a subgroup of `hub admin`: after server_commands
 
 
 _register_all()

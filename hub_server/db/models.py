@@ -210,3 +210,12 @@ class Like(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NamespaceQuota(Base):
+    """Storage an admin allows a namespace (bytes of distinct blobs its live versions use)."""
+
+    __tablename__ = "namespace_quotas"
+    namespace: Mapped[str] = mapped_column(String(100), primary_key=True)
+    max_bytes: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,6 +7,7 @@ bytes inline in the NDJSON commit; the commit publishes a NEW immutable hub vers
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from typing import Annotated
@@ -21,12 +22,14 @@ from ..services import hf_views
 from ..services.hf_backend import Conflict, EntryNotFound, HfBackendError, Invalid, RevisionNotFound
 from ..services.hf_commit import apply_commit, check_path, parse_ndjson
 from ..services.hf_numbering import choose_version, plain_revision, version_from_message
-from .hf_common import Backend, Caller, Writer, error_response, read_limited_body
+from ..limits import json_depth_exceeds
+from .hf_common import Backend, Caller, WritableRepo, Writer, error_response, json_object, read_limited_body
 
 router = APIRouter(prefix="/api", tags=["huggingface"])
 
 # Each lost race means another commit won a number, so N racers need at most N attempts.
 _NUMBERING_ATTEMPTS = 32
+_MAX_LINE_DEPTH = 8  # {"key", "value": {...}}: an NDJSON commit line never needs more
 
 
 def _guard(call):
@@ -120,7 +123,7 @@ def list_refs(namespace: str, name: str, backend: Backend, caller: Caller):
 
 @router.post("/repos/create")
 async def create_repo(request: Request, backend: Backend, caller: Writer):
-    body = await request.json()
+    body = await json_object(request)
     if body.get("type") not in (None, "model"):
         return error_response(Invalid("only model repos are hosted here (adapters and base models)"))
     name = str(body.get("name") or "")
@@ -139,12 +142,13 @@ async def create_repo(request: Request, backend: Backend, caller: Writer):
 
 
 @router.post("/models/{namespace}/{name}/preupload/{revision:path}")
-async def preupload(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer):
-    body = await request.json()
+async def preupload(namespace: str, name: str, revision: str, request: Request, repo: WritableRepo):
+    body = await json_object(request)
 
     def run():
-        backend.get_repo(caller, namespace, name)
         files = body.get("files") or []
+        if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
+            raise Invalid("'files' must be a list of objects with a path")
         for item in files:
             check_path(str(item.get("path", "")))
         return {
@@ -158,13 +162,21 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
 
 
 @router.post("/models/{namespace}/{name}/commit/{revision:path}")
-async def commit(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer):
+async def commit(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer,
+                 repo: WritableRepo):
+    # ``repo`` is resolved with the write check first: the body is read only for a caller who may write.
     body = await read_limited_body(request)
+    limits = getattr(request.app.state, "limits", None)
+    if limits is not None:
+        await limits.charge_upload(caller.name, len(body))
     revision = plain_revision(revision)
 
     def run():
-        repo = backend.get_repo(caller, namespace, name)
+        if json_depth_exceeds(body, _MAX_LINE_DEPTH):
+            raise Invalid(f"a commit line nests deeper than {_MAX_LINE_DEPTH} levels")
         parsed = parse_ndjson(body)
+        backend.check_quota(repo, [("sha256:" + hashlib.sha256(data).hexdigest(), len(data))
+                                   for data in parsed.added.values()])
         existing = backend.list_versions(caller, repo)
         names = [v.version for v in existing]
         parent_ref = revision if (revision == "main" or revision in names or len(revision) == 40) else "main"
@@ -212,8 +224,8 @@ def _publish_numbered(backend, caller, repo, files, message, parsed, revision, n
 
 
 @router.post("/validate-yaml")
-async def validate_yaml(request: Request):
-    body = await request.json()
+async def validate_yaml(request: Request, caller: Writer):
+    body = await json_object(request)
     content = str(body.get("content") or "")
     errors: list[dict] = []
     warnings: list[dict] = []

@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
-from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, TooLarge, Unauthorized
+from ..errors import TooLarge as HubTooLarge
+from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, HfRepo, Invalid, TooLarge, Unauthorized
 
 BACKEND_STATE_KEY = "hf_backend"
 LIMIT_STATE_KEY = "hf_max_commit_bytes"
@@ -27,12 +28,26 @@ async def read_limited_body(request: Request) -> bytes:
     if limit is not None and declared and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if limit is not None and size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except HubTooLarge:  # the limits middleware counted past the same limit first
+        raise too_large from None
     return b"".join(chunks)
+
+
+async def json_object(request: Request) -> dict:
+    """The body as a JSON object, or a 400 (the middleware already bounded its size and depth)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Invalid("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise Invalid("the body must be a JSON object")
+    return body
 
 
 def get_backend(request: Request) -> HfBackend:
@@ -59,9 +74,19 @@ def require_caller(caller: Annotated[HfPrincipal | None, Depends(get_caller)]) -
     return caller
 
 
+def writable_repo(namespace: str, name: str, backend: Annotated[HfBackend, Depends(get_backend)],
+                  caller: Annotated[HfPrincipal, Depends(require_caller)]) -> HfRepo:
+    """The repo of the path, once ``caller`` is known to may write to it: runs before the
+    route reads its body, so a caller without rights costs nothing and stores nothing."""
+    repo = backend.get_repo(caller, namespace, name)
+    backend.check_write(caller, repo)
+    return repo
+
+
 Backend = Annotated[HfBackend, Depends(get_backend)]
 Caller = Annotated[HfPrincipal | None, Depends(get_caller)]
 Writer = Annotated[HfPrincipal, Depends(require_caller)]
+WritableRepo = Annotated[HfRepo, Depends(writable_repo)]
 
 
 def _header_safe(text: str) -> str:

@@ -4,6 +4,7 @@ counter, built once per app by ``create_app`` (never at import time)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..db import Database
 from ..settings import Settings
@@ -21,3 +22,4 @@ class Hub:
     def __post_init__(self) -> None:
         if self.downloads is None:
             self.downloads = DownloadCounter(self.db, self.settings.download_flush_seconds)
+    limits: Any = None  # hub_server.limits.RateLimits, set by create_app

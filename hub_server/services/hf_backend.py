@@ -140,6 +140,12 @@ class HfBackend(Protocol):
     ) -> HfRepo:
         """Raises ``Conflict`` if it exists, ``Forbidden`` without write rights on the namespace."""
 
+    def check_write(self, who: HfPrincipal | None, repo: HfRepo) -> None:
+        """Raises ``Unauthorized``/``Forbidden`` unless ``who`` may write to ``repo`` (before any side effect)."""
+
+    def check_quota(self, repo: HfRepo, blobs: list[tuple[str, int]]) -> None:
+        """Raises ``TooLarge`` when these (digest, size) blobs would take the namespace past its quota."""
+
     def put_blob(self, who: HfPrincipal, stream: BinaryIO) -> HfFile:
         """Store bytes (digest verified by the store); ``path`` of the answer is empty."""
 

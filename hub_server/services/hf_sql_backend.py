@@ -15,7 +15,8 @@ from ..db.models import Repo, Version
 from . import hf_backend as hf
 from . import publish as publishing
 from . import repos, search, versions
-from .auth import Principal, authenticate
+from ..limits.quotas import check_namespace_quota
+from .auth import Principal, authenticate, require_write
 from .context import Hub
 from .blobs import record_blob
 from .download_counts import count_hf_download
@@ -33,7 +34,7 @@ def _translated(not_found: type[hf.HfBackendError] = hf.RepoNotFound):
         raise hf.Forbidden(exc.message) from None
     except errors.Conflict as exc:
         raise hf.Conflict(exc.message) from None
-    except errors.TooLarge as exc:
+    except (errors.TooLarge, errors.QuotaExceeded) as exc:
         raise hf.TooLarge(exc.message) from None
     except errors.ServiceError as exc:
         raise hf.Invalid(exc.message) from None
@@ -108,6 +109,14 @@ class SqlHfBackend:
         with _translated():
             return self._repo(repos.create_repo(self.hub, _principal(who), namespace, name, kind=kind,
                                                 private=private))
+
+    def check_write(self, who, repo: hf.HfRepo) -> None:
+        with _translated():
+            require_write(_principal(who), repo.namespace)
+
+    def check_quota(self, repo: hf.HfRepo, blobs: list[tuple[str, int]]) -> None:
+        with _translated(), self.hub.db.read() as s:
+            check_namespace_quota(s, repo.namespace, self.hub.settings, blobs)
 
     def put_blob(self, who, stream: BinaryIO) -> hf.HfFile:
         with _translated():

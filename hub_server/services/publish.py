@@ -17,6 +17,7 @@ from hub_rules import check_version as rules_check_version
 
 from ..db.models import RepoTag, Version, VersionFile, utcnow
 from ..errors import Conflict, Invalid, MissingBlobs, TooLarge, Unprocessable
+from ..limits.quotas import check_namespace_quota
 from ..storage.base import BlobNotFound
 from . import audit
 from .auth import Principal, require_write
@@ -86,6 +87,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             return _same_or_conflict(existing, commit, version), False
         _check_tombstone(s, find_repo(s, who, namespace, name), version, commit)
         _check_blobs(s, who, files)
+        check_namespace_quota(s, namespace, hub.settings, ((f.digest, f.size) for f in files))
     card = _validate_content(hub, files)
     try:
         with hub.db.write() as s:

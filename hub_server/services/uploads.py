@@ -19,10 +19,12 @@ from pathlib import Path
 
 from ..errors import DigestMismatch, Invalid, NotFound, RangeNotSatisfiable, TooLarge
 from ..storage.base import CHUNK, check_digest
+from ..limits.quotas import check_open_uploads
 from .auth import Principal, require_write
 from .blobs import blob_size, record_blob  # noqa: F401 - blob_size is part of this module's API
 from .context import Hub
 
+_CHARGE_STEP = 1024 * 1024
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -63,12 +65,25 @@ async def _locked(path: Path):
 def start(hub: Hub, who: Principal | None) -> dict:
     who = require_write(who)
     cleanup_stale(hub)
+    check_open_uploads(open_sessions(hub, who.name), hub.settings)
     upload_id = uuid.uuid4().hex
     path = _root(hub) / upload_id
     path.mkdir(parents=True)
     (path / "data").touch()
     (path / "meta.json").write_text(json.dumps({"user": who.name, "created": time.time()}))
     return {"upload_id": upload_id, "offset": 0}
+
+
+def open_sessions(hub: Hub, user: str) -> int:
+    """How many upload sessions ``user`` has open (capped by ``HUB_MAX_OPEN_UPLOADS``)."""
+    root, count = _root(hub), 0
+    if root.is_dir():
+        for entry in root.iterdir():
+            try:
+                count += json.loads((entry / "meta.json").read_text())["user"] == user
+            except (OSError, ValueError, KeyError):
+                continue
+    return count
 
 
 def status(hub: Hub, who: Principal | None, upload_id: str) -> dict:
@@ -92,7 +107,8 @@ def parse_content_range(header: str | None, offset: int) -> tuple[int, int | Non
 async def append(hub: Hub, who: Principal | None, upload_id: str, content_range: str | None,
                  chunks: AsyncIterable[bytes]) -> dict:
     """Append one chunk; a START other than the current offset is a 416 carrying the offset."""
-    path = _session_dir(hub, require_write(who), upload_id)
+    who = require_write(who)
+    path = _session_dir(hub, who, upload_id)
     async with _locked(path):
         data = path / "data"
         offset = data.stat().st_size
@@ -101,7 +117,7 @@ async def append(hub: Hub, who: Principal | None, upload_id: str, content_range:
             error = RangeNotSatisfiable(f"chunk starts at {start} but the upload is at {offset}", offset=offset)
             error.headers["Upload-Offset"] = str(offset)
             raise error
-        written = await _write(hub, data, offset, chunks)
+        written = await _write(hub, data, offset, chunks, who.name)
         if end is not None and written != end - start + 1:
             os.truncate(data, offset)
             raise Invalid(f"chunk carried {written} bytes but Content-Range announced {end - start + 1}; discarded")
@@ -109,15 +125,21 @@ async def append(hub: Hub, who: Principal | None, upload_id: str, content_range:
         return {"upload_id": upload_id, "offset": offset + written}
 
 
-async def _write(hub: Hub, data: Path, offset: int, chunks: AsyncIterable[bytes]) -> int:
-    written = 0
+async def _write(hub: Hub, data: Path, offset: int, chunks: AsyncIterable[bytes], user: str) -> int:
+    """Append the chunks; the user's bytes per day are charged as they arrive, a MiB at a time."""
+    written = charged = 0
     with open(data, "ab") as fh:
         try:
             async for chunk in chunks:
                 written += len(chunk)
                 if offset + written > hub.settings.max_file_bytes:
                     raise TooLarge(f"upload exceeds the {hub.settings.max_file_bytes}-byte file limit")
+                if hub.limits is not None and (written - charged >= _CHARGE_STEP or not charged):
+                    await hub.limits.charge_upload(user, written - charged)
+                    charged = written
                 fh.write(chunk)
+            if hub.limits is not None:
+                await hub.limits.charge_upload(user, written - charged)
         except BaseException:
             fh.flush()
             os.truncate(data, offset)
@@ -137,7 +159,7 @@ async def finish(hub: Hub, who: Principal | None, upload_id: str, digest: str | 
     path = _session_dir(hub, who, upload_id)
     async with _locked(path):
         data = path / "data"
-        await _write(hub, data, data.stat().st_size, chunks)
+        await _write(hub, data, data.stat().st_size, chunks, who.name)
         answer = await run_in_threadpool(_complete, hub, path, digest, who.name)
     shutil.rmtree(path, ignore_errors=True)
     return answer

@@ -163,12 +163,15 @@ def test_uploads_refused_for_pickles_strangers_and_anonymous(hub, run_hf, seeded
 
 
 def test_validate_yaml(hub):
-    good = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": CARD, "repoType": "model"})
+    headers = {"Authorization": f"Bearer {hub.token('yara', 'read')}"}
+    good = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": CARD, "repoType": "model"}, headers=headers)
     assert good.status_code == 200 and good.json()["errors"] == []
-    bad = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": "---\ntags: [a\n---\n"})
+    bad = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": "---\ntags: [a\n---\n"}, headers=headers)
     assert bad.status_code == 400 and "invalid YAML" in bad.json()["errors"][0]["message"]
-    empty = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": "# no metadata"})
+    empty = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": "# no metadata"}, headers=headers)
     assert empty.status_code == 200 and empty.json()["warnings"]
+    anonymous = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": CARD})
+    assert anonymous.status_code == 401
 
 
 def test_concurrent_commits_each_get_their_own_number(hub, run_hf):

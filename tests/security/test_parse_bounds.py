@@ -69,8 +69,8 @@ def test_alias_bomb_in_card_is_refused(http, alice):
     _nothing_stored(http, alice, repo)
 
 
-def test_alias_bomb_in_validate_yaml_is_an_error_not_an_expansion(http):
-    r = http.post("/api/validate-yaml", json={"content": ALIAS_BOMB, "repoType": "model"})
+def test_alias_bomb_in_validate_yaml_is_an_error_not_an_expansion(http, alice):
+    r = http.post("/api/validate-yaml", json={"content": ALIAS_BOMB, "repoType": "model"}, headers=auth(alice))
     assert r.status_code == 400 and len(r.content) < 2000
     (error,) = r.json()["errors"]
     assert "anchor" in error["message"] and "\n" not in error["message"]

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from hub_process import HubProcess
+from server.hub_http import wait_for_downloads
 from web_fixtures import adapter_dir, card
 
 from hub_client.cli.main import main
@@ -64,8 +65,9 @@ def test_story_sign_up_to_liked_adapter_sorting_first(chromium, site, shot, tmp_
         "rival/sentiment-rival", "--version", "1.0.0")
     cli(site, rival, tmp_path, "push", str(adapter_dir(tmp_path / "ia3", card("# IA3\n", method="ia3"), seed=2)),
         "rival/sentiment-ia3", "--version", "1.0.0")
-    for _ in range(3):
-        httpx.get(site.url + "/api/v1/repos/rival/sentiment-rival/resolve").raise_for_status()
+    for _ in range(3):  # three real pulls, as the client reports them
+        httpx.post(site.url + "/api/v1/repos/rival/sentiment-rival/versions/1.0.0/pulls").raise_for_status()
+    wait_for_downloads(httpx.Client(base_url=site.url), "rival/sentiment-rival", 3)
 
     # sign up, then a token on the settings page
     page.goto("/")

@@ -1,0 +1,24 @@
+"""Limits against strangers, in one place: body size before parsing, JSON depth, request
+rates, upload caps and namespace storage quotas. Every number comes from ``Settings``
+(env ``HUB_*``); counters are shared through Redis when ``HUB_REDIS_URL`` is set."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ..settings import Settings
+from .depth import json_depth_exceeds
+from .middleware import LimitsMiddleware
+from .quotas import check_namespace_quota, check_open_uploads, namespace_usage, set_namespace_quota
+from .rates import RateLimits
+
+__all__ = ["LimitsMiddleware", "RateLimits", "check_namespace_quota", "check_open_uploads", "install_limits",
+           "json_depth_exceeds", "namespace_usage", "set_namespace_quota"]
+
+
+def install_limits(app: FastAPI, settings: Settings) -> RateLimits:
+    """Add the middleware (outermost, so nothing runs before it) and return the buckets."""
+    rates = RateLimits(settings)
+    app.state.limits = rates
+    app.add_middleware(LimitsMiddleware, settings=settings, rates=rates)
+    return rates

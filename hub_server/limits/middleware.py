@@ -1,0 +1,106 @@
+"""The ASGI middleware that refuses before the app spends anything: rate buckets first,
+then credentials for API writes, then the body size (Content-Length, then counted as it
+streams) and the JSON nesting depth. Refusals use the hub's error JSON."""
+
+from __future__ import annotations
+
+import re
+
+import json
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..errors import TooLarge
+from ..settings import Settings
+from .body import body_limit, counting_receive, read_body, replay, too_large
+from .depth import json_depth_exceeds
+from .rates import SAFE_METHODS, RateLimits
+
+_UNLIMITED_PATHS = frozenset({"/healthz"})
+
+
+def _hf_path(path: str) -> bool:
+    """The HF-compatible API answers errors the HF way (``{"error": message}``)."""
+    return path.startswith("/api/") and not path.startswith("/api/v1/")
+
+
+async def send_error(send: Send, path: str, status: int, code: str, message: str,
+                     headers: dict[str, str] | None = None) -> None:
+    error = message if _hf_path(path) else {"code": code, "message": message}
+    body = json.dumps({"error": error}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+           (b"x-error-message", message.encode("ascii", "replace"))]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _is_json(content_type: str | None) -> bool:
+    return not content_type or "json" in content_type.lower()
+
+
+# An anonymous pull of a public repo is reported like any other (a read, counted once per pull).
+_PULL_REPORT = re.compile(r"/api/v1/repos/[^/]+/[^/]+/versions/[^/]+/pulls")
+
+
+class LimitsMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings, rates: RateLimits) -> None:
+        self.app, self.settings, self.rates = app, settings, rates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in _UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        method, path, headers = scope["method"], scope["path"], Headers(scope=scope)
+        address = (scope.get("client") or ("unknown", 0))[0]
+        authorization = headers.get("authorization")
+
+        refusal = await self.rates.admit(method, authorization, address)
+        if refusal is not None:
+            await send_error(send, path, 429, "rate_limited", refusal.message,
+                             {"Retry-After": str(refusal.retry_after)})
+            return
+        if (method not in SAFE_METHODS and path.startswith("/api/") and not authorization and "cookie" not in headers
+                and not _PULL_REPORT.fullmatch(path)):
+            await send_error(send, path, 401, "unauthorized", "this call needs a token (hub login)")
+            return
+
+        limit, streamed = body_limit(method, path, self.settings)
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            status = 413 if declared.isdigit() else 400
+            await send_error(send, path, status, "too_large" if status == 413 else "invalid",
+                             too_large(limit, path).message if status == 413 else "bad Content-Length")
+            return
+        receive = counting_receive(receive, limit, path)
+        if not streamed and method not in SAFE_METHODS and _is_json(headers.get("content-type")):
+            try:
+                body = await read_body(receive)
+            except TooLarge as exc:
+                await send_error(send, path, 413, "too_large", exc.message)
+                return
+            if body and json_depth_exceeds(body, self.settings.max_json_depth):
+                await send_error(send, path, 422, "invalid",
+                                 f"JSON nested deeper than {self.settings.max_json_depth} levels")
+                return
+            receive = replay(body, receive)
+        await self._run(scope, receive, send, authorization, address)
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send, authorization: str | None, address: str) -> None:
+        status, path = 0, scope["path"]
+
+        async def watching_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except TooLarge as exc:
+            if status:
+                raise
+            await send_error(send, path, 413, "too_large", exc.message)
+        if status == 401 and authorization:
+            await self.rates.auth_failed(address)

@@ -1,0 +1,69 @@
+"""Quotas that need the database: open upload sessions per user and storage per
+namespace (bytes of the distinct blobs its live versions reference). A namespace without
+an admin-set quota gets ``HUB_NAMESPACE_QUOTA_BYTES`` (unlimited when unset)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import NamespaceQuota, Repo, Version, VersionFile, utcnow
+from ..errors import Invalid, QuotaExceeded, TooManyRequests
+from ..settings import Settings
+
+
+def check_open_uploads(open_sessions: int, settings: Settings) -> None:
+    if open_sessions >= settings.max_open_uploads:
+        raise TooManyRequests(f"{open_sessions} upload sessions are already open; finish or cancel one first",
+                              retry_after=60)
+
+
+def quota_of(session: Session, namespace: str, settings: Settings) -> int | None:
+    row = session.get(NamespaceQuota, namespace)
+    return row.max_bytes if row is not None else settings.namespace_quota_bytes
+
+
+def _used_blobs(session: Session, namespace: str) -> dict[str, int]:
+    rows = session.execute(
+        select(VersionFile.digest, VersionFile.size).distinct()
+        .join(Version, Version.id == VersionFile.version_id).join(Repo, Repo.id == Version.repo_id)
+        .where(Repo.namespace == namespace, Version.deleted.is_(False))
+    ).all()
+    return dict(rows)
+
+
+def namespace_usage(session: Session, namespace: str) -> int:
+    return sum(_used_blobs(session, namespace).values())
+
+
+def check_namespace_quota(session: Session, namespace: str, settings: Settings,
+                          new_blobs: Iterable[tuple[str, int]]) -> None:
+    """Refuse (413) when blobs not yet used by the namespace would take it past its quota.
+    ``new_blobs`` are (digest, size); a digest of ``""`` counts as new bytes."""
+    quota = quota_of(session, namespace, settings)
+    if quota is None:
+        return
+    used = _used_blobs(session, namespace)
+    extra = {digest or f"new-{i}": size for i, (digest, size) in enumerate(new_blobs) if digest not in used}
+    total = sum(used.values()) + sum(extra.values())
+    if total > quota:
+        raise QuotaExceeded(f"namespace {namespace!r} would use {total} bytes, over its quota of {quota}")
+
+
+def set_namespace_quota(session: Session, namespace: str, max_bytes: int | None) -> None:
+    """Set (or with ``None`` remove) a namespace's quota."""
+    row = session.get(NamespaceQuota, namespace)
+    if max_bytes is None:
+        if row is not None:
+            session.delete(row)
+        return
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 0:
+        raise Invalid("max_bytes must be a non-negative integer or null")
+    if row is None:
+        session.add(NamespaceQuota(namespace=namespace, max_bytes=max_bytes, updated_at=utcnow()))
+    else:
+        row.max_bytes, row.updated_at = max_bytes, utcnow()
+
+

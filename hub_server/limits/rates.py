@@ -1,0 +1,104 @@
+"""Request rates and per-day byte quotas with the ``limits`` library: one limiter whose
+counters live in process (``memory://``) or in Redis (``HUB_REDIS_URL``), so every worker
+and host shares the same buckets.
+
+Buckets: reads and writes per token (per client address when anonymous), auth failures
+per client address, uploaded bytes per user per day. A refusal carries the seconds until
+the bucket has room again (``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, RateLimitItemPerDay, parse
+from limits.storage import storage_from_string
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+
+from ..errors import TooManyRequests
+from ..settings import Settings
+
+log = logging.getLogger(__name__)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Refusal:
+    message: str
+    retry_after: int
+
+
+def storage_uri(redis_url: str | None) -> str:
+    if not redis_url:
+        return "async+memory://"
+    return redis_url if redis_url.startswith("async+") else "async+" + redis_url
+
+
+def caller_key(authorization: str | None, address: str) -> str:
+    """A token's bucket key (a hash prefix, never the token) or the client address."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+    return "addr:" + address
+
+
+class RateLimits:
+    """The hub's buckets; every method fails open (logs) when the counter store is down."""
+
+    def __init__(self, settings: Settings) -> None:
+        options = {"implementation": "redispy"} if settings.redis_url else {}
+        storage = storage_from_string(storage_uri(settings.redis_url), **options)
+        self.enabled = settings.rate_limits
+        self.limiter = SlidingWindowCounterRateLimiter(storage)
+        self.prefix = settings.rate_key_prefix
+        self.read: RateLimitItem = parse(settings.rate_read)
+        self.write: RateLimitItem = parse(settings.rate_write)
+        self.auth_failures: RateLimitItem = parse(settings.rate_auth_failures)
+        self.upload_bytes: RateLimitItem = RateLimitItemPerDay(max(1, settings.max_upload_bytes_per_day))
+
+    async def admit(self, method: str, authorization: str | None, address: str) -> Refusal | None:
+        """Count one request of this caller; a refusal when its bucket (or its address's
+        auth-failure bucket, for a request carrying a token) is empty."""
+        if not self.enabled:
+            return None
+        try:
+            if authorization and not await self.limiter.test(self.auth_failures, self.prefix, "authfail", address):
+                return Refusal("too many failed logins from this address; wait before trying again",
+                               await self._retry_after(self.auth_failures, "authfail", address))
+            item, kind = (self.read, "read") if method in SAFE_METHODS else (self.write, "write")
+            key = caller_key(authorization, address)
+            if not await self.limiter.hit(item, self.prefix, kind, key):
+                return Refusal(f"too many {kind} requests (limit {item}); slow down",
+                               await self._retry_after(item, kind, key))
+        except Exception:  # noqa: BLE001 - a dead counter store must not take the hub down
+            log.exception("rate limiter unavailable; request admitted")
+        return None
+
+    async def auth_failed(self, address: str) -> None:
+        if self.enabled:
+            try:
+                await self.limiter.hit(self.auth_failures, self.prefix, "authfail", address)
+            except Exception:  # noqa: BLE001
+                log.exception("rate limiter unavailable")
+
+    async def charge_upload(self, user: str, nbytes: int) -> None:
+        """Count ``nbytes`` against the user's bytes per day; 429 when they do not fit."""
+        if nbytes <= 0:
+            return
+        try:
+            allowed = await self.limiter.hit(self.upload_bytes, self.prefix, "bytes", user, cost=nbytes)
+        except Exception:  # noqa: BLE001
+            log.exception("rate limiter unavailable; upload admitted")
+            return
+        if not allowed:
+            raise TooManyRequests(
+                f"{user} has used the {self.upload_bytes.amount}-byte daily upload quota",
+                await self._retry_after(self.upload_bytes, "bytes", user))
+
+    async def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
+        stats = await self.limiter.get_window_stats(item, self.prefix, *keys)
+        return max(1, math.ceil(stats.reset_time - time.time()))
