@@ -4,9 +4,8 @@ streams) and the JSON nesting depth. Refusals use the hub's error JSON."""
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

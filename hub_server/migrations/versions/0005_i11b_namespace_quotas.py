@@ -7,7 +7,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0003_i11b'
-down_revision = '0003_i13'
+down_revision = '0003_i11c'
 branch_labels = None
 depends_on = None
 
