@@ -34,3 +34,13 @@ def hub_server_module(tmp_path_factory):
     server = HubProcess(tmp_path_factory.mktemp("hub-data")).start()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One real S3 server (SeaweedFS) for the whole run; tests use their own key prefixes."""
+    from s3_server import seaweed_or_skip
+
+    server = seaweed_or_skip(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.close()
