@@ -4,7 +4,6 @@ database of a data dir (used by ``hub admin create-token`` and the test fixtures
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from .db import Database, upgrade
 from .services.auth import create_token
@@ -12,10 +11,11 @@ from .settings import Settings
 
 
 def create_user_token(settings: Settings, user: str, scope: str = "write", orgs: Iterable[str] = ()) -> str:
-    settings.data.mkdir(parents=True, exist_ok=True)
+    if settings.uses_data_dir():
+        settings.data.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url())
     try:
-        upgrade(db, Path(settings.data))
+        upgrade(db)
         return create_token(db, user, scope, tuple(orgs))
     finally:
         db.dispose()

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     hf_max_commit_bytes: int = 64 * 1024 * 1024
     open_signup: bool = True  # HUB_OPEN_SIGNUP=0: only an admin creates accounts (hub admin create-token)
     session_days: int = 30  # a web sign-in lasts this long unless signed out or revoked
+    storage_redirect: bool = False  # downloads answer 302 to a presigned storage URL (when the store has them)
+    storage_redirect_seconds: int = 300  # lifetime of those URLs
+
+    def uses_data_dir(self) -> bool:
+        """False when both the database and the blobs live elsewhere: then the host keeps no state."""
+        return not (self.database_url and self.storage_url)
 
     def resolved_database_url(self) -> str:
         url = self.database_url or f"sqlite:///{(self.data / 'hub.sqlite3').resolve()}"

@@ -165,3 +165,17 @@ class Like(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UploadSession(Base):
+    """A resumable upload: who owns it, how many bytes arrived and the names of its parts in the
+    blob store (JSON list, in order). ``received`` is compared-and-set, so two hosts appending to
+    one session can never both win."""
+
+    __tablename__ = "upload_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    parts: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -15,3 +15,4 @@ class Hub:
     db: Database
     store: BlobStore
     settings: Settings
+    last_cleanup: float = 0.0  # monotonic time of this process's last sweep of stale uploads

@@ -68,8 +68,8 @@ class BlobStore(ABC):
     def open_part(self, session: str, name: str) -> Iterator[bytes]: ...
 
     @abstractmethod
-    def delete_parts(self, session: str) -> None:
-        """Forget every part of ``session`` (missing sessions are fine)."""
+    def delete_parts(self, session: str, names: list[str] | None = None) -> None:
+        """Forget the named parts of ``session``, or all of them (missing ones are fine)."""
 
     @abstractmethod
     def staged_sessions(self) -> Iterator[tuple[str, float]]:

@@ -110,8 +110,12 @@ class FsBlobStore(BlobStore):
             raise BlobNotFound(f"part {name} of upload {session} not found") from None
         return _read_range(fh, 0, os.fstat(fh.fileno()).st_size - 1)
 
-    def delete_parts(self, session: str) -> None:
-        shutil.rmtree(self._session(session), ignore_errors=True)
+    def delete_parts(self, session: str, names: list[str] | None = None) -> None:
+        if names is None:
+            shutil.rmtree(self._session(session), ignore_errors=True)
+            return
+        for name in names:
+            (self._session(session) / check_name(name)).unlink(missing_ok=True)
 
     def staged_sessions(self) -> Iterator[tuple[str, float]]:
         base = self.root / "uploads"

@@ -126,8 +126,12 @@ class S3BlobStore(BlobStore):
                 raise BlobNotFound(f"part {name} of upload {session} not found") from None
             raise
 
-    def delete_parts(self, session: str) -> None:
-        keys = [{"Key": item["Key"]} for item in self._list(self._join("uploads", check_name(session)) + "/")]
+    def delete_parts(self, session: str, names: list[str] | None = None) -> None:
+        folder = self._join("uploads", check_name(session))
+        if names is None:
+            keys = [{"Key": item["Key"]} for item in self._list(folder + "/")]
+        else:
+            keys = [{"Key": f"{folder}/{check_name(name)}"} for name in names]
         for start in range(0, len(keys), 1000):
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]})
 

@@ -120,6 +120,10 @@ def test_parts_compose_into_one_verified_blob(store):
     assert store.commit_parts("s1", names, digest_of(DATA)) == (digest_of(DATA), len(DATA))
     assert b"".join(store.open(digest_of(DATA))) == DATA
     assert store.commit_parts("s1", names, digest_of(DATA)) == (digest_of(DATA), len(DATA))  # already stored
+    store.delete_parts("s1", names[:1])
+    with pytest.raises(BlobNotFound):
+        store.open_part("s1", names[0])
+    assert b"".join(store.open_part("s1", names[1])) == pieces[1]
     store.delete_parts("s1")
     assert list(store.staged_sessions()) == []
     with pytest.raises(BlobNotFound):
