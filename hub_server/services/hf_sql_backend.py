@@ -17,6 +17,7 @@ from . import publish as publishing
 from . import repos, search, versions
 from .auth import Principal, authenticate
 from .context import Hub
+from .downloads import storage_redirect_url
 from .uploads import record_blob
 
 
@@ -98,6 +99,9 @@ class SqlHfBackend:
                 if set(tags) <= set(item["metadata"]["tags"]):
                     out.append(self.get_repo(who, item["namespace"], item["name"]))
         return out
+
+    def download_url(self, digest: str, filename: str) -> str | None:
+        return storage_redirect_url(self.hub, digest, filename)
 
     def open_blob(self, digest: str, start: int, end: int) -> Iterator[bytes]:
         with _translated(hf.EntryNotFound):
