@@ -1,6 +1,7 @@
 """Shared fixtures: a real hub server (uvicorn subprocess on a loopback port 0) for any
-test, and ``database_url`` so the server suite can also run on PostgreSQL when
-``HUB_TEST_DATABASE_URL`` is set."""
+test — or, with ``HUB_TEST_DEPLOYMENT=two-hosts``, two stateless hosts on PostgreSQL + S3
+behind a round-robin proxy (see deployment.py) — and ``database_url`` so the server suite
+can also run on PostgreSQL when ``HUB_TEST_DATABASE_URL`` is set."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hub_process import HubProcess  # noqa: E402
+from deployment import start_hub  # noqa: E402
 
 
 @pytest.fixture
@@ -21,17 +22,17 @@ def database_url():
 
 
 @pytest.fixture
-def hub_server(tmp_path_factory, database_url):
+def hub_server(request, tmp_path_factory, database_url):
     """A fresh server per test: ``.url``, ``.data_dir``, ``.token(user, scope, orgs)``, ``.kill()``, ``.restart()``."""
-    server = HubProcess(tmp_path_factory.mktemp("hub-data"), database_url=database_url).start()
+    server = start_hub(tmp_path_factory.mktemp("hub-data"), request, database_url)
     yield server
     server.close()
 
 
 @pytest.fixture(scope="module")
-def hub_server_module(tmp_path_factory):
+def hub_server_module(request, tmp_path_factory):
     """One server shared by a whole test module (SQLite) when tests use distinct repo names."""
-    server = HubProcess(tmp_path_factory.mktemp("hub-data")).start()
+    server = start_hub(tmp_path_factory.mktemp("hub-data"), request)
     yield server
     server.close()
 

@@ -39,6 +39,12 @@ class HubProcess:
         return Settings(data=self.data_dir, database_url=self.database_url, storage_url=self.storage_url)
 
     def start(self) -> "HubProcess":
+        self.launch()
+        self.wait_healthy()
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting (start several, then ``wait_healthy`` each)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         env.update(HUB_DATA=str(self.data_dir), **self.extra_env)
         if self.database_url:
@@ -51,10 +57,8 @@ class HubProcess:
              "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
             env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
-        self._wait_healthy()
-        return self
 
-    def _wait_healthy(self, timeout: float = 60.0) -> None:
+    def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
