@@ -107,6 +107,7 @@ class Pusher:
                         content=chunk,
                         headers={"Content-Range": f"bytes {offset}-{end}/*", "Content-Type": "application/octet-stream"},
                         ok=(416,),
+                        retry=False,  # a lost answer is resolved by asking the offset, not by resending
                     )
                     if response.status_code == 416:
                         new = _offset_from_416(response)
@@ -120,6 +121,9 @@ class Pusher:
                         raise
                     time.sleep(min(0.2 * 2 ** (failures - 1), 3.0))
                     new = self._resume_offset(upload_id)
+                    if new is None and self._server_has(entry.digest):
+                        bar.update(entry.size - offset)
+                        return  # the finish landed, only its answer was lost
                     if new is None:  # the session is gone (e.g. server cleaned it up): start over
                         upload_id = self.http.json("POST", "/api/v1/uploads", retry=True)["upload_id"]
                         new = 0
