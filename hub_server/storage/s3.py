@@ -27,7 +27,7 @@ class S3BlobStore(BlobStore):
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         self.bucket = parsed.netloc
         self.prefix = parsed.path.strip("/")
-        self.client = boto3.client(
+        self.client = boto3.session.Session().client(  # own session: credentials as of now, not cached
             "s3",
             endpoint_url=query.get("endpoint"),
             region_name=query.get("region", "us-east-1"),

@@ -51,6 +51,10 @@ def store(request, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     if request.param == "s3-seaweedfs":
+        from s3_server import CREDENTIALS
+
+        for key, value in CREDENTIALS.items():
+            monkeypatch.setenv(key, value)
         s3 = request.getfixturevalue("s3_server")
         return open_store(s3.storage_url(f"contract-{uuid.uuid4().hex[:8]}"), tmp_path)
     endpoint = request.getfixturevalue("s3_endpoint")

@@ -36,7 +36,7 @@ def published(redirecting_hub):
     with httpx.Client(base_url=redirecting_hub.url, timeout=30) as client:
         public = create_repo(client, token, "owner")
         secret = create_repo(client, token, "owner", private=True)
-        files = {"weights.bin": DATA, "model.safetensors": safetensors_bytes()}
+        files = {"weights.raw": DATA, "model.safetensors": safetensors_bytes()}
         for repo in (public, secret):
             assert publish(client, token, f"owner/{repo}", "1.0.0", files).status_code == 201
     return token, public, secret
@@ -44,7 +44,7 @@ def published(redirecting_hub):
 
 def test_native_download_redirects_to_storage_and_ranges_work_there(redirecting_hub, published):
     _, public, _ = published
-    path = f"{redirecting_hub.url}/api/v1/repos/owner/{public}/files/main/weights.bin"
+    path = f"{redirecting_hub.url}/api/v1/repos/owner/{public}/files/main/weights.raw"
     first = httpx.get(path)
     assert first.status_code == 302 and first.headers["X-Hub-Commit"] and first.content == b""
     location = first.headers["location"]
@@ -56,23 +56,23 @@ def test_native_download_redirects_to_storage_and_ranges_work_there(redirecting_
     assert head.status_code == 200 and head.headers["content-length"] == str(len(DATA))
     with HubClient(redirecting_hub.url, None, cache_dir=redirecting_hub.data_dir.parent / "c1",
                    progress=False) as reader:
-        assert (reader.pull(f"owner/{public}", "1.0.0") / "weights.bin").read_bytes() == DATA
+        assert (reader.pull(f"owner/{public}", "1.0.0") / "weights.raw").read_bytes() == DATA
 
 
 def test_private_files_redirect_only_for_readers(redirecting_hub, published):
     token, _, secret = published
-    path = f"{redirecting_hub.url}/api/v1/repos/owner/{secret}/files/main/weights.bin"
+    path = f"{redirecting_hub.url}/api/v1/repos/owner/{secret}/files/main/weights.raw"
     outsider = httpx.get(path, headers=auth(redirecting_hub.token("stranger", "read")))
     assert outsider.status_code == 404 and "location" not in outsider.headers
     assert httpx.get(path).status_code == 404
-    hf = httpx.get(f"{redirecting_hub.url}/owner/{secret}/resolve/main/weights.bin")
+    hf = httpx.get(f"{redirecting_hub.url}/owner/{secret}/resolve/main/weights.raw")
     assert hf.status_code in (401, 404) and "location" not in hf.headers
     assert httpx.get(path, headers=auth(token), follow_redirects=True).content == DATA
 
 
 def test_presigned_urls_expire_after_the_configured_lifetime(redirecting_hub, published):
     _, public, _ = published
-    location = httpx.get(f"{redirecting_hub.url}/api/v1/repos/owner/{public}/files/main/weights.bin"
+    location = httpx.get(f"{redirecting_hub.url}/api/v1/repos/owner/{public}/files/main/weights.raw"
                          ).headers["location"]
     assert httpx.get(location).status_code == 200
     time.sleep(3.5)  # HUB_STORAGE_REDIRECT_SECONDS=2
@@ -83,13 +83,13 @@ def test_hf_resolve_redirects_with_metadata_and_huggingface_hub_follows(redirect
     from huggingface_hub import hf_hub_download, snapshot_download
 
     _, public, _ = published
-    head = httpx.head(f"{redirecting_hub.url}/owner/{public}/resolve/main/weights.bin")
+    head = httpx.head(f"{redirecting_hub.url}/owner/{public}/resolve/main/weights.raw")
     assert head.status_code == 302 and head.headers["location"]
     assert head.headers["X-Linked-Size"] == str(len(DATA)) and head.headers["X-Repo-Commit"]
     assert head.headers["X-Linked-Etag"].strip('"') == json.loads(json.dumps(head.headers["etag"])).strip('"')
-    got = hf_hub_download(f"owner/{public}", "weights.bin", endpoint=redirecting_hub.url,
+    got = hf_hub_download(f"owner/{public}", "weights.raw", endpoint=redirecting_hub.url,
                           cache_dir=tmp_path / "hf")
     assert open(got, "rb").read() == DATA
     folder = snapshot_download(f"owner/{public}", endpoint=redirecting_hub.url, cache_dir=tmp_path / "hf2")
-    assert open(os.path.join(folder, "weights.bin"), "rb").read() == DATA
+    assert open(os.path.join(folder, "weights.raw"), "rb").read() == DATA
     assert open(os.path.join(folder, "model.safetensors"), "rb").read() == safetensors_bytes()
