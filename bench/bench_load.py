@@ -63,7 +63,7 @@ def seed(url: str, token: str, work: Path, repos: int) -> list[str]:
     with HubClient(url, token, cache_dir=work / "seed-cache", progress=False) as client:
         for i in range(repos):
             folder = work / f"seed-{i}"
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             (folder / "README.md").write_text(f"---\ntags: [{WORDS[i % len(WORDS)]}]\n---\n# {WORDS[i % len(WORDS)]} {i}\n")
             (folder / "weights.raw").write_bytes(os.urandom(64 * 1024))
             repo = f"load/{WORDS[i % len(WORDS)]}-{i}"
@@ -98,7 +98,7 @@ def run_clients(url: str, token: str, repos: list[str], clients: int, seconds: f
                     else:
                         pushes += 1
                         folder = work / f"push-{n}"
-                        folder.mkdir(exist_ok=True)
+                        folder.mkdir(parents=True, exist_ok=True)
                         (folder / "weights.raw").write_bytes(os.urandom(32 * 1024))
                         client.push(folder, f"load/client-{n}", f"1.0.{pushes}", kind="base")
                 except Exception as exc:  # every failure counts; the figure must show 0
@@ -154,6 +154,7 @@ def main() -> int:
                 deployment.close()
     finally:
         s3.close()
+        shutil.rmtree(work, ignore_errors=True)
     print(f"{args.clients} clients, {args.seconds:.0f} s each deployment (PostgreSQL + SeaweedFS S3)")
     print(f"{'':9}{'ops/s':>8}{'errors':>8}   " + "   ".join(f"{op} p50/p99 ms" for op, _ in MIX))
     for label, r in results.items():

@@ -45,3 +45,18 @@ def s3_server(tmp_path_factory):
     server = seaweed_or_skip(tmp_path_factory.mktemp("seaweedfs"))
     yield server
     server.close()
+
+
+DEPLOYMENT_FIXTURES = {"hub_server", "hub_server_module", "server", "hub", "live_hub"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the two-host deployment only tests that talk to the deployed hub run again; the rest
+    (units, storage contract, fixed-setup tests) already ran on the default pass."""
+    from deployment import deployment_kind
+
+    if deployment_kind() == "embedded":
+        return
+    keep = [item for item in items if DEPLOYMENT_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
