@@ -64,7 +64,8 @@ def seed(url: str, token: str, work: Path, repos: int) -> list[str]:
         for i in range(repos):
             folder = work / f"seed-{i}"
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "README.md").write_text(f"---\ntags: [{WORDS[i % len(WORDS)]}]\n---\n# {WORDS[i % len(WORDS)]} {i}\n")
+            word = WORDS[i % len(WORDS)]
+            (folder / "README.md").write_text(f"---\ntags: [{word}]\n---\n# {word} {i}\n")
             (folder / "weights.raw").write_bytes(os.urandom(64 * 1024))
             repo = f"load/{WORDS[i % len(WORDS)]}-{i}"
             client.push(folder, repo, "1.0.0", kind="base")

@@ -110,9 +110,9 @@ class TwoHosts:
         return self.hosts[0].token(user, scope, orgs)
 
     def kill(self) -> None:
-        """SIGKILL every host: the whole hub crashes (kill one with ``hosts[i].kill()``)."""
+        """SIGKILL every host, ports released: the whole hub crashes (one host: ``hosts[i].crash()``)."""
         for host in self.hosts:
-            host.kill()
+            host.crash()
 
     def restart(self) -> "TwoHosts":
         for host in self.hosts:

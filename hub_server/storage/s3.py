@@ -115,7 +115,8 @@ class S3BlobStore(BlobStore):
             yield from page.get("Contents", [])
 
     def put_part(self, session: str, name: str, stream: BinaryIO, limit: int) -> int:
-        return self._write(self._join("uploads", check_name(session), check_name(name)), LimitedReader(stream, limit))[1]
+        key = self._join("uploads", check_name(session), check_name(name))
+        return self._write(key, LimitedReader(stream, limit))[1]
 
     def open_part(self, session: str, name: str) -> Iterator[bytes]:
         key = self._join("uploads", check_name(session), check_name(name))
