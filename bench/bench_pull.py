@@ -5,6 +5,11 @@ starts from an empty cache, so both sides move and write every byte; we also ver
     python bench/bench_pull.py --size-mb 500 --runs 5
 
 ratio = median(curl) / median(ours): 1.0 means as fast as curl; the goal is >= 0.8.
+
+With SeaweedFS installed (``weed``), a second pair of rows puts the blobs in a real S3 server:
+``hub pull`` from a hub started with ``HUB_STORAGE_REDIRECT=1`` (each download is a 302 to a
+presigned URL) vs ``curl`` reading the same object from the S3 server directly (goal >= 0.8), and
+the hub's CPU seconds per GB served with and without the redirect (``--no-s3`` skips them).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from hub_client import HubClient  # noqa: E402
 
@@ -65,6 +70,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=500)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-s3", action="store_true", help="skip the S3 redirect rows")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-pull-"))
@@ -121,6 +127,13 @@ def main() -> int:
             "name": f"pull {args.size_mb} MB vs curl", "ours": round(m_ours, 3), "reference": round(m_curl, 3),
             "unit": "s", "ratio": round(ratio, 3), "goal": ">= 0.8", "ok": ratio >= 0.8,
         }))
+        if not args.no_s3:
+            from s3_server import weed_binary
+
+            if weed_binary() is None:
+                print("SeaweedFS (weed) not installed: S3 redirect rows skipped")
+            else:
+                redirect_rows(args, work, env, files, procs)
         return 0
     finally:
         for proc in procs:
@@ -130,6 +143,85 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None:
+    """Pull via presigned redirect vs curl straight from S3; hub CPU s/GB with and without redirect."""
+    import psutil
+    from s3_server import CREDENTIALS, SeaweedS3
+
+    s3 = SeaweedS3(work / "s3").start()
+    try:
+        hubs = {}
+        for label, redirect in (("redirect", "1"), ("stream", "0")):
+            data = work / f"hub-{label}"
+            hub_env = dict(env, **CREDENTIALS, HUB_STORAGE_URL=s3.storage_url("bench-pull"),
+                           HUB_STORAGE_REDIRECT=redirect, HUB_DATA=str(data))
+            token = hub("admin", "create-token", "bench", "--scope", "write", "--data", str(data), env=hub_env)
+            port = free_port()
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "hub_client.cli", "serve", "--data", str(data), "--port", str(port)],
+                cwd=ROOT, env=hub_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            endpoint = f"http://127.0.0.1:{port}"
+            wait_until_up(endpoint + "/api/v1/whoami", procs[-1])
+            with HubClient(endpoint, token, cache_dir=work / f"push-{label}", progress=False) as client:
+                client.push(files, "bench/big", "1.0.0", kind="base")
+                digest = client.resolve("bench/big", "1.0.0")["files"][0]["digest"]
+            hubs[label] = (endpoint, psutil.Process(procs[-1].pid))
+        size = (files / "big.safetensors.raw").stat().st_size
+        object_url = s3.client().generate_presigned_url(  # the same object, straight from S3
+            "get_object", Params={"Bucket": s3.bucket, "Key": f"bench-pull/sha256/{digest.split(':', 1)[1]}"},
+            ExpiresIn=3600)
+        times = {"redirect": [], "stream": [], "curl": []}
+        cpu = {"redirect": 0.0, "stream": 0.0}
+        for i in range(args.runs):
+            target = work / f"s3-curl-{i}"
+            started = time.perf_counter()
+            subprocess.run(["curl", "-sS", "--fail", "-o", str(target), object_url], check=True)
+            times["curl"].append(time.perf_counter() - started)
+            target.unlink()
+            for label, (endpoint, proc) in hubs.items():
+                before = _cpu(proc)
+                cache = work / f"s3-cache-{label}-{i}"
+                started = time.perf_counter()
+                with HubClient(endpoint, None, cache_dir=cache, progress=False) as client:
+                    path = client.pull("bench/big", "1.0.0")
+                times[label].append(time.perf_counter() - started)
+                cpu[label] += _cpu(proc) - before
+                assert (path / "big.safetensors.raw").stat().st_size == size
+                shutil.rmtree(cache)
+        med = {k: statistics.median(v) for k, v in times.items()}
+        gb = size * args.runs / 1e9
+        per_gb = {k: v / gb for k, v in cpu.items()}
+        ratio = med["curl"] / med["redirect"]
+        print(f"{'':22}{'median s':>10}{'MB/s':>10}")
+        for label, name in (("redirect", "hub pull (302 to S3)"), ("stream", "hub pull (streamed)"),
+                            ("curl", "curl from S3")):
+            print(f"{name:22}{med[label]:>10.2f}{size / 1e6 / med[label]:>10.0f}")
+        print(f"ratio curl-from-S3/redirected pull = {ratio:.2f} (goal >= 0.8)")
+        print(f"hub CPU per GB served: {per_gb['redirect']:.3f} s with redirect, {per_gb['stream']:.3f} s streaming")
+        print("RESULT " + json.dumps({
+            "name": f"pull {args.size_mb} MB via presigned redirect vs curl from S3", "ours": round(med["redirect"], 3),
+            "reference": round(med["curl"], 3), "unit": "s", "ratio": round(ratio, 3), "goal": ">= 0.8",
+            "ok": ratio >= 0.8}))
+        print("RESULT " + json.dumps({
+            "name": "hub CPU s per GB served: redirect vs streamed", "ours": round(per_gb["redirect"], 3),
+            "reference": round(per_gb["stream"], 3), "unit": "CPU s/GB",
+            "ratio": round(per_gb["stream"] / max(per_gb["redirect"], 1e-9), 1)}))
+    finally:
+        s3.close()
+
+
+def _cpu(proc) -> float:
+    """CPU seconds of the hub process and its workers so far."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except Exception:
+            continue
+    return total
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """The one httpx client of a HubClient, and the ONE place where HTTP failures become HubErrors.
 
 Everything above this module speaks in ``HubError`` subclasses; nothing else looks at status codes.
+A hub may run on several hosts behind a load balancer: when a host dies, its connections drop or
+the balancer answers 502/503/504. Those count as transport errors, and idempotent requests are
+retried a bounded number of times (the next attempt lands on a surviving host).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Iterator
 
 import httpx
@@ -30,7 +34,12 @@ _BY_STATUS = {
     403: errors.Forbidden,
     404: errors.NotFound,
     409: errors.Conflict,
+    502: errors.TransportError,
+    503: errors.TransportError,
+    504: errors.TransportError,
 }
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "OPTIONS"})
+ATTEMPTS = 4  # tries of one idempotent request before a transport error reaches the caller
 
 
 def _error_from(response: httpx.Response) -> errors.HubError:
@@ -45,7 +54,8 @@ def _error_from(response: httpx.Response) -> errors.HubError:
     except ValueError:
         pass
     status = response.status_code
-    cls = _BY_CODE.get(code or "") or _BY_STATUS.get(status)
+    cls = _BY_STATUS.get(status) if status in (502, 503, 504) else None
+    cls = cls or _BY_CODE.get(code or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = errors.InvalidRequest if 400 <= status < 500 else errors.HubError
     if not message:
@@ -94,9 +104,23 @@ class HubHTTP:
     def close(self) -> None:
         self._client.close()
 
-    def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), **kwargs) -> httpx.Response:
+    def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), retry: bool | None = None,
+                **kwargs) -> httpx.Response:
         """Send one request; 2xx (or a status in ``ok``) returns, anything else raises a HubError.
-        The answer is read up to ``MAX_ANSWER_BYTES``: a server cannot make the client buffer without bound."""
+        The answer is read up to ``MAX_ANSWER_BYTES``: a server cannot make the client buffer without bound.
+        ``retry`` (default: for idempotent methods) repeats it on transport errors with backoff;
+        callers pass ``retry=True`` for POSTs the hub makes idempotent (publish, start upload)."""
+        attempts = ATTEMPTS if (method.upper() in _IDEMPOTENT if retry is None else retry) else 1
+        for attempt in range(attempts):
+            try:
+                return self._send(method, path, ok, **kwargs)
+            except errors.TransportError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(min(0.25 * 2**attempt, 2.0))
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, path: str, ok: tuple[int, ...], **kwargs) -> httpx.Response:
         try:
             with self._client.stream(method, path, **kwargs) as streamed:
                 body = _read_bounded(streamed, MAX_ANSWER_BYTES)

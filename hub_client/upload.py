@@ -49,10 +49,11 @@ class Pusher:
         with byte_bar(sum(e.size for e in missing), f"push {namespace}/{name}@{version}", self.progress) as bar:
             for entry in missing:
                 self.upload_blob(root / entry.path, entry, bar)
-        response = self.http.request(
+        response = self.http.request(  # publishing the same manifest again is a no-op: safe to retry
             "POST",
             f"/api/v1/repos/{namespace}/{name}/versions",
             json={"version": version, "files": [e.as_json() for e in entries], "message": message},
+            retry=True,
         )
         body = response.json()
         return PushResult(
@@ -73,8 +74,9 @@ class Pusher:
         except NotFound:
             pass
         try:
-            self.http.request(
-                "POST", "/api/v1/repos", json={"namespace": namespace, "name": name, "kind": kind, "private": private}
+            self.http.request(  # a retried create that already landed answers 409: handled below
+                "POST", "/api/v1/repos", json={"namespace": namespace, "name": name, "kind": kind, "private": private},
+                retry=True,
             )
         except Conflict:
             pass  # created concurrently by someone else: fine
@@ -85,14 +87,17 @@ class Pusher:
 
     def upload_blob(self, path: Path, entry: ManifestEntry, bar) -> None:
         """Upload one file in chunks; on a dropped connection ask the server for its offset and go on."""
-        upload_id = self.http.json("POST", "/api/v1/uploads")["upload_id"]
+        upload_id = self.http.json("POST", "/api/v1/uploads", retry=True)["upload_id"]
         offset, failures = 0, 0
         with open(path, "rb") as fh:
             while True:
                 try:
                     if offset >= entry.size:
-                        self.http.request("PUT", f"/api/v1/uploads/{upload_id}", params={"digest": entry.digest})
-                        return
+                        if self._finish(upload_id, entry):
+                            return
+                        bar.update(-offset)
+                        upload_id, offset = self.http.json("POST", "/api/v1/uploads", retry=True)["upload_id"], 0
+                        continue
                     fh.seek(offset)
                     chunk = fh.read(self.chunk_size)
                     end = offset + len(chunk) - 1
@@ -102,6 +107,7 @@ class Pusher:
                         content=chunk,
                         headers={"Content-Range": f"bytes {offset}-{end}/*", "Content-Type": "application/octet-stream"},
                         ok=(416,),
+                        retry=False,  # a lost answer is resolved by asking the offset, not by resending
                     )
                     if response.status_code == 416:
                         new = _offset_from_416(response)
@@ -115,11 +121,23 @@ class Pusher:
                         raise
                     time.sleep(min(0.2 * 2 ** (failures - 1), 3.0))
                     new = self._resume_offset(upload_id)
+                    if new is None and self._server_has(entry.digest):
+                        bar.update(entry.size - offset)
+                        return  # the finish landed, only its answer was lost
                     if new is None:  # the session is gone (e.g. server cleaned it up): start over
-                        upload_id = self.http.json("POST", "/api/v1/uploads")["upload_id"]
+                        upload_id = self.http.json("POST", "/api/v1/uploads", retry=True)["upload_id"]
                         new = 0
                     bar.update(new - offset)
                     offset = new
+
+    def _finish(self, upload_id: str, entry: ManifestEntry) -> bool:
+        """Finish the session; False when it is gone without a blob (start over). A retried finish
+        whose first attempt already landed finds the session gone and the blob stored: done."""
+        try:
+            self.http.request("PUT", f"/api/v1/uploads/{upload_id}", params={"digest": entry.digest})
+            return True
+        except NotFound:
+            return self._server_has(entry.digest)
 
     def _resume_offset(self, upload_id: str) -> int | None:
         try:

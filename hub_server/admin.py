@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 from .db import Database, upgrade
 from .services import audit, tokens
@@ -17,10 +16,11 @@ from .settings import Settings
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[Database]:
-    settings.data.mkdir(parents=True, exist_ok=True)
+    if settings.uses_data_dir():
+        settings.data.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url())
     try:
-        upgrade(db, Path(settings.data))
+        upgrade(db)
         yield db
     finally:
         db.dispose()

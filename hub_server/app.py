@@ -31,10 +31,12 @@ def error_body(code: str, message: str, **extra) -> dict:
 
 
 def build_hub(settings: Settings) -> Hub:
-    """Open (and migrate) the database and the blob store for ``settings``."""
-    settings.data.mkdir(parents=True, exist_ok=True)
+    """Open (and migrate) the database and the blob store for ``settings``. The data dir is only
+    created when something lives there (the default SQLite file or filesystem blobs)."""
+    if settings.uses_data_dir():
+        settings.data.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url())
-    upgrade(db, settings.data)
+    upgrade(db)
     return Hub(db=db, store=open_store(settings.storage_url, settings.data), settings=settings)
 
 

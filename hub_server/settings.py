@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_open_uploads: int = 32  # per user
     max_upload_bytes_per_day: int = 100 * 1024**3  # per user
     namespace_quota_bytes: int | None = None  # default per namespace; admins set others
+    storage_redirect: bool = False  # downloads answer 302 to a presigned storage URL (when the store has them)
+    storage_redirect_seconds: int = 300  # lifetime of those URLs
+
+    def uses_data_dir(self) -> bool:
+        """False when both the database and the blobs live elsewhere: then the host keeps no state."""
+        return not (self.database_url and self.storage_url)
 
     def resolved_database_url(self) -> str:
         url = self.database_url or f"sqlite:///{(self.data / 'hub.sqlite3').resolve()}"

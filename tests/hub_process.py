@@ -27,18 +27,31 @@ class HubProcess:
         self.database_url = database_url
         self.storage_url = storage_url
         self.extra_env = env or {}
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(128)
+        self.sock = self._listen(0)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.proc: subprocess.Popen | None = None
+
+    @staticmethod
+    def _listen(port: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+        return sock
 
     @property
     def settings(self) -> Settings:
         return Settings(data=self.data_dir, database_url=self.database_url, storage_url=self.storage_url)
 
     def start(self) -> "HubProcess":
+        self.launch()
+        self.wait_healthy()
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting (start several, then ``wait_healthy`` each)."""
+        if self.sock.fileno() == -1:  # released by crash(): listen on the same port again
+            self.sock = self._listen(int(self.url.rsplit(":", 1)[1]))
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         # the JSON access log goes to a pipe nobody drains here: off unless a test asks for it
         # download counts are flushed often so tests see them soon
@@ -54,10 +67,8 @@ class HubProcess:
              "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
             env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
-        self._wait_healthy()
-        return self
 
-    def _wait_healthy(self, timeout: float = 60.0) -> None:
+    def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -80,6 +91,12 @@ class HubProcess:
                 child.kill()
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
+
+    def crash(self) -> None:
+        """SIGKILL and release the port too, so connections are refused as with a dead machine
+        (after ``kill()`` the kernel still queues them on the socket this parent keeps open)."""
+        self.kill()
+        self.sock.close()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

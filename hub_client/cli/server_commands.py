@@ -42,7 +42,9 @@ def serve(data: str | None, host: str, port: int, workers: int) -> None:
     settings = _settings(data)
     os.environ["HUB_DATA"] = str(settings.data.resolve())
     build_hub(settings).db.dispose()  # migrate once before the workers start
-    click.echo(f"Adapter Hub on http://{host}:{port} (data: {settings.data.resolve()})", err=True)
+    where = (f"data: {settings.data.resolve()}" if settings.uses_data_dir()
+             else "no local state: database and storage by URL")
+    click.echo(f"Adapter Hub on http://{host}:{port} ({where})", err=True)
     uvicorn.run("hub_server.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", access_log=False)  # the hub writes its own JSON access log
 

@@ -219,3 +219,15 @@ class NamespaceQuota(Base):
     namespace: Mapped[str] = mapped_column(String(100), primary_key=True)
     max_bytes: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+class UploadSession(Base):
+    """A resumable upload: who owns it, how many bytes arrived and the names of its parts in the
+    blob store (JSON list, in order). ``received`` is compared-and-set, so two hosts appending to
+    one session can never both win."""
+
+    __tablename__ = "upload_sessions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    parts: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -1,5 +1,8 @@
 """``HEAD|GET /{ns}/{name}/resolve/{revision}/{path}``: file downloads the HF way.
 
+With storage redirects on, both HEAD and GET answer 302 to a presigned storage URL (as the
+HF CDN does) and the 302 carries X-Repo-Commit, X-Linked-Etag and X-Linked-Size.
+
 ``hf_hub_download`` first sends HEAD and needs X-Repo-Commit (the version's commit id),
 an ETag (we use the file's sha256, so the HF cache deduplicates like ours) and the size;
 then GET, possibly with a Range to resume. Compression is never applied: the library
@@ -62,6 +65,12 @@ def resolve_file(
         return error_response(error, extra)
 
     headers = _file_headers(repo, version, match)
+    if match.size > 0 and (url := backend.download_url(match.digest, path.rsplit("/", 1)[-1])):
+        # like the HF CDN: the first answer carries the metadata, storage serves bytes and ranges
+        if request.method == "GET" and path in _COUNTED_FILES and not request.headers.get("range"):
+            backend.record_download(repo, version)
+        headers.update({"Location": url, "Cache-Control": "no-store", "Content-Length": "0"})
+        return Response(status_code=302, headers=headers)
     try:
         wanted = parse_range(request.headers.get("range"), match.size)
     except RangeNotSatisfiable:

@@ -1,5 +1,5 @@
 """Blob responses with HTTP Range support (one range; 206 / 416), streamed in chunks so
-a large file never sits in server memory."""
+a large file never sits in server memory — or a 302 to storage when redirects are on."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hub_rules import parse_range as rules_parse_range
 
 from ..errors import RangeNotSatisfiable
 from ..services.context import Hub
+from ..services.downloads import storage_redirect_url
 
 
 def parse_range(header: str | None, size: int) -> ByteRange | None:
@@ -26,9 +27,13 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
 
 
 def blob_response(hub: Hub, digest: str, size: int, range_header: str | None, *, method: str = "GET",
-                  headers: dict[str, str] | None = None) -> Response:
-    span = parse_range(range_header, size)
+                  headers: dict[str, str] | None = None, filename: str | None = None) -> Response:
     base = {"Accept-Ranges": "bytes", "ETag": f'"{digest.split(":", 1)[1]}"', **(headers or {})}
+    if method == "GET" and size > 0 and (url := storage_redirect_url(hub, digest, filename)):
+        # storage answers the Range itself; the 302 must not outlive the URL
+        return Response(status_code=302, headers={**base, "Location": url, "Cache-Control": "no-store",
+                                                  "X-Hub-Size": str(size)})
+    span = parse_range(range_header, size)
     if span is None:
         status, start, end = 200, 0, size - 1
     else:

@@ -72,4 +72,4 @@ def get_file(hub: HubDep, who: Caller, request: Request, namespace: str, name: s
     entry = versions.file_of(version, path)
     headers = {"X-Hub-Version": version.version, "X-Hub-Commit": version.commit}
     return blob_response(hub, entry.digest, entry.size, request.headers.get("range"), method=request.method,
-                         headers=headers)
+                         headers=headers, filename=path.rsplit("/", 1)[-1])

@@ -132,6 +132,9 @@ class HfBackend(Protocol):
         limit: int,
     ) -> list[HfRepo]: ...
 
+    def download_url(self, digest: str, filename: str) -> str | None:
+        """A short-lived URL to fetch the blob straight from storage, or None to stream it here."""
+
     def open_blob(self, digest: str, start: int, end: int) -> Iterator[bytes]:
         """Bytes ``start..end`` inclusive of one stored blob, in chunks."""
 

@@ -20,6 +20,7 @@ from .auth import Principal, authenticate, require_write
 from .context import Hub
 from .blobs import record_blob
 from .download_counts import count_hf_download
+from .downloads import storage_redirect_url
 
 
 @contextmanager
@@ -100,6 +101,9 @@ class SqlHfBackend:
                 if set(tags) <= set(item["metadata"]["tags"]):
                     out.append(self.get_repo(who, item["namespace"], item["name"]))
         return out
+
+    def download_url(self, digest: str, filename: str) -> str | None:
+        return storage_redirect_url(self.hub, digest, filename)
 
     def open_blob(self, digest: str, start: int, end: int) -> Iterator[bytes]:
         with _translated(hf.EntryNotFound):

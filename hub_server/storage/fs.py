@@ -1,16 +1,19 @@
 """Blob backend on the local filesystem: temp file in the same directory tree, fsync of the
 file, an atomic rename to ``sha256/ab/<hex>``, then fsync of the directories that changed —
-so a blob that a commit reported stored survives a power loss."""
+so a blob that a commit reported stored survives a power loss. Upload parts live in
+``uploads/<session>/`` (a shared filesystem makes them visible to every host)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .base import CHUNK, BlobNotFound, BlobStore, check_digest, check_range, hash_to_sink, verify
+from .base import (CHUNK, BlobNotFound, BlobStore, LimitedReader, check_digest, check_name, check_range,
+                   hash_to_sink, verify)
 
 
 class FsBlobStore(BlobStore):
@@ -83,6 +86,63 @@ class FsBlobStore(BlobStore):
         for sub in sorted(base.iterdir()):
             for f in sorted(sub.iterdir()):
                 yield "sha256:" + f.name
+
+    def _session(self, session: str) -> Path:
+        return self.root / "uploads" / check_name(session)
+
+    def put_part(self, session: str, name: str, stream: BinaryIO, limit: int) -> int:
+        folder = self._session(session)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / check_name(name)
+        fd, staged = tempfile.mkstemp(dir=folder, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                _, size = hash_to_sink(LimitedReader(stream, limit), sink)
+                sink.flush()
+                os.fsync(sink.fileno())
+            os.replace(staged, target)
+            return size
+        finally:
+            if os.path.exists(staged):
+                os.unlink(staged)
+
+    def open_part(self, session: str, name: str) -> Iterator[bytes]:
+        try:
+            fh = open(self._session(session) / check_name(name), "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(f"part {name} of upload {session} not found") from None
+        return _read_range(fh, 0, os.fstat(fh.fileno()).st_size - 1)
+
+    def delete_parts(self, session: str, names: list[str] | None = None) -> None:
+        if names is None:
+            shutil.rmtree(self._session(session), ignore_errors=True)
+            return
+        for name in names:
+            (self._session(session) / check_name(name)).unlink(missing_ok=True)
+
+    def staged_sessions(self) -> Iterator[tuple[str, float]]:
+        base = self.root / "uploads"
+        if not base.is_dir():
+            return
+        for folder in base.iterdir():
+            try:
+                times = [f.stat().st_mtime for f in folder.iterdir()] or [folder.stat().st_mtime]
+            except OSError:
+                continue
+            yield folder.name, max(times)
+
+    def abort_stale(self, older_than: float) -> int:
+        aborted = 0
+        candidates = list(self.tmp.glob("put-*")) if self.tmp.is_dir() else []
+        candidates += list((self.root / "uploads").glob("*/.part-*"))
+        for path in candidates:
+            try:
+                if path.stat().st_mtime < older_than:
+                    path.unlink()
+                    aborted += 1
+            except OSError:
+                continue
+        return aborted
 
 
 def fsync_file(path: Path) -> None:

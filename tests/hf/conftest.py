@@ -9,15 +9,15 @@ import os
 
 import pytest
 from hf_harness import make_runner
-from hub_process import HubProcess, PostgresDatabase
+from deployment import deployment_kind, start_hub
+from hub_process import PostgresDatabase
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub(request, tmp_path_factory):
     admin_url = os.environ.get("HUB_TEST_DATABASE_URL")
-    database = PostgresDatabase(admin_url) if admin_url else None
-    server = HubProcess(tmp_path_factory.mktemp("hub-data"), database_url=database.url if database else None)
-    server.start()
+    database = PostgresDatabase(admin_url) if admin_url and deployment_kind() == "embedded" else None
+    server = start_hub(tmp_path_factory.mktemp("hub-data"), request, database.url if database else None)
     yield server
     server.close()
     if database is not None:

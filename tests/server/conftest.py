@@ -1,13 +1,15 @@
 """Server suite fixtures: ``server`` is one real hub per module and database (SQLite,
 and PostgreSQL when ``HUB_TEST_DATABASE_URL`` is set); ``database_url`` parametrises
-the per-test ``hub_server`` the same way."""
+the per-test ``hub_server`` the same way. On the two-host deployment there is one
+database kind, PostgreSQL, shared by both hosts."""
 
 from __future__ import annotations
 
 import pytest
-from hub_process import HubProcess, postgres_or_skip
+from deployment import deployment_kind, start_hub
+from hub_process import postgres_or_skip
 
-DATABASES = ["sqlite", "postgresql"]
+DATABASES = ["sqlite", "postgresql"] if deployment_kind() == "embedded" else ["postgresql"]
 
 
 def _url_for(kind: str):
@@ -28,7 +30,7 @@ def database_url(request):
 @pytest.fixture(scope="module", params=DATABASES)
 def server(request, tmp_path_factory):
     url, db = _url_for(request.param)
-    hub = HubProcess(tmp_path_factory.mktemp("hub-data"), database_url=url).start()
+    hub = start_hub(tmp_path_factory.mktemp("hub-data"), request, url)
     yield hub
     hub.close()
     if db:

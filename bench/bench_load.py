@@ -1,0 +1,182 @@
+"""Load: N concurrent clients (default 32) mixing search, resolve, pull and push against one
+hub host and against two hosts behind a per-request round-robin proxy, both on PostgreSQL +
+a real S3 server (SeaweedFS) and keeping nothing on local disk.
+
+    HUB_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python bench/bench_load.py --clients 32 --seconds 20
+
+Prints requests/s (hub operations per second), p50/p99 per operation and errors (must be 0)
+for each deployment; the 2-host figure sits next to the 1-host one. On a machine with few
+cores the hosts, the proxy, PostgreSQL, S3 and the clients share the same CPUs, so the ratio
+shows that a second host adds no cost or errors, not how far it scales on real hardware.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from deployment import TwoHosts  # noqa: E402
+from hub_process import HubProcess, PostgresDatabase  # noqa: E402
+from s3_server import CREDENTIALS, SeaweedS3  # noqa: E402
+
+from hub_client import HubClient  # noqa: E402
+
+MIX = (("search", 0.35), ("resolve", 0.30), ("pull", 0.25), ("push", 0.10))
+WORDS = ("pirate", "sentiment", "summary", "translate", "chat", "code")
+
+
+class OneHost:
+    """The same stateless host as in TwoHosts, alone and without a proxy."""
+
+    def __init__(self, work: Path, s3: SeaweedS3, admin_url: str) -> None:
+        self.database = PostgresDatabase(admin_url)
+        self.host = HubProcess(work / "one-host", database_url=self.database.url,
+                               storage_url=s3.storage_url(f"load-one-{os.getpid()}"), env=dict(CREDENTIALS))
+        self.url = self.host.url
+
+    def start(self) -> "OneHost":
+        self.host.start()
+        return self
+
+    def token(self, user: str, scope: str = "write") -> str:
+        return self.host.token(user, scope)
+
+    def close(self) -> None:
+        self.host.close()
+        self.database.drop()
+
+
+def seed(url: str, token: str, work: Path, repos: int) -> list[str]:
+    ids = []
+    with HubClient(url, token, cache_dir=work / "seed-cache", progress=False) as client:
+        for i in range(repos):
+            folder = work / f"seed-{i}"
+            folder.mkdir(parents=True, exist_ok=True)
+            word = WORDS[i % len(WORDS)]
+            (folder / "README.md").write_text(f"---\ntags: [{word}]\n---\n# {word} {i}\n")
+            (folder / "weights.raw").write_bytes(os.urandom(64 * 1024))
+            repo = f"load/{WORDS[i % len(WORDS)]}-{i}"
+            client.push(folder, repo, "1.0.0", kind="base")
+            ids.append(repo)
+    return ids
+
+
+def run_clients(url: str, token: str, repos: list[str], clients: int, seconds: float, work: Path) -> dict:
+    latencies: dict[str, list[float]] = {op: [] for op, _ in MIX}
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client_loop(n: int) -> None:
+        rng = random.Random(n)
+        pushes = 0
+        with HubClient(url, token, cache_dir=work / f"client-{n}", progress=False) as client:
+            while time.monotonic() < stop_at:
+                op = rng.choices([o for o, _ in MIX], [w for _, w in MIX])[0]
+                started = time.perf_counter()
+                try:
+                    if op == "search":
+                        client.search(rng.choice(WORDS), limit=10)
+                    elif op == "resolve":
+                        client.resolve(rng.choice(repos))
+                    elif op == "pull":  # a fresh cache each time, so every pull moves the bytes
+                        cache = work / f"pull-{n}"
+                        with HubClient(url, token, cache_dir=cache, progress=False) as puller:
+                            puller.pull(rng.choice(repos))
+                        shutil.rmtree(cache, ignore_errors=True)
+                    else:
+                        pushes += 1
+                        folder = work / f"push-{n}"
+                        folder.mkdir(parents=True, exist_ok=True)
+                        (folder / "weights.raw").write_bytes(os.urandom(32 * 1024))
+                        client.push(folder, f"load/client-{n}", f"1.0.{pushes}", kind="base")
+                except Exception as exc:  # every failure counts; the figure must show 0
+                    with lock:
+                        errors.append(f"{op}: {exc}")
+                    continue
+                with lock:
+                    latencies[op].append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    done = sum(len(v) for v in latencies.values())
+    return {"ops_per_s": done / elapsed, "errors": len(errors), "first_errors": errors[:3],
+            "per_op": {op: _percentiles(v) for op, v in latencies.items()}}
+
+
+def _percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0, "p50_ms": None, "p99_ms": None}
+    values = sorted(values)
+    p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+    return {"n": len(values), "p50_ms": round(statistics.median(values) * 1000, 1), "p99_ms": round(p99 * 1000, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--repos", type=int, default=20)
+    args = parser.parse_args()
+    admin_url = os.environ.get("HUB_TEST_DATABASE_URL")
+    if not admin_url:
+        print("bench_load needs PostgreSQL: set HUB_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    s3 = SeaweedS3(work / "s3").start()
+    results = {}
+    try:
+        for label, make in (("1 host", lambda: OneHost(work, s3, admin_url)),
+                            ("2 hosts", lambda: TwoHosts(work / "two-hosts", s3))):
+            deployment = make().start()
+            try:
+                token = deployment.token("load")
+                repos = seed(deployment.url, token, work / label.replace(" ", "-"), args.repos)
+                results[label] = run_clients(deployment.url, token, repos, args.clients, args.seconds,
+                                             work / f"run-{label.replace(' ', '-')}")
+            finally:
+                deployment.close()
+    finally:
+        s3.close()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{args.clients} clients, {args.seconds:.0f} s each deployment (PostgreSQL + SeaweedFS S3)")
+    print(f"{'':9}{'ops/s':>8}{'errors':>8}   " + "   ".join(f"{op} p50/p99 ms" for op, _ in MIX))
+    for label, r in results.items():
+        cells = "   ".join(f"{r['per_op'][op]['p50_ms']}/{r['per_op'][op]['p99_ms']} (n={r['per_op'][op]['n']})"
+                           for op, _ in MIX)
+        print(f"{label:9}{r['ops_per_s']:>8.1f}{r['errors']:>8}   {cells}")
+        for line in r["first_errors"]:
+            print(f"  error: {line}")
+    one, two = results["1 host"], results["2 hosts"]
+    ratio = two["ops_per_s"] / one["ops_per_s"]
+    print("RESULT " + json.dumps({
+        "name": f"load {args.clients} clients: 2 hosts vs 1 host (ops/s)", "ours": round(two["ops_per_s"], 1),
+        "reference": round(one["ops_per_s"], 1), "unit": "ops/s", "ratio": round(ratio, 3),
+        "goal": "errors 0", "ok": one["errors"] == 0 and two["errors"] == 0,
+    }))
+    for label, r in results.items():
+        for op, _ in MIX:
+            print("RESULT " + json.dumps({"name": f"load {label}: {op} p99", "ours": r["per_op"][op]["p99_ms"],
+                                          "reference": r["per_op"][op]["p50_ms"], "unit": "ms (p99 vs p50)"}))
+    return 0 if one["errors"] == 0 and two["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
