@@ -13,7 +13,7 @@ TORCH := torch==2.13.0
 COMPILE_FLAGS := --extra ml --extra server --extra test --extra bench --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-latest bench base venv lock clean
+.PHONY: demo test test-two-hosts test-latest bench base venv lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m adapters.default_base >/dev/null
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# The server, HF and push/pull suites again on PostgreSQL + a real S3 server (SeaweedFS) with two hub
+# processes behind a per-request round-robin proxy (needs HUB_TEST_DATABASE_URL; .ci/run sets it).
+TWO_HOST_SUITES := tests/server tests/hf tests/integration/test_push_pull.py \
+	tests/integration/test_push_pull_pinned.py tests/integration/test_push_pull_resume.py
+test-two-hosts: $(STAMP)
+	HUB_TEST_DEPLOYMENT=two-hosts $(PY) -m pytest -q -p no:cacheprovider $(TWO_HOST_SUITES)
 
 bench: $(STAMP)
 	$(PY) -m adapters.default_base >/dev/null
