@@ -102,13 +102,14 @@ def check_mergeable(kind: str | None) -> None:
                            "instead (drop --quantize); the adapter is pinned to it")
 
 
-def prepare_for_training(model: Any) -> Any:
+def prepare_for_training(model: Any, checkpointing: bool = True) -> Any:
     """PEFT's k-bit preparation, the QLoRA recipe: norms in fp32, input grads on, gradient checkpointing.
 
     Checkpointing matters on a quantized base: each layer's weights are dequantized for its matmul, and
     without it autograd keeps every dequantized copy for the backward pass (as much memory as the fp32
-    model); with it they are dequantized again during the backward pass instead."""
+    model); with it they are dequantized again during the backward pass instead. Methods that cannot train
+    under it (``MethodSpec.checkpointable``) pass ``checkpointing=False``."""
     from peft import prepare_model_for_kbit_training
 
-    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=True,
+    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing,
                                            gradient_checkpointing_kwargs={"use_reentrant": False})

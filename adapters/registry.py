@@ -65,6 +65,7 @@ class MethodSpec:
     objectives     training objectives it supports (``causal-lm``, ``seq-cls``, ``dpo``, see
                    ``adapters.objectives``); ``dpo`` also needs ``peft_config``.
     quantizable    it trains and runs on a base quantized with bitsandbytes (``--quantize nf4|int8``).
+    checkpointable it trains under gradient checkpointing (used on quantized bases to save memory).
     peft_config(model, options, task) -> peft.PeftConfig
         The method as a PEFT config, for trainers (TRL) that wrap the model themselves.
     """
@@ -81,6 +82,7 @@ class MethodSpec:
     combinable: bool = False  # can `hub combine` blend several of these into one?
     objectives: tuple[str, ...] = ("causal-lm", "seq-cls")
     quantizable: bool = False
+    checkpointable: bool = True
     peft_config: Callable[..., Any] | None = None
     files: tuple[str, ...] = ("adapter_config.json", "adapter_model.safetensors")
     extra: dict = field(default_factory=dict)

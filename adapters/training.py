@@ -259,7 +259,7 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective:
     if task == "seq-cls" and getattr(model.config, "pad_token_id", None) is None:
         model.config.pad_token_id = pad_id(tokenizer)  # decoder classifiers find the last real token by it
     if quantize is not None:
-        model = prepare_for_training(model)
+        model = prepare_for_training(model, checkpointing=spec.checkpointable)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))

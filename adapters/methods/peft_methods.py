@@ -219,6 +219,7 @@ PREFIX_TUNING = MethodSpec(
         MethodOption("encoder_hidden_size", int, 128, "hidden size of that MLP"),
     ),
     objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_prefix_config,
+    checkpointable=False,  # PEFT feeds the prefix as a cache, which gradient checkpointing cannot replay
     extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 1e-2},
 )
 
