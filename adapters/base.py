@@ -138,13 +138,19 @@ def check_pin(adapter_front: dict, pin: BasePin, allow_mismatch: bool = False, a
 
 
 def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | None = None,
-              label_names: list[str] | None = None, with_tokenizer: bool = True) -> tuple[Any, Any]:
+              label_names: list[str] | None = None, with_tokenizer: bool = True,
+              quantize: str | None = None) -> tuple[Any, Any]:
     """``(model, tokenizer)``: fp32, eval mode, every parameter frozen.
+
+    ``quantize="nf4"|"int8"`` loads the linear layers quantized with bitsandbytes (``adapters.quantize``);
+    the caller checks the backend first.
 
     ``with_tokenizer=False`` returns ``None`` for the tokenizer: a loaded fast tokenizer holds tens of MB
     that a merge, which only copies the tokenizer files, must not keep."""
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+
+    from .quantize import load_kwargs
 
     if task not in TASKS:
         raise AdapterError(f"unknown task {task!r} (known: {', '.join(TASKS)})")
@@ -153,7 +159,7 @@ def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | 
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
         tokenizer.pad_token = tokenizer.eos_token
     if task == "causal-lm":
-        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, **load_kwargs(quantize))
     else:
         if label_names:
             num_labels = len(label_names)
@@ -161,7 +167,8 @@ def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | 
         if label_names:
             kwargs["id2label"] = dict(enumerate(label_names))
             kwargs["label2id"] = {n: i for i, n in enumerate(label_names)}
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32, **kwargs)
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32, **kwargs,
+                                                                   **load_kwargs(quantize))
         if model.config.pad_token_id is None and tokenizer.pad_token_id is not None:
             model.config.pad_token_id = tokenizer.pad_token_id
     model.eval()

@@ -53,6 +53,8 @@ def _check_row(row: Any, task: str, path: Path, lineno: int) -> dict:
         return {"prompt": row["prompt"], "completion": row["completion"]}
     if isinstance(row.get("text"), str):
         return {"text": row["text"]}
+    if "chosen" in row and "rejected" in row:
+        raise _row_error(path, lineno, "this is a preference pair; train on pairs with --objective dpo")
     raise _row_error(path, lineno, 'causal-lm needs {"prompt": str, "completion": str} or {"text": str}')
 
 

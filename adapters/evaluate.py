@@ -27,13 +27,15 @@ class EvalResult:
     exact_match: float | None = None
     accuracy: float | None = None
     predictions: list[str] = field(default_factory=list)
+    preferred_rate: float | None = None  # preference pairs: see adapters.preferences
+    reward_margin: float | None = None
+    beta: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        found = {"n": self.n}
-        if self.exact_match is not None:
-            found["exact_match"] = self.exact_match
-        if self.accuracy is not None:
-            found["accuracy"] = self.accuracy
+        found: dict[str, Any] = {"n": self.n}
+        for name in ("exact_match", "accuracy", "preferred_rate", "reward_margin", "beta"):
+            if getattr(self, name) is not None:
+                found[name] = getattr(self, name)
         return found
 
 
@@ -92,18 +94,21 @@ def greedy_batch(model: Any, tokenizer: Any, prompts: Sequence[str], max_new_tok
 
 
 def _load(base: str | Path | None, adapters: Sequence[str | Path], task: str, weights: Sequence[float] | None,
-          revision: str | None, allow_base_mismatch: bool, resolver: Resolver | None):
+          revision: str | None, allow_base_mismatch: bool, resolver: Resolver | None, quantize: str | None = None):
     if adapters:
         from .stack import load_stack
 
         stack = load_stack(None if base is None else str(base), [str(a) for a in adapters], weights=weights,
-                           task=task, allow_base_mismatch=allow_base_mismatch, resolver=resolver)
+                           task=task, allow_base_mismatch=allow_base_mismatch, resolver=resolver, quantize=quantize)
         return stack, stack.tokenizer
     from .base import load_base, resolve_base
+    from .quantize import check_backend
 
     if base is None:
         raise AdapterError("evaluating a base alone needs --base")
-    return load_base(resolve_base(str(base), revision=revision, resolver=resolver), task=task)
+    if quantize is not None:
+        check_backend(quantize)
+    return load_base(resolve_base(str(base), revision=revision, resolver=resolver), task=task, quantize=quantize)
 
 
 def _label_names(adapters: Sequence[str | Path], model: Any) -> list[str] | None:
@@ -121,21 +126,27 @@ def _label_names(adapters: Sequence[str | Path], model: Any) -> list[str] | None
 def evaluate(base: str | Path | None, data: str | Path, adapters: Sequence[str | Path] = (), *,
              task: str = "causal-lm", weights: Sequence[float] | None = None, batch_size: int = 8,
              max_new_tokens: int = 16, revision: str | None = None, allow_base_mismatch: bool = False,
-             limit: int | None = None, progress: bool = True, resolver: Resolver | None = None) -> EvalResult:
-    """Score ``base`` (+ ``adapters``) on a JSONL file: exact match of completions, or label accuracy.
+             limit: int | None = None, progress: bool = True, resolver: Resolver | None = None,
+             quantize: str | None = None) -> EvalResult:
+    """Score ``base`` (+ ``adapters``) on a JSONL file: exact match of completions, or label accuracy;
+    on preference pairs, the preferred-answer rate and mean reward margin (``evaluate_pairs``).
 
     ``base=None`` with adapters: the base they are pinned to, found by fingerprint."""
     from tqdm.auto import tqdm
 
     from .data import format_prompt, read_jsonl
-
+    from .preferences import is_pairs_file
     from .training import hf_progress
 
+    if is_pairs_file(data):
+        return evaluate_pairs(base, data, adapters, weights=weights, batch_size=batch_size,
+                              allow_base_mismatch=allow_base_mismatch, limit=limit, progress=progress,
+                              quantize=quantize, resolver=resolver)
     rows = read_jsonl(data, task)[:limit]
     if task == "causal-lm" and not all("prompt" in r for r in rows):
         raise AdapterError(f"{data}: exact match needs {{\"prompt\", \"completion\"}} records")
     with hf_progress(progress):
-        model, tokenizer = _load(base, adapters, task, weights, revision, allow_base_mismatch, resolver)
+        model, tokenizer = _load(base, adapters, task, weights, revision, allow_base_mismatch, resolver, quantize)
     if hasattr(model, "eval"):
         model.eval()
     predictions: list[str] = []
@@ -170,3 +181,49 @@ def _classify(model: Any, tokenizer: Any, rows: list[dict], batch_size: int, nam
             found += [names[i] if names and i < len(names) else str(i) for i in ids]
             bar.update(len(chunk))
     return found
+
+
+def _adapter_beta(adapters: Sequence[str | Path]) -> float:
+    """The beta an adapter was trained with (its card), else DPO's default."""
+    from .card import read_card
+    from .objectives import get_objective
+
+    for adapter in adapters:
+        card = read_card(Path(adapter))
+        beta = card and ((card.hub.get("objective") or {}).get("beta"))
+        if beta:
+            return float(beta)
+    return float(get_objective("dpo").default_beta)
+
+
+def evaluate_pairs(base: str | Path | None, data: str | Path, adapters: Sequence[str | Path] = (), *,
+                   weights: Sequence[float] | None = None, batch_size: int = 8, allow_base_mismatch: bool = False,
+                   limit: int | None = None, progress: bool = True, quantize: str | None = None,
+                   beta: float | None = None, resolver: Resolver | None = None) -> EvalResult:
+    """Preferred-answer rate of ``base`` (+ ``adapters``) on preference pairs, and the mean reward margin
+    against the base alone (the DPO reference); ``beta`` defaults to the adapter's own."""
+    from tqdm.auto import tqdm
+
+    from .preferences import pair_logps, read_pairs, score_pairs
+    from .stack import load_stack
+    from .training import hf_progress
+
+    rows = read_pairs(data)[:limit]
+    with hf_progress(progress):
+        if base is None and not adapters:
+            raise AdapterError("evaluating a base alone needs --base")
+        stack = load_stack(None if base is None else str(base), [str(a) for a in adapters], weights=weights,
+                           task="causal-lm", allow_base_mismatch=allow_base_mismatch, quantize=quantize,
+                           resolver=resolver)
+    stack.model.eval()
+    bar = tqdm(total=len(rows) * (2 if adapters else 1), desc="scoring pairs", unit="pair", disable=not progress)
+    policy = pair_logps(stack, stack.tokenizer, rows, batch_size, progress=bar)
+    beta = beta if beta is not None else _adapter_beta([e.path for e in stack.entries if e.path is not None])
+    reference = None
+    if adapters:
+        stack.detach_all()
+        reference = pair_logps(stack, stack.tokenizer, rows, batch_size, progress=bar)
+    bar.close()
+    found = score_pairs(policy, reference, beta)
+    return EvalResult(n=found.n, preferred_rate=found.preferred_rate, reward_margin=found.reward_margin,
+                      beta=found.beta)

@@ -71,7 +71,8 @@ def _copy_tokenizer_files(base_dir: Path, out: Path) -> None:
 
 def merge_to_dir(base: str | Path | None, adapters: Sequence[str | Path], weights: Sequence[float] | None,
                  out: str | Path, *, task: str | None = None, allow_base_mismatch: bool = False,
-                 progress: bool = True, resolver: Resolver | None = None) -> MergeResult:
+                 progress: bool = True, resolver: Resolver | None = None,
+                 quantize: str | None = None) -> MergeResult:
     """Load ``base`` with ``adapters`` stacked, merge in place, save the weights, tokenizer and a card.
 
     ``base=None``: the base the adapters are pinned to, found by fingerprint; ``resolver`` as in ``load_stack``.
@@ -82,8 +83,10 @@ def merge_to_dir(base: str | Path | None, adapters: Sequence[str | Path], weight
 
     from .card import write_card
     from .fingerprint import fingerprint
+    from .quantize import check_mergeable
     from .stack import adapter_front, load_stack
 
+    check_mergeable(quantize)  # folding into packed 4/8-bit weights is refused before anything loads
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise AdapterError(f"{out}: output directory is not empty")

@@ -60,6 +60,14 @@ class MethodSpec:
         True when a plain adapter directory (no card of ours) belongs to this method.
     attach(model, adapter_dir, weight, name) -> Attachment
         Hook a saved adapter onto a (possibly already stacked) base model.
+
+    Capabilities the core reads (never the method's name):
+    objectives     training objectives it supports (``causal-lm``, ``seq-cls``, ``dpo``, see
+                   ``adapters.objectives``); ``dpo`` also needs ``peft_config``.
+    quantizable    it trains and runs on a base quantized with bitsandbytes (``--quantize nf4|int8``).
+    checkpointable it trains under gradient checkpointing (used on quantized bases to save memory).
+    peft_config(model, options, task) -> peft.PeftConfig
+        The method as a PEFT config, for trainers (TRL) that wrap the model themselves.
     """
 
     name: str
@@ -72,6 +80,10 @@ class MethodSpec:
     tasks: tuple[str, ...] = ("causal-lm", "seq-cls")
     mergeable: bool = False
     combinable: bool = False  # can `hub combine` blend several of these into one?
+    objectives: tuple[str, ...] = ("causal-lm", "seq-cls")
+    quantizable: bool = False
+    checkpointable: bool = True
+    peft_config: Callable[..., Any] | None = None
     files: tuple[str, ...] = ("adapter_config.json", "adapter_model.safetensors")
     extra: dict = field(default_factory=dict)
 

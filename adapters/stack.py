@@ -67,6 +67,7 @@ class AdapterStack:
         self.entries: list[StackEntry] = []
         self.label_names: list[str] | None = None
         self.base_dir: Path | None = None  # set by load_stack: where the base's files are
+        self.quantization: str | None = None  # "nf4"/"int8" when the base was loaded quantized
 
     # -- building -------------------------------------------------------------------------
     def check(self, adapter_dir: Path | str, allow_base_mismatch: bool = False, name: str | None = None) -> None:
@@ -114,6 +115,9 @@ class AdapterStack:
     # -- merging --------------------------------------------------------------------------
     def merge(self) -> list[dict]:
         """Fold every mergeable attachment into the weights in place; returns those still attached."""
+        from .quantize import check_mergeable
+
+        check_mergeable(self.quantization)
         for entry in self.entries:
             if entry.mergeable:
                 entry.attachment.merge()
@@ -122,7 +126,9 @@ class AdapterStack:
     def fold(self, entry: StackEntry) -> None:
         """Merge ``entry`` for good and free its adapter tensors: cheaper than ``merge``, with no way back."""
         from .memory import release_freed_memory
+        from .quantize import check_mergeable
 
+        check_mergeable(self.quantization)
         entry.attachment.merge()
         entry.attachment = FoldedAttachment(entry.name)
         release_freed_memory()  # the attachment and its hooks form cycles; free its tensors now, not later
@@ -226,17 +232,22 @@ def _num_labels(adapter_dir: Path) -> int | None:
 
 def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
                task: str | None = None, allow_base_mismatch: bool = False, *, with_tokenizer: bool = True,
-               fold: bool = False, resolver: Resolver | None = None) -> AdapterStack:
+               fold: bool = False, resolver: Resolver | None = None, quantize: str | None = None) -> AdapterStack:
     """Resolve the base and adapters, check every pin, then load the base once and attach in order.
 
     ``base=None`` loads the base the adapters are pinned to, found by its fingerprint (see
     ``adapters.base_lookup``); ``resolver`` pulls hub references and offers the hub's bases (the hub client's).
+    ``quantize="nf4"|"int8"`` loads the base quantized with bitsandbytes; pins are still checked against
+    the full-precision weights on disk, and merging such a stack is refused.
 
     ``fold=True`` merges each mergeable adapter as soon as it is attached and frees its weights (see
     ``AdapterStack.fold``), so at most one adapter's tensors sit beside the model at any time."""
     from .base import base_dir_for, check_pin, load_base, pin_for
+    from .quantize import check_backend, check_mergeable
     from .registry import method_for_dir
 
+    if fold:
+        check_mergeable(quantize)
     weights = list(weights) if weights is not None else [1.0] * len(adapters)
     if len(weights) != len(adapters):
         raise AdapterError(f"{len(weights)} weights for {len(adapters)} adapters")
@@ -246,8 +257,12 @@ def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights:
     pin = pin_for(base_dir)
     for d, front in zip(dirs, fronts):  # every refusal happens before any weights load
         check_pin(front, pin, allow_mismatch=allow_base_mismatch, adapter_name=str(d))
-    for d in dirs:
-        method_for_dir(d)  # an unknown method is refused before the base loads too
+    specs = [method_for_dir(d) for d in dirs]  # an unknown method is refused before the base loads too
+    if quantize is not None:
+        for d, spec in zip(dirs, specs):
+            if not spec.quantizable:
+                raise AdapterError(f"{d}: method {spec.name} cannot run on a quantized base; drop --quantize")
+        check_backend(quantize)
     tasks = {t for t in (_adapter_task(d, f) for d, f in zip(dirs, fronts)) if t}
     if task is None:
         if len(tasks) > 1:
@@ -261,8 +276,9 @@ def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights:
         if label_names:
             num_labels = len(label_names)
     model, tokenizer = load_base(base_dir, task=task, num_labels=num_labels, label_names=label_names,
-                                 with_tokenizer=with_tokenizer)
+                                 with_tokenizer=with_tokenizer, quantize=quantize)
     stack = AdapterStack(model, tokenizer, pin, task)
+    stack.quantization = quantize
     stack.label_names = list(label_names) if label_names else None
     stack.base_dir = base_dir
     for ref, d, w in zip(adapters, dirs, weights):

@@ -3,7 +3,9 @@
 Why transformers ``Trainer``: it already handles devices, mixed precision, gradient accumulation and
 distributed launchers, so ``hub train`` under ``accelerate launch`` or ``torchrun`` scales
 this code without a line of ours. The method itself stays a plugin: this module only calls
-``spec.prepare`` and ``spec.save``, never branches on a method name.
+``spec.prepare`` and ``spec.save``, never branches on a method name. How a run fits (supervised, or DPO
+with TRL) is an objective (``adapters.objectives``); whether a method may run one, or train on a base
+quantized with bitsandbytes (``adapters.quantize``), is read from its capability flags.
 
 Everything is written into a hidden temporary sibling of ``out`` and renamed at the very end, so a
 bad data line or a crash never leaves a half-written adapter behind.
@@ -11,7 +13,6 @@ bad data line or a crash never leaves a half-written adapter behind.
 
 from __future__ import annotations
 
-import math
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -69,7 +70,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {}
-    for dist in ("adapter-hub", "torch", "transformers", "peft", "safetensors"):
+    for dist in ("adapter-hub", "torch", "transformers", "peft", "safetensors", "trl", "bitsandbytes"):
         try:
             found[dist.replace("-", "_")] = version(dist)
         except PackageNotFoundError:
@@ -78,14 +79,22 @@ def library_versions() -> dict[str, str]:
 
 
 def build_card(pin: Any, spec: MethodSpec, options: dict, task: str, metrics: dict, settings: dict,
-               label_names: list[str] | None, license: str = "apache-2.0") -> dict:
-    """The model card front matter for a freshly trained adapter (schema: docs/contracts.md)."""
+               label_names: list[str] | None, license: str = "apache-2.0", objective: dict | None = None,
+               quantize: str | None = None) -> dict:
+    """The model card front matter for a freshly trained adapter (schema: docs/contracts.md).
+
+    ``quantization`` sits next to ``base``: the pin names the full-precision weights, the quantization how
+    they were loaded while training."""
+    from .quantize import card_entry
+
     pin_dict = pin.to_dict()
+    objective = objective or {"name": task}
     hub = {
         "kind": "adapter",
         "method": spec.name,
         "method_options": _json_safe(options),
         "task": task,
+        "objective": dict(objective),
         "base": pin_dict,
         "metrics": {k: round(float(v), 6) for k, v in metrics.items()},
         "training": _json_safe(settings),
@@ -93,14 +102,18 @@ def build_card(pin: Any, spec: MethodSpec, options: dict, task: str, metrics: di
         "usage": "",
         "versions": library_versions(),
     }
+    if quantize is not None:
+        hub["quantization"] = card_entry(quantize)
     if label_names:
         hub["label_names"] = list(label_names)
+    extra_tags = [t for t in (objective["name"] if objective["name"] != task else None,
+                              "qlora" if quantize else None) if t]
     return {
         "library_name": "peft",
         "base_model": pin_dict.get("id"),
         "base_model_relation": "adapter",
         "license": license,
-        "tags": ["adapter-hub", spec.name, task],
+        "tags": ["adapter-hub", spec.name, task, *extra_tags],
         "adapter_hub": hub,
     }
 
@@ -145,53 +158,27 @@ def check_declared_fingerprint(model_dir: Path, pin: Any, allow_mismatch: bool =
     warnings.warn(message + "; training on it anyway, the adapter is pinned to the weights", stacklevel=3)
 
 
-def _accuracy(eval_pred: Any) -> dict[str, float]:
-    import numpy as np
+def _check_request(spec: MethodSpec, objective: Any, task: str, quantize: str | None, beta: float | None,
+                   max_steps: int | None, epochs: float | None) -> None:
+    """Every refusal that needs no data and no model, read from the method's capability flags."""
+    from .objectives import check_supported
 
-    logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
-    return {"accuracy": float((np.argmax(logits, axis=-1) == eval_pred.label_ids).mean())}
-
-
-def _load_data(data: str | Path, eval_data: str | Path | None, task: str, eval_fraction: float, seed: int):
-    from .data import load_records, split_eval
-
-    records = load_records(data, task)
-    if eval_data is not None:
-        held = load_records(eval_data, task, label_names=records.label_names)
-        if task == "seq-cls" and records.label_names is None:
-            records.num_labels = max(records.num_labels or 0, held.num_labels or 0)
-        return records, records.rows, held.rows
-    train_rows, eval_rows = split_eval(records.rows, eval_fraction, seed)
-    return records, train_rows, eval_rows
-
-
-def _trainer_args(tmp: Path, *, lr: float, batch_size: int, max_steps: int | None, epochs: float | None,
-                  seed: int, progress: bool, task: str):
-    from transformers import TrainingArguments
-
-    return TrainingArguments(
-        output_dir=str(tmp / "trainer"),
-        learning_rate=lr,
-        per_device_train_batch_size=batch_size,
-        per_device_eval_batch_size=batch_size,
-        max_steps=max_steps if max_steps is not None else -1,
-        num_train_epochs=epochs if epochs is not None else DEFAULT_EPOCHS,
-        seed=seed,
-        data_seed=seed,
-        logging_steps=10,
-        save_strategy="no",
-        eval_strategy="no",
-        report_to=[],
-        disable_tqdm=not progress,
-        remove_unused_columns=False,
-        prediction_loss_only=task == "causal-lm",
-        dataloader_num_workers=0,
-        dataloader_pin_memory=False,
-        warmup_steps=0,
-    )
+    if task not in spec.tasks:
+        raise AdapterError(f"method {spec.name!r} does not support task {task!r} (supports: {', '.join(spec.tasks)})")
+    check_supported(spec, objective)
+    if quantize is not None and not spec.quantizable:
+        raise AdapterError(f"method {spec.name!r} cannot train on a quantized base; drop --quantize "
+                           "(`hub methods` shows which methods can)")
+    if beta is not None and objective.default_beta is None:
+        raise AdapterError(f"--beta applies to preference objectives (dpo), not {objective.name!r}")
+    if beta is not None and beta <= 0:
+        raise AdapterError(f"--beta must be positive, got {beta}")
+    if max_steps is not None and epochs is not None:
+        raise AdapterError("give either max_steps or epochs, not both")
 
 
 def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, task: str = "causal-lm",
+          objective: str | None = None, beta: float | None = None, quantize: str | None = None,
           options: dict | None = None, max_steps: int | None = None, epochs: float | None = None,
           lr: float | None = None, batch_size: int | None = None, seed: int = 0, eval_fraction: float = 0.1,
           eval_data: str | Path | None = None, revision: str | None = None, base_id: str | None = None,
@@ -199,12 +186,16 @@ def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, t
           allow_base_mismatch: bool = False, resolver: Resolver | None = None) -> TrainResult:
     """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``.
 
-    ``resolver`` pulls a ``hub://`` base (the hub client passes its own)."""
+    ``objective`` defaults to ``task`` (supervised); ``"dpo"`` trains on preference pairs with ``beta``
+    (default 0.1). ``quantize="nf4"|"int8"`` loads the base quantized with bitsandbytes (QLoRA); the
+    pin stays the full-precision base's fingerprint. ``resolver`` pulls a ``hub://`` base (the hub client
+    passes its own)."""
     with hf_progress(progress):
-        return _train(base, method, data, out, task=task, options=options, max_steps=max_steps, epochs=epochs,
-                      lr=lr, batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
-                      revision=revision, base_id=base_id, max_length=max_length, progress=progress,
-                      license=license, allow_base_mismatch=allow_base_mismatch, resolver=resolver)
+        return _train(base, method, data, out, task=task, objective=objective, beta=beta, quantize=quantize,
+                      options=options, max_steps=max_steps, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                      eval_fraction=eval_fraction, eval_data=eval_data, revision=revision, base_id=base_id,
+                      max_length=max_length, progress=progress, license=license,
+                      allow_base_mismatch=allow_base_mismatch, resolver=resolver)
 
 
 def _capped(max_steps: int | None, epochs: float | None) -> tuple[int | None, float | None]:
@@ -223,77 +214,78 @@ def _capped(max_steps: int | None, epochs: float | None) -> tuple[int | None, fl
     return (cap if max_steps is None else min(max_steps, cap)), None
 
 
-def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: dict | None,
-           max_steps: int | None, epochs: float | None, lr: float | None, batch_size: int | None, seed: int,
-           eval_fraction: float, eval_data: Any, revision: str | None, base_id: str | None, max_length: int,
-           progress: bool, license: str, allow_base_mismatch: bool, resolver: Resolver | None) -> TrainResult:
-    from transformers import Trainer, set_seed
+def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective: str | None, beta: float | None,
+           quantize: str | None, options: dict | None, max_steps: int | None, epochs: float | None,
+           lr: float | None, batch_size: int | None, seed: int, eval_fraction: float, eval_data: Any,
+           revision: str | None, base_id: str | None, max_length: int, progress: bool, license: str,
+           allow_base_mismatch: bool, resolver: Resolver | None) -> TrainResult:
+    from transformers import set_seed
 
     from .base import load_base, pin_for, resolve_base
     from .card import write_card
-    from .data import Collator, encode_rows, pad_id
+    from .data import pad_id
+    from .objectives import FitContext, get_objective
+    from .quantize import check_backend, prepare_for_training
 
     spec = get_method(method)
-    if task not in spec.tasks:
-        raise AdapterError(f"method {spec.name!r} does not support task {task!r} (supports: {', '.join(spec.tasks)})")
-    if max_steps is not None and epochs is not None:
-        raise AdapterError("give either max_steps or epochs, not both")
+    goal = get_objective(objective or task)
+    if objective is not None and goal.task != task and task != "causal-lm":
+        raise AdapterError(f"objective {goal.name!r} trains a {goal.task} model, not {task!r}")
+    task = goal.task
+    _check_request(spec, goal, task, quantize, beta, max_steps, epochs)
     max_steps, epochs = _capped(max_steps, epochs)
+    if goal.default_beta is not None and beta is None:
+        beta = goal.default_beta
     out = Path(out)
     _check_out(out)
-    records, train_rows, eval_rows = _load_data(data, eval_data, task, eval_fraction, seed)
+    train_rows, eval_rows, label_names, num_labels = goal.load(data, eval_data, eval_fraction, seed)
     known = {o.name for o in spec.options}
     unknown = sorted(set(options or {}) - known)
     if unknown:
         raise AdapterError(f"method {spec.name!r} has no option(s) {unknown} (known: {sorted(known)})")
+    if quantize is not None:
+        check_backend(quantize)  # before any model loads or any file is written
     opts = {**spec.defaults(), **(options or {})}
     defaults = method_defaults(spec)
     lr = defaults["lr"] if lr is None else lr
     batch_size = defaults["batch_size"] if batch_size is None else batch_size
 
     model_dir = resolve_base(str(base), revision=revision, resolver=resolver)
-    pin = pin_for(model_dir, base_id=base_id, revision=revision)
+    pin = pin_for(model_dir, base_id=base_id, revision=revision)  # the full-precision weights, quantized or not
     check_declared_fingerprint(model_dir, pin, allow_base_mismatch)
     set_seed(seed)  # before loading: a seq-cls head is initialised there
-    model, tokenizer = load_base(model_dir, task=task, num_labels=records.num_labels, label_names=records.label_names)
+    model, tokenizer = load_base(model_dir, task=task, num_labels=num_labels, label_names=label_names,
+                                 quantize=quantize)
     if task == "seq-cls" and getattr(model.config, "pad_token_id", None) is None:
         model.config.pad_token_id = pad_id(tokenizer)  # decoder classifiers find the last real token by it
-    set_seed(seed)
-    trainable = spec.prepare(model, opts, task)
-    train_set = encode_rows(tokenizer, train_rows, task, max_length, records.label_names)
-    eval_set = encode_rows(tokenizer, eval_rows, task, max_length, records.label_names) if eval_rows else None
+    if quantize is not None:
+        model = prepare_for_training(model, checkpointing=spec.checkpointable)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
-        args = _trainer_args(tmp, lr=lr, batch_size=batch_size, max_steps=max_steps, epochs=epochs, seed=seed,
-                             progress=progress, task=task)
-        trainer = Trainer(model=trainable, args=args, train_dataset=train_set, eval_dataset=eval_set,
-                          data_collator=Collator(pad_id(tokenizer)),
-                          compute_metrics=_accuracy if task == "seq-cls" else None)
-        outcome = trainer.train()
-        metrics = {"train_loss": float(outcome.training_loss)}
-        if eval_set:
-            found = trainer.evaluate()
-            metrics["eval_loss"] = float(found["eval_loss"])
-            if task == "causal-lm":
-                metrics["perplexity"] = math.exp(min(metrics["eval_loss"], 50.0))
-            else:
-                metrics["accuracy"] = float(found["eval_accuracy"])
-        trainable.eval()
+        ctx = FitContext(model=model, tokenizer=tokenizer, spec=spec, options=opts, task=task, train_rows=train_rows,
+                         eval_rows=eval_rows, label_names=label_names, work_dir=tmp, lr=lr, batch_size=batch_size,
+                         max_steps=max_steps, epochs=epochs, seed=seed, max_length=max_length, progress=progress,
+                         beta=beta)
+        fitted = goal.fit(ctx)
+        metrics = fitted.metrics
         if epochs is None and max_steps is None:
             epochs = DEFAULT_EPOCHS
-        settings = {"steps": int(outcome.global_step), "epochs": epochs, "max_steps": max_steps, "lr": lr,
-                    "batch_size": batch_size, "seed": seed, "max_length": max_length,
-                    "dataset": str(data), "train_records": len(train_rows), "eval_records": len(eval_rows)}
+        settings = {"objective": goal.name, "steps": fitted.steps, "epochs": epochs, "max_steps": max_steps,
+                    "lr": lr, "batch_size": batch_size, "seed": seed, "max_length": max_length,
+                    "dataset": str(data), "train_records": len(train_rows), "eval_records": len(eval_rows),
+                    **fitted.extra_settings}
         shutil.rmtree(tmp / "trainer", ignore_errors=True)
-        if not trainer.is_world_process_zero():  # under torchrun/accelerate only rank 0 writes
-            return TrainResult(output_dir=out, metrics=metrics, steps=int(outcome.global_step), settings=settings,
-                               model=trainable, tokenizer=tokenizer)
+        if not fitted.is_main_process:  # under torchrun/accelerate only rank 0 writes
+            return TrainResult(output_dir=out, metrics=metrics, steps=fitted.steps, settings=settings,
+                               model=fitted.trained, tokenizer=tokenizer)
         adapter_tmp = tmp / "adapter"
         adapter_tmp.mkdir()
-        spec.save(trainable, adapter_tmp, opts)
-        front = build_card(pin, spec, opts, task, metrics, settings, records.label_names, license)
+        spec.save(fitted.trained, adapter_tmp, opts)
+        front = build_card(pin, spec, opts, task, metrics, settings, label_names, license,
+                           objective={"name": goal.name, **({"beta": float(beta)} if beta is not None else {})},
+                           quantize=quantize)
         write_card(adapter_tmp, front, card_body(spec, front["base_model"] or str(model_dir), task, metrics))
         _check_out(out)
         if out.exists():
@@ -301,5 +293,5 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, options: d
         adapter_tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return TrainResult(output_dir=out, metrics=metrics, steps=int(outcome.global_step), settings=settings,
-                       model=trainable, tokenizer=tokenizer)
+    return TrainResult(output_dir=out, metrics=metrics, steps=fitted.steps, settings=settings,
+                       model=fitted.trained, tokenizer=tokenizer)

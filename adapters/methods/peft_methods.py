@@ -18,6 +18,7 @@ from .peft_compat import bridge_prefix_seq_cls
 __all__ = ["LORA", "IA3", "PROMPT_TUNING", "PREFIX_TUNING", "P_TUNING", "auto_target_modules"]
 
 _TASK_TYPES = {"causal-lm": "CAUSAL_LM", "seq-cls": "SEQ_CLS"}
+_ALL_OBJECTIVES = ("causal-lm", "seq-cls", "dpo")
 
 # Attention projections per family, in preference order; LLaMA-like first, then BERT, GPT-2, others.
 _LORA_TARGET_CANDIDATES = (("q_proj", "v_proj"), ("query", "value"), ("c_attn",), ("qkv_proj",),
@@ -97,16 +98,19 @@ def _runtime_attach(module: str) -> Callable[..., Any]:
 
 # ---- LoRA -----------------------------------------------------------------------------------
 
-def _prepare_lora(model, options: dict, task: str):
+def _lora_config(model, options: dict, task: str):
     from peft import LoraConfig
 
     targets = _split_modules(options.get("target_modules")) or auto_target_modules(model)
-    config = LoraConfig(task_type=_task_type(task), r=int(options.get("r", 8)),
-                        lora_alpha=int(options.get("lora_alpha", 16)),
-                        lora_dropout=float(options.get("lora_dropout", 0.05)), target_modules=targets,
-                        use_dora=bool(options.get("use_dora", False)),
-                        use_rslora=bool(options.get("use_rslora", False)), bias="none")
-    return _wrap(model, config)
+    return LoraConfig(task_type=_task_type(task), r=int(options.get("r", 8)),
+                      lora_alpha=int(options.get("lora_alpha", 16)),
+                      lora_dropout=float(options.get("lora_dropout", 0.05)), target_modules=targets,
+                      use_dora=bool(options.get("use_dora", False)),
+                      use_rslora=bool(options.get("use_rslora", False)), bias="none")
+
+
+def _prepare_lora(model, options: dict, task: str):
+    return _wrap(model, _lora_config(model, options, task))
 
 
 LORA = MethodSpec(
@@ -122,22 +126,25 @@ LORA = MethodSpec(
         MethodOption("use_dora", bool, False, "weight-decomposed LoRA (DoRA)"),
         MethodOption("use_rslora", bool, False, "rank-stabilised scaling alpha / sqrt(r)"),
     ),
-    mergeable=True, combinable=True,
+    mergeable=True, combinable=True, objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_lora_config,
 )
 
 
 # ---- IA3 ------------------------------------------------------------------------------------
 
-def _prepare_ia3(model, options: dict, task: str):
+def _ia3_config(model, options: dict, task: str):
     from peft import IA3Config
 
     targets = _split_modules(options.get("target_modules"))
     feedforward = _split_modules(options.get("feedforward_modules"))
     if feedforward is not None and targets is None:
         raise AdapterError("ia3: --feedforward-modules needs --target-modules too")
-    config = IA3Config(task_type=_task_type(task), target_modules=targets, feedforward_modules=feedforward)
+    return IA3Config(task_type=_task_type(task), target_modules=targets, feedforward_modules=feedforward)
+
+
+def _prepare_ia3(model, options: dict, task: str):
     try:
-        return _wrap(model, config)
+        return _wrap(model, _ia3_config(model, options, task))
     except ValueError as exc:
         raise AdapterError(f"ia3: {exc}; pass --target-modules and --feedforward-modules") from None
 
@@ -150,35 +157,45 @@ IA3 = MethodSpec(
         MethodOption("target_modules", str, "auto", "comma-separated modules to rescale; auto = PEFT's per-model default"),
         MethodOption("feedforward_modules", str, "auto", "which of the targets are feed-forward (scaled on input)"),
     ),
-    mergeable=True, combinable=True,
+    mergeable=True, combinable=True, objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_ia3_config,
 )
 
 
 # ---- Virtual-token methods ------------------------------------------------------------------
 
-def _prepare_prompt(model, options: dict, task: str):
+def _prompt_config(model, options: dict, task: str):
     from peft import PromptTuningConfig
 
-    config = PromptTuningConfig(task_type=_task_type(task), num_virtual_tokens=int(options.get("num_virtual_tokens", 16)))
-    return _wrap(model, config)
+    return PromptTuningConfig(task_type=_task_type(task), num_virtual_tokens=int(options.get("num_virtual_tokens", 16)))
+
+
+def _prefix_config(model, options: dict, task: str):
+    from peft import PrefixTuningConfig
+
+    return PrefixTuningConfig(task_type=_task_type(task), num_virtual_tokens=int(options.get("num_virtual_tokens", 16)),
+                              prefix_projection=bool(options.get("prefix_projection", False)),
+                              encoder_hidden_size=int(options.get("encoder_hidden_size", 128)))
 
 
 def _prepare_prefix(model, options: dict, task: str):
-    from peft import PrefixTuningConfig
-
-    config = PrefixTuningConfig(task_type=_task_type(task), num_virtual_tokens=int(options.get("num_virtual_tokens", 16)),
-                                prefix_projection=bool(options.get("prefix_projection", False)),
-                                encoder_hidden_size=int(options.get("encoder_hidden_size", 128)))
-    return bridge_prefix_seq_cls(_wrap(model, config))
+    return bridge_prefix_seq_cls(_wrap(model, _prefix_config(model, options, task)))
 
 
-def _prepare_p_tuning(model, options: dict, task: str):
+def _p_tuning_config(model, options: dict, task: str):
     from peft import PromptEncoderConfig
 
-    config = PromptEncoderConfig(task_type=_task_type(task), num_virtual_tokens=int(options.get("num_virtual_tokens", 16)),
-                                 encoder_hidden_size=int(options.get("encoder_hidden_size", 128)),
-                                 encoder_reparameterization_type=str(options.get("encoder_type", "MLP")).upper())
-    return _wrap(model, config)
+    return PromptEncoderConfig(task_type=_task_type(task), num_virtual_tokens=int(options.get("num_virtual_tokens", 16)),
+                               encoder_hidden_size=int(options.get("encoder_hidden_size", 128)),
+                               encoder_reparameterization_type=str(options.get("encoder_type", "MLP")).upper())
+
+
+def _wrapping(build: Callable[..., Any]) -> Callable[..., Any]:
+    """``prepare`` for a method given by its PEFT config builder."""
+
+    def prepare(model, options: dict, task: str):
+        return _wrap(model, build(model, options, task))
+
+    return prepare
 
 
 _VIRTUAL_NOTE = "virtual tokens lengthen every sequence; they cannot be merged into the weights"
@@ -186,8 +203,9 @@ _VIRTUAL_NOTE = "virtual tokens lengthen every sequence; they cannot be merged i
 PROMPT_TUNING = MethodSpec(
     name="prompt_tuning",
     summary="Learned soft-prompt embeddings prepended to the input; the base is untouched.",
-    prepare=_prepare_prompt, save=_save, detect=_detector("PROMPT_TUNING"), attach=_runtime_attach("prompt"),
+    prepare=_wrapping(_prompt_config), save=_save, detect=_detector("PROMPT_TUNING"), attach=_runtime_attach("prompt"),
     options=(MethodOption("num_virtual_tokens", int, 16, "number of learned prompt tokens"),),
+    objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_prompt_config,
     extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 3e-2},  # soft prompts need far bigger steps than LoRA
 )
 
@@ -200,17 +218,20 @@ PREFIX_TUNING = MethodSpec(
         MethodOption("prefix_projection", bool, False, "reparameterise the prefix through an MLP while training"),
         MethodOption("encoder_hidden_size", int, 128, "hidden size of that MLP"),
     ),
+    objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_prefix_config,
+    checkpointable=False,  # PEFT feeds the prefix as a cache, which gradient checkpointing cannot replay
     extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 1e-2},
 )
 
 P_TUNING = MethodSpec(
     name="p_tuning",
     summary="Soft prompt produced by a small trained encoder (P-tuning); saved as prompt embeddings.",
-    prepare=_prepare_p_tuning, save=_save, detect=_detector("P_TUNING"), attach=_runtime_attach("prompt"),
+    prepare=_wrapping(_p_tuning_config), save=_save, detect=_detector("P_TUNING"), attach=_runtime_attach("prompt"),
     options=(
         MethodOption("num_virtual_tokens", int, 16, "number of learned prompt tokens"),
         MethodOption("encoder_hidden_size", int, 128, "hidden size of the prompt encoder"),
         MethodOption("encoder_type", str, "MLP", "prompt encoder: MLP or LSTM"),
     ),
+    objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_p_tuning_config,
     extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 1e-2},
 )

@@ -141,6 +141,9 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
         device = module.weight.device
         layer = _LoraLayer(module, a.to(device), b.to(device), float(scale))
         if config.get("use_dora"):
+            if module.weight.dtype in (torch.uint8, torch.int8):
+                raise AdapterError(f"{adapter_dir}: DoRA needs the full-precision weights of {path}; run it on the "
+                                   "full-precision base (drop --quantize)")
             if "m" not in ab:
                 raise AdapterError(f"{adapter_dir}: DoRA adapter without a magnitude vector for {path}")
             with torch.no_grad():

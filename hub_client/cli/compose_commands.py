@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from ..bases import hub_resolver
+from .train_commands import QUANTIZATIONS
 
 HOW = ("linear", "ties", "dare_linear", "dare_ties", "svd", "cat")
 
@@ -43,13 +44,18 @@ def _print_latency(report: list[dict]) -> None:
 @click.option("--prompt", required=True, help="Text to continue (causal-lm) or classify (seq-cls).")
 @click.option("--max-new-tokens", default=32, show_default=True, type=click.IntRange(1, 4096))
 @click.option("--no-chat", is_flag=True, help="Do not wrap the prompt in the tokenizer's chat template.")
+@click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
+              help="Load the base quantized with bitsandbytes (adapters stay pinned to the full-precision base).")
 def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, do_merge: bool, allow_base_mismatch: bool,
-            prompt: str, max_new_tokens: int, no_chat: bool) -> None:
+            prompt: str, max_new_tokens: int, no_chat: bool, quantize: str | None) -> None:
     """Generate (or classify) with ADAPTERS stacked in order on BASE."""
+    from adapters.quantize import check_mergeable
     from adapters.stack import load_stack
 
+    if do_merge:
+        check_mergeable(quantize)  # refused before the base loads
     stack = load_stack(base, list(adapters), _weights(weights, len(adapters)),
-                       allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver())
+                       allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver(), quantize=quantize)
     if do_merge:
         stack.merge()
     _print_latency(stack.latency_report())
@@ -70,14 +76,16 @@ def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, do
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the merged model.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Merge adapters pinned to other base weights (warns).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
+              help="Refused: merging needs the full-precision base.")
 def merge_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, out: str, allow_base_mismatch: bool,
-              no_progress: bool) -> None:
+              no_progress: bool, quantize: str | None) -> None:
     """Fold ADAPTERS into BASE and write a plain transformers model directory to --out."""
     from adapters.merge import merge_to_dir
 
     result = merge_to_dir(base, list(adapters), _weights(weights, len(adapters)), out,
                           allow_base_mismatch=allow_base_mismatch, progress=not no_progress,
-                          resolver=hub_resolver())
+                          resolver=hub_resolver(), quantize=quantize)
     click.echo(f"merged {', '.join(result.merged) or 'nothing'} into {result.out}")
     for item in result.attached:
         click.echo(f"still attached (adds latency): {item['name']} ({item['method']}) in {item['path']}: "

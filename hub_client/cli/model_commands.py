@@ -18,6 +18,8 @@ def _method_rows() -> list[dict]:
     from adapters.training import method_defaults
 
     return [{"name": s.name, "summary": s.summary, "tasks": list(s.tasks), "mergeable": bool(s.mergeable),
+             "objectives": [o for o in s.objectives if o != "dpo" or s.peft_config is not None],
+             "quantizable": bool(s.quantizable),
              **{f"default_{key}": value for key, value in method_defaults(s).items()},
              "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help}
                          for o in s.options]} for s in list_methods()]
@@ -33,7 +35,9 @@ def methods_command(as_json: bool) -> None:
         return
     for row in rows:
         merge = "mergeable" if row["mergeable"] else "not mergeable"
+        quantize = "--quantize nf4|int8" if row["quantizable"] else "no --quantize"
         click.echo(f"{row['name']}  [{', '.join(row['tasks'])}; {merge}; default --lr {row['default_lr']:g}]")
+        click.echo(f"    objectives: {', '.join(row['objectives'])}; {quantize}")
         click.echo(f"    {row['summary']}")
         for opt in row["options"]:
             flag = "--" + opt["name"].replace("_", "-")

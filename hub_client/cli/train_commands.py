@@ -15,6 +15,10 @@ import click
 
 from ..bases import hub_resolver
 
+# kept here (not imported from adapters) so `hub --help` never imports the ML core
+OBJECTIVES = ("causal-lm", "seq-cls", "dpo")
+QUANTIZATIONS = ("nf4", "int8")
+
 # friendly flag -> candidate option names, tried in order against the chosen method's options
 ALIASES: dict[str, tuple[str, ...]] = {
     "rank": ("r", "rank"),
@@ -89,6 +93,11 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.option("--data", "data", required=True, type=click.Path(dir_okay=False), help="Training JSONL.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Adapter directory to create.")
 @click.option("--task", type=click.Choice(["causal-lm", "seq-cls"]), default="causal-lm", show_default=True)
+@click.option("--objective", type=click.Choice(OBJECTIVES), default=None,
+              help="Training objective (default: the task's). dpo: preference pairs {prompt, chosen, rejected}.")
+@click.option("--beta", type=float, default=None, help="DPO temperature (default 0.1).")
+@click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
+              help="Load the base quantized with bitsandbytes (QLoRA); the pin stays the full-precision base.")
 @click.option("--max-steps", type=int, default=None, help="Stop after N optimiser steps.")
 @click.option("--epochs", type=float, default=None, help="Passes over the data (default 1).")
 @click.option("--lr", type=float, default=None, help="Learning rate (default: the method's).")
@@ -107,7 +116,8 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, task: str, max_steps: int | None,
+def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, task: str, objective: str | None,
+              beta: float | None, quantize: str | None, max_steps: int | None,
               epochs: float | None, lr: float | None, batch_size: int | None, seed: int, eval_data: str | None,
               eval_fraction: float, max_length: int, revision: str | None, base_id: str | None, license_: str,
               generic: tuple[str, ...], allow_base_mismatch: bool, no_progress: bool, as_json: bool) -> None:
@@ -117,7 +127,8 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
 
     spec = get_method(method)
     options = parse_method_options(spec, list(ctx.args), generic)
-    result = train(base, method, data, out, task=task, options=options, max_steps=max_steps, epochs=epochs, lr=lr,
+    result = train(base, method, data, out, task=task, objective=objective, beta=beta, quantize=quantize,
+                   options=options, max_steps=max_steps, epochs=epochs, lr=lr,
                    batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
                    revision=revision, base_id=base_id, max_length=max_length, progress=not no_progress,
                    license=license_, allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver())
@@ -142,13 +153,18 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
 @click.option("--limit", type=int, default=None, help="Only the first N records.")
 @click.option("--revision", default=None)
 @click.option("--allow-base-mismatch", is_flag=True)
+@click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
+              help="Load the base quantized with bitsandbytes.")
 @click.option("--show", type=int, default=0, help="Print the first N predictions.")
 @click.option("--no-progress", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
 def evaluate_cmd(base: str | None, data: str, adapters: tuple[str, ...], weights: tuple[float, ...], task: str,
                  batch_size: int, max_new_tokens: int, limit: int | None, revision: str | None,
-                 allow_base_mismatch: bool, show: int, no_progress: bool, as_json: bool) -> None:
-    """Exact match (causal-lm) or accuracy (seq-cls) of a base, alone or with adapters, on held-out data."""
+                 allow_base_mismatch: bool, quantize: str | None, show: int, no_progress: bool, as_json: bool) -> None:
+    """Exact match (causal-lm) or accuracy (seq-cls) of a base, alone or with adapters, on held-out data.
+
+    On preference pairs ({prompt, chosen, rejected}): the preferred-answer rate (share of pairs where the
+    chosen answer is the more likely) and the mean DPO reward margin against the base alone."""
     from adapters.evaluate import evaluate
 
     if weights and len(weights) != len(adapters):
@@ -157,7 +173,7 @@ def evaluate_cmd(base: str | None, data: str, adapters: tuple[str, ...], weights
         raise click.UsageError("give --base, or --adapter to use the base it is pinned to")
     result = evaluate(base, data, adapters, task=task, weights=list(weights) or None, batch_size=batch_size,
                       max_new_tokens=max_new_tokens, revision=revision, allow_base_mismatch=allow_base_mismatch,
-                      limit=limit, progress=not no_progress, resolver=hub_resolver())
+                      limit=limit, progress=not no_progress, resolver=hub_resolver(), quantize=quantize)
     if as_json:
         click.echo(json.dumps({**result.as_dict(), "predictions": result.predictions[:show]}))
         return

@@ -40,5 +40,8 @@ BOTTLENECK = MethodSpec(
         MethodOption("residual", bool, True, "add the adapter output to its input (identity when untrained)"),
     ),
     mergeable=False,
+    # supervised only, full precision only: its layers take the dtype of the base weights (packed integers
+    # on a quantized base), and TRL's trainers wrap models through PEFT configs, which this method has none of
+    objectives=("causal-lm", "seq-cls"), quantizable=False,
     extra={"latency_note": "two small matmuls and a non-linearity per adapted block; cannot be merged"},
 )
