@@ -4,7 +4,6 @@ repos, versions, upload sessions)."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -43,11 +42,9 @@ class Stored:
                            "WHERE repos.namespace = ?", namespace)
 
     def upload_sessions(self, user: str | None = None) -> int:
-        root = self.data_dir / "uploads"
-        if not root.exists():
-            return 0
-        metas = [json.loads((p / "meta.json").read_text()) for p in root.iterdir() if (p / "meta.json").exists()]
-        return sum(1 for m in metas if user is None or m["user"] == user)
+        if user is None:
+            return self._count("SELECT count(*) FROM upload_sessions")
+        return self._count("SELECT count(*) FROM upload_sessions WHERE user_name = ?", user)
 
     def nothing(self, namespace: str) -> bool:
         return self.blob_files() == 0 and self.blob_rows() == 0 and self.versions(namespace) == 0

@@ -71,8 +71,6 @@ def test_settings_read_the_environment(monkeypatch, tmp_path):
 
 def test_stale_upload_sessions_are_removed(tmp_path):
     import asyncio
-    import os
-    import time
 
     from hub_server.app import build_hub
     from hub_server.services import uploads
@@ -87,8 +85,15 @@ def test_stale_upload_sessions_are_removed(tmp_path):
         yield b"abc"
 
     assert asyncio.run(uploads.append(hub, who, fresh, "bytes 0-2/*", one_chunk()))["offset"] == 3
-    past = time.time() - 3600
-    os.utime(tmp_path / "uploads" / old / "meta.json", (past, past))
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from hub_server.db.models import UploadSession
+
+    with hub.db.write() as s:  # the session was last touched an hour ago
+        s.execute(update(UploadSession).where(UploadSession.id == old)
+                  .values(updated_at=datetime.now(timezone.utc) - timedelta(hours=1)))
     assert uploads.cleanup_stale(hub) == 1
     assert uploads.status(hub, who, fresh)["offset"] == 3
     with pytest.raises(Exception, match="not found"):
