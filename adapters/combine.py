@@ -43,10 +43,12 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str =
                      weights: Sequence[float] | None = None, density: float | None = None,
                      base: str | Path | None = None, svd_rank: int | None = None,
                      allow_base_mismatch: bool = False, progress: bool = True,
-                     resolver: Resolver | None = None) -> Path:
+                     resolver: Resolver | None = None, parents: Sequence[dict] | None = None) -> Path:
     """Write the combined adapter to ``out`` (PEFT layout + a card with lineage); returns ``out``.
 
-    ``base=None``: the base the adapters are pinned to, found by fingerprint; ``resolver`` as in ``load_stack``."""
+    ``base=None``: the base the adapters are pinned to, found by fingerprint; ``resolver`` as in ``load_stack``.
+    ``parents``: who each adapter is, ``{"id": "ns/name", "version", "commit"}`` (the hub client
+    fills it in when it resolves references), recorded in the card's provenance."""
     from peft import PeftModel
     from tqdm.auto import tqdm
 
@@ -109,6 +111,15 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str =
     config = json.loads((out / "adapter_config.json").read_text())
     lineage = [_lineage_entry(ref, d, front, w, "lora") | {"combination": how}
                for ref, d, front, w in zip(adapters, dirs, fronts, weights)]
+    if parents is not None:
+        if len(parents) != len(lineage):
+            raise AdapterError(f"{len(parents)} parent records for {len(lineage)} adapters")
+        lineage = [entry | {k: p[k] for k in ("id", "version", "commit") if p.get(k) is not None}
+                   for entry, p in zip(lineage, parents)]
+    from .provenance import composition_provenance
+
+    record = composition_provenance(tool="hub combine", pin=pin.to_dict(), how=how, parents=lineage, weights=weights,
+                                    options={"density": density, "svd_rank": svd_rank})
     front = {
         "library_name": "peft",
         "base_model": pin.id,
@@ -117,7 +128,8 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str =
         "adapter_hub": {"kind": "adapter", "method": "lora", "task": task, "base": pin.to_dict(),
                         "method_options": {"r": config.get("r"), "lora_alpha": config.get("lora_alpha"),
                                            "target_modules": config.get("target_modules")},
-                        "lineage": lineage, "combination": {"how": how, "weights": weights, "density": density}},
+                        "lineage": lineage, "combination": {"how": how, "weights": weights, "density": density},
+                        "provenance": record},
     }
     if labels:
         front["adapter_hub"]["label_names"] = labels

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import AdapterError
+from .provenance import library_versions
 from .registry import MethodSpec, get_method
 from .resolver import Resolver
 
@@ -66,21 +67,9 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
-def library_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for dist in ("adapter-hub", "torch", "transformers", "peft", "safetensors", "trl", "bitsandbytes"):
-        try:
-            found[dist.replace("-", "_")] = version(dist)
-        except PackageNotFoundError:
-            pass
-    return found
-
-
 def build_card(pin: Any, spec: MethodSpec, options: dict, task: str, metrics: dict, settings: dict,
                label_names: list[str] | None, license: str = "apache-2.0", objective: dict | None = None,
-               quantize: str | None = None) -> dict:
+               quantize: str | None = None, provenance: dict | None = None) -> dict:
     """The model card front matter for a freshly trained adapter (schema: docs/contracts.md).
 
     ``quantization`` sits next to ``base``: the pin names the full-precision weights, the quantization how
@@ -104,6 +93,8 @@ def build_card(pin: Any, spec: MethodSpec, options: dict, task: str, metrics: di
     }
     if quantize is not None:
         hub["quantization"] = card_entry(quantize)
+    if provenance:
+        hub["provenance"] = _json_safe(provenance)
     if label_names:
         hub["label_names"] = list(label_names)
     extra_tags = [t for t in (objective["name"] if objective["name"] != task else None,
@@ -226,6 +217,7 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective:
     from .data import pad_id
     from .objectives import FitContext, get_objective
     from .quantize import check_backend, prepare_for_training
+    from .provenance import data_record, training_provenance
 
     spec = get_method(method)
     goal = get_objective(objective or task)
@@ -283,9 +275,14 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective:
         adapter_tmp = tmp / "adapter"
         adapter_tmp.mkdir()
         spec.save(fitted.trained, adapter_tmp, opts)
+        record = training_provenance(
+            pin=pin.to_dict(), method=spec.name, options=opts, task=task, objective=goal.name, settings=settings,
+            data=data_record(data, len(train_rows) + (len(eval_rows) if eval_data is None else 0)),
+            eval_data=data_record(eval_data, len(eval_rows)) if eval_data is not None else None,
+            metrics=metrics, extra={"beta": beta, "quantize": quantize})
         front = build_card(pin, spec, opts, task, metrics, settings, label_names, license,
                            objective={"name": goal.name, **({"beta": float(beta)} if beta is not None else {})},
-                           quantize=quantize)
+                           quantize=quantize, provenance=record)
         write_card(adapter_tmp, front, card_body(spec, front["base_model"] or str(model_dir), task, metrics))
         _check_out(out)
         if out.exists():

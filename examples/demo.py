@@ -6,9 +6,11 @@
 2. alice pushes the base model as a `base` repo, so its pin lives on the hub too;
 3. alice trains a LoRA for the sentiment task in examples/sentiment and scores the held-out set
    before (base alone) and after (base + adapter);
-4. alice pushes the adapter with its card (base pin, method, metrics);
-5. bob, with an empty cache, searches the hub, pulls the adapter and its base, runs them stacked,
-   merges the adapter into the weights, generates, and times base vs merged;
+4. alice makes a signing key, registers it with the hub and pushes the adapter signed, with its card
+   (base pin, method, metrics, and the provenance record `hub train` wrote);
+5. bob, with an empty cache, searches the hub, reads the provenance, pulls the adapter and its base
+   requiring signatures (alice's key is pinned on first use), verifies the adapter offline, runs them
+   stacked, merges the adapter into the weights, generates, and times base vs merged;
 6. the server stops; nothing is left running (the temporary directory goes too unless --keep).
 
 Every step runs the real `hub` command line, printed before it runs. Exits non-zero on any failure.
@@ -187,8 +189,11 @@ def run(demo: Demo, max_steps: int | None, runs: int, eval_limit: int | None) ->
     base_dir = ensure_default_base()
     demo.say(f"local base: {base_dir}")
     demo.hub("base", "fingerprint", str(base_dir), user="alice")
+    demo.say("alice makes an EC P-256 signing key and registers its public half with the hub:")
+    demo.hub("keys", "generate", user="alice")
+    demo.hub("keys", "add", "--name", "laptop", user="alice")
     demo.hub("push", str(base_dir), BASE_REPO, "--version", "1.0.0", "--kind", "base", "-m", "SmolLM2 base",
-             user="alice")
+             "--sign", user="alice")
 
     demo.step("alice trains a LoRA and scores it on held-out data",
               "The task (examples/sentiment): reply to a bare product review with one word, positive or "
@@ -211,18 +216,24 @@ def run(demo: Demo, max_steps: int | None, runs: int, eval_limit: int | None) ->
         raise DemoFailed(f"the adapter did not improve the held-out score ({before['exact_match']:.2f} -> "
                          f"{after['exact_match']:.2f})")
 
-    demo.step("alice pushes the adapter", "The card written by `hub train` carries the base pin, the method and "
-              "its options, the task and the held-out metrics; the hub indexes them for search.")
-    demo.hub("push", str(lora_dir), ADAPTER_REPO, "--version", "1.0.0", "-m", "sentiment LoRA", user="alice")
+    demo.step("alice pushes the adapter, signed", "The card written by `hub train` carries the base pin, the method "
+              "and its options, the task, the held-out metrics and the provenance record (data sha256, seed, "
+              "library versions); `--sign` writes model.sig over every file and the hub checks it against "
+              "alice's registered key before publishing.")
+    demo.hub("push", str(lora_dir), ADAPTER_REPO, "--version", "1.0.0", "-m", "sentiment LoRA", "--sign",
+             user="alice")
 
     demo.step("bob finds, pulls, stacks and merges it", "Bob has his own token and an empty cache.")
     demo.hub("search", "sentiment", user="bob")
     demo.hub("search", "--kind", "base", user="bob")
     demo.hub("info", ADAPTER_REPO, user="bob")
-    adapter_path = demo.hub("pull", ADAPTER_REPO, user="bob", capture=True)
-    demo.say(f"adapter pulled and verified: {adapter_path}")
-    bob_base = Path(demo.hub("pull", BASE_REPO, user="bob", capture=True))
-    demo.say(f"base pulled and verified: {bob_base}")
+    demo.hub("info", ADAPTER_REPO, "--provenance", user="bob")
+    demo.say("bob requires signatures: each pull checks model.sig against alice's key (pinned on first use):")
+    adapter_path = demo.hub("pull", ADAPTER_REPO, "--require-signed", user="bob", capture=True)
+    demo.say(f"adapter pulled, every byte and the signature verified: {adapter_path}")
+    demo.hub("verify", adapter_path, user="bob")
+    bob_base = Path(demo.hub("pull", BASE_REPO, "--require-signed", user="bob", capture=True))
+    demo.say(f"base pulled, every byte and the signature verified: {bob_base}")
     demo.say("stacked on the frozen base (the adapter's pin is checked against the pulled base's fingerprint):")
     answer = demo.hub("run", "--base", f"hub://{BASE_REPO}", ADAPTER_REPO, "--prompt", PROMPT,
                       "--max-new-tokens", "8", user="bob", capture=True)

@@ -8,6 +8,7 @@ from .client import HubClient
 from .errors import (
     BadReference,
     BadServerAnswer,
+    BadSignature,
     Conflict,
     DigestMismatch,
     Forbidden,
@@ -25,6 +26,7 @@ from .upload import PushResult
 __all__ = [
     "BadReference",
     "BadServerAnswer",
+    "BadSignature",
     "Conflict",
     "DigestMismatch",
     "Forbidden",

@@ -222,6 +222,7 @@ class LocalCache:
             "commit": detail.get("commit"),
             "yanked": bool(detail.get("yanked")),
             "yank_reason": detail.get("yank_reason"),
+            "signature": detail.get("signature"),
             "files": [{"path": f["path"], "size": f["size"], "digest": f["digest"]} for f in detail["files"]],
         }
         with self._locked(namespace, name):

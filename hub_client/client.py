@@ -4,6 +4,7 @@ delegate to the pusher / puller and return plain data (dicts as the server sends
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from .errors import BadReference
 from .manifest import list_files
 from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_base_card, write_pinned_card
 from .progress import progress_enabled
+from .pull_check import Verdict
 from .refs import parse_repo_id, parse_version
+from .signing import SIGNATURE_FILE, sign_dir
 from .upload import DEFAULT_CHUNK, Pusher, PushResult
 
 
@@ -186,11 +189,16 @@ class HubClient:
         kind: str | None = None,
         base: str | None = None,
         message: str = "",
+        sign: bool = False,
+        key: str | Path | None = None,
     ) -> PushResult:
         """Upload a directory as an immutable version (creating the repo if needed).
 
         ``base``: a local base model dir or ``hub://NS/NAME[@V]``; writes the base pin into the
         card first. Without a pin in the card, the adapter is pushed unpinned with a HubWarning.
+        ``sign``: upload a ``model.sig`` made with ``key`` (default: ``hub keys generate``'s key) over
+        the directory's files (the directory is not changed); the hub refuses it unless that key is
+        registered to the caller (``add_key``).
         """
         root = Path(path).expanduser()
         if not root.is_dir():
@@ -207,17 +215,46 @@ class HubClient:
             write_base_card(root)
         if resolved_kind == "adapter" and not is_pinned(front):
             warn_unpinned(root)
-        return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message)
+        if not sign:
+            return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message)
+        with tempfile.TemporaryDirectory(prefix="hub-sign-") as tmp:  # the directory itself is left as it is
+            signature = Path(tmp) / SIGNATURE_FILE
+            sign_dir(root, key, signature)
+            return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message,
+                                     extra={SIGNATURE_FILE: signature})
 
     def pull(
-        self, repo_id: str, version: str | None = None, *, to: str | Path | None = None, offline: bool = False
+        self, repo_id: str, version: str | None = None, *, to: str | Path | None = None, offline: bool = False,
+        require_signed: bool | None = None,
     ) -> Path:
         """Local path of the version's files (exact, ``main``/None, commit id, or a range like ``^1.2``).
 
-        A ``base`` repo is remembered in the local base index, so adapters pinned to it find it by fingerprint."""
+        A ``base`` repo is remembered in the local base index, so adapters pinned to it find it by fingerprint.
+        A signed version is verified (its signer's key pinned on first use); ``require_signed``
+        (default: ``HUB_REQUIRE_SIGNED`` / ``require_signed`` in config.yaml) refuses unsigned ones."""
+        return self.pull_verified(repo_id, version, to=to, offline=offline, require_signed=require_signed)[0]
+
+    def pull_verified(
+        self, repo_id: str, version: str | None = None, *, to: str | Path | None = None, offline: bool = False,
+        require_signed: bool | None = None,
+    ) -> tuple[Path, Verdict | None]:
+        """``pull``, also returning who signed it (None for an unsigned version)."""
         from .bases import remember_pulled_base
 
         ns, name = parse_repo_id(repo_id)
-        path = self._puller.pull(ns, name, version, to=Path(to) if to else None, offline=offline)
+        path = self._puller.pull(ns, name, version, to=Path(to) if to else None, offline=offline,
+                                 require_signed=config.require_signed(require_signed))
         remember_pulled_base(path, f"hub {ns}/{name}@{path.name if to is None else version or 'main'}")
-        return path
+        return path, self._puller.last_verdict
+
+    # --- signing keys --------------------------------------------------------------------------
+    def add_key(self, public_pem: str, name: str = "") -> dict:
+        """Register a public key for verifying the caller's signatures."""
+        return self._http.json("POST", "/api/v1/keys", json={"public_key": public_pem, "name": name})
+
+    def keys(self, user: str) -> list[dict]:
+        """Every key of ``user`` (revoked ones too)."""
+        return self._http.json("GET", f"/api/v1/users/{user}/keys")["items"]
+
+    def revoke_key(self, fingerprint: str) -> dict:
+        return self._http.json("DELETE", f"/api/v1/keys/{fingerprint}")

@@ -2,6 +2,7 @@
 
 Precedence: explicit argument, then ``HUB_ENDPOINT`` / ``HUB_TOKEN`` / ``HUB_CACHE``, then what
 ``hub login`` saved in the user's config directory (``HUB_CONFIG_DIR`` overrides it), then defaults.
+Settings a person writes by hand live in ``config.yaml`` there (``require_signed: true``).
 """
 
 from __future__ import annotations
@@ -73,3 +74,32 @@ def resolve_token(token: str | None, endpoint: str | None = None) -> str | None:
     if endpoint is not None and (saved.get("endpoint") or "").rstrip("/") != endpoint.rstrip("/"):
         return None
     return saved.get("token") or None
+
+
+def settings_file() -> Path:
+    return config_dir() / "config.yaml"
+
+
+def load_settings() -> dict:
+    """``config.yaml`` in the config dir as a dict (empty when absent or not a mapping)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(settings_file().read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, yaml.YAMLError) as exc:
+        from .errors import HubError
+
+        raise HubError(f"cannot read {settings_file()}: {' '.join(str(exc).split())}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def require_signed(explicit: bool | None = None) -> bool:
+    """``--require-signed``, else ``HUB_REQUIRE_SIGNED=1``, else ``require_signed: true`` in config.yaml."""
+    if explicit:
+        return True
+    env = os.environ.get("HUB_REQUIRE_SIGNED")
+    if env is not None and env.strip():
+        return env.strip().lower() in ("1", "true", "yes", "on")
+    return load_settings().get("require_signed") is True

@@ -1,10 +1,13 @@
 """Pull: resolve a reference, fetch only the blobs the cache lacks, verify every byte, build the
 snapshot. A version already complete in the cache costs one resolve call and no blob request.
+Signed versions are checked before their blobs are fetched and again once the snapshot is built
+(``pull_check``); a version that fails is never left in the snapshot folder.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -15,8 +18,9 @@ from . import refs as refmod
 from ._hashing_writer import HashingWriter
 from ._http import HubHTTP
 from .cache import LocalCache, copy_tree
-from .errors import BadServerAnswer, DigestMismatch, HubError, HubWarning, OfflineMiss, TransportError
+from .errors import BadServerAnswer, BadSignature, DigestMismatch, HubError, HubWarning, OfflineMiss, TransportError
 from .progress import byte_bar
+from .pull_check import SignatureCheck, Verdict
 from .trust import checked_detail
 
 _RETRIES = 5
@@ -27,20 +31,27 @@ class Puller:
         self.http = http
         self.cache = cache
         self.progress = progress
+        self.last_verdict: Verdict | None = None
 
-    def pull(self, namespace: str, name: str, ref: str | None, *, to: Path | None, offline: bool) -> Path:
+    def pull(self, namespace: str, name: str, ref: str | None, *, to: Path | None, offline: bool,
+             require_signed: bool = False) -> Path:
+        self.last_verdict = None
+        self._check = SignatureCheck(self.http, require_signed)
         if offline:
             version, entry = self._resolve_offline(namespace, name, ref)
             snapshot = self.cache.snapshot_dir(namespace, name, version)
             if not self.cache.snapshot_complete(namespace, name, version, entry["files"]):
                 raise OfflineMiss(f"{namespace}/{name}@{version} is incomplete in the cache; pull it once online")
+            if require_signed and not entry.get("signature"):
+                raise BadSignature(f"{namespace}/{name}@{version} is not signed; refusing it (signatures are required)")
+            self.last_verdict = self._check.offline(namespace, name, version, entry, snapshot)
         else:
             try:
                 detail = self.http.json(
                     "GET", f"/api/v1/repos/{namespace}/{name}/resolve", params={"ref": ref or "main"}
                 )
             except TransportError as exc:
-                return self._fallback_to_cache(namespace, name, ref, to, exc)
+                return self._fallback_to_cache(namespace, name, ref, to, exc, require_signed)
             detail = checked_detail(detail, f"{namespace}/{name}" + (f"@{ref}" if ref else ""), ref)
             version, entry = detail["version"], detail
             snapshot = self._materialise(namespace, name, detail)
@@ -51,12 +62,13 @@ class Puller:
             return copy_tree(snapshot, Path(to))
         return snapshot
 
-    def _fallback_to_cache(self, namespace: str, name: str, ref: str | None, to: Path | None, exc: Exception) -> Path:
+    def _fallback_to_cache(self, namespace: str, name: str, ref: str | None, to: Path | None, exc: Exception,
+                           require_signed: bool) -> Path:
         """Hub unreachable: an exact version or commit already cached is still served (immutable)."""
         if not ref or ref == "main" or refmod.is_range(ref):
             raise exc
         try:
-            path = self.pull(namespace, name, ref, to=to, offline=True)
+            path = self.pull(namespace, name, ref, to=to, offline=True, require_signed=require_signed)
         except OfflineMiss:
             raise exc from None
         warnings.warn(f"hub unreachable, using the cached {namespace}/{name}@{ref}", HubWarning, stacklevel=3)
@@ -82,24 +94,36 @@ class Puller:
     def _materialise(self, namespace: str, name: str, detail: dict) -> Path:
         version, files = detail["version"], detail["files"]
         known = self.cache.read_refs(namespace, name)["versions"].get(version)
+        verdict = self._check.before_download(namespace, name, detail,
+                                              lambda f: self._signature_bytes(namespace, name, f))
         if known and known.get("commit") == detail.get("commit") and self.cache.snapshot_complete(
             namespace, name, version, files
         ):
-            if bool(known.get("yanked")) != bool(detail.get("yanked")):
+            self._check.after_snapshot(self.cache.snapshot_dir(namespace, name, version), verdict)
+            self.last_verdict = verdict
+            if bool(known.get("yanked")) != bool(detail.get("yanked")) or known.get("signature") != detail.get(
+                    "signature"):
                 self.cache.record_version(namespace, name, detail)
             return self.cache.snapshot_dir(namespace, name, version)
         missing: dict[str, int] = {}
         for f in files:
             if not self.cache.has_blob(f["digest"], f["size"]):
                 missing[f["digest"]] = f["size"]
+        paths = {f["digest"]: f["path"] for f in files}
         bar = byte_bar(sum(missing.values()), f"pull {namespace}/{name}@{version}", self.progress)
         try:
             for digest, size in missing.items():
-                self._fetch_blob(namespace, name, digest, size, bar)
+                self._fetch_blob(namespace, name, digest, size, bar, paths[digest])
         finally:
             bar.close()
         snapshot = self.cache.build_snapshot(namespace, name, version, files)
+        try:
+            self._check.after_snapshot(snapshot, verdict)
+        except BadSignature:
+            shutil.rmtree(snapshot, ignore_errors=True)
+            raise
         self.cache.record_version(namespace, name, detail)
+        self.last_verdict = verdict
         self._report_pull(namespace, name, version)
         return snapshot
 
@@ -110,7 +134,14 @@ class Puller:
         except HubError:
             pass
 
-    def _fetch_blob(self, namespace: str, name: str, digest: str, size: int, bar) -> None:
+    def _signature_bytes(self, namespace: str, name: str, entry: dict) -> bytes:
+        """``model.sig`` from the blob cache, fetched first when missing (it is small)."""
+        if not self.cache.has_blob(entry["digest"], entry["size"]):
+            with byte_bar(entry["size"], "signature", False) as bar:
+                self._fetch_blob(namespace, name, entry["digest"], entry["size"], bar, entry["path"])
+        return self.cache.blob_path(entry["digest"]).read_bytes()
+
+    def _fetch_blob(self, namespace: str, name: str, digest: str, size: int, bar, path: str = "") -> None:
         """Stream one blob into a temp file, hashing as it arrives; resume with Range if the connection drops."""
         url = f"/api/v1/repos/{namespace}/{name}/blobs/{digest}"
         fd, tmp = self.cache.temp_file()
@@ -129,7 +160,8 @@ class Puller:
                 finally:
                     actual = writer.finish()
             if actual != digest or writer.written != size:
-                raise DigestMismatch(f"downloaded bytes do not match {digest} (got {actual}, {writer.written} bytes)")
+                raise DigestMismatch(f"{path or digest}: downloaded bytes do not match {digest} "
+                                     f"(got {actual}, {writer.written} bytes); refusing it")
             self.cache.adopt_blob(tmp, digest)
         finally:
             if tmp.exists():

@@ -12,9 +12,10 @@
      ├── BadServerAnswer     the server's answer breaks the rules (unsafe path, wrong commit,
      │                       more bytes than declared): refused before anything is stored
      ├── RefusedFile         a local file the server would refuse (pickle, bad path)
+     ├── BadSignature        unsigned/foreign/changed-key/invalid signature where one is required
      └── BadReference        unparseable repo id, version or range
 
-    HubWarning (UserWarning): yanked pins, unpinned pushes; never an exception.
+    HubWarning (UserWarning): yanked pins, unpinned pushes, revoked signing keys; never an exception.
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ class RefusedFile(HubError):
     """A local file the server would refuse anyway (pickle formats, unsafe paths)."""
 
     code = "refused"
+
+
+class BadSignature(HubError):
+    """A signature that does not verify, a signing key that changed, or no signature where one is required."""
+
+    code = "signature"
 
 
 class BadReference(HubError):

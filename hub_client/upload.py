@@ -38,17 +38,21 @@ class Pusher:
         self.chunk_size = chunk_size
 
     def push(
-        self, root: Path, namespace: str, name: str, version: str, *, kind: str, private: bool, message: str
+        self, root: Path, namespace: str, name: str, version: str, *, kind: str, private: bool, message: str,
+        extra: dict[str, Path] | None = None,
     ) -> PushResult:
-        files = list_files(root)
+        """``extra``: files from elsewhere uploaded under the given paths (replacing the directory's own)."""
+        files = [(rel, path) for rel, path in list_files(root) if rel not in (extra or {})]
+        files = sorted(files + list((extra or {}).items()))
         with byte_bar(sum(p.stat().st_size for _, p in files), "hash", self.progress) as bar:
             entries = build_manifest(root, bar, files)
         self.ensure_repo(namespace, name, kind=kind, private=private)
         unique = {e.digest: e for e in entries}
         missing = [e for d, e in unique.items() if not self._server_has(d)]
         with byte_bar(sum(e.size for e in missing), f"push {namespace}/{name}@{version}", self.progress) as bar:
+            sources = dict(files)
             for entry in missing:
-                self.upload_blob(root / entry.path, entry, bar)
+                self.upload_blob(sources[entry.path], entry, bar)
         response = self.http.request(  # publishing the same manifest again is a no-op: safe to retry
             "POST",
             f"/api/v1/repos/{namespace}/{name}/versions",

@@ -16,7 +16,7 @@ from .access_log import RequestLogMiddleware, configure_access_log
 from .db import Database, upgrade
 from .errors import ServiceError
 from .limits import install_limits
-from .routes import admin, quotas, repos, search, tokens, uploads, versions
+from .routes import admin, keys, quotas, repos, search, tokens, uploads, versions
 from .services.context import Hub
 from .services.uploads import cleanup_stale
 from .settings import Settings
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     app.state.hub = hub
     hub.limits = install_limits(app, settings)
     app.add_middleware(RequestLogMiddleware)  # outermost: refusals by the limits are logged with their request id
-    for module in (repos, versions, uploads, search, tokens, admin, quotas):
+    for module in (repos, versions, uploads, search, tokens, admin, quotas, keys):
         app.include_router(module.router)
     for router in routers:
         app.include_router(router)

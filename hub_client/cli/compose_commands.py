@@ -105,12 +105,17 @@ def merge_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, 
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def combine_cmd(adapters: tuple[str, ...], how: str, weights: str | None, density: float | None, base: str | None,
                 out: str, allow_base_mismatch: bool, no_progress: bool) -> None:
-    """Blend ADAPTERS (same base, same method) into ONE new adapter with lineage in its card."""
+    """Blend ADAPTERS (same base, same method) into ONE new adapter; its card records each parent
+    as NS/NAME@VERSION with its commit id and weight."""
     from adapters.combine import combine_adapters
 
-    path = combine_adapters(list(adapters), out, how=how, weights=_weights(weights, len(adapters)),
+    from ..parents import resolve_parents
+    from ._output import make_client
+
+    dirs, parents = resolve_parents(list(adapters), lambda: make_client(None, None))
+    path = combine_adapters(dirs, out, how=how, weights=_weights(weights, len(adapters)),
                             density=density, base=base, allow_base_mismatch=allow_base_mismatch,
-                            progress=not no_progress, resolver=hub_resolver())
+                            progress=not no_progress, resolver=hub_resolver(), parents=parents)
     click.echo(f"wrote combined adapter to {path}")
 
 

@@ -12,6 +12,7 @@ import click
 from ..errors import BadReference
 from ..refs import parse_repo_id, parse_repo_ref
 from . import auth_commands
+from ._provenance_view import print_provenance, signed_text
 from ._output import (
     client_options,
     human_size,
@@ -33,13 +34,19 @@ from ._output import (
 @click.option("--private", is_flag=True, help="Create the repo as private.")
 @click.option("--kind", type=click.Choice(["adapter", "base"]), default=None, help="Default: from the card.")
 @click.option("-m", "--message", default="", help="Message stored with the version.")
+@click.option("--sign", is_flag=True, help="Sign the files into model.sig first (key registered with `hub keys add`).")
+@click.option("--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Private key for --sign (default: the one `hub keys generate` wrote).")
 @client_options
 @json_option
 def push(directory: Path, repo_id: str, version: str, base: str | None, private: bool, kind: str | None,
-         message: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
+         message: str, sign: bool, key: Path | None, endpoint: str | None, token: str | None, as_json: bool) -> None:
     """Upload DIRECTORY as version --version of REPO_ID (NAMESPACE/NAME)."""
+    if key is not None and not sign:
+        raise click.UsageError("--key only makes sense with --sign")
     with warnings_to_stderr(), make_client(endpoint, token) as client:
-        result = client.push(directory, repo_id, version, private=private, kind=kind, base=base, message=message)
+        result = client.push(directory, repo_id, version, private=private, kind=kind, base=base, message=message,
+                             sign=sign, key=key)
     if as_json:
         print_json(dataclasses.asdict(result))
         return
@@ -56,12 +63,20 @@ def push(directory: Path, repo_id: str, version: str, base: str | None, private:
 @click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Copy the files into this directory.")
 @click.option("--offline", is_flag=True, help="Use only the local cache.")
+@click.option("--require-signed", is_flag=True,
+              help="Refuse unsigned versions and foreign keys (also HUB_REQUIRE_SIGNED=1 or config.yaml).")
 @client_options
-def pull(reference: str, to: Path | None, offline: bool, endpoint: str | None, token: str | None) -> None:
-    """Download NS/NAME[@VERSION] (version, main, commit or range like ^1.2) and print its local path."""
+def pull(reference: str, to: Path | None, offline: bool, require_signed: bool, endpoint: str | None,
+         token: str | None) -> None:
+    """Download NS/NAME[@VERSION] (version, main, commit or range like ^1.2) and print its local path.
+
+    A signed version is verified; its signer's key is pinned the first time it is seen."""
     ref = parse_repo_ref(reference)
     with warnings_to_stderr(), make_client(endpoint, token) as client:
-        path = client.pull(ref.repo_id, ref.ref, to=to, offline=offline)
+        path, verdict = client.pull_verified(ref.repo_id, ref.ref, to=to, offline=offline,
+                                             require_signed=require_signed or None)
+    if verdict is not None:
+        click.echo(verdict.describe(), err=True)
     click.echo(str(path))
 
 
@@ -98,23 +113,27 @@ def search(text, base, fingerprint, model_fingerprint, method, task, tag, kind, 
             "method": meta.get("method"), "task": meta.get("task"),
             "base": meta.get("base_id") if meta.get("pinned") else "unpinned" if item.get("kind") == "adapter"
             else "-",
-            "downloads": item.get("downloads"),
+            "downloads": item.get("downloads"), "signed": signed_text(item.get("signature"), short=True),
         })
     print_table(rows, [("id", "REPO"), ("kind", "KIND"), ("latest", "LATEST"), ("method", "METHOD"),
-                       ("task", "TASK"), ("base", "BASE"), ("downloads", "DOWNLOADS")])
+                       ("task", "TASK"), ("base", "BASE"), ("signed", "SIGNED"), ("downloads", "DOWNLOADS")])
 
 
 @click.command("info")
 @click.argument("reference")
+@click.option("--provenance", is_flag=True, help="Print how it was made: data, options, seed, parents, versions.")
 @client_options
 @json_option
-def info(reference: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
-    """Describe NS/NAME[@VERSION]: metadata, base pin (or "unpinned"), files."""
+def info(reference: str, provenance: bool, endpoint: str | None, token: str | None, as_json: bool) -> None:
+    """Describe NS/NAME[@VERSION]: metadata, base pin (or "unpinned"), signature, files."""
     ref = parse_repo_ref(reference)
     with make_client(endpoint, token) as client:
         data = client.info(ref.repo_id, ref.ref)
     if as_json:
         print_json(data)
+        return
+    if provenance:
+        print_provenance(data)
         return
     meta = data.get("metadata") or {}
     detail = data.get("version") or {}
@@ -131,6 +150,7 @@ def info(reference: str, endpoint: str | None, token: str | None, as_json: bool)
         ("commit", detail.get("commit")), ("method", vmeta.get("method")), ("task", vmeta.get("task")),
         ("base", base), ("tags", vmeta.get("tags")), ("license", vmeta.get("license")),
         ("metrics", vmeta.get("metrics")), ("downloads", data.get("downloads")),
+        ("signed", signed_text(detail.get("signature") if detail else data.get("signature"))),
     ]
     if data.get("kind") == "base":
         fields.append(("fingerprint", short_fingerprint(vmeta.get("fingerprint"))))

@@ -177,6 +177,8 @@ class Version(Base):
     downloads: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     card_json: Mapped[str] = mapped_column(Text, default="{}")
+    signed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)  # user whose key signed model.sig
+    signing_key: Mapped[str | None] = mapped_column(String(71), nullable=True)  # that key's fingerprint
     files: Mapped[list["VersionFile"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="VersionFile.path"
     )
@@ -231,3 +233,16 @@ class UploadSession(Base):
     parts: Mapped[str] = mapped_column(Text, default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class SigningKey(Base):
+    """A user's public key for verifying ``model.sig`` (fingerprint = sha256 of its PEM); revoked, never deleted."""
+
+    __tablename__ = "signing_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(71), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    public_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -10,6 +10,7 @@ from ..errors import Invalid
 from ..services import versions
 from ..services.download_counts import count_pull
 from ..services.publish import publish
+from ..services.signatures import signature_status
 from ..services.storage_check import check_digest_field
 from ..services.views import version_detail, version_summary
 from .deps import Caller, HubDep
@@ -27,7 +28,7 @@ def list_versions(hub: HubDep, who: Caller, namespace: str, name: str) -> dict:
 @router.get("/resolve")
 def resolve(hub: HubDep, who: Caller, namespace: str, name: str, ref: str = "main") -> dict:
     repo, version = versions.resolve(hub, who, namespace, name, ref)
-    return version_detail(repo, version)
+    return version_detail(repo, version, signature_status(hub, version, repo.namespace))
 
 
 @router.post("/versions/{version}/pulls", status_code=202)
@@ -44,7 +45,8 @@ def publish_version(hub: HubDep, who: Caller, namespace: str, name: str, body: d
         raise Invalid("'version' must be a string like 1.0.0")
     row, created = publish(hub, who, namespace, name, version, body.get("files"), str(body.get("message") or ""))
     repo, row = versions.resolve(hub, who, namespace, name, row.version)
-    return JSONResponse(version_detail(repo, row), status_code=201 if created else 200)
+    return JSONResponse(version_detail(repo, row, signature_status(hub, row, repo.namespace)),
+                        status_code=201 if created else 200)
 
 
 @router.post("/versions/{version}/yank")

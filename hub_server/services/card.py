@@ -30,6 +30,7 @@ def metadata_from_card(card: dict[str, Any]) -> dict[str, Any]:
         tags = [tags]
     metrics = hub.get("metrics") if isinstance(hub.get("metrics"), dict) else {}
     lineage = hub.get("lineage") if isinstance(hub.get("lineage"), list) else []
+    provenance = hub.get("provenance") if isinstance(hub.get("provenance"), dict) else {}
     return {
         "method": _text(hub.get("method")),
         "task": _text(hub.get("task")),
@@ -41,6 +42,7 @@ def metadata_from_card(card: dict[str, Any]) -> dict[str, Any]:
         "license": _text(card.get("license")),
         "metrics": metrics,
         "lineage": lineage,
+        "provenance": provenance,
         "usage": _text(hub.get("usage")),
         "fingerprint": _text(hub.get("fingerprint")),
     }

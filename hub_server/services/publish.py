@@ -28,6 +28,7 @@ from .names import check_manifest_paths, check_path
 from .repos import find_repo, tombstoned_commit
 from .safetensors_check import header_length, validate
 from .search_terms import set_search_text
+from .signatures import Signer, check_signature
 from .storage_check import check_digest_field
 from .versions import refresh_latest
 
@@ -89,6 +90,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
         _check_blobs(s, who, files)
         check_namespace_quota(s, namespace, hub.settings, ((f.digest, f.size) for f in files))
     card = _validate_content(hub, files)
+    signer = check_signature(hub, who, files)
     try:
         with hub.db.write() as s:
             repo = find_repo(s, who, namespace, name)
@@ -99,13 +101,14 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             _keep_blobs(hub, s, files)
             row = Version(repo_id=repo.id, version=version, commit=commit, created_at=utcnow(), author=who.name,
                           message=str(message or "")[:10000], size=sum(f.size for f in files),
-                          card_json=json.dumps(card, default=str))
+                          card_json=json.dumps(card, default=str),
+                          signed_by=signer.user if signer else None, signing_key=signer.fingerprint if signer else None)
             row.files = [VersionFile(path=f.path, size=f.size, digest=f.digest) for f in files]
             s.add(row)
             s.flush()
             refresh_latest(s, repo)
             if repo.latest_version == version:
-                _index_metadata(repo, card)
+                _index_metadata(repo, card, signer)
             audit.record(s, "version.publish", who.name, f"{namespace}/{name}@{version}", commit=commit,
                          files=len(files), size=row.size)
         return row, True
@@ -191,9 +194,10 @@ def _validate_files(hub: Hub, files: list[FileEntry]) -> dict:
     return card
 
 
-def _index_metadata(repo, card: dict) -> None:
+def _index_metadata(repo, card: dict, signer: Signer | None = None) -> None:
     metadata = metadata_from_card(card)
-    repo.metadata_json = json.dumps(metadata, default=str)
+    signature = {"signed_by": signer.user, "key": signer.fingerprint} if signer else None
+    repo.metadata_json = json.dumps({**metadata, "signature": signature}, default=str)
     for column in ("method", "task", "base_id", "base_fingerprint", "fingerprint", "license"):
         value = metadata[column]
         setattr(repo, column, value[:200] if isinstance(value, str) else None)

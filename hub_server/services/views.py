@@ -21,6 +21,7 @@ def iso(value: datetime | None) -> str | None:
 def repo_json(repo: Repo) -> dict[str, Any]:
     metadata = dict(EMPTY_METADATA)
     metadata.update(json.loads(repo.metadata_json or "{}"))
+    signature = metadata.pop("signature", None)  # of the latest version, recorded when it was published
     return {
         "id": f"{repo.namespace}/{repo.name}",
         "namespace": repo.namespace,
@@ -33,6 +34,7 @@ def repo_json(repo: Repo) -> dict[str, Any]:
         "updated_at": iso(repo.updated_at),
         "latest_version": repo.latest_version,
         "metadata": metadata,
+        "signature": signature,
     }
 
 
@@ -46,15 +48,20 @@ def version_summary(version: Version) -> dict[str, Any]:
         "yank_reason": version.yank_reason,
         "size": version.size,
         "downloads": version.downloads or 0,
+        "signature": {"signed_by": version.signed_by, "key": version.signing_key} if version.signing_key else None,
     }
 
 
-def version_detail(repo: Repo, version: Version) -> dict[str, Any]:
+def version_detail(repo: Repo, version: Version, signature: dict | None = None) -> dict[str, Any]:
+    """``signature``: the live status from ``signatures.signature_status`` (key revoked? namespace owner's?)."""
     from .card import metadata_from_card
 
     card = json.loads(version.card_json or "{}")
+    summary = version_summary(version)
+    if signature is not None:
+        summary["signature"] = signature
     return {
-        **version_summary(version),
+        **summary,
         "repo": f"{repo.namespace}/{repo.name}",
         "message": version.message,
         "files": [{"path": f.path, "size": f.size, "digest": f.digest} for f in version.files],

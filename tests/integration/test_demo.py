@@ -1,5 +1,6 @@
 """`make demo` end to end (default training, fewer held-out lines and timing runs): every step passes,
-the adapter improves the score, and the server and temporary directory are gone afterwards."""
+the adapter improves the score, alice's signed adapter verifies on bob's side, and the server and
+temporary directory are gone afterwards."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ def test_demo_tells_the_whole_story_and_leaves_nothing_running(tmp_path):
     assert after > before
     assert "alice/sentiment-lora  adapter  1.0.0   lora" in out  # bob's search found it, pinned, with its method
     assert re.search(r"-> '(positive|negative)'", out)
+    err = proc.stderr
+    assert "verified alice/sentiment-lora@1.0.0: signed by alice, key sha256:" in err  # bob's pull
+    assert "(key pinned on first use)" in err
+    assert "verified alice/smollm2-135m-instruct@1.0.0: signed by alice" in err
+    assert re.search(r"verified \S+: every file matches model.sig, signed by alice with key sha256:", out)
+    assert re.search(r"data +\S+train.jsonl  sha256:[0-9a-f]{64}  300 rows", out)  # hub info --provenance
     assert re.search(r"ratio \d+\.\d\d", out)
     pid = int(re.search(r"\(pid (\d+)\)", out).group(1))
     assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()

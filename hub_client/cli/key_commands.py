@@ -1,0 +1,115 @@
+"""``hub keys generate|add|list|revoke|forget`` and ``hub verify DIR``: signing keys and offline checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import config, key_pins as trust, signing
+from ..errors import BadSignature, HubError
+from ._output import client_options, json_option, make_client, print_json, print_table
+
+
+@click.group("keys")
+def keys() -> None:
+    """Signing keys: make one, register it with the hub, list, revoke."""
+
+
+@keys.command("generate")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Private key file (default: signing-key.pem in the client config dir).")
+@click.option("--force", is_flag=True, help="Replace an existing key file.")
+@json_option
+def generate(out: Path | None, force: bool, as_json: bool) -> None:
+    """Write a new EC P-256 key pair (private key readable by you only)."""
+    pair = signing.generate_key(out, force=force)
+    if as_json:
+        print_json({"private": str(pair.private), "public": str(pair.public), "fingerprint": pair.fingerprint})
+        return
+    click.echo(f"private key {pair.private} (mode 0600)\npublic key  {pair.public}\nfingerprint {pair.fingerprint}")
+    click.echo(f"register it with: hub keys add {pair.public}", err=True)
+
+
+@keys.command("add")
+@click.argument("public_key", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", default="", help="A label, e.g. laptop or ci.")
+@client_options
+@json_option
+def add(public_key: Path | None, name: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
+    """Register PUBLIC_KEY (PEM; default: your generated key's .pub.pem) with the hub for your account."""
+    path = public_key or signing.public_path_for(signing.default_key_path())
+    try:
+        pem = path.read_text()
+    except FileNotFoundError:
+        raise HubError(f"no public key at {path}; create one with `hub keys generate`") from None
+    with make_client(endpoint, token) as client:
+        key = client.add_key(pem, name)
+    if as_json:
+        print_json(key)
+    else:
+        click.echo(f"registered {key['fingerprint']} for {key['user']}")
+
+
+@keys.command("list")
+@click.argument("user", required=False)
+@client_options
+@json_option
+def list_(user: str | None, endpoint: str | None, token: str | None, as_json: bool) -> None:
+    """List USER's keys (default: yours), revoked ones included."""
+    with make_client(endpoint, token) as client:
+        user = user or client.whoami()["user"]
+        items = client.keys(user)
+    if as_json:
+        print_json(items)
+        return
+    print_table([{**k, "state": "revoked " + k["revoked_at"] if k["revoked"] else "active"} for k in items],
+                [("fingerprint", "FINGERPRINT"), ("name", "NAME"), ("created_at", "ADDED"), ("state", "STATE")])
+
+
+@keys.command("revoke")
+@click.argument("fingerprint")
+@client_options
+def revoke(fingerprint: str, endpoint: str | None, token: str | None) -> None:
+    """Revoke one of your keys: no more publishing with it; pulls of what it signed warn."""
+    with make_client(endpoint, token) as client:
+        key = client.revoke_key(fingerprint)
+    click.echo(f"revoked {key['fingerprint']} of {key['user']}")
+
+
+@keys.command("forget")
+@click.argument("user")
+@click.option("--endpoint", default=None, help="Only the pins for this hub (default: every hub).")
+def forget(user: str, endpoint: str | None) -> None:
+    """Drop the keys pinned for USER, so the next pull trusts their current key (after a key change)."""
+    dropped = trust.forget(user, config.resolve_endpoint(endpoint) if endpoint else None)
+    click.echo(f"forgot {dropped} pinned key(s) of {user}")
+
+
+@click.command("verify")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--key", "key", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Public key PEM (default: the pinned key the signature names, or your own).")
+def verify(directory: Path, key: Path | None) -> None:
+    """Check DIRECTORY against its model.sig offline: every file, byte for byte."""
+    fingerprint = signing.read_bundle_key(directory)
+    who = "you"
+    if key is not None:
+        pem = key.read_text()
+        who = str(key)
+    elif (found := trust.find(fingerprint)) is not None:
+        who, pem = found
+    else:
+        own = signing.public_path_for(signing.default_key_path())
+        if not own.is_file() or signing.key_fingerprint(own.read_text()) != fingerprint:
+            raise BadSignature(f"{directory}/model.sig is signed with key {fingerprint}, which is neither pinned nor "
+                               f"yours; pass --key PUB.pem")
+        pem = own.read_text()
+    signing.verify_dir(directory, pem)
+    click.echo(f"verified {directory}: every file matches model.sig, signed by {who} with key {fingerprint}")
+
+
+def register(group: click.Group) -> None:
+    """Attach ``hub keys`` and ``hub verify`` to the ``hub`` group."""
+    group.add_command(keys)
+    group.add_command(verify)
