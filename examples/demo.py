@@ -3,10 +3,11 @@
     python examples/demo.py [--keep] [--max-steps N]
 
 1. start a hub server on a free port with a temporary data directory; tokens for alice and bob;
-2. alice pushes the base model as a `base` repo, so its pin lives on the hub too;
+2. alice makes a signing key, registers it, and pushes the base model signed as a `base` repo, so its
+   pin lives on the hub too;
 3. alice trains a LoRA for the sentiment task in examples/sentiment and scores the held-out set
    before (base alone) and after (base + adapter);
-4. alice makes a signing key, registers it with the hub and pushes the adapter signed, with its card
+4. alice pushes the adapter signed, with its card
    (base pin, method, metrics, and the provenance record `hub train` wrote);
 5. bob, with an empty cache, searches the hub, reads the provenance, pulls the adapter and its base
    requiring signatures (alice's key is pinned on first use), verifies the adapter offline, runs them
@@ -218,8 +219,8 @@ def run(demo: Demo, max_steps: int | None, runs: int, eval_limit: int | None) ->
 
     demo.step("alice pushes the adapter, signed", "The card written by `hub train` carries the base pin, the method "
               "and its options, the task, the held-out metrics and the provenance record (data sha256, seed, "
-              "library versions); `--sign` writes model.sig over every file and the hub checks it against "
-              "alice's registered key before publishing.")
+              "library versions); `--sign` adds model.sig, a signature over every file, which the hub checks "
+              "against alice's registered key before publishing.")
     demo.hub("push", str(lora_dir), ADAPTER_REPO, "--version", "1.0.0", "-m", "sentiment LoRA", "--sign",
              user="alice")
 
