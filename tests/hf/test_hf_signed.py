@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hf_harness import client, safetensors_bytes, versions
 
 from hub_client.signing import generate_key, verify_dir
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 
 
 def test_signed_version_downloads_and_verifies_through_huggingface_hub(hub, run_hf, tmp_path):
