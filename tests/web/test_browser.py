@@ -9,6 +9,7 @@ import re
 import httpx
 import pytest
 from click.testing import CliRunner
+from playwright.sync_api import expect
 from hub_process import HubProcess
 from server.hub_http import wait_for_downloads
 from web_fixtures import adapter_dir, card
@@ -119,7 +120,7 @@ def test_story_sign_up_to_liked_adapter_sorting_first(chromium, site, shot, tmp_
     # copy the hub pull snippet
     pull = page.locator("#snippet-pull")
     pull.get_by_role("button", name="Copy").click()
-    assert pull.get_by_role("button", name="Copied").is_visible()
+    expect(pull.get_by_role("button", name="Copied")).to_be_visible()  # waits for the clipboard promise
     assert page.evaluate("navigator.clipboard.readText()") == "hub pull alice/sentiment-lora@1.0.0"
 
     # like it; by likes it comes first although the rival has more downloads
