@@ -3,7 +3,8 @@
 
 A stacking weight ``w`` interpolates each vector towards identity (``1 + w * (l - 1)``), so ``w = 1``
 is the adapter as trained and ``w = 0`` the base. Merging multiplies rows (outputs) or columns (inputs)
-of the weight in place; unmerging divides them back.
+of the weight in place; unmerging divides them back. Each vector is a contribution to its module's
+fuser (``runtime.fused``): several IA3 adapters on one module run as one multiplied vector in one hook.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
-from .hooks import SuspendableHook
+from .fused import InputScale, OutputScale, Slot
 from .lifecycle import HookedLayers
 from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
 
@@ -25,7 +26,8 @@ class _Ia3Layer:
     module: nn.Linear
     vector: torch.Tensor  # already weighted, 1-D
     feedforward: bool
-    hook: SuspendableHook | None = None
+    hook: Slot | None = None
+    raw: torch.Tensor | None = None  # as trained (weight 1)
 
 
 @dataclass
@@ -43,22 +45,19 @@ class Ia3Attachment(HookedLayers):
 
     def _install(self) -> None:
         for layer in self.layers:
-            if layer.feedforward:
-                layer.hook = SuspendableHook(layer.module, self._scale_input(layer), pre=True)
-            else:
-                layer.hook = SuspendableHook(layer.module, self._scale_output(layer))
+            kind = InputScale if layer.feedforward else OutputScale
+            layer.hook = Slot(layer.module, kind(lambda layer=layer: layer.vector))
 
-    def _scale_input(self, layer: _Ia3Layer):
-        def hook(module: nn.Module, args: tuple):
-            return (args[0] * layer.vector.to(args[0].dtype),) + tuple(args[1:])
-
-        return hook
-
-    def _scale_output(self, layer: _Ia3Layer):
-        def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
-            return output * layer.vector.to(output.dtype)
-
-        return hook
+    def set_weight(self, weight: float) -> None:
+        """Re-weight in place: a hooked adapter is re-fused, a merged one re-folded."""
+        merged = self.merged
+        self.unmerge()
+        self.weight = float(weight)
+        for layer in self.layers:
+            layer.vector = (1.0 + self.weight * (layer.raw - 1.0)).to(layer.vector.dtype)
+            layer.hook.refresh()
+        if merged:
+            self.merge()
 
     def merge(self) -> None:
         if self.merged:
@@ -115,8 +114,8 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
         expected = module.in_features if is_ff else module.out_features
         if vector.numel() != expected:
             raise AdapterError(f"{adapter_dir}: IA3 vector for {path} does not fit the base layer; wrong base?")
-        vector = 1.0 + float(weight) * (vector - 1.0)
-        layers.append(_Ia3Layer(module, vector.to(module.weight.device), is_ff))
+        raw = vector.to(module.weight.device)
+        layers.append(_Ia3Layer(module, 1.0 + float(weight) * (raw - 1.0), is_ff, raw=raw))
     if not layers:
         raise AdapterError(f"{adapter_dir}: no IA3 weights found")
     attachment = Ia3Attachment(name or adapter_dir.name, layers, float(weight), SavedModules(model, saved, adapter_dir),

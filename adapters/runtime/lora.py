@@ -11,6 +11,10 @@ treats it as a constant) the layer computes ``k * (W x + scale * B A x)``. The h
 alone, or with the adapters stacked before this one); merging scales each row of the current ``W`` by
 ``1 - weight + weight * k`` and adds ``weight * k * scale * B @ A``, so merged equals hooked in any
 stack order, and ``unmerge`` undoes it exactly.
+
+Every plain LoRA layer is a ``LowRank`` contribution to its module's fuser (``runtime.fused``): all the
+LoRAs on one module run as one concatenated low-rank pair in one hook. DoRA layers stay separate steps
+(they rescale the output so far, which a concatenated pair cannot express), in their stack position.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import torch
 from torch import nn
 
 from ..errors import AdapterError
-from .hooks import SuspendableHook
+from .fused import LowRank, OutputStep, Slot
 from .lifecycle import HookedLayers
 from .saved_files import SavedModules, get_module, module_path, pattern_value, read_adapter
 
@@ -34,7 +38,7 @@ class _LoraLayer:
     a: torch.Tensor  # (r, in)
     b: torch.Tensor  # (out, r)
     scale: float
-    hook: SuspendableHook | None = None
+    hook: Slot | None = None
     dora_scale: torch.Tensor | None = None  # (out,) m / ||W + scale * B @ A|| for DoRA layers
 
 
@@ -51,12 +55,9 @@ class LoraAttachment(HookedLayers):
     latency_note: str = ""
     config: dict = field(default_factory=dict)
 
-    def _hook(self, layer: _LoraLayer):
-        def add_delta(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor:
-            x = args[0]
+    def _dora_step(self, layer: _LoraLayer):
+        def add_delta(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
             a, b = layer.a.to(x.dtype), layer.b.to(x.dtype)
-            if layer.dora_scale is None:
-                return output + (x @ a.T @ b.T) * (self.weight * layer.scale)
             k = layer.dora_scale.to(x.dtype)
             # what the layer computes so far, bias excluded: for DoRA alone PEFT's ``W x``; in a stack it
             # includes the adapters before this one, exactly what folding in order scales
@@ -67,7 +68,21 @@ class LoraAttachment(HookedLayers):
 
     def _install(self) -> None:
         for layer in self.layers:
-            layer.hook = SuspendableHook(layer.module, self._hook(layer))
+            if layer.dora_scale is None:
+                item = LowRank(layer.a, layer.b, lambda layer=layer: self.weight * layer.scale)
+            else:
+                item = OutputStep(self._dora_step(layer))
+            layer.hook = Slot(layer.module, item)
+
+    def set_weight(self, weight: float) -> None:
+        """Re-weight in place: a hooked adapter is re-fused, a merged one re-folded."""
+        merged = self.merged
+        self.unmerge()
+        self.weight = float(weight)
+        for layer in self.layers:
+            layer.hook.refresh()
+        if merged:
+            self.merge()
 
     def _fold(self, sign: float) -> None:
         with torch.no_grad():
