@@ -68,6 +68,7 @@ class AdapterStack:
         self.label_names: list[str] | None = None
         self.base_dir: Path | None = None  # set by load_stack: where the base's files are
         self.quantization: str | None = None  # "nf4"/"int8" when the base was loaded quantized
+        self.auto_merge = False  # generate/classify fold every mergeable adapter first (load_stack's default)
 
     # -- building -------------------------------------------------------------------------
     def check(self, adapter_dir: Path | str, allow_base_mismatch: bool = False, name: str | None = None) -> None:
@@ -133,6 +134,16 @@ class AdapterStack:
         entry.attachment = FoldedAttachment(entry.name)
         release_freed_memory()  # the attachment and its hooks form cycles; free its tensors now, not later
 
+    def set_weight(self, name: str, weight: float) -> None:
+        """Re-weight one attached adapter in place (hooked ones are re-fused, merged ones re-folded)."""
+        entry = next((e for e in self.entries if e.name == name), None)
+        if entry is None:
+            raise AdapterError(f"no adapter named {name!r} in this stack")
+        if not hasattr(entry.attachment, "set_weight"):
+            raise AdapterError(f"adapter {name} ({entry.method}) cannot be re-weighted once attached")
+        entry.attachment.set_weight(weight)
+        entry.weight = float(weight)
+
     def unmerge(self) -> None:
         for entry in reversed(self.entries):
             if entry.mergeable:
@@ -185,6 +196,8 @@ class AdapterStack:
 
         if self.task != "causal-lm":
             raise AdapterError("generate needs a causal-lm base; use classify for a seq-cls stack")
+        if self.auto_merge:
+            self.merge()
         enc = self.encode(prompt, chat)
         eos = self.tokenizer.eos_token_id
         new = greedy_generate(self.model, enc["input_ids"], enc.get("attention_mask"), max_new_tokens, eos,
@@ -196,6 +209,8 @@ class AdapterStack:
         """Labels with probabilities, most likely first (seq-cls stacks)."""
         if self.task != "seq-cls":
             raise AdapterError("classify needs a seq-cls adapter")
+        if self.auto_merge:
+            self.merge()
         enc = self.encode(text, chat=False)
         probs = torch.softmax(self(**enc).logits[0], dim=-1)
         id2label = dict(enumerate(self.label_names)) if self.label_names else \
@@ -232,13 +247,17 @@ def _num_labels(adapter_dir: Path) -> int | None:
 
 def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
                task: str | None = None, allow_base_mismatch: bool = False, *, with_tokenizer: bool = True,
-               fold: bool = False, resolver: Resolver | None = None, quantize: str | None = None) -> AdapterStack:
+               fold: bool = False, resolver: Resolver | None = None, quantize: str | None = None,
+               merge: bool = True) -> AdapterStack:
     """Resolve the base and adapters, check every pin, then load the base once and attach in order.
 
     ``base=None`` loads the base the adapters are pinned to, found by its fingerprint (see
     ``adapters.base_lookup``); ``resolver`` pulls hub references and offers the hub's bases (the hub client's).
     ``quantize="nf4"|"int8"`` loads the base quantized with bitsandbytes; pins are still checked against
     the full-precision weights on disk, and merging such a stack is refused.
+    ``merge=True`` (the default) makes ``generate``/``classify`` fold every mergeable adapter into the
+    weights first, so they add no latency (not on a quantized base, which stays hooked); ``merge=False``
+    keeps them hooked for switching or re-weighting at run time.
 
     ``fold=True`` merges each mergeable adapter as soon as it is attached and frees its weights (see
     ``AdapterStack.fold``), so at most one adapter's tensors sit beside the model at any time."""
@@ -281,6 +300,7 @@ def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights:
     stack.quantization = quantize
     stack.label_names = list(label_names) if label_names else None
     stack.base_dir = base_dir
+    stack.auto_merge = merge and quantize is None
     for ref, d, w in zip(adapters, dirs, weights):
         entry = stack.add(d, weight=w, pin_checked=True, name=_label(ref, d))
         if fold and entry.mergeable:

@@ -34,31 +34,49 @@ def _print_latency(report: list[dict]) -> None:
         click.echo(line + (f" - adds latency: {row['note']}" if row["note"] else ""), err=True)
 
 
+def _print_merged(report: list[dict]) -> None:
+    """One line: what was folded, and what cannot be (it stays attached and adds latency)."""
+    merged = [r["name"] for r in report if r["merged"]]
+    attached = [f"{r['name']} ({r['method']})" for r in report if not r["merged"]]
+    line = f"merged {', '.join(merged)}" if merged else "merged nothing"
+    if attached:
+        line += f"; still attached (cannot merge, adds latency): {', '.join(attached)}"
+    click.echo(line, err=True)
+
+
 @click.command("run")
 @click.option("--base", default=None,
               help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).")
 @click.argument("adapters", nargs=-1, required=True)
 @click.option("--weights", default=None, help="Comma-separated weight per adapter, e.g. 1.0,0.5.")
-@click.option("--merge", "do_merge", is_flag=True, help="Fold mergeable adapters into the weights first.")
+@click.option("--merge/--no-merge", "do_merge", default=None,
+              help="Fold mergeable adapters into the weights first (the default, except on a --quantize base); "
+                   "--no-merge keeps them hooked.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Load adapters pinned to other base weights (warns).")
 @click.option("--prompt", required=True, help="Text to continue (causal-lm) or classify (seq-cls).")
 @click.option("--max-new-tokens", default=32, show_default=True, type=click.IntRange(1, 4096))
 @click.option("--no-chat", is_flag=True, help="Do not wrap the prompt in the tokenizer's chat template.")
 @click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
               help="Load the base quantized with bitsandbytes (adapters stay pinned to the full-precision base).")
-def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, do_merge: bool, allow_base_mismatch: bool,
+def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, do_merge: bool | None,
+            allow_base_mismatch: bool,
             prompt: str, max_new_tokens: int, no_chat: bool, quantize: str | None) -> None:
     """Generate (or classify) with ADAPTERS stacked in order on BASE."""
     from adapters.quantize import check_mergeable
     from adapters.stack import load_stack
 
+    if do_merge is None:
+        do_merge = quantize is None  # a quantized base cannot take merged weights: stay hooked
     if do_merge:
         check_mergeable(quantize)  # refused before the base loads
     stack = load_stack(base, list(adapters), _weights(weights, len(adapters)),
-                       allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver(), quantize=quantize)
+                       allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver(), quantize=quantize,
+                       merge=do_merge)
     if do_merge:
         stack.merge()
-    _print_latency(stack.latency_report())
+        _print_merged(stack.latency_report())
+    else:
+        _print_latency(stack.latency_report())
     if stack.task == "seq-cls":
         ranked = stack.classify(prompt)
         click.echo(ranked[0][0])

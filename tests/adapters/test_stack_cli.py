@@ -25,13 +25,33 @@ def setup(tmp_path_factory):
     return base, lora, lora2, prompt
 
 
-def test_run_generates_and_reports_what_still_adds_latency(setup):
-    base, lora, _, prompt = setup
-    result = CliRunner().invoke(main, ["run", "--base", str(base), str(lora), str(prompt), "--weights", "1,0.5",
-                                       "--merge", "--prompt", "say cat", "--max-new-tokens", "4"])
-    assert result.exit_code == 0, result.output
-    assert "lora (lora, weight 1): merged" in result.output
-    assert "prompt (prompt_tuning, weight 0.5): attached - adds latency" in result.output
+def test_run_merges_by_default_and_says_what_stays_attached_in_one_line(setup):
+    base, lora, lora2, prompt = setup
+    args = ["run", "--base", str(base), str(lora), str(lora2), str(prompt), "--weights", "1,0.7,0.5",
+            "--prompt", "say cat", "--max-new-tokens", "4"]
+    merged = CliRunner().invoke(main, args)
+    assert merged.exit_code == 0, merged.output
+    notes = [ln for ln in merged.stderr.splitlines() if ln.startswith("merged")]
+    assert notes == ["merged lora, lora2; still attached (cannot merge, adds latency): prompt (prompt_tuning)"]
+    hooked = CliRunner().invoke(main, args + ["--no-merge"])
+    assert hooked.exit_code == 0, hooked.output
+    assert "lora (lora, weight 1): attached - adds latency" in hooked.stderr
+    assert "prompt (prompt_tuning, weight 0.5): attached - adds latency" in hooked.stderr
+    assert hooked.stdout == merged.stdout  # merged generates exactly what the hooked stack does
+
+
+def test_load_stack_generate_merges_unless_told_not_to(setup):
+    from adapters.stack import load_stack
+
+    base, lora, lora2, prompt = setup
+    stack = load_stack(base, [lora, lora2, prompt])
+    assert not any(r["merged"] for r in stack.latency_report())
+    text = stack.generate("say cat", max_new_tokens=4)
+    assert {r["name"]: r["merged"] for r in stack.latency_report()} == {"lora": True, "lora2": True,
+                                                                         "prompt": False}
+    hooked = load_stack(base, [lora, lora2, prompt], merge=False)
+    assert hooked.generate("say cat", max_new_tokens=4) == text
+    assert not any(r["merged"] for r in hooked.latency_report())
 
 
 def test_run_classifies_with_a_seq_cls_adapter(tmp_path):

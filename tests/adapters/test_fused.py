@@ -1,0 +1,187 @@
+"""Fused stacking: every LoRA on a module runs as one low-rank pair in one hook, equal to running each
+adapter separately and to PEFT with the same adapters active; re-fused on add, remove, merge, re-weight."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from stack_fixtures import load_plain, make_adapter  # noqa: E402
+from tiny_bases import make_llama_dir  # noqa: E402
+
+from adapters.runtime import ia3, lora  # noqa: E402
+from adapters.runtime.fused import fuser_for, separate_steps  # noqa: E402
+from adapters.stack import AdapterStack  # noqa: E402
+
+WEIGHTS = [1.0, 0.6, 0.3]
+
+
+@pytest.fixture(scope="module")
+def llama_dir(tmp_path_factory):
+    return make_llama_dir(tmp_path_factory.mktemp("llama"))
+
+
+@pytest.fixture(scope="module")
+def loras(tmp_path_factory, llama_dir):
+    root = tmp_path_factory.mktemp("loras")
+    return [make_adapter(llama_dir, root / f"lora{i}", "lora", seed=i + 1) for i in range(3)]
+
+
+def _ids():
+    return torch.randint(8, 100, (2, 6), generator=torch.Generator().manual_seed(9))
+
+
+def _logits(model, ids):
+    with torch.no_grad():
+        return model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+
+
+def _hooks(model) -> dict[str, int]:
+    return {name: len(m._forward_hooks) + len(m._forward_pre_hooks) for name, m in model.named_modules()
+            if isinstance(m, torch.nn.Linear) and (m._forward_hooks or m._forward_pre_hooks)}
+
+
+def test_three_loras_fused_equal_separate_steps_and_peft(llama_dir, loras):
+    from peft import PeftModel
+
+    ids = _ids()
+    stack = AdapterStack(load_plain(llama_dir))
+    for path in loras:
+        stack.add(path)
+    fused = _logits(stack.model, ids)
+    with separate_steps():
+        separate = _logits(stack.model, ids)
+    peft_model = PeftModel.from_pretrained(load_plain(llama_dir), loras[0], adapter_name="a0")
+    for i, path in enumerate(loras[1:], 1):
+        peft_model.load_adapter(path, adapter_name=f"a{i}")
+    peft_model.base_model.set_adapter(["a0", "a1", "a2"])
+    reference = _logits(peft_model, ids)
+    assert (fused - _logits(load_plain(llama_dir), ids)).abs().max() > 1e-3  # the adapters do something
+    assert (fused - separate).abs().max() <= 1e-5
+    assert (fused - reference).abs().max() <= 1e-5
+    # one hook on each adapted module, and the fused pair carries every adapter's rank
+    hooks = _hooks(stack.model)
+    assert hooks and set(hooks.values()) == {1}
+    q = stack.model.model.layers[0].self_attn.q_proj
+    fuser = fuser_for(q)
+    assert len(fuser.items) == 3 and fuser.hook_count == 1
+
+
+def test_refused_on_add_remove_and_reweight(llama_dir, loras):
+    ids = _ids()
+    stack = AdapterStack(load_plain(llama_dir))
+    stack.add(loras[0], weight=WEIGHTS[0])
+    one = _logits(stack.model, ids)
+    for path, w in zip(loras[1:], WEIGHTS[1:]):
+        stack.add(path, weight=w)
+    three = _logits(stack.model, ids)
+    assert (three - one).abs().max() > 1e-3  # the fused pair grew when adapters were added
+    stack.set_weight("lora1", 0.0)
+    stack.set_weight("lora2", 0.0)
+    assert (_logits(stack.model, ids) - one).abs().max() <= 1e-5  # weight 0 == not there
+    stack.set_weight("lora1", WEIGHTS[1])
+    stack.set_weight("lora2", WEIGHTS[2])
+    assert (_logits(stack.model, ids) - three).abs().max() <= 1e-5
+    # a fresh stack with the same weights from the start agrees with the re-weighted one
+    fresh = AdapterStack(load_plain(llama_dir))
+    for path, w in zip(loras, WEIGHTS):
+        fresh.add(path, weight=w)
+    assert (_logits(fresh.model, ids) - three).abs().max() <= 1e-5
+    last = stack.entries[-1]
+    last.attachment.detach()
+    stack.entries.pop()
+    two = AdapterStack(load_plain(llama_dir))
+    for path, w in zip(loras[:2], WEIGHTS[:2]):
+        two.add(path, weight=w)
+    assert (_logits(stack.model, ids) - _logits(two.model, ids)).abs().max() <= 1e-5
+    stack.detach_all()
+    assert not _hooks(stack.model)
+    assert (_logits(stack.model, ids) - _logits(load_plain(llama_dir), ids)).abs().max() <= 1e-6
+
+
+def test_merging_one_adapter_refuses_the_rest_and_merged_weights_equal_fused(llama_dir, loras):
+    ids = _ids()
+    stack = AdapterStack(load_plain(llama_dir))
+    for path, w in zip(loras, WEIGHTS):
+        stack.add(path, weight=w)
+    hooked = _logits(stack.model, ids)
+    stack.entries[1].attachment.merge()  # the middle one folds, the other two stay fused
+    q = stack.model.model.layers[0].self_attn.q_proj
+    assert len(fuser_for(q).items) == 2
+    assert (_logits(stack.model, ids) - hooked).abs().max() <= 1e-5
+    stack.merge()
+    assert not _hooks(stack.model)
+    assert (_logits(stack.model, ids) - hooked).abs().max() <= 1e-5
+    stack.set_weight("lora2", 0.9)  # a merged adapter is re-folded
+    stack.unmerge()
+    with separate_steps():
+        separate = _logits(stack.model, ids)
+    assert (_logits(stack.model, ids) - separate).abs().max() <= 1e-5
+
+
+def test_ia3_vectors_multiply_into_one_and_dora_stays_in_its_place(llama_dir, loras, tmp_path):
+    ids = _ids()
+    ia3_a = make_adapter(llama_dir, tmp_path / "ia3a", "ia3", seed=7)
+    ia3_b = make_adapter(llama_dir, tmp_path / "ia3b", "ia3", seed=8)
+    dora = make_adapter(llama_dir, tmp_path / "dora", "lora", seed=9, use_dora=True)
+    stack = AdapterStack(load_plain(llama_dir))
+    for path in (loras[0], ia3_a, ia3_b, dora, loras[1]):
+        stack.add(path, weight=0.8)
+    v = stack.model.model.layers[0].self_attn.v_proj
+    fuser = fuser_for(v)
+    assert fuser.hook_count == 1 and len(fuser.items) == 5
+    fuser._compile()
+    assert len(fuser._steps) == 4  # LoRA, one multiplied IA3 vector, DoRA, LoRA
+    down = stack.model.model.layers[0].mlp.down_proj
+    assert len(down._forward_pre_hooks) == 1  # both IA3 input vectors in one pre-hook
+    fused = _logits(stack.model, ids)
+    with separate_steps():
+        separate = _logits(stack.model, ids)
+    assert (fused - separate).abs().max() <= 1e-5
+    stack.detach_all()
+    # LoRA, DoRA, LoRA: the DoRA step splits the fused run in two, and merging still equals hooking
+    for path in (loras[0], dora, loras[1]):
+        stack.add(path, weight=0.8)
+    fuser._compile()
+    assert len(fuser._steps) == 3
+    hooked = _logits(stack.model, ids)
+    with separate_steps():
+        assert (_logits(stack.model, ids) - hooked).abs().max() <= 1e-5
+    stack.merge()
+    assert (_logits(stack.model, ids) - hooked).abs().max() <= 1e-5
+
+
+def test_two_ia3_on_one_module_equal_peft_sequentially_applied(llama_dir, tmp_path):
+    """Two IA3 adapters through the fused vector equal the same two merged one after the other."""
+    ids = _ids()
+    first = make_adapter(llama_dir, tmp_path / "a", "ia3", seed=3)
+    second = make_adapter(llama_dir, tmp_path / "b", "ia3", seed=4)
+    model = load_plain(llama_dir)
+    a, b = ia3.attach(model, first), ia3.attach(model, second)
+    fused = _logits(model, ids)
+    reference = load_plain(llama_dir)
+    ra, rb = ia3.attach(reference, first), ia3.attach(reference, second)
+    ra.merge()
+    rb.merge()
+    assert (fused - _logits(reference, ids)).abs().max() <= 1e-5
+    b.detach()
+    only_a = load_plain(llama_dir)
+    lora_free = ia3.attach(only_a, first)
+    assert (_logits(model, ids) - _logits(only_a, ids)).abs().max() <= 1e-5
+    a.detach()
+    lora_free.detach()
+    assert not _hooks(model)
+
+
+def test_lora_attach_directly_shares_the_module_hook(llama_dir, loras):
+    model = load_plain(llama_dir)
+    attachments = [lora.attach(model, p) for p in loras]
+    q = model.model.layers[0].self_attn.q_proj
+    assert len(q._forward_hooks) == 1
+    for att in attachments:
+        att.detach()
+    assert not q._forward_hooks
