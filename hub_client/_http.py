@@ -92,6 +92,9 @@ class HubHTTP:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self.endpoint = endpoint
+        from ._bulk import BulkReader
+
+        self._bulk = None if transport is not None else BulkReader(endpoint, headers, timeout)
         self._client = httpx.Client(
             base_url=endpoint,
             headers=headers,
@@ -103,6 +106,21 @@ class HubHTTP:
 
     def close(self) -> None:
         self._client.close()
+        if self._bulk is not None:
+            self._bulk.close()
+
+    @contextlib.contextmanager
+    def bulk_get(self, path: str, headers: dict[str, str]):
+        """GET of bulk bytes (blobs): yields an answer with ``status_code``, ``headers`` and ``chunks``.
+        Over urllib3 with 1 MiB reads; over httpx when a custom transport was given."""
+        if self._bulk is not None:
+            with self._bulk.get(path, headers, _error_from) as answer:
+                yield answer
+            return
+        from ._bulk import BulkAnswer
+
+        with self.stream("GET", path, headers=headers) as response:
+            yield BulkAnswer(response.status_code, response.headers, response.iter_raw())
 
     def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), retry: bool | None = None,
                 **kwargs) -> httpx.Response:

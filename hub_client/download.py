@@ -172,14 +172,14 @@ class Puller:
         Never more than ``size`` bytes are written: a longer answer is refused as it arrives."""
         received = writer.written
         headers = {"Range": f"bytes={received}-"} if received else {}
-        with self.http.stream("GET", url, headers=headers) as response:
+        with self.http.bulk_get(url, headers) as response:
             skip = received if received and response.status_code != 206 else 0
             if received and response.status_code == 206:
                 span = parse_content_range(response.headers.get("content-range"))
                 if span is None or span[0] != received:
                     raise BadServerAnswer(f"{url}: resumed download answered Content-Range "
                                           f"{response.headers.get('content-range')!r}, not bytes {received}-")
-            for chunk in response.iter_raw():
+            for chunk in response.chunks:
                 if skip:
                     dropped = min(skip, len(chunk))
                     chunk, skip = chunk[dropped:], skip - dropped
