@@ -1,8 +1,10 @@
 """Merge cost: time vs PEFT's ``merge_and_unload`` and the memory peak of ``hub merge``.
 
 * time: attach + merge of N LoRAs in place (ours) vs ``PeftModel.from_pretrained`` + ``load_adapter``
-  + ``merge_and_unload`` (PEFT) on identical copies of the loaded base; interleaved runs, medians;
-  goal ratio <= 1.0.
+  (both with ``low_cpu_mem_usage=True``, so PEFT does not build and then overwrite random LoRA weights)
+  + ``merge_and_unload`` (PEFT) on identical copies of the loaded base; ABBA order, medians; goal ratio
+  <= 1.0. The timing counts only once both merged models are checked to hold the same weights (<= 1e-5):
+  otherwise the bench fails.
 * memory: ``merge_to_dir`` (load, merge, save) in a fresh subprocess; its peak RSS above the
   interpreter-with-libraries baseline must stay <= the fp32 base size + 10% (merging in place never
   holds a second copy of the model).
@@ -108,14 +110,27 @@ def main() -> None:
 
     def peft(model) -> None:
         names = [f"a{i}" for i in range(len(loras))]
-        wrapped = PeftModel.from_pretrained(model, str(loras[0]), adapter_name=names[0])
+        wrapped = PeftModel.from_pretrained(model, str(loras[0]), adapter_name=names[0], low_cpu_mem_usage=True)
         for name, path in zip(names[1:], loras[1:]):
-            wrapped.load_adapter(str(path), adapter_name=name)
-        wrapped.merge_and_unload(adapter_names=names)
+            wrapped.load_adapter(str(path), adapter_name=name, low_cpu_mem_usage=True)
+        return wrapped.merge_and_unload(adapter_names=names)
+
+    # the two must produce the same model before their times mean anything
+    with torch.no_grad():
+        mine_model = copy.deepcopy(pristine)
+        ours(mine_model)
+        theirs_model = peft(copy.deepcopy(pristine))
+        theirs_state = theirs_model.state_dict()
+        diff = max(float((t - theirs_state[k]).abs().max()) for k, t in mine_model.state_dict().items())
+    print(f"largest weight difference ours vs PEFT after merging: {diff:.2e}", file=sys.stderr)
+    if diff > 1e-5:
+        raise SystemExit(f"merged weights differ from PEFT's by {diff:.2e} (> 1e-5): timing not reported")
+    del mine_model, theirs_model, theirs_state
 
     times: dict[str, list[float]] = {"ours": [], "peft": []}
     for run in range(args.runs + 1):  # the first round warms up and is dropped
-        for label, fn in (("ours", ours), ("peft", peft)):
+        order = (("ours", ours), ("peft", peft))
+        for label, fn in (order if run % 2 == 0 else order[::-1]):
             model = copy.deepcopy(pristine)
             start = time.perf_counter()
             with torch.no_grad():
@@ -126,7 +141,8 @@ def main() -> None:
                 times[label].append(elapsed)
     print(f"{'figure':<40} {'ours':>10} {'reference':>10} {'ratio':>7}  goal", file=sys.stderr)
     mine, theirs = statistics.median(times["ours"]), statistics.median(times["peft"])
-    emit(f"merge {len(loras)} LoRAs vs PEFT merge_and_unload", mine, theirs, "s", "<= 1.0", mine <= theirs)
+    emit(f"merge {len(loras)} LoRAs vs PEFT merge_and_unload (low_cpu_mem_usage, same weights)", mine, theirs, "s",
+         "<= 1.0", mine <= theirs)
 
     child = RSS_CHILD.format(root=str(ROOT), base=str(base_dir), adapters=[str(p) for p in loras],
                              out=str(tmp / "merged"))

@@ -1,7 +1,9 @@
 """Run every benchmark in bench/ and print one table of the figures they report.
 
 Each ``bench_*.py`` prints lines ``RESULT {json}``; this runner only gathers them, so every
-benchmark stays runnable on its own (``python bench/bench_pull.py --help``).
+benchmark stays runnable on its own (``python bench/bench_pull.py --help``). It writes every row to
+``bench/results.json`` and a chart of the latency rows to ``bench/latency.png`` (shown in the README),
+and exits non-zero naming each benchmark that failed to run.
 """
 
 from __future__ import annotations
@@ -48,6 +50,33 @@ def fmt(value: object) -> str:
     return str(value)
 
 
+def write_outputs(rows: list[dict], failed: list[str]) -> None:
+    """results.json (every row) and latency.png (latency rows as ratios to the base)."""
+    (HERE / "results.json").write_text(json.dumps({"rows": rows, "failed": failed}, indent=1) + "\n")
+    latency = [r for r in rows if r.get("bench") == "bench_latency" and r.get("ratio")]
+    if not latency:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"noise": "#999999", "merged": "#2ca02c", "stacked": "#1f77b4", "peft": "#d62728", "other": "#ff7f0e"}
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(latency) + 1.2))
+    names = [r["name"] for r in latency][::-1]
+    ratios = [r["ratio"] for r in latency][::-1]
+    ax.barh(names, ratios, color=[colours.get(r.get("kind", ""), "#555555") for r in latency][::-1])
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    for y, value in enumerate(ratios):
+        ax.text(value, y, f" {value:.3f}", va="center", fontsize=8)
+    ax.set_xlim(min(0.9, min(ratios) - 0.02), max(ratios) * 1.08)
+    ax.set_xlabel("generation time / base generation time (lower is better)")
+    ax.set_title("Latency added by adapters (bench/bench_latency.py)")
+    fig.tight_layout()
+    fig.savefig(HERE / "latency.png", dpi=110)
+    plt.close(fig)
+
+
 def main() -> int:
     only = set(sys.argv[1:])
     scripts = sorted(p for p in HERE.glob("bench_*.py") if not only or p.stem in only)
@@ -80,6 +109,11 @@ def main() -> int:
     print("  ".join("-" * w for w in widths))
     for row in table[1:]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+    missed = [str(r.get("name")) for r in rows if r.get("ok") is False]
+    if missed:
+        print(f"\ngoals not met: {'; '.join(missed)}")
+    write_outputs(rows, failed)
+    print(f"wrote {HERE / 'results.json'} and {HERE / 'latency.png'}")
     if failed:
         print(f"\nbenchmarks that failed to run: {', '.join(failed)}")
     return 1 if failed else 0
