@@ -14,7 +14,7 @@ from stack_fixtures import load_plain, make_adapter  # noqa: E402
 from tiny_bases import make_llama_dir  # noqa: E402
 
 from adapters.runtime import ia3, lora  # noqa: E402
-from adapters.runtime.fused import fuser_for, separate_steps  # noqa: E402
+from adapters.runtime.fused import fuser_for, is_fused, separate_steps  # noqa: E402
 from adapters.stack import AdapterStack  # noqa: E402
 
 WEIGHTS = [1.0, 0.6, 0.3]
@@ -41,8 +41,10 @@ def _logits(model, ids):
 
 
 def _hooks(model) -> dict[str, int]:
-    return {name: len(m._forward_hooks) + len(m._forward_pre_hooks) for name, m in model.named_modules()
-            if isinstance(m, torch.nn.Linear) and (m._forward_hooks or m._forward_pre_hooks)}
+    """Per adapted Linear: how many hooks it carries (its fused forward plus any registered hook)."""
+    counts = {name: int("forward" in m.__dict__) + len(m._forward_hooks) + len(m._forward_pre_hooks)
+              for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    return {name: n for name, n in counts.items() if n}
 
 
 def test_three_loras_fused_equal_separate_steps_and_peft(llama_dir, loras):
@@ -137,7 +139,9 @@ def test_ia3_vectors_multiply_into_one_and_dora_stays_in_its_place(llama_dir, lo
     fuser._compile()
     assert len(fuser._steps) == 4  # LoRA, one multiplied IA3 vector, DoRA, LoRA
     down = stack.model.model.layers[0].mlp.down_proj
-    assert len(down._forward_pre_hooks) == 1  # both IA3 input vectors in one pre-hook
+    assert _hooks(stack.model)["model.layers.0.mlp.down_proj"] == 1  # both IA3 input vectors, one hook
+    fuser_for(down)._compile()
+    assert fuser_for(down)._input is not None
     fused = _logits(stack.model, ids)
     with separate_steps():
         separate = _logits(stack.model, ids)
@@ -181,7 +185,7 @@ def test_lora_attach_directly_shares_the_module_hook(llama_dir, loras):
     model = load_plain(llama_dir)
     attachments = [lora.attach(model, p) for p in loras]
     q = model.model.layers[0].self_attn.q_proj
-    assert len(q._forward_hooks) == 1
+    assert is_fused(q) and _hooks(model)["model.layers.0.self_attn.q_proj"] == 1
     for att in attachments:
         att.detach()
-    assert not q._forward_hooks
+    assert not is_fused(q) and not _hooks(model)

@@ -132,7 +132,7 @@ def test_adapter_for_another_architecture_is_refused(llama_dir, bert_dir, tmp_pa
 
 
 def test_merged_adapter_leaves_no_hooks_and_unmerge_keeps_stack_order(llama_dir, tmp_path):
-    import torch
+    from adapters.runtime.fused import is_fused
 
     first = make_adapter(llama_dir, tmp_path / "l", "lora", seed=1)
     second = make_adapter(llama_dir, tmp_path / "i", "ia3", seed=2)
@@ -142,12 +142,13 @@ def test_merged_adapter_leaves_no_hooks_and_unmerge_keeps_stack_order(llama_dir,
     a, b = lora.attach(model, first), ia3.attach(model, second)
     with torch.no_grad():
         before = v_proj(x)
-    assert len(v_proj._forward_hooks) == 1  # LoRA and IA3 on v_proj: one hook
+    assert is_fused(v_proj) and not v_proj._forward_hooks  # LoRA and IA3 on v_proj: one hook
     a.merge()
     b.merge()
-    assert not v_proj._forward_hooks and not model.model.layers[0].mlp.down_proj._forward_pre_hooks
+    assert not is_fused(v_proj) and not is_fused(model.model.layers[0].mlp.down_proj)
+    assert "forward" not in v_proj.__dict__
     b.unmerge()
     a.unmerge()
-    assert len(v_proj._forward_hooks) == 1
+    assert is_fused(v_proj)
     with torch.no_grad():  # LoRA still applies before the IA3 rescaling, as attached
         assert torch.allclose(v_proj(x), before, atol=1e-5)
