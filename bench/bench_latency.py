@@ -8,7 +8,8 @@ from interleaved runs (base, adapted, base, adapted, ...):
 * stacked (unmerged, fused: one low-rank pair per module): base vs 1, 3, 8 hooked LoRAs, goals
   <= 1.05 / 1.08 / 1.15, and each at most half of PEFT's own unmerged overhead in the same run;
 * PEFT unmerged: the same 1, 3, 8 LoRAs loaded in PEFT with ``set_adapter`` on all of them (PEFT's way to run
-  several at once; ``add_weighted_adapter`` builds a new adapter, i.e. a merge of the adapters, not a stack);
+  several at once; the "half of PEFT's overhead" goal uses these rows), and 3, 8 combined by PEFT's
+  ``add_weighted_adapter(combination_type="cat")`` (one adapter of concatenated ranks, PEFT's fused form);
 * a bottleneck and a prompt-tuning adapter (cannot merge), reported. Every row runs through the same greedy
   KV-cache loop (``adapters.generation.greedy_generate``). A row that cannot run fails the bench.
 
@@ -145,6 +146,12 @@ def main() -> None:
         ours, ref = compare(loop(base_model), loop(peft_model), args.runs)
         peft_ratio[count] = ours / ref
         report(rows, f"PEFT unmerged {count} LoRA (set_adapter on all), {n} tok", ours, ref, None, kind="peft")
+    for count in (3, 8):  # PEFT's own fused form: one adapter of concatenated ranks
+        peft_model.add_weighted_adapter([f"l{i}" for i in range(count)], [1.0] * count, adapter_name=f"cat{count}",
+                                        combination_type="cat")
+        peft_model.set_adapter(f"cat{count}")
+        ours, ref = compare(loop(base_model), loop(peft_model), args.runs)
+        report(rows, f"PEFT add_weighted_adapter cat {count} LoRA, {n} tok", ours, ref, None, kind="peft")
     del peft_model
     stack = AdapterStack(work, tok)
     goals = {1: 1.05, 3: 1.08, 8: 1.15}
