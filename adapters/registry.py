@@ -68,6 +68,9 @@ class MethodSpec:
     checkpointable it trains under gradient checkpointing (used on quantized bases to save memory).
     peft_config(model, options, task) -> peft.PeftConfig
         The method as a PEFT config, for trainers (TRL) that wrap the model themselves.
+    low_rank_factors(adapter_dir) -> {module path: (A, B)}
+        The saved adapter as exact per-Linear deltas ``B @ A`` (scale folded into B), so ``hub compose``
+        can weight and concatenate it with others; None when the method is not such a sum.
     """
 
     name: str
@@ -85,6 +88,7 @@ class MethodSpec:
     checkpointable: bool = True
     peft_config: Callable[..., Any] | None = None
     files: tuple[str, ...] = ("adapter_config.json", "adapter_model.safetensors")
+    low_rank_factors: Callable[[Path], dict] | None = None
     extra: dict = field(default_factory=dict)
 
     def defaults(self) -> dict[str, Any]:

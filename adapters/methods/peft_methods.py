@@ -96,6 +96,12 @@ def _runtime_attach(module: str) -> Callable[..., Any]:
     return attach
 
 
+def _lora_factors(adapter_dir):
+    from ..runtime.lora_factors import low_rank_factors
+
+    return low_rank_factors(adapter_dir)
+
+
 # ---- LoRA -----------------------------------------------------------------------------------
 
 def _lora_config(model, options: dict, task: str):
@@ -127,6 +133,7 @@ LORA = MethodSpec(
         MethodOption("use_rslora", bool, False, "rank-stabilised scaling alpha / sqrt(r)"),
     ),
     mergeable=True, combinable=True, objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_lora_config,
+    low_rank_factors=_lora_factors,
 )
 
 

@@ -1,0 +1,38 @@
+"""A tiny library of trained task LoRAs on a tiny random LLaMA, for find/compose tests.
+
+Three tasks on the same prompts ``say WORD``: ``copy`` answers WORD, ``shout`` answers WORD in capitals,
+``nope`` always answers ``no``. Each LoRA is trained for real (a few seconds), so "the adapter of the
+matching task" is a learned fact, not a planted one.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
+from tiny_bases import make_llama_dir, write_jsonl  # noqa: E402
+
+WORDS = ["cat", "dog", "sun", "red", "blue", "tree", "moon", "fish", "lamp", "rock", "bird", "star"]
+ANSWERS = {"copy": lambda w: w, "shout": lambda w: w.upper(), "nope": lambda w: "no"}
+
+
+def task_rows(task: str, words: list[str] = WORDS, repeat: int = 4) -> list[dict]:
+    return [{"prompt": f"say {w}", "completion": ANSWERS[task](w)} for w in words] * repeat
+
+
+def build(root: Path) -> tuple[Path, dict[str, Path]]:
+    """The tiny base and one trained LoRA per task (ranks and targets differ on purpose)."""
+    from adapters.training import train
+
+    base = make_llama_dir(root / "base")
+    options = {"copy": {"r": 4, "target_modules": "q_proj,v_proj"},
+               "shout": {"r": 8, "target_modules": "q_proj,v_proj,o_proj"},
+               "nope": {"r": 2, "target_modules": "v_proj,down_proj"}}
+    adapters = {}
+    for task, opts in options.items():
+        data = write_jsonl(root / f"{task}.jsonl", task_rows(task))
+        train(base, "lora", data, root / task, options=opts, max_steps=60, lr=2e-2, batch_size=8,
+              eval_fraction=0.1, progress=False, seed=0)
+        adapters[task] = root / task
+    return base, adapters
