@@ -41,9 +41,10 @@ def main() -> None:
 def _register_all() -> None:
     from . import (cache_commands, compose_commands, key_commands, model_commands, repo_commands, server_commands,
                    token_commands, train_commands)
+    from . import find_commands
 
     for module in (repo_commands, server_commands, model_commands, train_commands, compose_commands, cache_commands,
-                   key_commands):
+                   key_commands, find_commands):
         module.register(main)
     token_commands.register(main)
     from . import quota_commands

@@ -144,8 +144,11 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
 @click.command("evaluate")
 @click.option("--base", default=None, help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id "
               "(default with --adapter: found by the adapters' pin).")
-@click.option("--data", required=True, type=click.Path(dir_okay=False), help="Held-out JSONL.")
+@click.option("--data", required=True, multiple=True, type=click.Path(dir_okay=False),
+              help="Held-out JSONL (repeatable: one row per task in a task x adapter table).")
 @click.option("--adapter", "adapters", multiple=True, help="Adapter dir or hub ref (repeatable: stacked).")
+@click.option("--each", "each", multiple=True, help="Adapter scored alone as one column of the task table (repeatable).")
+@click.option("--with-base", is_flag=True, help="Add the base alone as a column of the task table.")
 @click.option("--weight", "weights", multiple=True, type=float, help="Weight per --adapter.")
 @click.option("--task", type=click.Choice(["causal-lm", "seq-cls"]), default="causal-lm", show_default=True)
 @click.option("--batch-size", type=int, default=8, show_default=True)
@@ -158,14 +161,24 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
 @click.option("--show", type=int, default=0, help="Print the first N predictions.")
 @click.option("--no-progress", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
-def evaluate_cmd(base: str | None, data: str, adapters: tuple[str, ...], weights: tuple[float, ...], task: str,
-                 batch_size: int, max_new_tokens: int, limit: int | None, revision: str | None,
-                 allow_base_mismatch: bool, quantize: str | None, show: int, no_progress: bool, as_json: bool) -> None:
+def evaluate_cmd(base: str | None, data: tuple[str, ...], adapters: tuple[str, ...], each: tuple[str, ...],
+                 with_base: bool, weights: tuple[float, ...], task: str, batch_size: int, max_new_tokens: int,
+                 limit: int | None, revision: str | None, allow_base_mismatch: bool, quantize: str | None, show: int,
+                 no_progress: bool, as_json: bool) -> None:
     """Exact match (causal-lm) or accuracy (seq-cls) of a base, alone or with adapters, on held-out data.
 
     On preference pairs ({prompt, chosen, rejected}): the preferred-answer rate (share of pairs where the
-    chosen answer is the more likely) and the mean DPO reward margin against the base alone."""
+    chosen answer is the more likely) and the mean DPO reward margin against the base alone.
+    Several --data files or --each adapters: a task x adapter table of exact match."""
     from adapters.evaluate import evaluate
+
+    if len(data) > 1 or each or with_base:
+        from .evaluate_table import print_task_table
+
+        return print_task_table(base, data, adapters, each, with_base, batch_size=batch_size,
+                                max_new_tokens=max_new_tokens, limit=limit, allow_base_mismatch=allow_base_mismatch,
+                                progress=not no_progress, as_json=as_json)
+    data = data[0]
 
     if weights and len(weights) != len(adapters):
         raise click.UsageError("give one --weight per --adapter, or none")
