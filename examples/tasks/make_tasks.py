@@ -75,17 +75,23 @@ TASKS: dict[str, tuple[str, dict[str, list[str]]]] = {
     "emotion": ("Which emotion does this express: joy, anger or sadness? {x}", {
         "joy": ["I just got the job I wanted", "We are finally on holiday", "My best friend is visiting",
                 "I passed the exam with top marks", "The baby smiled at me", "We won the lottery",
-                "The sun is out and I feel great", "My team won the cup"],
+                "The sun is out and I feel great", "My team won the cup", "I finally finished my novel",
+                "Our garden is full of flowers", "My sister is getting married"],
         "anger": ["Someone scratched my car on purpose", "They cancelled my order without asking",
                   "He lied to me again", "The neighbours are shouting all night", "I was overcharged twice",
-                  "They ignored my complaint", "My flight was cancelled with no reason", "He broke my phone"],
+                  "They ignored my complaint", "My flight was cancelled with no reason", "He broke my phone",
+                  "The landlord kept my deposit", "She read my private messages", "They towed my car unfairly"],
         "sadness": ["My old dog passed away", "I miss my family so much", "Nobody came to my party",
                     "I lost my grandmother's ring", "We had to say goodbye", "I failed the exam again",
-                    "My best friend moved away", "The house feels empty now"]}),
+                    "My best friend moved away", "The house feels empty now", "I sat alone on my birthday",
+                    "The old cinema closed forever", "My letters were never answered"]}),
     "animal": ("Is this animal a mammal, a bird or a fish? {x}", {
-        "mammal": ["dog", "elephant", "horse", "tiger", "whale", "rabbit", "giraffe", "bear", "monkey"],
-        "bird": ["eagle", "sparrow", "penguin", "parrot", "owl", "pigeon", "flamingo", "swan", "crow"],
-        "fish": ["salmon", "tuna", "shark", "trout", "cod", "goldfish", "sardine", "carp", "herring"]}),
+        "mammal": ["dog", "elephant", "horse", "tiger", "whale", "rabbit", "giraffe", "bear", "monkey", "zebra",
+                   "camel"],
+        "bird": ["eagle", "sparrow", "penguin", "parrot", "owl", "pigeon", "flamingo", "swan", "crow", "robin",
+                 "hawk"],
+        "fish": ["salmon", "tuna", "shark", "trout", "cod", "goldfish", "sardine", "carp", "herring", "mackerel",
+                 "pike"]}),
 }
 
 

@@ -1,0 +1,114 @@
+"""Compose the task library for tasks it was not trained on, and compare with the alternatives.
+
+For each held-out task (``emotion``, ``animal`` in examples/tasks) and each number of examples (5, 20), on
+SmolLM2-135M-Instruct, held-out exact match of:
+
+  zero-shot      the base alone
+  uniform        the average of all library LoRAs (weight 1/6 each)
+  best single    the library LoRA that `hub find` ranks first on the examples
+  composed       `hub compose` of the library on the examples (NGOpt, 40 steps, L1 0.05, seed 0)
+  few-shot LoRA  a LoRA trained on the same examples (the library's training settings)
+
+plus the time to compose (base load, 6 candidates, 40 steps). The library comes from
+``examples/tasks/build_library.py`` (cached). Writes ``results.json`` next to this file.
+
+    python examples/compose/reproduce.py [--steps 40] [--tasks emotion,animal] [--sizes 5,20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from examples.tasks.build_library import build, train_task  # noqa: E402
+from examples.tasks.make_tasks import HELD_OUT_TASKS  # noqa: E402
+
+TASKS_DIR = HERE.parent / "tasks"
+
+
+def _exact_match(model, tokenizer, rows) -> float:
+    from adapters.data import format_prompt
+    from adapters.evaluate import greedy_batch, normalise
+
+    found = greedy_batch(model, tokenizer, [format_prompt(tokenizer, r["prompt"]) for r in rows], max_new_tokens=6)
+    return sum(normalise(p) == normalise(r["completion"]) for p, r in zip(found, rows)) / len(rows)
+
+
+def run_one(base: Path, library: dict[str, Path], task: str, size: int, steps: int, work: Path) -> dict:
+    from adapters.base import load_base
+    from adapters.compose import Candidate, compose, score_candidates
+    from adapters.data import read_jsonl
+    from adapters.few_shot import read_examples
+    from adapters.fused_deltas import FusedDeltas
+    from adapters.runtime.lora_factors import low_rank_factors
+    from adapters.stack import AdapterStack
+
+    rows = read_jsonl(TASKS_DIR / task / "train.jsonl")[:size]
+    few_path = work / f"{task}-{size}.jsonl"
+    few_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    examples = read_examples(few_path)
+    heldout = read_jsonl(TASKS_DIR / task / "heldout.jsonl")
+    candidates = [Candidate(f"tasks/{t}-lora@1.0.0", p) for t, p in library.items()]
+
+    found = score_candidates(base, examples, candidates, progress=False)
+    best = found.scored[0].candidate.label
+    started = time.perf_counter()
+    composed = compose(base, examples, candidates, work / f"composed-{task}-{size}", steps=steps, progress=True)
+    compose_seconds = time.perf_counter() - started
+    few_lora = train_task(base, task, out_root=work, data=few_path, progress=False)
+
+    model, tokenizer = load_base(base)
+    fused = FusedDeltas(model, [low_rank_factors(c.path) for c in candidates])
+    labels = [c.label for c in candidates]
+    scores = {}
+    for name, weights in (("zero-shot", [0.0] * len(labels)), ("uniform", [1.0 / len(labels)] * len(labels)),
+                          ("best single", [1.0 if lab == best else 0.0 for lab in labels]),
+                          ("composed", composed.weights)):
+        fused.set_weights(weights)
+        scores[name] = _exact_match(model, tokenizer, heldout)
+    fused.detach()
+    stack = AdapterStack(model, tokenizer, None, "causal-lm")
+    stack.add(few_lora)
+    scores["few-shot LoRA"] = _exact_match(model, tokenizer, heldout)
+    stack.detach_all()
+    return {"task": task, "examples": size, "heldout": len(heldout), "exact_match": scores,
+            "best_single": best, "weights": dict(zip(labels, [round(w, 3) for w in composed.weights])),
+            "compose_seconds": round(compose_seconds, 1), "steps": steps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--tasks", default=",".join(HELD_OUT_TASKS))
+    parser.add_argument("--sizes", default="5,20")
+    parser.add_argument("--base", default=None)
+    args = parser.parse_args()
+    from adapters.default_base import ensure_default_base
+
+    base = Path(args.base) if args.base else ensure_default_base()
+    library = build(base, progress=False)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for task in args.tasks.split(","):
+            for size in (int(s) for s in args.sizes.split(",")):
+                result = run_one(base, library, task, size, args.steps, Path(tmp))
+                results.append(result)
+                print(json.dumps(result), flush=True)
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    names = ["zero-shot", "uniform", "best single", "composed", "few-shot LoRA"]
+    print("| task | examples | " + " | ".join(names) + " | compose time |")
+    print("|---|---|" + "---|" * len(names) + "---|")
+    for r in results:
+        cells = " | ".join(f"{r['exact_match'][n]:.2f}" for n in names)
+        print(f"| {r['task']} | {r['examples']} | {cells} | {r['compose_seconds']:.0f} s |")
+
+
+if __name__ == "__main__":
+    main()
