@@ -44,6 +44,11 @@ _EXPORTS: dict[str, str] = {
     "merge_to_dir": "adapters.merge",
     "MergeResult": "adapters.merge",
     "combine_adapters": "adapters.combine",
+    "Candidate": "adapters.compose",
+    "score_candidates": "adapters.compose",
+    "compose": "adapters.compose",
+    "read_examples": "adapters.few_shot",
+    "evaluate_matrix": "adapters.evaluate_matrix",
 }
 
 __all__ = sorted(_EXPORTS)
