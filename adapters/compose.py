@@ -15,6 +15,7 @@ Which candidates can be composed is read from each method's ``low_rank_factors``
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -200,20 +201,23 @@ def compose(base_dir: str | Path, examples: Examples, candidates: Sequence[Candi
         opt.suggest(point)
     best: tuple[float, list[float], float, float] | None = None
     bar = tqdm(total=steps, desc="composing", unit="step", disable=not progress)
-    try:
-        for step in range(steps):
-            candidate = opt.ask()
-            weights = [float(w) for w in candidate.value]
-            fused.set_weights(weights)
-            loss, match = score(model, batch)
-            objective = loss + l1 * sum(abs(w) for w in weights)
-            opt.tell(candidate, objective)
-            if best is None or objective < best[0]:
-                best = (objective, weights, loss, match)
-            bar.set_postfix(best=f"{best[0]:.4f}", step=step + 1)
-            bar.update(1)
-    finally:
-        bar.close()
+    with warnings.catch_warnings():
+        # NGOpt may hand small budgets to SciPy's COBYLA, which warns about its own tolerance: not the user's concern
+        warnings.filterwarnings("ignore", message=".*RHOEND.*")
+        try:
+            for step in range(steps):
+                candidate = opt.ask()
+                weights = [float(w) for w in candidate.value]
+                fused.set_weights(weights)
+                loss, match = score(model, batch)
+                objective = loss + l1 * sum(abs(w) for w in weights)
+                opt.tell(candidate, objective)
+                if best is None or objective < best[0]:
+                    best = (objective, weights, loss, match)
+                bar.set_postfix(best=f"{best[0]:.4f}", step=step + 1)
+                bar.update(1)
+        finally:
+            bar.close()
     _, weights, loss, match = best
     config = fused.save_peft(out, weights, pin.id)
     fused.detach()
