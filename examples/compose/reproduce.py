@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--tasks", default=",".join(HELD_OUT_TASKS))
     parser.add_argument("--sizes", default="5,20")
     parser.add_argument("--base", default=None)
+    parser.add_argument("--out", default=str(HERE / "results.json"), help="where to write the results")
     args = parser.parse_args()
     from adapters.default_base import ensure_default_base
 
@@ -101,7 +102,7 @@ def main() -> None:
                 result = run_one(base, library, task, size, args.steps, Path(tmp))
                 results.append(result)
                 print(json.dumps(result), flush=True)
-    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     names = ["zero-shot", "uniform", "best single", "composed", "few-shot LoRA"]
     print("| task | examples | " + " | ".join(names) + " | compose time |")
     print("|---|---|" + "---|" * len(names) + "---|")
