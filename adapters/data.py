@@ -16,7 +16,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .errors import AdapterError
 
@@ -36,26 +36,41 @@ class Records:
     meta: dict = field(default_factory=dict)
 
 
-def _row_error(path: Path, lineno: int, why: str) -> AdapterError:
+def row_error(path: Path, lineno: int, why: str) -> AdapterError:
     return AdapterError(f"{path}:{lineno}: {why}")
 
 
 def _check_row(row: Any, task: str, path: Path, lineno: int) -> dict:
     if not isinstance(row, dict):
-        raise _row_error(path, lineno, f"expected a JSON object, got {type(row).__name__}")
+        raise row_error(path, lineno, f"expected a JSON object, got {type(row).__name__}")
     if task == "seq-cls":
         if not isinstance(row.get("text"), str) or "label" not in row:
-            raise _row_error(path, lineno, 'seq-cls needs {"text": str, "label": str|int}')
+            raise row_error(path, lineno, 'seq-cls needs {"text": str, "label": str|int}')
         if not isinstance(row["label"], (str, int)) or isinstance(row["label"], bool):
-            raise _row_error(path, lineno, "label must be a string or an integer")
+            raise row_error(path, lineno, "label must be a string or an integer")
         return {"text": row["text"], "label": row["label"]}
     if isinstance(row.get("prompt"), str) and isinstance(row.get("completion"), str):
         return {"prompt": row["prompt"], "completion": row["completion"]}
     if isinstance(row.get("text"), str):
         return {"text": row["text"]}
     if "chosen" in row and "rejected" in row:
-        raise _row_error(path, lineno, "this is a preference pair; train on pairs with --objective dpo")
-    raise _row_error(path, lineno, 'causal-lm needs {"prompt": str, "completion": str} or {"text": str}')
+        raise row_error(path, lineno, "this is a preference pair; train on pairs with --objective dpo")
+    raise row_error(path, lineno, 'causal-lm needs {"prompt": str, "completion": str} or {"text": str}')
+
+
+def json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed value)`` for every non-blank line; bad JSON raises naming file:line."""
+    path = Path(path)
+    if not path.is_file():
+        raise AdapterError(f"{path}: no such data file")
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise row_error(path, lineno, f"not valid JSON ({exc.msg})") from None
 
 
 def read_jsonl(path: str | Path, task: str = "causal-lm") -> list[dict]:
@@ -63,18 +78,7 @@ def read_jsonl(path: str | Path, task: str = "causal-lm") -> list[dict]:
     if task not in TASKS:
         raise AdapterError(f"unknown task {task!r} (choose from {', '.join(TASKS)})")
     path = Path(path)
-    if not path.is_file():
-        raise AdapterError(f"{path}: no such data file")
-    rows: list[dict] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise _row_error(path, lineno, f"not valid JSON ({exc.msg})") from None
-            rows.append(_check_row(row, task, path, lineno))
+    rows = [_check_row(row, task, path, lineno) for lineno, row in json_lines(path)]
     if not rows:
         raise AdapterError(f"{path}: no records")
     return rows

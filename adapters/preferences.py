@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from .data import row_error, json_lines
 from .errors import AdapterError
 
 __all__ = ["PreferenceResult", "is_pairs_file", "pair_logps", "read_pairs", "score_pairs"]
@@ -26,33 +27,20 @@ __all__ = ["PreferenceResult", "is_pairs_file", "pair_logps", "read_pairs", "sco
 FIELDS = ("prompt", "chosen", "rejected")
 
 
-def _row_error(path: Path, lineno: int, why: str) -> AdapterError:
-    return AdapterError(f"{path}:{lineno}: {why}")
-
-
 def read_pairs(path: str | Path) -> list[dict]:
     """Every row checked; the first bad one raises ``AdapterError`` naming ``file:line``."""
     path = Path(path)
-    if not path.is_file():
-        raise AdapterError(f"{path}: no such data file")
     rows: list[dict] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise _row_error(path, lineno, f"not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict):
-                raise _row_error(path, lineno, f"expected a JSON object, got {type(row).__name__}")
-            for name in FIELDS:
-                if not isinstance(row.get(name), str) or not row[name].strip():
-                    raise _row_error(path, lineno, f'missing or empty "{name}" (pairs need {{"prompt", "chosen", '
-                                                   f'"rejected"}} as non-empty strings)')
-            if row["chosen"].strip() == row["rejected"].strip():
-                raise _row_error(path, lineno, '"chosen" equals "rejected"; a pair must prefer one answer to another')
-            rows.append({name: row[name] for name in FIELDS})
+    for lineno, row in json_lines(path):
+        if not isinstance(row, dict):
+            raise row_error(path, lineno, f"expected a JSON object, got {type(row).__name__}")
+        for name in FIELDS:
+            if not isinstance(row.get(name), str) or not row[name].strip():
+                raise row_error(path, lineno, f'missing or empty "{name}" (pairs need {{"prompt", "chosen", '
+                                               f'"rejected"}} as non-empty strings)')
+        if row["chosen"].strip() == row["rejected"].strip():
+            raise row_error(path, lineno, '"chosen" equals "rejected"; a pair must prefer one answer to another')
+        rows.append({name: row[name] for name in FIELDS})
     if not rows:
         raise AdapterError(f"{path}: no preference pairs (the file is empty)")
     return rows
