@@ -94,7 +94,8 @@ class HubHTTP:
         self.endpoint = endpoint
         from ._bulk import BulkReader
 
-        self._bulk = None if transport is not None else BulkReader(endpoint, headers, timeout)
+        # a custom transport or event hooks must see every request, blobs included: then httpx carries them
+        self._bulk = None if (transport is not None or event_hooks) else BulkReader(endpoint, headers, timeout)
         self._client = httpx.Client(
             base_url=endpoint,
             headers=headers,
@@ -112,7 +113,7 @@ class HubHTTP:
     @contextlib.contextmanager
     def bulk_get(self, path: str, headers: dict[str, str]):
         """GET of bulk bytes (blobs): yields an answer with ``status_code``, ``headers`` and ``chunks``.
-        Over urllib3 with 1 MiB reads; over httpx when a custom transport was given."""
+        Over urllib3 with 1 MiB reads; over httpx when a custom transport or event hooks were given."""
         if self._bulk is not None:
             with self._bulk.get(path, headers, _error_from) as answer:
                 yield answer

@@ -133,8 +133,7 @@ class FsBlobStore(BlobStore):
 
     def abort_stale(self, older_than: float) -> int:
         aborted = 0
-        candidates = list(self.tmp.glob("put-*")) if self.tmp.is_dir() else []
-        candidates += list((self.root / "uploads").glob("*/.part-*"))
+        candidates = _listed(self.tmp, "put-*") + _listed(self.root / "uploads", "*/.part-*")
         for path in candidates:
             try:
                 if path.stat().st_mtime < older_than:
@@ -143,6 +142,19 @@ class FsBlobStore(BlobStore):
             except OSError:
                 continue
         return aborted
+
+
+def _listed(folder: Path, pattern: str) -> list[Path]:
+    """Matches of ``pattern`` under ``folder``; a session folder removed by another host meanwhile is skipped."""
+    found: list[Path] = []
+    if not folder.is_dir():
+        return found
+    for top in folder.iterdir() if "/" in pattern else [folder]:
+        try:
+            found += list(top.glob(pattern.split("/", 1)[1] if "/" in pattern else pattern))
+        except OSError:  # removed while we looked (a finished or cancelled session)
+            continue
+    return found
 
 
 def fsync_file(path: Path) -> None:
