@@ -40,9 +40,9 @@ def hub_server_module(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """One real S3 server (SeaweedFS) for the whole run; tests use their own key prefixes."""
-    from s3_server import seaweed_or_skip
+    from s3_server import start_seaweed
 
-    server = seaweed_or_skip(tmp_path_factory.mktemp("seaweedfs"))
+    server = start_seaweed(tmp_path_factory.mktemp("seaweedfs"))
     yield server
     server.close()
 

@@ -23,8 +23,6 @@ from hub_client.cli import main  # noqa: E402
 
 @pytest.fixture(scope="module")
 def dirs(tmp_path_factory):
-    pytest.importorskip("adapters.card")
-    pytest.importorskip("adapters.fingerprint")
     root = tmp_path_factory.mktemp("pinned")
     return make_base_dir(root / "base"), make_lora_dir(root / "lora")
 
