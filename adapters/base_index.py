@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from hub_rules import write_atomically
+
 from .errors import AdapterError
 
 __all__ = ["IndexedBase", "forget", "index_path", "indexed_bases", "lookup", "remember"]
@@ -68,10 +70,7 @@ def _read() -> dict:
 def _write(data: dict) -> None:
     path = index_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(path)
+        write_atomically(path, json.dumps(data, indent=1))
     except OSError:
         pass  # an index that cannot be written only means the next lookup searches further
 

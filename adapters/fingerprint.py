@@ -13,6 +13,8 @@ import os
 import struct
 from pathlib import Path
 
+from hub_rules import write_atomically
+
 from .errors import AdapterError
 
 __all__ = ["fingerprint", "tensor_lines"]
@@ -82,10 +84,7 @@ def _load_cache() -> dict:
 def _save_cache(cache: dict) -> None:
     path = _cache_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache))
-        tmp.replace(path)
+        write_atomically(path, json.dumps(cache))
     except OSError:
         pass  # the cache is an optimisation only
 

@@ -29,6 +29,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from hub_rules import write_atomically
+
 from .errors import BadServerAnswer
 from .manifest import check_path, sha256_file
 
@@ -53,10 +55,7 @@ class LocalCache:
 
     def _mark_verified(self, digest: str) -> None:
         marker = self._marker_path(digest)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        tmp = marker.with_name(marker.name + f".{os.getpid()}.tmp")
-        tmp.write_text(self._stamp(self.blob_path(digest).stat()))
-        os.replace(tmp, marker)
+        write_atomically(marker, self._stamp(self.blob_path(digest).stat()))
 
     def has_blob(self, digest: str, size: int, *, repair: bool = True) -> bool:
         """True when the blob is here with ``size`` bytes and still hashes to ``digest`` (checked
@@ -209,9 +208,7 @@ class LocalCache:
             refs["versions"].pop(version, None)
             path = self._refs_path(namespace, name)
             if path.exists():
-                tmp = path.with_suffix(".json.tmp")
-                tmp.write_text(json.dumps(refs, indent=1, sort_keys=True))
-                os.replace(tmp, path)
+                write_atomically(path, json.dumps(refs, indent=1, sort_keys=True))
         folder = self.snapshot_dir(namespace, name, version)
         if folder.exists() or folder.is_symlink():
             _remove(folder)
@@ -228,10 +225,7 @@ class LocalCache:
         with self._locked(namespace, name):
             refs = self.read_refs(namespace, name)
             refs["versions"][detail["version"]] = entry
-            path = self._refs_path(namespace, name)
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(refs, indent=1, sort_keys=True))
-            os.replace(tmp, path)
+            write_atomically(self._refs_path(namespace, name), json.dumps(refs, indent=1, sort_keys=True))
 
 
 def _remove(path: Path) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+from hub_rules import write_atomically
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 _APP = "adapter-hub"
 
@@ -43,13 +45,7 @@ def load_saved() -> dict:
 def save_login(endpoint: str, token: str) -> Path:
     """Store the token readable by the user only."""
     path = _auth_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"endpoint": endpoint, "token": token}, fh)
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, json.dumps({"endpoint": endpoint, "token": token}), mode=0o600)
 
 
 def forget_login() -> bool:

@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 
+from hub_rules import write_atomically
 from hub_rules.signatures import key_fingerprint
 
 from . import config
@@ -31,11 +32,7 @@ def _load() -> dict:
 
 
 def _save(data: dict) -> None:
-    path = trust_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, path)
+    write_atomically(trust_file(), json.dumps(data, indent=1, sort_keys=True))
 
 
 def pinned(endpoint: str, user: str) -> dict[str, str]:

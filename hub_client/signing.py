@@ -14,6 +14,8 @@ from pathlib import Path
 
 from hub_rules.signatures import SIGNATURE_FILE, SignatureError, bundle_key_fingerprint, key_fingerprint
 
+from hub_rules import write_atomically
+
 from . import config
 from .errors import BadSignature, HubError
 from .manifest import list_files
@@ -49,13 +51,8 @@ def generate_key(path: str | Path | None = None, *, force: bool = False) -> KeyP
         raise HubError(f"{private} already exists; pass --force to replace it (its signatures stay valid "
                        f"only while its public key stays registered)")
     key = ec.generate_private_key(ec.SECP256R1())
-    private.parent.mkdir(parents=True, exist_ok=True)
-    tmp = private.with_name(private.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                   serialization.NoEncryption()))
-    os.replace(tmp, private)
+    write_atomically(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()), mode=0o600)
     pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     public.write_bytes(pem)
     return KeyPair(private, public, key_fingerprint(pem))

@@ -1,11 +1,13 @@
 """Rules shared by the hub server, the hub client and the ML core, one of each: the file path
 rule, the semantic-version grammar and ranges, the HTTP ``Range`` parser and the safe
-model-card front-matter loader. Pure Python (PyYAML only), no I/O, no settings.
+model-card front-matter loader, and the one atomic small-file write. Pure Python (PyYAML only), no
+settings.
 
 Errors: ``RuleError`` (a ``ValueError``) with ``PathRefused``, ``VersionInvalid`` and
 ``CardInvalid`` below it; ``RangeNotSatisfiable`` for a 416. Messages are one line.
 """
 
+from .atomic_file import write_atomically
 from .byte_ranges import ByteRange, RangeNotSatisfiable, parse_content_range, parse_range
 from .card import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, load_front_matter, load_yaml, parse_card, split_card
 from .errors import CardInvalid, PathRefused, RuleError, VersionInvalid
@@ -57,4 +59,5 @@ __all__ = [
     "parse_version_range",
     "sort_key",
     "split_card",
+    "write_atomically",
 ]
