@@ -1,6 +1,7 @@
 """The application factory: builds the database, blob store and routers from ``Settings``
-and installs the one error handler that renders ``{"error": {"code", "message"}}``.
-Extra routers (e.g. the HF-compatible API) are included through ``routers=``."""
+and installs the native error handler that renders ``{"error": {"code", "message"}}`` (the
+HF-compatible view renders the same errors its own way, see ``routes.hf_common.HfRoute``).
+Extra routers are included through ``routers=``."""
 
 from __future__ import annotations
 
@@ -71,12 +72,9 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
 
 
 def _install_hf(app: FastAPI, hub: Hub) -> None:
-    try:
-        from .routes.hf_router import install_hf
-        from .services.hf_sql_backend import SqlHfBackend
-    except ImportError:
-        return
-    install_hf(app, SqlHfBackend(hub), max_commit_bytes=hub.settings.hf_max_commit_bytes)
+    from .routes.hf_router import install_hf
+
+    install_hf(app, max_commit_bytes=hub.settings.hf_max_commit_bytes)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -1,5 +1,8 @@
-"""Domain errors raised by services; each carries its HTTP status and API code so one
-handler in the app renders every failure the same way and routes stay thin."""
+"""Domain errors raised by services. Each class carries its native HTTP status and API code
+and, for the Hugging Face-compatible view, the ``X-Error-Code`` that ``huggingface_hub``
+turns into its own exception (and the status, where the HF protocol answers differently).
+One handler per protocol renders them (``app`` for the native JSON, ``routes.hf_common``
+for the HF shape); routes stay thin and never translate."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from typing import Any
 class ServiceError(Exception):
     status = 400
     code = "invalid"
+    hf_code = "BadRequest"
+    hf_status: int | None = None  # None: the same as ``status``
 
     def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -23,22 +28,41 @@ class Invalid(ServiceError):
 
 class Unprocessable(ServiceError):
     status, code = 422, "invalid"
+    hf_status = 400  # the HF Hub answers a refused file or path with 400
 
 
 class Unauthorized(ServiceError):
-    status, code = 401, "unauthorized"
+    status, code, hf_code = 401, "unauthorized", "Unauthorized"
 
 
 class Forbidden(ServiceError):
-    status, code = 403, "forbidden"
+    status, code, hf_code = 403, "forbidden", "Forbidden"
 
 
 class NotFound(ServiceError):
-    status, code = 404, "not_found"
+    status, code, hf_code = 404, "not_found", "NotFound"
+
+
+class RepoNotFound(NotFound):
+    """No such repository, or a private one the caller may not see."""
+
+    hf_code = "RepoNotFound"
+
+
+class RevisionNotFound(NotFound):
+    """No version (or commit, ``main``, range) of a visible repository matches."""
+
+    hf_code = "RevisionNotFound"
+
+
+class EntryNotFound(NotFound):
+    """A file or blob that the resolved version does not hold."""
+
+    hf_code = "EntryNotFound"
 
 
 class Conflict(ServiceError):
-    status, code = 409, "conflict"
+    status, code, hf_code = 409, "conflict", "Conflict"
 
 
 class DigestMismatch(ServiceError):
@@ -50,17 +74,17 @@ class MissingBlobs(ServiceError):
 
 
 class RangeNotSatisfiable(ServiceError):
-    status, code = 416, "range_not_satisfiable"
+    status, code, hf_code = 416, "range_not_satisfiable", "RangeNotSatisfiable"
 
 
 class TooLarge(ServiceError):
-    status, code = 413, "too_large"
+    status, code, hf_code = 413, "too_large", "TooLarge"
 
 
 class TooManyRequests(ServiceError):
     """429 with ``Retry-After``: a rate limit or a per-day quota ran out."""
 
-    status, code = 429, "rate_limited"
+    status, code, hf_code = 429, "rate_limited", "TooManyRequests"
 
     def __init__(self, message: str, retry_after: int, **extra: Any) -> None:
         super().__init__(message, **extra)
@@ -68,4 +92,4 @@ class TooManyRequests(ServiceError):
 
 
 class QuotaExceeded(ServiceError):
-    status, code = 413, "quota_exceeded"
+    status, code, hf_code = 413, "quota_exceeded", "TooLarge"

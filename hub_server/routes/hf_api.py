@@ -1,15 +1,14 @@
-"""``/api/...`` routes of the HF Hub API: info, listings, refs, whoami, create, upload.
+"""``/api/...`` routes of the HF Hub API: whoami, listings (Link-paginated), info, tree, refs,
+commits, create, delete, settings (visibility), preupload, commit, validate-yaml.
 
-Uploads: preupload answers "regular" for every file, so ``huggingface_hub`` sends the
-bytes inline in the NDJSON commit; the commit publishes a NEW immutable hub version
-(named by ``hf_numbering``). Versions are the repo's tags, ``main`` its only branch.
+Every route calls the native services (``repos``, ``versions``, ``search``, ``hf_commit`` over
+``publish``) and renders through ``hf_views``; errors are the hub's own, answered the HF way by
+``HfRoute``. Uploads: preupload answers "regular" for every file, so ``huggingface_hub`` sends
+the bytes inline in the NDJSON commit, which publishes a NEW immutable hub version.
 """
 
 from __future__ import annotations
 
-import hashlib
-import random
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -18,213 +17,154 @@ from starlette.concurrency import run_in_threadpool
 
 from hub_rules import CardInvalid, load_yaml, split_card
 
-from ..services import hf_views
-from ..services.hf_backend import Conflict, EntryNotFound, HfBackendError, Invalid, RevisionNotFound
-from ..services.hf_commit import apply_commit, check_path, parse_ndjson
-from ..services.hf_numbering import choose_version, plain_revision, version_from_message
-from ..limits import json_depth_exceeds
-from .hf_common import Backend, Caller, WritableRepo, Writer, error_response, json_object, read_limited_body
+from ..errors import Conflict, EntryNotFound, Invalid
+from ..services import hf_commit, hf_views, repos, search, versions
+from ..services.hf_numbering import plain_revision
+from .deps import Caller, HubDep
+from .hf_common import (HfRoute, WritableRepo, Writer, after_cursor, json_object, page_size, paged,
+                        read_limited_body)
 
-router = APIRouter(prefix="/api", tags=["huggingface"])
+router = APIRouter(prefix="/api", tags=["huggingface"], route_class=HfRoute)
 
-# Each lost race means another commit won a number, so N racers need at most N attempts.
-_NUMBERING_ATTEMPTS = 32
-_MAX_LINE_DEPTH = 8  # {"key", "value": {...}}: an NDJSON commit line never needs more
-
-
-def _guard(call):
-    try:
-        return call()
-    except HfBackendError as error:
-        return error_response(error)
+# HF list sorts → the hub's search sorts (descending, as the HF Hub sorts them)
+_SORTS = {"downloads": "downloads", "likes": "likes", "lastModified": "updated", "last_modified": "updated"}
+_PAGE, _TREE_PAGE = 100, 1000
 
 
 @router.get("/whoami-v2")
 def whoami(caller: Writer) -> dict:
-    return {
-        "type": "user",
-        "name": caller.name,
-        "fullname": caller.name,
-        "orgs": [{"type": "org", "name": org} for org in caller.orgs],
-        "auth": {"type": "access_token", "accessToken": {"displayName": "hub token", "role": caller.scope}},
-    }
+    return hf_views.whoami(caller.name, caller.orgs, caller.scope)
 
 
 @router.get("/models")
 def list_models(
-    backend: Backend,
-    caller: Caller,
-    search: str | None = None,
-    author: str | None = None,
-    filter: Annotated[list[str] | None, Query()] = None,
-    limit: int = 100,
-) -> list[dict]:
-    repos = backend.search(caller, text=search, author=author, tags=filter or [], limit=max(1, min(limit, 1000)))
-    return [hf_views.model_summary(repo) for repo in repos]
+    request: Request, hub: HubDep, caller: Caller, search_text: Annotated[str | None, Query(alias="search")] = None,
+    author: str | None = None, filter: Annotated[list[str] | None, Query()] = None, sort: str | None = None,
+    limit: int | None = None, cursor: str | None = None,
+) -> JSONResponse:
+    if sort is not None and sort not in _SORTS:
+        raise Invalid(f"invalid sort {sort!r}: use {', '.join(sorted(_SORTS))}")
+    rows, next_cursor = search.search_rows(
+        hub, caller, q=search_text or None, namespace=author or None, tags=filter or [],
+        sort=_SORTS.get(sort or "downloads", "downloads"), limit=page_size(limit, _PAGE, _PAGE), cursor=cursor)
+    cards = versions.latest_cards(hub, rows)
+    return paged(request, [hf_views.model_summary(r, cards.get(r.id, {})) for r in rows], next_cursor)
 
 
 @router.get("/models/{namespace}/{name}")
-def model_info(namespace: str, name: str, backend: Backend, caller: Caller):
-    return _model_info(namespace, name, "main", backend, caller, empty_ok=True)
+def model_info(namespace: str, name: str, hub: HubDep, caller: Caller) -> dict:
+    repo, live = versions.list_versions(hub, caller, namespace, name)
+    main = next((v for v in live if not v.yanked), None)  # an empty repo has no main yet
+    return hf_views.model_info(repo, main)
 
 
 @router.get("/models/{namespace}/{name}/revision/{revision:path}")
-def model_info_at(namespace: str, name: str, revision: str, backend: Backend, caller: Caller):
-    return _model_info(namespace, name, revision, backend, caller, empty_ok=False)
-
-
-def _model_info(namespace, name, revision, backend, caller, *, empty_ok):
-    def run():
-        repo = backend.get_repo(caller, namespace, name)
-        try:
-            version = backend.resolve(caller, repo, plain_revision(revision))
-        except RevisionNotFound:
-            if not empty_ok:
-                raise
-            version = None
-        return hf_views.model_info(repo, version)
-
-    return _guard(run)
+def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller: Caller) -> dict:
+    return hf_views.model_info(*versions.resolve(hub, caller, namespace, name, plain_revision(revision)))
 
 
 @router.get("/models/{namespace}/{name}/tree/{revision}")
 @router.get("/models/{namespace}/{name}/tree/{revision}/{path:path}")
-def list_tree(
-    namespace: str, name: str, revision: str, backend: Backend, caller: Caller,
-    path: str = "", recursive: bool = False,
-):
+def list_tree(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller,
+              path: str = "", recursive: bool = False, limit: int | None = None,
+              cursor: str | None = None) -> JSONResponse:
     if revision == "refs" and path.count("/") >= 1:  # an encoded refs/heads/main arrives decoded
         _, revision, path = (path + "/").split("/", 2)
-
-    def run():
-        repo = backend.get_repo(caller, namespace, name)
-        version = backend.resolve(caller, repo, revision)
-        entries = hf_views.tree(version.files, path, recursive)
-        if entries is None:
-            raise EntryNotFound(f"{path} is not a folder of {repo.id}@{version.version}")
-        return entries
-
-    return _guard(run)
+    repo, version = versions.resolve(hub, caller, namespace, name, revision)
+    entries = hf_views.tree(version.files, path, recursive)
+    if entries is None:
+        raise EntryNotFound(f"{path} is not a folder of {namespace}/{name}@{version.version}")
+    return paged(request, *after_cursor(entries, lambda e: e["path"], cursor, page_size(limit, _TREE_PAGE, _TREE_PAGE)))
 
 
 @router.get("/models/{namespace}/{name}/refs")
-def list_refs(namespace: str, name: str, backend: Backend, caller: Caller):
-    def run():
-        repo = backend.get_repo(caller, namespace, name)
-        versions = backend.list_versions(caller, repo)
-        try:
-            main = backend.resolve(caller, repo, "main")
-        except RevisionNotFound:
-            main = None
-        return hf_views.refs(versions, main)
+def list_refs(namespace: str, name: str, hub: HubDep, caller: Caller) -> dict:
+    _, live = versions.list_versions(hub, caller, namespace, name)
+    return hf_views.refs(live, next((v for v in live if not v.yanked), None))
 
-    return _guard(run)
+
+@router.get("/models/{namespace}/{name}/commits/{revision:path}")
+def list_commits(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller,
+                 limit: int | None = None, cursor: str | None = None) -> JSONResponse:
+    """The versions up to ``revision``, newest first: each one is a commit."""
+    _, history = versions.history(hub, caller, namespace, name, plain_revision(revision))
+    chunk, next_cursor = after_cursor(history, lambda v: v.version, cursor, page_size(limit, _PAGE, _PAGE))
+    return paged(request, [hf_views.commit_entry(v) for v in chunk], next_cursor)
+
+
+def _repo_type(body: dict) -> None:
+    if body.get("type") not in (None, "model"):
+        raise Invalid("only model repos are hosted here (adapters and base models)")
 
 
 @router.post("/repos/create")
-async def create_repo(request: Request, backend: Backend, caller: Writer):
+async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     body = await json_object(request)
-    if body.get("type") not in (None, "model"):
-        return error_response(Invalid("only model repos are hosted here (adapters and base models)"))
+    _repo_type(body)
     name = str(body.get("name") or "")
     namespace = body.get("organization") or caller.name
     private = body.get("visibility") == "private" or bool(body.get("private"))
-
     url = f"{str(request.base_url).rstrip('/')}/{namespace}/{name}"
     try:
-        await run_in_threadpool(backend.create_repo, caller, namespace, name, kind="adapter", private=private)
-    except Conflict as error:
-        # huggingface_hub reads the url even from the 409 answer (exist_ok=True).
-        return error_response(error, extra_body={"url": url})
-    except HfBackendError as error:
-        return error_response(error)
+        await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind="adapter", private=private)
+    except Conflict as exc:
+        exc.extra["url"] = url  # huggingface_hub reads the url even from the 409 answer (exist_ok=True)
+        raise
     return {"url": url, "name": f"{namespace}/{name}", "id": f"{namespace}/{name}"}
 
 
-@router.post("/models/{namespace}/{name}/preupload/{revision:path}")
-async def preupload(namespace: str, name: str, revision: str, request: Request, repo: WritableRepo):
+@router.delete("/repos/delete")
+async def delete_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
+    """``HfApi.delete_repo``: the native delete (its version names stay tombstoned)."""
     body = await json_object(request)
+    _repo_type(body)
+    namespace = body.get("organization") or caller.name
+    await run_in_threadpool(repos.delete_repo, hub, caller, str(namespace), str(body.get("name") or ""))
+    return {}
 
-    def run():
-        files = body.get("files") or []
-        if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
-            raise Invalid("'files' must be a list of objects with a path")
-        for item in files:
-            check_path(str(item.get("path", "")))
-        return {
-            "files": [
-                {"path": item["path"], "uploadMode": "regular", "shouldIgnore": False} for item in files
-            ],
-            "commitOid": None,
-        }
 
-    return await run_in_threadpool(_guard, run)
+@router.put("/models/{namespace}/{name}/settings")
+async def update_settings(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer,
+                          repo: WritableRepo) -> dict:
+    """``HfApi.update_repo_settings``: visibility (``private``) through the native service, owners
+    only (checked before the body is read); a repo here is never gated."""
+    body = await json_object(request)
+    if body.get("gated") not in (None, False):
+        raise Invalid("gated repositories are not supported by this hub")
+    visibility = body.get("visibility")
+    if visibility not in ("private", "public", None):
+        raise Invalid(f"invalid visibility {visibility!r}: use private or public")
+    if visibility is not None:
+        await run_in_threadpool(repos.set_private, hub, caller, namespace, name, visibility == "private")
+    return {}
+
+
+@router.post("/models/{namespace}/{name}/preupload/{revision:path}")
+async def preupload(namespace: str, name: str, revision: str, request: Request, repo: WritableRepo) -> dict:
+    body = await json_object(request)
+    files = body.get("files") or []
+    if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
+        raise Invalid("'files' must be a list of objects with a path")
+    for item in files:
+        hf_commit.check_path(str(item.get("path", "")))
+    return {"files": [{"path": item["path"], "uploadMode": "regular", "shouldIgnore": False} for item in files],
+            "commitOid": None}
 
 
 @router.post("/models/{namespace}/{name}/commit/{revision:path}")
-async def commit(namespace: str, name: str, revision: str, request: Request, backend: Backend, caller: Writer,
-                 repo: WritableRepo):
+async def commit(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer,
+                 repo: WritableRepo) -> dict:
     # ``repo`` is resolved with the write check first: the body is read only for a caller who may write.
     body = await read_limited_body(request)
-    limits = getattr(request.app.state, "limits", None)
-    if limits is not None:
-        await limits.charge_upload(caller.name, len(body))
-    revision = plain_revision(revision)
-
-    def run():
-        if json_depth_exceeds(body, _MAX_LINE_DEPTH):
-            raise Invalid(f"a commit line nests deeper than {_MAX_LINE_DEPTH} levels")
-        parsed = parse_ndjson(body)
-        backend.check_quota(repo, [("sha256:" + hashlib.sha256(data).hexdigest(), len(data))
-                                   for data in parsed.added.values()])
-        existing = backend.list_versions(caller, repo)
-        names = [v.version for v in existing]
-        parent_ref = revision if (revision == "main" or revision in names or len(revision) == 40) else "main"
-        try:
-            parent = backend.resolve(caller, repo, parent_ref)
-        except RevisionNotFound:
-            if parent_ref != "main":
-                raise
-            parent = None
-        parent_files = list(parent.files) if parent else []
-        files = apply_commit(backend, caller, parent_files, parsed)
-        base = str(request.base_url).rstrip("/")
-        if parent is not None and files == sorted(parent_files, key=lambda f: f.path):
-            version = parent  # nothing changed: no empty version
-        else:
-            message = "\n\n".join(t for t in (parsed.summary, parsed.description) if t)
-            version = _publish_numbered(backend, caller, repo, files, message, parsed, revision, names)
-        return {
-            "commitUrl": f"{base}/{repo.id}/commit/{version.commit}",
-            "commitOid": version.commit,
-            "pullRequestUrl": None,
-            "version": version.version,
-        }
-
+    if hub.limits is not None:
+        await hub.limits.charge_upload(caller.name, len(body))
     # Blob writes and the publish are blocking: keep them off the event loop.
-    return await run_in_threadpool(_guard, run)
-
-
-def _publish_numbered(backend, caller, repo, files, message, parsed, revision, names):
-    """Publish under the chosen name; an automatic number lost to a concurrent commit is retried."""
-    for attempt in range(_NUMBERING_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0.0, 0.02 * attempt))  # spread the racers out
-        name = choose_version(
-            summary=parsed.summary, description=parsed.description, url_revision=revision, existing=names
-        )
-        try:
-            return backend.publish(caller, repo, name, files, message)
-        except Conflict:
-            automatic = name not in (revision, version_from_message(parsed.summary, parsed.description))
-            if not automatic:
-                raise
-            names = [v.version for v in backend.list_versions(caller, repo)]
-    raise Conflict("too many concurrent commits; try again")
+    version = await run_in_threadpool(hf_commit.commit, hub, caller, repo, plain_revision(revision), body)
+    return hf_views.commit_answer(str(request.base_url).rstrip("/"), repo, version)
 
 
 @router.post("/validate-yaml")
-async def validate_yaml(request: Request, caller: Writer):
+async def validate_yaml(request: Request, caller: Writer) -> JSONResponse:
     body = await json_object(request)
     content = str(body.get("content") or "")
     errors: list[dict] = []
@@ -235,15 +175,14 @@ async def validate_yaml(request: Request, caller: Writer):
     elif front is not None and not isinstance(front, dict):
         errors.append({"message": "the metadata must be a YAML mapping"})
     elif front is not None:
-        hub = front.get("adapter_hub")
-        if hub is not None and not isinstance(hub, dict):
+        hub_meta = front.get("adapter_hub")
+        if hub_meta is not None and not isinstance(hub_meta, dict):
             errors.append({"message": '"adapter_hub" must be a mapping'})
-        elif hub and hub.get("kind") not in (None, "adapter", "base"):
+        elif hub_meta and hub_meta.get("kind") not in (None, "adapter", "base"):
             errors.append({"message": '"adapter_hub.kind" must be "adapter" or "base"'})
         if "tags" in front and not isinstance(front["tags"], list):
             errors.append({"message": '"tags" must be a list'})
-    status = 400 if errors else 200
-    return JSONResponse({"errors": errors, "warnings": warnings}, status_code=status)
+    return JSONResponse({"errors": errors, "warnings": warnings}, status_code=400 if errors else 200)
 
 
 def _front_matter(content: str, errors: list[dict]):

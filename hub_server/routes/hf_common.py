@@ -1,30 +1,70 @@
-"""Shared plumbing of the HF-compatible routes: backend lookup, caller, error rendering.
-
-``huggingface_hub`` decides which exception to raise from the ``X-Error-Code`` header
-(RepoNotFound, RevisionNotFound, EntryNotFound), so every HF error carries it.
-"""
+"""Plumbing shared by the HF-compatible routes: the one handler that renders hub errors the HF
+way (``HfRoute``), the caller (the native ``deps`` and ``services.auth``: one token rule for
+both protocols), bounded bodies, and Link-header pagination."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
-from ..errors import TooLarge as HubTooLarge
-from ..services.hf_backend import HfBackend, HfBackendError, HfPrincipal, HfRepo, Invalid, TooLarge, Unauthorized
+from ..db.models import Repo
+from ..errors import Invalid, ServiceError, TooLarge
+from ..services import hf_views, repos
+from ..services.auth import Principal, require_user, require_write
+from .deps import Caller, HubDep
 
-BACKEND_STATE_KEY = "hf_backend"
 LIMIT_STATE_KEY = "hf_max_commit_bytes"
+T = TypeVar("T")
+
+
+class HfRoute(APIRoute):
+    """A route of the HF view: every ``ServiceError`` (raised by a dependency or the endpoint)
+    is answered in the HF shape (``hf_views.error``) instead of the native JSON."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def hf_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ServiceError as exc:
+                return hf_error(exc)
+
+        return hf_handler
+
+
+def hf_error(exc: ServiceError, extra_headers: dict[str, str] | None = None) -> JSONResponse:
+    status, body, headers = hf_views.error(exc, extra_headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def writer(who: Caller) -> Principal:
+    return require_user(who)
+
+
+def writable_repo(namespace: str, name: str, hub: HubDep, who: Annotated[Principal, Depends(writer)]) -> Repo:
+    """The repo of the path, once the caller is known to may write to it: runs before the
+    route reads its body, so a caller without rights costs nothing and stores nothing."""
+    repo = repos.get_repo(hub, who, namespace, name)
+    require_write(who, namespace)
+    return repo
+
+
+Writer = Annotated[Principal, Depends(writer)]
+WritableRepo = Annotated[Repo, Depends(writable_repo)]
 
 
 async def read_limited_body(request: Request) -> bytes:
     """The request body, refused with 413 beyond the app's HF commit limit."""
     limit = getattr(request.app.state, LIMIT_STATE_KEY, None)
     declared = request.headers.get("content-length")
-    too_large = TooLarge(
-        f"commit larger than {limit} bytes; push big files with `hub push` (chunked, resumable)"
-    )
+    too_large = TooLarge(f"commit larger than {limit} bytes; push big files with `hub push` (chunked, resumable)")
     if limit is not None and declared and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
@@ -34,7 +74,7 @@ async def read_limited_body(request: Request) -> bytes:
             if limit is not None and size > limit:
                 raise too_large
             chunks.append(chunk)
-    except HubTooLarge:  # the limits middleware counted past the same limit first
+    except TooLarge:  # ours, or the limits middleware counted past the same limit first
         raise too_large from None
     return b"".join(chunks)
 
@@ -50,56 +90,39 @@ async def json_object(request: Request) -> dict:
     return body
 
 
-def get_backend(request: Request) -> HfBackend:
-    return getattr(request.app.state, BACKEND_STATE_KEY)
+def page_size(limit: int | None, default: int, most: int) -> int:
+    if limit is not None and limit < 1:
+        raise Invalid("limit must be a positive number")
+    return min(limit or default, most)
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
 
 
-def get_caller(request: Request, backend: Annotated[HfBackend, Depends(get_backend)]) -> HfPrincipal | None:
-    caller = backend.authenticate(bearer_token(request))
-    request.state.user = caller.name if caller is not None else None  # for the access log
-    return caller
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, ValueError):
+        raise Invalid("invalid cursor") from None
 
 
-def require_caller(caller: Annotated[HfPrincipal | None, Depends(get_caller)]) -> HfPrincipal:
-    if caller is None:
-        raise Unauthorized("a token is required (set HF_TOKEN)")
-    return caller
+def after_cursor(items: Sequence[T], key: Callable[[T], str], cursor: str | None, size: int) -> tuple[list[T], str | None]:
+    """The page of ``items`` (already in order) after the one whose key the cursor names, and the
+    next cursor. A cursor names an item, not an offset, so a page never repeats one."""
+    start = 0
+    if cursor:
+        last = decode_cursor(cursor)
+        start = next((i + 1 for i, item in enumerate(items) if key(item) == last), None)
+        if start is None:
+            raise Invalid("invalid cursor")
+    chunk = list(items[start:start + size])
+    more = start + size < len(items)
+    return chunk, encode_cursor(key(chunk[-1])) if more and chunk else None
 
 
-def writable_repo(namespace: str, name: str, backend: Annotated[HfBackend, Depends(get_backend)],
-                  caller: Annotated[HfPrincipal, Depends(require_caller)]) -> HfRepo:
-    """The repo of the path, once ``caller`` is known to may write to it: runs before the
-    route reads its body, so a caller without rights costs nothing and stores nothing."""
-    repo = backend.get_repo(caller, namespace, name)
-    backend.check_write(caller, repo)
-    return repo
-
-
-Backend = Annotated[HfBackend, Depends(get_backend)]
-Caller = Annotated[HfPrincipal | None, Depends(get_caller)]
-Writer = Annotated[HfPrincipal, Depends(require_caller)]
-WritableRepo = Annotated[HfRepo, Depends(writable_repo)]
-
-
-def _header_safe(text: str) -> str:
-    return text.encode("ascii", "replace").decode().replace("\r", " ").replace("\n", " ")[:500]
-
-
-def error_response(
-    error: HfBackendError, extra_headers: dict[str, str] | None = None, extra_body: dict | None = None
-) -> JSONResponse:
-    headers = {"X-Error-Code": error.code, "X-Error-Message": _header_safe(error.message)}
-    if error.status == 401:
-        # huggingface_hub treats exactly this message as "bad token", not "repo not found".
-        headers["X-Error-Message"] = "Invalid credentials in Authorization header"
-        headers.pop("X-Error-Code")
-    headers.update(extra_headers or {})
-    return JSONResponse({"error": error.message, **(extra_body or {})}, status_code=error.status, headers=headers)
+def paged(request: Request, items: list[Any], next_cursor: str | None) -> JSONResponse:
+    """A list answer; with a next page, the ``Link: <url>; rel="next"`` huggingface_hub follows
+    (the same query with the cursor of the next page)."""
+    headers = hf_views.next_link(str(request.url.include_query_params(cursor=next_cursor))) if next_cursor else None
+    return JSONResponse(items, headers=headers)

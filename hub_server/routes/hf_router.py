@@ -1,12 +1,11 @@
-"""Mount the Hugging Face-compatible API on an app, over a given ``HfBackend``."""
+"""Mount the Hugging Face-compatible view on an app: its routes over the native services."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from ..services.hf_backend import HfBackend, HfBackendError
 from . import hf_api, hf_files
-from .hf_common import BACKEND_STATE_KEY, LIMIT_STATE_KEY, error_response
+from .hf_common import LIMIT_STATE_KEY
 
 DEFAULT_MAX_COMMIT_BYTES = 2 * 1024**3
 
@@ -19,13 +18,11 @@ def hf_router() -> APIRouter:
     return router
 
 
-def install_hf(app: FastAPI, backend: HfBackend, *, max_commit_bytes: int = DEFAULT_MAX_COMMIT_BYTES) -> None:
-    """Include the HF routes and the backend they use (call from ``create_app``).
+def install_hf(app: FastAPI, *, max_commit_bytes: int = DEFAULT_MAX_COMMIT_BYTES) -> None:
+    """Include the HF routes (call from ``create_app``).
 
     ``max_commit_bytes`` bounds one NDJSON commit: its files travel inline (base64), so
     the body is held in memory; large files go through the native chunked upload.
     """
-    setattr(app.state, BACKEND_STATE_KEY, backend)
     setattr(app.state, LIMIT_STATE_KEY, max_commit_bytes)
     app.include_router(hf_router())
-    app.add_exception_handler(HfBackendError, lambda request, exc: error_response(exc))

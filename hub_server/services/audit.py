@@ -13,7 +13,7 @@ from ..db import Database
 from ..db.models import AuditEvent, utcnow
 from ..request_context import current_request_id
 
-ACTIONS = ("repo.create", "repo.delete", "version.publish", "version.yank", "version.delete",
+ACTIONS = ("repo.create", "repo.delete", "repo.visibility", "version.publish", "version.yank", "version.delete",
            "token.create", "token.revoke", "gc.run")
 
 

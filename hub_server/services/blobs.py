@@ -9,6 +9,7 @@ and publish refreshes in its own transaction, so garbage collection never takes 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import BinaryIO
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +57,13 @@ def blob_size(hub: Hub, who: Principal | None, digest: str) -> int:
     if size is None:
         raise NotFound(f"blob {digest} not found")
     return size
+
+
+def put_blob(hub: Hub, stream: BinaryIO, uploader: str | None = None) -> tuple[str, int]:
+    """Store bytes sent whole (the store hashes them) and record the blob: ``(digest, size)``."""
+    digest, size = hub.store.put(stream)
+    record_blob(hub, digest, size, uploader)
+    return digest, size
 
 
 def record_blob(hub: Hub, digest: str, size: int, uploader: str | None = None) -> None:

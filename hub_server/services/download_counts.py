@@ -9,7 +9,7 @@ import logging
 import threading
 from collections import Counter
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 
 from ..db import Database
 from ..db.models import Repo, Version
@@ -88,10 +88,3 @@ def count_pull(hub, who, namespace: str, name: str, version: str) -> None:
         row = pick(live_versions(s, repo), version)
     hub.downloads.add(repo.id, row.id)
 
-
-def count_hf_download(hub, namespace: str, name: str, commit: str) -> None:
-    with hub.db.read() as s:
-        found = s.execute(select(Repo.id, Version.id).join(Version, Version.repo_id == Repo.id)
-                          .where(Repo.namespace == namespace, Repo.name == name, Version.commit == commit)).first()
-    if found is not None:
-        hub.downloads.add(found[0], found[1])

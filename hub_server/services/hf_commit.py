@@ -1,24 +1,46 @@
-"""Turn an HF NDJSON commit into the file list of a new hub version.
+"""An HF NDJSON commit becomes a new immutable hub version, through the native services.
 
 ``huggingface_hub`` sends one JSON object per line: a ``header`` (summary, description,
 parentCommit), then ``file`` lines carrying base64 content (our preupload always answers
 "regular"), and ``deletedFile``/``deletedFolder`` lines. Files not mentioned are kept from
 the parent version, exactly like a git commit. LFS/Xet pointers are refused: the content
-must travel here so it is hashed and validated like any other upload.
+must travel here so it is hashed and validated like any other upload. The bytes become
+blobs (``blobs.put_blob``) and the file list is published by ``publish.publish`` under the
+name ``hf_numbering`` picks; a commit that changes nothing publishes nothing.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import json
+import random
+import time
 from dataclasses import dataclass, field
 
-from ..errors import Unprocessable as HubDomainError
-from . import names
-from .hf_backend import HfBackend, HfFile, HfPrincipal, Invalid
+from hub_rules import is_commit
 
+from ..db.models import Repo, Version
+from ..errors import Conflict, Invalid, RevisionNotFound
+from ..limits import json_depth_exceeds
+from ..limits.quotas import check_namespace_quota
+from . import names, versions
+from .auth import Principal
+from .blobs import put_blob
+from .context import Hub
+from .hf_numbering import choose_version, version_from_message
+from .publish import publish
+from .repos import reserved_versions
+
+check_path = names.check_path  # the hub's one path rule, for preupload
+
+_MAX_LINE_DEPTH = 8  # {"key", "value": {...}}: an NDJSON commit line never needs more
+# Each lost race means another commit won a number, so N racers need at most N attempts.
+_NUMBERING_ATTEMPTS = 32
+
+Files = dict[str, tuple[int, str]]  # path -> (size, "sha256:<hex>")
 
 
 @dataclass
@@ -30,16 +52,14 @@ class ParsedCommit:
     deleted_files: set[str] = field(default_factory=set)
     deleted_folders: set[str] = field(default_factory=set)
 
-
-def check_path(path: str) -> str:
-    """The hub's own path rule (``names.check_path``), reported as an HF-view error."""
-    try:
-        return names.check_path(path)
-    except HubDomainError as exc:
-        raise Invalid(str(exc)) from None
+    @property
+    def message(self) -> str:
+        return "\n\n".join(t for t in (self.summary, self.description) if t)
 
 
 def parse_ndjson(body: bytes) -> ParsedCommit:
+    if json_depth_exceeds(body, _MAX_LINE_DEPTH):
+        raise Invalid(f"a commit line nests deeper than {_MAX_LINE_DEPTH} levels")
     commit = ParsedCommit()
     for number, line in enumerate(body.splitlines(), start=1):
         if not line.strip():
@@ -75,17 +95,53 @@ def parse_ndjson(body: bytes) -> ParsedCommit:
     return commit
 
 
-def apply_commit(
-    backend: HfBackend, who: HfPrincipal, parent: list[HfFile], commit: ParsedCommit
-) -> list[HfFile]:
+def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes) -> Version:
+    """Apply the NDJSON ``body`` on top of ``revision`` (``main``, a version or a commit id; a new
+    version name otherwise) and publish the result; ``who`` was checked for write rights."""
+    parsed = parse_ndjson(body)
+    with hub.db.read() as s:
+        check_namespace_quota(s, repo.namespace, hub.settings, [
+            ("sha256:" + hashlib.sha256(data).hexdigest(), len(data)) for data in parsed.added.values()])
+    _, live = versions.list_versions(hub, who, repo.namespace, repo.name)
+    parent_ref = revision if revision == "main" or is_commit(revision) or revision in {
+        v.version for v in live} else "main"
+    try:
+        parent = versions.pick(live, parent_ref)
+    except RevisionNotFound:
+        if parent_ref != "main":
+            raise
+        parent = None
+    before: Files = {f.path: (f.size, f.digest) for f in parent.files} if parent else {}
+    after = _apply(hub, who, before, parsed)
+    if parent is not None and after == before:
+        return parent  # nothing changed: no empty version
+    return _publish_numbered(hub, who, repo, after, parsed, revision, [v.version for v in live])
+
+
+def _apply(hub: Hub, who: Principal, parent: Files, commit: ParsedCommit) -> Files:
     """Store the added bytes as blobs and return the new version's full file list."""
-    files = {
-        f.path: f
-        for f in parent
-        if f.path not in commit.deleted_files
-        and not any(f.path.startswith(folder) for folder in commit.deleted_folders)
-    }
+    files = {path: entry for path, entry in parent.items() if path not in commit.deleted_files
+             and not any(path.startswith(folder) for folder in commit.deleted_folders)}
     for path, data in commit.added.items():
-        stored = backend.put_blob(who, io.BytesIO(data))
-        files[path] = HfFile(path=path, size=stored.size, digest=stored.digest)
-    return sorted(files.values(), key=lambda f: f.path)
+        digest, size = put_blob(hub, io.BytesIO(data), who.name)
+        files[path] = (size, digest)
+    return files
+
+
+def _publish_numbered(hub: Hub, who: Principal, repo: Repo, files: Files, parsed: ParsedCommit,
+                      revision: str, live: list[str]) -> Version:
+    """Publish under the chosen name; an automatic number lost to a concurrent commit is retried.
+    Every name ever used counts (deleted versions, those of a deleted repo of the same name)."""
+    manifest = [{"path": path, "size": size, "digest": digest} for path, (size, digest) in sorted(files.items())]
+    for attempt in range(_NUMBERING_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0.0, 0.02 * attempt))  # spread the racers out
+        name = choose_version(summary=parsed.summary, description=parsed.description, url_revision=revision,
+                              existing=live, reserved=reserved_versions(hub, repo))
+        try:
+            return publish(hub, who, repo.namespace, repo.name, name, manifest, parsed.message)[0]
+        except Conflict:
+            live = [v.version for v in versions.list_versions(hub, who, repo.namespace, repo.name)[1]]
+            if name in (revision, version_from_message(parsed.summary, parsed.description)):
+                raise  # a name the caller chose: its conflict is theirs to see
+    raise Conflict("too many concurrent commits; try again")

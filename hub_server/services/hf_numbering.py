@@ -5,7 +5,7 @@ Git commits have no names, hub versions do (semver, never reused). The rule, in 
 2. otherwise a revision in the URL that looks like a version and does not exist yet
    (``upload_folder(..., revision="1.2.0")``) names it;
 3. otherwise it is the next patch after the highest version ever published
-   (yanked ones count: names are never reused); after a pre-release comes its release;
+   (yanked, deleted and tombstoned ones count: names are never reused); after a pre-release comes its release;
    the first one is ``1.0.0``.
 
 Version names follow the one grammar of ``hub_rules.semver`` (a leading ``v`` is dropped).
@@ -53,15 +53,17 @@ def next_patch(existing: list[str]) -> str:
 
 
 def choose_version(
-    *, summary: str, description: str, url_revision: str, existing: list[str]
+    *, summary: str, description: str, url_revision: str, existing: list[str], reserved: list[str] = ()
 ) -> str:
-    """Pick the name of the version a commit creates (see the module docstring)."""
+    """Pick the name of the version a commit creates (see the module docstring). ``existing``: the
+    live versions (a revision naming one is the parent); ``reserved``: names no longer live but
+    never given to other content (deleted, or of a deleted repo of the same name)."""
     named = version_from_message(summary, description)
     if named is not None:
         return named
     if url_revision not in existing and is_version_name(url_revision):
         return _normalise(url_revision)
-    return next_patch(existing)
+    return next_patch([*existing, *reserved])
 
 
 def plain_revision(revision: str) -> str:

@@ -1,16 +1,26 @@
-"""JSON shapes of the HF Hub API, built from hub repos and versions.
+"""Every JSON shape and header of the Hugging Face-compatible view, built from the hub's own
+rows (``Repo``, ``Version``, ``VersionFile``) and errors; nothing else knows the HF shapes.
 
-``huggingface_hub`` parses these into ``ModelInfo``, ``RepoFile``/``RepoFolder`` and
-``GitRefs``. Files are always plain (no ``lfs``, no ``xetHash``) so the library never
-switches to LFS or Xet transfers that a self-hosted hub does not speak.
+``huggingface_hub`` parses these into ``ModelInfo``, ``RepoFile``/``RepoFolder``, ``GitRefs``
+and ``GitCommitInfo``, and picks its exception from ``X-Error-Code``. Files are always plain
+(no ``lfs``, no ``xetHash``) so the library never switches to LFS or Xet transfers that a
+self-hosted hub does not speak. Versions are the repo's tags, ``main`` its only branch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
 
-from .hf_backend import HfFile, HfRepo, HfVersion
+from ..db.models import Repo, Version, VersionFile
+from ..errors import ServiceError
+
+# huggingface_hub treats exactly this message as "bad token", not "repo not found".
+BAD_TOKEN = "Invalid credentials in Authorization header"
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -22,8 +32,13 @@ def iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def repo_tags(repo: HfRepo, card: dict) -> list[str]:
-    tags = list(repo.tags) or [str(t) for t in card.get("tags") or []]
+def _sha256(f: VersionFile) -> str:
+    return f.digest.split(":", 1)[1]
+
+
+def repo_tags(repo: Repo, card: dict) -> list[str]:
+    indexed = json.loads(repo.metadata_json or "{}").get("tags") or []
+    tags = [str(t) for t in indexed] or [str(t) for t in card.get("tags") or []]
     for extra in (card.get("library_name"), repo.kind):
         if extra and extra not in tags:
             tags.append(str(extra))
@@ -35,57 +50,52 @@ def repo_tags(repo: HfRepo, card: dict) -> list[str]:
     return tags
 
 
-def model_summary(repo: HfRepo) -> dict:
-    """One entry of ``GET /api/models`` (what ``list_models`` yields)."""
+def model_summary(repo: Repo, card: dict) -> dict:
+    """One entry of ``GET /api/models`` (what ``list_models`` yields); ``card``: the latest one."""
+    repo_id = f"{repo.namespace}/{repo.name}"
     return {
-        "_id": repo.id,
-        "id": repo.id,
-        "modelId": repo.id,
+        "_id": repo_id,
+        "id": repo_id,
+        "modelId": repo_id,
         "author": repo.namespace,
         "private": repo.private,
         "downloads": repo.downloads,
-        "likes": 0,
-        "library_name": repo.card.get("library_name"),
-        "tags": repo_tags(repo, repo.card),
+        "likes": repo.likes or 0,
+        "library_name": card.get("library_name"),
+        "tags": repo_tags(repo, card),
         "createdAt": iso(repo.created_at),
         "lastModified": iso(repo.updated_at or repo.created_at),
     }
 
 
-def model_info(repo: HfRepo, version: HfVersion | None) -> dict:
+def model_info(repo: Repo, version: Version | None) -> dict:
     """``GET /api/models/{repo}[/revision/{rev}]`` (``model_info`` / ``repo_info``)."""
-    card = version.card if version is not None else repo.card
-    info = model_summary(repo)
-    info.update(
-        {
-            "sha": version.commit if version else None,
-            "lastModified": iso(version.created_at if version else repo.updated_at),
-            "gated": False,
-            "disabled": False,
-            "library_name": card.get("library_name"),
-            "tags": repo_tags(repo, card),
-            "cardData": card,
-            "siblings": [
-                {"rfilename": f.path, "size": f.size, "blobId": f.sha256}
-                for f in (version.files if version else ())
-            ],
-        }
-    )
+    card = json.loads(version.card_json or "{}") if version is not None else {}
+    info = model_summary(repo, card)
+    info.update({
+        "sha": version.commit if version else None,
+        "lastModified": iso(version.created_at if version else repo.updated_at),
+        "gated": False,
+        "disabled": False,
+        "cardData": card,
+        "siblings": [{"rfilename": f.path, "size": f.size, "blobId": _sha256(f)}
+                     for f in (version.files if version else ())],
+    })
     return info
 
 
-def _file_entry(f: HfFile) -> dict:
-    return {"type": "file", "oid": f.sha256, "size": f.size, "path": f.path}
+def _file_entry(f: VersionFile) -> dict:
+    return {"type": "file", "oid": _sha256(f), "size": f.size, "path": f.path}
 
 
-def _folder_entry(path: str, files: list[HfFile]) -> dict:
-    inside = sorted(f.sha256 for f in files if f.path.startswith(path + "/"))
+def _folder_entry(path: str, files: list[VersionFile]) -> dict:
+    inside = sorted(_sha256(f) for f in files if f.path.startswith(path + "/"))
     oid = hashlib.sha1("\n".join(inside).encode()).hexdigest()
     return {"type": "directory", "oid": oid, "size": 0, "path": path}
 
 
-def tree(files: tuple[HfFile, ...], prefix: str, recursive: bool) -> list[dict] | None:
-    """Entries under ``prefix`` (``""`` = root); None if ``prefix`` is not a folder."""
+def tree(files: Iterable[VersionFile], prefix: str, recursive: bool) -> list[dict] | None:
+    """Entries under ``prefix`` (``""`` = root) sorted by path; None if ``prefix`` is not a folder."""
     prefix = prefix.strip("/")
     base = prefix + "/" if prefix else ""
     inside = [f for f in files if f.path.startswith(base)]
@@ -101,21 +111,85 @@ def tree(files: tuple[HfFile, ...], prefix: str, recursive: bool) -> list[dict] 
             folders.add(base + "/".join(rest[:depth]))
         if recursive or len(rest) == 1:
             entries.append(_file_entry(f))
-    listed = list(inside)
-    entries += [_folder_entry(folder, listed) for folder in sorted(folders)]
+    entries += [_folder_entry(folder, inside) for folder in sorted(folders)]
     return sorted(entries, key=lambda e: e["path"])
 
 
-def refs(versions: list[HfVersion], main: HfVersion | None) -> dict:
+def refs(versions: list[Version], main: Version | None) -> dict:
     """``GET /api/models/{repo}/refs``: versions are tags, ``main`` is the only branch."""
     return {
-        "branches": (
-            [{"name": "main", "ref": "refs/heads/main", "targetCommit": main.commit}] if main else []
-        ),
+        "branches": [{"name": "main", "ref": "refs/heads/main", "targetCommit": main.commit}] if main else [],
         "converts": [],
-        "tags": [
-            {"name": v.version, "ref": f"refs/tags/{v.version}", "targetCommit": v.commit}
-            for v in versions
-        ],
+        "tags": [{"name": v.version, "ref": f"refs/tags/{v.version}", "targetCommit": v.commit} for v in versions],
         "pullRequests": [],
     }
+
+
+def commit_entry(version: Version) -> dict:
+    """One item of ``GET /api/models/{repo}/commits/{rev}`` (``list_repo_commits``): the title is
+    the message's first line (the version name when there is no message), the rest its message."""
+    title, _, rest = (version.message or "").strip().partition("\n")
+    return {
+        "id": version.commit,
+        "authors": [{"user": version.author}] if version.author else [],
+        "date": iso(version.created_at),
+        "title": title.strip() or f"version {version.version}",
+        "message": rest.strip(),
+    }
+
+
+def commit_answer(base_url: str, repo: Repo, version: Version) -> dict:
+    """What ``create_commit`` reads back; ``version`` is the hub version the commit became."""
+    return {"commitUrl": f"{base_url}/{repo.namespace}/{repo.name}/commit/{version.commit}",
+            "commitOid": version.commit, "pullRequestUrl": None, "version": version.version}
+
+
+def whoami(name: str, orgs: Iterable[str], scope: str) -> dict:
+    return {
+        "type": "user", "name": name, "fullname": name,
+        "orgs": [{"type": "org", "name": org} for org in orgs],
+        "auth": {"type": "access_token", "accessToken": {"displayName": "hub token", "role": scope}},
+    }
+
+
+def content_disposition(path: str) -> str:
+    """``inline`` with an ASCII ``filename`` and the exact UTF-8 name as ``filename*`` (RFC 6266 /
+    RFC 5987), so any file name fits a Latin-1 header line."""
+    name = path.rsplit("/", 1)[-1]
+    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "_" for c in name)
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def file_headers(repo: Repo, version: Version, f: VersionFile) -> dict[str, str]:
+    """What ``hf_hub_download`` needs from HEAD: the commit, an ETag (the sha256, so the HF cache
+    deduplicates like ours) and the size."""
+    return {
+        "X-Repo-Commit": version.commit,
+        "ETag": f'"{_sha256(f)}"',
+        "X-Linked-Etag": f'"{_sha256(f)}"',
+        "X-Linked-Size": str(f.size),
+        "Accept-Ranges": "bytes",
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": content_disposition(f.path),
+        "Cache-Control": "private, max-age=0" if repo.private else "public, max-age=0",
+    }
+
+
+def next_link(url: str) -> dict[str, str]:
+    """The ``Link`` header ``huggingface_hub``'s ``paginate`` follows (GitHub style)."""
+    return {"Link": f'<{url}>; rel="next"'}
+
+
+def _header_safe(text: str) -> str:
+    return text.encode("ascii", "replace").decode().replace("\r", " ").replace("\n", " ")[:500]
+
+
+def error(exc: ServiceError, extra_headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """``(status, body, headers)`` of a hub error the HF way: ``{"error": message}`` and X-Error-*."""
+    status = exc.hf_status or exc.status
+    headers = {**exc.headers, "X-Error-Code": exc.hf_code, "X-Error-Message": _header_safe(exc.message)}
+    if status == 401:
+        headers["X-Error-Message"] = BAD_TOKEN
+        headers.pop("X-Error-Code")
+    headers.update(extra_headers or {})
+    return status, {"error": exc.message, **exc.extra}, headers

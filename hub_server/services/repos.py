@@ -1,5 +1,6 @@
 """Repository lifecycle and lookup: create, find (private repos are 404 to outsiders),
-delete. Shared by the native and the HF-compatible routes."""
+change visibility, delete (version names tombstoned). Shared by the native and the
+HF-compatible routes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db.models import Repo, Version, VersionTombstone, utcnow
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid, RepoNotFound
 from . import audit
 from .auth import Principal, can_see, require_user, require_write
 from .context import Hub
@@ -21,7 +22,7 @@ KINDS = ("adapter", "base")
 def find_repo(session: Session, who: Principal | None, namespace: str, name: str) -> Repo:
     repo = session.scalar(select(Repo).where(Repo.namespace == namespace, Repo.name == name))
     if repo is None or not can_see(who, repo):
-        raise NotFound(f"repository {namespace}/{name} not found")
+        raise RepoNotFound(f"repository {namespace}/{name} not found")
     return repo
 
 
@@ -67,6 +68,21 @@ def delete_repo(hub: Hub, who: Principal | None, namespace: str, name: str) -> N
         s.delete(repo)
 
 
+def set_private(hub: Hub, who: Principal | None, namespace: str, name: str, private: bool) -> Repo:
+    """Make a repository private (404 to everyone but its owners) or public again; owners only."""
+    if not isinstance(private, bool):
+        raise Invalid("'private' must be true or false")
+    who = require_user(who)
+    with hub.db.write() as s:
+        repo = find_repo(s, who, namespace, name)
+        who = require_write(who, namespace)
+        if repo.private != private:
+            repo.private = private
+            repo.updated_at = utcnow()
+            audit.record(s, "repo.visibility", who.name, f"{namespace}/{name}", private=private)
+        return repo
+
+
 def find_base(session: Session, who: Principal | None, fingerprint: str | None,
               base_id: str | None = None) -> Repo | None:
     """The base repo on this hub whose weights have ``fingerprint`` (else the one named ``base_id``), if visible."""
@@ -90,6 +106,15 @@ def tombstone_versions(session: Session, repo: Repo) -> None:
     for version, commit in session.execute(select(Version.version, Version.commit).where(Version.repo_id == repo.id)):
         if version not in kept:
             session.add(VersionTombstone(full_name=repo.full_name, version=version, commit=commit, deleted_at=utcnow()))
+
+
+def reserved_versions(hub: Hub, repo: Repo) -> list[str]:
+    """Every version name ``repo`` may not give to new content: live, yanked, deleted, and those of
+    a deleted repository of the same name."""
+    with hub.db.read() as s:
+        own = s.scalars(select(Version.version).where(Version.repo_id == repo.id)).all()
+        old = s.scalars(select(VersionTombstone.version).where(VersionTombstone.full_name == repo.full_name)).all()
+    return sorted(set(own) | set(old))
 
 
 def tombstoned_commit(session: Session, repo: Repo, version: str) -> str | None:

@@ -145,6 +145,18 @@ def top_bases(hub: Hub, who: Principal | None, limit: int = 8) -> list[dict]:
 
 def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | None = None,
            sort: str = "downloads", limit: int = 20, cursor: str | None = None, **filters: str | None) -> dict:
+    """One page of repo objects and the cursor of the next page (None on the last)."""
+    from .views import repo_json
+
+    rows, next_cursor = search_rows(hub, who, q=q, tags=[tag] if tag else [], sort=sort, limit=limit,
+                                    cursor=cursor, **filters)
+    return {"items": [repo_json(r) for r in rows], "next_cursor": next_cursor}
+
+
+def search_rows(hub: Hub, who: Principal | None, *, q: str | None = None, tags: list[str] = (),
+                sort: str = "downloads", limit: int = 20, cursor: str | None = None,
+                **filters: str | None) -> tuple[list[Repo], str | None]:
+    """``search`` as repo rows (every tag in ``tags`` required): the HF view renders its own shape."""
     if sort not in SORTS:
         raise Invalid(f"invalid sort {sort!r}: use downloads, likes, updated or name")
     if not 1 <= limit <= 100:
@@ -156,7 +168,7 @@ def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | 
             raise Invalid(f"unknown filter {key!r}")
         if value:
             query = query.where(FILTERS[key] == value)
-    if tag:
+    for tag in dict.fromkeys(tags):
         query = query.where(exists().where(and_(RepoTag.repo_id == Repo.id, RepoTag.tag == tag)))
     start = (_after(column, descending, *_decode(cursor, sort)),) if cursor else ()
     query = query.where(*start)
@@ -165,8 +177,6 @@ def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | 
             rows = _text_page(s, query, q, sort, limit + 1, start)
         else:
             rows = s.scalars(query.order_by(*_order(column, descending)).limit(limit + 1)).all()
-    from .views import repo_json
-
-    items = rows[:limit]
+    items = list(rows[:limit])
     next_cursor = _encode(getattr(items[-1], SORTS[sort][0].key), items[-1].id) if len(rows) > limit else None
-    return {"items": [repo_json(r) for r in items], "next_cursor": next_cursor}
+    return items, next_cursor

@@ -1,8 +1,10 @@
-"""Reading and curating versions: list, resolve a ref (exact, main, commit, range),
-yank and delete (the name stays reserved). Resolving never writes: downloads are counted
+"""Reading and curating versions: list, resolve a ref (exact, main, commit, range), the
+history up to a ref, the cards of the latest versions, yank and delete (the name stays reserved). Resolving never writes: downloads are counted
 by ``download_counts`` off the request path."""
 
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from hub_rules import MAIN_NAMES, VersionInvalid, is_commit, is_range, newest, sort_key
 
 from ..db.models import Repo, Version, utcnow
-from ..errors import Invalid, NotFound
+from ..errors import EntryNotFound, Invalid, RevisionNotFound
 from . import audit
 from .auth import Principal, require_write
 from .context import Hub
@@ -38,7 +40,7 @@ def pick(versions: list[Version], ref: str) -> Version:
             except VersionInvalid as exc:
                 raise Invalid(str(exc)) from None
     if found is None:
-        raise NotFound(f"no version matches {ref!r}")
+        raise RevisionNotFound(f"no version matches {ref!r}")
     return found
 
 
@@ -53,6 +55,26 @@ def list_versions(hub: Hub, who: Principal | None, namespace: str, name: str) ->
     with hub.db.read() as s:
         repo = find_repo(s, who, namespace, name)
         return repo, live_versions(s, repo)
+
+
+def history(hub: Hub, who: Principal | None, namespace: str, name: str, ref: str) -> tuple[Repo, list[Version]]:
+    """The version ``ref`` resolves to and every older one, newest first (yanked ones included)."""
+    with hub.db.read() as s:
+        repo = find_repo(s, who, namespace, name)
+        live = live_versions(s, repo)
+        top = sort_key(pick(live, ref).version)
+    return repo, [v for v in live if sort_key(v.version) <= top]
+
+
+def latest_cards(hub: Hub, repos: list[Repo]) -> dict[int, dict]:
+    """Each repo's latest model card by repo id, in one query (listings show card fields)."""
+    latest = {r.id: r.latest_version for r in repos if r.latest_version}
+    if not latest:
+        return {}
+    with hub.db.read() as s:
+        rows = s.execute(select(Version.repo_id, Version.version, Version.card_json).where(
+            Version.repo_id.in_(latest), Version.version.in_(set(latest.values())))).all()
+    return {repo_id: json.loads(card or "{}") for repo_id, version, card in rows if latest[repo_id] == version}
 
 
 def refresh_latest(session: Session, repo: Repo) -> None:
@@ -88,7 +110,7 @@ def _exact(session: Session, repo: Repo, version: str) -> Version:
         select(Version).where(Version.repo_id == repo.id, Version.version == version, Version.deleted.is_(False))
     )
     if row is None:
-        raise NotFound(f"version {version} of {repo.namespace}/{repo.name} not found")
+        raise RevisionNotFound(f"version {version} of {repo.namespace}/{repo.name} not found")
     return row
 
 
@@ -96,7 +118,7 @@ def file_of(version: Version, path: str):
     for f in version.files:
         if f.path == path:
             return f
-    raise NotFound(f"file {path!r} not in version {version.version}")
+    raise EntryNotFound(f"file {path!r} not in version {version.version}")
 
 
 def repo_has_blob(hub: Hub, who: Principal | None, namespace: str, name: str, digest: str) -> Repo:
@@ -109,5 +131,5 @@ def repo_has_blob(hub: Hub, who: Principal | None, namespace: str, name: str, di
             .where(Version.repo_id == repo.id, Version.deleted.is_(False), VersionFile.digest == digest).limit(1)
         )
         if hit is None:
-            raise NotFound(f"blob {digest} is not part of {namespace}/{name}")
+            raise EntryNotFound(f"blob {digest} is not part of {namespace}/{name}")
         return repo

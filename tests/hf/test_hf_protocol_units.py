@@ -8,7 +8,8 @@ import json
 import pytest
 
 from hub_rules import ByteRange, RangeNotSatisfiable, parse_range
-from hub_server.services.hf_backend import HfFile, Invalid
+from hub_server.db.models import VersionFile
+from hub_server.errors import Invalid, ServiceError
 from hub_server.services.hf_commit import check_path, parse_ndjson
 from hub_server.services.hf_numbering import choose_version, next_patch
 from hub_server.services.hf_views import iso, tree
@@ -48,8 +49,9 @@ def test_ndjson_commit_parsing_and_refusals():
     with pytest.raises(Invalid):
         parse_ndjson(b"not json")
     for bad in ("../x", "/etc/x", "a\\..\\b", "a//b", "./a", "model.bin", "w.PT", "x.ckpt"):
-        with pytest.raises(Invalid):
+        with pytest.raises(ServiceError) as refused:
             check_path(bad)
+        assert (refused.value.hf_status or refused.value.status) == 400  # the HF view answers 400
     assert check_path("dir/adapter_model.safetensors") == "dir/adapter_model.safetensors"
 
 
@@ -68,7 +70,7 @@ def test_parse_range():
 def test_tree_listing_and_dates():
     from datetime import datetime, timezone
 
-    files = tuple(HfFile(p, 1, "sha256:" + "0" * 64) for p in ("a.txt", "d/b.txt", "d/e/c.txt"))
+    files = [VersionFile(path=p, size=1, digest="sha256:" + "0" * 64) for p in ("a.txt", "d/b.txt", "d/e/c.txt")]
     top = tree(files, "", recursive=False)
     assert [(e["type"], e["path"]) for e in top] == [("file", "a.txt"), ("directory", "d")]
     sub = tree(files, "d", recursive=False)
