@@ -1,6 +1,7 @@
 """The ASGI middleware that refuses before the app spends anything: rate buckets first,
 then credentials for API writes, then the body size (Content-Length, then counted as it
-streams) and the JSON nesting depth. Refusals use the hub's error JSON."""
+streams) and the JSON nesting depth. Refusals use the hub's errors, rendered natively or, on
+the HF-compatible paths, by ``hf_views``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import re
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import TooLarge
+from ..errors import Invalid, ServiceError, TooLarge, TooManyRequests, Unauthorized, Unprocessable
+from ..services import hf_views
 from ..settings import Settings
 from .body import body_limit, counting_receive, read_body, replay, too_large
 from .depth import json_depth_exceeds
@@ -19,18 +21,23 @@ from .rates import SAFE_METHODS, RateLimits
 _UNLIMITED_PATHS = frozenset({"/healthz"})
 
 
+_HF_FILE = re.compile(r"/[^/]+/[^/]+/resolve/")
+
+
 def _hf_path(path: str) -> bool:
-    """The HF-compatible API answers errors the HF way (``{"error": message}``)."""
-    return path.startswith("/api/") and not path.startswith("/api/v1/")
+    """The HF-compatible API answers errors the HF way (``hf_views.error``)."""
+    return (path.startswith("/api/") and not path.startswith("/api/v1/")) or _HF_FILE.match(path) is not None
 
 
-async def send_error(send: Send, path: str, status: int, code: str, message: str,
-                     headers: dict[str, str] | None = None) -> None:
-    error = message if _hf_path(path) else {"code": code, "message": message}
-    body = json.dumps({"error": error}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-           (b"x-error-message", message.encode("ascii", "replace"))]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+async def send_error(send: Send, path: str, exc: ServiceError) -> None:
+    if _hf_path(path):
+        status, content, headers = hf_views.error(exc)
+    else:
+        status, content = exc.status, {"error": {"code": exc.code, "message": exc.message, **exc.extra}}
+        headers = {**exc.headers, "X-Error-Message": exc.message.encode("ascii", "replace").decode()}
+    body = json.dumps(content).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
@@ -57,31 +64,27 @@ class LimitsMiddleware:
 
         refusal = await self.rates.admit(method, authorization, address)
         if refusal is not None:
-            await send_error(send, path, 429, "rate_limited", refusal.message,
-                             {"Retry-After": str(refusal.retry_after)})
+            await send_error(send, path, TooManyRequests(refusal.message, refusal.retry_after))
             return
         if (method not in SAFE_METHODS and path.startswith("/api/") and not authorization and "cookie" not in headers
                 and not _PULL_REPORT.fullmatch(path)):
-            await send_error(send, path, 401, "unauthorized", "this call needs a token (hub login)")
+            await send_error(send, path, Unauthorized("this call needs a token (hub login)"))
             return
 
         limit, streamed = body_limit(method, path, self.settings)
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            status = 413 if declared.isdigit() else 400
-            await send_error(send, path, status, "too_large" if status == 413 else "invalid",
-                             too_large(limit, path).message if status == 413 else "bad Content-Length")
+            await send_error(send, path, too_large(limit, path) if declared.isdigit() else Invalid("bad Content-Length"))
             return
         receive = counting_receive(receive, limit, path)
         if not streamed and method not in SAFE_METHODS and _is_json(headers.get("content-type")):
             try:
                 body = await read_body(receive)
             except TooLarge as exc:
-                await send_error(send, path, 413, "too_large", exc.message)
+                await send_error(send, path, exc)
                 return
             if body and json_depth_exceeds(body, self.settings.max_json_depth):
-                await send_error(send, path, 422, "invalid",
-                                 f"JSON nested deeper than {self.settings.max_json_depth} levels")
+                await send_error(send, path, Unprocessable(f"JSON nested deeper than {self.settings.max_json_depth} levels"))
                 return
             receive = replay(body, receive)
         await self._run(scope, receive, send, authorization, address)
@@ -100,6 +103,6 @@ class LimitsMiddleware:
         except TooLarge as exc:
             if status:
                 raise
-            await send_error(send, path, 413, "too_large", exc.message)
+            await send_error(send, path, exc)
         if status == 401 and authorization:
             await self.rates.auth_failed(address)

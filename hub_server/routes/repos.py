@@ -1,4 +1,4 @@
-"""Native routes for repositories (create, info, delete) — thin wrappers over services."""
+"""Native routes for repositories (create, info, visibility, delete) — thin wrappers over services."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def create_repo(hub: HubDep, who: Caller, body: dict = Body(...)) -> dict:
 @router.get("/repos/{namespace}/{name}")
 def get_repo(hub: HubDep, who: Caller, namespace: str, name: str) -> dict:
     return repo_json(repos.get_repo(hub, who, namespace, name))
+
+
+@router.patch("/repos/{namespace}/{name}")
+def update_repo(hub: HubDep, who: Caller, namespace: str, name: str, body: dict = Body(...)) -> dict:
+    """``{"private": true|false}``: the one visibility rule (the HF view's settings call it too)."""
+    return repo_json(repos.set_private(hub, who, namespace, name, body.get("private")))
 
 
 @router.delete("/repos/{namespace}/{name}", status_code=204)
