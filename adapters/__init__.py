@@ -2,12 +2,23 @@
 
 Attributes are loaded lazily (PEP 562) so that pure-Python pieces such as
 ``adapters.card`` and ``adapters.fingerprint`` never import torch.
+
+Importing warns once (``AdaptersNameClash``) when AdapterHub's ``adapters`` distribution, which uses the
+same import name, is installed in this environment too (distribution metadata only, see
+``hub_rules.import_clash``).
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
+
+from hub_rules.import_clash import AdaptersNameClash, adapters_clash
+
+_CLASH = adapters_clash()
+if _CLASH is not None:
+    warnings.warn(_CLASH, AdaptersNameClash, stacklevel=2)
 
 _EXPORTS: dict[str, str] = {
     "AdapterError": "adapters.errors",
@@ -51,7 +62,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate_matrix": "adapters.evaluate_matrix",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "AdaptersNameClash"])
 
 
 def __getattr__(name: str) -> Any:

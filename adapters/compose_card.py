@@ -25,7 +25,8 @@ def write_compose_card(out: Path, *, pin: Any, config: dict, parents: Sequence[A
     from .card import write_card
     from .registry import method_for_dir, registry
 
-    method = registry.detect(config).name  # what the written files are, read back as any saved adapter is
+    spec = registry.detect(config)  # what the written files are, read back as any saved adapter is
+    method = spec.name
     lineage = [_lineage(c, w, method_for_dir(c.path).name) for c, w in zip(parents, weights)]
     front = {
         "library_name": "peft",
@@ -34,8 +35,7 @@ def write_compose_card(out: Path, *, pin: Any, config: dict, parents: Sequence[A
         "tags": ["adapter-hub", method, "causal-lm", "composed"],
         "adapter_hub": {
             "kind": "adapter", "method": method, "task": "causal-lm", "base": pin.to_dict(),
-            "method_options": {"r": config.get("r"), "lora_alpha": config.get("lora_alpha"),
-                               "target_modules": config.get("target_modules")},
+            "method_options": spec.options_from_config(config),
             "lineage": lineage,
             "composition": {"examples": {"sha256": examples.sha256, "count": len(examples.rows)},
                             **settings, "scores": scores,

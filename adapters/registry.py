@@ -71,6 +71,16 @@ class MethodSpec:
     low_rank_factors(adapter_dir) -> {module path: (A, B)}
         The saved adapter as exact per-Linear deltas ``B @ A`` (scale folded into B), so ``hub compose``
         can weight and concatenate it with others; None when the method is not such a sum.
+    mergeable      its attachments can fold into the base weights (``hub merge``, ``load_stack(merge=True)``).
+    combinable     ``hub combine`` may blend several of its adapters into one; then ``combine`` says how
+                   and ``combinations`` names the ways it offers (the first is the default).
+    combine(request: CombineRequest) -> dict
+        Write the child of ``request.parents`` into ``request.out`` (the method's own files; the core adds
+        the card); returns the settings it used (recorded in the card's ``combination``).
+    prepares_inputs its attachment feeds the model extra positions (virtual tokens, prefix caches) through
+                   ``prepare_inputs``; a stack holds at most one such adapter.
+    default_lr / default_batch_size
+                   training defaults when the user gives none (None: the core's ``DEFAULT_LR`` etc.).
     """
 
     name: str
@@ -82,7 +92,12 @@ class MethodSpec:
     options: tuple[MethodOption, ...] = ()
     tasks: tuple[str, ...] = ("causal-lm", "seq-cls")
     mergeable: bool = False
-    combinable: bool = False  # can `hub combine` blend several of these into one?
+    combinable: bool = False
+    combine: Callable[["CombineRequest"], dict] | None = None
+    combinations: tuple[str, ...] = ()
+    prepares_inputs: bool = False
+    default_lr: float | None = None
+    default_batch_size: int | None = None
     objectives: tuple[str, ...] = ("causal-lm", "seq-cls")
     quantizable: bool = False
     checkpointable: bool = True
@@ -91,8 +106,37 @@ class MethodSpec:
     low_rank_factors: Callable[[Path], dict] | None = None
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.combinable and (self.combine is None or not self.combinations):
+            raise AdapterError(f"method {self.name!r} declares combinable but gives no combine callable "
+                               "and combinations")
+
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
+
+    def options_from_config(self, adapter_config: dict) -> dict[str, Any]:
+        """This method's options as a saved ``adapter_config.json`` records them (for a derived adapter's card)."""
+        return {o.name: adapter_config[o.name] for o in self.options if o.name in adapter_config}
+
+
+@dataclass(frozen=True)
+class CombineRequest:
+    """What ``MethodSpec.combine`` is handed: checked parents (one method, one base pin) and how to blend them.
+
+    out        an empty directory for the child's files (the core writes the card and moves it into place)
+    load_base  the pinned base model, loaded on first call (methods that blend saved tensors never call it)
+    step       advance the progress bar; call it once per parent read
+    """
+
+    parents: tuple[Path, ...]
+    weights: tuple[float, ...]
+    how: str
+    out: Path
+    task: str
+    density: float | None = None
+    svd_rank: int | None = None
+    load_base: Callable[[], Any] = lambda: None
+    step: Callable[[], None] = lambda: None
 
 
 class MethodRegistry:

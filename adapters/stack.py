@@ -27,6 +27,7 @@ class StackEntry:
     mergeable: bool
     attachment: Any
     path: Path | None = None  # the adapter's local directory
+    prepares_inputs: bool = False  # its method's capability: it feeds the model extra positions
 
 
 def adapter_front(adapter_dir: Path) -> dict:
@@ -97,19 +98,24 @@ class AdapterStack:
         name = name or adapter_dir.name
         if any(e.name == name for e in self.entries):
             name = f"{name}#{len(self.entries)}"
+        other = next((e for e in self.entries if e.prepares_inputs), None) if spec.prepares_inputs else None
+        if other is not None:
+            raise AdapterError(f"{adapter_dir}: method {spec.name} feeds the model extra positions and only one "
+                               f"such adapter can be stacked (already have {other.name}, {other.method})")
         attachment = spec.attach(self.model, adapter_dir, weight=weight, name=name)
-        if hasattr(attachment, "prepare_inputs") and self._input_preparer() is not None:
+        if hasattr(attachment, "prepare_inputs") != spec.prepares_inputs:
             attachment.detach()
-            raise AdapterError(f"{adapter_dir}: only one prompt/prefix-style adapter can be stacked "
-                               f"(already have {self._input_preparer().name})")
+            raise AdapterError(f"{adapter_dir}: method {spec.name}'s attachment "
+                               f"{'has' if hasattr(attachment, 'prepare_inputs') else 'lacks'} prepare_inputs but "
+                               f"its MethodSpec says prepares_inputs={spec.prepares_inputs}")
         entry = StackEntry(name, spec.name, float(weight), bool(spec.mergeable and attachment.mergeable), attachment,
-                           adapter_dir)
+                           adapter_dir, prepares_inputs=spec.prepares_inputs)
         self.entries.append(entry)
         return entry
 
     def _input_preparer(self):
         for entry in self.entries:
-            if hasattr(entry.attachment, "prepare_inputs"):
+            if entry.prepares_inputs:
                 return entry.attachment
         return None
 

@@ -44,11 +44,11 @@ class TrainResult:
 
 
 def method_defaults(spec: MethodSpec) -> dict[str, Any]:
-    """Per-method training defaults a spec may carry in ``extra`` (e.g. a higher lr for prompt tuning)."""
-    extra = spec.extra or {}
+    """Training defaults from the spec's declared ``default_lr``/``default_batch_size`` (e.g. a higher lr for
+    prompt tuning), else the core's."""
     return {
-        "lr": float(extra.get("default_lr", DEFAULT_LR)),
-        "batch_size": int(extra.get("default_batch_size", DEFAULT_BATCH_SIZE)),
+        "lr": float(spec.default_lr if spec.default_lr is not None else DEFAULT_LR),
+        "batch_size": int(spec.default_batch_size if spec.default_batch_size is not None else DEFAULT_BATCH_SIZE),
     }
 
 

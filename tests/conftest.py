@@ -47,7 +47,7 @@ def s3_server(tmp_path_factory):
     server.close()
 
 
-DEPLOYMENT_FIXTURES = {"hub_server", "hub_server_module", "server", "hub", "live_hub"}
+DEPLOYMENT_FIXTURES = {"hub_server", "hub_server_module", "server", "hub"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ..errors import AdapterError
 from ..registry import MethodOption, MethodSpec
+from .peft_combine import IA3_COMBINATIONS, LORA_COMBINATIONS, combine_ia3, combine_lora
 from .peft_compat import bridge_prefix_seq_cls
 
 __all__ = ["LORA", "IA3", "PROMPT_TUNING", "PREFIX_TUNING", "P_TUNING", "auto_target_modules"]
@@ -132,8 +133,8 @@ LORA = MethodSpec(
         MethodOption("use_dora", bool, False, "weight-decomposed LoRA (DoRA)"),
         MethodOption("use_rslora", bool, False, "rank-stabilised scaling alpha / sqrt(r)"),
     ),
-    mergeable=True, combinable=True, objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_lora_config,
-    low_rank_factors=_lora_factors,
+    mergeable=True, combinable=True, combine=combine_lora, combinations=LORA_COMBINATIONS,
+    objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_lora_config, low_rank_factors=_lora_factors,
 )
 
 
@@ -164,7 +165,8 @@ IA3 = MethodSpec(
         MethodOption("target_modules", str, "auto", "comma-separated modules to rescale; auto = PEFT's per-model default"),
         MethodOption("feedforward_modules", str, "auto", "which of the targets are feed-forward (scaled on input)"),
     ),
-    mergeable=True, combinable=True, objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_ia3_config,
+    mergeable=True, combinable=True, combine=combine_ia3, combinations=IA3_COMBINATIONS,
+    objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_ia3_config,
 )
 
 
@@ -212,8 +214,9 @@ PROMPT_TUNING = MethodSpec(
     summary="Learned soft-prompt embeddings prepended to the input; the base is untouched.",
     prepare=_wrapping(_prompt_config), save=_save, detect=_detector("PROMPT_TUNING"), attach=_runtime_attach("prompt"),
     options=(MethodOption("num_virtual_tokens", int, 16, "number of learned prompt tokens"),),
-    objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_prompt_config,
-    extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 3e-2},  # soft prompts need far bigger steps than LoRA
+    objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_prompt_config, prepares_inputs=True,
+    default_lr=3e-2,  # soft prompts need far bigger steps than LoRA
+    extra={"latency_note": _VIRTUAL_NOTE},
 )
 
 PREFIX_TUNING = MethodSpec(
@@ -227,7 +230,7 @@ PREFIX_TUNING = MethodSpec(
     ),
     objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_prefix_config,
     checkpointable=False,  # PEFT feeds the prefix as a cache, which gradient checkpointing cannot replay
-    extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 1e-2},
+    prepares_inputs=True, default_lr=1e-2, extra={"latency_note": _VIRTUAL_NOTE},
 )
 
 P_TUNING = MethodSpec(
@@ -240,5 +243,5 @@ P_TUNING = MethodSpec(
         MethodOption("encoder_type", str, "MLP", "prompt encoder: MLP or LSTM"),
     ),
     objectives=_ALL_OBJECTIVES, quantizable=True, peft_config=_p_tuning_config,
-    extra={"latency_note": _VIRTUAL_NOTE, "default_lr": 1e-2},
+    prepares_inputs=True, default_lr=1e-2, extra={"latency_note": _VIRTUAL_NOTE},
 )

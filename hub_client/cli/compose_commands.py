@@ -12,8 +12,6 @@ import click
 from ..bases import hub_resolver
 from .train_commands import QUANTIZATIONS
 
-HOW = ("linear", "ties", "dare_linear", "dare_ties", "svd", "cat")
-
 
 def _weights(raw: str | None, count: int) -> list[float] | None:
     if raw is None:
@@ -112,7 +110,9 @@ def merge_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, 
 
 @click.command("combine")
 @click.argument("adapters", nargs=-1, required=True)
-@click.option("--how", type=click.Choice(HOW), default="linear", show_default=True)
+@click.option("--how", default=None,
+              help="How to blend: one of the combinations the adapters' method offers (listed by `hub methods`); "
+                   "default: its first.")
 @click.option("--weights", default=None, help="Comma-separated weight per adapter (default: equal).")
 @click.option("--density", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
               help="Fraction kept by ties/dare (default 0.5).")
@@ -121,8 +121,8 @@ def merge_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, 
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the new adapter.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Combine adapters pinned to other base weights (warns).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def combine_cmd(adapters: tuple[str, ...], how: str, weights: str | None, density: float | None, base: str | None,
-                out: str, allow_base_mismatch: bool, no_progress: bool) -> None:
+def combine_cmd(adapters: tuple[str, ...], how: str | None, weights: str | None, density: float | None,
+                base: str | None, out: str, allow_base_mismatch: bool, no_progress: bool) -> None:
     """Blend ADAPTERS (same base, same method) into ONE new adapter; its card records each parent
     as NS/NAME@VERSION with its commit id and weight."""
     from adapters.combine import combine_adapters

@@ -17,10 +17,23 @@ def _is_user_error(exc: BaseException) -> bool:
     return any(c.__name__ == "AdapterError" for c in type(exc).__mro__)
 
 
+def _refuse_adapters_clash() -> None:
+    """Before any command runs (most import the ML core, and which ``adapters`` Python would import is then
+    a matter of path order), refuse in one line when AdapterHub's ``adapters`` is installed here too.
+    ``hub --help`` and ``hub --version`` still answer: click handles them before ``invoke``."""
+    from hub_rules.import_clash import adapters_clash
+
+    message = adapters_clash()
+    if message is not None:
+        click.echo(f"error: {message}", err=True)
+        sys.exit(1)
+
+
 class HubGroup(click.Group):
     """Maps HubError / AdapterError to `error: ...` on stderr and exit code 1."""
 
     def invoke(self, ctx: click.Context):
+        _refuse_adapters_clash()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):

@@ -19,7 +19,7 @@ def _method_rows() -> list[dict]:
 
     return [{"name": s.name, "summary": s.summary, "tasks": list(s.tasks), "mergeable": bool(s.mergeable),
              "objectives": [o for o in s.objectives if o != "dpo" or s.peft_config is not None],
-             "quantizable": bool(s.quantizable),
+             "quantizable": bool(s.quantizable), "combinations": list(s.combinations) if s.combinable else [],
              **{f"default_{key}": value for key, value in method_defaults(s).items()},
              "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help}
                          for o in s.options]} for s in list_methods()]
@@ -37,7 +37,8 @@ def methods_command(as_json: bool) -> None:
         merge = "mergeable" if row["mergeable"] else "not mergeable"
         quantize = "--quantize nf4|int8" if row["quantizable"] else "no --quantize"
         click.echo(f"{row['name']}  [{', '.join(row['tasks'])}; {merge}; default --lr {row['default_lr']:g}]")
-        click.echo(f"    objectives: {', '.join(row['objectives'])}; {quantize}")
+        combine = f"hub combine --how {'|'.join(row['combinations'])}" if row["combinations"] else "no hub combine"
+        click.echo(f"    objectives: {', '.join(row['objectives'])}; {quantize}; {combine}")
         click.echo(f"    {row['summary']}")
         for opt in row["options"]:
             flag = "--" + opt["name"].replace("_", "-")

@@ -88,9 +88,30 @@ def test_weight_scales_the_delta(bases, tmp_path):
     fresh, _ = _load(bases, "causal-lm")
     with torch.no_grad():
         plain = fresh(**enc).logits.clone()
-        att = BOTTLENECK.attach(fresh, tmp_path / "a", weight=0.0)
-        torch.testing.assert_close(fresh(**enc).logits, plain)
+
+    def run(weight):
+        """Logits, and input/output of the first adapted block (its input is the base's at any weight)."""
+        att = BOTTLENECK.attach(fresh, tmp_path / "a", weight=weight)
+        first = next(name for name, _ in fresh.named_modules() if name in att.layers)
+        seen = {}
+        handle = fresh.get_submodule(first).register_forward_hook(  # runs after the adapter's own hook
+            lambda _m, _i, out: seen.setdefault("out", (out[0] if isinstance(out, tuple) else out).clone()))
+        with torch.no_grad():
+            logits = fresh(**enc).logits.clone()
+        handle.remove()
         att.detach()
+        return logits, seen["out"]
+
+    _, block_base = run(0.0)  # the adapted block's output with the adapter at weight 0 ...
+    logits0, _ = run(0.0)
+    logits1, block1 = run(1.0)
+    _, block_half = run(0.5)
+    torch.testing.assert_close(logits0, plain, atol=0, rtol=0)  # weight 0: exactly the base
+    assert (logits1 - plain).abs().max() > 1e-2  # weight 1: attaching changes the output
+    delta = block1 - block_base
+    assert delta.abs().max() > 1e-2
+    torch.testing.assert_close(block_half - block_base, 0.5 * delta, atol=1e-5, rtol=1e-4)  # half the delta
+    torch.testing.assert_close(fresh(**enc).logits, plain, atol=0, rtol=0)  # detached: the base again
 
 
 def test_bad_options_are_adapter_errors(bases):

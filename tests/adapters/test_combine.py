@@ -1,4 +1,5 @@
-"""combine: one new adapter whose logits equal PEFT's own add_weighted_adapter, with lineage in its card."""
+"""combine: one new adapter whose logits equal PEFT's own add_weighted_adapter (LoRA) or the parents stacked
+(IA3), with lineage in its card; methods that do not declare combinable are refused in one line."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("combine")
     base = make_llama_dir(root / "base")
     loras = [pin_adapter(make_adapter(base, root / f"lora{i}", "lora", seed=i), base) for i in range(2)]
-    ia3 = pin_adapter(make_adapter(base, root / "ia3", "ia3"), base)
+    ia3 = [pin_adapter(make_adapter(base, root / f"ia3_{i}", "ia3", seed=10 + i), base) for i in range(2)]
     return base, loras, ia3
 
 
@@ -63,7 +64,7 @@ def test_combine_refuses_mixed_method_families(setup, tmp_path):
 
     base, loras, ia3 = setup
     with pytest.raises(AdapterError, match="one method family"):
-        combine_adapters([loras[0], ia3], tmp_path / "x", base=base)
+        combine_adapters([loras[0], ia3[0]], tmp_path / "x", base=base)
 
 
 def test_combine_refuses_unknown_how(setup, tmp_path):
@@ -81,6 +82,63 @@ def test_combine_progress_bar_shows_each_step_and_hides_on_request(setup, tmp_pa
     base, loras, _ = setup
     combine_adapters(loras, tmp_path / "shown", base=base, progress=True)
     shown = capsys.readouterr().err
-    assert "combine (linear): 100%" in shown and "5/5" in shown  # base, two parents, combine, save
+    assert "combine (linear): 100%" in shown and "4/4" in shown  # two parents, combine, write
     combine_adapters(loras, tmp_path / "hidden", base=base, progress=False)
     assert "combine (" not in capsys.readouterr().err
+
+
+def test_ia3_combination_equals_the_parents_stacked(setup, tmp_path):
+    """IA3's ``stack``: the child at weight 1 is exactly the parents stacked at their weights (hooked and merged),
+    and PEFT loads it to the same logits."""
+    from peft import PeftModel
+
+    from adapters.card import read_card
+    from adapters.combine import combine_adapters
+    from adapters.stack import load_stack
+
+    base, _, ia3 = setup
+    weights = [0.7, -0.4]
+    out = combine_adapters(ia3, tmp_path / "child", weights=weights, base=base, progress=False)
+    ids = torch.randint(8, 100, (2, 6), generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        stacked = load_stack(base, ia3, weights, merge=False)(input_ids=ids).logits
+        child = load_stack(base, [out], merge=False)(input_ids=ids).logits
+        merged_stack = load_stack(base, ia3, weights)
+        merged_stack.merge()
+        merged = merged_stack(input_ids=ids).logits
+        peft = PeftModel.from_pretrained(load_plain(base), out)(input_ids=ids).logits
+        plain = load_plain(base)(input_ids=ids).logits
+        first = load_stack(base, ia3[:1], [weights[0]], merge=False)(input_ids=ids).logits
+    assert (stacked - plain).abs().max() > 1e-3 and (stacked - first).abs().max() > 1e-3
+    torch.testing.assert_close(child, stacked, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(child, merged, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(peft, stacked, atol=1e-5, rtol=1e-4)
+    card = read_card(out)
+    hub = card.front["adapter_hub"]
+    assert hub["method"] == "ia3" and "ia3" in card.front["tags"] and "lora" not in card.front["tags"]
+    assert hub["combination"] == {"how": "stack", "weights": weights}
+    assert all(p["method"] == "ia3" and p["combination"] == "stack" for p in hub["lineage"])
+    assert hub["method_options"]["feedforward_modules"] == ["down_proj"]
+
+
+def test_ia3_offers_only_its_exact_combination(setup, tmp_path):
+    from adapters.combine import combine_adapters
+    from adapters.errors import AdapterError
+
+    base, _, ia3 = setup
+    with pytest.raises(AdapterError, match=r"^unknown combination 'linear' for method ia3; choose one of stack$"):
+        combine_adapters(ia3, tmp_path / "x", how="linear", base=base, progress=False)
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_method_without_combinable_is_refused_naming_the_capability(setup, tmp_path):
+    from adapters.combine import combine_adapters
+    from adapters.errors import AdapterError
+
+    base = setup[0]
+    prompts = [pin_adapter(make_adapter(base, tmp_path / f"p{i}", "prompt_tuning", seed=i), base) for i in range(2)]
+    with pytest.raises(AdapterError) as caught:
+        combine_adapters(prompts, tmp_path / "x", base=base, progress=False)
+    assert str(caught.value) == ("method prompt_tuning cannot be combined: its MethodSpec does not declare "
+                                 "combinable")
+    assert "\n" not in str(caught.value) and not (tmp_path / "x").exists()

@@ -95,7 +95,6 @@ def test_every_dpo_method_trains_and_loads_back(method, llama, files, tmp_path):
 
 
 def test_dpo_on_a_quantized_base(llama, files, tmp_path):
-    pytest.importorskip("bitsandbytes", reason="bitsandbytes is not installed")
     from adapters.training import train
 
     train(llama, "lora", files[0], tmp_path / "q", objective="dpo", quantize="nf4", max_steps=1, batch_size=4,

@@ -25,8 +25,6 @@ from adapters.fingerprint import fingerprint
 from adapters.registry import list_methods
 from hub_client.cli.main import main
 
-pytest.importorskip("bitsandbytes", reason="bitsandbytes is not installed")
-
 QUANTIZABLE = [s.name for s in list_methods() if s.quantizable]
 NOT_QUANTIZABLE = [s.name for s in list_methods() if not s.quantizable]
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,17 +5,11 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "client"))
-
-from live_hub import live_hub  # noqa: E402,F401 - the running-server fixture
-
-from hub_client import HubClient, TransportError  # noqa: E402
+from hub_client import HubClient, TransportError
 
 CHUNK = 64 * 1024
 
@@ -86,38 +80,38 @@ def payload(tmp_path):
     return d, data
 
 
-def test_upload_resumes_after_dropped_connections(live_hub, tmp_path, payload):
+def test_upload_resumes_after_dropped_connections(hub_server, tmp_path, payload):
     src, data = payload
     transport = DroppingTransport({2: "after_send", 4: "before_send"})
-    token = live_hub.token("carol", "write")
-    with HubClient(live_hub.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
+    token = hub_server.token("carol", "write")
+    with HubClient(hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
                    chunk_size=CHUNK) as client:
         result = client.push(src, "carol/resumed", "1.0.0", kind="base")
     assert transport.dropped == 2
     assert transport.seen == 7  # 6 chunks + the one dropped before it was sent; the processed one is not resent
     assert result.uploaded_blobs == 1 and result.uploaded_bytes == len(data)
-    with HubClient(live_hub.url, None, cache_dir=tmp_path / "fresh", progress=False) as reader:
+    with HubClient(hub_server.url, None, cache_dir=tmp_path / "fresh", progress=False) as reader:
         assert (reader.pull("carol/resumed", "1.0.0") / "weights.raw").read_bytes() == data
 
 
-def test_upload_gives_up_with_a_transport_error(live_hub, tmp_path, payload):
+def test_upload_gives_up_with_a_transport_error(hub_server, tmp_path, payload):
     src, _ = payload
     transport = DroppingTransport({n: "before_send" for n in range(1, 50)})
-    token = live_hub.token("carol", "write")
-    with HubClient(live_hub.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
+    token = hub_server.token("carol", "write")
+    with HubClient(hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
                    chunk_size=CHUNK) as client:
         with pytest.raises(TransportError):
             client.push(src, "carol/never", "1.0.0", kind="base")
         assert client.versions("carol/never") == []
 
 
-def test_download_resumes_with_range_after_a_drop(live_hub, tmp_path, payload):
+def test_download_resumes_with_range_after_a_drop(hub_server, tmp_path, payload):
     src, data = payload
-    token = live_hub.token("carol", "write")
-    with HubClient(live_hub.url, token, cache_dir=tmp_path / "c", progress=False) as client:
+    token = hub_server.token("carol", "write")
+    with HubClient(hub_server.url, token, cache_dir=tmp_path / "c", progress=False) as client:
         client.push(src, "carol/dl", "1.0.0", kind="base")
     transport = DroppingTransport({1: "mid_body"}, method="GET", path_part="/blobs/")
-    with HubClient(live_hub.url, None, cache_dir=tmp_path / "fresh", progress=False, transport=transport) as reader:
+    with HubClient(hub_server.url, None, cache_dir=tmp_path / "fresh", progress=False, transport=transport) as reader:
         path = reader.pull("carol/dl", "1.0.0")
     assert transport.dropped == 1 and transport.seen == 2  # the second request is the ranged resume
     assert (path / "weights.raw").read_bytes() == data
@@ -142,14 +136,14 @@ class KillingTransport(DroppingTransport):
         return self.inner.handle_request(request)
 
 
-def test_upload_resumes_after_the_server_is_killed_and_restarted(live_hub, tmp_path, payload):
+def test_upload_resumes_after_the_server_is_killed_and_restarted(hub_server, tmp_path, payload):
     src, data = payload
-    token = live_hub.token("erin", "write")
-    transport = KillingTransport(live_hub, at=3)
-    with HubClient(live_hub.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
+    token = hub_server.token("erin", "write")
+    transport = KillingTransport(hub_server, at=3)
+    with HubClient(hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
                    chunk_size=CHUNK) as client:
         result = client.push(src, "erin/survivor", "1.0.0", kind="base")
     assert transport.dropped == 1 and result.uploaded_bytes == len(data)
     assert transport.seen == 6  # 6 chunks, none sent twice: the session's offset survived the crash
-    with HubClient(live_hub.url, None, cache_dir=tmp_path / "fresh", progress=False) as reader:
+    with HubClient(hub_server.url, None, cache_dir=tmp_path / "fresh", progress=False) as reader:
         assert (reader.pull("erin/survivor", "1.0.0") / "weights.raw").read_bytes() == data
