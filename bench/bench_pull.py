@@ -1,7 +1,9 @@
 """Pull throughput: ``HubClient.pull`` of one large blob vs ``curl`` reading the SAME blob from the hub
 itself, and vs ``curl`` reading the same bytes from Debian's ``nginx`` (a static server of the operating
-system's; installed with apt-get when missing, reported when it cannot be). Timed ABBA (hub pull, curl,
-curl, hub pull, ...), each pull from an empty cache, every byte written and sha256-verified by the pull.
+system's; installed with ``apt-get install nginx`` when missing and run as root, and a row says so
+when it cannot be). Timed ABBA (hub pull, curls, curls, hub pull, ...), each pull from an empty cache
+in a new client, every byte written and sha256-verified by the pull; curl writes its file too.
+Every row carries the machine's load average: on a shared machine it moves these ratios most.
 
     python bench/bench_pull.py --size-mb 500 --runs 6
 
@@ -77,21 +79,36 @@ http {{ access_log off; sendfile on; client_body_temp_path {work}/nginx-tmp;
 """
 
 
-def nginx_binary() -> str | None:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found or os.geteuid() != 0:
-        return found
-    print("nginx missing: installing Debian's nginx-light with apt-get", file=sys.stderr)
-    subprocess.run(["apt-get", "install", "-y", "-q", "nginx-light"], capture_output=True)
+def _nginx_on_disk() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
-def start_nginx(work: Path, root: Path, procs: list) -> str | None:
-    binary = nginx_binary()
+def nginx_binary() -> tuple[str | None, str]:
+    """Debian's nginx and a line saying where it came from (installed now, or why it is missing)."""
+    found = _nginx_on_disk()
+    if found:
+        return found, f"nginx: {found} (already installed)"
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return None, "nginx is not installed and this bench cannot install it (needs root and apt-get)"
+    print("nginx missing: installing Debian's nginx with apt-get", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "nginx"]
+    done = subprocess.run(install, capture_output=True, text=True, env=env)
+    if done.returncode != 0:  # stale or empty package lists: refresh once
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env)
+        done = subprocess.run(install, capture_output=True, text=True, env=env)
+    found = _nginx_on_disk()
+    if found:
+        return found, f"nginx: installed Debian's nginx with apt-get for this bench ({found})"
+    tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+    return None, f"nginx is not installed and `apt-get install nginx` failed: {tail[0]}"
+
+
+def start_nginx(work: Path, root: Path, procs: list) -> tuple[str | None, str]:
+    binary, note = nginx_binary()
+    print(note)
     if binary is None:
-        print("nginx not available (not installed and cannot be installed here): server overhead not measured",
-              file=sys.stderr)
-        return None
+        return None, note
     port = free_port()
     (work / "nginx-tmp").mkdir()
     for path in (work, root, *root.iterdir()):  # nginx workers run as an unprivileged user
@@ -102,7 +119,7 @@ def start_nginx(work: Path, root: Path, procs: list) -> str | None:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     url = f"http://127.0.0.1:{port}/"
     wait_until_up(url, procs[-1])
-    return url
+    return url, note
 
 
 def curl(url: str, target: Path) -> float:
@@ -113,10 +130,19 @@ def curl(url: str, target: Path) -> float:
     return elapsed
 
 
-def row(name: str, ours: float, ref: float, ratio: float, goal: str | None) -> None:
-    ok = None if goal is None else ratio >= float(goal.split()[-1])
-    print("RESULT " + json.dumps({"name": name, "ours": round(ours, 3), "reference": round(ref, 3), "unit": "s",
-                                  "ratio": round(ratio, 3), "goal": goal or "report", "ok": ok}))
+def row(name: str, ours: float | None, ref: float | None, ratio: float | None, goal: str | None,
+        **extra) -> None:
+    ok = None if goal is None or ratio is None else ratio >= float(goal.split()[-1])
+    rounded = {k: None if v is None else round(v, 3) for k, v in (("ours", ours), ("reference", ref),
+                                                                   ("ratio", ratio))}
+    print("RESULT " + json.dumps({"name": name, **rounded, "unit": "s", "goal": goal or "report", "ok": ok,
+                                  **extra}))
+
+
+def load() -> str:
+    """The 1-minute load average and the core count, printed beside every figure (a shared machine
+    moves these ratios more than anything the code does)."""
+    return f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
 
 
 def main() -> int:
@@ -142,7 +168,7 @@ def main() -> int:
         files = work / "files"
         files.mkdir()
         write_random(files / "big.safetensors.raw", args.size_mb)
-        nginx = start_nginx(work, files, procs)
+        nginx, nginx_note = start_nginx(work, files, procs)
 
         with HubClient(endpoint, token, cache_dir=work / "push-cache", progress=False) as client:
             client.push(files, "bench/big", "1.0.0", kind="base")
@@ -170,19 +196,23 @@ def main() -> int:
 
         mb = size / 1e6
         m_ours, m_hub = statistics.median(ours), statistics.median(from_hub)
+        print(f"{args.runs} rounds, ABBA; {load()} at the end")
         print(f"{'':18}{'median s':>10}{'MB/s':>10}   runs")
         for label, times in (("hub pull", ours), ("curl from hub", from_hub), ("curl from nginx", from_nginx)):
             if times:
                 m = statistics.median(times)
                 print(f"{label:18}{m:>10.2f}{mb / m:>10.0f}   " + " ".join(f"{t:.2f}" for t in times))
         row(f"pull {args.size_mb} MB: client overhead (curl from the hub / hub pull)", m_ours, m_hub,
-            m_hub / m_ours, ">= 0.9")
-        if from_nginx:
+            m_hub / m_ours, ">= 0.9", load=load())
+        if not from_nginx:
+            row(f"pull {args.size_mb} MB: server overhead vs nginx NOT MEASURED ({nginx_note})", None, None, None,
+                None)
+        else:
             m_nginx = statistics.median(from_nginx)
             row(f"pull {args.size_mb} MB: server overhead (curl from nginx / curl from the hub)", m_hub, m_nginx,
-                m_nginx / m_hub, None)
+                m_nginx / m_hub, None, load=load())
             row(f"pull {args.size_mb} MB: end to end (curl from nginx / hub pull)", m_ours, m_nginx,
-                m_nginx / m_ours, None)
+                m_nginx / m_ours, None, load=load())
         if not args.no_s3:
             from s3_server import weed_binary
 
