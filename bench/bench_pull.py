@@ -8,7 +8,9 @@ Every row carries the machine's load average: on a shared machine it moves these
     python bench/bench_pull.py --size-mb 500 --runs 6
 
 * client overhead: median(curl from the hub) / median(hub pull), goal >= 0.9 (same server, same bytes);
-* server overhead: median(curl from nginx) / median(curl from the hub): what our server costs vs nginx.
+* server overhead: median(curl from nginx) / median(curl from the hub): what our server costs vs nginx;
+* client CPU seconds per pull (hub pull, which also hashes every byte, vs curl): the overhead that remains
+  when no core is free; with a free core the hash overlaps the transfer.
 
 With SeaweedFS installed (``weed``), a second pair of rows puts the blobs in a real S3 server:
 ``hub pull`` from a hub started with ``HUB_STORAGE_REDIRECT=1`` (each download is a 302 to a
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -122,10 +125,20 @@ def start_nginx(work: Path, root: Path, procs: list) -> tuple[str | None, str]:
     return url, note
 
 
-def curl(url: str, target: Path) -> float:
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process (every thread: the pull's writer and hasher too) plus its
+    finished children (each curl)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def curl(url: str, target: Path, cpu: list | None = None) -> float:
+    before = cpu_seconds()
     started = time.perf_counter()
     subprocess.run(["curl", "-sS", "--fail", "-o", str(target), url], check=True)
     elapsed = time.perf_counter() - started
+    if cpu is not None:
+        cpu.append(cpu_seconds() - before)
     target.unlink()
     return elapsed
 
@@ -136,7 +149,7 @@ def row(name: str, ours: float | None, ref: float | None, ratio: float | None, g
     rounded = {k: None if v is None else round(v, 3) for k, v in (("ours", ours), ("reference", ref),
                                                                    ("ratio", ratio))}
     print("RESULT " + json.dumps({"name": name, **rounded, "unit": "s", "goal": goal or "report", "ok": ok,
-                                  **extra}))
+                                  **extra}))  # ``unit`` in extra overrides "s"
 
 
 def load() -> str:
@@ -176,12 +189,16 @@ def main() -> int:
         size = (files / "big.safetensors.raw").stat().st_size
         hub_blob = f"{endpoint}/api/v1/repos/bench/big/blobs/{digest}"
 
+        ours_cpu, curl_cpu = [], []
+
         def pull(i: int) -> float:
             cache = work / f"cache-{i}"
+            before = cpu_seconds()
             started = time.perf_counter()
             with HubClient(endpoint, None, cache_dir=cache, progress=False) as client:
                 path = client.pull("bench/big", "1.0.0")
             elapsed = time.perf_counter() - started
+            ours_cpu.append(cpu_seconds() - before)
             assert (path / "big.safetensors.raw").stat().st_size == size
             shutil.rmtree(cache)
             return elapsed
@@ -189,7 +206,7 @@ def main() -> int:
         ours, from_hub, from_nginx = [], [], []
         for i in range(args.runs):  # ABBA: pull, curls, curls, pull, ...
             steps = [lambda: ours.append(pull(i)),
-                     lambda: from_hub.append(curl(hub_blob, work / "c")),
+                     lambda: from_hub.append(curl(hub_blob, work / "c", curl_cpu)),
                      lambda: nginx and from_nginx.append(curl(nginx + "big.safetensors.raw", work / "c"))]
             for step in (steps if i % 2 == 0 else steps[::-1]):
                 step()
@@ -204,6 +221,11 @@ def main() -> int:
                 print(f"{label:18}{m:>10.2f}{mb / m:>10.0f}   " + " ".join(f"{t:.2f}" for t in times))
         row(f"pull {args.size_mb} MB: client overhead (curl from the hub / hub pull)", m_ours, m_hub,
             m_hub / m_ours, ">= 0.9", load=load())
+        c_ours, c_curl = statistics.median(ours_cpu), statistics.median(curl_cpu)
+        print(f"client CPU s per pull (median): hub pull {c_ours:.2f} (read, write, sha256), "
+              f"curl {c_curl:.2f} (process start, read, write)")
+        row(f"pull {args.size_mb} MB: client CPU seconds (hub pull incl. sha256 vs curl from the hub)", c_ours, c_curl,
+            c_curl / c_ours, None, load=load(), unit="CPU s")
         if not from_nginx:
             row(f"pull {args.size_mb} MB: server overhead vs nginx NOT MEASURED ({nginx_note})", None, None, None,
                 None)
