@@ -127,7 +127,7 @@ class HubHTTP:
 
     @contextlib.contextmanager
     def bulk_get(self, path: str, headers: dict[str, str]):
-        """GET of bulk bytes (blobs): yields an answer with ``status_code``, ``headers`` and ``chunks``.
+        """GET of bulk bytes (blobs): yields an answer with ``status_code``, ``headers`` and ``readinto``.
         Over urllib3 with ``readinto`` into the caller's buffers; over httpx when a custom transport or event
         hooks were given."""
         if self._bulk is not None:
