@@ -105,8 +105,12 @@ class HashingWriter:
             if item is _STOP:
                 return
             view, buf = item
-            if self.error is None:
-                self._hasher.update(view)
-            view.release()
-            if buf is not None:
-                self._free.put(buf)
+            try:
+                if self.error is None:
+                    self._hasher.update(view)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                self.error = exc
+            finally:  # the buffer always comes back: the reader must never wait forever
+                view.release()
+                if buf is not None:
+                    self._free.put(buf)
