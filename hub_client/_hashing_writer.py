@@ -5,7 +5,7 @@ The reader borrows a buffer (``buffer()``), reads straight into it, and hands it
 ``commit()``; the buffer goes writer thread → hasher thread → back to the free list. Reusing a few
 large buffers instead of allocating a fresh ``bytes`` per chunk saves a copy and the page faults
 of every new allocation, and the bounded free list caps memory (``buffers × buffer_size``).
-Plain ``bytes`` chunks (the httpx path) travel the same pipeline with ``write()``.
+``write()`` copies ``bytes`` chunks into the same buffers.
 """
 
 from __future__ import annotations
@@ -36,12 +36,13 @@ class HashingWriter:
     def __init__(self, out: BinaryIO | int, *, buffers: int = BUFFERS, buffer_size: int = BUFFER_SIZE) -> None:
         self._fd = out if isinstance(out, int) else out.fileno()
         self._hasher = hashlib.sha256()
-        self._free: queue.Queue = queue.Queue()
+        # SimpleQueue: a C queue, ~20x cheaper per handoff than queue.Queue (six handoffs per buffer). Nothing
+        # else bounds them: every item in flight is one of the ``buffers`` buffers (bytes are copied in).
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(buffers):
             self._free.put(bytearray(buffer_size))
-        # each queue holds at most every buffer once (and the bytes chunks in flight, bounded below)
-        self._to_disk: queue.Queue = queue.Queue(maxsize=buffers + 2)
-        self._to_hash: queue.Queue = queue.Queue(maxsize=buffers + 2)
+        self._to_disk: queue.SimpleQueue = queue.SimpleQueue()
+        self._to_hash: queue.SimpleQueue = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.written = 0
         self._threads = (threading.Thread(target=self._disk, name="hub-blob-writer", daemon=True),
@@ -67,10 +68,14 @@ class HashingWriter:
         self.written += end - start
 
     def write(self, chunk: bytes) -> None:
-        """Write and hash a ``bytes`` chunk (kept alive by the queue until both threads are done)."""
-        self._raise_if_failed()
-        self._to_disk.put((memoryview(chunk), None))
-        self.written += len(chunk)
+        """Write and hash a ``bytes`` chunk, copied into the buffers (so memory stays bounded)."""
+        view = memoryview(chunk)
+        while view:
+            buf = self.buffer()
+            n = min(len(buf), len(view))
+            buf[:n] = view[:n]
+            self.commit(buf, 0, n)
+            view = view[n:]
 
     def finish(self) -> str:
         """Wait for every queued byte; return ``sha256:<hex>`` of all bytes written."""
@@ -112,5 +117,4 @@ class HashingWriter:
                 self.error = exc
             finally:  # the buffer always comes back: the reader must never wait forever
                 view.release()
-                if buf is not None:
-                    self._free.put(buf)
+                self._free.put(buf)
