@@ -121,11 +121,22 @@ def main() -> None:
         ours(mine_model)
         theirs_model = peft(copy.deepcopy(pristine))
         theirs_state = theirs_model.state_dict()
-        diff = max(float((t - theirs_state[k]).abs().max()) for k, t in mine_model.state_dict().items())
-    print(f"largest weight difference ours vs PEFT after merging: {diff:.2e}", file=sys.stderr)
+        mine_state = mine_model.state_dict()
+        if set(mine_state) != set(theirs_state):
+            raise SystemExit(f"merged models hold different tensors: {sorted(set(mine_state) ^ set(theirs_state))[:5]}")
+        diff = max(float((t - theirs_state[k]).abs().max()) for k, t in mine_state.items())
+        pristine_state = pristine.state_dict()
+        moved = max(float((t - pristine_state[k]).abs().max()) for k, t in mine_state.items())
+    print(f"largest weight difference ours vs PEFT after merging: {diff:.2e} "
+          f"(largest change a merge made to the base: {moved:.2e})", file=sys.stderr)
+    if moved < 1e-4:  # two merges that both did nothing would also agree
+        raise SystemExit(f"merging changed the base by only {moved:.2e}: the LoRAs were not applied")
+    print("RESULT " + json.dumps({"name": f"merge {len(loras)} LoRAs: largest weight difference ours vs PEFT "
+                                          "(checked before timing)", "ours": float(f"{diff:.3g}"), "reference": None,
+                                  "unit": "abs", "ratio": None, "goal": "<= 1e-5", "ok": diff <= 1e-5}), flush=True)
     if diff > 1e-5:
         raise SystemExit(f"merged weights differ from PEFT's by {diff:.2e} (> 1e-5): timing not reported")
-    del mine_model, theirs_model, theirs_state
+    del mine_model, theirs_model, theirs_state, mine_state, pristine_state
 
     times: dict[str, list[float]] = {"ours": [], "peft": []}
     for run in range(args.runs + 1):  # the first round warms up and is dropped

@@ -1,12 +1,16 @@
 """Pull throughput: ``HubClient.pull`` of one large blob vs ``curl`` reading the SAME blob from the hub
 itself, and vs ``curl`` reading the same bytes from Debian's ``nginx`` (a static server of the operating
-system's; installed with apt-get when missing, reported when it cannot be). Timed ABBA (hub pull, curl,
-curl, hub pull, ...), each pull from an empty cache, every byte written and sha256-verified by the pull.
+system's; installed with ``apt-get install nginx`` when missing and run as root, and a row says so
+when it cannot be). Timed ABBA (hub pull, curls, curls, hub pull, ...), each pull from an empty cache
+in a new client, every byte written and sha256-verified by the pull; curl writes its file too.
+Every row carries the machine's load average: on a shared machine it moves these ratios most.
 
     python bench/bench_pull.py --size-mb 500 --runs 6
 
 * client overhead: median(curl from the hub) / median(hub pull), goal >= 0.9 (same server, same bytes);
-* server overhead: median(curl from nginx) / median(curl from the hub): what our server costs vs nginx.
+* server overhead: median(curl from nginx) / median(curl from the hub): what our server costs vs nginx;
+* client CPU seconds per pull (hub pull, which also hashes every byte, vs curl): the overhead that remains
+  when no core is free; with a free core the hash overlaps the transfer.
 
 With SeaweedFS installed (``weed``), a second pair of rows puts the blobs in a real S3 server:
 ``hub pull`` from a hub started with ``HUB_STORAGE_REDIRECT=1`` (each download is a 302 to a
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -77,21 +82,36 @@ http {{ access_log off; sendfile on; client_body_temp_path {work}/nginx-tmp;
 """
 
 
-def nginx_binary() -> str | None:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found or os.geteuid() != 0:
-        return found
-    print("nginx missing: installing Debian's nginx-light with apt-get", file=sys.stderr)
-    subprocess.run(["apt-get", "install", "-y", "-q", "nginx-light"], capture_output=True)
+def _nginx_on_disk() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
-def start_nginx(work: Path, root: Path, procs: list) -> str | None:
-    binary = nginx_binary()
+def nginx_binary() -> tuple[str | None, str]:
+    """Debian's nginx and a line saying where it came from (installed now, or why it is missing)."""
+    found = _nginx_on_disk()
+    if found:
+        return found, f"nginx: {found} (already installed)"
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return None, "nginx is not installed and this bench cannot install it (needs root and apt-get)"
+    print("nginx missing: installing Debian's nginx with apt-get", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "nginx"]
+    done = subprocess.run(install, capture_output=True, text=True, env=env)
+    if done.returncode != 0:  # stale or empty package lists: refresh once
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env)
+        done = subprocess.run(install, capture_output=True, text=True, env=env)
+    found = _nginx_on_disk()
+    if found:
+        return found, f"nginx: installed Debian's nginx with apt-get for this bench ({found})"
+    tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+    return None, f"nginx is not installed and `apt-get install nginx` failed: {tail[0]}"
+
+
+def start_nginx(work: Path, root: Path, procs: list) -> tuple[str | None, str]:
+    binary, note = nginx_binary()
+    print(note)
     if binary is None:
-        print("nginx not available (not installed and cannot be installed here): server overhead not measured",
-              file=sys.stderr)
-        return None
+        return None, note
     port = free_port()
     (work / "nginx-tmp").mkdir()
     for path in (work, root, *root.iterdir()):  # nginx workers run as an unprivileged user
@@ -102,21 +122,40 @@ def start_nginx(work: Path, root: Path, procs: list) -> str | None:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     url = f"http://127.0.0.1:{port}/"
     wait_until_up(url, procs[-1])
-    return url
+    return url, note
 
 
-def curl(url: str, target: Path) -> float:
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process (every thread: the pull's writer and hasher too) plus its
+    finished children (each curl)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def curl(url: str, target: Path, cpu: list | None = None) -> float:
+    before = cpu_seconds()
     started = time.perf_counter()
     subprocess.run(["curl", "-sS", "--fail", "-o", str(target), url], check=True)
     elapsed = time.perf_counter() - started
+    if cpu is not None:
+        cpu.append(cpu_seconds() - before)
     target.unlink()
     return elapsed
 
 
-def row(name: str, ours: float, ref: float, ratio: float, goal: str | None) -> None:
-    ok = None if goal is None else ratio >= float(goal.split()[-1])
-    print("RESULT " + json.dumps({"name": name, "ours": round(ours, 3), "reference": round(ref, 3), "unit": "s",
-                                  "ratio": round(ratio, 3), "goal": goal or "report", "ok": ok}))
+def row(name: str, ours: float | None, ref: float | None, ratio: float | None, goal: str | None,
+        **extra) -> None:
+    ok = None if goal is None or ratio is None else ratio >= float(goal.split()[-1])
+    rounded = {k: None if v is None else round(v, 3) for k, v in (("ours", ours), ("reference", ref),
+                                                                   ("ratio", ratio))}
+    print("RESULT " + json.dumps({"name": name, **rounded, "unit": "s", "goal": goal or "report", "ok": ok,
+                                  **extra}))  # ``unit`` in extra overrides "s"
+
+
+def load() -> str:
+    """The 1-minute load average and the core count, printed beside every figure (a shared machine
+    moves these ratios more than anything the code does)."""
+    return f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
 
 
 def main() -> int:
@@ -142,7 +181,7 @@ def main() -> int:
         files = work / "files"
         files.mkdir()
         write_random(files / "big.safetensors.raw", args.size_mb)
-        nginx = start_nginx(work, files, procs)
+        nginx, nginx_note = start_nginx(work, files, procs)
 
         with HubClient(endpoint, token, cache_dir=work / "push-cache", progress=False) as client:
             client.push(files, "bench/big", "1.0.0", kind="base")
@@ -150,12 +189,16 @@ def main() -> int:
         size = (files / "big.safetensors.raw").stat().st_size
         hub_blob = f"{endpoint}/api/v1/repos/bench/big/blobs/{digest}"
 
+        ours_cpu, curl_cpu = [], []
+
         def pull(i: int) -> float:
             cache = work / f"cache-{i}"
+            before = cpu_seconds()
             started = time.perf_counter()
             with HubClient(endpoint, None, cache_dir=cache, progress=False) as client:
                 path = client.pull("bench/big", "1.0.0")
             elapsed = time.perf_counter() - started
+            ours_cpu.append(cpu_seconds() - before)
             assert (path / "big.safetensors.raw").stat().st_size == size
             shutil.rmtree(cache)
             return elapsed
@@ -163,26 +206,35 @@ def main() -> int:
         ours, from_hub, from_nginx = [], [], []
         for i in range(args.runs):  # ABBA: pull, curls, curls, pull, ...
             steps = [lambda: ours.append(pull(i)),
-                     lambda: from_hub.append(curl(hub_blob, work / "c")),
+                     lambda: from_hub.append(curl(hub_blob, work / "c", curl_cpu)),
                      lambda: nginx and from_nginx.append(curl(nginx + "big.safetensors.raw", work / "c"))]
             for step in (steps if i % 2 == 0 else steps[::-1]):
                 step()
 
         mb = size / 1e6
         m_ours, m_hub = statistics.median(ours), statistics.median(from_hub)
+        print(f"{args.runs} rounds, ABBA; {load()} at the end")
         print(f"{'':18}{'median s':>10}{'MB/s':>10}   runs")
         for label, times in (("hub pull", ours), ("curl from hub", from_hub), ("curl from nginx", from_nginx)):
             if times:
                 m = statistics.median(times)
                 print(f"{label:18}{m:>10.2f}{mb / m:>10.0f}   " + " ".join(f"{t:.2f}" for t in times))
         row(f"pull {args.size_mb} MB: client overhead (curl from the hub / hub pull)", m_ours, m_hub,
-            m_hub / m_ours, ">= 0.9")
-        if from_nginx:
+            m_hub / m_ours, ">= 0.9", load=load())
+        c_ours, c_curl = statistics.median(ours_cpu), statistics.median(curl_cpu)
+        print(f"client CPU s per pull (median): hub pull {c_ours:.2f} (read, write, sha256), "
+              f"curl {c_curl:.2f} (process start, read, write)")
+        row(f"pull {args.size_mb} MB: client CPU seconds (hub pull incl. sha256 vs curl from the hub)", c_ours, c_curl,
+            c_curl / c_ours, None, load=load(), unit="CPU s")
+        if not from_nginx:
+            row(f"pull {args.size_mb} MB: server overhead vs nginx NOT MEASURED ({nginx_note})", None, None, None,
+                None)
+        else:
             m_nginx = statistics.median(from_nginx)
             row(f"pull {args.size_mb} MB: server overhead (curl from nginx / curl from the hub)", m_hub, m_nginx,
-                m_nginx / m_hub, None)
+                m_nginx / m_hub, None, load=load())
             row(f"pull {args.size_mb} MB: end to end (curl from nginx / hub pull)", m_ours, m_nginx,
-                m_nginx / m_ours, None)
+                m_nginx / m_ours, None, load=load())
         if not args.no_s3:
             from s3_server import weed_binary
 
@@ -230,22 +282,25 @@ def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None
             ExpiresIn=3600)
         times = {"redirect": [], "stream": [], "curl": []}
         cpu = {"redirect": 0.0, "stream": 0.0}
-        for i in range(args.runs):
-            target = work / f"s3-curl-{i}"
+        def s3_curl(i: int) -> None:
+            times["curl"].append(curl(object_url, work / f"s3-curl-{i}"))
+
+        def s3_pull(i: int, label: str) -> None:
+            endpoint, proc = hubs[label]
+            before = _cpu(proc)
+            cache = work / f"s3-cache-{label}-{i}"
             started = time.perf_counter()
-            subprocess.run(["curl", "-sS", "--fail", "-o", str(target), object_url], check=True)
-            times["curl"].append(time.perf_counter() - started)
-            target.unlink()
-            for label, (endpoint, proc) in hubs.items():
-                before = _cpu(proc)
-                cache = work / f"s3-cache-{label}-{i}"
-                started = time.perf_counter()
-                with HubClient(endpoint, None, cache_dir=cache, progress=False) as client:
-                    path = client.pull("bench/big", "1.0.0")
-                times[label].append(time.perf_counter() - started)
-                cpu[label] += _cpu(proc) - before
-                assert (path / "big.safetensors.raw").stat().st_size == size
-                shutil.rmtree(cache)
+            with HubClient(endpoint, None, cache_dir=cache, progress=False) as client:
+                path = client.pull("bench/big", "1.0.0")
+            times[label].append(time.perf_counter() - started)
+            cpu[label] += _cpu(proc) - before
+            assert (path / "big.safetensors.raw").stat().st_size == size
+            shutil.rmtree(cache)
+
+        for i in range(args.runs):  # ABBA here too: curl, redirected, streamed, streamed, redirected, curl, ...
+            steps = [lambda: s3_curl(i), lambda: s3_pull(i, "redirect"), lambda: s3_pull(i, "stream")]
+            for step in (steps if i % 2 == 0 else steps[::-1]):
+                step()
         med = {k: statistics.median(v) for k, v in times.items()}
         gb = size * args.runs / 1e9
         per_gb = {k: v / gb for k, v in cpu.items()}
@@ -254,12 +309,12 @@ def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None
         for label, name in (("redirect", "hub pull (302 to S3)"), ("stream", "hub pull (streamed)"),
                             ("curl", "curl from S3")):
             print(f"{name:22}{med[label]:>10.2f}{size / 1e6 / med[label]:>10.0f}")
-        print(f"ratio curl-from-S3/redirected pull = {ratio:.2f} (goal >= 0.8)")
+        print(f"ratio curl-from-S3/redirected pull = {ratio:.2f} (goal >= 0.8); {load()}")
         print(f"hub CPU per GB served: {per_gb['redirect']:.3f} s with redirect, {per_gb['stream']:.3f} s streaming")
         print("RESULT " + json.dumps({
             "name": f"pull {args.size_mb} MB via presigned redirect vs curl from S3", "ours": round(med["redirect"], 3),
             "reference": round(med["curl"], 3), "unit": "s", "ratio": round(ratio, 3), "goal": ">= 0.8",
-            "ok": ratio >= 0.8}))
+            "ok": ratio >= 0.8, "load": load()}))
         print("RESULT " + json.dumps({
             "name": "hub CPU s per GB served: redirect vs streamed", "ours": round(per_gb["redirect"], 3),
             "reference": round(per_gb["stream"], 3), "unit": "CPU s/GB",

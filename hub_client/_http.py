@@ -9,6 +9,9 @@ retried a bounded number of times (the next attempt lands on a surviving host).
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import ssl
 import time
 from typing import Iterator
 
@@ -40,6 +43,17 @@ _BY_STATUS = {
 }
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "OPTIONS"})
 ATTEMPTS = 4  # tries of one idempotent request before a transport error reaches the caller
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context()  # reads the same two variables
+
+
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context, built once per process (per SSL_CERT_FILE / SSL_CERT_DIR):
+    loading the CA bundle costs ~0.1 s of CPU, which every new client used to pay again."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
 
 
 def _error_from(response: httpx.Response) -> errors.HubError:
@@ -100,6 +114,7 @@ class HubHTTP:
             base_url=endpoint,
             headers=headers,
             transport=transport,
+            verify=tls_context(),
             timeout=httpx.Timeout(timeout, connect=10.0),
             event_hooks=event_hooks or {},
             follow_redirects=True,
@@ -112,16 +127,17 @@ class HubHTTP:
 
     @contextlib.contextmanager
     def bulk_get(self, path: str, headers: dict[str, str]):
-        """GET of bulk bytes (blobs): yields an answer with ``status_code``, ``headers`` and ``chunks``.
-        Over urllib3 with 1 MiB reads; over httpx when a custom transport or event hooks were given."""
+        """GET of bulk bytes (blobs): yields an answer with ``status_code``, ``headers`` and ``readinto``.
+        Over urllib3 with ``readinto`` into the caller's buffers; over httpx when a custom transport or event
+        hooks were given."""
         if self._bulk is not None:
             with self._bulk.get(path, headers, _error_from) as answer:
                 yield answer
             return
-        from ._bulk import BulkAnswer
+        from ._bulk import BulkAnswer, IterReader
 
         with self.stream("GET", path, headers=headers) as response:
-            yield BulkAnswer(response.status_code, response.headers, response.iter_raw())
+            yield BulkAnswer(response.status_code, response.headers, IterReader(response.iter_raw()).readinto)
 
     def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), retry: bool | None = None,
                 **kwargs) -> httpx.Response:

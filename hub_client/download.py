@@ -146,8 +146,8 @@ class Puller:
         url = f"/api/v1/repos/{namespace}/{name}/blobs/{digest}"
         fd, tmp = self.cache.temp_file()
         try:
-            with os.fdopen(fd, "wb", buffering=0) as out:
-                writer = HashingWriter(out)
+            try:
+                writer = HashingWriter(fd)
                 try:
                     for attempt in range(_RETRIES):
                         try:
@@ -159,6 +159,8 @@ class Puller:
                             time.sleep(min(0.2 * 2**attempt, 3.0))
                 finally:
                     actual = writer.finish()
+            finally:
+                os.close(fd)
             if actual != digest or writer.written != size:
                 raise DigestMismatch(f"{path or digest}: downloaded bytes do not match {digest} "
                                      f"(got {actual}, {writer.written} bytes); refusing it")
@@ -169,7 +171,7 @@ class Puller:
 
     def _stream_into(self, url: str, writer: HashingWriter, bar, size: int) -> None:
         """One GET, ranged when resuming; a server that ignores the range resends bytes we skip.
-        Never more than ``size`` bytes are written: a longer answer is refused as it arrives."""
+        Reads stop at ``size`` bytes: one byte more is refused, a longer answer is never read on."""
         received = writer.written
         headers = {"Range": f"bytes={received}-"} if received else {}
         with self.http.bulk_get(url, headers) as response:
@@ -179,13 +181,22 @@ class Puller:
                 if span is None or span[0] != received:
                     raise BadServerAnswer(f"{url}: resumed download answered Content-Range "
                                           f"{response.headers.get('content-range')!r}, not bytes {received}-")
-            for chunk in response.chunks:
-                if skip:
-                    dropped = min(skip, len(chunk))
-                    chunk, skip = chunk[dropped:], skip - dropped
-                    if not chunk:
-                        continue
-                if writer.written + len(chunk) > size:
+            while True:
+                buf = writer.buffer()
+                try:
+                    wanted = skip or (size - writer.written) or 1  # at the declared size: probe for one more
+                    n = response.readinto(memoryview(buf)[:min(wanted, len(buf))])
+                except BaseException:
+                    writer.give_back(buf)
+                    raise
+                if not n or skip:  # the answer's end, or resent bytes we already hold
+                    writer.give_back(buf)
+                    if not n:
+                        return
+                    skip -= n
+                    continue
+                if writer.written + n > size:
+                    writer.give_back(buf)
                     raise BadServerAnswer(f"{url}: the hub sent more than the {size} bytes its manifest declares")
-                writer.write(chunk)
-                bar.update(len(chunk))
+                writer.commit(buf, 0, n)
+                bar.update(n)

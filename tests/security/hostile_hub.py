@@ -25,7 +25,8 @@ def commit_of(files: list[dict]) -> str:
 
 
 class HostileHub:
-    """``answer`` is the resolve JSON; ``blobs`` maps digest → bytes or a callable yielding chunks."""
+    """``answer`` is the resolve JSON; ``blobs`` maps digest → bytes, a callable yielding chunks, or
+    a callable returning a whole ``Response``."""
 
     def __init__(self) -> None:
         self.answer: dict = {}
@@ -44,8 +45,10 @@ class HostileHub:
             body = self.blobs.get(digest)
             if body is None:
                 return Response(status_code=404)
-            if callable(body):
-                return StreamingResponse(body(), media_type="application/octet-stream")
+            if callable(body):  # a generator of chunks, or a whole scripted Response (status, headers)
+                made = body()
+                return made if isinstance(made, Response) else StreamingResponse(
+                    made, media_type="application/octet-stream")
             return Response(body, media_type="application/octet-stream")
 
         sock = socket.socket()
