@@ -13,7 +13,6 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "client"))
 
-from live_hub import live_hub  # noqa: E402,F401 - the running-server fixture
 from peft_dirs import make_lora_dir, tree_bytes  # noqa: E402
 
 from hub_client import HubClient, HubWarning, NotFound, OfflineMiss, TransportError  # noqa: E402
@@ -34,16 +33,16 @@ def lora_dir(lora_src, tmp_path) -> Path:
 
 
 @pytest.fixture
-def writer(live_hub):
-    return live_hub.token("alice", "write")
+def writer(hub_server_module):
+    return hub_server_module.token("alice", "write")
 
 
 @pytest.fixture
-def client_factory(live_hub, writer, tmp_path):
+def client_factory(hub_server_module, writer, tmp_path):
     made = []
 
     def make(token=writer, cache="cache", **kwargs):
-        c = HubClient(live_hub.url, token, cache_dir=tmp_path / cache, progress=False, **kwargs)
+        c = HubClient(hub_server_module.url, token, cache_dir=tmp_path / cache, progress=False, **kwargs)
         made.append(c)
         return c
 
@@ -62,12 +61,12 @@ def blob_counter():
     return seen, {"request": [hook]}
 
 
-def cli(live_hub, token, *args, cache: Path):
-    env = {"HUB_ENDPOINT": live_hub.url, "HUB_TOKEN": token or "", "HUB_CACHE": str(cache), "HUB_NO_PROGRESS": "1"}
+def cli(hub_server_module, token, *args, cache: Path):
+    env = {"HUB_ENDPOINT": hub_server_module.url, "HUB_TOKEN": token or "", "HUB_CACHE": str(cache), "HUB_NO_PROGRESS": "1"}
     return CliRunner().invoke(main, list(args), env=env)
 
 
-def test_round_trip_is_byte_identical(live_hub, client_factory, lora_dir):
+def test_round_trip_is_byte_identical(hub_server_module, client_factory, lora_dir):
     client = client_factory()
     with pytest.warns(HubWarning, match="unpinned"):
         result = client.push(lora_dir, "alice/tiny-lora", "1.0.0")
@@ -84,7 +83,7 @@ def test_round_trip_is_byte_identical(live_hub, client_factory, lora_dir):
     assert not again.created and again.uploaded_blobs == 0 and again.commit == result.commit
 
 
-def test_second_version_uploads_only_new_bytes(live_hub, client_factory, lora_dir):
+def test_second_version_uploads_only_new_bytes(hub_server_module, client_factory, lora_dir):
     client = client_factory()
     client.push(lora_dir, "alice/dedup", "1.0.0")
     config = lora_dir / "adapter_config.json"
@@ -96,7 +95,7 @@ def test_second_version_uploads_only_new_bytes(live_hub, client_factory, lora_di
     assert second.skipped_blobs == 2
 
 
-def test_cached_pull_sends_no_blob_request(live_hub, client_factory, lora_dir):
+def test_cached_pull_sends_no_blob_request(hub_server_module, client_factory, lora_dir):
     client_factory().push(lora_dir, "alice/cached", "1.0.0")
     seen, hooks = blob_counter()
     reader = client_factory(token=None, cache="reader", event_hooks=hooks)
@@ -109,7 +108,7 @@ def test_cached_pull_sends_no_blob_request(live_hub, client_factory, lora_dir):
     assert tree_bytes(first) == tree_bytes(lora_dir)
 
 
-def test_versions_sharing_blobs_store_them_once(live_hub, client_factory, lora_dir):
+def test_versions_sharing_blobs_store_them_once(hub_server_module, client_factory, lora_dir):
     writer = client_factory()
     writer.push(lora_dir, "alice/shared", "1.0.0")
     (lora_dir / "notes.txt").write_text("second version")
@@ -130,7 +129,7 @@ def _push_versions(client, tmp_path, repo, versions):
         client.push(d, repo, v, kind="base")
 
 
-def test_ranges_online_and_offline(live_hub, client_factory, tmp_path):
+def test_ranges_online_and_offline(hub_server_module, client_factory, tmp_path):
     _push_versions(client_factory(), tmp_path, "alice/ranged", ["1.0.0", "1.2.0", "1.2.5", "1.3.0", "2.0.0"])
     reader = client_factory(token=None, cache="ranges")
     assert reader.pull("alice/ranged", "^1.2").name == "1.3.0"
@@ -146,7 +145,7 @@ def test_ranges_online_and_offline(live_hub, client_factory, tmp_path):
         offline.pull("alice/ranged", "1.0.0", offline=True)
 
 
-def test_offline_pull_works_without_a_server(live_hub, client_factory, tmp_path, lora_dir):
+def test_offline_pull_works_without_a_server(hub_server_module, client_factory, tmp_path, lora_dir):
     client_factory().push(lora_dir, "alice/offline", "1.0.0")
     cached = client_factory(token=None, cache="offline").pull("alice/offline", "1.0.0")
     with socket.socket() as s:  # a port nobody listens on
@@ -163,7 +162,7 @@ def test_offline_pull_works_without_a_server(live_hub, client_factory, tmp_path,
     dead.close()
 
 
-def test_yank(live_hub, client_factory, tmp_path):
+def test_yank(hub_server_module, client_factory, tmp_path):
     writer = client_factory()
     _push_versions(writer, tmp_path, "alice/yanky", ["1.2.0", "1.3.0"])
     summary = writer.yank("alice/yanky", "1.3.0", "broken weights")
@@ -176,62 +175,62 @@ def test_yank(live_hub, client_factory, tmp_path):
     # offline resolution knows 1.3.0 is yanked too
     assert reader.pull("alice/yanky", "^1.2", offline=True).name == "1.2.0"
 
-    result = cli(live_hub, None, "pull", "alice/yanky@1.3.0", cache=tmp_path / "yank-cli")
+    result = cli(hub_server_module, None, "pull", "alice/yanky@1.3.0", cache=tmp_path / "yank-cli")
     assert result.exit_code == 0
     assert "warning:" in result.stderr and "broken weights" in result.stderr
     assert result.stdout.strip().endswith("1.3.0")
-    versions = cli(live_hub, None, "versions", "alice/yanky", "--json", cache=tmp_path / "c")
+    versions = cli(hub_server_module, None, "versions", "alice/yanky", "--json", cache=tmp_path / "c")
     assert {v["version"]: v["yanked"] for v in json.loads(versions.stdout)} == {"1.3.0": True, "1.2.0": False}
 
 
-def test_cli_push_pull_info_versions(live_hub, writer, lora_dir, tmp_path):
-    result = cli(live_hub, writer, "push", str(lora_dir), "alice/cli-lora", "--version", "0.1.0", cache=tmp_path / "c1")
+def test_cli_push_pull_info_versions(hub_server_module, writer, lora_dir, tmp_path):
+    result = cli(hub_server_module, writer, "push", str(lora_dir), "alice/cli-lora", "--version", "0.1.0", cache=tmp_path / "c1")
     assert result.exit_code == 0, result.output
     assert "unpinned" in result.stderr and "published" in result.stdout
 
-    pulled = cli(live_hub, None, "pull", "alice/cli-lora@0.1.0", cache=tmp_path / "c2")
+    pulled = cli(hub_server_module, None, "pull", "alice/cli-lora@0.1.0", cache=tmp_path / "c2")
     assert pulled.exit_code == 0
     path = Path(pulled.stdout.strip())
     assert pulled.stdout.count("\n") == 1 and tree_bytes(path) == tree_bytes(lora_dir)
 
-    to = cli(live_hub, None, "pull", "alice/cli-lora", "--to", str(tmp_path / "out"), cache=tmp_path / "c2")
+    to = cli(hub_server_module, None, "pull", "alice/cli-lora", "--to", str(tmp_path / "out"), cache=tmp_path / "c2")
     assert Path(to.stdout.strip()) == tmp_path / "out"
     assert tree_bytes(tmp_path / "out") == tree_bytes(lora_dir)
 
-    info = cli(live_hub, None, "info", "alice/cli-lora@0.1.0", cache=tmp_path / "c2")
+    info = cli(hub_server_module, None, "info", "alice/cli-lora@0.1.0", cache=tmp_path / "c2")
     assert info.exit_code == 0 and "unpinned" in info.stdout and "adapter_model.safetensors" in info.stdout
-    data = json.loads(cli(live_hub, None, "info", "alice/cli-lora", "--json", cache=tmp_path / "c2").stdout)
+    data = json.loads(cli(hub_server_module, None, "info", "alice/cli-lora", "--json", cache=tmp_path / "c2").stdout)
     assert data["version"]["version"] == "0.1.0" and data["metadata"]["pinned"] is False
 
-    table = cli(live_hub, None, "versions", "alice/cli-lora", cache=tmp_path / "c2")
+    table = cli(hub_server_module, None, "versions", "alice/cli-lora", cache=tmp_path / "c2")
     assert table.exit_code == 0 and "0.1.0" in table.stdout
 
 
-def test_cli_errors_are_one_line(live_hub, writer, lora_dir, tmp_path):
+def test_cli_errors_are_one_line(hub_server_module, writer, lora_dir, tmp_path):
     def one_line(result, fragment):
         assert result.exit_code == 1, result.output
         lines = [ln for ln in result.stderr.strip().splitlines() if not ln.startswith("warning:")]
         assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0].lower(), result.stderr
         assert "Traceback" not in result.output
 
-    one_line(cli(live_hub, None, "pull", "alice/does-not-exist", cache=tmp_path / "c"), "not")
-    one_line(cli(live_hub, None, "push", str(lora_dir), "alice/x", "--version", "1.0.0", cache=tmp_path / "c"), "hub login")
-    one_line(cli(live_hub, "wrong-token", "whoami", cache=tmp_path / "c"), "hub login")
-    assert cli(live_hub, writer, "push", str(lora_dir), "alice/conflict", "--version", "1.0.0",
+    one_line(cli(hub_server_module, None, "pull", "alice/does-not-exist", cache=tmp_path / "c"), "not")
+    one_line(cli(hub_server_module, None, "push", str(lora_dir), "alice/x", "--version", "1.0.0", cache=tmp_path / "c"), "hub login")
+    one_line(cli(hub_server_module, "wrong-token", "whoami", cache=tmp_path / "c"), "hub login")
+    assert cli(hub_server_module, writer, "push", str(lora_dir), "alice/conflict", "--version", "1.0.0",
                cache=tmp_path / "c").exit_code == 0
     (lora_dir / "extra.txt").write_text("different content")
-    one_line(cli(live_hub, writer, "push", str(lora_dir), "alice/conflict", "--version", "1.0.0", cache=tmp_path / "c"),
+    one_line(cli(hub_server_module, writer, "push", str(lora_dir), "alice/conflict", "--version", "1.0.0", cache=tmp_path / "c"),
              "")
-    one_line(cli(live_hub, writer, "push", str(lora_dir), "bob/not-mine", "--version", "1.0.0", cache=tmp_path / "c"), "")
-    one_line(cli(live_hub, None, "pull", "alice/conflict@9.9.9", cache=tmp_path / "c"), "")
+    one_line(cli(hub_server_module, writer, "push", str(lora_dir), "bob/not-mine", "--version", "1.0.0", cache=tmp_path / "c"), "")
+    one_line(cli(hub_server_module, None, "pull", "alice/conflict@9.9.9", cache=tmp_path / "c"), "")
 
 
-def test_login_whoami_logout(live_hub, writer, tmp_path, monkeypatch):
+def test_login_whoami_logout(hub_server_module, writer, tmp_path, monkeypatch):
     monkeypatch.setenv("HUB_CONFIG_DIR", str(tmp_path / "config"))
     runner = CliRunner()
     env = {"HUB_TOKEN": "", "HUB_ENDPOINT": ""}
-    assert runner.invoke(main, ["login", "--token", "bad", "--endpoint", live_hub.url], env=env).exit_code == 1
-    result = runner.invoke(main, ["login", "--token", writer, "--endpoint", live_hub.url], env=env)
+    assert runner.invoke(main, ["login", "--token", "bad", "--endpoint", hub_server_module.url], env=env).exit_code == 1
+    result = runner.invoke(main, ["login", "--token", writer, "--endpoint", hub_server_module.url], env=env)
     assert result.exit_code == 0, result.output
     me = runner.invoke(main, ["whoami", "--json"], env=env)
     assert json.loads(me.stdout)["user"] == "alice"
@@ -239,7 +238,7 @@ def test_login_whoami_logout(live_hub, writer, tmp_path, monkeypatch):
     assert runner.invoke(main, ["whoami"], env=env).exit_code == 1
 
 
-def test_search_and_private_repos(live_hub, client_factory, lora_dir, tmp_path):
+def test_search_and_private_repos(hub_server_module, client_factory, lora_dir, tmp_path):
     writer = client_factory()
     writer.push(lora_dir, "alice/findable-lora", "1.0.0")
     writer.push(lora_dir, "alice/secret-lora", "1.0.0", private=True)
@@ -249,22 +248,22 @@ def test_search_and_private_repos(live_hub, client_factory, lora_dir, tmp_path):
     with pytest.raises(NotFound):
         anon.pull("alice/secret-lora", "1.0.0")
     assert writer.pull("alice/secret-lora", "1.0.0").is_dir()
-    out = cli(live_hub, None, "search", "findable", "--json", cache=tmp_path / "c")
+    out = cli(hub_server_module, None, "search", "findable", "--json", cache=tmp_path / "c")
     assert [r["id"] for r in json.loads(out.stdout)] == ["alice/findable-lora"]
-    table = cli(live_hub, None, "search", "findable", cache=tmp_path / "c")
+    table = cli(hub_server_module, None, "search", "findable", cache=tmp_path / "c")
     assert "alice/findable-lora" in table.stdout and "unpinned" in table.stdout
 
 
-def test_progress_bars_on_stderr_and_can_be_disabled(live_hub, writer, tmp_path, capsys):
+def test_progress_bars_on_stderr_and_can_be_disabled(hub_server_module, writer, tmp_path, capsys):
     src = tmp_path / "src"
     src.mkdir()
     (src / "weights.raw").write_bytes(b"w" * 200_000)
-    with HubClient(live_hub.url, writer, cache_dir=tmp_path / "on", progress=True) as shown:
+    with HubClient(hub_server_module.url, writer, cache_dir=tmp_path / "on", progress=True) as shown:
         shown.push(src, "alice/progress", "1.0.0", kind="base")
         shown.pull("alice/progress", "1.0.0")
     err = capsys.readouterr().err
     assert "push alice/progress@1.0.0" in err and "pull alice/progress@1.0.0" in err
-    with HubClient(live_hub.url, writer, cache_dir=tmp_path / "off", progress=False) as quiet:
+    with HubClient(hub_server_module.url, writer, cache_dir=tmp_path / "off", progress=False) as quiet:
         quiet.push(src, "alice/progress", "1.0.0", kind="base")
         quiet.pull("alice/progress", "1.0.0")
     assert capsys.readouterr().err == ""
@@ -286,23 +285,23 @@ adapter_hub:
 """
 
 
-def test_search_filters_and_pinned_info(live_hub, client_factory, lora_dir, tmp_path):
+def test_search_filters_and_pinned_info(hub_server_module, client_factory, lora_dir, tmp_path):
     fp = "ab" * 32
     (lora_dir / "README.md").write_text(CARD % fp)
     client_factory().push(lora_dir, "alice/filtered-lora", "1.0.0")
     args = ["search", "--method", "lora", "--tag", "searchable-tag", "--task", "causal-lm", "--json"]
-    found = json.loads(cli(live_hub, None, *args, cache=tmp_path / "c").stdout)
+    found = json.loads(cli(hub_server_module, None, *args, cache=tmp_path / "c").stdout)
     assert [r["id"] for r in found] == ["alice/filtered-lora"]
-    by_fp = json.loads(cli(live_hub, None, "search", "--fingerprint", f"sha256:{fp}", "--json",
+    by_fp = json.loads(cli(hub_server_module, None, "search", "--fingerprint", f"sha256:{fp}", "--json",
                            cache=tmp_path / "c").stdout)
     assert [r["id"] for r in by_fp] == ["alice/filtered-lora"]
-    assert cli(live_hub, None, "search", "--method", "ia3", "--tag", "searchable-tag", "--json",
+    assert cli(hub_server_module, None, "search", "--method", "ia3", "--tag", "searchable-tag", "--json",
                cache=tmp_path / "c").stdout.strip() == "[]"
-    info = cli(live_hub, None, "info", "alice/filtered-lora", cache=tmp_path / "c")
+    info = cli(hub_server_module, None, "info", "alice/filtered-lora", cache=tmp_path / "c")
     assert "acme/tiny-base@1.0.0 (sha256:abababababab)" in info.stdout and "unpinned" not in info.stdout
 
 
-def test_concurrent_pulls_into_one_cache(live_hub, client_factory, lora_dir):
+def test_concurrent_pulls_into_one_cache(hub_server_module, client_factory, lora_dir):
     from concurrent.futures import ThreadPoolExecutor
 
     client_factory().push(lora_dir, "alice/concurrent", "1.0.0")

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "client"))
 
-from live_hub import live_hub  # noqa: E402,F401 - the running-server fixture
 from peft_dirs import make_base_dir, make_lora_dir  # noqa: E402
 
 from hub_client import HubClient, HubWarning  # noqa: E402
@@ -28,12 +27,12 @@ def dirs(tmp_path_factory):
 
 
 @pytest.fixture
-def client(live_hub, tmp_path):
-    with HubClient(live_hub.url, live_hub.token("dana", "write"), cache_dir=tmp_path / "cache", progress=False) as c:
+def client(hub_server_module, tmp_path):
+    with HubClient(hub_server_module.url, hub_server_module.token("dana", "write"), cache_dir=tmp_path / "cache", progress=False) as c:
         yield c
 
 
-def test_push_with_local_base_writes_the_pin(live_hub, client, dirs, tmp_path):
+def test_push_with_local_base_writes_the_pin(hub_server_module, client, dirs, tmp_path):
     from adapters.card import read_card  # noqa: F401 - the card helpers must be importable without torch
     from adapters.fingerprint import fingerprint
 
@@ -47,12 +46,12 @@ def test_push_with_local_base_writes_the_pin(live_hub, client, dirs, tmp_path):
     assert meta["base_fingerprint"] == fingerprint(base_dir)
     assert meta["method"] == "lora"
 
-    info = CliRunner().invoke(main, ["info", "dana/pinned-lora", "--endpoint", live_hub.url])
+    info = CliRunner().invoke(main, ["info", "dana/pinned-lora", "--endpoint", hub_server_module.url])
     assert info.exit_code == 0 and "unpinned" not in info.stdout
     assert fingerprint(base_dir).split(":")[1][:12] in info.stdout
 
 
-def test_push_with_hub_base(live_hub, client, dirs, tmp_path):
+def test_push_with_hub_base(hub_server_module, client, dirs, tmp_path):
     from adapters.fingerprint import fingerprint
 
     base_dir, lora_src = dirs
@@ -66,11 +65,11 @@ def test_push_with_hub_base(live_hub, client, dirs, tmp_path):
     assert "dana/hub-pinned" in found
 
 
-def test_bad_base_is_one_line(live_hub, dirs, tmp_path):
+def test_bad_base_is_one_line(hub_server_module, dirs, tmp_path):
     _, lora_src = dirs
     lora = Path(shutil.copytree(lora_src, tmp_path / "lora"))
     result = CliRunner().invoke(main, ["push", str(lora), "dana/x", "--version", "1.0.0", "--base",
-                                       str(tmp_path / "nowhere"), "--endpoint", live_hub.url,
-                                       "--token", live_hub.token("dana", "write")])
+                                       str(tmp_path / "nowhere"), "--endpoint", hub_server_module.url,
+                                       "--token", hub_server_module.token("dana", "write")])
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error:") and len(result.stderr.strip().splitlines()) == 1
