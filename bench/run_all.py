@@ -20,7 +20,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Benchmarks that measure PostgreSQL too when HUB_TEST_DATABASE_URL names a server (BENCH_ARGS_* overrides).
-POSTGRES_TOO = {"bench_web"}
+POSTGRES_TOO = {"bench_web", "bench_search"}
 
 
 def run_one(script: Path) -> tuple[list[dict], int, float]:
