@@ -4,19 +4,24 @@ Each adapted Linear gets a ``ModuleFuser`` holding the adapters' contributions i
 hook: its ``forward`` is replaced (on the instance) by the fuser's, which scales the input, runs the
 original forward, then the compiled steps. Replacing ``forward`` rather than registering forward hooks
 keeps PyTorch's fast call path (registered hooks cost about three times the low-rank matmuls themselves on
-a decode step). Before
-the next forward after any change (an adapter added, removed, merged, unmerged or re-weighted) the fuser
+a decode step). Before the next forward after any change (an adapter added, removed, merged, unmerged or re-weighted) the fuser
 compiles them into steps:
 
 * consecutive low-rank updates become ONE pair: the A's concatenated along the rank, the B's concatenated
-  and each scaled by its adapter's weight times its scale, so ``k`` adapters cost two matmuls, not ``2k``;
+  and each scaled by its adapter's weight times its scale, stored transposed and contiguous, so ``k``
+  adapters cost one ``mm`` and one in-place ``addmm`` into the layer's output, not ``2k`` matmuls and adds;
+  where the total rank ``r`` makes that dearer than the summed delta (``r * (in + out) >= in * out``) they
+  become ONE dense ``(B A)^T`` and a single ``addmm``;
 * consecutive output rescalings (IA3) are multiplied into one vector;
 * anything that needs the output so far (DoRA's row rescaling) stays its own step, in its place, so the
   result equals the separate-hook one in any stack order;
 * input rescalings (IA3 on feed-forward inputs) are multiplied into one vector, applied before the layer.
 
-``separate_steps()`` compiles one step per contribution instead: the reference the fused result is
-compared with in tests and benches. A module with no live contribution carries no hook at all (its
+The steps and the base call are compiled into one plan per module, so a call runs no checks, casts or
+loops beyond the steps themselves (factors are converted to a new activation dtype once, then cached).
+
+``separate_steps()`` compiles one step per contribution, in the plainest form, instead: the reference the
+fused result is compared with in tests and benches. A module with no live contribution carries no hook at all (its
 original ``forward`` is put back).
 """
 
