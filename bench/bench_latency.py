@@ -221,7 +221,8 @@ def main() -> int:
             same_tokens(f"fused stack vs PEFT with the same {count} LoRAs", tokens, ref_tokens)
             return ratio <= goals[count] and ratio <= 1 + (peft_ratio[count] - 1) / 2
 
-        half = "" if peft_ratio.get(count) is None else f" and <= {1 + (peft_ratio[count] - 1) / 2:.3f} (half PEFT's overhead)"
+        half = ("" if peft_ratio.get(count) is None
+                else f" and <= {1 + (peft_ratio[count] - 1) / 2:.3f} (half PEFT's overhead)")
         _, stacked_tokens = row(f"stacked {count} LoRA (fused), {n} tok", "stacked", loop(stack.model),
                                 f"<= {goals[count]}{half}", judge)
         stack.merge()

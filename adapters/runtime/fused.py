@@ -4,8 +4,8 @@ Each adapted Linear gets a ``ModuleFuser`` holding the adapters' contributions i
 hook: its ``forward`` is replaced (on the instance) by the fuser's, which scales the input, runs the
 original forward, then the compiled steps. Replacing ``forward`` rather than registering forward hooks
 keeps PyTorch's fast call path (registered hooks cost about three times the low-rank matmuls themselves on
-a decode step). Before the next forward after any change (an adapter added, removed, merged, unmerged or re-weighted) the fuser
-compiles them into steps:
+a decode step). Before the next forward after any change (an adapter added, removed, merged, unmerged or
+re-weighted) the fuser compiles them into steps:
 
 * consecutive low-rank updates become ONE pair: the A's concatenated along the rank, the B's concatenated
   and each scaled by its adapter's weight times its scale, stored transposed and contiguous, so ``k``

@@ -224,8 +224,8 @@ def test_dense_delta_where_the_total_rank_costs_more_and_back_when_it_shrinks(ll
 
 
 def test_fused_forward_in_other_dtypes_and_with_gradients(llama_dir, loras):
-    """Factors follow the activations' dtype (converted once, at the first call in it), and a forward that builds a graph adds out of
-    place so gradients reach the input."""
+    """Factors follow the activations' dtype (converted once, at the first call in it), and a forward that
+    builds a graph adds out of place so gradients reach the input."""
     ids = _ids()
     stack = AdapterStack(load_plain(llama_dir).double())
     for path, w in zip(loras, WEIGHTS):
