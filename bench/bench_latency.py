@@ -8,7 +8,8 @@ from interleaved runs (base, adapted, base, adapted, ...):
 * stacked (unmerged, fused: one low-rank pair per module): base vs 1, 3, 8 hooked LoRAs, goals
   <= 1.05 / 1.08 / 1.15, and each at most half of PEFT's own unmerged overhead in the same run;
 * PEFT unmerged: the same 1, 3, 8 LoRAs loaded in PEFT with ``set_adapter`` on all of them (PEFT's way to run
-  several at once; the "half of PEFT's overhead" goal uses these rows), and 3, 8 combined by PEFT's
+  several at once; the "half of PEFT's overhead" goal uses these rows, timed in one rotation with the base and
+  the stacked row of the same count: base, PEFT, stacked, stacked, PEFT, base, ...), and 3, 8 combined by PEFT's
   ``add_weighted_adapter(combination_type="cat")`` (one adapter of concatenated ranks, PEFT's fused form);
 * a bottleneck and a prompt-tuning adapter (cannot merge), reported. Every row runs through the same greedy
   KV-cache loop (``adapters.generation.greedy_generate``).
@@ -79,21 +80,24 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def compare(base_fn, ours_fn, runs: int, tokens: int):
-    """Medians of interleaved runs in ABBA order, so a slow drift of the machine hits both sides alike.
+def compare(base_fn, contenders: list, runs: int, tokens: int):
+    """Medians of interleaved runs, base first then each contender, reversed every other round (ABBA, or
+    ABCCBA for two contenders), so a slow drift of the machine hits every side alike.
 
-    The warm-up run of each side is checked first: both must produce ``tokens`` new tokens (the same work),
-    else nothing is counted. Returns (ours median, reference median, ours' tokens, reference's tokens)."""
-    ref_tokens, our_tokens = base_fn(), ours_fn()  # warm-up, and the work each side does
-    if ref_tokens.shape != our_tokens.shape or our_tokens.shape[-1] != tokens:
-        raise BenchFailure(f"the two sides did different work: {tuple(our_tokens.shape)} vs "
-                           f"{tuple(ref_tokens.shape)} tokens (expected {tokens})")
-    base_t, ours_t = [], []
+    The warm-up run of each side is checked first: all must produce ``tokens`` new tokens (the same work),
+    else nothing is counted. Returns (contenders' medians, base median, contenders' tokens, base tokens)."""
+    base_tokens = base_fn()  # warm-up, and the work each side does
+    their_tokens = [fn() for fn in contenders]
+    for out in their_tokens:
+        if out.shape != base_tokens.shape or out.shape[-1] != tokens:
+            raise BenchFailure(f"the sides did different work: {tuple(out.shape)} vs {tuple(base_tokens.shape)} "
+                               f"tokens (expected {tokens})")
+    sides = [(base_fn, [])] + [(fn, []) for fn in contenders]
     for i in range(runs):
-        pair = ((base_t, base_fn), (ours_t, ours_fn))
-        for times, fn in (pair if i % 2 == 0 else pair[::-1]):
+        for fn, times in (sides if i % 2 == 0 else sides[::-1]):
             times.append(timed(fn))
-    return statistics.median(ours_t), statistics.median(base_t), our_tokens, ref_tokens
+    medians = [statistics.median(times) for _, times in sides]
+    return medians[1:], medians[0], their_tokens, base_tokens
 
 
 def same_tokens(label: str, ours, reference) -> None:
@@ -166,7 +170,7 @@ def main() -> int:
     def row(name: str, kind: str, ours_fn, goal=None, judge=None):
         """Time ``ours_fn`` against the base; a failure is reported as a failed row, never dropped."""
         try:
-            ours, ref, tokens, base_tokens = compare(loop(base_model), ours_fn, args.runs, n)
+            (ours,), ref, (tokens,), base_tokens = compare(loop(base_model), [ours_fn], args.runs, n)
             ok = judge(ours / ref, tokens, base_tokens) if judge else None
             report(rows, name, ours, ref, goal, ok=ok, kind=kind)
             return ours / ref, tokens
@@ -185,47 +189,37 @@ def main() -> int:
     peft_model = PeftModel.from_pretrained(load(), loras[0], adapter_name="l0").eval()
     for i, path in enumerate(loras[1:], 1):
         peft_model.load_adapter(path, adapter_name=f"l{i}")
-    peft_ratio: dict[int, float | None] = {}
-    peft_tokens: dict[int, object] = {}
-    for count in (1, 3, 8):
-        peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
-        peft_ratio[count], peft_tokens[count] = row(f"PEFT unmerged {count} LoRA (set_adapter on all), {n} tok",
-                                                    "peft", loop(peft_model))
-    for count in (3, 8):  # PEFT's own fused form: one adapter of concatenated ranks
-        def cat_form(count=count):
-            peft_model.add_weighted_adapter([f"l{i}" for i in range(count)], [1.0] * count,
-                                            adapter_name=f"cat{count}", combination_type="cat")
-            peft_model.set_adapter(f"cat{count}")
-            return loop(peft_model)
-
-        try:
-            fn = cat_form()
-        except Exception as exc:  # noqa: BLE001
-            report_failure(rows, f"PEFT add_weighted_adapter cat {count} LoRA, {n} tok", exc, kind="peft")
-            failed.append(f"PEFT cat {count}")
-            continue
-        row(f"PEFT add_weighted_adapter cat {count} LoRA, {n} tok", "peft", fn,
-            judge=lambda ratio, tokens, _, count=count: same_tokens(f"PEFT cat vs set_adapter, {count} LoRAs",
-                                                                    tokens, peft_tokens[count]))
-    del peft_model
     stack = AdapterStack(work, tok)
     goals = {1: 1.05, 3: 1.08, 8: 1.15}
     for count in (1, 3, 8):
-        while len(stack.entries) < count:
-            stack.add(loras[len(stack.entries)], weight=1.0)
-        ref_tokens = peft_tokens.get(count)
-
-        def judge(ratio, tokens, _, count=count, ref_tokens=ref_tokens):
-            if ref_tokens is None:
-                raise BenchFailure(f"PEFT's {count}-LoRA row failed, so half its overhead is unknown")
-            same_tokens(f"fused stack vs PEFT with the same {count} LoRAs", tokens, ref_tokens)
-            return ratio <= goals[count] and ratio <= 1 + (peft_ratio[count] - 1) / 2
-
-        half = ("" if peft_ratio.get(count) is None
-                else f" and <= {1 + (peft_ratio[count] - 1) / 2:.3f} (half PEFT's overhead)")
-        _, stacked_tokens = row(f"stacked {count} LoRA (fused), {n} tok", "stacked", loop(stack.model),
-                                f"<= {goals[count]}{half}", judge)
-        stack.merge()
+        # PEFT unmerged and our fused stack with the same adapters, timed in one rotation with the base
+        # (base, PEFT, stacked, stacked, PEFT, base, ...) so "half PEFT's overhead" compares like with like
+        peft_name = f"PEFT unmerged {count} LoRA (set_adapter on all), {n} tok"
+        stacked_name = f"stacked {count} LoRA (fused), {n} tok"
+        try:
+            peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
+            while len(stack.entries) < count:
+                stack.add(loras[len(stack.entries)], weight=1.0)
+            (peft_t, ours), ref, (peft_tokens, stacked_tokens), _ = compare(
+                loop(base_model), [loop(peft_model), loop(stack.model)], args.runs, n)
+            same_tokens(f"fused stack vs PEFT with the same {count} LoRAs", stacked_tokens, peft_tokens)
+        except Exception as exc:  # noqa: BLE001 - both rows are reported failed, never dropped
+            for name, kind in ((peft_name, "peft"), (stacked_name, "stacked")):
+                report_failure(rows, name, exc, kind=kind)
+                failed.append(name)
+            stacked_tokens = None
+        else:
+            report(rows, peft_name, peft_t, ref, None, kind="peft")
+            half = 1 + (peft_t / ref - 1) / 2
+            ratio = ours / ref
+            report(rows, stacked_name, ours, ref, f"<= {goals[count]} and <= {half:.3f} (half PEFT's overhead)",
+                   ok=ratio <= goals[count] and ratio <= half, kind="stacked")
+        try:
+            stack.merge()
+        except Exception as exc:  # noqa: BLE001
+            report_failure(rows, f"merged {count} LoRA, {n} tok", exc, kind="merged")
+            failed.append(f"merged {count} LoRA")
+            continue
 
         def merged_judge(ratio, tokens, _, stacked_tokens=stacked_tokens):
             if stacked_tokens is not None:
@@ -235,6 +229,22 @@ def main() -> int:
         row(f"merged {count} LoRA, {n} tok", "merged", loop(stack.model), "<= 1.02", merged_judge)
         stack.unmerge()
     stack.detach_all()
+    for count in (3, 8):  # PEFT's own fused form: one adapter of concatenated ranks
+        name = f"PEFT add_weighted_adapter cat {count} LoRA, {n} tok"
+        try:
+            peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
+            reference = loop(peft_model)()
+            peft_model.add_weighted_adapter([f"l{i}" for i in range(count)], [1.0] * count,
+                                            adapter_name=f"cat{count}", combination_type="cat")
+            peft_model.set_adapter(f"cat{count}")
+        except Exception as exc:  # noqa: BLE001
+            report_failure(rows, name, exc, kind="peft")
+            failed.append(name)
+            continue
+        row(name, "peft", loop(peft_model),
+            judge=lambda ratio, tokens, _, count=count, reference=reference: same_tokens(
+                f"PEFT cat vs set_adapter, {count} LoRAs", tokens, reference))
+    del peft_model
     for label, build in (("bottleneck", lambda: make_bottleneck(base_dir, tmp / "bottleneck")),
                          ("prompt tuning (20 tokens)", lambda: make_prompt(load(), tmp / "prompt"))):
         name = f"stacked {label}, {n} tok"
