@@ -1,7 +1,8 @@
 """Cold start: ``hub run`` time to first token vs plain transformers + PEFT loading the same base and adapter.
 
 Both sides are fresh processes timed from launch to exit, generating ONE token from the same prompt, so
-imports, loading, the base-pin check (ours) and the first forward all count. ``hub run`` reads the base
+imports, loading, the base-pin check (ours) and the first forward all count; both must print the same token
+(the same work) or the bench fails, as it does when either process exits non-zero. ``hub run`` reads the base
 fingerprint from its cache (keyed by path, size and mtime); one extra row shows a run with an empty
 fingerprint cache (every tensor hashed again). ABBA order, medians.
 
@@ -56,10 +57,15 @@ def make_lora(base_dir: Path, out: Path) -> Path:
     return pin_adapter(out, base_dir)
 
 
-def timed(cmd: list[str], env: dict) -> float:
+def timed(cmd: list[str], env: dict) -> tuple[float, str]:
+    """Seconds from launch to exit, and what the process printed (its generated text)."""
     started = time.perf_counter()
-    subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1][:300]
+        raise RuntimeError(f"{' '.join(cmd[:4])} ... exited {proc.returncode}: {tail}")
+    return elapsed, proc.stdout.strip()
 
 
 def main() -> int:
@@ -77,14 +83,27 @@ def main() -> int:
     ours_cmd = [sys.executable, "-m", "hub_client.cli", "run", "--base", str(base_dir), str(adapter),
                 "--prompt", "hello", "--max-new-tokens", "1"]
     plain_cmd = [sys.executable, "-c", PLAIN, str(base_dir), str(adapter)]
-    cold = timed(ours_cmd, env)  # the first run fills the fingerprint cache
-    ours, plain = [], []
-    for i in range(args.runs + 1):  # round 0 warms the page cache and is dropped
-        pair = ((ours, ours_cmd), (plain, plain_cmd))
-        for times, cmd in (pair if i % 2 == 0 else pair[::-1]):
-            elapsed = timed(cmd, env)
-            if i:
-                times.append(elapsed)
+    try:
+        cold, cold_text = timed(ours_cmd, env)  # the first run fills the fingerprint cache
+        ours, plain = [], []
+        texts: dict[str, set[str]] = {"hub run": {cold_text}, "transformers + PEFT": set()}
+        for i in range(args.runs + 1):  # round 0 warms the page cache and is dropped
+            pair = ((ours, ours_cmd, "hub run"), (plain, plain_cmd, "transformers + PEFT"))
+            for times, cmd, label in (pair if i % 2 == 0 else pair[::-1]):
+                elapsed, text = timed(cmd, env)
+                texts[label].add(text)
+                if i:
+                    times.append(elapsed)
+        # the same work: one token each, and the same token (the same base and adapter)
+        if len(texts["hub run"] | texts["transformers + PEFT"]) != 1:
+            raise RuntimeError(f"the two sides generated different text: {texts}")
+    except Exception as exc:  # noqa: BLE001 - reported as a failed row, never dropped
+        message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        print(f"cold start FAILED: {message}", file=sys.stderr)
+        print("RESULT " + json.dumps({"name": "hub run time to first token vs transformers + PEFT (fingerprint cached)",
+                                      "ours": None, "reference": None, "unit": "s", "ratio": None, "goal": "<= 1.1",
+                                      "ok": False, "error": message}))
+        return 1
     m_ours, m_plain = statistics.median(ours), statistics.median(plain)
     print(f"hub run        median {m_ours:.2f} s   runs " + " ".join(f"{t:.2f}" for t in ours), file=sys.stderr)
     print(f"transformers+PEFT median {m_plain:.2f} s   runs " + " ".join(f"{t:.2f}" for t in plain), file=sys.stderr)

@@ -8,10 +8,16 @@ from interleaved runs (base, adapted, base, adapted, ...):
 * stacked (unmerged, fused: one low-rank pair per module): base vs 1, 3, 8 hooked LoRAs, goals
   <= 1.05 / 1.08 / 1.15, and each at most half of PEFT's own unmerged overhead in the same run;
 * PEFT unmerged: the same 1, 3, 8 LoRAs loaded in PEFT with ``set_adapter`` on all of them (PEFT's way to run
-  several at once; the "half of PEFT's overhead" goal uses these rows), and 3, 8 combined by PEFT's
+  several at once; the "half of PEFT's overhead" goal uses these rows, timed in one rotation with the base and
+  the stacked row of the same count: base, PEFT, stacked, stacked, PEFT, base, ...), and 3, 8 combined by PEFT's
   ``add_weighted_adapter(combination_type="cat")`` (one adapter of concatenated ranks, PEFT's fused form);
 * a bottleneck and a prompt-tuning adapter (cannot merge), reported. Every row runs through the same greedy
-  KV-cache loop (``adapters.generation.greedy_generate``). A row that cannot run fails the bench.
+  KV-cache loop (``adapters.generation.greedy_generate``).
+
+Before a row is timed, both sides must produce the same number of new tokens (the same work), and the same
+adapters computed two ways must produce the same tokens: fused stack vs PEFT, merged vs stacked, the base vs
+its twin. A row that raises (the bottleneck adapter failing to build, attach or run, say) or fails those
+checks is printed as a failed ``RESULT`` row with its error, and the bench exits non-zero: never dropped.
 
 Runs alternate ABBA; one torch thread by default so the ratios hold still on a shared CPU.
 
@@ -64,21 +70,42 @@ def make_bottleneck(base_dir: Path, out: Path) -> Path:
     return out
 
 
+class BenchFailure(Exception):
+    """A row that could not be measured honestly (it raised, or the two sides did different work)."""
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
 
 
-def compare(base_fn, ours_fn, runs: int) -> tuple[float, float]:
-    """Medians of interleaved runs in ABBA order, so a slow drift of the machine hits both sides alike."""
-    base_fn(), ours_fn()  # warm-up
-    base_t, ours_t = [], []
+def compare(base_fn, contenders: list, runs: int, tokens: int):
+    """Medians of interleaved runs, base first then each contender, reversed every other round (ABBA, or
+    ABCCBA for two contenders), so a slow drift of the machine hits every side alike.
+
+    The warm-up run of each side is checked first: all must produce ``tokens`` new tokens (the same work),
+    else nothing is counted. Returns (contenders' medians, base median, contenders' tokens, base tokens)."""
+    base_tokens = base_fn()  # warm-up, and the work each side does
+    their_tokens = [fn() for fn in contenders]
+    for out in their_tokens:
+        if out.shape != base_tokens.shape or out.shape[-1] != tokens:
+            raise BenchFailure(f"the sides did different work: {tuple(out.shape)} vs {tuple(base_tokens.shape)} "
+                               f"tokens (expected {tokens})")
+    sides = [(base_fn, [])] + [(fn, []) for fn in contenders]
     for i in range(runs):
-        pair = ((base_t, base_fn), (ours_t, ours_fn))
-        for times, fn in (pair if i % 2 == 0 else pair[::-1]):
+        for fn, times in (sides if i % 2 == 0 else sides[::-1]):
             times.append(timed(fn))
-    return statistics.median(ours_t), statistics.median(base_t)
+    medians = [statistics.median(times) for _, times in sides]
+    return medians[1:], medians[0], their_tokens, base_tokens
+
+
+def same_tokens(label: str, ours, reference) -> None:
+    """The same adapters computed two ways must generate the same greedy tokens."""
+    if reference is None:
+        raise BenchFailure(f"{label}: the reference row failed, so nothing to check against")
+    if not bool((ours == reference).all()):
+        raise BenchFailure(f"{label}: generated tokens differ, so the two do not compute the same thing")
 
 
 def report(rows: list[dict], name: str, ours: float, ref: float, goal: str | None, ok: bool | None = None,
@@ -89,11 +116,21 @@ def report(rows: list[dict], name: str, ours: float, ref: float, goal: str | Non
     row = {"kind": kind, "name": name, "ours": round(ours, 4), "reference": round(ref, 4), "unit": "s", "ratio": round(ratio, 3),
            "goal": goal or "report", "ok": ok}
     rows.append(row)
-    print(f"{name:<44} {ours:>9.3f} {ref:>11.3f} {ratio:>7.3f}  {row['goal']}", file=sys.stderr)
+    print(f"{name:<50} {ours:>9.3f} {ref:>11.3f} {ratio:>7.3f}  {row['goal']}", file=sys.stderr)
     print("RESULT " + json.dumps(row), flush=True)
 
 
-def main() -> None:
+def report_failure(rows: list[dict], name: str, exc: BaseException, kind: str = "") -> None:
+    """A row that raised is reported as failed (never dropped): the bench then exits non-zero."""
+    message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    row = {"kind": kind, "name": name, "ours": None, "reference": None, "unit": "s", "ratio": None,
+           "goal": "runs", "ok": False, "error": message}
+    rows.append(row)
+    print(f"{name:<50} FAILED: {message}", file=sys.stderr)
+    print("RESULT " + json.dumps(row), flush=True)
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--runs", type=int, default=7)
@@ -122,59 +159,108 @@ def main() -> None:
     base_model, work = load(), load()
     tmp = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     loras = [make_lora(load(), tmp / f"lora{i}", i) for i in range(8)]
-    prompt = make_prompt(load(), tmp / "prompt")
-    bottleneck = make_bottleneck(base_dir, tmp / "bottleneck")
 
     @torch.no_grad()
     def loop(model, prepare=None):
         return lambda: greedy_generate(model, enc["input_ids"], enc["attention_mask"], n, None, prepare)
 
     rows: list[dict] = []
-    print(f"{'figure':<44} {'ours (s)':>9} {'reference':>11} {'ratio':>7}  goal", file=sys.stderr)
+    failed: list[str] = []
+
+    def row(name: str, kind: str, ours_fn, goal=None, judge=None):
+        """Time ``ours_fn`` against the base; a failure is reported as a failed row, never dropped."""
+        try:
+            (ours,), ref, (tokens,), base_tokens = compare(loop(base_model), [ours_fn], args.runs, n)
+            ok = judge(ours / ref, tokens, base_tokens) if judge else None
+            report(rows, name, ours, ref, goal, ok=ok, kind=kind)
+            return ours / ref, tokens
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a reported row and a non-zero exit
+            report_failure(rows, name, exc, kind=kind)
+            failed.append(name)
+            return None, None
+
+    print(f"{'figure':<50} {'ours (s)':>9} {'reference':>11} {'ratio':>7}  goal", file=sys.stderr)
     twin = load()  # the noise floor: the base against an identical copy of itself
-    ours, ref = compare(loop(base_model), loop(twin), args.runs)
-    report(rows, f"noise floor: base vs its twin, {n} tok", ours, ref, None, kind="noise")
+    row(f"noise floor: base vs its twin, {n} tok", "noise", loop(twin),
+        judge=lambda ratio, tokens, base_tokens: same_tokens("base vs its twin", tokens, base_tokens))
     del twin
     from peft import PeftModel
 
     peft_model = PeftModel.from_pretrained(load(), loras[0], adapter_name="l0").eval()
     for i, path in enumerate(loras[1:], 1):
         peft_model.load_adapter(path, adapter_name=f"l{i}")
-    peft_ratio = {}
-    for count in (1, 3, 8):
-        peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
-        ours, ref = compare(loop(base_model), loop(peft_model), args.runs)
-        peft_ratio[count] = ours / ref
-        report(rows, f"PEFT unmerged {count} LoRA (set_adapter on all), {n} tok", ours, ref, None, kind="peft")
-    for count in (3, 8):  # PEFT's own fused form: one adapter of concatenated ranks
-        peft_model.add_weighted_adapter([f"l{i}" for i in range(count)], [1.0] * count, adapter_name=f"cat{count}",
-                                        combination_type="cat")
-        peft_model.set_adapter(f"cat{count}")
-        ours, ref = compare(loop(base_model), loop(peft_model), args.runs)
-        report(rows, f"PEFT add_weighted_adapter cat {count} LoRA, {n} tok", ours, ref, None, kind="peft")
-    del peft_model
     stack = AdapterStack(work, tok)
     goals = {1: 1.05, 3: 1.08, 8: 1.15}
     for count in (1, 3, 8):
-        while len(stack.entries) < count:
-            stack.add(loras[len(stack.entries)], weight=0.5)
-        ours, ref = compare(loop(base_model), loop(stack.model), args.runs)
-        ratio = ours / ref
-        half_peft = 1 + (peft_ratio[count] - 1) / 2
-        report(rows, f"stacked {count} LoRA (fused), {n} tok", ours, ref,
-               f"<= {goals[count]} and <= {half_peft:.3f} (half PEFT's overhead)",
-               ok=ratio <= goals[count] and ratio <= half_peft, kind="stacked")
-        stack.merge()
-        ours, ref = compare(loop(base_model), loop(stack.model), args.runs)
-        report(rows, f"merged {count} LoRA, {n} tok", ours, ref, "<= 1.02", kind="merged")
+        # PEFT unmerged and our fused stack with the same adapters, timed in one rotation with the base
+        # (base, PEFT, stacked, stacked, PEFT, base, ...) so "half PEFT's overhead" compares like with like
+        peft_name = f"PEFT unmerged {count} LoRA (set_adapter on all), {n} tok"
+        stacked_name = f"stacked {count} LoRA (fused), {n} tok"
+        try:
+            peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
+            while len(stack.entries) < count:
+                stack.add(loras[len(stack.entries)], weight=1.0)
+            (peft_t, ours), ref, (peft_tokens, stacked_tokens), _ = compare(
+                loop(base_model), [loop(peft_model), loop(stack.model)], args.runs, n)
+            same_tokens(f"fused stack vs PEFT with the same {count} LoRAs", stacked_tokens, peft_tokens)
+        except Exception as exc:  # noqa: BLE001 - both rows are reported failed, never dropped
+            for name, kind in ((peft_name, "peft"), (stacked_name, "stacked")):
+                report_failure(rows, name, exc, kind=kind)
+                failed.append(name)
+            stacked_tokens = None
+        else:
+            report(rows, peft_name, peft_t, ref, None, kind="peft")
+            half = 1 + (peft_t / ref - 1) / 2
+            ratio = ours / ref
+            report(rows, stacked_name, ours, ref, f"<= {goals[count]} and <= {half:.3f} (half PEFT's overhead)",
+                   ok=ratio <= goals[count] and ratio <= half, kind="stacked")
+        try:
+            stack.merge()
+        except Exception as exc:  # noqa: BLE001
+            report_failure(rows, f"merged {count} LoRA, {n} tok", exc, kind="merged")
+            failed.append(f"merged {count} LoRA")
+            continue
+
+        def merged_judge(ratio, tokens, _, stacked_tokens=stacked_tokens):
+            if stacked_tokens is not None:
+                same_tokens("merged vs stacked", tokens, stacked_tokens)
+            return ratio <= 1.02
+
+        row(f"merged {count} LoRA, {n} tok", "merged", loop(stack.model), "<= 1.02", merged_judge)
         stack.unmerge()
     stack.detach_all()
-    for label, adapter in (("bottleneck", bottleneck), ("prompt tuning (20 tokens)", prompt)):
-        stack.add(adapter)
-        ours, ref = compare(loop(base_model), loop(stack.model, stack.prepare_inputs), args.runs)
-        report(rows, f"stacked {label}, {n} tok", ours, ref, None, kind="other")
+    for count in (3, 8):  # PEFT's own fused form: one adapter of concatenated ranks
+        name = f"PEFT add_weighted_adapter cat {count} LoRA, {n} tok"
+        try:
+            peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
+            reference = loop(peft_model)()
+            peft_model.add_weighted_adapter([f"l{i}" for i in range(count)], [1.0] * count,
+                                            adapter_name=f"cat{count}", combination_type="cat")
+            peft_model.set_adapter(f"cat{count}")
+        except Exception as exc:  # noqa: BLE001
+            report_failure(rows, name, exc, kind="peft")
+            failed.append(name)
+            continue
+        row(name, "peft", loop(peft_model),
+            judge=lambda ratio, tokens, _, count=count, reference=reference: same_tokens(
+                f"PEFT cat vs set_adapter, {count} LoRAs", tokens, reference))
+    del peft_model
+    for label, build in (("bottleneck", lambda: make_bottleneck(base_dir, tmp / "bottleneck")),
+                         ("prompt tuning (20 tokens)", lambda: make_prompt(load(), tmp / "prompt"))):
+        name = f"stacked {label}, {n} tok"
+        try:
+            stack.add(build())
+        except Exception as exc:  # noqa: BLE001 - an adapter that cannot even be built or attached fails its row
+            report_failure(rows, name, exc, kind="other")
+            failed.append(name)
+            continue
+        row(name, "other", loop(stack.model, stack.prepare_inputs))
         stack.detach_all()
+    if failed:
+        print(f"rows that failed: {'; '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -4,25 +4,31 @@ Each adapted Linear gets a ``ModuleFuser`` holding the adapters' contributions i
 hook: its ``forward`` is replaced (on the instance) by the fuser's, which scales the input, runs the
 original forward, then the compiled steps. Replacing ``forward`` rather than registering forward hooks
 keeps PyTorch's fast call path (registered hooks cost about three times the low-rank matmuls themselves on
-a decode step). Before
-the next forward after any change (an adapter added, removed, merged, unmerged or re-weighted) the fuser
-compiles them into steps:
+a decode step). Before the next forward after any change (an adapter added, removed, merged, unmerged or
+re-weighted) the fuser compiles them into steps:
 
 * consecutive low-rank updates become ONE pair: the A's concatenated along the rank, the B's concatenated
-  and each scaled by its adapter's weight times its scale, so ``k`` adapters cost two matmuls, not ``2k``;
+  and each scaled by its adapter's weight times its scale, stored transposed and contiguous, so ``k``
+  adapters cost one ``mm`` and one in-place ``addmm`` into the layer's output, not ``2k`` matmuls and adds;
+  where the total rank ``r`` makes that dearer than the summed delta (``r * (in + out) >= in * out``) they
+  become ONE dense ``(B A)^T`` and a single ``addmm``;
 * consecutive output rescalings (IA3) are multiplied into one vector;
 * anything that needs the output so far (DoRA's row rescaling) stays its own step, in its place, so the
   result equals the separate-hook one in any stack order;
 * input rescalings (IA3 on feed-forward inputs) are multiplied into one vector, applied before the layer.
 
-``separate_steps()`` compiles one step per contribution instead: the reference the fused result is
-compared with in tests and benches. A module with no live contribution carries no hook at all (its
+The steps and the base call are compiled into one plan per module, so a call runs no checks, casts or
+loops beyond the steps themselves (factors are converted to a new activation dtype once, then cached).
+
+``separate_steps()`` compiles one step per contribution, in the plainest form, instead: the reference the
+fused result is compared with in tests and benches. A module with no live contribution carries no hook at all (its
 original ``forward`` is put back).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import types
 import weakref
@@ -89,17 +95,68 @@ def separate_steps() -> Iterator[None]:
             fuser.invalidate()
 
 
-def _low_rank_step(a: torch.Tensor, b: torch.Tensor):
-    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        return output + F.linear(F.linear(x, a.to(x.dtype)), b.to(x.dtype))
+def _factor_cache(*factors: torch.Tensor) -> Callable[[torch.dtype], tuple[torch.Tensor, ...]]:
+    """The factors in the activations' dtype: converted once per dtype, never per call."""
+    cache = {factors[0].dtype: factors}
 
+    def get(dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        found = cache.get(dtype)
+        if found is None:
+            found = cache[dtype] = tuple(f.to(dtype) for f in factors)
+        return found
+
+    return get
+
+
+def _add_product(output: torch.Tensor, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """``output + left @ right`` with ``output`` seen as rows: one ``addmm``, in place where that is safe."""
+    rows = output.shape[-1]
+    if output.dtype is left.dtype and not output.requires_grad and output.is_contiguous():
+        output.view(-1, rows).addmm_(left, right)
+        return output
+    if output.dtype is left.dtype:
+        return torch.addmm(output.reshape(-1, rows), left, right).view(output.shape)
+    return output + (left @ right).view(output.shape)
+
+
+def _low_rank_step(a: torch.Tensor, b: torch.Tensor):
+    """``output += (x A^T) B^T``: two matmuls on contiguous pre-transposed factors ``A^T (in, r)``, ``B^T (r, out)``."""
+    factors = _factor_cache(a.t().contiguous(), b.t().contiguous())
+
+    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        at, bt = factors(x.dtype)
+        return _add_product(output, torch.mm(x.reshape(-1, x.shape[-1]), at), bt)
+
+    step.kind = "low-rank"
     return step
 
 
-def _scale_step(v: torch.Tensor):
-    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        return output * v.to(output.dtype)
+def _dense_step(a: torch.Tensor, b: torch.Tensor):
+    """``output += x (B A)^T``: one matmul with the summed delta, for a total rank too big to pay off."""
+    factors = _factor_cache((b @ a).t().contiguous())
 
+    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        (dt,) = factors(x.dtype)
+        return _add_product(output, x.reshape(-1, x.shape[-1]), dt)
+
+    step.kind = "dense"
+    return step
+
+
+def _pair_step(a: torch.Tensor, b: torch.Tensor):
+    """The cheaper exact form of ``B A``: low-rank while ``r (in + out) < in * out``, else the dense delta."""
+    r, n_in = a.shape
+    n_out = b.shape[0]
+    return _dense_step(a, b) if r * (n_in + n_out) >= n_in * n_out else _low_rank_step(a, b)
+
+
+def _scale_step(v: torch.Tensor):
+    factors = _factor_cache(v)
+
+    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        return output * factors(output.dtype)[0]
+
+    step.kind = "scale"
     return step
 
 
@@ -110,7 +167,8 @@ class ModuleFuser:
         self.module = weakref.ref(module)
         self.items: list = []
         self._steps: list | None = None
-        self._input: torch.Tensor | None = None
+        self._inputs: list = []  # input rescalings (IA3 on feed-forward inputs), as dtype caches
+        self._plan: Callable | None = None
         self._installed = False
         self._own_forward = None  # an instance-level forward someone set before us (put back on removal)
 
@@ -130,7 +188,7 @@ class ModuleFuser:
 
     def invalidate(self) -> None:
         """Re-fuse before the next forward (weights, membership or fusion mode changed)."""
-        self._steps = None
+        self._steps = self._plan = None
 
     @property
     def hook_count(self) -> int:
@@ -153,7 +211,8 @@ class ModuleFuser:
             self._installed = False
 
     # -- compiling ----------------------------------------------------------------------------
-    def _compile(self) -> None:
+    def _compile(self) -> Callable:
+        """Fuse the items into steps and the steps into one plan ``(module, x, args, kwargs) -> output``."""
         fuse = _fuse[0]
         steps: list = []
         pending: list = []  # a run of items of one fusable kind
@@ -161,10 +220,12 @@ class ModuleFuser:
         def flush() -> None:
             if not pending:
                 return
-            if isinstance(pending[0], LowRank):
+            if not fuse:
+                steps.extend(_reference_step(p) for p in pending)
+            elif isinstance(pending[0], LowRank):
                 a = torch.cat([p.a for p in pending], dim=0)
                 b = torch.cat([p.b * p.factor() for p in pending], dim=1)
-                steps.append(_low_rank_step(a, b))
+                steps.append(_pair_step(a, b))
             else:
                 v = pending[0].vector()
                 for p in pending[1:]:
@@ -172,35 +233,79 @@ class ModuleFuser:
                 steps.append(_scale_step(v))
             pending.clear()
 
-        inputs = None
+        inputs: list[torch.Tensor] = []
         with torch.no_grad():
             for item in self.items:
                 if isinstance(item, InputScale):
-                    inputs = item.vector() if inputs is None else inputs * item.vector()
+                    inputs.append(item.vector())
                     continue
                 if isinstance(item, OutputStep):
                     flush()
                     steps.append(item.fn)
                     continue
-                if pending and (type(pending[0]) is not type(item) or not fuse):
+                if pending and type(pending[0]) is not type(item):
                     flush()
                 pending.append(item)
             flush()
-        self._steps, self._input = steps, inputs
+            if inputs and fuse:
+                inputs = [functools.reduce(torch.mul, inputs)]
+        self._steps, self._inputs = steps, [_factor_cache(v) for v in inputs]
+        self._plan = _plan(self._own_forward, self._steps, self._inputs)
+        return self._plan
 
     # -- running ------------------------------------------------------------------------------
     def run(self, module: nn.Module, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-        if self._steps is None:
-            self._compile()
-        if self._input is not None:
-            x = x * self._input.to(x.dtype)
-        if self._own_forward is not None:
-            output = self._own_forward(x, *args, **kwargs)
-        else:
-            output = type(module).forward(module, x, *args, **kwargs)
-        for step in self._steps:
+        plan = self._plan
+        if plan is None:
+            plan = self._compile()
+        return plan(module, x, args, kwargs)
+
+
+def _reference_step(item):
+    """One contribution on its own, in the plainest form (the unfused reference of ``separate_steps``)."""
+    if isinstance(item, LowRank):
+        a, b, factor = item.a, item.b, item.factor()
+
+        def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+            return output + factor * F.linear(F.linear(x, a.to(x.dtype)), b.to(x.dtype))
+    else:
+        v = item.vector()
+
+        def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+            return output * v.to(output.dtype)
+
+    step.kind = "reference"
+    return step
+
+
+def _plan(own_forward, steps: list, inputs: list) -> Callable:
+    """The module's whole forward with everything decided at fuse time: no per-call checks or loops
+    beyond the steps themselves (one for any number of LoRAs)."""
+
+    def base(module: nn.Module, x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
+        if own_forward is not None:
+            return own_forward(x, *args, **kwargs)
+        if type(module) is nn.Linear and not args and not kwargs:
+            return F.linear(x, module.weight, module.bias)
+        return type(module).forward(module, x, *args, **kwargs)
+
+    if not inputs and len(steps) == 1:
+        (only,) = steps
+
+        def plan(module: nn.Module, x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
+            return only(module, x, base(module, x, args, kwargs))
+
+        return plan
+
+    def plan(module: nn.Module, x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
+        for vector in inputs:
+            x = x * vector(x.dtype)[0]
+        output = base(module, x, args, kwargs)
+        for step in steps:
             output = step(module, x, output)
         return output
+
+    return plan
 
 
 def _fused_forward(module: nn.Module, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:

@@ -59,6 +59,44 @@ def test_cache_is_used_and_invalidated_by_rewrite(tmp_path):
     assert fingerprint(d, use_cache=False) == fingerprint(d)
 
 
+def test_cache_is_keyed_by_path_size_and_mtime(tmp_path):
+    """A cached entry is really read (not re-hashed); a same-size rewrite with a new mtime, or the same
+    bytes at another path, is hashed afresh."""
+    import hashlib
+    import json
+    import os
+    import shutil
+
+    d = tmp_path / "m"
+    d.mkdir()
+    weights = d / "model.safetensors"
+    save_file(_tensors(), str(weights))
+    honest = fingerprint(d)
+    cache_file = tmp_path / "cache" / "fp.json"
+    cache = json.loads(cache_file.read_text())
+    (key,) = cache["files"]
+    st = weights.stat()
+    assert key == f"{weights.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    # the cache answers for an unchanged file: plant other lines under its key and they are what is hashed
+    planted = ["planted F32 1 " + "0" * 64]
+    cache["files"][key] = planted
+    cache_file.write_text(json.dumps(cache))
+    assert fingerprint(d) == "sha256:" + hashlib.sha256(planted[0].encode()).hexdigest()
+    # the same bytes at another path are hashed, not taken from the planted entry
+    other = tmp_path / "copy"
+    other.mkdir()
+    shutil.copy2(weights, other / "model.safetensors")
+    assert fingerprint(other) == honest
+    # same size, different bytes, new mtime: the planted entry no longer applies
+    changed = _tensors()
+    changed["b.bias"] = changed["b.bias"] + 1
+    save_file(changed, str(weights))
+    assert weights.stat().st_size == st.st_size
+    os.utime(weights, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    fresh = fingerprint(d)
+    assert fresh != honest and fresh == fingerprint(d, use_cache=False)
+
+
 def test_no_weights_is_an_error(tmp_path):
     with pytest.raises(AdapterError):
         fingerprint(tmp_path)

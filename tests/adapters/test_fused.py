@@ -141,7 +141,7 @@ def test_ia3_vectors_multiply_into_one_and_dora_stays_in_its_place(llama_dir, lo
     down = stack.model.model.layers[0].mlp.down_proj
     assert _hooks(stack.model)["model.layers.0.mlp.down_proj"] == 1  # both IA3 input vectors, one hook
     fuser_for(down)._compile()
-    assert fuser_for(down)._input is not None
+    assert len(fuser_for(down)._inputs) == 1  # multiplied into one vector
     fused = _logits(stack.model, ids)
     with separate_steps():
         separate = _logits(stack.model, ids)
@@ -189,3 +189,54 @@ def test_lora_attach_directly_shares_the_module_hook(llama_dir, loras):
     for att in attachments:
         att.detach()
     assert not is_fused(q) and not _hooks(model)
+
+
+def _kinds(module) -> list[str]:
+    fuser = fuser_for(module)
+    fuser._compile()
+    return [getattr(step, "kind", "own") for step in fuser._steps]
+
+
+def test_dense_delta_where_the_total_rank_costs_more_and_back_when_it_shrinks(llama_dir, loras):
+    """v_proj is 32 -> 16: three rank-4 LoRAs (12 * (32 + 16) >= 32 * 16) run as one dense delta, q_proj
+    (12 * 64 < 32 * 32) as one low-rank pair; both exact, and removing an adapter re-plans the module."""
+    ids = _ids()
+    stack = AdapterStack(load_plain(llama_dir))
+    for path, w in zip(loras, WEIGHTS):
+        stack.add(path, weight=w)
+    attn = stack.model.model.layers[0].self_attn
+    assert _kinds(attn.v_proj) == ["dense"] and _kinds(attn.q_proj) == ["low-rank"]
+    fused = _logits(stack.model, ids)
+    with separate_steps():
+        assert _kinds(attn.v_proj) == ["reference"] * 3
+        separate = _logits(stack.model, ids)
+    assert (fused - separate).abs().max() <= 1e-5
+    stack.set_weight("lora1", 0.0)  # re-weighted: the dense delta is summed again
+    with separate_steps():
+        separate = _logits(stack.model, ids)
+    assert (_logits(stack.model, ids) - separate).abs().max() <= 1e-5
+    last = stack.entries.pop()
+    last.attachment.detach()
+    assert _kinds(attn.v_proj) == ["low-rank"]  # rank 8: 8 * 48 < 512
+    with separate_steps():
+        separate = _logits(stack.model, ids)
+    assert (_logits(stack.model, ids) - separate).abs().max() <= 1e-5
+
+
+def test_fused_forward_in_other_dtypes_and_with_gradients(llama_dir, loras):
+    """Factors follow the activations' dtype (converted once, at the first call in it), and a forward that
+    builds a graph adds out of place so gradients reach the input."""
+    ids = _ids()
+    stack = AdapterStack(load_plain(llama_dir).double())
+    for path, w in zip(loras, WEIGHTS):
+        stack.add(path, weight=w)
+    fused = _logits(stack.model, ids)
+    assert fused.dtype == torch.float64
+    with separate_steps():
+        separate = _logits(stack.model, ids)
+    assert (fused - separate).abs().max() <= 1e-6  # the saved factors are float32, summed before the cast
+    embeds = stack.model.get_input_embeddings()(ids).detach().requires_grad_(True)
+    out = stack.model(inputs_embeds=embeds, attention_mask=torch.ones_like(ids)).logits
+    assert (out - fused).abs().max() <= 1e-10
+    out.sum().backward()
+    assert embeds.grad is not None and embeds.grad.abs().sum() > 0
