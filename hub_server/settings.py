@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     namespace_quota_bytes: int | None = None  # default per namespace; admins set others
     storage_redirect: bool = False  # downloads answer 302 to a presigned storage URL (when the store has them)
     storage_redirect_seconds: int = 300  # lifetime of those URLs
+    public_url: str | None = None  # what clients reach (the load balancer); default: the request's own URL
 
     def uses_data_dir(self) -> bool:
         """False when both the database and the blobs live elsewhere: then the host keeps no state."""

@@ -2,6 +2,8 @@
 N mod k, so consecutive requests of one push land on different hosts. Like a load balancer
 with ``proxy_next_upstream error``, a backend that refuses the connection is skipped; a
 backend that dies mid-request yields a 502 (or a cut response), which the client must survive.
+The client's ``Host`` header is passed through (as HAProxy and cloud load balancers do), so the
+hosts build absolute URLs (pagination links) that point back at the proxy.
 
 Run: ``RR_BACKENDS=http://a,http://b uvicorn --factory rr_proxy:create_app``.
 """
@@ -44,7 +46,7 @@ def create_app(backends: list[str] | None = None):
                 if not message.get("more_body"):
                     return
 
-        headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in _HOP]
+        headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in _HOP - {"host"}]
         path = scope["raw_path"].decode("latin-1") + (("?" + scope["query_string"].decode("latin-1"))
                                                       if scope["query_string"] else "")
         first = next(turn)

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..errors import Conflict, EntryNotFound, Invalid
+from ..public_url import public_base
 from ..services import hf_commit, hf_views, repos, search, versions
 from ..services.hf_numbering import plain_revision
 from .deps import Caller, HubDep
@@ -104,7 +105,7 @@ async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     name = str(body.get("name") or "")
     namespace = body.get("organization") or caller.name
     private = body.get("visibility") == "private" or bool(body.get("private"))
-    url = f"{str(request.base_url).rstrip('/')}/{namespace}/{name}"
+    url = f"{public_base(request)}/{namespace}/{name}"
     try:
         await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind="adapter", private=private)
     except Conflict as exc:
@@ -160,7 +161,7 @@ async def commit(namespace: str, name: str, revision: str, request: Request, hub
         await hub.limits.charge_upload(caller.name, len(body))
     # Blob writes and the publish are blocking: keep them off the event loop.
     version = await run_in_threadpool(hf_commit.commit, hub, caller, repo, plain_revision(revision), body)
-    return hf_views.commit_answer(str(request.base_url).rstrip("/"), repo, version)
+    return hf_views.commit_answer(public_base(request), repo, version)
 
 
 @router.post("/validate-yaml")

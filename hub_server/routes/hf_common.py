@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from ..db.models import Repo
 from ..errors import Invalid, ServiceError, TooLarge
+from ..public_url import public_url
 from ..services import hf_views, repos
 from ..services.auth import Principal, require_user, require_write
 from .deps import Caller, HubDep
@@ -124,5 +125,5 @@ def after_cursor(items: Sequence[T], key: Callable[[T], str], cursor: str | None
 def paged(request: Request, items: list[Any], next_cursor: str | None) -> JSONResponse:
     """A list answer; with a next page, the ``Link: <url>; rel="next"`` huggingface_hub follows
     (the same query with the cursor of the next page)."""
-    headers = hf_views.next_link(str(request.url.include_query_params(cursor=next_cursor))) if next_cursor else None
+    headers = hf_views.next_link(public_url(request, cursor=next_cursor)) if next_cursor else None
     return JSONResponse(items, headers=headers)

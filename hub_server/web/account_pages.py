@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from ..errors import ServiceError
+from ..public_url import public_base
 from ..services.accounts import sign_in, sign_up
 from ..services.auth import SCOPES, create_token, list_tokens, revoke_token
 from .render import page
@@ -62,7 +63,7 @@ def _settings(request: Request, hub, visitor, new_token: str | None = None, stat
     who = visitor.principal
     return page(request, visitor, "settings.html", status=status, tokens=list_tokens(hub.db, who.name),
                 sessions=list_sessions(hub.db, who.user_id), scopes=[s for s in SCOPES if s != "admin"],
-                new_token=new_token, endpoint=str(request.base_url).rstrip("/"))
+                new_token=new_token, endpoint=public_base(request))
 
 
 @router.get("/settings")

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 
 from ..errors import NotFound
+from ..public_url import public_base
 from ..routes.streaming import blob_response
 from ..services import versions as version_service
 from ..services.card import metadata_from_card
@@ -58,7 +59,7 @@ def _repo_page(request: Request, hub: Hub, visitor, namespace: str, name: str, r
     hub_fields = front.get("adapter_hub") if isinstance(front.get("adapter_hub"), dict) else {}
     options = hub_fields.get("method_options")
     repo_id = f"{repo.namespace}/{repo.name}"
-    endpoint = str(request.base_url).rstrip("/")
+    endpoint = public_base(request)
     return page(
         request, visitor, "repo.html", repo=repo_json(repo), versions=rows, version=version, metadata=metadata,
         card=_card_text(hub, version) if version else "", liked=liked, base_repo=base_repo,

@@ -185,3 +185,26 @@ def test_one_token_rule_for_both_protocols(hub):
     r = httpx.get(hub.url + "/api/models", headers={"Authorization": "Basic eDp5"})
     assert r.json() == {"error": "expected 'Authorization: Bearer <token>'"}
     assert r.headers["X-Error-Message"] == "Invalid credentials in Authorization header"
+
+
+def test_absolute_urls_name_the_public_address_when_a_balancer_rewrites_host(tmp_path):
+    """Behind a balancer that sends its backend's address as ``Host``, ``HUB_PUBLIC_URL`` is what
+    every absolute URL (pagination links, new repo URLs) names, never the host's own address."""
+    from hub_process import HubProcess
+
+    public = "https://hub.example.org:8443"
+    hub = HubProcess(tmp_path / "data", env={"HUB_PUBLIC_URL": public + "/"}).start()
+    try:
+        token = hub.token("lb", "write")
+        made = httpx.post(f"{hub.url}/api/repos/create", json={"name": "r0", "organization": "lb"},
+                          headers={"Authorization": f"Bearer {token}"})
+        assert made.status_code == 200 and made.json()["url"] == f"{public}/lb/r0"
+        for i in range(1, 3):
+            httpx.post(f"{hub.url}/api/repos/create", json={"name": f"r{i}", "organization": "lb"},
+                       headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+        page = httpx.get(f"{hub.url}/api/models", params={"author": "lb", "limit": 2})
+        assert len(page.json()) == 2
+        assert page.links["next"]["url"].startswith(f"{public}/api/models?")
+        assert "limit=2" in page.links["next"]["url"] and "cursor=" in page.links["next"]["url"]
+    finally:
+        hub.close()
