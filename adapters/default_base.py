@@ -70,13 +70,23 @@ def ensure_default_base(root: Path | None = None) -> Path:
     """Return the SmolLM2 safetensors model directory, building it on first use."""
     root = Path(root) if root else cache_root()
     model_dir = root / "smollm2-135m-instruct"
-    if (model_dir / "config.json").exists() and any(model_dir.glob("*.safetensors")):
+    if _built(model_dir):
         return model_dir
+    from filelock import FileLock
+
     from .gguf_import import import_gguf
 
-    gguf_path = fetch_gguf(root / "downloads")
-    import_gguf(gguf_path, model_dir, base_id=BASE_ID)
+    root.mkdir(parents=True, exist_ok=True)
+    # several processes asking at once (a test run, a demo) build it once; the others wait and reuse it
+    with FileLock(str(root / ".default-base.lock"), timeout=1800):
+        if not _built(model_dir):
+            gguf_path = fetch_gguf(root / "downloads")
+            import_gguf(gguf_path, model_dir, base_id=BASE_ID)
     return model_dir
+
+
+def _built(model_dir: Path) -> bool:
+    return (model_dir / "config.json").exists() and any(model_dir.glob("*.safetensors"))
 
 
 if __name__ == "__main__":  # `python -m adapters.default_base` prints the directory
