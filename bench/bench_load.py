@@ -73,7 +73,8 @@ def seed(url: str, token: str, work: Path, repos: int) -> list[str]:
     return ids
 
 
-def run_clients(url: str, token: str, repos: list[str], clients: int, seconds: float, work: Path) -> dict:
+def run_clients(url: str, tokens: list[str], repos: list[str], seconds: float, work: Path) -> dict:
+    """One thread per token: each client is its own user (the per-token rate limits apply as to real users)."""
     latencies: dict[str, list[float]] = {op: [] for op, _ in MIX}
     errors: list[str] = []
     lock = threading.Lock()
@@ -82,6 +83,7 @@ def run_clients(url: str, token: str, repos: list[str], clients: int, seconds: f
     def client_loop(n: int) -> None:
         rng = random.Random(n)
         pushes = 0
+        token = tokens[n]
         with HubClient(url, token, cache_dir=work / f"client-{n}", progress=False) as client:
             while time.monotonic() < stop_at:
                 op = rng.choices([o for o, _ in MIX], [w for _, w in MIX])[0]
@@ -101,7 +103,7 @@ def run_clients(url: str, token: str, repos: list[str], clients: int, seconds: f
                         folder = work / f"push-{n}"
                         folder.mkdir(parents=True, exist_ok=True)
                         (folder / "weights.raw").write_bytes(os.urandom(32 * 1024))
-                        client.push(folder, f"load/client-{n}", f"1.0.{pushes}", kind="base")
+                        client.push(folder, f"load{n}/bench", f"1.0.{pushes}", kind="base")
                 except Exception as exc:  # every failure counts; the figure must show 0
                     with lock:
                         errors.append(f"{op}: {exc}")
@@ -109,7 +111,7 @@ def run_clients(url: str, token: str, repos: list[str], clients: int, seconds: f
                 with lock:
                     latencies[op].append(time.perf_counter() - started)
 
-    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(len(tokens))]
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -149,7 +151,8 @@ def main() -> int:
             try:
                 token = deployment.token("load")
                 repos = seed(deployment.url, token, work / label.replace(" ", "-"), args.repos)
-                results[label] = run_clients(deployment.url, token, repos, args.clients, args.seconds,
+                tokens = [deployment.token(f"load{n}") for n in range(args.clients)]
+                results[label] = run_clients(deployment.url, tokens, repos, args.seconds,
                                              work / f"run-{label.replace(' ', '-')}")
             finally:
                 deployment.close()
