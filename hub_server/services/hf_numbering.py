@@ -20,9 +20,11 @@ import re
 from hub_rules import is_version, parse_version, sort_key
 
 FIRST_VERSION = "1.0.0"
-# Anchored at a line start and never crossing a line: only "[ \t]" repeats, so a failed
-# attempt costs at most its own line and the whole scan is linear in the text.
-_IN_MESSAGE = re.compile(r"(?im)^[ \t]*version[ \t]*[:=][ \t]*([^\s]{1,110})[ \t\r]*$")
+# One line at a time, and only the lines that hold the word: the word search is one C-level
+# scan, each line holding it is matched once (never re-read for a second hit on the same line),
+# so the whole scan is linear in the text and a message of nothing but newlines costs one pass.
+_WORD = re.compile(r"(?i)version")
+_LINE = re.compile(r"(?i)[ \t]*version[ \t]*[:=][ \t]*([^\s]{1,110})[ \t\r]*")
 
 
 def _normalise(name: str) -> str:
@@ -35,10 +37,15 @@ def is_version_name(text: str) -> bool:
 
 def version_from_message(summary: str, description: str) -> str | None:
     for text in (summary or "", description or ""):
-        for m in _IN_MESSAGE.finditer(text):
-            candidate = _normalise(m.group(1))
-            if is_version(candidate):
+        at = 0
+        while hit := _WORD.search(text, at):
+            start = text.rfind("\n", 0, hit.start()) + 1
+            end = text.find("\n", hit.end())
+            end = len(text) if end < 0 else end
+            m = _LINE.fullmatch(text, start, end)
+            if m and is_version(candidate := _normalise(m.group(1))):
                 return candidate
+            at = end + 1
     return None
 
 
