@@ -6,6 +6,8 @@ benchmark stays runnable on its own (``python bench/bench_pull.py --help``). It 
 and exits non-zero naming each benchmark that failed: it exited non-zero (a bench that cannot stand
 behind its figures, e.g. merged weights that differ from PEFT's, exits non-zero) or reported no row.
 A goal missed is a row marked NO, listed at the end, not a failure of the run.
+``run_all.py bench_hostile`` runs only the benches named and replaces only their rows in
+``results.json``; every row records when it was measured.
 """
 
 from __future__ import annotations
@@ -52,6 +54,15 @@ def fmt(value: object) -> str:
     return str(value)
 
 
+def kept_rows(rerun: set[str]) -> list[dict]:
+    """The rows of the last results.json from benches not being run again now."""
+    try:
+        previous = json.loads((HERE / "results.json").read_text())["rows"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [r for r in previous if r.get("bench") not in rerun]
+
+
 def write_outputs(rows: list[dict], failed: list[str]) -> None:
     """results.json (every row) and latency.png (latency rows as ratios to the base)."""
     (HERE / "results.json").write_text(json.dumps({"rows": rows, "failed": failed}, indent=1) + "\n")
@@ -92,8 +103,10 @@ def main() -> int:
             failed.append(f"{script.name} (exit {rc})")
         elif not results:  # a bench that ran but reported nothing has failed as well
             failed.append(f"{script.name} (no RESULT rows)")
+        measured = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         for r in results:
             r.setdefault("bench", script.stem)
+            r.setdefault("measured", measured)
         rows.extend(results)
     header = ("figure", "ours", "reference", "unit", "ratio", "goal", "met")
     table = [header] + [
@@ -116,6 +129,9 @@ def main() -> int:
     missed = [str(r.get("name")) for r in rows if r.get("ok") is False]
     if missed:
         print(f"\ngoals not met: {'; '.join(missed)}")
+    if only:  # a partial run replaces only its own benches' rows in results.json
+        rows = kept_rows({s.stem for s in scripts}) + rows
+        rows.sort(key=lambda r: str(r.get("bench")))  # stable: each bench's rows keep their order
     write_outputs(rows, failed)
     print(f"wrote {HERE / 'results.json'} and {HERE / 'latency.png'}")
     if failed:

@@ -44,3 +44,17 @@ def test_a_missed_goal_is_reported_but_the_run_passes(tmp_path, monkeypatch, cap
     assert rc == 0
     assert results["failed"] == []
     assert "goals not met: slow" in capsys.readouterr().out
+
+
+def test_a_partial_run_replaces_only_its_own_rows(tmp_path, monkeypatch):
+    _run_all(tmp_path, monkeypatch, {"bench_a.py": ROW % ("a first", "True"), "bench_b.py": ROW % ("b first", "True")})
+    (tmp_path / "bench_a.py").write_text(ROW % ("a again", "True"))
+    monkeypatch.setattr(sys, "argv", ["run_all.py", "bench_a"])
+    spec = importlib.util.spec_from_file_location("run_all_partial", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "HERE", tmp_path)
+    assert module.main() == 0
+    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    assert [(r["bench"], r["name"]) for r in rows] == [("bench_a", "a again"), ("bench_b", "b first")]
+    assert all(r["measured"].endswith("UTC") for r in rows)
