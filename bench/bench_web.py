@@ -27,7 +27,7 @@ from bench_search import _drop_pg, _fresh_pg, _p99, fill  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from hub_server.app import build_hub, create_app  # noqa: E402
-from hub_server.db.models import Blob  # noqa: E402
+from hub_server.services.blobs import put_blob  # noqa: E402
 from hub_server.services.auth import authenticate, create_token  # noqa: E402
 from hub_server.services.publish import publish  # noqa: E402
 from hub_server.services.repos import create_repo  # noqa: E402
@@ -82,10 +82,7 @@ def publish_real(hub) -> None:
         files = []
         for path, data in (("README.md", (CARD % version).encode()), ("adapter_model.safetensors", _safetensors(i)),
                            ("adapter_config.json", b'{"peft_type": "LORA", "r": 8}')):
-            digest, size = hub.store.put(io.BytesIO(data))
-            with hub.db.write() as s:
-                if s.get(Blob, digest) is None:
-                    s.add(Blob(digest=digest, size=size))
+            digest, size = put_blob(hub, io.BytesIO(data), who.name)  # recorded as this uploader's
             files.append({"path": path, "size": size, "digest": digest})
         publish(hub, who, "bench", "sentiment-lora", version, files, f"release {version}")
     yank(hub, who, "bench", "sentiment-lora", "2.0.0", "broken tokenizer")

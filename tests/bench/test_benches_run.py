@@ -1,0 +1,27 @@
+"""The server-side benches still run end to end (tiny sizes, a few seconds each), so a change in
+the services cannot leave ``make bench`` broken until someone runs it. Their figures are not judged
+here: at these sizes they mean nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.mark.parametrize("script, args", [
+    ("bench_web.py", ["--repos", "200", "--rounds", "1"]),
+    ("bench_search.py", ["--repos", "200", "--rounds", "1"]),
+])
+def test_bench_runs_and_reports_rows(script, args, tmp_path):
+    out = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                         timeout=600, cwd=BENCH.parent, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [json.loads(line[len("RESULT "):]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    assert rows and all(r["name"] and r["ours"] is not None for r in rows)
