@@ -136,7 +136,7 @@ def main() -> int:
         if args.database_url:
             targets.append(("postgresql", _fresh_pg(args.database_url)))
         for label, url in targets:
-            settings = Settings(data=Path(tmp) / label, database_url=url)
+            settings = Settings(data=Path(tmp) / label, database_url=url, access_log="off")
             hub = build_hub(settings)
             t0 = time.perf_counter()
             fill(hub, args.repos)
