@@ -37,12 +37,16 @@ _BY_STATUS = {
     403: errors.Forbidden,
     404: errors.NotFound,
     409: errors.Conflict,
+    429: errors.RateLimited,
     502: errors.TransportError,
     503: errors.TransportError,
     504: errors.TransportError,
 }
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "OPTIONS"})
 ATTEMPTS = 4  # tries of one idempotent request before a transport error reaches the caller
+# A 429 is answered before the hub does anything, so any request may be sent again once the hub says
+# so; a wait longer than this (a daily quota, a long window) is shown to the caller instead.
+MAX_RATE_WAIT_SECONDS = float(os.environ.get("HUB_MAX_RATE_WAIT", "10"))
 
 
 @functools.lru_cache(maxsize=4)
@@ -78,9 +82,18 @@ def _error_from(response: httpx.Response) -> errors.HubError:
     if cls is errors.Unauthorized and "login" not in message:
         message = f"{message} (log in with `hub login` or pass a token)"
     exc = cls(f"{message} [{status} {response.request.method} {response.request.url.path}]", code=code, status=status)
+    if isinstance(exc, errors.RateLimited):
+        exc.retry_after = _seconds(response.headers.get("retry-after"))
     exc.response_headers = dict(response.headers)  # type: ignore[attr-defined]
     exc.body = _safe_json(response)  # type: ignore[attr-defined]
     return exc
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: not waited for
 
 
 def _safe_json(response: httpx.Response):
@@ -146,14 +159,21 @@ class HubHTTP:
         ``retry`` (default: for idempotent methods) repeats it on transport errors with backoff;
         callers pass ``retry=True`` for POSTs the hub makes idempotent (publish, start upload)."""
         attempts = ATTEMPTS if (method.upper() in _IDEMPOTENT if retry is None else retry) else 1
-        for attempt in range(attempts):
+        attempt = limited = 0
+        while True:
             try:
                 return self._send(method, path, ok, **kwargs)
-            except errors.TransportError:
-                if attempt == attempts - 1:
+            except errors.RateLimited as exc:
+                limited += 1
+                wait = exc.retry_after
+                if wait is None or wait > MAX_RATE_WAIT_SECONDS or limited >= ATTEMPTS:
                     raise
-                time.sleep(min(0.25 * 2**attempt, 2.0))
-        raise AssertionError("unreachable")
+                time.sleep(wait)
+            except errors.TransportError:
+                attempt += 1
+                if attempt >= attempts:
+                    raise
+                time.sleep(min(0.25 * 2**(attempt - 1), 2.0))
 
     def _send(self, method: str, path: str, ok: tuple[int, ...], **kwargs) -> httpx.Response:
         try:

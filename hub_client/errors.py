@@ -39,6 +39,13 @@ class TransportError(HubError):
     code = "transport"
 
 
+class RateLimited(HubError):
+    """The hub refused before doing anything (429); ``retry_after`` is its ``Retry-After`` in seconds."""
+
+    code = "rate_limited"
+    retry_after: float | None = None
+
+
 class Unauthorized(HubError):
     code = "unauthorized"
 
