@@ -15,6 +15,12 @@ from hostile_hub import HostileHub, digest_of  # noqa: E402
 from hub_client import HubClient  # noqa: E402
 
 
+def cut_after(data: bytes, n: int = 1 << 20):
+    """A blob body that sends ``n`` bytes and then the server aborts the answer."""
+    yield data[:n]
+    raise ConnectionResetError("cut mid-body")
+
+
 def test_cut_connection_resumes_and_verifies(tmp_path):
     data = os.urandom(3 * (1 << 20) + 123)
     calls = []
@@ -22,8 +28,8 @@ def test_cut_connection_resumes_and_verifies(tmp_path):
     def cut_then_whole():
         calls.append(1)
         if len(calls) == 1:
-            yield data[: 1 << 20]
-            raise ConnectionResetError("cut mid-body")  # the server aborts the chunked answer
+            yield from cut_after(data)
+            return
         yield data
 
     with HostileHub() as hub:
@@ -85,10 +91,7 @@ def test_resume_answered_with_the_wrong_content_range_is_refused(tmp_path):
     def cut_then_wrong_range():
         calls.append(1)
         if len(calls) == 1:
-            def cut():
-                yield data[: 1 << 20]
-                raise ConnectionResetError("cut mid-body")
-            return cut()
+            return cut_after(data)
         return StreamingResponse(iter([data]), status_code=206, media_type="application/octet-stream",
                                  headers={"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"})
 
@@ -114,10 +117,7 @@ def test_a_corrupt_resumed_tail_is_caught_by_the_digest(tmp_path):
     def cut_then_corrupt_tail():
         calls.append(1)
         if len(calls) == 1:
-            def cut():
-                yield data[: 1 << 20]
-                raise ConnectionResetError("cut mid-body")
-            return cut()
+            return cut_after(data)
         start = 1 << 20
         tail = bytearray(data[start:])
         tail[12345] ^= 0xFF
