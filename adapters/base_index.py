@@ -10,7 +10,6 @@ Pure Python (no torch). The file is ``HUB_BASE_INDEX`` or ``bases.json`` in the 
 from __future__ import annotations
 
 import json
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Iterator
 
 from hub_rules import write_atomically
 
+from .cache_paths import cache_path
 from .errors import AdapterError
 
 __all__ = ["IndexedBase", "forget", "index_path", "indexed_bases", "lookup", "remember"]
@@ -39,12 +39,7 @@ class IndexedBase:
 
 
 def index_path() -> Path:
-    env = os.environ.get("HUB_BASE_INDEX")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("adapter-hub")) / "bases.json"
+    return cache_path("HUB_BASE_INDEX", "bases.json")
 
 
 def _stamp(model_dir: Path) -> dict[str, list[int]] | None:

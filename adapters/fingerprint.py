@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
 from pathlib import Path
 
 from hub_rules import write_atomically
 
+from .cache_paths import cache_path
 from .errors import AdapterError
 
 __all__ = ["fingerprint", "tensor_lines"]
@@ -24,12 +24,7 @@ _CACHE_VERSION = 1
 
 
 def _cache_path() -> Path:
-    env = os.environ.get("HUB_FINGERPRINT_CACHE")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("adapter-hub")) / "fingerprints.json"
+    return cache_path("HUB_FINGERPRINT_CACHE", "fingerprints.json")
 
 
 def _read_header(f) -> tuple[dict, int]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adapters.resolver import is_reference, resolve_adapter
+
 from .manifest import build_manifest, commit_id
 from .refs import parse_repo_ref
 
@@ -23,6 +25,8 @@ def resolve_parents(refs: list[str], client_factory) -> tuple[list[str], list[di
                 dirs.append(str(path))
                 parents.append(_local_identity(path))
                 continue
+            if not is_reference(ref):  # a path that is not there: the core's one "no such adapter" line
+                resolve_adapter(ref)
             if client is None:
                 client = client_factory()
             repo = parse_repo_ref(ref)

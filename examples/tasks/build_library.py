@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
+from adapters.cache_paths import cache_path  # noqa: E402
 from examples.tasks.make_tasks import LIBRARY, TASKS  # noqa: E402
 
 SETTINGS = {"method": "lora", "r": 8, "lora_alpha": 16, "max_steps": 6, "lr": 1e-2, "batch_size": 8, "seed": 0}
@@ -29,12 +29,7 @@ VERSION = "1.0.0"
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("HUB_TASK_LIBRARY")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("adapter-hub")) / "task-library"
+    return cache_path("HUB_TASK_LIBRARY", "task-library")
 
 
 def _key(task: str, base_fingerprint: str, settings: dict) -> str:

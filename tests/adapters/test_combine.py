@@ -142,3 +142,16 @@ def test_a_method_without_combinable_is_refused_naming_the_capability(setup, tmp
     assert str(caught.value) == ("method prompt_tuning cannot be combined: its MethodSpec does not declare "
                                  "combinable")
     assert "\n" not in str(caught.value) and not (tmp_path / "x").exists()
+
+
+def test_cli_combine_of_a_missing_folder_is_one_line_and_writes_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from hub_client.cli.main import main
+
+    out = tmp_path / "combined"
+    result = CliRunner().invoke(main, ["combine", str(tmp_path / "missing"), "./also-missing", "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: {tmp_path / 'missing'}: no such adapter directory (hub references look like NS/NAME[@VERSION])"]
+    assert not out.exists()
