@@ -12,18 +12,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
 from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
 from tiny_bases import make_llama_dir, write_jsonl  # noqa: E402
-from tiny_library import build, task_rows  # noqa: E402
+from tiny_library import FEW, task_rows  # noqa: E402
 
 from adapters.compose import Candidate, compose, score_candidates  # noqa: E402
 from adapters.errors import AdapterError  # noqa: E402
 from adapters.few_shot import read_examples  # noqa: E402
-
-FEW = ["lamp", "rock", "bird", "star", "cat"]
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("library"))
 
 
 def _candidates(adapters: dict[str, Path]) -> list[Candidate]:

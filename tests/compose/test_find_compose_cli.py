@@ -13,16 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
 from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
 from tiny_bases import make_llama_dir, write_jsonl  # noqa: E402
-from tiny_library import build, task_rows  # noqa: E402
+from tiny_library import FEW, task_rows  # noqa: E402
 
 from hub_client.cli.main import main  # noqa: E402
-
-FEW = ["lamp", "rock", "bird", "star", "cat"]
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("library"))
 
 
 @pytest.fixture

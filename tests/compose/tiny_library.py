@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
 from tiny_bases import make_llama_dir, write_jsonl  # noqa: E402
 
 WORDS = ["cat", "dog", "sun", "red", "blue", "tree", "moon", "fish", "lamp", "rock", "bird", "star"]
+FEW = ["lamp", "rock", "bird", "star", "cat"]  # the handful of examples a new task gives
 ANSWERS = {"copy": lambda w: w, "shout": lambda w: w.upper(), "nope": lambda w: "no"}
 
 
