@@ -46,7 +46,13 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "OPTIONS"})
 ATTEMPTS = 4  # tries of one idempotent request before a transport error reaches the caller
 # A 429 is answered before the hub does anything, so any request may be sent again once the hub says
 # so; a wait longer than this (a daily quota, a long window) is shown to the caller instead.
-MAX_RATE_WAIT_SECONDS = float(os.environ.get("HUB_MAX_RATE_WAIT", "10"))
+DEFAULT_RATE_WAIT_SECONDS = 10.0
+
+
+def max_rate_wait() -> float:
+    """``HUB_MAX_RATE_WAIT`` seconds (default 10); a value that is not a number keeps the default."""
+    configured = _seconds(os.environ.get("HUB_MAX_RATE_WAIT"))
+    return DEFAULT_RATE_WAIT_SECONDS if configured is None else configured  # 0: never wait
 
 
 @functools.lru_cache(maxsize=4)
@@ -166,7 +172,7 @@ class HubHTTP:
             except errors.RateLimited as exc:
                 limited += 1
                 wait = exc.retry_after
-                if wait is None or wait > MAX_RATE_WAIT_SECONDS or limited >= ATTEMPTS:
+                if wait is None or wait > max_rate_wait() or limited >= ATTEMPTS:
                     raise
                 time.sleep(wait)
             except errors.TransportError:
