@@ -10,8 +10,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from .access_log import RequestLogMiddleware, configure_access_log
 from .db import Database, upgrade
@@ -88,6 +89,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return JSONResponse(error_body("invalid", f"{where}: {first.get('msg', 'invalid request')}"), status_code=422)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # a client that hangs up mid-body is routine, not a server error: one access-log line with
+        # status 499 (nobody reads the response), no traceback; what it sent so far is discarded
+        return Response(status_code=499)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

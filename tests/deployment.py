@@ -8,7 +8,7 @@
   round-robin proxy — so consecutive requests of one push or pull land on different hosts.
 
 Both expose what the tests use: ``.url``, ``.token(user, scope, orgs)``, ``.data_dir``,
-``.kill()``, ``.restart()``, ``.close()``.
+``.kill()``, ``.restart()``, ``.close()``, ``.log_tail()``.
 """
 
 from __future__ import annotations
@@ -126,6 +126,9 @@ class TwoHosts:
         for host in self.hosts:
             host.wait_healthy()
         return self
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.hosts[0].log_tail(chars)  # both hosts append to the one file beside the data dir
 
     def stored_digests(self) -> set[str]:
         """Every blob in this hub's part of the S3 bucket."""

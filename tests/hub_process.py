@@ -30,6 +30,9 @@ class HubProcess:
         self.sock = self._listen(0)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.proc: subprocess.Popen | None = None
+        # stderr goes to a file, never an undrained pipe: a server that logs more than a pipe holds
+        # would block on its next log line and look hung
+        self.log_path = self.data_dir.with_name(self.data_dir.name + ".server.log")
 
     @staticmethod
     def _listen(port: int) -> socket.socket:
@@ -53,7 +56,7 @@ class HubProcess:
         if self.sock.fileno() == -1:  # released by crash(): listen on the same port again
             self.sock = self._listen(int(self.url.rsplit(":", 1)[1]))
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-        # the JSON access log goes to a pipe nobody drains here: off unless a test asks for it
+        # the JSON access log is off unless a test asks for it (it would only fill the log file)
         # download counts are flushed often so tests see them soon
         env.update({"HUB_DATA": str(self.data_dir), "HUB_ACCESS_LOG": "off", "HUB_DOWNLOAD_FLUSH_SECONDS": "0.2",
                     **self.extra_env})
@@ -62,24 +65,32 @@ class HubProcess:
         if self.storage_url:
             env["HUB_STORAGE_URL"] = self.storage_url
         fd = self.sock.fileno()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "hub_server.app:create_app", "--fd", str(fd),
-             "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
-            env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--factory", "hub_server.app:create_app", "--fd", str(fd),
+                 "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
+                env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=log,
+            )
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"hub server exited: {self.proc.stderr.read().decode(errors='replace')[-3000:]}")
+                raise RuntimeError(f"hub server exited: {self.log_tail()}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("hub server did not become healthy")
+        raise RuntimeError(f"hub server did not become healthy: {self.log_tail()}")
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of what the server wrote to stderr (across restarts), for failure messages."""
+        try:
+            return self.log_path.read_bytes()[-chars:].decode(errors="replace")
+        except FileNotFoundError:
+            return ""
 
     def token(self, user: str, scope: str = "write", orgs=()) -> str:
         return create_user_token(self.settings, user, scope, tuple(orgs or ()))
@@ -105,8 +116,6 @@ class HubProcess:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
 
     def restart(self) -> "HubProcess":
         self.stop()

@@ -5,6 +5,8 @@ JSON line per request with the id the response echoes as ``X-Request-Id``."""
 from __future__ import annotations
 
 import json
+import socket
+import time
 
 import httpx
 import pytest
@@ -85,3 +87,25 @@ def test_access_log_is_one_json_line_per_request(hub_on, tmp_path):
         assert line["ms"] >= 0
     assert token not in log.read_text()
     assert len({r.headers["x-request-id"] for r in (ok, missing, denied)}) == 3
+
+
+def test_a_client_hanging_up_mid_upload_is_one_log_line_not_a_traceback(hub_on, tmp_path):
+    log = tmp_path / "access.log"
+    hub = hub_on(env={"HUB_ACCESS_LOG": str(log)})
+    token = hub.token("alice", "write")
+    with httpx.Client(base_url=hub.url, timeout=30) as client:
+        upload_id = client.post("/api/v1/uploads", headers=auth(token)).json()["upload_id"]
+        host, port = hub.url.removeprefix("http://").split(":")
+        head = (f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                "Content-Length: 100000\r\nContent-Range: bytes 0-99999/*\r\n\r\n").encode()
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(head + b"x" * 1000)  # a tenth of the announced body, then hang up
+        deadline = time.monotonic() + 30
+        while not (patches := [line for line in map(json.loads, log.read_text().splitlines())
+                               if line["method"] == "PATCH"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [line["status"] for line in patches] == [499]
+        assert client.get(f"/api/v1/uploads/{upload_id}", headers=auth(token)).json()["offset"] == 0
+    hub.stop()
+    assert "Traceback" not in hub.log_tail(1_000_000) and "Exception" not in hub.log_tail(1_000_000)
+    assert not [p for p in (hub.data_dir / "uploads").rglob("*") if p.is_file()]  # the partial chunk went
