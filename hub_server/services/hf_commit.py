@@ -31,7 +31,7 @@ from .auth import Principal
 from .blobs import put_blob
 from .context import Hub
 from .hf_numbering import choose_version, version_from_message
-from .publish import publish
+from .publish import check_message, publish
 from .repos import reserved_versions
 
 check_path = names.check_path  # the hub's one path rule, for preupload
@@ -99,6 +99,7 @@ def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes) -> 
     """Apply the NDJSON ``body`` on top of ``revision`` (``main``, a version or a commit id; a new
     version name otherwise) and publish the result; ``who`` was checked for write rights."""
     parsed = parse_ndjson(body)
+    check_message(parsed.message)  # before any blob is stored
     with hub.db.read() as s:
         check_namespace_quota(s, repo.namespace, hub.settings, [
             ("sha256:" + hashlib.sha256(data).hexdigest(), len(data)) for data in parsed.added.values()])

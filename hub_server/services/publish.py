@@ -33,6 +33,14 @@ from .storage_check import check_digest_field
 from .versions import refresh_latest
 
 CARD_LIMIT = 1024 * 1024
+MESSAGE_LIMIT = 64 * 1024  # characters in a version's message (an HF commit's summary and description)
+
+
+def check_message(message: str) -> str:
+    """The message, kept whole, or one line refusing it: a message is never silently cut short."""
+    if len(message) > MESSAGE_LIMIT:
+        raise TooLarge(f"the commit message is {len(message)} characters; the limit is {MESSAGE_LIMIT}")
+    return message
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
     with hub.db.read() as s:
         find_repo(s, who, namespace, name)  # private repos stay 404 to outsiders, before any 403
     who = require_write(who, namespace)
+    message = check_message(str(message or ""))
     try:
         rules_check_version(version)
     except VersionInvalid as exc:
@@ -100,7 +109,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             _check_tombstone(s, repo, version, commit)
             _keep_blobs(hub, s, files)
             row = Version(repo_id=repo.id, version=version, commit=commit, created_at=utcnow(), author=who.name,
-                          message=str(message or "")[:10000], size=sum(f.size for f in files),
+                          message=message, size=sum(f.size for f in files),
                           card_json=json.dumps(card, default=str),
                           signed_by=signer.user if signer else None, signing_key=signer.fingerprint if signer else None)
             row.files = [VersionFile(path=f.path, size=f.size, digest=f.digest) for f in files]

@@ -14,10 +14,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 from hub_process import HubProcess
-from server.hub_http import auth, create_repo, digest_of, publish, safetensors_bytes
+from server.hub_http import auth, create_repo, digest_of, publish, safetensors_bytes, upload
 
 from hub_rules import VersionInvalid, check_version
 from hub_server.services.hf_numbering import version_from_message
+from hub_server.services.publish import MESSAGE_LIMIT
 
 HEADER_LIMIT = 64 * 1024
 ALIAS_BOMB = "\n".join(
@@ -125,16 +126,40 @@ def test_version_must_be_semver(http, alice):
     _nothing_stored(http, alice, repo)
 
 
-def test_newline_flood_in_commit_message_is_answered(http, alice):
-    name = create_repo(http, alice, "alice")
-    summary = "\n" * (1 << 20) + "version: 3.1.4"
-    body = b"\n".join(json.dumps(line).encode() for line in [
-        {"key": "header", "value": {"summary": summary, "description": " \n" * (1 << 19)}},
-        {"key": "file", "value": {"path": "a.json", "encoding": "base64", "content": base64.b64encode(b"{}").decode()}},
+def _commit_body(summary: str, description: str, content: bytes) -> bytes:
+    return b"\n".join(json.dumps(line).encode() for line in [
+        {"key": "header", "value": {"summary": summary, "description": description}},
+        {"key": "file", "value": {"path": "a.json", "encoding": "base64", "content": base64.b64encode(content).decode()}},
     ])
+
+
+def test_newline_flood_in_commit_message_is_answered(http, alice):
+    """A flood under the message limit is read in linear time, and the version after it is found."""
+    name = create_repo(http, alice, "alice")
+    body = _commit_body("\n" * 40_000 + "version: 3.1.4", " \n" * 10_000, b"{}")
     r = http.post(f"/api/models/alice/{name}/commit/main", content=body, headers=auth(alice))
     assert r.status_code == 200, r.text
     assert r.json()["version"] == "3.1.4"
+    message = http.get(f"/api/v1/repos/alice/{name}/resolve", params={"ref": "3.1.4"}).json()["message"]
+    assert message.endswith("version: 3.1.4\n\n" + " \n" * 10_000)  # kept whole, never cut short
+
+
+def test_a_message_over_the_limit_is_one_413_and_stores_nothing(http, alice):
+    name = create_repo(http, alice, "alice")
+    content = b'{"flooded": true}'
+    body = _commit_body("\n" * (1 << 20) + "version: 3.1.4", "", content)
+    r = http.post(f"/api/models/alice/{name}/commit/main", content=body, headers=auth(alice))
+    assert r.status_code == 413 and "\n" not in r.json()["error"], r.text
+    assert r.json()["error"] == f"the commit message is {(1 << 20) + 14} characters; the limit is {MESSAGE_LIMIT}"
+    _nothing_stored(http, alice, f"alice/{name}")
+    assert http.head(f"/api/v1/blobs/{digest_of(content)}", headers=auth(alice)).status_code == 404
+    repo = f"alice/{name}"
+    upload(http, alice, content)
+    r = http.post(f"/api/v1/repos/{repo}/versions", headers=auth(alice), json={
+        "version": "1.0.0", "message": "x" * (MESSAGE_LIMIT + 1),
+        "files": [{"path": "a.json", "size": len(content), "digest": digest_of(content)}]})
+    _refused(r, 413, f"the commit message is {MESSAGE_LIMIT + 1} characters")
+    _nothing_stored(http, alice, repo)
 
 
 def _cpu(text: str) -> float:
