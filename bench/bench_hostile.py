@@ -2,13 +2,15 @@
 much extra memory the server process needs for it (peak RSS during the request minus RSS
 just before, sampled with psutil), at 1 MB and 64 MB; then a flood from one token.
 
-    python bench/bench_hostile.py [--sizes 1,64] [--flood-rate 200] [--flood-seconds 10]
+    python bench/bench_hostile.py [--sizes 1,64] [--tries 5] [--flood-rate 200] [--flood-seconds 5] [--flood-rounds 3]
 
 Inputs: YAML alias bomb in a model card (publish), newline flood in an HF commit message,
 deep JSON body, large safetensors header (publish), oversize body (Content-Length and
-chunked). Goal: each answered in < 50 ms with < 20 MB extra memory.
-Flood: N req/s from one token; the excess must get 429 and other users' p99 latency must
-stay within noise of the same users' p99 without the flood.
+chunked). Goal: each answered in < 50 ms (median of --tries on a warm server) with < 20 MB extra
+memory (the largest of the tries).
+Flood: N req/s from one token; the excess must get 429, no other user is refused, and other users'
+p99 latency must stay within noise: quiet and flooded windows alternate (3 rounds), and the median
+flooded p99 is compared with the quiet windows' (within noise: not above the slowest quiet window).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import os
 import socket
 import statistics
 import struct
@@ -127,11 +130,10 @@ def ndjson_commit(summary: str) -> bytes:
     return b"\n".join(json.dumps(x).encode() for x in lines)
 
 
-def hostile_inputs(c: httpx.Client, size: int, tag: str) -> list[tuple[str, str, str, dict, object]]:
-    """(name, method, path, headers, body) for one size; blobs a publish needs are uploaded first."""
+def hostile_inputs(size: int, tag: str, card: str, tensors: str) -> list[tuple[str, str, str, dict, object]]:
+    """(name, method, path, headers, body) for one size and try (``tag`` keeps accepted ones new:
+    a fresh version or repo name each try); ``card`` and ``tensors``: digests of the uploaded blobs."""
     json_type = {"content-type": "application/json"}
-    card = upload_blob(c, alias_bomb_card(size))
-    tensors = upload_blob(c, big_header_safetensors(size))
 
     def publish_body(path: str, digest: str, length: int) -> bytes:
         return json.dumps({"version": f"1.0.{tag}{len(path)}", "files": [
@@ -144,16 +146,18 @@ def hostile_inputs(c: httpx.Client, size: int, tag: str) -> list[tuple[str, str,
          publish_body("model.safetensors", tensors, len(big_header_safetensors(size)))),
         ("deep JSON body", "POST", "/api/v1/repos", json_type, b"[" * size),
         ("oversize body", "POST", "/api/v1/repos", json_type,
-         b'{"namespace": "bench", "name": "x", "pad": "' + b"x" * (size - 50) + b'"}'),
+         b'{"namespace": "bench", "name": "x' + tag.encode() + b'", "pad": "' + b"x" * (size - 60) + b'"}'),
         ("oversize body, chunked", "POST", "/api/v1/repos", json_type,
-         [b'{"namespace": "bench", "name": "y", "pad": "'] + [b"x" * 65536] * (size // 65536) + [b'"}']),
+         [b'{"namespace": "bench", "name": "y' + tag.encode() + b'", "pad": "'] + [b"x" * 65536] * (size // 65536)
+         + [b'"}']),
         # last: on a hub whose message parser is quadratic this one never ends
         ("newline flood in commit message", "POST", "/api/models/bench/hostile/commit/main",
          {"content-type": "application/x-ndjson"}, ndjson_commit("fix\n" + "\n" * (size - 200))),
     ]
 
 
-def run_hostile(sizes: list[int]) -> list[dict]:
+def run_hostile(sizes: list[int], tries: int) -> list[dict]:
+    """Each input ``tries`` times on a warm server: the median time and the largest extra memory."""
     results = []
     for size_mb in sorted(sizes, reverse=True):  # 64 MB first: it is refused by size on every hub
         hub = HubProcess(Path(tempfile.mkdtemp(prefix="bench-hostile-")), env={"HUB_RATE_LIMITS": "false"}).start()
@@ -162,20 +166,31 @@ def run_hostile(sizes: list[int]) -> list[dict]:
             auth = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=hub.url, headers=auth, timeout=120) as c:
                 c.post("/api/v1/repos", json={"namespace": "bench", "name": "hostile"}).raise_for_status()
+                # one legal HF commit first, as on a running hub: the hostile one is not charged with the
+                # route's first-use costs (SQL statements compiled on first use)
+                c.post("/api/models/bench/hostile/commit/main", content=ndjson_commit("warm-up"),
+                       headers={"content-type": "application/x-ndjson"}).raise_for_status()
                 size = size_mb * MB if size_mb > 1 else 1_000_000  # 1 MB: just under the 1 MiB limits
-                for name, method, path, headers, body in hostile_inputs(c, size, str(size_mb)):
+                card, tensors = upload_blob(c, alias_bomb_card(size)), upload_blob(c, big_header_safetensors(size))
+            seen: dict[str, list[tuple[int, float, float]]] = {}
+            for attempt in range(tries):
+                for name, method, path, headers, body in hostile_inputs(size, f"{size_mb}{attempt}", card, tensors):
                     time.sleep(0.3)
                     rss = PeakRss(hub.proc.pid)
                     rss.start()
                     status, seconds = raw_request(hub.url, method, path, {**auth, **headers}, body)
-                    extra = rss.extra_mb()
-                    ok = status not in (0, 500) and seconds < 0.05 and extra < 20
-                    label = "timeout" if status == 0 else status
-                    print(f"{name:34s} {size_mb:>3d} MB  -> {label}  {seconds * 1000:8.1f} ms  +{extra:6.1f} MB",
-                          flush=True)
-                    results.append({"name": f"{name} {size_mb} MB", "ours": round(seconds * 1000, 1),
-                                    "unit": "ms", "reference": round(extra, 1), "status": status,
-                                    "goal": "<50 ms, <20 MB extra", "ok": ok})
+                    seen.setdefault(name, []).append((status, seconds, rss.extra_mb()))
+            for name, runs in seen.items():
+                statuses = sorted({status for status, _, _ in runs})
+                seconds = statistics.median(t for _, t, _ in runs)
+                extra = max(x for _, _, x in runs)
+                ok = 0 not in statuses and 500 not in statuses and len(statuses) == 1 and seconds < 0.05 and extra < 20
+                label = "/".join("timeout" if s == 0 else str(s) for s in statuses)
+                print(f"{name:34s} {size_mb:>3d} MB  -> {label}  median {seconds * 1000:6.1f} ms of {tries} "
+                      f"(max {max(t for _, t, _ in runs) * 1000:6.1f})  +{extra:6.1f} MB", flush=True)
+                results.append({"name": f"{name} {size_mb} MB", "ours": round(seconds * 1000, 1),
+                                "unit": "ms", "reference": round(extra, 1), "status": label,
+                                "goal": "<50 ms, <20 MB extra", "ok": ok})
         finally:
             hub.close()
     return results
@@ -210,63 +225,88 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] * 1000 if len(values) > 2 else float("nan")
 
 
-def _flood_process(url: str, token: str, path: str, rate: float, seconds: float, out) -> None:
+def _flood_process(url: str, token: str, path: str, rate: float, seconds: float, out, ready, cpus) -> None:
     """The flooding client runs in its own process, so it never slows the measured users' loop."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    ready.set()  # imports done: what follows is the flood itself
     out.put(asyncio.run(_latencies(url, token, path, rate, seconds))[1])
 
 
-def run_flood(rate: float, seconds: float, limit: str, users: int = 4, user_rate: float = 2.0) -> list[dict]:
+def run_flood(rate: float, seconds: float, limit: str, rounds: int = 3, users: int = 8,
+              user_rate: float = 2.0) -> list[dict]:
+    """Other users' p99 in quiet and flooded windows, interleaved ``rounds`` times (each window
+    ``seconds``): the flood's effect is the median flooded p99 against the quiet ones' median and range."""
     import multiprocessing
 
     hub = HubProcess(Path(tempfile.mkdtemp(prefix="bench-flood-")), env={"HUB_RATE_READ": limit}).start()
+    spawn = multiprocessing.get_context("spawn")
+    # With 2+ CPUs the flooder gets a core of its own, as a remote attacker's CPU is not the hub's; the
+    # hub and the measured users share the rest (on one CPU everything shares it, and the figure says so).
+    everything = os.sched_getaffinity(0)
+    flooder_cpus = {max(everything)} if len(everything) >= 2 else set()
+    if flooder_cpus:
+        for pid in (0, hub.proc.pid):
+            os.sched_setaffinity(pid, everything - flooder_cpus)
     try:
-        others = [hub.token(f"user{i}") for i in range(users)]
-        flooder = hub.token("flooder")
-        with httpx.Client(base_url=hub.url, headers={"Authorization": f"Bearer {others[0]}"}) as c:
+        with httpx.Client(base_url=hub.url, headers={"Authorization": f"Bearer {hub.token('user0')}"}) as c:
             c.post("/api/v1/repos", json={"namespace": "user0", "name": "r"}).raise_for_status()
         path = "/api/v1/repos/user0/r"
 
-        async def measure():
-            return await asyncio.gather(*(_latencies(hub.url, t, path, user_rate, seconds) for t in others))
+        async def measure(window: float):
+            # fresh tokens each window: the users' own buckets never run out across the rounds
+            tokens = [hub.token(f"user{i}") for i in range(users)]
+            return await asyncio.gather(*(_latencies(hub.url, t, path, user_rate, window) for t in tokens))
 
-        quiet = asyncio.run(measure())
-        queue = multiprocessing.get_context("spawn").Queue()
-        flood = multiprocessing.get_context("spawn").Process(
-            target=_flood_process, args=(hub.url, flooder, path, rate, seconds, queue))
-        flood.start()
-        time.sleep(1.0)  # the flood is under way before the users are measured
-        loud = asyncio.run(measure())
-        flood_statuses = queue.get(timeout=600)
-        flood.join()
-        quiet_lat = [x for lat, _ in quiet for x in lat]
-        loud_lat = [x for lat, _ in loud for x in lat]
-        others_refused = sum(s == 429 for _, st in loud for s in st)
+        asyncio.run(measure(1.0))  # warm-up, not counted
+        quiet_p99, loud_p99, flood_statuses, others_refused = [], [], [], 0
+        for round_no in range(rounds):
+            quiet = asyncio.run(measure(seconds))
+            queue, ready = spawn.Queue(), spawn.Event()  # a fresh flooder token each round: a full bucket
+            flood = spawn.Process(target=_flood_process, args=(hub.url, hub.token(f"flooder{round_no}"), path,
+                                                               rate, seconds + 1.0, queue, ready, flooder_cpus))
+            flood.start()
+            ready.wait(120)
+            time.sleep(0.5)  # the flood is under way before the users are measured
+            loud = asyncio.run(measure(seconds))
+            flood_statuses += queue.get(timeout=600)
+            flood.join()
+            quiet_p99.append(p99([x for lat, _ in quiet for x in lat]))
+            loud_p99.append(p99([x for lat, _ in loud for x in lat]))
+            others_refused += sum(s == 429 for _, st in loud for s in st)
         refused = sum(s == 429 for s in flood_statuses)
-        print(f"flood ({limit} per token): {len(flood_statuses)} requests from one token in {seconds:.0f} s -> "
+        quiet_mid, loud_mid = statistics.median(quiet_p99), statistics.median(loud_p99)
+        print(f"flood ({limit} per token, {rounds} rounds): {len(flood_statuses)} requests from the flooder -> "
               f"{refused} answered 429, {flood_statuses.count(200)} answered 200, {flood_statuses.count(0)} failed; "
               f"other users refused: {others_refused}")
-        print(f"other users' p99: {p99(quiet_lat):.1f} ms without the flood, {p99(loud_lat):.1f} ms with it")
+        print(f"other users' p99 per {seconds:.0f} s window: quiet {', '.join(f'{x:.1f}' for x in quiet_p99)} ms; "
+              f"flooded {', '.join(f'{x:.1f}' for x in loud_p99)} ms")
         return [
-            {"name": f"flood {rate:.0f} req/s x {seconds:.0f} s: refused 429", "ours": refused,
+            {"name": f"flood {rate:.0f} req/s, {rounds} x {seconds:.0f} s: refused 429", "ours": refused,
              "reference": len(flood_statuses), "unit": "requests", "goal": "excess refused",
              "ok": refused > 0 and others_refused == 0},
-            {"name": "other users' p99 during the flood", "ours": round(p99(loud_lat), 1),
-             "reference": round(p99(quiet_lat), 1), "unit": "ms",
-             "ratio": round(p99(loud_lat) / p99(quiet_lat), 2), "goal": "within noise"},
+            {"name": f"other users' p99 during the flood (median of {rounds} windows; quiet windows "
+                     f"{min(quiet_p99):.1f}-{max(quiet_p99):.1f} ms)",
+             "ours": round(loud_mid, 1), "reference": round(quiet_mid, 1), "unit": "ms",
+             "ratio": round(loud_mid / quiet_mid, 2), "goal": "within noise (<= slowest quiet window)",
+             "ok": loud_mid <= max(quiet_p99)},
         ]
     finally:
+        os.sched_setaffinity(0, everything)
         hub.close()
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1,64", help="input sizes in MB, comma separated ('' skips them)")
+    ap.add_argument("--tries", type=int, default=5, help="times each hostile input is sent (median reported)")
     ap.add_argument("--flood-rate", type=float, default=200.0)
-    ap.add_argument("--flood-seconds", type=float, default=10.0)
+    ap.add_argument("--flood-seconds", type=float, default=5.0, help="length of each quiet and flooded window")
+    ap.add_argument("--flood-rounds", type=int, default=3)
     ap.add_argument("--flood-limit", default="100/minute", help="HUB_RATE_READ of the flooded server")
     args = ap.parse_args()
-    results = run_hostile([int(s) for s in args.sizes.split(",") if s])
-    results += run_flood(args.flood_rate, args.flood_seconds, args.flood_limit)
+    results = run_hostile([int(s) for s in args.sizes.split(",") if s], args.tries)
+    results += run_flood(args.flood_rate, args.flood_seconds, args.flood_limit, args.flood_rounds)
     for r in results:
         print("RESULT " + json.dumps(r))
     return 0

@@ -18,6 +18,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 @pytest.mark.parametrize("script, args", [
     ("bench_web.py", ["--repos", "200", "--rounds", "1"]),
     ("bench_search.py", ["--repos", "200", "--rounds", "1"]),
+    ("bench_hostile.py", ["--sizes", "1", "--tries", "1", "--flood-rate", "20", "--flood-seconds", "1",
+                          "--flood-rounds", "1"]),
 ])
 def test_bench_runs_and_reports_rows(script, args, tmp_path):
     out = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
