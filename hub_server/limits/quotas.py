@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..db.models import NamespaceQuota, Repo, Version, VersionFile, utcnow
@@ -39,12 +39,19 @@ def namespace_usage(session: Session, namespace: str) -> int:
 
 
 def check_namespace_quota(session: Session, namespace: str, settings: Settings,
-                          new_blobs: Iterable[tuple[str, int]]) -> None:
+                          new_blobs: Iterable[tuple[str, int]], *, hold: bool = False) -> None:
     """Refuse (413) when blobs not yet used by the namespace would take it past its quota.
-    ``new_blobs`` are (digest, size); a digest of ``""`` counts as new bytes."""
+    ``new_blobs`` are (digest, size); a digest of ``""`` counts as new bytes.
+
+    ``hold=True`` inside the transaction that adds the version: writers into one namespace then take
+    turns until they commit (SQLite's write lock already serialises every write; PostgreSQL takes a
+    transaction-scoped advisory lock on the namespace), so racing publishes cannot each see room
+    that only one of them fits. Without it the check is an early refusal, before any work."""
     quota = quota_of(session, namespace, settings)
     if quota is None:
         return
+    if hold and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"quota:{namespace}"})
     used = _used_blobs(session, namespace)
     extra = {digest or f"new-{i}": size for i, (digest, size) in enumerate(new_blobs) if digest not in used}
     total = sum(used.values()) + sum(extra.values())

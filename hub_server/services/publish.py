@@ -107,6 +107,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             if existing is not None:
                 return _same_or_conflict(existing, commit, version), False
             _check_tombstone(s, repo, version, commit)
+            check_namespace_quota(s, namespace, hub.settings, ((f.digest, f.size) for f in files), hold=True)
             _keep_blobs(hub, s, files)
             row = Version(repo_id=repo.id, version=version, commit=commit, created_at=utcnow(), author=who.name,
                           message=message, size=sum(f.size for f in files),

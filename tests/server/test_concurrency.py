@@ -123,3 +123,31 @@ def _check_whole_versions_then_publish_again(url: str, token: str, names: list[s
             assert r.status_code in (200, 201), r.text
             for path, data in files.items():
                 assert client.get(f"/api/v1/repos/crash/{name}/files/1.0.0/{path}").content == data
+
+
+def test_racing_publishes_never_pass_the_namespace_quota(two_worker_server):
+    """Ten publishes of new 1,000-byte files race into a namespace with room for four: the quota is
+    checked again inside the publishing transaction, one namespace at a time, so at most four land."""
+    hub = two_worker_server
+    token, admin = hub.token("quota", "write"), hub.token("root", "admin")
+    payloads = [bytes([i]) * 1000 for i in range(10)]
+    with httpx.Client(base_url=hub.url, timeout=60) as client:
+        names = [create_repo(client, token, "quota") for _ in payloads]
+        for data in payloads:
+            upload(client, token, data, chunk=len(data))
+        assert client.put("/api/v1/admin/quotas/quota", json={"max_bytes": 4500},
+                          headers=auth(admin)).status_code == 200
+    barrier = threading.Barrier(len(payloads))
+
+    def attempt(i):
+        with httpx.Client(base_url=hub.url, timeout=60) as c:
+            barrier.wait()
+            return publish(c, token, f"quota/{names[i]}", "1.0.0", {"a.txt": payloads[i]}, upload_blobs=False)
+
+    with ThreadPoolExecutor(len(payloads)) as pool:
+        results = list(pool.map(attempt, range(len(payloads))))
+    statuses = sorted(r.status_code for r in results)
+    assert statuses == [201] * 4 + [413] * 6, [r.text for r in results]
+    with httpx.Client(base_url=hub.url, timeout=60) as client:
+        usage = client.get("/api/v1/admin/quotas/quota", headers=auth(admin)).json()
+    assert usage["used_bytes"] == 4000 and usage["max_bytes"] == 4500, usage
