@@ -61,16 +61,18 @@ def fill(hub, count: int, seed: int = 0) -> None:
                           search_text=f"{ns}/{name} usage text {i} {' '.join(repo_tags)} {method}",
                           metadata_json=json.dumps(meta)))
         tags += [dict(repo_id=start + i, tag=t) for t in repo_tags]
-        terms += [dict(repo_id=start + i, term=t) for t in terms_of(batch[-1]["search_text"])]
+        terms += [dict(repo_id=start + i, term=t, full_name=f"{ns}/{name}") for t in terms_of(batch[-1]["search_text"])]
         if len(batch) >= 5000 or i == count - 1:
             with hub.db.write() as s:
                 s.execute(insert(Repo), batch)
                 s.execute(insert(RepoTag), tags)
                 s.execute(insert(RepoTerm), terms)
             batch, tags, terms = [], [], []
-    with hub.db.engine.connect() as conn:  # fresh statistics, as autovacuum / a running server would have
-        conn.exec_driver_sql("ANALYZE")
-        conn.commit()
+    # fresh statistics and (PostgreSQL) the visibility map, as autovacuum gives a running server after a
+    # batch of inserts: index-only scans then need no visits to the table
+    postgres = hub.db.engine.dialect.name == "postgresql"
+    with hub.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE" if postgres else "ANALYZE")
 
 
 QUERIES = [

@@ -148,11 +148,15 @@ TERM_TYPE = String(100).with_variant(String(100, collation="C"), "postgresql")
 
 
 class RepoTerm(Base):
-    """One searchable word of a repo (see services/search_terms.py): free-text search walks this index."""
+    """One searchable word of a repo (see services/search_terms.py): free-text search walks this index.
+    It carries the repo's full name (which never changes), so a word's repos come out of one index
+    range already in name order."""
 
     __tablename__ = "repo_terms"
+    __table_args__ = (Index("ix_repo_terms_term_name", "term", "full_name", "repo_id"),)
     term: Mapped[str] = mapped_column(TERM_TYPE, primary_key=True)
     repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True, index=True)
+    full_name: Mapped[str] = mapped_column(String(201))
 
 
 class RepoTag(Base):

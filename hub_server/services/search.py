@@ -99,7 +99,8 @@ def _text_page(session, query, q: str, sort: str, page: int, start: tuple = ()) 
     No planner is trusted to choose: neither SQLite's nor PostgreSQL's statistics tell how a word's
     repos are spread along a sort order (name words cluster in name order). A rare word drives: its
     repos are read through the term index and sorted. Common words are checked along the sort order,
-    at most WALK_ROWS rows; matches beyond them, if the page needs any, are sorted."""
+    at most WALK_ROWS rows; matches beyond them, if the page needs any, are sorted — or, in name order,
+    read already sorted from the term index (``_in_name_order``)."""
     words = query_words(q)
     if not words:
         return []
@@ -120,9 +121,36 @@ def _text_page(session, query, q: str, sort: str, page: int, start: tuple = ()) 
     rows = list(session.scalars(walk.order_by(*order).limit(page)))
     if len(rows) == page or edge is None:
         return rows  # a full page, or the walk reached the end of the sort order
+    if sort == "name":
+        return rows + _in_name_order(session, query, words, has, tuple(edge), page - len(rows))
     rest = query.where(_after(column, descending, *edge), Repo.id.in_(select(RepoTerm.repo_id).where(
         _starts_with(words[0]))), *(has[w] for w in words[1:]))
     return rows + _sorted_page(session, rest, column, descending, page - len(rows))
+
+
+def _in_name_order(session, query, words: list[str], has: dict, after: tuple, wanted: int) -> list[Repo]:
+    """Up to ``wanted`` repos of ``query`` after ``after`` in name order having every word, read from
+    the term index: term rows carry the full name, so the first word's repos come out of one index
+    range already sorted, without reading a repo row. Each batch of candidates is checked against the
+    whole query (visibility, filters, the other words); a batch that leaves the page short is followed
+    by a larger one from where it stopped."""
+    found: list[Repo] = []
+    batch = max(2 * wanted, 50)
+    while True:
+        candidates = session.execute(
+            select(RepoTerm.repo_id, RepoTerm.full_name).where(
+                _starts_with(words[0]),
+                tuple_(RepoTerm.full_name, RepoTerm.repo_id) > tuple_(literal(after[0], RepoTerm.full_name.type),
+                                                                      literal(after[1])))
+            .order_by(RepoTerm.full_name, RepoTerm.repo_id).limit(batch)).all()
+        if not candidates:
+            return found
+        ids = list(dict.fromkeys(repo_id for repo_id, _ in candidates))  # a repo with two such terms
+        found += session.scalars(query.where(Repo.id.in_(ids), *(has[w] for w in words[1:]))
+                                 .order_by(*_order(Repo.full_name, False))).all()
+        if len(found) >= wanted or len(candidates) < batch:
+            return found[:wanted]
+        after, batch = (candidates[-1][1], candidates[-1][0]), batch * 4
 
 
 def _visible(query, who: Principal | None):

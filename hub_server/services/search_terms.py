@@ -40,4 +40,4 @@ def set_search_text(repo: Repo, text: str) -> None:
     wanted = terms_of(repo.search_text)
     repo.terms[:] = [t for t in repo.terms if t.term in wanted]
     have = {t.term for t in repo.terms}
-    repo.terms.extend(RepoTerm(term=t) for t in sorted(wanted - have))
+    repo.terms.extend(RepoTerm(term=t, full_name=repo.full_name) for t in sorted(wanted - have))

@@ -80,7 +80,7 @@ def _pages(hub, q: str, sort: str, admin: bool, method: str | None) -> list[str]
 
 
 QUERIES = ["common", "half third", "rare", "zz", "zz-late half", "usage1", "usage12", "item-2", "ns3 third",
-           "every-repo common half", "nosuch", "common nosuch", "HALF", "  "]
+           "every-repo common half", "nosuch", "common nosuch", "HALF", "  ", "common rare"]
 
 
 @pytest.mark.parametrize("sparse_rows, walk_rows", [(5000, 2000), (0, 2000), (0, 5), (20, 3)])
