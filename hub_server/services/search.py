@@ -22,6 +22,8 @@ SPARSE_ROWS = 5000
 # When every word is common, the first WALK_ROWS rows of the sort order are checked; a page not
 # filled from them is completed by sorting the matches after them (the words cluster further on).
 WALK_ROWS = 2000
+# Candidates checked at once in name order (ids bound one by one: SQLite's variable limit is far above).
+MAX_BATCH = 3200
 
 SORTS = {"downloads": (Repo.downloads, True), "likes": (Repo.likes, True), "updated": (Repo.updated_at, True),
          "name": (Repo.full_name, False)}
@@ -133,7 +135,7 @@ def _in_name_order(session, query, words: list[str], has: dict, after: tuple, wa
     the term index: term rows carry the full name, so the first word's repos come out of one index
     range already sorted, without reading a repo row. Each batch of candidates is checked against the
     whole query (visibility, filters, the other words); a batch that leaves the page short is followed
-    by a larger one from where it stopped."""
+    by a larger one (up to MAX_BATCH) from where it stopped."""
     found: list[Repo] = []
     batch = max(2 * wanted, 50)
     while True:
@@ -150,7 +152,7 @@ def _in_name_order(session, query, words: list[str], has: dict, after: tuple, wa
                                  .order_by(*_order(Repo.full_name, False))).all()
         if len(found) >= wanted or len(candidates) < batch:
             return found[:wanted]
-        after, batch = (candidates[-1][1], candidates[-1][0]), batch * 4
+        after, batch = (candidates[-1][1], candidates[-1][0]), min(batch * 4, MAX_BATCH)
 
 
 def _visible(query, who: Principal | None):

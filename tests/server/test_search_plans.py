@@ -83,10 +83,12 @@ QUERIES = ["common", "half third", "rare", "zz", "zz-late half", "usage1", "usag
            "every-repo common half", "nosuch", "common nosuch", "HALF", "  ", "common rare"]
 
 
-@pytest.mark.parametrize("sparse_rows, walk_rows", [(5000, 2000), (0, 2000), (0, 5), (20, 3)])
-def test_every_strategy_pages_like_a_plain_filter_and_sort(hub, monkeypatch, sparse_rows, walk_rows):
+@pytest.mark.parametrize("sparse_rows, walk_rows, max_batch", [(5000, 2000, 3200), (0, 2000, 3200), (0, 5, 3200),
+                                                               (20, 3, 60)])
+def test_every_strategy_pages_like_a_plain_filter_and_sort(hub, monkeypatch, sparse_rows, walk_rows, max_batch):
     monkeypatch.setattr(search_module, "SPARSE_ROWS", sparse_rows)
     monkeypatch.setattr(search_module, "WALK_ROWS", walk_rows)
+    monkeypatch.setattr(search_module, "MAX_BATCH", max_batch)
     who = ((False, None), (True, None), (False, "lora"))  # anonymous, admin (sees private repos), a filter
     for n, q in enumerate(QUERIES):
         for k, sort in enumerate(("downloads", "updated", "name")):
