@@ -130,9 +130,10 @@ def ndjson_commit(summary: str) -> bytes:
     return b"\n".join(json.dumps(x).encode() for x in lines)
 
 
-def hostile_inputs(size: int, tag: str, card: str, tensors: str) -> list[tuple[str, str, str, dict, object]]:
+def hostile_inputs(size: int, tag: str, card: tuple[str, int],
+                   tensors: tuple[str, int]) -> list[tuple[str, str, str, dict, object]]:
     """(name, method, path, headers, body) for one size and try (``tag`` keeps accepted ones new:
-    a fresh version or repo name each try); ``card`` and ``tensors``: digests of the uploaded blobs."""
+    a fresh version or repo name each try); ``card`` and ``tensors``: (digest, size) of the uploaded blobs."""
     json_type = {"content-type": "application/json"}
 
     def publish_body(path: str, digest: str, length: int) -> bytes:
@@ -141,9 +142,9 @@ def hostile_inputs(size: int, tag: str, card: str, tensors: str) -> list[tuple[s
 
     return [
         ("alias bomb card", "POST", "/api/v1/repos/bench/hostile/versions", json_type,
-         publish_body("README.md", card, len(alias_bomb_card(size)))),
+         publish_body("README.md", *card)),
         ("large safetensors header", "POST", "/api/v1/repos/bench/hostile/versions", json_type,
-         publish_body("model.safetensors", tensors, len(big_header_safetensors(size)))),
+         publish_body("model.safetensors", *tensors)),
         ("deep JSON body", "POST", "/api/v1/repos", json_type, b"[" * size),
         ("oversize body", "POST", "/api/v1/repos", json_type,
          b'{"namespace": "bench", "name": "x' + tag.encode() + b'", "pad": "' + b"x" * (size - 60) + b'"}'),
@@ -171,7 +172,8 @@ def run_hostile(sizes: list[int], tries: int) -> list[dict]:
                 c.post("/api/models/bench/hostile/commit/main", content=ndjson_commit("warm-up"),
                        headers={"content-type": "application/x-ndjson"}).raise_for_status()
                 size = size_mb * MB if size_mb > 1 else 1_000_000  # 1 MB: just under the 1 MiB limits
-                card, tensors = upload_blob(c, alias_bomb_card(size)), upload_blob(c, big_header_safetensors(size))
+                card, tensors = (alias_bomb_card(size), big_header_safetensors(size))
+                card, tensors = (upload_blob(c, card), len(card)), (upload_blob(c, tensors), len(tensors))
             seen: dict[str, list[tuple[int, float, float]]] = {}
             for attempt in range(tries):
                 for name, method, path, headers, body in hostile_inputs(size, f"{size_mb}{attempt}", card, tensors):
