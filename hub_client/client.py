@@ -19,7 +19,7 @@ from .manifest import list_files
 from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_base_card, write_pinned_card
 from .progress import progress_enabled
 from .pull_check import Verdict
-from .refs import parse_repo_id, parse_version
+from .refs import check_message, parse_repo_id, parse_version
 from .signing import SIGNATURE_FILE, sign_dir
 from .upload import DEFAULT_CHUNK, Pusher, PushResult
 
@@ -205,6 +205,7 @@ class HubClient:
             raise BadReference(f"{root} is not a directory")
         ns, name = parse_repo_id(repo_id)
         parse_version(version)
+        check_message(message)
         list_files(root)  # refuse pickles and unsafe paths before anything else happens
         front = card_front(root)
         if base is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import hub_rules as rules
 
-from .errors import BadReference
+from .errors import BadReference, InvalidRequest
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
@@ -55,6 +55,14 @@ def parse_version(text: str) -> rules.Version:
         return rules.parse_version(text)
     except rules.VersionInvalid as exc:
         raise BadReference(str(exc)) from None
+
+
+def check_message(message: str) -> str:
+    """A version's message, refused before any upload with the server's own line (``hub_rules.messages``)."""
+    try:
+        return rules.check_message(message)
+    except rules.MessageTooLong as exc:
+        raise InvalidRequest(str(exc)) from None
 
 
 def is_range(ref: str) -> bool:

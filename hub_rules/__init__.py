@@ -1,16 +1,17 @@
 """Rules shared by the hub server, the hub client and the ML core, one of each: the file path
 rule, the semantic-version grammar and ranges, the HTTP ``Range`` parser and the safe
-model-card front-matter loader, and the one atomic small-file write. Pure Python (PyYAML only), no
+model-card front-matter loader, the version-message length limit, and the one atomic small-file write. Pure Python (PyYAML only), no
 settings.
 
 Errors: ``RuleError`` (a ``ValueError``) with ``PathRefused``, ``VersionInvalid`` and
-``CardInvalid`` below it; ``RangeNotSatisfiable`` for a 416. Messages are one line.
+``CardInvalid``, ``MessageTooLong`` below it; ``RangeNotSatisfiable`` for a 416. Messages are one line.
 """
 
 from .atomic_file import write_atomically
 from .byte_ranges import ByteRange, RangeNotSatisfiable, parse_content_range, parse_range
 from .card import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, load_front_matter, load_yaml, parse_card, split_card
-from .errors import CardInvalid, PathRefused, RuleError, VersionInvalid
+from .errors import CardInvalid, MessageTooLong, PathRefused, RuleError, VersionInvalid
+from .messages import MAX_MESSAGE_CHARS, check_message
 from .paths import PICKLE_SUFFIXES, check_manifest_paths, check_not_pickle, check_path, is_pickle_name
 from .semver import (
     MAIN_NAMES,
@@ -30,10 +31,12 @@ from .semver import parse_range as parse_version_range
 __all__ = [
     "MAIN_NAMES",
     "MAX_DEPTH",
+    "MAX_MESSAGE_CHARS",
     "MAX_FRONT_MATTER_BYTES",
     "PICKLE_SUFFIXES",
     "ByteRange",
     "CardInvalid",
+    "MessageTooLong",
     "PathRefused",
     "Range",
     "RangeNotSatisfiable",
@@ -41,6 +44,7 @@ __all__ = [
     "Version",
     "VersionInvalid",
     "check_manifest_paths",
+    "check_message",
     "check_not_pickle",
     "check_path",
     "check_version",

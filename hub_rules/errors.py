@@ -3,7 +3,8 @@
     RuleError (ValueError)
      ├── PathRefused        a file path outside the path rule
      ├── VersionInvalid     a version name or range outside the semver grammar
-     └── CardInvalid        model-card front matter refused by the safe loader
+     ├── CardInvalid        model-card front matter refused by the safe loader
+     └── MessageTooLong     a version's message over the one length limit
 
 Servers map these to 4xx answers and clients to their own error types; both keep the text.
 """
@@ -31,4 +32,8 @@ class VersionInvalid(RuleError):
 
 
 class CardInvalid(RuleError):
+    pass
+
+
+class MessageTooLong(RuleError):
     pass

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hub_rules import VersionInvalid
+from hub_rules import MessageTooLong, VersionInvalid
+from hub_rules import check_message as rules_check_message
 from hub_rules import check_version as rules_check_version
 
 from ..db.models import RepoTag, Version, VersionFile, utcnow
@@ -33,14 +34,14 @@ from .storage_check import check_digest_field
 from .versions import refresh_latest
 
 CARD_LIMIT = 1024 * 1024
-MESSAGE_LIMIT = 64 * 1024  # characters in a version's message (an HF commit's summary and description)
 
 
 def check_message(message: str) -> str:
-    """The message, kept whole, or one line refusing it: a message is never silently cut short."""
-    if len(message) > MESSAGE_LIMIT:
-        raise TooLarge(f"the commit message is {len(message)} characters; the limit is {MESSAGE_LIMIT}")
-    return message
+    """The message whole, or a 413 with the shared rule's line (``hub_rules.check_message``)."""
+    try:
+        return rules_check_message(message)
+    except MessageTooLong as exc:
+        raise TooLarge(str(exc)) from None
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,14 @@ def test_bad_version(env):
     assert_one_line_error(run("push", str(d), "acme/x", "--version", "one"), "semantic version")
 
 
+def test_long_message_refused_before_any_network(env):
+    d = env / "adapter"
+    d.mkdir()
+    (d / "a.json").write_text("{}")
+    result = run("push", str(d), "acme/x", "--version", "1.0.0", "-m", "x" * 70_000)
+    assert_one_line_error(result, "the commit message is 70000 characters; the limit is 65536")
+
+
 def test_yank_needs_a_version(env):
     assert_one_line_error(run("yank", "acme/x", "--reason", "broken"), "which version")
 

@@ -16,9 +16,9 @@ import pytest
 from hub_process import HubProcess
 from server.hub_http import auth, create_repo, digest_of, publish, safetensors_bytes, upload
 
+from hub_rules import MAX_MESSAGE_CHARS as MESSAGE_LIMIT
 from hub_rules import VersionInvalid, check_version
 from hub_server.services.hf_numbering import version_from_message
-from hub_server.services.publish import MESSAGE_LIMIT
 
 HEADER_LIMIT = 64 * 1024
 ALIAS_BOMB = "\n".join(
