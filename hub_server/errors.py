@@ -93,3 +93,20 @@ class TooManyRequests(ServiceError):
 
 class QuotaExceeded(ServiceError):
     status, code, hf_code = 413, "quota_exceeded", "TooLarge"
+
+
+class BodyTooSlow(ServiceError):
+    """408: the request body arrived slower than the minimum body rate (``HUB_MIN_BODY_RATE``)."""
+
+    status, code, hf_code = 408, "body_too_slow", "RequestTimeout"
+
+
+class Unavailable(ServiceError):
+    """503 with ``Retry-After``: the hub is busy with this kind of work (sign-ins, large commits)
+    or a query ran past its time limit; trying again later may succeed."""
+
+    status, code, hf_code = 503, "unavailable", "ServiceUnavailable"
+
+    def __init__(self, message: str, retry_after: int = 5, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.headers["Retry-After"] = str(max(1, int(retry_after)))

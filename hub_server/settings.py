@@ -39,6 +39,41 @@ class Settings(BaseSettings):
     storage_redirect_seconds: int = 300  # lifetime of those URLs
     public_url: str | None = None  # what clients reach (the load balancer); default: the request's own URL
 
+    # Limits against resource exhaustion (README "Safety"); each is HUB_<NAME> in the environment.
+    min_body_rate: int = 16 * 1024
+    """Bytes per second an upload body must average once ``body_grace_seconds`` have passed; slower → 408."""
+    body_grace_seconds: float = 10.0
+    """Seconds of network waiting an upload body gets before ``min_body_rate`` applies."""
+    upload_segment_bytes: int = 16 * 1024 * 1024
+    """An upload body is read on the event loop in segments of at most this size (1 MiB in memory, the
+    rest in a temporary file) and each complete segment is stored by a worker thread."""
+    max_concurrent_uploads: int = 4
+    """Upload bodies (PATCH/PUT on an upload session) one account may send at once to one host; more → 429."""
+    search_max_filters: int = 10
+    """Tags/filters one search may require (``tag``, HF ``filter``); more → 400."""
+    search_max_query_chars: int = 200
+    """Characters of free text one search may carry (``q``, HF ``search``); longer → 400."""
+    query_timeout_seconds: float = 10.0
+    """A read query running longer is cancelled (PostgreSQL ``statement_timeout``, a SQLite progress
+    handler) and answered 503; 0 turns the bound off."""
+    signin_failures_per_account: str = "10/15 minutes"
+    """Failed web sign-ins one account may receive (from anywhere) before sign-in is refused with 429."""
+    signin_failures_per_address: str = "30/15 minutes"
+    """Failed web sign-ins one client address may make before its sign-ins are refused with 429."""
+    max_concurrent_password_checks: int = 4
+    """Password hashes (argon2, 64 MiB each) computed at once per host; the excess waits at most
+    ``password_check_wait_seconds``, then gets 503 with Retry-After."""
+    password_check_wait_seconds: float = 2.0
+    """How long a sign-in waits for a free password-check slot."""
+    hf_max_commit_bytes_in_flight: int = 256 * 1024 * 1024
+    """Bytes of HF NDJSON commits being read at once per host (declared Content-Length, or the limit
+    for a chunked body); a commit that does not fit waits briefly, then gets 503 with Retry-After."""
+    gc_interval_seconds: float = 3600.0
+    """How often each host collects garbage by itself (unreferenced blobs idle past ``gc_grace_seconds``,
+    expired upload sessions); 0 turns the schedule off (``hub admin gc`` still runs it by hand)."""
+    gc_grace_seconds: float = 3600.0
+    """How long an unreferenced blob is kept before the scheduled gc removes it."""
+
     def uses_data_dir(self) -> bool:
         """False when both the database and the blobs live elsewhere: then the host keeps no state."""
         return not (self.database_url and self.storage_url)

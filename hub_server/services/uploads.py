@@ -9,25 +9,26 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from datetime import datetime, timezone
 
-import anyio.from_thread
+import anyio
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+from hub_rules import parse_content_range as rules_content_range
+
 from ..db.models import Blob, UploadSession
 from ..errors import DigestMismatch, Invalid, NotFound, RangeNotSatisfiable
 from ..limits.quotas import check_open_uploads
+from ..limits.slow_bodies import BodySegments, BodySlots
 from ..storage.base import check_digest
 from .auth import Principal, require_write
 from .blobs import blob_size, record_blob  # noqa: F401 - blob_size is part of this module's API
 from .context import Hub
 
-_CHARGE_STEP = 1024 * 1024
 _ID_RE = re.compile(r"^[0-9a-f]{32}$")
-_RANGE_RE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 _SWEEP_EVERY = 300.0  # seconds between two sweeps of stale sessions by one process
 
 
@@ -67,16 +68,14 @@ def status(hub: Hub, who: Principal | None, upload_id: str) -> dict:
 
 
 def parse_content_range(header: str | None, offset: int) -> tuple[int, int | None]:
-    """(start, declared end or None). No header means "append at the current offset"."""
+    """(start, declared end or None). No header means "append at the current offset". The header
+    follows the one ``Content-Range`` rule (``hub_rules.byte_ranges``: at most 18 digits a number)."""
     if header is None:
         return offset, None
-    m = _RANGE_RE.fullmatch(header.strip())
-    if not m:
-        raise Invalid(f"bad Content-Range {header!r}: expected 'bytes START-END/*'")
-    start, end = int(m.group(1)), int(m.group(2))
-    if end < start:
-        raise Invalid(f"bad Content-Range {header!r}: END before START")
-    return start, end
+    span = rules_content_range(header)
+    if span is None:
+        raise Invalid(f"bad Content-Range {header[:80]!r}: expected 'bytes START-END/*' (END not before START)")
+    return span[0], span[1]
 
 
 def _out_of_order(start: int, offset: int) -> RangeNotSatisfiable:
@@ -93,21 +92,47 @@ async def append(hub: Hub, who: Principal | None, upload_id: str, content_range:
     start, end = parse_content_range(content_range, row.received)
     if start != row.received:
         raise _out_of_order(start, row.received)
-    offset = await run_in_threadpool(_append_part, hub, who, row, end, _BodyReader(chunks, _charger(hub, who.name)))
+    with _slots(hub).hold(who.name):
+        offset = await _append_body(hub, who, row, end, chunks)
     return {"upload_id": upload_id, "offset": offset}
 
 
-def _append_part(hub: Hub, who: Principal, row: UploadSession, end: int | None, body: "_BodyReader") -> int:
-    """Store the body as the next part, then move ``received`` forward only if nobody else did."""
-    start, name = row.received, f"{row.received:016d}-{uuid.uuid4().hex[:8]}"
-    size = hub.store.put_part(row.id, name, body, hub.settings.max_file_bytes - start)
-    if end is not None and size != end - start + 1:
-        hub.store.delete_parts(row.id, [name])
-        raise Invalid(f"chunk carried {size} bytes but Content-Range announced {end - start + 1}; discarded")
-    if size == 0:
-        hub.store.delete_parts(row.id, [name])
-        return start
-    parts = json.dumps([*json.loads(row.parts), name])
+def _slots(hub: Hub) -> BodySlots:
+    if hub.body_slots is None:
+        hub.body_slots = BodySlots(hub.settings.max_concurrent_uploads)
+    return hub.body_slots
+
+
+async def _append_body(hub: Hub, who: Principal, row: UploadSession, end: int | None,
+                       chunks: AsyncIterable[bytes]) -> int:
+    """Store the body as the next parts, then move ``received`` forward only if nobody else did.
+
+    The body is read on the event loop (``BodySegments``: minimum rate, bounded memory); a worker
+    thread only stores a segment that has fully arrived, so a slow client never holds one."""
+    start, names, size = row.received, [], 0
+    body = BodySegments(chunks, hub.settings, _charger(hub, who.name))
+    try:
+        while (segment := await body.next()) is not None:
+            with segment:
+                name = f"{start + size:016d}-{uuid.uuid4().hex[:8]}"
+                names.append(name)
+                size += await run_in_threadpool(hub.store.put_part, row.id, name, segment,
+                                                hub.settings.max_file_bytes - start - size)
+        if end is not None and size != end - start + 1:
+            raise Invalid(f"chunk carried {size} bytes but Content-Range announced {end - start + 1}; discarded")
+        if size:
+            await run_in_threadpool(_record_parts, hub, who, row, names, size)
+    except BaseException:
+        if names:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(hub.store.delete_parts, row.id, names)
+        raise
+    return start + size
+
+
+def _record_parts(hub: Hub, who: Principal, row: UploadSession, names: list[str], size: int) -> None:
+    start = row.received
+    parts = json.dumps([*json.loads(row.parts), *names])
     with hub.db.write() as s:
         moved = s.execute(
             update(UploadSession)
@@ -115,9 +140,7 @@ def _append_part(hub: Hub, who: Principal, row: UploadSession, end: int | None, 
             .values(received=start + size, parts=parts, updated_at=_now())
         ).rowcount
     if moved != 1:  # another request appended (or the session was cancelled) meanwhile
-        hub.store.delete_parts(row.id, [name])
         raise _out_of_order(start, _session(hub, who, row.id).received)
-    return start + size
 
 
 async def finish(hub: Hub, who: Principal | None, upload_id: str, digest: str | None,
@@ -128,7 +151,8 @@ async def finish(hub: Hub, who: Principal | None, upload_id: str, digest: str | 
         raise Invalid("finishing an upload needs ?digest=sha256:<hex>")
     check_digest(digest)
     row = await run_in_threadpool(_session, hub, who, upload_id)
-    await run_in_threadpool(_append_part, hub, who, row, None, _BodyReader(chunks, _charger(hub, who.name)))
+    with _slots(hub).hold(who.name):
+        await _append_body(hub, who, row, None, chunks)
     return await run_in_threadpool(_complete, hub, who, upload_id, digest)
 
 
@@ -178,36 +202,8 @@ def cleanup_stale(hub: Hub, now: float | None = None) -> int:
     return len(stale)
 
 
-def _charger(hub: Hub, user: str) -> Callable[[int], None] | None:
-    """Charge arriving bytes to the user's daily upload allowance (from the store's worker thread)."""
+def _charger(hub: Hub, user: str) -> Callable[[int], Awaitable[None]] | None:
+    """Charge arriving bytes to the user's daily upload allowance."""
     if hub.limits is None:
         return None
-    return lambda nbytes: anyio.from_thread.run(hub.limits.charge_upload, user, nbytes)
-
-
-class _BodyReader:
-    """A file-like view of the request body for store code running in a worker thread: each read
-    pulls the next chunks from the event loop, so a large chunk never sits in memory whole."""
-
-    def __init__(self, chunks: AsyncIterable[bytes], charge: Callable[[int], None] | None = None) -> None:
-        self._chunks = chunks.__aiter__()
-        self._buffer = bytearray()
-        self._done = False
-        self._charge, self._uncharged = charge, 0
-
-    def read(self, size: int = -1) -> bytes:
-        while not self._done and (size < 0 or len(self._buffer) < size):
-            try:
-                chunk = anyio.from_thread.run(self._chunks.__anext__)
-            except StopAsyncIteration:
-                self._done = True
-                chunk = b""
-            self._buffer += chunk
-            self._uncharged += len(chunk)
-            if self._charge is not None and self._uncharged and (self._done or self._uncharged >= _CHARGE_STEP):
-                self._charge(self._uncharged)  # the user's bytes per day, a MiB at a time
-                self._uncharged = 0
-        size = len(self._buffer) if size < 0 else min(size, len(self._buffer))
-        out = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return out
+    return lambda nbytes: hub.limits.charge_upload(user, nbytes)
