@@ -75,7 +75,7 @@ def _error_from(response: httpx.Response) -> errors.HubError:
             code, message = err.get("code"), err.get("message")
         elif isinstance(body, dict) and "detail" in body:
             message = str(body["detail"])
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's recursion limit
         pass
     status = response.status_code
     cls = _BY_STATUS.get(status) if status in (502, 503, 504) else None
@@ -105,7 +105,7 @@ def _seconds(value: str | None) -> float | None:
 def _safe_json(response: httpx.Response):
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -197,9 +197,9 @@ class HubHTTP:
         response = self.request(method, path, **kwargs)
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise errors.BadServerAnswer(
-                f"{self.endpoint} answered {method} {path} with something that is not JSON"
+                f"{self.endpoint} answered {method} {path} with something that is not JSON (or nested too deep)"
             ) from None
 
     @contextlib.contextmanager

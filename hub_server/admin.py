@@ -18,7 +18,7 @@ from .settings import Settings
 def _database(settings: Settings) -> Iterator[Database]:
     if settings.uses_data_dir():
         settings.data.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url())
+    db = Database(settings.resolved_database_url(), settings.query_timeout_seconds)
     try:
         upgrade(db)
         yield db

@@ -37,7 +37,7 @@ def build_hub(settings: Settings) -> Hub:
     created when something lives there (the default SQLite file or filesystem blobs)."""
     if settings.uses_data_dir():
         settings.data.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url())
+    db = Database(settings.resolved_database_url(), settings.query_timeout_seconds)
     upgrade(db)
     return Hub(db=db, store=open_store(settings.storage_url, settings.data), settings=settings)
 

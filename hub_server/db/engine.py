@@ -1,36 +1,56 @@
 """One place that opens the database: SQLite gets WAL, a busy timeout and ``BEGIN
 IMMEDIATE`` for writes (so concurrent writers queue instead of failing mid-transaction);
-PostgreSQL is used as is. Services ask for ``read()`` or ``write()`` sessions."""
+PostgreSQL is used as is. Services ask for ``read()`` or ``write()`` sessions.
+
+Every statement of a read session has bounded work: past ``query_timeout`` seconds PostgreSQL
+cancels it (``SET LOCAL statement_timeout``) and SQLite interrupts it (a progress handler), and the
+caller gets a one-line 503 instead of a query that runs on after its client has given up."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import Unavailable
+
 _IMMEDIATE = "hub_immediate"
+_READ = "hub_read"
+_PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between two looks at the clock
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, query_timeout: float = 0.0) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.query_timeout = query_timeout
         if self.is_sqlite:
             self.engine: Engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, query_timeout)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            _configure_postgresql(self.engine, query_timeout)
         self._writer = self.engine.execution_options(**{_IMMEDIATE: True})
-        self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = self.engine.execution_options(**{_READ: True})
+        self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._read_sessions() as session:
-            yield session
+        """A session whose statements are cancelled past ``query_timeout`` (503, one line)."""
+        try:
+            with self._read_sessions() as session:
+                yield session
+        except OperationalError as exc:
+            if not _cancelled(exc):
+                raise
+            raise Unavailable(f"the query took longer than {self.query_timeout:g} s and was stopped; "
+                              "narrow it (fewer words or filters)") from None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -42,9 +62,28 @@ class Database:
         self.engine.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _cancelled(exc: OperationalError) -> bool:
+    """A statement stopped by the time bound (PostgreSQL's query_canceled, SQLite's interrupt)."""
+    return getattr(exc.orig, "sqlstate", None) == "57014" or str(exc.orig) == "interrupted"
+
+
+def _configure_postgresql(engine: Engine, query_timeout: float) -> None:
+    if query_timeout <= 0:
+        return
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        if conn.get_execution_options().get(_READ):
+            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(query_timeout * 1000))}")
+
+
+def _configure_sqlite(engine: Engine, query_timeout: float = 0.0) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection, record) -> None:
+        if query_timeout > 0:
+            deadline = record.info["hub_deadline"] = [None]
+            dbapi_connection.set_progress_handler(
+                lambda: 1 if deadline[0] is not None and time.monotonic() > deadline[0] else 0, _PROGRESS_STEPS)
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -57,3 +96,11 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    if query_timeout > 0:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _arm(conn, _cursor, _statement, _parameters, _context, _many) -> None:
+            deadline = conn.connection.info.get("hub_deadline")
+            if deadline is not None:
+                read = conn.get_execution_options().get(_READ)
+                deadline[0] = time.monotonic() + query_timeout if read else None

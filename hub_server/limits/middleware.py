@@ -42,8 +42,20 @@ async def send_error(send: Send, path: str, exc: ServiceError) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _is_json(content_type: str | None) -> bool:
-    return not content_type or "json" in content_type.lower()
+def _is_json(content_type: str | None, path: str = "") -> bool:
+    """Whether the app may parse this body as JSON: any body the API gets, except forms (its
+    routes read JSON whatever the declared type, so a deep ``text/plain`` body is checked too)."""
+    kind = (content_type or "").lower()
+    if path.startswith("/api/") and not kind.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        return True
+    return not kind or "json" in kind
+
+
+def _has_nul(scope: Scope) -> bool:
+    """A NUL in the path or the query string: no name, tag or word has one, and PostgreSQL refuses
+    it in a string, so it is answered 400 here once for every route."""
+    query = scope.get("query_string", b"").lower()
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
 # An anonymous pull of a public repo is reported like any other (a read, counted once per pull).
@@ -66,6 +78,9 @@ class LimitsMiddleware:
         if refusal is not None:
             await send_error(send, path, TooManyRequests(refusal.message, refusal.retry_after))
             return
+        if _has_nul(scope):
+            await send_error(send, path, Invalid("NUL characters are not allowed in the path or query string"))
+            return
         if (method not in SAFE_METHODS and path.startswith("/api/") and not authorization and "cookie" not in headers
                 and not _PULL_REPORT.fullmatch(path)):
             await send_error(send, path, Unauthorized("this call needs a token (hub login)"))
@@ -77,7 +92,7 @@ class LimitsMiddleware:
             await send_error(send, path, too_large(limit, path) if declared.isdigit() else Invalid("bad Content-Length"))
             return
         receive = counting_receive(receive, limit, path)
-        if not streamed and method not in SAFE_METHODS and _is_json(headers.get("content-type")):
+        if not streamed and method not in SAFE_METHODS and _is_json(headers.get("content-type"), path):
             try:
                 body = await read_body(receive)
             except TooLarge as exc:

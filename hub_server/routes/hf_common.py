@@ -84,7 +84,7 @@ async def json_object(request: Request) -> dict:
     """The body as a JSON object, or a 400 (the middleware already bounded its size and depth)."""
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Invalid("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise Invalid("the body must be a JSON object")

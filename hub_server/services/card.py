@@ -22,12 +22,21 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def card_tags(card: dict[str, Any]) -> list[str]:
+    """The card's ``tags`` as at most 100 strings, whatever YAML gave: a list, one scalar (``tags: 5``
+    is the tag "5"), or something else (no tags)."""
+    tags = card.get("tags")
+    if isinstance(tags, (str, int, float)):
+        tags = [tags]
+    if not isinstance(tags, list):
+        return []
+    return sorted({str(t) for t in tags if isinstance(t, (str, int, float))})[:100]
+
+
 def metadata_from_card(card: dict[str, Any]) -> dict[str, Any]:
     hub = card.get("adapter_hub") if isinstance(card.get("adapter_hub"), dict) else {}
     pin = hub.get("base") if isinstance(hub.get("base"), dict) else {}
-    tags = card.get("tags") or []
-    if isinstance(tags, str):
-        tags = [tags]
+    tags = card_tags(card)
     metrics = hub.get("metrics") if isinstance(hub.get("metrics"), dict) else {}
     lineage = hub.get("lineage") if isinstance(hub.get("lineage"), list) else []
     provenance = hub.get("provenance") if isinstance(hub.get("provenance"), dict) else {}
@@ -38,7 +47,7 @@ def metadata_from_card(card: dict[str, Any]) -> dict[str, Any]:
         "base_revision": _text(pin.get("revision")),
         "base_fingerprint": _text(pin.get("fingerprint")),
         "pinned": bool(pin.get("fingerprint")),
-        "tags": sorted({str(t) for t in tags if t is not None})[:100],
+        "tags": tags,
         "license": _text(card.get("license")),
         "metrics": metrics,
         "lineage": lineage,

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from ..db.models import Repo, Version, VersionFile
 from ..errors import ServiceError
+from .card import card_tags
 
 # huggingface_hub treats exactly this message as "bad token", not "repo not found".
 BAD_TOKEN = "Invalid credentials in Authorization header"
@@ -38,7 +39,7 @@ def _sha256(f: VersionFile) -> str:
 
 def repo_tags(repo: Repo, card: dict) -> list[str]:
     indexed = json.loads(repo.metadata_json or "{}").get("tags") or []
-    tags = [str(t) for t in indexed] or [str(t) for t in card.get("tags") or []]
+    tags = [str(t) for t in indexed] if isinstance(indexed, list) and indexed else card_tags(card)
     for extra in (card.get("library_name"), repo.kind):
         if extra and extra not in tags:
             tags.append(str(extra))

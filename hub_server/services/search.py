@@ -37,15 +37,26 @@ def _encode(value: Any, repo_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
+_MAX_ID = 2**63 - 1
+_CURSOR_VALUE = {"downloads": int, "likes": int, "name": str, "updated": str}
+
+
 def _decode(cursor: str, sort: str) -> tuple[Any, int]:
+    """The cursor's (sort value, repo id); anything not made by ``_encode`` for this sort is a 400."""
     try:
+        if len(cursor) > 1000:
+            raise ValueError
         value, repo_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        kind = _CURSOR_VALUE[sort]
+        if (type(repo_id) is not int or not 0 <= repo_id <= _MAX_ID or type(value) is not kind
+                or (kind is int and not -_MAX_ID <= value <= _MAX_ID) or (kind is str and len(value) > 300)):
+            raise ValueError
         if sort == "updated":
             from datetime import datetime
 
             value = datetime.fromisoformat(value)
-        return value, int(repo_id)
-    except (ValueError, TypeError):
+        return value, repo_id
+    except (ValueError, TypeError, UnicodeError):
         raise Invalid("invalid cursor") from None
 
 
@@ -183,6 +194,16 @@ def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | 
     return {"items": [repo_json(r) for r in rows], "next_cursor": next_cursor}
 
 
+def check_bounds(hub: Hub, q: str | None, tags: list[str] | tuple = ()) -> None:
+    """Bounded work per search: at most ``HUB_SEARCH_MAX_FILTERS`` tags (one EXISTS each) and
+    ``HUB_SEARCH_MAX_QUERY_CHARS`` characters of text; more is a one-line 400."""
+    settings = hub.settings
+    if len(set(tags)) > settings.search_max_filters:
+        raise Invalid(f"too many tag filters ({len(set(tags))}); at most {settings.search_max_filters}")
+    if q and len(q) > settings.search_max_query_chars:
+        raise Invalid(f"search text longer than {settings.search_max_query_chars} characters")
+
+
 def search_rows(hub: Hub, who: Principal | None, *, q: str | None = None, tags: list[str] = (),
                 sort: str = "downloads", limit: int = 20, cursor: str | None = None,
                 **filters: str | None) -> tuple[list[Repo], str | None]:
@@ -191,6 +212,7 @@ def search_rows(hub: Hub, who: Principal | None, *, q: str | None = None, tags: 
         raise Invalid(f"invalid sort {sort!r}: use downloads, likes, updated or name")
     if not 1 <= limit <= 100:
         raise Invalid("limit must be between 1 and 100")
+    check_bounds(hub, q, tags)
     column, descending = SORTS[sort]
     query = _visible(select(Repo), who)
     for key, value in filters.items():

@@ -37,6 +37,8 @@ class HostileHub:
         @app.get("/api/v1/repos/{ns}/{name}/resolve")
         def resolve(ns: str, name: str, ref: str = "main"):
             self.requests.append(f"resolve {ref}")
+            if isinstance(self.answer, bytes):  # a raw body (not JSON, or JSON no parser should recurse into)
+                return Response(self.answer, media_type="application/json")
             return JSONResponse(self.answer)
 
         @app.get("/api/v1/repos/{ns}/{name}/blobs/{digest}")

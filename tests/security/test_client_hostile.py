@@ -180,3 +180,14 @@ def test_cache_prune_forgets_a_version_and_old_leftovers_only(hub, world):
     assert done.exit_code == 0 and '"blobs": 2' in done.output and '"leftovers": 1' in done.output
     assert not snapshot.exists() and not old.exists() and fresh.exists()
     assert not list((cache / "blobs" / "sha256").iterdir())
+
+
+def test_deeply_nested_answer_is_one_line_not_a_traceback(hub, world):
+    hub.answer = b"[" * 200_000 + b"]" * 200_000  # past Python's recursion limit
+    _pull_refused(hub, world, match="not JSON")
+    root, home, cache = world
+    result = CliRunner().invoke(main, ["pull", "evil/lora", "--endpoint", hub.url],
+                                env={"HUB_CACHE": str(cache), "HOME": str(home)})
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "RecursionError" not in result.output
+    assert result.output.strip().startswith("error: ") and "\n" not in result.output.strip()
