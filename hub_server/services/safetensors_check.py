@@ -19,6 +19,19 @@ DTYPE_BYTES = {
 
 
 MAX_DEPTH = 3  # object → tensor entry → shape / offsets list
+MAX_INT_DIGITS = 19  # every size, offset and dimension is below 2**63, as in the safetensors format
+MAX_DIMS = 64
+
+
+class _BigInteger(ValueError):
+    pass
+
+
+def _bounded_int(digits: str) -> int:
+    """JSON integers are read only up to 19 digits: larger ones are refused before any arithmetic."""
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _BigInteger(digits[:20])
+    return int(digits)
 
 
 def _depth(value) -> int:
@@ -48,7 +61,9 @@ def header_length(prefix: bytes, file_size: int, max_header: int, path: str) -> 
 def validate(header_bytes: bytes, file_size: int, path: str) -> None:
     """``header_bytes`` is the JSON header (without the 8-byte length)."""
     try:
-        header = json.loads(header_bytes.decode("utf-8"))
+        header = json.loads(header_bytes.decode("utf-8"), parse_int=_bounded_int)
+    except _BigInteger:
+        raise Unprocessable(f"{path}: safetensors header holds an integer over {MAX_INT_DIGITS} digits") from None
     except (UnicodeDecodeError, ValueError):
         raise Unprocessable(f"{path}: safetensors header is not valid JSON") from None
     except RecursionError:  # json's own depth guard; a valid header is three levels deep
@@ -64,7 +79,7 @@ def validate(header_bytes: bytes, file_size: int, path: str) -> None:
             if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
                 raise Unprocessable(f"{path}: __metadata__ must map strings to strings")
             continue
-        spans.append(_span(name, info, path))
+        spans.append(_span(name, info, path, data_size))
     spans.sort()
     cursor = 0
     for start, end, name in spans:
@@ -77,13 +92,18 @@ def validate(header_bytes: bytes, file_size: int, path: str) -> None:
         raise Unprocessable(f"{path}: tensors cover {cursor} bytes but the data section holds {data_size}")
 
 
-def _span(name: str, info, path: str) -> tuple[int, int, str]:
+def _span(name: str, info, path: str, data_size: int) -> tuple[int, int, str]:
+    """The tensor's byte span; the shape's product is bounded by the data section as it is
+    multiplied out (never more than ``MAX_DIMS`` small factors), so no header costs more than a
+    linear pass."""
     if not isinstance(info, dict):
-        raise Unprocessable(f"{path}: entry {name!r} is not an object")
+        raise Unprocessable(f"{path}: entry {name[:100]!r} is not an object")
+    name = name[:200]
     dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
     if dtype not in DTYPE_BYTES:
-        raise Unprocessable(f"{path}: tensor {name!r} has unknown dtype {dtype!r}")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise Unprocessable(f"{path}: tensor {name!r} has unknown dtype {str(dtype)[:40]!r}")
+    if (not isinstance(shape, list) or len(shape) > MAX_DIMS
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
         raise Unprocessable(f"{path}: tensor {name!r} has an invalid shape")
     if (
         not isinstance(offsets, list) or len(offsets) != 2
@@ -91,12 +111,16 @@ def _span(name: str, info, path: str) -> tuple[int, int, str]:
         or offsets[0] > offsets[1]
     ):
         raise Unprocessable(f"{path}: tensor {name!r} has invalid data_offsets")
-    count = 1
-    for d in shape:
+    span = offsets[1] - offsets[0]
+    count = 0 if 0 in shape else 1
+    for d in shape if count else ():
         count *= d
-    if count * DTYPE_BYTES[dtype] != offsets[1] - offsets[0]:
+        if count * DTYPE_BYTES[dtype] > data_size:
+            raise Unprocessable(f"{path}: tensor {name!r} shape needs more bytes than the data section holds "
+                                f"({data_size})")
+    if count * DTYPE_BYTES[dtype] != span:
+        shown = str(shape) if len(shape) <= 8 else f"{shape[:8]}…"
         raise Unprocessable(
-            f"{path}: tensor {name!r} spans {offsets[1] - offsets[0]} bytes but shape {shape} × {dtype} needs "
-            f"{count * DTYPE_BYTES[dtype]}"
+            f"{path}: tensor {name!r} spans {span} bytes but shape {shown} × {dtype} needs {count * DTYPE_BYTES[dtype]}"
         )
     return offsets[0], offsets[1], name
