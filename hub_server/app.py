@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect
 from .access_log import RequestLogMiddleware, configure_access_log
 from .db import Database, upgrade
 from .errors import ServiceError
-from .limits import install_limits
+from .limits import PasswordChecks, install_limits
 from .routes import admin, keys, quotas, repos, search, tokens, uploads, versions
 from .services.context import Hub
 from .services.uploads import cleanup_stale
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     app = FastAPI(title="Adapter Hub", version="0.1.0", lifespan=lifespan)
     app.state.hub = hub
     hub.limits = install_limits(app, settings)
+    hub.password_checks = PasswordChecks(settings, hub.limits)
     app.add_middleware(RequestLogMiddleware)  # outermost: refusals by the limits are logged with their request id
     for module in (repos, versions, uploads, search, tokens, admin, quotas, keys):
         app.include_router(module.router)

@@ -11,8 +11,9 @@ from .depth import json_depth_exceeds
 from .middleware import LimitsMiddleware
 from .quotas import check_namespace_quota, check_open_uploads, namespace_usage, set_namespace_quota
 from .rates import RateLimits
+from .signin import PasswordChecks
 
-__all__ = ["LimitsMiddleware", "RateLimits", "check_namespace_quota", "check_open_uploads", "install_limits",
+__all__ = ["LimitsMiddleware", "PasswordChecks", "RateLimits", "check_namespace_quota", "check_open_uploads", "install_limits",
            "json_depth_exceeds", "namespace_usage", "set_namespace_quota"]
 
 

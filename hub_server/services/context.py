@@ -23,5 +23,6 @@ class Hub:
         if self.downloads is None:
             self.downloads = DownloadCounter(self.db, self.settings.download_flush_seconds)
     limits: Any = None  # hub_server.limits.RateLimits, set by create_app
+    password_checks: Any = None  # hub_server.limits.PasswordChecks, set by create_app
     body_slots: Any = None  # hub_server.limits.slow_bodies.BodySlots, made on first upload
     last_cleanup: float = 0.0  # monotonic time of this process's last sweep of stale uploads

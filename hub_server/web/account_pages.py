@@ -5,6 +5,7 @@ takes — and signs the user out of every browser."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import ServiceError
 from ..public_url import public_base
@@ -23,15 +24,16 @@ def signup_form(request: Request, hub: HubDep, visitor: VisitorDep):
 
 
 @router.post("/signup")
-def signup(request: Request, hub: HubDep, visitor: VisitorDep, form: FormDep):
+async def signup(request: Request, hub: HubDep, visitor: VisitorDep, form: FormDep):
     name = form.get("name", "").strip()
     try:
-        user_id = sign_up(hub.db, name, form.get("password", ""), open_signup=hub.settings.open_signup)
+        user_id = await hub.password_checks.hashing(
+            lambda: sign_up(hub.db, name, form.get("password", ""), open_signup=hub.settings.open_signup))
     except ServiceError as exc:
-        return page(request, visitor, "signup.html", status=exc.status, open_signup=hub.settings.open_signup,
-                    error=exc.message, name=name)
+        return _with_headers(page(request, visitor, "signup.html", status=exc.status,
+                                  open_signup=hub.settings.open_signup, error=exc.message, name=name), exc)
     response = redirect("/settings")
-    start_session(hub.db, request, response, user_id, hub.settings.session_days)
+    await run_in_threadpool(start_session, hub.db, request, response, user_id, hub.settings.session_days)
     return response
 
 
@@ -41,14 +43,24 @@ def signin_form(request: Request, visitor: VisitorDep, next: str | None = None):
 
 
 @router.post("/signin")
-def signin(request: Request, hub: HubDep, visitor: VisitorDep, form: FormDep):
+async def signin(request: Request, hub: HubDep, visitor: VisitorDep, form: FormDep):
+    """Failed tries are limited per account and per address; password checks run a few at a time."""
     name, target = form.get("name", "").strip(), safe_next(form.get("next"))
+    address = request.client.host if request.client else "unknown"
     try:
-        user_id = sign_in(hub.db, name, form.get("password", ""))
+        user_id = await hub.password_checks.sign_in(address, name,
+                                                    lambda: sign_in(hub.db, name, form.get("password", "")))
     except ServiceError as exc:
-        return page(request, visitor, "signin.html", status=exc.status, error=exc.message, name=name, next=target)
+        return _with_headers(page(request, visitor, "signin.html", status=exc.status, error=exc.message, name=name,
+                                  next=target), exc)
     response = redirect(target)
-    start_session(hub.db, request, response, user_id, hub.settings.session_days)
+    await run_in_threadpool(start_session, hub.db, request, response, user_id, hub.settings.session_days)
+    return response
+
+
+def _with_headers(response, exc: ServiceError):
+    """The refusal's own headers (``Retry-After`` of a 429 or 503) on the rendered page."""
+    response.headers.update(exc.headers)
     return response
 
 
