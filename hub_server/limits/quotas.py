@@ -1,15 +1,18 @@
 """Quotas that need the database: open upload sessions per user and storage per
-namespace (bytes of the distinct blobs its live versions reference). A namespace without
+namespace. A namespace uses the bytes of the distinct blobs its live versions reference, plus,
+for a user's own namespace, what the user has stored without publishing: bytes received by
+their open upload sessions and blobs they uploaded that no version references (finished but
+unpublished uploads, blobs of failed HF commits) until gc removes them. A namespace without
 an admin-set quota gets ``HUB_NAMESPACE_QUOTA_BYTES`` (unlimited when unset)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, text
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session
 
-from ..db.models import NamespaceQuota, Repo, Version, VersionFile, utcnow
+from ..db.models import Blob, BlobUpload, NamespaceQuota, Repo, UploadSession, User, Version, VersionFile, utcnow
 from ..errors import Invalid, QuotaExceeded, TooManyRequests
 from ..settings import Settings
 
@@ -34,8 +37,41 @@ def _used_blobs(session: Session, namespace: str) -> dict[str, int]:
     return dict(rows)
 
 
+def _orphans_of(session: Session, user: str) -> dict[str, int]:
+    """Blobs ``user`` uploaded that no version references (of any namespace)."""
+    rows = session.execute(
+        select(Blob.digest, Blob.size).join(BlobUpload, BlobUpload.digest == Blob.digest)
+        .join(User, User.id == BlobUpload.user_id)
+        .where(User.name == user, ~exists().where(VersionFile.digest == Blob.digest))
+    ).all()
+    return dict(rows)
+
+
+def staged_bytes(session: Session, user: str) -> int:
+    """Bytes received by ``user``'s open upload sessions."""
+    return int(session.scalar(select(func.coalesce(func.sum(UploadSession.received), 0))
+                              .where(UploadSession.user_name == user)) or 0)
+
+
+def _stored(session: Session, namespace: str) -> tuple[dict[str, int], int]:
+    """(blobs counted by digest: referenced or orphaned, staged bytes) of a namespace."""
+    return {**_orphans_of(session, namespace), **_used_blobs(session, namespace)}, staged_bytes(session, namespace)
+
+
 def namespace_usage(session: Session, namespace: str) -> int:
-    return sum(_used_blobs(session, namespace).values())
+    blobs, staged = _stored(session, namespace)
+    return sum(blobs.values()) + staged
+
+
+def check_upload_quota(session: Session, user: str, settings: Settings, arriving: int) -> None:
+    """Refuse (413) ``arriving`` more staged bytes that would take ``user``'s namespace past its quota."""
+    quota = quota_of(session, user, settings)
+    if quota is None:
+        return
+    total = namespace_usage(session, user) + arriving
+    if total > quota:
+        raise QuotaExceeded(f"namespace {user!r} would use {total} bytes with this upload (unpublished uploads "
+                            f"count), over its quota of {quota}")
 
 
 def check_namespace_quota(session: Session, namespace: str, settings: Settings,
@@ -52,9 +88,9 @@ def check_namespace_quota(session: Session, namespace: str, settings: Settings,
         return
     if hold and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"quota:{namespace}"})
-    used = _used_blobs(session, namespace)
+    used, staged = _stored(session, namespace)
     extra = {digest or f"new-{i}": size for i, (digest, size) in enumerate(new_blobs) if digest not in used}
-    total = sum(used.values()) + sum(extra.values())
+    total = sum(used.values()) + staged + sum(extra.values())
     if total > quota:
         raise QuotaExceeded(f"namespace {namespace!r} would use {total} bytes, over its quota of {quota}")
 

@@ -19,11 +19,10 @@ from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..errors import Conflict, EntryNotFound, Invalid
 from ..public_url import public_base
-from ..services import hf_commit, hf_views, repos, search, versions
+from ..services import hf_commit, hf_views, ndjson_commit, repos, search, versions
 from ..services.hf_numbering import plain_revision
 from .deps import Caller, HubDep
-from .hf_common import (HfRoute, WritableRepo, Writer, after_cursor, json_object, page_size, paged,
-                        read_limited_body)
+from .hf_common import HfRoute, WritableRepo, Writer, after_cursor, json_object, page_size, paged
 
 router = APIRouter(prefix="/api", tags=["huggingface"], route_class=HfRoute)
 
@@ -156,12 +155,21 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
 async def commit(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer,
                  repo: WritableRepo) -> dict:
     # ``repo`` is resolved with the write check first: the body is read only for a caller who may write.
-    body = await read_limited_body(request)
-    if hub.limits is not None:
-        await hub.limits.charge_upload(caller.name, len(body))
-    # Blob writes and the publish are blocking: keep them off the event loop.
-    version = await run_in_threadpool(hf_commit.commit, hub, caller, repo, plain_revision(revision), body)
+    # The body is spooled on the event loop (bounded memory, minimum rate) within the host's budget
+    # of commit bytes in flight; blob writes and the publish are blocking: off the event loop.
+    declared = request.headers.get("content-length")
+    size = int(declared) if declared and declared.isdigit() else hub.settings.hf_max_commit_bytes
+    charge = (lambda n: hub.limits.charge_upload(caller.name, n)) if hub.limits is not None else None
+    async with commit_budget(hub).hold(size):
+        with await ndjson_commit.spool_commit(request.stream(), hub.settings, charge) as body:
+            version = await run_in_threadpool(hf_commit.commit, hub, caller, repo, plain_revision(revision), body)
     return hf_views.commit_answer(public_base(request), repo, version)
+
+
+def commit_budget(hub) -> ndjson_commit.ByteBudget:
+    if hub.commit_budget is None:
+        hub.commit_budget = ndjson_commit.ByteBudget(hub.settings.hf_max_commit_bytes_in_flight)
+    return hub.commit_budget
 
 
 @router.post("/validate-yaml")

@@ -24,5 +24,6 @@ class Hub:
             self.downloads = DownloadCounter(self.db, self.settings.download_flush_seconds)
     limits: Any = None  # hub_server.limits.RateLimits, set by create_app
     password_checks: Any = None  # hub_server.limits.PasswordChecks, set by create_app
+    commit_budget: Any = None  # hub_server.services.ndjson_commit.ByteBudget, made on first HF commit
     body_slots: Any = None  # hub_server.limits.slow_bodies.BodySlots, made on first upload
     last_cleanup: float = 0.0  # monotonic time of this process's last sweep of stale uploads

@@ -11,98 +11,47 @@ name ``hf_numbering`` picks; a commit that changes nothing publishes nothing.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import io
-import json
 import random
 import time
-from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from hub_rules import is_commit
 
 from ..db.models import Repo, Version
-from ..errors import Conflict, Invalid, RevisionNotFound
-from ..limits import json_depth_exceeds
+from ..errors import Conflict, RevisionNotFound
 from ..limits.quotas import check_namespace_quota
 from . import names, versions
 from .auth import Principal
 from .blobs import put_blob
 from .context import Hub
 from .hf_numbering import choose_version, version_from_message
+from .ndjson_commit import ParsedCommit, parse_spooled
 from .publish import check_message, publish
 from .repos import reserved_versions
 
 check_path = names.check_path  # the hub's one path rule, for preupload
 
-_MAX_LINE_DEPTH = 8  # {"key", "value": {...}}: an NDJSON commit line never needs more
 # Each lost race means another commit won a number, so N racers need at most N attempts.
 _NUMBERING_ATTEMPTS = 32
 
 Files = dict[str, tuple[int, str]]  # path -> (size, "sha256:<hex>")
 
 
-@dataclass
-class ParsedCommit:
-    summary: str = ""
-    description: str = ""
-    parent_commit: str | None = None
-    added: dict[str, bytes] = field(default_factory=dict)
-    deleted_files: set[str] = field(default_factory=set)
-    deleted_folders: set[str] = field(default_factory=set)
-
-    @property
-    def message(self) -> str:
-        return "\n\n".join(t for t in (self.summary, self.description) if t)
+def parse_ndjson(body: bytes | BinaryIO) -> ParsedCommit:
+    """The commit's operations; ``body`` is the NDJSON (bytes, or the spooled file of a request)."""
+    spool = io.BytesIO(body) if isinstance(body, (bytes, bytearray)) else body
+    return parse_spooled(spool, check_path)
 
 
-def parse_ndjson(body: bytes) -> ParsedCommit:
-    if json_depth_exceeds(body, _MAX_LINE_DEPTH):
-        raise Invalid(f"a commit line nests deeper than {_MAX_LINE_DEPTH} levels")
-    commit = ParsedCommit()
-    for number, line in enumerate(body.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            key, value = item["key"], item["value"]
-        except (ValueError, KeyError, TypeError):
-            raise Invalid(f"commit line {number} is not a {{key, value}} JSON object") from None
-        if key == "header":
-            commit.summary = str(value.get("summary") or "")
-            commit.description = str(value.get("description") or "")
-            commit.parent_commit = value.get("parentCommit")
-        elif key == "file":
-            path = check_path(str(value.get("path", "")))
-            if value.get("encoding", "base64") != "base64":
-                raise Invalid(f"{path}: only base64 file content is supported")
-            try:
-                commit.added[path] = base64.b64decode(value.get("content", ""), validate=True)
-            except (binascii.Error, ValueError):
-                raise Invalid(f"{path}: content is not valid base64") from None
-        elif key == "lfsFile":
-            raise Invalid(
-                f"{value.get('path')}: LFS/Xet uploads are not supported by this hub; "
-                "files are sent inline (preupload answers 'regular')"
-            )
-        elif key == "deletedFile":
-            commit.deleted_files.add(str(value.get("path", "")))
-        elif key == "deletedFolder":
-            commit.deleted_folders.add(str(value.get("path", "")).rstrip("/") + "/")
-        else:
-            raise Invalid(f"commit line {number}: unsupported operation {key!r}")
-    return commit
-
-
-def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes) -> Version:
+def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes | BinaryIO) -> Version:
     """Apply the NDJSON ``body`` on top of ``revision`` (``main``, a version or a commit id; a new
     version name otherwise) and publish the result; ``who`` was checked for write rights."""
     parsed = parse_ndjson(body)
     check_message(parsed.message)  # before any blob is stored
     with hub.db.read() as s:
-        check_namespace_quota(s, repo.namespace, hub.settings, [
-            ("sha256:" + hashlib.sha256(data).hexdigest(), len(data)) for data in parsed.added.values()])
+        check_namespace_quota(s, repo.namespace, hub.settings,
+                              [(f.digest, f.size) for f in parsed.added.values()])
     _, live = versions.list_versions(hub, who, repo.namespace, repo.name)
     parent_ref = revision if revision == "main" or is_commit(revision) or revision in {
         v.version for v in live} else "main"
@@ -123,8 +72,8 @@ def _apply(hub: Hub, who: Principal, parent: Files, commit: ParsedCommit) -> Fil
     """Store the added bytes as blobs and return the new version's full file list."""
     files = {path: entry for path, entry in parent.items() if path not in commit.deleted_files
              and not any(path.startswith(folder) for folder in commit.deleted_folders)}
-    for path, data in commit.added.items():
-        digest, size = put_blob(hub, io.BytesIO(data), who.name)
+    for path, inline in commit.added.items():
+        digest, size = put_blob(hub, inline.open(), who.name)
         files[path] = (size, digest)
     return files
 

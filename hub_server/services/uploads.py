@@ -21,7 +21,7 @@ from hub_rules import parse_content_range as rules_content_range
 
 from ..db.models import Blob, UploadSession
 from ..errors import DigestMismatch, Invalid, NotFound, RangeNotSatisfiable
-from ..limits.quotas import check_open_uploads
+from ..limits.quotas import check_open_uploads, check_upload_quota
 from ..limits.slow_bodies import BodySegments, BodySlots
 from ..storage.base import check_digest
 from .auth import Principal, require_write
@@ -110,6 +110,7 @@ async def _append_body(hub: Hub, who: Principal, row: UploadSession, end: int | 
     The body is read on the event loop (``BodySegments``: minimum rate, bounded memory); a worker
     thread only stores a segment that has fully arrived, so a slow client never holds one."""
     start, names, size = row.received, [], 0
+    await run_in_threadpool(_check_quota, hub, who.name, 0 if end is None else end - start + 1)
     body = BodySegments(chunks, hub.settings, _charger(hub, who.name))
     try:
         while (segment := await body.next()) is not None:
@@ -121,6 +122,7 @@ async def _append_body(hub: Hub, who: Principal, row: UploadSession, end: int | 
         if end is not None and size != end - start + 1:
             raise Invalid(f"chunk carried {size} bytes but Content-Range announced {end - start + 1}; discarded")
         if size:
+            await run_in_threadpool(_check_quota, hub, who.name, size)  # what arrived, before it counts as staged
             await run_in_threadpool(_record_parts, hub, who, row, names, size)
     except BaseException:
         if names:
@@ -128,6 +130,12 @@ async def _append_body(hub: Hub, who: Principal, row: UploadSession, end: int | 
                 await run_in_threadpool(hub.store.delete_parts, row.id, names)
         raise
     return start + size
+
+
+def _check_quota(hub: Hub, user: str, arriving: int) -> None:
+    """Staged bytes count against the uploader's namespace quota (``limits.quotas``)."""
+    with hub.db.read() as s:
+        check_upload_quota(s, user, hub.settings, arriving)
 
 
 def _record_parts(hub: Hub, who: Principal, row: UploadSession, names: list[str], size: int) -> None:

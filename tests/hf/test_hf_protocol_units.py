@@ -40,7 +40,7 @@ def test_ndjson_commit_parsing_and_refusals():
         _line("deletedFolder", {"path": "logs"}),
     ])
     parsed = parse_ndjson(body)
-    assert parsed.summary == "s" and parsed.added == {"a/b.json": b"{}"}
+    assert parsed.summary == "s" and {p: f.read_all() for p, f in parsed.added.items()} == {"a/b.json": b"{}"}
     assert parsed.deleted_files == {"old.txt"} and parsed.deleted_folders == {"logs/"}
     with pytest.raises(Invalid, match="LFS"):
         parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": "0" * 64}))

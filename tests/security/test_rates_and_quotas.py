@@ -131,11 +131,15 @@ def test_namespace_quota_refuses_publish_and_hf_commit(quota_hub, client_for):
     small, big = b"s" * 100, b"b" * 100
     files = [{"path": "a.txt", "size": 100, "digest": _upload(tia, small)}]
     assert tia.post("/api/v1/repos/tia/lora/versions", json={"version": "1.0.0", "files": files}).status_code == 201
-    more = files + [{"path": "b.txt", "size": 100, "digest": _upload(tia, big)}]
-    r = tia.post("/api/v1/repos/tia/lora/versions", json={"version": "1.1.0", "files": more})
+    # unpublished bytes count: the upload itself is refused, and nothing of it is kept
+    upload_id = tia.post("/api/v1/uploads").json()["upload_id"]
+    r = tia.put(f"/api/v1/uploads/{upload_id}", params={"digest": _digest(big)}, content=big)
     assert r.status_code == 413
-    assert r.json()["error"] == {"code": "quota_exceeded",
-                                 "message": "namespace 'tia' would use 200 bytes, over its quota of 150"}
+    assert r.json()["error"] == {"code": "quota_exceeded", "message": "namespace 'tia' would use 200 bytes with "
+                                 "this upload (unpublished uploads count), over its quota of 150"}
+    assert tia.get(f"/api/v1/uploads/{upload_id}").json()["offset"] == 0
+    more = files + [{"path": "b.txt", "size": 100, "digest": _digest(big)}]
+    assert tia.post("/api/v1/repos/tia/lora/versions", json={"version": "1.1.0", "files": more}).status_code == 400
     assert Stored(hub.data_dir).versions("tia") == 1
     # the same bytes again use no more room
     assert tia.post("/api/v1/repos/tia/lora/versions", json={"version": "1.0.1", "files": files}).status_code == 201
