@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,6 +21,7 @@ from .errors import ServiceError
 from .limits import PasswordChecks, install_limits
 from .routes import admin, keys, quotas, repos, search, tokens, uploads, versions
 from .services.context import Hub
+from .services.gc_schedule import run_gc_forever
 from .services.uploads import cleanup_stale
 from .settings import Settings
 from .storage import open_store
@@ -51,7 +53,10 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(run_gc_forever, hub)  # HUB_GC_INTERVAL_SECONDS; 0 turns it off
+            yield
+            tasks.cancel_scope.cancel()
         hub.downloads.close()  # buffered download counts reach the database before exit
 
     app = FastAPI(title="Adapter Hub", version="0.1.0", lifespan=lifespan)
