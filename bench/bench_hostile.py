@@ -3,6 +3,7 @@ much extra memory the server process needs for it (peak RSS during the request m
 just before, sampled with psutil), at 1 MB and 64 MB; then a flood from one token.
 
     python bench/bench_hostile.py [--sizes 1,64] [--tries 5] [--flood-rate 200] [--flood-seconds 5] [--flood-rounds 3]
+                                  [--attack-seconds 5] [--attack-rounds 3]
 
 Inputs: YAML alias bomb in a model card (publish), newline flood in an HF commit message,
 deep JSON body, large safetensors header (publish), oversize body (Content-Length and
@@ -11,6 +12,10 @@ memory (the largest of the tries).
 Flood: N req/s from one token; the excess must get 429, no other user is refused, and other users'
 p99 latency must stay within noise: quiet and flooded windows alternate (3 rounds), and the median
 flooded p99 is compared with the quiet windows' (within noise: not above the slowest quiet window).
+Resource exhaustion (``hostile_extra.py``): a maximal safetensors header of huge shape integers,
+1,500 tag filters, a cursor above 2**63, NUL in a query, a 5,000-digit Content-Range, deep JSON as
+text/plain, 32 concurrent sign-ins; and 45 slow upload bodies and 30 MB commit-message floods,
+sustained while other users' p99 is measured (goal: within 1.5x of quiet windows).
 """
 
 from __future__ import annotations
@@ -306,9 +311,17 @@ def main() -> int:
     ap.add_argument("--flood-seconds", type=float, default=5.0, help="length of each quiet and flooded window")
     ap.add_argument("--flood-rounds", type=int, default=3)
     ap.add_argument("--flood-limit", default="100/minute", help="HUB_RATE_READ of the flooded server")
+    ap.add_argument("--attack-seconds", type=float, default=5.0, help="window of the slow-body and flood attacks")
+    ap.add_argument("--attack-rounds", type=int, default=3, help="quiet/attacked window pairs (0 skips them)")
     args = ap.parse_args()
+    import hostile_extra
+
     results = run_hostile([int(s) for s in args.sizes.split(",") if s], args.tries)
-    results += run_flood(args.flood_rate, args.flood_seconds, args.flood_limit, args.flood_rounds)
+    results += hostile_extra.run_inputs(args.tries)
+    if args.attack_rounds:
+        results += hostile_extra.run_attacks(args.attack_seconds, args.attack_rounds)
+    if args.flood_rounds:
+        results += run_flood(args.flood_rate, args.flood_seconds, args.flood_limit, args.flood_rounds)
     for r in results:
         print("RESULT " + json.dumps(r))
     return 0

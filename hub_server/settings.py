@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     """Failed web sign-ins one account may receive (from anywhere) before sign-in is refused with 429."""
     signin_failures_per_address: str = "30/15 minutes"
     """Failed web sign-ins one client address may make before its sign-ins are refused with 429."""
-    max_concurrent_password_checks: int = 4
+    max_concurrent_password_checks: int = 2
     """Password hashes (argon2, 64 MiB each) computed at once per host; the excess waits at most
     ``password_check_wait_seconds``, then gets 503 with Retry-After."""
     password_check_wait_seconds: float = 2.0
