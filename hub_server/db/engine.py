@@ -14,10 +14,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import Unavailable
+from ..errors import Invalid, Unavailable
 
 _IMMEDIATE = "hub_immediate"
 _READ = "hub_read"
@@ -46,6 +46,9 @@ class Database:
         try:
             with self._read_sessions() as session:
                 yield session
+        except DataError as exc:
+            _refuse_nul(exc)
+            raise
         except OperationalError as exc:
             if not _cancelled(exc):
                 raise
@@ -55,11 +58,21 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success; on SQLite it holds the write lock from the start."""
-        with self._write_sessions() as session, session.begin():
-            yield session
+        try:
+            with self._write_sessions() as session, session.begin():
+                yield session
+        except DataError as exc:
+            _refuse_nul(exc)
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _refuse_nul(exc: DataError) -> None:
+    """PostgreSQL refuses NUL in text; whatever route let one through answers 400, not 500."""
+    if "NUL (0x00)" in str(exc.orig):
+        raise Invalid("NUL characters are not allowed in names, tags or text") from None
 
 
 def _cancelled(exc: OperationalError) -> bool:

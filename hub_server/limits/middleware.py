@@ -98,6 +98,9 @@ class LimitsMiddleware:
             except TooLarge as exc:
                 await send_error(send, path, exc)
                 return
+            if b"\\u0000" in body:  # a NUL in a JSON string: no name, tag or text has one (PostgreSQL refuses it)
+                await send_error(send, path, Invalid("NUL characters are not allowed in the body"))
+                return
             if body and json_depth_exceeds(body, self.settings.max_json_depth):
                 await send_error(send, path, Unprocessable(f"JSON nested deeper than {self.settings.max_json_depth} levels"))
                 return

@@ -197,6 +197,8 @@ def _small_line(commit: ParsedCommit, number: int, line: bytes, check_path: Call
     if key == "header":
         commit.summary = str(value.get("summary") or "")
         commit.description = str(value.get("description") or "")
+        if "\x00" in commit.summary or "\x00" in commit.description:
+            raise Invalid("NUL characters are not allowed in a commit message")
         commit.parent_commit = value.get("parentCommit")
     elif key == "file":
         path = check_path(str(value.get("path", "")))

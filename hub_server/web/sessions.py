@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..db import Database
 from ..db.models import Org, OrgMember, User, WebSession
-from ..errors import Forbidden
+from ..errors import Forbidden, Invalid
 from ..services.auth import Principal
 
 SESSION_COOKIE = "hub_session"
@@ -95,7 +95,10 @@ async def checked_form(request: Request) -> dict[str, str]:
     sent = form.get(CSRF_FIELD)
     if not isinstance(sent, str) or visitor.set_csrf_cookie or not hmac.compare_digest(sent, visitor.csrf):
         raise Forbidden("this form has no valid CSRF token; reload the page and try again")
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    if any("\x00" in v for v in values.values()):
+        raise Invalid("NUL characters are not allowed in a form")
+    return values
 
 
 def _cookie(response: Response, request: Request, key: str, value: str, max_age: int | None) -> None:

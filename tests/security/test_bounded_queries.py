@@ -132,3 +132,29 @@ def test_read_statements_are_stopped_at_the_time_bound(kind, tmp_path):
         db.dispose()
         if database:
             database.drop()
+
+
+def test_nul_in_bodies_and_forms_is_a_400(hub_on):
+    """PostgreSQL refuses NUL in text: a JSON body, a form or an HF commit message carrying one used to
+    reach it and answer 500."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
+    from web_fixtures import Browser
+
+    hub = hub_on()
+    token = hub.token("alice", "write")
+    with httpx.Client(base_url=hub.url, timeout=30) as c:
+        r = c.post("/api/v1/repos", json={"namespace": "alice", "name": "a\x00b"}, headers=auth(token))
+        assert r.status_code == 400 and one_line(r) == "NUL characters are not allowed in the body"
+        create_repo(c, token, "alice", "lora")
+        commit = json.dumps({"key": "header", "value": {"summary": "a\x00b"}}).encode()
+        r = c.post("/api/models/alice/lora/commit/main", content=commit, headers=auth(token))
+        assert r.status_code == 400 and "NUL characters are not allowed" in r.headers["x-error-message"]
+        assert c.get("/api/v1/repos/alice/lora/versions").json()["items"] == []
+    browser = Browser(hub.url)
+    browser.get("/signin")
+    r = browser.post("/signin", {"name": "al\x00ice", "password": "whatever123"})
+    assert r.status_code == 400 and "NUL characters are not allowed in a form" in r.text
+    browser.close()
