@@ -19,6 +19,8 @@ from limits import RateLimitItem, RateLimitItemPerDay, parse
 from limits.storage import storage_from_string
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
+from hub_rules import BearerInvalid, parse_bearer
+
 from ..errors import TooManyRequests
 from ..settings import Settings
 
@@ -40,9 +42,12 @@ def storage_uri(redis_url: str | None) -> str:
 
 def caller_key(authorization: str | None, address: str) -> str:
     """A token's bucket key (a hash prefix, never the token) or the client address."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+    try:
+        token = parse_bearer(authorization)
+    except BearerInvalid:
+        token = None
+    if token:
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
     return "addr:" + address
 
 

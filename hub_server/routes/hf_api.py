@@ -135,6 +135,13 @@ async def update_settings(namespace: str, name: str, request: Request, hub: HubD
     visibility = body.get("visibility")
     if visibility not in ("private", "public", None):
         raise Invalid(f"invalid visibility {visibility!r}: use private or public")
+    private = body.get("private")  # older huggingface_hub sends {"private": true|false}
+    if private is not None and not isinstance(private, bool):
+        raise Invalid("'private' must be true or false")
+    if visibility is not None and private is not None and (visibility == "private") != private:
+        raise Invalid("'private' and 'visibility' disagree")
+    if visibility is None and private is not None:
+        visibility = "private" if private else "public"
     if visibility is not None:
         await run_in_threadpool(repos.set_private, hub, caller, namespace, name, visibility == "private")
     return {}

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from hub_rules import BearerInvalid, parse_bearer
+
 from ..db import Database
 from ..db.models import Org, OrgMember, Repo, Token, User, utcnow
 from ..errors import Forbidden, Unauthorized
@@ -62,12 +64,11 @@ def authenticate(db: Database, token: str | None) -> Principal | None:
 
 
 def bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    kind, _, value = header.partition(" ")
-    if kind.lower() != "bearer" or not value.strip():
-        raise Unauthorized("expected 'Authorization: Bearer <token>'")
-    return value.strip()
+    """The shared reading of the header (``hub_rules.parse_bearer``), a 401 when it is not one."""
+    try:
+        return parse_bearer(header)
+    except BearerInvalid as exc:
+        raise Unauthorized(str(exc)) from None
 
 
 def require_user(who: Principal | None) -> Principal:

@@ -4,7 +4,6 @@ again â†’ the existing version (idempotent); a different one or a reused name â†
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from hub_rules import MessageTooLong, VersionInvalid
 from hub_rules import check_message as rules_check_message
 from hub_rules import check_version as rules_check_version
+from hub_rules import commit_id as rules_commit_id
 
 from ..db.models import RepoTag, Version, VersionFile, utcnow
 from ..errors import Conflict, Invalid, MissingBlobs, TooLarge, Unprocessable
@@ -52,8 +52,8 @@ class FileEntry:
 
 
 def commit_id(files: list[FileEntry]) -> str:
-    rows = sorted([f.path, f.digest, f.size] for f in files)
-    return hashlib.sha256(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()[:40]
+    """The shared commit rule (``hub_rules.commit_id``) over this version's files."""
+    return rules_commit_id((f.path, f.digest, f.size) for f in files)
 
 
 def parse_files(raw: Any, hub: Hub) -> list[FileEntry]:

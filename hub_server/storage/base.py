@@ -12,16 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from hub_rules import DigestInvalid
+from hub_rules import check_digest as rules_check_digest
+
 from ..errors import DigestMismatch, Invalid, NotFound, RangeNotSatisfiable, TooLarge
 
 CHUNK = 1024 * 1024
-DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-
-
 def check_digest(digest: str) -> str:
-    if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
-        raise Invalid(f"invalid digest {digest!r}: expected sha256:<64 lowercase hex>")
-    return digest
+    """The shared digest rule (``hub_rules.check_digest``) as a 400."""
+    try:
+        return rules_check_digest(digest)
+    except DigestInvalid as exc:
+        raise Invalid(str(exc)) from None
 
 
 class BlobNotFound(NotFound):
