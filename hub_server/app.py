@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -19,6 +20,7 @@ from .db import Database, upgrade
 from .errors import ServiceError
 from .limits import install_limits
 from .routes import admin, keys, quotas, repos, search, tokens, uploads, versions
+from .services.auth import token_is_valid
 from .services.context import Hub
 from .services.uploads import cleanup_stale
 from .settings import Settings
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     app = FastAPI(title="Adapter Hub", version="0.1.0", lifespan=lifespan)
     app.state.hub = hub
     hub.limits = install_limits(app, settings)
+    hub.limits.valid_token = lambda token: run_in_threadpool(token_is_valid, hub.db, token)
     app.add_middleware(RequestLogMiddleware)  # outermost: refusals by the limits are logged with their request id
     for module in (repos, versions, uploads, search, tokens, admin, quotas, keys):
         app.include_router(module.router)

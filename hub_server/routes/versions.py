@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from ..errors import Invalid
 from ..services import versions
-from ..services.download_counts import count_pull
+from ..services.pull_counts import count_pull
 from ..services.publish import publish
 from ..services.signatures import signature_status
 from ..services.storage_check import check_digest_field
@@ -32,10 +32,11 @@ def resolve(hub: HubDep, who: Caller, namespace: str, name: str, ref: str = "mai
 
 
 @router.post("/versions/{version}/pulls", status_code=202)
-def record_pull(hub: HubDep, who: Caller, namespace: str, name: str, version: str) -> dict:
-    """A client reports one real pull (bytes fetched, not a cached re-pull): counted off the request path."""
-    count_pull(hub, who, namespace, name, version)
-    return {"counted": True}
+async def record_pull(request: Request, hub: HubDep, who: Caller, namespace: str, name: str, version: str) -> dict:
+    """A client reports one real pull (bytes fetched, not a cached re-pull): counted off the request path,
+    once per caller and version in a window."""
+    address = (request.client.host if request.client else "unknown")
+    return {"counted": await count_pull(hub, who, address, namespace, name, version)}
 
 
 @router.post("/versions")

@@ -63,6 +63,14 @@ def authenticate(db: Database, token: str | None) -> Principal | None:
                      token_id=row.token_id, expires_at=expires)
 
 
+def token_is_valid(db: Database, token: str) -> bool:
+    """Whether ``token`` would authenticate now (known, not revoked, not expired)."""
+    try:
+        return authenticate(db, token) is not None
+    except Unauthorized:
+        return False
+
+
 def bearer(header: str | None) -> str | None:
     """The shared reading of the header (``hub_rules.parse_bearer``), a 401 when it is not one."""
     try:
