@@ -1,15 +1,40 @@
-"""``/api/v1/admin``: what only admin-scope tokens may read (the audit trail)."""
+"""``/api/v1/admin``: what only admin-scope tokens may do: read the audit trail, end a user's web
+sessions, disable or enable an account."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from ..errors import Forbidden
-from ..services import audit
+from ..services import account_admin, audit
 from ..services.auth import require_user
 from .deps import Caller, HubDep
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+def _admin(who) -> str:
+    who = require_user(who)
+    if not who.is_admin:
+        raise Forbidden("this call needs an admin token")
+    return who.name
+
+
+@router.delete("/users/{user}/sessions")
+def end_sessions(hub: HubDep, who: Caller, user: str) -> dict:
+    """Sign ``user`` out of the site everywhere (their tokens are untouched)."""
+    return account_admin.end_sessions(hub.db, user, actor=_admin(who))
+
+
+@router.post("/users/{user}/disable")
+def disable_user(hub: HubDep, who: Caller, user: str) -> dict:
+    """Refuse the account's tokens and sessions from the next request on, and its sign-ins."""
+    return account_admin.set_disabled(hub.db, user, True, actor=_admin(who))
+
+
+@router.post("/users/{user}/enable")
+def enable_user(hub: HubDep, who: Caller, user: str) -> dict:
+    return account_admin.set_disabled(hub.db, user, False, actor=_admin(who))
 
 
 @router.get("/audit")

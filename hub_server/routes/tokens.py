@@ -1,12 +1,12 @@
 """``/api/v1/tokens``: callers list, create and revoke their own tokens. A new token never has
-a wider scope than the token that asks for it, nor outlives it."""
+a wider scope than the token that asks for it, nor outlives it; a read token may revoke only itself."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Body, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import Invalid
+from ..errors import Forbidden, Invalid
 from ..services import tokens
 from ..services.auth import require_user
 from ..services.durations import parse_duration
@@ -41,5 +41,7 @@ async def create_token(hub: HubDep, who: Caller, body: dict | None = Body(None))
 @router.delete("/{token_id}", status_code=204)
 def revoke_token(hub: HubDep, who: Caller, token_id: int) -> Response:
     who = require_user(who)
+    if who.scope == "read" and token_id != who.token_id:
+        raise Forbidden("a 'read' token can revoke only itself; revoking other tokens needs a write token")
     tokens.revoke_token(hub.db, who.name, token_id)
     return Response(status_code=204)

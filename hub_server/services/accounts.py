@@ -60,6 +60,8 @@ def sign_in(db: Database, name: str, password: str) -> int:
         raise Unauthorized("wrong user name or password") from None
     if user is None or not user.password_hash:
         raise Unauthorized("wrong user name or password")
+    if user.disabled_at is not None:
+        raise Forbidden(f"the account {user.name} is disabled; ask an administrator")
     if _HASHER.check_needs_rehash(stored):
         with db.write() as s:
             s.get(User, user.id).password_hash = _HASHER.hash(password)

@@ -46,13 +46,16 @@ def authenticate(db: Database, token: str | None) -> Principal | None:
         return None
     with db.read() as s:
         row = s.execute(
-            select(Token.id.label("token_id"), Token.scope, Token.expires_at, Token.revoked_at, User.id, User.name)
+            select(Token.id.label("token_id"), Token.scope, Token.expires_at, Token.revoked_at, User.id, User.name,
+                   User.disabled_at)
             .join(User, User.id == Token.user_id).where(Token.token_hash == hash_token(token))
         ).first()
         if row is None:
             raise Unauthorized("invalid or revoked token")
         if row.revoked_at is not None:
             raise Unauthorized("token revoked")
+        if row.disabled_at is not None:
+            raise Unauthorized(f"the account {row.name} is disabled; ask an administrator")
         expires = aware(row.expires_at)
         if expires is not None and expires <= utcnow():
             raise Unauthorized(f"token expired at {expires.isoformat(timespec='seconds')}")
