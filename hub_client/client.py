@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from . import config
+from . import config, signing
 from ._http import HubHTTP
 from .cache import LocalCache
 from .download import Puller
@@ -254,9 +254,15 @@ class HubClient:
         return path, self._puller.last_verdict
 
     # --- signing keys --------------------------------------------------------------------------
-    def add_key(self, public_pem: str, name: str = "") -> dict:
-        """Register a public key for verifying the caller's signatures."""
-        return self._http.json("POST", "/api/v1/keys", json={"public_key": public_pem, "name": name})
+    def add_key(self, private_key: str | Path | None = None, name: str = "") -> dict:
+        """Register the public half of ``private_key`` (default: ``hub keys generate``'s key) for
+        verifying the caller's signatures; the key signs a statement naming the caller, so the hub
+        knows the caller holds it (nobody can register someone else's public key)."""
+        path = Path(private_key).expanduser() if private_key else signing.default_key_path()
+        user = self.whoami()["user"]
+        body = {"public_key": signing.public_key_of(path), "name": name,
+                "proof": signing.registration_proof(path, user)}
+        return self._http.json("POST", "/api/v1/keys", json=body)
 
     def keys(self, user: str) -> list[dict]:
         """Every key of ``user`` (revoked ones too)."""

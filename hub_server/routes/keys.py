@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/v1", tags=["keys"])
 
 @router.post("/keys", status_code=201)
 def add_key(hub: HubDep, who: Caller, body: dict = Body(...)) -> dict:
-    return signatures.register_key(hub, who, body.get("public_key"), body.get("name") or "")
+    return signatures.register_key(hub, who, body.get("public_key"), body.get("name") or "", body.get("proof"))
 
 
 @router.get("/users/{user}/keys")
