@@ -3,13 +3,14 @@ a wider scope than the token that asks for it, nor outlives it; a read token may
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import Forbidden, Invalid
+from ..errors import Forbidden
 from ..services import tokens
 from ..services.auth import require_user
 from ..services.durations import parse_duration
+from .bodies import NewToken
 from .deps import Caller, HubDep
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
@@ -23,15 +24,12 @@ def list_tokens(hub: HubDep, who: Caller) -> dict:
 
 
 @router.post("", status_code=201)
-async def create_token(hub: HubDep, who: Caller, body: dict | None = Body(None)) -> dict:
+async def create_token(hub: HubDep, who: Caller, body: NewToken | None = None) -> dict:
     who = require_user(who)
-    body = body or {}
-    scope = body.get("scope", "read")
-    name = body.get("name", "")
-    if not isinstance(scope, str) or not isinstance(name, str):
-        raise Invalid("'scope' and 'name' must be strings")
+    body = body or NewToken()
+    scope, name = body.scope, body.name
     tokens.check_mintable(who.scope, scope)
-    expires = body.get("expires_in")
+    expires = body.expires_in
     lifetime = tokens.capped_lifetime(parse_duration(expires) if expires is not None else None, who.expires_at)
     info, plain = await run_in_threadpool(tokens.issue_token, hub.db, who.name, scope, (), expires_in=lifetime,
                                           name=name)
