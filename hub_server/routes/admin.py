@@ -3,11 +3,12 @@ sessions, disable or enable an account."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from ..errors import Forbidden
 from ..services import account_admin, audit
 from ..services.auth import require_user
+from .bodies import MAX_ROW_ID
 from .deps import Caller, HubDep
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -38,8 +39,10 @@ def enable_user(hub: HubDep, who: Caller, user: str) -> dict:
 
 
 @router.get("/audit")
-def read_audit(hub: HubDep, who: Caller, limit: int = 100, before: int | None = None, actor: str | None = None,
-               action: str | None = None) -> dict:
+def read_audit(hub: HubDep, who: Caller, limit: int = Query(100, ge=1, le=1000),
+               before: int | None = Query(None, ge=1, le=MAX_ROW_ID),
+               actor: str | None = Query(None, max_length=200),
+               action: str | None = Query(None, max_length=200)) -> dict:
     if not require_user(who).is_admin:
         raise Forbidden("the audit log needs an admin token")
     return audit.list_events(hub.db, limit=limit, before=before, actor=actor, action=action)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 from ..errors import Invalid
 
 Model = TypeVar("Model", bound=BaseModel)
+MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have: larger numbers in a path or query are a 422
 
 
 class _Body(BaseModel):

@@ -3,14 +3,14 @@ a wider scope than the token that asks for it, nor outlives it; a read token may
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import Forbidden
 from ..services import tokens
 from ..services.auth import require_user
 from ..services.durations import parse_duration
-from .bodies import NewToken
+from .bodies import MAX_ROW_ID, NewToken
 from .deps import Caller, HubDep
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
@@ -37,7 +37,7 @@ async def create_token(hub: HubDep, who: Caller, body: NewToken | None = None) -
 
 
 @router.delete("/{token_id}", status_code=204)
-def revoke_token(hub: HubDep, who: Caller, token_id: int) -> Response:
+def revoke_token(hub: HubDep, who: Caller, token_id: int = Path(ge=1, le=MAX_ROW_ID)) -> Response:
     who = require_user(who)
     if who.scope == "read" and token_id != who.token_id:
         raise Forbidden("a 'read' token can revoke only itself; revoking other tokens needs a write token")

@@ -79,3 +79,17 @@ def test_hub_admin_users_commands(hub_server):
         result = run.invoke(main, ["admin", "users", "end-sessions", "ghost", "--data", str(hub_server.data_dir)],
                             env=env)
         assert result.exit_code == 1 and result.stderr.strip() == "error: user ghost not found"
+
+
+def test_ids_beyond_any_row_are_client_errors_not_500s(hub_server):
+    admin = hub_server.token("root", "admin")
+    huge = str(2**70)
+    with httpx.Client(base_url=hub_server.url, timeout=30) as client:
+        r = client.get("/api/v1/admin/audit", params={"before": "-" + huge, "limit": -5}, headers=auth(admin))
+        assert r.status_code == 422 and "\n" not in r.json()["error"]["message"]
+        assert client.get("/api/v1/admin/audit", params={"before": huge}, headers=auth(admin)).status_code == 422
+        assert client.delete(f"/api/v1/tokens/{huge}", headers=auth(admin)).status_code == 422
+        browser = Browser(hub_server.url).sign_up("ivy")
+        r = browser.post(f"/settings/tokens/{huge}/revoke")
+        assert r.status_code == 404, r.text[-300:]
+        assert client.get("/api/v1/tokens", headers=auth(admin)).status_code == 200
