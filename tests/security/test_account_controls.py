@@ -93,3 +93,13 @@ def test_ids_beyond_any_row_are_client_errors_not_500s(hub_server):
         r = browser.post(f"/settings/tokens/{huge}/revoke")
         assert r.status_code == 404, r.text[-300:]
         assert client.get("/api/v1/tokens", headers=auth(admin)).status_code == 200
+
+
+def test_hf_errors_about_names_with_control_characters_are_answered(hub_server):
+    """The HF error's X-Error-Message header carries the message: control characters from the path
+    must not make the answer an illegal header (the connection used to be dropped)."""
+    with httpx.Client(base_url=hub_server.url, timeout=30) as client:
+        r = client.get("/api/models/%0C%1E%C3%A9x/na%0Ame")
+        assert r.status_code in (400, 404)
+        assert all(0x20 <= ord(c) <= 0x7E for c in r.headers["X-Error-Message"])
+        assert r.json()["error"].startswith(("repository", "invalid"))

@@ -25,8 +25,8 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from accountability_support import HubProcess, auth, create_repo, publish
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
-EXAMPLES_PER_ROUTE = int(os.environ.get("HUB_FUZZ_EXAMPLES", "10"))
-SECONDS_PER_CALLER = float(os.environ.get("HUB_FUZZ_SECONDS", "30"))
+EXAMPLES_PER_ROUTE = int(os.environ.get("HUB_FUZZ_EXAMPLES", "25"))
+SECONDS_PER_CALLER = float(os.environ.get("HUB_FUZZ_SECONDS", "45"))
 MIN_EXAMPLES = 3
 SEED = int(os.environ.get("HUB_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
 REAL = {"namespace": "fuzz", "name": "seeded", "version": "1.0.0", "revision": "main", "ref": "1.0.0",
