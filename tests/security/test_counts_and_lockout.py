@@ -45,10 +45,13 @@ def test_repeated_pull_reports_count_once_per_caller(tmp_path):
 def test_bad_tokens_from_an_address_do_not_lock_out_valid_tokens(hub_server):
     alice = hub_server.token("alice", "read")
     with httpx.Client(base_url=hub_server.url, timeout=30) as client:
-        statuses = [client.get("/api/v1/tokens", headers=auth(f"hub_wrong{i}")).status_code for i in range(40)]
-        assert statuses[:30] == [401] * 30 and set(statuses[30:]) == {429}  # the address is locked for bad tokens
-        refused = client.get("/api/v1/tokens", headers=auth("hub_another_wrong"))
-        assert refused.status_code == 429 and "too many failed logins" in refused.json()["error"]["message"]
-        ok = client.get("/api/v1/tokens", headers=auth(alice))
-        assert ok.status_code == 200 and ok.json()["items"][0]["user"] == "alice"
+        answers = []
+        while len(answers) < 200 and (not answers or answers[-1].status_code != 429):  # 30 per host without Redis
+            answers.append(client.get("/api/v1/tokens", headers=auth(f"hub_wrong{len(answers)}")))
+        assert len(answers) > 30 and {r.status_code for r in answers[:30]} == {401}
+        assert answers[-1].status_code == 429  # the address is locked for bad tokens
+        assert "too many failed logins" in answers[-1].json()["error"]["message"]
+        for _ in range(2):  # consecutive requests: on every host of a round-robin deployment
+            ok = client.get("/api/v1/tokens", headers=auth(alice))
+            assert ok.status_code == 200 and ok.json()["items"][0]["user"] == "alice"
         assert client.get("/api/v1/search").status_code == 200  # anonymous reads go on too
