@@ -13,7 +13,7 @@ TORCH := torch==2.13.0
 COMPILE_FLAGS := --extra ml --extra server --extra test --extra bench --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-two-hosts test-latest bench base venv lock clean
+.PHONY: demo test test-two-hosts test-latest fuzz bench base venv lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ TWO_HOST_SUITES := tests/server tests/hf tests/integration/test_push_pull.py \
 	tests/integration/test_push_pull_pinned.py tests/integration/test_push_pull_resume.py
 test-two-hosts: $(STAMP)
 	HUB_TEST_DEPLOYMENT=two-hosts $(PY) -m pytest -q -p no:cacheprovider $(TWO_HOST_SUITES)
+
+# The schemathesis run for longer than CI allows: many generated cases per route, a long time budget,
+# a fresh seed each run (printed; HUB_FUZZ_SEED=N replays one).
+fuzz: $(STAMP)
+	HUB_FUZZ_EXAMPLES=200 HUB_FUZZ_SECONDS=900 $(PY) -m pytest -q -s -p no:cacheprovider tests/security/test_openapi_fuzz.py
 
 bench: $(STAMP)
 	$(PY) -m adapters.default_base >/dev/null

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from . import config
+from . import config, signing
 from ._http import HubHTTP
 from .cache import LocalCache
 from .download import Puller
@@ -191,6 +191,7 @@ class HubClient:
         message: str = "",
         sign: bool = False,
         key: str | Path | None = None,
+        make_private: bool = False,
     ) -> PushResult:
         """Upload a directory as an immutable version (creating the repo if needed).
 
@@ -199,6 +200,9 @@ class HubClient:
         ``sign``: upload a ``model.sig`` made with ``key`` (default: ``hub keys generate``'s key) over
         the directory's files (the directory is not changed); the hub refuses it unless that key is
         registered to the caller (``add_key``).
+        ``private`` creates a missing repo private; into an existing public repo it is refused
+        (``InvalidRequest``) before anything is uploaded. ``make_private`` makes the repo private
+        (creating it so if missing) before publishing.
         """
         root = Path(path).expanduser()
         if not root.is_dir():
@@ -217,12 +221,13 @@ class HubClient:
         if resolved_kind == "adapter" and not is_pinned(front):
             warn_unpinned(root)
         if not sign:
-            return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message)
+            return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message,
+                                     make_private=make_private)
         with tempfile.TemporaryDirectory(prefix="hub-sign-") as tmp:  # the directory itself is left as it is
             signature = Path(tmp) / SIGNATURE_FILE
             sign_dir(root, key, signature)
             return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message,
-                                     extra={SIGNATURE_FILE: signature})
+                                     extra={SIGNATURE_FILE: signature}, make_private=make_private)
 
     def pull(
         self, repo_id: str, version: str | None = None, *, to: str | Path | None = None, offline: bool = False,
@@ -249,9 +254,15 @@ class HubClient:
         return path, self._puller.last_verdict
 
     # --- signing keys --------------------------------------------------------------------------
-    def add_key(self, public_pem: str, name: str = "") -> dict:
-        """Register a public key for verifying the caller's signatures."""
-        return self._http.json("POST", "/api/v1/keys", json={"public_key": public_pem, "name": name})
+    def add_key(self, private_key: str | Path | None = None, name: str = "") -> dict:
+        """Register the public half of ``private_key`` (default: ``hub keys generate``'s key) for
+        verifying the caller's signatures; the key signs a statement naming the caller, so the hub
+        knows the caller holds it (nobody can register someone else's public key)."""
+        path = Path(private_key).expanduser() if private_key else signing.default_key_path()
+        user = self.whoami()["user"]
+        body = {"public_key": signing.public_key_of(path), "name": name,
+                "proof": signing.registration_proof(path, user)}
+        return self._http.json("POST", "/api/v1/keys", json=body)
 
     def keys(self, user: str) -> list[dict]:
         """Every key of ``user`` (revoked ones too)."""

@@ -5,7 +5,6 @@ server would make, done before any byte is sent so a bad push fails fast and off
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +80,4 @@ def build_manifest(root: Path, progress=None, files: list[tuple[str, Path]] | No
 
 def commit_id(entries: list[ManifestEntry]) -> str:
     """First 40 hex of sha256 over the canonical JSON of the sorted ``[[path, digest, size]]``."""
-    rows = sorted([e.path, e.digest, e.size] for e in entries)
-    canonical = json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:40]
+    return rules.commit_id((e.path, e.digest, e.size) for e in entries)

@@ -7,14 +7,11 @@ server) are applied offline, against the versions recorded in the local cache, s
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import hub_rules as rules
 
 from .errors import BadReference, InvalidRequest
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 
 @dataclass(frozen=True)
@@ -30,10 +27,10 @@ class RepoRef:
 
 def parse_repo_id(repo_id: str) -> tuple[str, str]:
     """``"ns/name"`` -> ``("ns", "name")``, refusing anything else with a clear message."""
-    parts = repo_id.split("/")
-    if len(parts) != 2 or not all(_NAME.fullmatch(p) for p in parts):
-        raise BadReference(f"invalid repo id {repo_id!r}: expected NAMESPACE/NAME")
-    return parts[0], parts[1]
+    try:
+        return rules.split_repo_id(repo_id)
+    except rules.NameInvalid as exc:
+        raise BadReference(str(exc)) from None
 
 
 def parse_repo_ref(text: str) -> RepoRef:

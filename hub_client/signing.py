@@ -12,7 +12,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub_rules.signatures import SIGNATURE_FILE, SignatureError, bundle_key_fingerprint, key_fingerprint
+from hub_rules.signatures import (
+    SIGNATURE_FILE,
+    SignatureError,
+    bundle_key_fingerprint,
+    key_fingerprint,
+    prove_possession,
+)
 
 from hub_rules import write_atomically
 
@@ -58,19 +64,34 @@ def generate_key(path: str | Path | None = None, *, force: bool = False) -> KeyP
     return KeyPair(private, public, key_fingerprint(pem))
 
 
-def public_key_of(private: str | Path) -> str:
-    """The PEM public key of a private key file."""
+def _private_key(private: str | Path):
     from cryptography.hazmat.primitives import serialization
 
     path = Path(private).expanduser()
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), None)
+        return serialization.load_pem_private_key(path.read_bytes(), None)
     except FileNotFoundError:
         raise HubError(f"no signing key at {path}; create one with `hub keys generate`") from None
     except (ValueError, TypeError) as exc:
         raise HubError(f"{path} is not an unencrypted PEM private key: {exc}") from None
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def public_key_of(private: str | Path) -> str:
+    """The PEM public key of a private key file."""
+    from cryptography.hazmat.primitives import serialization
+
+    return _private_key(private).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def registration_proof(private: str | Path, user: str) -> str:
+    """The proof of possession the hub asks for when ``user`` registers this key's public half."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = _private_key(private)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise HubError(f"{private} is not an EC private key")
+    return prove_possession(key, user)
 
 
 def sign_dir(root: str | Path, key: str | Path | None = None, out: str | Path | None = None) -> str:

@@ -15,7 +15,6 @@ import hub_rules as rules
 from .errors import BadServerAnswer
 from .manifest import ManifestEntry, commit_id
 
-_HEX = set("0123456789abcdef")
 MAX_FILE_BYTES = 1 << 50
 
 
@@ -24,9 +23,8 @@ def _refuse(label: str, why: str) -> BadServerAnswer:
 
 
 def check_digest(value: Any) -> str:
-    if not (isinstance(value, str) and value.startswith("sha256:") and len(value) == 71 and set(value[7:]) <= _HEX):
-        raise ValueError(f"{value!r} is not a sha256 digest")
-    return value
+    """The shared digest rule (``hub_rules.check_digest``); ``DigestInvalid`` is a ``ValueError``."""
+    return rules.check_digest(value)
 
 
 def checked_detail(detail: Any, label: str, ref: str | None) -> dict:

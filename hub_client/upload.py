@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._http import HubHTTP
-from .errors import Conflict, HubError, NotFound, TransportError
+from .errors import Conflict, HubError, InvalidRequest, NotFound, TransportError
 from .manifest import ManifestEntry, build_manifest, list_files
 from .progress import byte_bar
 
@@ -39,9 +39,11 @@ class Pusher:
 
     def push(
         self, root: Path, namespace: str, name: str, version: str, *, kind: str, private: bool, message: str,
-        extra: dict[str, Path] | None = None,
+        extra: dict[str, Path] | None = None, make_private: bool = False,
     ) -> PushResult:
         """``extra``: files from elsewhere uploaded under the given paths (replacing the directory's own)."""
+        self.check_visibility(namespace, name, private=private, make_private=make_private)
+        private = private or make_private
         files = [(rel, path) for rel, path in list_files(root) if rel not in (extra or {})]
         files = sorted(files + list((extra or {}).items()))
         with byte_bar(sum(p.stat().st_size for _, p in files), "hash", self.progress) as bar:
@@ -70,6 +72,24 @@ class Pusher:
             skipped_blobs=len(unique) - len(missing),
             files=len(entries),
         )
+
+    def check_visibility(self, namespace: str, name: str, *, private: bool, make_private: bool) -> None:
+        """``--private`` only creates a repo private: into an existing public repo it would publish
+        publicly, so it is refused before any work; ``make_private`` switches the repo first."""
+        if not (private or make_private):
+            return
+        try:
+            repo = self.http.json("GET", f"/api/v1/repos/{namespace}/{name}")
+        except NotFound:
+            return
+        if repo.get("private") is not False:
+            return
+        if make_private:
+            self.http.request("PATCH", f"/api/v1/repos/{namespace}/{name}", json={"private": True}, retry=True)
+            return
+        raise InvalidRequest(
+            f"{namespace}/{name} already exists and is public, so --private would publish this version publicly; "
+            "nothing was uploaded. Use --make-private to make the repo private first, or drop --private")
 
     def ensure_repo(self, namespace: str, name: str, *, kind: str, private: bool) -> None:
         try:

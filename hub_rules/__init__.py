@@ -1,18 +1,49 @@
 """Rules shared by the hub server, the hub client and the ML core, one of each: the file path
 rule, the semantic-version grammar and ranges, the HTTP ``Range`` parser and the safe
-model-card front-matter loader, the version-message length limit, and the one atomic small-file write. Pure Python (PyYAML only), no
-settings.
+model-card front-matter loader, the version-message length limit, the name rule for users, orgs
+and repos, what a digest and a commit id are, the ``Authorization: Bearer`` reading, and the one
+atomic small-file write. Pure Python (PyYAML only), no settings.
 
 Errors: ``RuleError`` (a ``ValueError``) with ``PathRefused``, ``VersionInvalid`` and
-``CardInvalid``, ``MessageTooLong`` below it; ``RangeNotSatisfiable`` for a 416. Messages are one line.
+``CardInvalid``, ``MessageTooLong``, ``NameInvalid``, ``DigestInvalid``, ``BearerInvalid`` below it; ``RangeNotSatisfiable`` for a 416. Messages are one line.
 """
 
 from .atomic_file import write_atomically
-from .byte_ranges import ByteRange, RangeNotSatisfiable, parse_content_range, parse_range
-from .card import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, load_front_matter, load_yaml, parse_card, split_card
-from .errors import CardInvalid, MessageTooLong, PathRefused, RuleError, VersionInvalid
+from .bearer import parse_bearer
+from .byte_ranges import (
+    ByteRange,
+    RangeNotSatisfiable,
+    parse_content_range,
+    parse_range,
+)
+from .card import (
+    MAX_DEPTH,
+    MAX_FRONT_MATTER_BYTES,
+    load_front_matter,
+    load_yaml,
+    parse_card,
+    split_card,
+)
+from .commits import DIGEST_RE, check_digest, commit_id, is_digest
+from .errors import (
+    BearerInvalid,
+    CardInvalid,
+    DigestInvalid,
+    MessageTooLong,
+    NameInvalid,
+    PathRefused,
+    RuleError,
+    VersionInvalid,
+)
 from .messages import MAX_MESSAGE_CHARS, check_message
-from .paths import PICKLE_SUFFIXES, check_manifest_paths, check_not_pickle, check_path, is_pickle_name
+from .names import MAX_NAME_CHARS, check_name, is_name, is_repo_id, split_repo_id
+from .paths import (
+    PICKLE_SUFFIXES,
+    check_manifest_paths,
+    check_not_pickle,
+    check_path,
+    is_pickle_name,
+)
 from .semver import (
     MAIN_NAMES,
     Range,
@@ -29,33 +60,45 @@ from .semver import (
 from .semver import parse_range as parse_version_range
 
 __all__ = [
+    "DIGEST_RE",
     "MAIN_NAMES",
     "MAX_DEPTH",
-    "MAX_MESSAGE_CHARS",
     "MAX_FRONT_MATTER_BYTES",
+    "MAX_MESSAGE_CHARS",
+    "MAX_NAME_CHARS",
     "PICKLE_SUFFIXES",
+    "BearerInvalid",
     "ByteRange",
     "CardInvalid",
+    "DigestInvalid",
     "MessageTooLong",
+    "NameInvalid",
     "PathRefused",
     "Range",
     "RangeNotSatisfiable",
     "RuleError",
     "Version",
     "VersionInvalid",
+    "check_digest",
     "check_manifest_paths",
     "check_message",
+    "check_name",
     "check_not_pickle",
     "check_path",
     "check_version",
+    "commit_id",
     "is_commit",
+    "is_digest",
+    "is_name",
     "is_pickle_name",
     "is_range",
+    "is_repo_id",
     "is_version",
     "load_front_matter",
     "load_yaml",
     "matches",
     "newest",
+    "parse_bearer",
     "parse_card",
     "parse_content_range",
     "parse_range",
@@ -63,5 +106,6 @@ __all__ = [
     "parse_version_range",
     "sort_key",
     "split_card",
+    "split_repo_id",
     "write_atomically",
 ]

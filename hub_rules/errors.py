@@ -4,7 +4,10 @@
      ├── PathRefused        a file path outside the path rule
      ├── VersionInvalid     a version name or range outside the semver grammar
      ├── CardInvalid        model-card front matter refused by the safe loader
-     └── MessageTooLong     a version's message over the one length limit
+     ├── MessageTooLong     a version's message over the one length limit
+     ├── NameInvalid        a user, org or repo name (or repo id) outside the name rule
+     ├── DigestInvalid      a blob digest that is not sha256:<64 lowercase hex>
+     └── BearerInvalid      an Authorization header that is not ``Bearer <token>``
 
 Servers map these to 4xx answers and clients to their own error types; both keep the text.
 """
@@ -37,3 +40,15 @@ class CardInvalid(RuleError):
 
 class MessageTooLong(RuleError):
     pass
+
+
+class NameInvalid(RuleError):
+    """A user, org or repository name (or a ``namespace/name`` id) outside the name rule."""
+
+
+class DigestInvalid(RuleError):
+    """A blob digest that is not ``sha256:<64 lowercase hex>``."""
+
+
+class BearerInvalid(RuleError):
+    """An ``Authorization`` header that is not ``Bearer <token>``."""

@@ -104,3 +104,48 @@ def check_files(signed: dict[str, str], files: dict[str, str]) -> None:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:300]
+
+
+REGISTRATION_PREFIX = b"adapter-hub signing key registration\n"
+
+
+def registration_statement(user: str, fingerprint: str) -> bytes:
+    """What a key's holder signs to register it for ``user``: binding the key to that one account,
+    so a public key copied from someone else cannot be registered by anybody but its holder."""
+    return REGISTRATION_PREFIX + f"user: {user}\nkey: {fingerprint}\n".encode()
+
+
+def check_possession(public_pem: bytes | str, user: str, proof: object) -> str:
+    """The key's fingerprint when ``proof`` (base64 DER ECDSA-SHA256) signs ``registration_statement``
+    for ``user`` with this key; ``SignatureError`` otherwise."""
+    import base64
+    import binascii
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = load_public_key(public_pem)
+    fingerprint = key_fingerprint(public_pem)
+    if not isinstance(proof, str) or not proof or len(proof) > 1024:
+        raise SignatureError("a key registration needs 'proof': the key's signature over the registration "
+                             "statement (hub keys add makes it)")
+    try:
+        signature = base64.b64decode(proof, validate=True)
+        key.verify(signature, registration_statement(user, fingerprint), ec.ECDSA(hashes.SHA256()))
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise SignatureError(f"'proof' is not a signature by this key over the registration of {user}") from None
+    return fingerprint
+
+
+def prove_possession(private_key, user: str) -> str:
+    """``proof`` for ``check_possession``: ``private_key`` (a cryptography EC private key) signs the statement."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    statement = registration_statement(user, key_fingerprint(pem))
+    return base64.b64encode(private_key.sign(statement, ec.ECDSA(hashes.SHA256()))).decode()

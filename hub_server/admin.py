@@ -1,6 +1,6 @@
 """Administration without a running server, straight on the database and store of a data dir
 (or of ``HUB_DATABASE_URL`` / ``HUB_STORAGE_URL``): tokens, the audit trail and garbage
-collection. Used by ``hub admin ...`` and the test fixtures."""
+collection, and accounts (end their web sessions, disable, enable). Used by ``hub admin ...`` and the test fixtures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from .db import Database, upgrade
-from .services import audit, tokens
+from .services import account_admin, audit, tokens
 from .services.context import Hub
 from .settings import Settings
 
@@ -41,6 +41,16 @@ def list_user_tokens(settings: Settings, user: str | None = None) -> list[dict]:
 def revoke_user_token(settings: Settings, token_id: int) -> dict:
     with _database(settings) as db:
         return tokens.revoke_token(db, None, token_id, actor="admin")
+
+
+def end_user_sessions(settings: Settings, user: str) -> dict:
+    with _database(settings) as db:
+        return account_admin.end_sessions(db, user)
+
+
+def set_user_disabled(settings: Settings, user: str, disabled: bool) -> dict:
+    with _database(settings) as db:
+        return account_admin.set_disabled(db, user, disabled)
 
 
 def audit_events(settings: Settings, **filters) -> dict:

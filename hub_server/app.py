@@ -12,6 +12,7 @@ import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -20,6 +21,7 @@ from .db import Database, upgrade
 from .errors import ServiceError
 from .limits import PasswordChecks, install_limits
 from .routes import admin, keys, quotas, repos, search, tokens, uploads, versions
+from .services.auth import token_is_valid
 from .services.context import Hub
 from .services.gc_schedule import run_gc_forever
 from .services.uploads import cleanup_stale
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     app.state.hub = hub
     hub.limits = install_limits(app, settings)
     hub.password_checks = PasswordChecks(settings, hub.limits)
+    hub.limits.valid_token = lambda token: run_in_threadpool(token_is_valid, hub.db, token)
     app.add_middleware(RequestLogMiddleware)  # outermost: refusals by the limits are logged with their request id
     for module in (repos, versions, uploads, search, tokens, admin, quotas, keys):
         app.include_router(module.router)

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     open_signup: bool = True  # HUB_OPEN_SIGNUP=0: only an admin creates accounts (hub admin create-token)
     session_days: int = 30  # a web sign-in lasts this long unless signed out or revoked
     download_flush_seconds: float = 10.0  # how often buffered download counts are written
+    download_count_window_seconds: int = 3600  # one caller's pulls of one version count once per window (0: all)
     access_log: str = "stderr"  # one JSON line per request: "stderr", "off", or a file path
     # Limits against strangers (hub_server/limits): bodies, JSON depth, request rates, quotas.
     max_body_bytes: int = 1024 * 1024  # every route except blob uploads and the HF commit

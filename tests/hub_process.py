@@ -58,7 +58,9 @@ class HubProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         # the JSON access log is off unless a test asks for it (it would only fill the log file)
         # download counts are flushed often so tests see them soon
+        # and every reported pull counts (the once-per-caller window has its own test)
         env.update({"HUB_DATA": str(self.data_dir), "HUB_ACCESS_LOG": "off", "HUB_DOWNLOAD_FLUSH_SECONDS": "0.2",
+                    "HUB_DOWNLOAD_COUNT_WINDOW_SECONDS": "0",
                     **self.extra_env})
         if self.database_url:
             env["HUB_DATABASE_URL"] = self.database_url

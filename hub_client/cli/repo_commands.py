@@ -31,7 +31,9 @@ from ._output import (
 @click.argument("repo_id")
 @click.option("--version", "version", required=True, help="Semantic version to publish, e.g. 1.0.0.")
 @click.option("--base", default=None, help="Pin to a base: a local model dir or hub://NS/NAME[@VERSION].")
-@click.option("--private", is_flag=True, help="Create the repo as private.")
+@click.option("--private", is_flag=True,
+              help="Create the repo as private (refused when the repo already exists and is public).")
+@click.option("--make-private", is_flag=True, help="Make the repo private (creating it so) before publishing.")
 @click.option("--kind", type=click.Choice(["adapter", "base"]), default=None, help="Default: from the card.")
 @click.option("-m", "--message", default="", help="Message stored with the version.")
 @click.option("--sign", is_flag=True, help="Sign the files into model.sig first (key registered with `hub keys add`).")
@@ -39,14 +41,14 @@ from ._output import (
               help="Private key for --sign (default: the one `hub keys generate` wrote).")
 @client_options
 @json_option
-def push(directory: Path, repo_id: str, version: str, base: str | None, private: bool, kind: str | None,
-         message: str, sign: bool, key: Path | None, endpoint: str | None, token: str | None, as_json: bool) -> None:
+def push(directory: Path, repo_id: str, version: str, base: str | None, private: bool, make_private: bool,
+         kind: str | None, message: str, sign: bool, key: Path | None, endpoint: str | None, token: str | None, as_json: bool) -> None:
     """Upload DIRECTORY as version --version of REPO_ID (NAMESPACE/NAME)."""
     if key is not None and not sign:
         raise click.UsageError("--key only makes sense with --sign")
     with warnings_to_stderr(), make_client(endpoint, token) as client:
         result = client.push(directory, repo_id, version, private=private, kind=kind, base=base, message=message,
-                             sign=sign, key=key)
+                             sign=sign, key=key, make_private=make_private)
     if as_json:
         print_json(dataclasses.asdict(result))
         return

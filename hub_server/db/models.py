@@ -35,6 +35,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)  # argon2; None: token-only user
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # by an operator
 
 
 class Org(Base):

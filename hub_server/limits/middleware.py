@@ -34,7 +34,7 @@ async def send_error(send: Send, path: str, exc: ServiceError) -> None:
         status, content, headers = hf_views.error(exc)
     else:
         status, content = exc.status, {"error": {"code": exc.code, "message": exc.message, **exc.extra}}
-        headers = {**exc.headers, "X-Error-Message": exc.message.encode("ascii", "replace").decode()}
+        headers = {**exc.headers, "X-Error-Message": hf_views.header_safe(exc.message)}
     body = json.dumps(content).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]

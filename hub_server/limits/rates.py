@@ -3,7 +3,7 @@ counters live in process (``memory://``) or in Redis (``HUB_REDIS_URL``), so eve
 and host shares the same buckets.
 
 Buckets: reads and writes per token (per client address when anonymous), auth failures
-per client address, uploaded bytes per user per day. A refusal carries the seconds until
+per client address (refusing bad tokens only: a valid token from a locked address still works), uploaded bytes per user per day. A refusal carries the seconds until
 the bucket has room again (``Retry-After``).
 """
 
@@ -15,9 +15,13 @@ import math
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItem, RateLimitItemPerDay, parse
+from collections.abc import Awaitable, Callable
+
+from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerSecond, parse
 from limits.storage import storage_from_string
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
+
+from hub_rules import BearerInvalid, parse_bearer
 
 from ..errors import TooManyRequests
 from ..settings import Settings
@@ -40,9 +44,12 @@ def storage_uri(redis_url: str | None) -> str:
 
 def caller_key(authorization: str | None, address: str) -> str:
     """A token's bucket key (a hash prefix, never the token) or the client address."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+    try:
+        token = parse_bearer(authorization)
+    except BearerInvalid:
+        token = None
+    if token:
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
     return "addr:" + address
 
 
@@ -59,6 +66,9 @@ class RateLimits:
         self.write: RateLimitItem = parse(settings.rate_write)
         self.auth_failures: RateLimitItem = parse(settings.rate_auth_failures)
         self.upload_bytes: RateLimitItem = RateLimitItemPerDay(max(1, settings.max_upload_bytes_per_day))
+        self.once = FixedWindowRateLimiter(storage)
+        # set by create_app: whether a token is valid (so an address's lockout never refuses it)
+        self.valid_token: Callable[[str], Awaitable[bool]] | None = None
 
     async def admit(self, method: str, authorization: str | None, address: str) -> Refusal | None:
         """Count one request of this caller; a refusal when its bucket (or its address's
@@ -66,7 +76,9 @@ class RateLimits:
         if not self.enabled:
             return None
         try:
-            if authorization and not await self.limiter.test(self.auth_failures, self.prefix, "authfail", address):
+            if (authorization and not await self.limiter.test(self.auth_failures, self.prefix, "authfail", address)
+                    and not await self._valid(authorization)):
+                # the address is locked out for bad tokens; a valid token still works (NAT, proxies)
                 return Refusal("too many failed logins from this address; wait before trying again",
                                await self._retry_after(self.auth_failures, "authfail", address))
             item, kind = (self.read, "read") if method in SAFE_METHODS else (self.write, "write")
@@ -77,6 +89,24 @@ class RateLimits:
         except Exception:  # noqa: BLE001 - a dead counter store must not take the hub down
             log.exception("rate limiter unavailable; request admitted")
         return None
+
+    async def _valid(self, authorization: str) -> bool:
+        try:
+            token = parse_bearer(authorization)
+        except BearerInvalid:
+            return False
+        return bool(token) and self.valid_token is not None and await self.valid_token(token)
+
+    async def first_in_window(self, seconds: int, *keys: str) -> bool:
+        """True the first time ``keys`` are seen in a window of ``seconds`` (always when 0, or when
+        the counter store is down), on every worker and host that share the store."""
+        if seconds <= 0:
+            return True
+        try:
+            return await self.once.hit(RateLimitItemPerSecond(1, seconds), self.prefix, "once", *keys)
+        except Exception:  # noqa: BLE001
+            log.exception("rate limiter unavailable; counted")
+            return True
 
     async def auth_failed(self, address: str) -> None:
         if self.enabled:

@@ -21,6 +21,7 @@ from ..errors import Conflict, EntryNotFound, Invalid
 from ..public_url import public_base
 from ..services import hf_commit, hf_views, ndjson_commit, repos, search, versions
 from ..services.hf_numbering import plain_revision
+from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
 from .deps import Caller, HubDep
 from .hf_common import HfRoute, WritableRepo, Writer, after_cursor, json_object, page_size, paged
 
@@ -97,13 +98,14 @@ def _repo_type(body: dict) -> None:
         raise Invalid("only model repos are hosted here (adapters and base models)")
 
 
-@router.post("/repos/create")
+@router.post("/repos/create", openapi_extra=hf_schema(HfNewRepo))
 async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
-    body = await json_object(request)
-    _repo_type(body)
-    name = str(body.get("name") or "")
-    namespace = body.get("organization") or caller.name
-    private = body.get("visibility") == "private" or bool(body.get("private"))
+    raw = await json_object(request)
+    body = hf_body(HfNewRepo, raw)
+    _repo_type(raw)
+    name = body.name
+    namespace = body.organization or caller.name
+    private = body.visibility == "private" or bool(body.private)
     url = f"{public_base(request)}/{namespace}/{name}"
     try:
         await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind="adapter", private=private)
@@ -113,41 +115,51 @@ async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     return {"url": url, "name": f"{namespace}/{name}", "id": f"{namespace}/{name}"}
 
 
-@router.delete("/repos/delete")
+@router.delete("/repos/delete", openapi_extra=hf_schema(HfDeleteRepo))
 async def delete_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     """``HfApi.delete_repo``: the native delete (its version names stay tombstoned)."""
-    body = await json_object(request)
-    _repo_type(body)
-    namespace = body.get("organization") or caller.name
-    await run_in_threadpool(repos.delete_repo, hub, caller, str(namespace), str(body.get("name") or ""))
+    raw = await json_object(request)
+    body = hf_body(HfDeleteRepo, raw)
+    _repo_type(raw)
+    namespace = body.organization or caller.name
+    await run_in_threadpool(repos.delete_repo, hub, caller, namespace, body.name)
     return {}
 
 
-@router.put("/models/{namespace}/{name}/settings")
+@router.put("/models/{namespace}/{name}/settings", openapi_extra=hf_schema(HfSettings))
 async def update_settings(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer,
                           repo: WritableRepo) -> dict:
     """``HfApi.update_repo_settings``: visibility (``private``) through the native service, owners
     only (checked before the body is read); a repo here is never gated."""
-    body = await json_object(request)
-    if body.get("gated") not in (None, False):
+    raw = await json_object(request)
+    private = raw.get("private")  # older huggingface_hub sends {"private": true|false}
+    if private is not None and not isinstance(private, bool):
+        raise Invalid("'private' must be true or false")
+    body = hf_body(HfSettings, raw)
+    if body.gated not in (None, False):
         raise Invalid("gated repositories are not supported by this hub")
-    visibility = body.get("visibility")
+    visibility = body.visibility
     if visibility not in ("private", "public", None):
-        raise Invalid(f"invalid visibility {visibility!r}: use private or public")
+        raise Invalid(f"invalid visibility {visibility[:40]!r}: use private or public")
+    if visibility is not None and private is not None and (visibility == "private") != private:
+        raise Invalid("'private' and 'visibility' disagree")
+    if visibility is None and private is not None:
+        visibility = "private" if private else "public"
     if visibility is not None:
         await run_in_threadpool(repos.set_private, hub, caller, namespace, name, visibility == "private")
     return {}
 
 
-@router.post("/models/{namespace}/{name}/preupload/{revision:path}")
+@router.post("/models/{namespace}/{name}/preupload/{revision:path}", openapi_extra=hf_schema(HfPreupload))
 async def preupload(namespace: str, name: str, revision: str, request: Request, repo: WritableRepo) -> dict:
-    body = await json_object(request)
-    files = body.get("files") or []
+    raw = await json_object(request)
+    files = raw.get("files") or []
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
         raise Invalid("'files' must be a list of objects with a path")
-    for item in files:
-        hf_commit.check_path(str(item.get("path", "")))
-    return {"files": [{"path": item["path"], "uploadMode": "regular", "shouldIgnore": False} for item in files],
+    body = hf_body(HfPreupload, raw)
+    for item in body.files:
+        hf_commit.check_path(item.path)
+    return {"files": [{"path": item.path, "uploadMode": "regular", "shouldIgnore": False} for item in body.files],
             "commitOid": None}
 
 
@@ -172,10 +184,9 @@ def commit_budget(hub) -> ndjson_commit.ByteBudget:
     return hub.commit_budget
 
 
-@router.post("/validate-yaml")
+@router.post("/validate-yaml", openapi_extra=hf_schema(HfValidateYaml))
 async def validate_yaml(request: Request, caller: Writer) -> JSONResponse:
-    body = await json_object(request)
-    content = str(body.get("content") or "")
+    content = hf_body(HfValidateYaml, await json_object(request)).content
     errors: list[dict] = []
     warnings: list[dict] = []
     front = _front_matter(content, errors)

@@ -16,14 +16,15 @@ from ..services import hf_views, versions
 from ..services.downloads import storage_redirect_url
 from .deps import Caller, HubDep
 from .hf_common import HfRoute, hf_error
-from .streaming import blob_response, parse_range
+from .streaming import BYTES_RESPONSES, blob_response, parse_range
 
 router = APIRouter(tags=["huggingface"], route_class=HfRoute)
 
 _COUNTED_FILES = ("adapter_config.json", "config.json")
 
 
-@router.api_route("/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+@router.api_route("/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"], response_class=Response,
+                  responses=BYTES_RESPONSES)
 def resolve_file(namespace: str, name: str, revision: str, path: str, request: Request, hub: HubDep,
                  caller: Caller) -> Response:
     if revision == "refs" and path.count("/") >= 2:  # an encoded refs/heads/main arrives decoded

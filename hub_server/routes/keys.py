@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from ..services import signatures
+from .bodies import NewKey
 from .deps import Caller, HubDep
 
 router = APIRouter(prefix="/api/v1", tags=["keys"])
 
 
 @router.post("/keys", status_code=201)
-def add_key(hub: HubDep, who: Caller, body: dict = Body(...)) -> dict:
-    return signatures.register_key(hub, who, body.get("public_key"), body.get("name") or "")
+def add_key(hub: HubDep, who: Caller, body: NewKey) -> dict:
+    return signatures.register_key(hub, who, body.public_key, body.name, body.proof)
 
 
 @router.get("/users/{user}/keys")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from ..errors import Forbidden
 from ..limits.quotas import namespace_usage, quota_of, set_namespace_quota
 from ..services.auth import Principal, require_user
 from ..services.names import check_name
+from .bodies import QuotaSetting
 from .deps import Caller, HubDep
 
 router = APIRouter(prefix="/api/v1/admin/quotas", tags=["admin"])
@@ -33,10 +34,10 @@ def get_quota(hub: HubDep, who: Caller, namespace: str) -> dict:
 
 
 @router.put("/{namespace}")
-def put_quota(hub: HubDep, who: Caller, namespace: str, body: dict = Body(...)) -> dict:
+def put_quota(hub: HubDep, who: Caller, namespace: str, body: QuotaSetting) -> dict:
     """``{"max_bytes": N}`` sets the quota; ``{"max_bytes": null}`` returns to the default."""
     _admin(who)
     check_name(namespace, "namespace")
     with hub.db.write() as s:
-        set_namespace_quota(s, namespace, body.get("max_bytes"))
+        set_namespace_quota(s, namespace, body.max_bytes)
     return _answer(hub, namespace)

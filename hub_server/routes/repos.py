@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Response
 
 from ..services import repos
 from ..services.views import repo_json
+from .bodies import NewRepo, RepoSettings
 from .deps import Caller, HubDep
 
 router = APIRouter(prefix="/api/v1", tags=["repos"])
 
 
 @router.post("/repos", status_code=201)
-def create_repo(hub: HubDep, who: Caller, body: dict = Body(...)) -> dict:
-    repo = repos.create_repo(hub, who, body.get("namespace"), body.get("name"),
-                             kind=body.get("kind", "adapter"), private=bool(body.get("private", False)))
+def create_repo(hub: HubDep, who: Caller, body: NewRepo) -> dict:
+    repo = repos.create_repo(hub, who, body.namespace, body.name, kind=body.kind, private=body.private)
     return repo_json(repo)
 
 
@@ -24,9 +24,9 @@ def get_repo(hub: HubDep, who: Caller, namespace: str, name: str) -> dict:
 
 
 @router.patch("/repos/{namespace}/{name}")
-def update_repo(hub: HubDep, who: Caller, namespace: str, name: str, body: dict = Body(...)) -> dict:
+def update_repo(hub: HubDep, who: Caller, namespace: str, name: str, body: RepoSettings) -> dict:
     """``{"private": true|false}``: the one visibility rule (the HF view's settings call it too)."""
-    return repo_json(repos.set_private(hub, who, namespace, name, body.get("private")))
+    return repo_json(repos.set_private(hub, who, namespace, name, body.private))
 
 
 @router.delete("/repos/{namespace}/{name}", status_code=204)

@@ -15,6 +15,13 @@ from ..errors import RangeNotSatisfiable
 from ..services.context import Hub
 from ..services.downloads import storage_redirect_url
 
+# What a byte-serving route documents: the bytes (whole or a Range), or a redirect to storage.
+BYTES_RESPONSES: dict = {
+    200: {"description": "the bytes", "content": {"application/octet-stream": {}}},
+    206: {"description": "the requested range", "content": {"application/octet-stream": {}}},
+    302: {"description": "a short-lived storage URL (HUB_STORAGE_REDIRECT)"},
+}
+
 
 def parse_range(header: str | None, size: int) -> ByteRange | None:
     """The shared Range rule (``hub_rules.parse_range``); unsatisfiable → 416 with ``bytes */SIZE``."""

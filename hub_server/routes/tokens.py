@@ -1,15 +1,16 @@
 """``/api/v1/tokens``: callers list, create and revoke their own tokens. A new token never has
-a wider scope than the token that asks for it, nor outlives it."""
+a wider scope than the token that asks for it, nor outlives it; a read token may revoke only itself."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Path, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import Invalid
+from ..errors import Forbidden
 from ..services import tokens
 from ..services.auth import require_user
 from ..services.durations import parse_duration
+from .bodies import MAX_ROW_ID, NewToken
 from .deps import Caller, HubDep
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
@@ -23,15 +24,12 @@ def list_tokens(hub: HubDep, who: Caller) -> dict:
 
 
 @router.post("", status_code=201)
-async def create_token(hub: HubDep, who: Caller, body: dict | None = Body(None)) -> dict:
+async def create_token(hub: HubDep, who: Caller, body: NewToken | None = None) -> dict:
     who = require_user(who)
-    body = body or {}
-    scope = body.get("scope", "read")
-    name = body.get("name", "")
-    if not isinstance(scope, str) or not isinstance(name, str):
-        raise Invalid("'scope' and 'name' must be strings")
+    body = body or NewToken()
+    scope, name = body.scope, body.name
     tokens.check_mintable(who.scope, scope)
-    expires = body.get("expires_in")
+    expires = body.expires_in
     lifetime = tokens.capped_lifetime(parse_duration(expires) if expires is not None else None, who.expires_at)
     info, plain = await run_in_threadpool(tokens.issue_token, hub.db, who.name, scope, (), expires_in=lifetime,
                                           name=name)
@@ -39,7 +37,9 @@ async def create_token(hub: HubDep, who: Caller, body: dict | None = Body(None))
 
 
 @router.delete("/{token_id}", status_code=204)
-def revoke_token(hub: HubDep, who: Caller, token_id: int) -> Response:
+def revoke_token(hub: HubDep, who: Caller, token_id: int = Path(ge=1, le=MAX_ROW_ID)) -> Response:
     who = require_user(who)
+    if who.scope == "read" and token_id != who.token_id:
+        raise Forbidden("a 'read' token can revoke only itself; revoking other tokens needs a write token")
     tokens.revoke_token(hub.db, who.name, token_id)
     return Response(status_code=204)

@@ -12,7 +12,8 @@ from .deps import Caller, HubDep
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 
 
-@router.head("/blobs/{digest}")
+@router.head("/blobs/{digest}", response_class=Response,
+             responses={200: {"description": "the blob exists and may be used; Content-Length is its size"}})
 def head_blob(hub: HubDep, who: Caller, digest: str) -> Response:
     size = uploads.blob_size(hub, who, digest)
     return Response(status_code=200, headers={"Content-Length": str(size)})

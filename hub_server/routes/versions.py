@@ -3,18 +3,18 @@ repo's blobs and files (with Range)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..errors import Invalid
 from ..services import versions
-from ..services.download_counts import count_pull
+from ..services.pull_counts import count_pull
 from ..services.publish import publish
 from ..services.signatures import signature_status
 from ..services.storage_check import check_digest_field
 from ..services.views import version_detail, version_summary
+from .bodies import NewVersion, Yank
 from .deps import Caller, HubDep
-from .streaming import blob_response
+from .streaming import BYTES_RESPONSES, blob_response
 
 router = APIRouter(prefix="/api/v1/repos/{namespace}/{name}", tags=["versions"])
 
@@ -32,27 +32,25 @@ def resolve(hub: HubDep, who: Caller, namespace: str, name: str, ref: str = "mai
 
 
 @router.post("/versions/{version}/pulls", status_code=202)
-def record_pull(hub: HubDep, who: Caller, namespace: str, name: str, version: str) -> dict:
-    """A client reports one real pull (bytes fetched, not a cached re-pull): counted off the request path."""
-    count_pull(hub, who, namespace, name, version)
-    return {"counted": True}
+async def record_pull(request: Request, hub: HubDep, who: Caller, namespace: str, name: str, version: str) -> dict:
+    """A client reports one real pull (bytes fetched, not a cached re-pull): counted off the request path,
+    once per caller and version in a window."""
+    address = (request.client.host if request.client else "unknown")
+    return {"counted": await count_pull(hub, who, address, namespace, name, version)}
 
 
 @router.post("/versions")
-def publish_version(hub: HubDep, who: Caller, namespace: str, name: str, body: dict = Body(...)) -> JSONResponse:
-    version = body.get("version")
-    if not isinstance(version, str):
-        raise Invalid("'version' must be a string like 1.0.0")
-    row, created = publish(hub, who, namespace, name, version, body.get("files"), str(body.get("message") or ""))
+def publish_version(hub: HubDep, who: Caller, namespace: str, name: str, body: NewVersion) -> JSONResponse:
+    files = [f.model_dump() for f in body.files]
+    row, created = publish(hub, who, namespace, name, body.version, files, body.message)
     repo, row = versions.resolve(hub, who, namespace, name, row.version)
     return JSONResponse(version_detail(repo, row, signature_status(hub, row, repo.namespace)),
                         status_code=201 if created else 200)
 
 
 @router.post("/versions/{version}/yank")
-def yank(hub: HubDep, who: Caller, namespace: str, name: str, version: str, body: dict | None = Body(None)) -> dict:
-    reason = str((body or {}).get("reason") or "")
-    return version_summary(versions.yank(hub, who, namespace, name, version, reason))
+def yank(hub: HubDep, who: Caller, namespace: str, name: str, version: str, body: Yank | None = None) -> dict:
+    return version_summary(versions.yank(hub, who, namespace, name, version, body.reason if body else ""))
 
 
 @router.delete("/versions/{version}", status_code=204)
@@ -61,14 +59,15 @@ def delete_version(hub: HubDep, who: Caller, namespace: str, name: str, version:
     return Response(status_code=204)
 
 
-@router.api_route("/blobs/{digest}", methods=["GET", "HEAD"])
+@router.api_route("/blobs/{digest}", methods=["GET", "HEAD"], response_class=Response, responses=BYTES_RESPONSES)
 def get_blob(hub: HubDep, who: Caller, request: Request, namespace: str, name: str, digest: str) -> Response:
     check_digest_field(digest, "blob")
     versions.repo_has_blob(hub, who, namespace, name, digest)
     return blob_response(hub, digest, hub.store.size(digest), request.headers.get("range"), method=request.method)
 
 
-@router.api_route("/files/{ref}/{path:path}", methods=["GET", "HEAD"])
+@router.api_route("/files/{ref}/{path:path}", methods=["GET", "HEAD"], response_class=Response,
+                  responses=BYTES_RESPONSES)
 def get_file(hub: HubDep, who: Caller, request: Request, namespace: str, name: str, ref: str, path: str) -> Response:
     _, version = versions.resolve(hub, who, namespace, name, ref)
     entry = versions.file_of(version, path)

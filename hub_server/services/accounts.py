@@ -8,7 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
 from ..db import Database
-from ..db.models import Org, User
+from ..db.models import Org, Repo, User
 from ..errors import Conflict, Forbidden, Invalid, Unauthorized
 from .names import check_name
 
@@ -35,10 +35,18 @@ def sign_up(db: Database, name: str, password: str, *, open_signup: bool) -> int
         taken = s.scalar(select(User.id).where(func.lower(User.name) == name.lower())) is not None
         if taken or s.scalar(select(Org.id).where(func.lower(Org.name) == name.lower())) is not None:
             raise Conflict(f"the name {name!r} is taken")
+        if namespace_has_repos(s, name):
+            raise Conflict(f"the name {name!r} is taken: repositories already live in that namespace")
         user = User(name=name, password_hash=hashed)
         s.add(user)
         s.flush()
         return user.id
+
+
+def namespace_has_repos(session, name: str) -> bool:
+    """Whether any repository (in any case) lives in namespace ``name``: such a namespace is
+    reserved, so nobody can sign up as an admin's mirror and publish or yank there."""
+    return session.scalar(select(Repo.id).where(func.lower(Repo.namespace) == name.lower()).limit(1)) is not None
 
 
 def sign_in(db: Database, name: str, password: str) -> int:
@@ -52,6 +60,8 @@ def sign_in(db: Database, name: str, password: str) -> int:
         raise Unauthorized("wrong user name or password") from None
     if user is None or not user.password_hash:
         raise Unauthorized("wrong user name or password")
+    if user.disabled_at is not None:
+        raise Forbidden(f"the account {user.name} is disabled; ask an administrator")
     if _HASHER.check_needs_rehash(stored):
         with db.write() as s:
             s.get(User, user.id).password_hash = _HASHER.hash(password)

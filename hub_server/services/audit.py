@@ -14,7 +14,7 @@ from ..db.models import AuditEvent, utcnow
 from ..request_context import current_request_id
 
 ACTIONS = ("repo.create", "repo.delete", "repo.visibility", "version.publish", "version.yank", "version.delete",
-           "token.create", "token.revoke", "gc.run")
+           "token.create", "token.revoke", "gc.run", "user.sessions_end", "user.disable", "user.enable")
 
 
 def record(session: Session, action: str, actor: str | None, target: str, **detail: Any) -> None:

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from hub_rules import BearerInvalid, parse_bearer
+
 from ..db import Database
 from ..db.models import Org, OrgMember, Repo, Token, User, utcnow
 from ..errors import Forbidden, Unauthorized
@@ -44,13 +46,16 @@ def authenticate(db: Database, token: str | None) -> Principal | None:
         return None
     with db.read() as s:
         row = s.execute(
-            select(Token.id.label("token_id"), Token.scope, Token.expires_at, Token.revoked_at, User.id, User.name)
+            select(Token.id.label("token_id"), Token.scope, Token.expires_at, Token.revoked_at, User.id, User.name,
+                   User.disabled_at)
             .join(User, User.id == Token.user_id).where(Token.token_hash == hash_token(token))
         ).first()
         if row is None:
             raise Unauthorized("invalid or revoked token")
         if row.revoked_at is not None:
             raise Unauthorized("token revoked")
+        if row.disabled_at is not None:
+            raise Unauthorized(f"the account {row.name} is disabled; ask an administrator")
         expires = aware(row.expires_at)
         if expires is not None and expires <= utcnow():
             raise Unauthorized(f"token expired at {expires.isoformat(timespec='seconds')}")
@@ -61,13 +66,20 @@ def authenticate(db: Database, token: str | None) -> Principal | None:
                      token_id=row.token_id, expires_at=expires)
 
 
+def token_is_valid(db: Database, token: str) -> bool:
+    """Whether ``token`` would authenticate now (known, not revoked, not expired)."""
+    try:
+        return authenticate(db, token) is not None
+    except Unauthorized:
+        return False
+
+
 def bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    kind, _, value = header.partition(" ")
-    if kind.lower() != "bearer" or not value.strip():
-        raise Unauthorized("expected 'Authorization: Bearer <token>'")
-    return value.strip()
+    """The shared reading of the header (``hub_rules.parse_bearer``), a 401 when it is not one."""
+    try:
+        return parse_bearer(header)
+    except BearerInvalid as exc:
+        raise Unauthorized(str(exc)) from None
 
 
 def require_user(who: Principal | None) -> Principal:

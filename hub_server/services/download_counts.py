@@ -77,14 +77,3 @@ class DownloadCounter:
         except Exception:  # noqa: BLE001
             log.exception("final flush of download counts failed")
 
-
-def count_pull(hub, who, namespace: str, name: str, version: str) -> None:
-    """One real pull of ``namespace/name@version`` (cached re-pulls and ``hub info`` never call this)."""
-    from .repos import find_repo
-    from .versions import pick, live_versions
-
-    with hub.db.read() as s:
-        repo = find_repo(s, who, namespace, name)
-        row = pick(live_versions(s, repo), version)
-    hub.downloads.add(repo.id, row.id)
-

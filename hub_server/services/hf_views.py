@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -181,14 +182,19 @@ def next_link(url: str) -> dict[str, str]:
     return {"Link": f'<{url}>; rel="next"'}
 
 
-def _header_safe(text: str) -> str:
-    return text.encode("ascii", "replace").decode().replace("\r", " ").replace("\n", " ")[:500]
+_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+def header_safe(text: str) -> str:
+    """``text`` as a valid HTTP header value: printable ASCII only (any other character, control
+    characters from a stranger's repo name included, becomes ``?``), at most 500 characters."""
+    return _NOT_PRINTABLE.sub("?", text[:500])
 
 
 def error(exc: ServiceError, extra_headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
     """``(status, body, headers)`` of a hub error the HF way: ``{"error": message}`` and X-Error-*."""
     status = exc.hf_status or exc.status
-    headers = {**exc.headers, "X-Error-Code": exc.hf_code, "X-Error-Message": _header_safe(exc.message)}
+    headers = {**exc.headers, "X-Error-Code": exc.hf_code, "X-Error-Message": header_safe(exc.message)}
     if status == 401:
         headers["X-Error-Message"] = BAD_TOKEN
         headers.pop("X-Error-Code")

@@ -4,21 +4,20 @@ anything is stored."""
 
 from __future__ import annotations
 
-import re
-
-from hub_rules import PathRefused, check_not_pickle
+from hub_rules import NameInvalid, PathRefused, check_not_pickle
 from hub_rules import check_manifest_paths as rules_check_manifest_paths
+from hub_rules import check_name as rules_check_name
 from hub_rules import check_path as rules_check_path
 
 from ..errors import Invalid, Unprocessable
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-
 
 def check_name(name: str, what: str = "name") -> str:
-    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or ".." in name:
-        raise Invalid(f"invalid {what} {name!r}: use letters, digits, '.', '_' or '-' (max 96)")
-    return name
+    """The shared name rule (``hub_rules.check_name``) as a 400."""
+    try:
+        return rules_check_name(name, what)
+    except NameInvalid as exc:
+        raise Invalid(str(exc)) from None
 
 
 def check_path(path: str) -> str:

@@ -4,7 +4,6 @@ again â†’ the existing version (idempotent); a different one or a reused name â†
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -15,21 +14,21 @@ from sqlalchemy.exc import IntegrityError
 from hub_rules import MessageTooLong, VersionInvalid
 from hub_rules import check_message as rules_check_message
 from hub_rules import check_version as rules_check_version
+from hub_rules import commit_id as rules_commit_id
 
-from ..db.models import RepoTag, Version, VersionFile, utcnow
+from ..db.models import Version, VersionFile, utcnow
 from ..errors import Conflict, Invalid, MissingBlobs, TooLarge, Unprocessable
 from ..limits.quotas import check_namespace_quota
 from ..storage.base import BlobNotFound
 from . import audit
 from .auth import Principal, require_write
 from .blobs import known_digests, touch_blobs
-from .card import metadata_from_card, parse_front_matter
+from .card import parse_front_matter
 from .context import Hub
 from .names import check_manifest_paths, check_path
 from .repos import find_repo, tombstoned_commit
 from .safetensors_check import header_length, validate
-from .search_terms import set_search_text
-from .signatures import Signer, check_signature
+from .signatures import check_signature
 from .storage_check import check_digest_field
 from .versions import refresh_latest
 
@@ -52,8 +51,8 @@ class FileEntry:
 
 
 def commit_id(files: list[FileEntry]) -> str:
-    rows = sorted([f.path, f.digest, f.size] for f in files)
-    return hashlib.sha256(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()[:40]
+    """The shared commit rule (``hub_rules.commit_id``) over this version's files."""
+    return rules_commit_id((f.path, f.digest, f.size) for f in files)
 
 
 def parse_files(raw: Any, hub: Hub) -> list[FileEntry]:
@@ -117,9 +116,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             row.files = [VersionFile(path=f.path, size=f.size, digest=f.digest) for f in files]
             s.add(row)
             s.flush()
-            refresh_latest(s, repo)
-            if repo.latest_version == version:
-                _index_metadata(repo, card, signer)
+            refresh_latest(s, repo)  # re-indexes the repo from its latest live version
             audit.record(s, "version.publish", who.name, f"{namespace}/{name}@{version}", commit=commit,
                          files=len(files), size=row.size)
         return row, True
@@ -204,18 +201,3 @@ def _validate_files(hub: Hub, files: list[FileEntry]) -> dict:
                 raise Unprocessable("README.md is not UTF-8 text") from None
     return card
 
-
-def _index_metadata(repo, card: dict, signer: Signer | None = None) -> None:
-    metadata = metadata_from_card(card)
-    signature = {"signed_by": signer.user, "key": signer.fingerprint} if signer else None
-    repo.metadata_json = json.dumps({**metadata, "signature": signature}, default=str)
-    for column in ("method", "task", "base_id", "base_fingerprint", "fingerprint", "license"):
-        value = metadata[column]
-        setattr(repo, column, value[:200] if isinstance(value, str) else None)
-    set_search_text(repo, " ".join(
-        [f"{repo.namespace}/{repo.name}", metadata["usage"] or "", " ".join(metadata["tags"]), metadata["method"] or ""]
-    ))
-    wanted = set(t[:100] for t in metadata["tags"])
-    repo.tags[:] = [t for t in repo.tags if t.tag in wanted]
-    have = {t.tag for t in repo.tags}
-    repo.tags.extend(RepoTag(tag=t) for t in sorted(wanted - have))

@@ -20,6 +20,7 @@ from hub_rules.signatures import (
     SIGNATURE_FILE,
     SignatureError,
     bundle_key_fingerprint,
+    check_possession,
     check_files,
     key_fingerprint,
     normalized_pem,
@@ -50,13 +51,16 @@ def key_json(key: SigningKey, user: str, *, with_pem: bool = True) -> dict:
     return out
 
 
-def register_key(hub: Hub, who: Principal | None, public_key: object, name: object = "") -> dict:
-    """Add a public key to the caller's account; 422 for anything but an EC PEM key, 409 if known."""
+def register_key(hub: Hub, who: Principal | None, public_key: object, name: object = "",
+                 proof: object = None) -> dict:
+    """Add a public key to the caller's account; 422 for anything but an EC PEM key or without a
+    proof of possession (the key's signature over ``registration_statement`` for the caller), 409 if known."""
     who = require_write(who)
     if not isinstance(public_key, str) or len(public_key) > 20_000:
         raise Unprocessable("'public_key' must be a PEM public key")
     try:
         pem, fingerprint = normalized_pem(public_key), key_fingerprint(public_key)
+        check_possession(public_key, who.name, proof)
     except SignatureError as exc:
         raise Unprocessable(f"public_key: {exc}") from None
     label = str(name or "")[:100]

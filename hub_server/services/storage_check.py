@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from hub_rules import is_digest
+
 from ..errors import Unprocessable
-from ..storage.base import DIGEST_RE
 
 
 def check_digest_field(value, path: str) -> str:
-    if not isinstance(value, str) or not DIGEST_RE.fullmatch(value):
+    if not is_digest(value):
         raise Unprocessable(f"{path}: digest must be sha256:<64 lowercase hex>")
     return value

@@ -127,6 +127,8 @@ def list_all_tokens(db: Database) -> list[dict]:
 
 def revoke_token(db: Database, user: str | None, token_id: int, *, actor: str | None = None) -> dict:
     """Revoke ``token_id`` if it belongs to ``user`` (``None``: any user, for admins). Idempotent."""
+    if not 0 < int(token_id) < 2**63:  # no row has such an id (and the database could not compare it)
+        raise NotFound(f"token {token_id} not found")
     with db.write() as s:
         query = select(Token, User.name).join(User, User.id == Token.user_id).where(Token.id == int(token_id))
         if user is not None:

@@ -16,6 +16,7 @@ from ..errors import EntryNotFound, Invalid, RevisionNotFound
 from . import audit
 from .auth import Principal, require_write
 from .context import Hub
+from .repo_index import index_latest
 from .repos import find_repo
 
 def live_versions(session: Session, repo: Repo) -> list[Version]:
@@ -81,6 +82,7 @@ def refresh_latest(session: Session, repo: Repo) -> None:
     live = [v for v in live_versions(session, repo) if not v.yanked]
     repo.latest_version = live[0].version if live else None
     repo.updated_at = utcnow()
+    index_latest(repo, live[0] if live else None)
 
 
 def yank(hub: Hub, who: Principal | None, namespace: str, name: str, version: str, reason: str) -> Version:

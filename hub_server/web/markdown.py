@@ -8,6 +8,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from hub_rules import CardInvalid, split_card
+
 _MD = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(["table", "strikethrough"])
 _TAGS = set(nh3.ALLOWED_TAGS) - {"svg", "math", "style", "form", "input", "button", "iframe"}
 _ATTRIBUTES = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
@@ -16,12 +18,10 @@ _SCHEMES = {"http", "https", "mailto"}
 
 def strip_front_matter(text: str) -> str:
     """The card's body: the README without its leading ``---`` YAML block."""
-    lines = text.lstrip("\ufeff").splitlines(keepends=True)
-    if lines and lines[0].strip() == "---":
-        for i, line in enumerate(lines[1:], start=1):
-            if line.strip() in ("---", "..."):
-                return "".join(lines[i + 1:])
-    return "".join(lines)
+    try:
+        return split_card(text)[1]  # the one front-matter split (hub_rules.split_card)
+    except CardInvalid:  # never closed: the page shows the text as written
+        return text.lstrip("\ufeff")
 
 
 def render_markdown(text: str) -> Markup:

@@ -11,6 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from hub_rules import is_repo_id
+
 from .markdown import render_markdown
 from .sessions import CSRF_FIELD, Visitor, remember_csrf
 
@@ -64,6 +66,7 @@ def quote_path(value: str) -> str:
 
 env = TEMPLATES.env
 env.filters.update(size=human_size, day=day, short=short, urlpath=quote_path)
+env.tests["repo_id"] = is_repo_id  # links from card values only for valid ids (never //host)
 env.globals.update(markdown=render_markdown, with_params=with_params, csrf_field=CSRF_FIELD)
 
 

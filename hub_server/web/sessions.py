@@ -58,7 +58,7 @@ def principal_of(db: Database, user_id: int) -> Principal | None:
     """The same ``Principal`` a write token of this user gives the API."""
     with db.read() as s:
         user = s.get(User, user_id)
-        if user is None:
+        if user is None or user.disabled_at is not None:
             return None
         orgs = s.scalars(select(Org.name).join(OrgMember, OrgMember.org_id == Org.id)
                          .where(OrgMember.user_id == user_id)).all()

@@ -22,7 +22,7 @@ def test_signed_version_downloads_and_verifies_through_huggingface_hub(hub, run_
     (src / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4}))
     (src / "adapter_model.safetensors").write_bytes(safetensors_bytes(64))
     with client(hub, token) as c:
-        c.add_key(pair.public.read_text())
+        c.add_key(pair.private)
         c.push(src, "sig-hf/signed", "1.0.0", sign=True, key=pair.private)
 
     out = run_hf("""

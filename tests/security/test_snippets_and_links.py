@@ -1,0 +1,91 @@
+"""The repo page's copyable 'How to use' snippets and lineage links, built from a stranger's card:
+whatever ``base_model`` says, each copied snippet parses (``shlex.split`` / ``ast.parse``) into
+exactly the intended tokens and calls, and a lineage id is linked only when it is a repo id."""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import re
+import shlex
+
+import httpx
+import pytest
+from accountability_support import create_repo, publish
+
+CRAFTED = [
+    'x"); import os; os.system("id"); ("',
+    "a\nPY\nimport os; os.system('id')\n",
+    "$(touch /tmp/pwned)",
+    "`id`",
+    "'''\"\"\"",
+    "ns/na'me",
+    "tiny/base; rm -rf ~",
+]
+
+
+def _card(base: str, lineage: list[dict] | None = None) -> bytes:
+    front = {"base_model": base, "adapter_hub": {"kind": "adapter", "lineage": lineage or []}}
+    return ("---\n" + json.dumps(front) + "\n---\n# card\n").encode()
+
+
+def _snippets(page: str) -> dict[str, str]:
+    return {m.group(1): html.unescape(m.group(2))
+            for m in re.finditer(r'<code id="code-([a-z]+)">(.*?)</code>', page, re.S)}
+
+
+def _constant_args(tree: ast.Module) -> list[tuple[str, list, dict]]:
+    """Every call in ``tree`` as (function name, positional constants, keyword constants); a
+    non-constant argument fails the test."""
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+            args = [a.value if isinstance(a, ast.Constant) else pytest.fail(ast.dump(a)) for a in node.args
+                    if not (isinstance(a, ast.Name) and a.id == "model")]
+            kwargs = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            assert len(kwargs) == len(node.keywords), ast.dump(node)
+            calls.append((name, args, kwargs))
+    return sorted(calls, key=lambda c: c[0])
+
+
+@pytest.mark.parametrize("base", [*CRAFTED, "tiny/base"])
+def test_copied_snippets_parse_into_exactly_the_intended_code(hub_server, base):
+    alice = hub_server.token("alice", "write")
+    expected_base = base if base == "tiny/base" else "BASE_DIR"
+    with httpx.Client(base_url=hub_server.url, timeout=30) as client:
+        create_repo(client, alice, "alice", "snip")
+        assert publish(client, alice, "alice/snip", "1.0.0", {"README.md": _card(base)}).status_code == 201
+        page = client.get("/alice/snip")
+        assert page.status_code == 200
+        code = _snippets(page.text)
+    assert set(code) == {"pull", "run", "merge", "python", "peft"}
+    assert shlex.split(code["pull"]) == ["hub", "pull", "alice/snip@1.0.0"]
+    assert shlex.split(code["run"]) == ["hub", "run", "--base", expected_base, "alice/snip@1.0.0", "--prompt", "Hello"]
+    assert shlex.split(code["merge"]) == ["hub", "merge", "--base", expected_base, "alice/snip@1.0.0", "--out",
+                                          "merged/"]
+    assert _constant_args(ast.parse(code["python"])) == [
+        ("HubClient", [], {"endpoint": hub_server.url}), ("pull", ["alice/snip", "1.0.0"], {})]
+    lines = code["peft"].split("\n")
+    assert shlex.split(lines[0]) == [f"HF_ENDPOINT={hub_server.url}"] or shlex.split(lines[0]) == [
+        "export", f"HF_ENDPOINT={hub_server.url}"]
+    assert lines[1] == "python - <<'PY'" and lines[-1] == "PY" and "PY" not in lines[2:-1]  # the heredoc ends once
+    tree = ast.parse("\n".join(lines[2:-1]))
+    assert [type(n).__name__ for n in tree.body] == ["ImportFrom", "ImportFrom", "Assign", "Assign"]
+    assert _constant_args(tree) == [("from_pretrained", [expected_base], {}),
+                                    ("from_pretrained", ["alice/snip"], {"revision": "1.0.0"})]
+
+
+def test_lineage_ids_are_linked_only_when_they_are_repo_ids(hub_server):
+    alice = hub_server.token("alice", "write")
+    lineage = [{"id": "/evil.example"}, {"id": "//evil.example/x"}, {"id": "a/../b"}, {"id": "alice/parent"}]
+    with httpx.Client(base_url=hub_server.url, timeout=30) as client:
+        create_repo(client, alice, "alice", "child")
+        assert publish(client, alice, "alice/child", "1.0.0",
+                       {"README.md": _card("tiny/base", lineage)}).status_code == 201
+        page = client.get("/alice/child").text
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert "/alice/parent" in hrefs
+    assert not [h for h in hrefs if "evil" in h or ".." in h], hrefs
+    assert "/evil.example" in page  # still shown, as text
