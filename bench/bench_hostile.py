@@ -37,6 +37,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from figures import emit  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 
 MB = 1024 * 1024
@@ -309,8 +310,8 @@ def main() -> int:
     args = ap.parse_args()
     results = run_hostile([int(s) for s in args.sizes.split(",") if s], args.tries)
     results += run_flood(args.flood_rate, args.flood_seconds, args.flood_limit, args.flood_rounds)
-    for r in results:
-        print("RESULT " + json.dumps(r))
+    for r in results:  # the flood rows compare quiet and flooded windows, which alternate; the rest are one side
+        emit(r, interleaved=True if r["name"].startswith(("flood", "other users")) else None)
     return 0
 
 

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import emit as emit_row
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -80,7 +82,7 @@ def emit(name: str, ours: float, ref: float | None, unit: str, goal: str, ok: bo
            "ratio": ratio, "goal": goal, "ok": ok}
     ref_text = "-" if ref is None else f"{ref:.3f}"
     print(f"{name:<40} {ours:>10.3f} {ref_text:>10} {str(ratio):>7}  {goal}", file=sys.stderr)
-    print("RESULT " + json.dumps(row), flush=True)
+    emit_row(row, interleaved=True)
 
 
 def main() -> None:
@@ -131,9 +133,9 @@ def main() -> None:
           f"(largest change a merge made to the base: {moved:.2e})", file=sys.stderr)
     if moved < 1e-4:  # two merges that both did nothing would also agree
         raise SystemExit(f"merging changed the base by only {moved:.2e}: the LoRAs were not applied")
-    print("RESULT " + json.dumps({"name": f"merge {len(loras)} LoRAs: largest weight difference ours vs PEFT "
+    emit_row({"name": f"merge {len(loras)} LoRAs: largest weight difference ours vs PEFT "
                                           "(checked before timing)", "ours": float(f"{diff:.3g}"), "reference": None,
-                                  "unit": "abs", "ratio": None, "goal": "<= 1e-5", "ok": diff <= 1e-5}), flush=True)
+                                  "unit": "abs", "ratio": None, "goal": "<= 1e-5", "ok": diff <= 1e-5}, interleaved=None)
     if diff > 1e-5:
         raise SystemExit(f"merged weights differ from PEFT's by {diff:.2e} (> 1e-5): timing not reported")
     del mine_model, theirs_model, theirs_state, mine_state, pristine_state
