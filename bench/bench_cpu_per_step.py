@@ -38,7 +38,7 @@ def main() -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from adapters.default_base import ensure_default_base
-    from adapters.generation import greedy_generate
+    from adapters.generation import cache_argument, greedy_generate, output_cache
     from adapters.stack import AdapterStack
     from bench_latency import make_lora
 
@@ -75,11 +75,12 @@ def main() -> int:
         mask = enc["attention_mask"]
         out = model(input_ids=enc["input_ids"], attention_mask=mask, use_cache=True)
         times = []
+        cache_name = cache_argument(model)  # `cache` or `past_key_values`, as this transformers names it
         for i in range(tokens.shape[1]):
             token = tokens[:, i : i + 1]
             mask = torch.cat([mask, torch.ones_like(token)], dim=1)
             started = time.thread_time()
-            out = model(input_ids=token, attention_mask=mask, use_cache=True, past_key_values=out.past_key_values)
+            out = model(input_ids=token, attention_mask=mask, use_cache=True, **{cache_name: output_cache(out)})
             times.append(time.thread_time() - started)
         return times
 
