@@ -28,6 +28,19 @@ def interleaved(sides: dict[str, Callable[[], Any]], runs: int) -> dict[str, lis
     return results
 
 
+def with_bytecode(env: dict[str, str], cache_dir: str) -> dict[str, str]:
+    """``env`` for a timed Python subprocess that may keep its compiled bytecode, as an installed package does.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (some CI images and containers set it) every start compiles every
+    module again, which a start-up figure would count; the bytecode then goes to ``cache_dir``
+    (``PYTHONPYCACHEPREFIX``), never into the source tree."""
+    if not env.get("PYTHONDONTWRITEBYTECODE"):
+        return dict(env)
+    out = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out.setdefault("PYTHONPYCACHEPREFIX", cache_dir)
+    return out
+
+
 def medians(results: dict[str, list[float]]) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in results.items()}
 
