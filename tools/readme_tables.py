@@ -31,7 +31,8 @@ HEADER = ("figure (bench)", "ours", "reference", "ratio", "goal", "met", "measur
           "torch threads", "interleaved")
 
 
-def _number(value: object) -> str:
+def _number(value: object, digits: int = 4) -> str:
+    """Up to ``digits`` significant digits (what the bench rounded to, at most), thousands separated."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -39,8 +40,15 @@ def _number(value: object) -> str:
     if isinstance(value, float):
         if value != 0 and abs(value) < 0.01:
             return f"{value:.2g}"
-        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{value:,.{digits}g}" if abs(value) < 10 ** digits else f"{value:,.0f}"
     return str(value)
+
+
+def _ratio(value: object) -> str:
+    """Ratios near 1 are the point: three decimals."""
+    if isinstance(value, float) and abs(value) < 10:
+        return f"{value:.3f}"
+    return _number(value)
 
 
 def _with_unit(value: object, unit: str) -> str:
@@ -81,11 +89,12 @@ def render(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for r in rows:
         unit = str(r.get("unit") or "")
+        status = f", answered {r['status']}" if r.get("status") else ""
         cells = (
-            f"{r.get('name')} (`{r.get('bench')}`)",
+            f"{r.get('name')}{status} (`{r.get('bench')}`)",
             _with_unit(r.get("ours"), unit),
-            _with_unit(r.get("reference"), unit),
-            _number(r.get("ratio")),
+            _with_unit(r.get("reference"), str(r.get("reference_unit") or unit)),
+            _ratio(r.get("ratio")),
             str(r.get("goal") or "report"),
             _met(r),
             r.get("measured") or "not recorded",
