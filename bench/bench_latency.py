@@ -153,7 +153,7 @@ def main() -> int:
                 del argv[at:at + 2]
             argv = [a for a in argv if not a.startswith("--threads=")]
             codes.append(subprocess.run([sys.executable, __file__, *argv, "--threads", str(threads)]).returncode)
-        return max(codes)
+        return 0 if all(code == 0 for code in codes) else 1  # a setting killed by a signal has a negative code
     args.threads = settings[0] if settings else 1
 
     import torch
