@@ -14,7 +14,6 @@ Goal: ``hub run`` <= 1.1 x the plain transformers + PEFT script.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -22,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -100,9 +101,9 @@ def main() -> int:
     except Exception as exc:  # noqa: BLE001 - reported as a failed row, never dropped
         message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         print(f"cold start FAILED: {message}", file=sys.stderr)
-        print("RESULT " + json.dumps({"name": "hub run time to first token vs transformers + PEFT (fingerprint cached)",
+        emit({"name": "hub run time to first token vs transformers + PEFT (fingerprint cached)",
                                       "ours": None, "reference": None, "unit": "s", "ratio": None, "goal": "<= 1.1",
-                                      "ok": False, "error": message}))
+                                      "ok": False, "error": message}, interleaved=True, threads=int(os.environ.get("OMP_NUM_THREADS", "1")))
         return 1
     m_ours, m_plain = statistics.median(ours), statistics.median(plain)
     print(f"hub run        median {m_ours:.2f} s   runs " + " ".join(f"{t:.2f}" for t in ours), file=sys.stderr)
@@ -113,9 +114,9 @@ def main() -> int:
         ("hub run time to first token, empty fingerprint cache, vs transformers + PEFT", cold, None),
     ):
         ratio = value / m_plain
-        print("RESULT " + json.dumps({"name": name, "ours": round(value, 3), "reference": round(m_plain, 3),
+        emit({"name": name, "ours": round(value, 3), "reference": round(m_plain, 3),
                                       "unit": "s", "ratio": round(ratio, 3), "goal": goal or "report",
-                                      "ok": None if goal is None else ratio <= 1.1}))
+                                      "ok": None if goal is None else ratio <= 1.1}, interleaved=True, threads=int(os.environ.get("OMP_NUM_THREADS", "1")))
     return 0
 
 

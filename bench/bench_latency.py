@@ -19,20 +19,24 @@ adapters computed two ways must produce the same tokens: fused stack vs PEFT, me
 its twin. A row that raises (the bottleneck adapter failing to build, attach or run, say) or fails those
 checks is printed as a failed ``RESULT`` row with its error, and the bench exits non-zero: never dropped.
 
-Runs alternate ABBA; one torch thread by default so the ratios hold still on a shared CPU.
+Runs alternate ABBA. Every row is measured twice by default (``--threads 1,0``): with torch pinned to one
+thread (the ratios hold still on a shared CPU) and with torch's default thread count (what a user gets);
+each setting runs in its own process, and each row's name and ``torch_threads`` field say which it is.
 
-    python bench/bench_latency.py --runs 7 [--threads 0]
+    python bench/bench_latency.py --runs 7 [--threads 1,0]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -117,7 +121,7 @@ def report(rows: list[dict], name: str, ours: float, ref: float, goal: str | Non
            "goal": goal or "report", "ok": ok}
     rows.append(row)
     print(f"{name:<50} {ours:>9.3f} {ref:>11.3f} {ratio:>7.3f}  {row['goal']}", file=sys.stderr)
-    print("RESULT " + json.dumps(row), flush=True)
+    emit(row, interleaved=True)
 
 
 def report_failure(rows: list[dict], name: str, exc: BaseException, kind: str = "") -> None:
@@ -127,7 +131,7 @@ def report_failure(rows: list[dict], name: str, exc: BaseException, kind: str = 
            "goal": "runs", "ok": False, "error": message}
     rows.append(row)
     print(f"{name:<50} FAILED: {message}", file=sys.stderr)
-    print("RESULT " + json.dumps(row), flush=True)
+    emit(row, interleaved=True)
 
 
 def main() -> int:
@@ -135,9 +139,22 @@ def main() -> int:
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (1 keeps ratios steady on a shared CPU; 0 = torch's default)")
+    parser.add_argument("--threads", default="1,0",
+                        help="torch thread counts, comma separated, one process each (1 keeps ratios steady on a "
+                             "shared CPU; 0 = torch's default)")
     args = parser.parse_args()
+    settings = [int(t) for t in args.threads.split(",") if t.strip()]
+    if len(settings) > 1:  # one process per setting: torch's thread pools are set once per process
+        codes = []
+        for threads in settings:
+            argv = [a for a in sys.argv[1:]]
+            if "--threads" in argv:
+                at = argv.index("--threads")
+                del argv[at:at + 2]
+            argv = [a for a in argv if not a.startswith("--threads=")]
+            codes.append(subprocess.run([sys.executable, __file__, *argv, "--threads", str(threads)]).returncode)
+        return 0 if all(code == 0 for code in codes) else 1  # a setting killed by a signal has a negative code
+    args.threads = settings[0] if settings else 1
 
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -148,10 +165,15 @@ def main() -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
+    # the setting is part of every row's name: the ratios move with it
+    setting = "1 thread" if args.threads == 1 else (
+        f"{threads} threads" + (" (torch default)" if not args.threads else ""))
     base_dir = Path(args.base) if args.base else ensure_default_base()
     tok = AutoTokenizer.from_pretrained(base_dir)
     enc = tok("Write a short poem about the sea.", return_tensors="pt")
     n = args.new_tokens
+    tok_label = f"{n} tok, {setting}"
 
     def load():
         return AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
@@ -181,7 +203,7 @@ def main() -> int:
 
     print(f"{'figure':<50} {'ours (s)':>9} {'reference':>11} {'ratio':>7}  goal", file=sys.stderr)
     twin = load()  # the noise floor: the base against an identical copy of itself
-    row(f"noise floor: base vs its twin, {n} tok", "noise", loop(twin),
+    row(f"noise floor: base vs its twin, {tok_label}", "noise", loop(twin),
         judge=lambda ratio, tokens, base_tokens: same_tokens("base vs its twin", tokens, base_tokens))
     del twin
     from peft import PeftModel
@@ -194,8 +216,8 @@ def main() -> int:
     for count in (1, 3, 8):
         # PEFT unmerged and our fused stack with the same adapters, timed in one rotation with the base
         # (base, PEFT, stacked, stacked, PEFT, base, ...) so "half PEFT's overhead" compares like with like
-        peft_name = f"PEFT unmerged {count} LoRA (set_adapter on all), {n} tok"
-        stacked_name = f"stacked {count} LoRA (fused), {n} tok"
+        peft_name = f"PEFT unmerged {count} LoRA (set_adapter on all), {tok_label}"
+        stacked_name = f"stacked {count} LoRA (fused), {tok_label}"
         try:
             peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
             while len(stack.entries) < count:
@@ -217,7 +239,7 @@ def main() -> int:
         try:
             stack.merge()
         except Exception as exc:  # noqa: BLE001
-            report_failure(rows, f"merged {count} LoRA, {n} tok", exc, kind="merged")
+            report_failure(rows, f"merged {count} LoRA, {tok_label}", exc, kind="merged")
             failed.append(f"merged {count} LoRA")
             continue
 
@@ -226,11 +248,11 @@ def main() -> int:
                 same_tokens("merged vs stacked", tokens, stacked_tokens)
             return ratio <= 1.02
 
-        row(f"merged {count} LoRA, {n} tok", "merged", loop(stack.model), "<= 1.02", merged_judge)
+        row(f"merged {count} LoRA, {tok_label}", "merged", loop(stack.model), "<= 1.02", merged_judge)
         stack.unmerge()
     stack.detach_all()
     for count in (3, 8):  # PEFT's own fused form: one adapter of concatenated ranks
-        name = f"PEFT add_weighted_adapter cat {count} LoRA, {n} tok"
+        name = f"PEFT add_weighted_adapter cat {count} LoRA, {tok_label}"
         try:
             peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
             reference = loop(peft_model)()
@@ -247,7 +269,7 @@ def main() -> int:
     del peft_model
     for label, build in (("bottleneck", lambda: make_bottleneck(base_dir, tmp / "bottleneck")),
                          ("prompt tuning (20 tokens)", lambda: make_prompt(load(), tmp / "prompt"))):
-        name = f"stacked {label}, {n} tok"
+        name = f"stacked {label}, {tok_label}"
         try:
             stack.add(build())
         except Exception as exc:  # noqa: BLE001 - an adapter that cannot even be built or attached fails its row

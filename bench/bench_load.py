@@ -2,10 +2,13 @@
 hub host and against two hosts behind a per-request round-robin proxy, both on PostgreSQL +
 a real S3 server (SeaweedFS) and keeping nothing on local disk.
 
-    HUB_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python bench/bench_load.py --clients 32 --seconds 20
+    HUB_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python bench/bench_load.py --clients 32 \
+        --seconds 10 --rounds 4
 
-Prints requests/s (hub operations per second), p50/p99 per operation and errors (must be 0)
-for each deployment; the 2-host figure sits next to the 1-host one. On a machine with few
+Both deployments are started and seeded first; then load windows of ``--seconds`` alternate between them
+ABBA (1 host, 2 hosts, 2 hosts, 1 host, ...) ``--rounds`` times each, so a drift of the machine hits both
+alike. Prints hub operations per second (median over a deployment's windows), p50/p99 per operation
+(medians over its windows) and errors (summed; must be 0) for each deployment. On a machine with few
 cores the hosts, the proxy, PostgreSQL, S3 and the clients share the same CPUs, so the ratio
 shows that a second host adds no cost or errors, not how far it scales on real hardware.
 """
@@ -13,7 +16,6 @@ shows that a second host adds no cost or errors, not how far it scales on real h
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -23,6 +25,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from figures import emit, interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -73,8 +77,9 @@ def seed(url: str, token: str, work: Path, repos: int) -> list[str]:
     return ids
 
 
-def run_clients(url: str, tokens: list[str], repos: list[str], seconds: float, work: Path) -> dict:
-    """One thread per token: each client is its own user (the per-token rate limits apply as to real users)."""
+def run_clients(url: str, tokens: list[str], repos: list[str], seconds: float, work: Path, window: int = 0) -> dict:
+    """One thread per token: each client is its own user (the per-token rate limits apply as to real users).
+    ``window`` numbers the load window, so pushes in a later window publish new versions."""
     latencies: dict[str, list[float]] = {op: [] for op, _ in MIX}
     errors: list[str] = []
     lock = threading.Lock()
@@ -103,7 +108,7 @@ def run_clients(url: str, tokens: list[str], repos: list[str], seconds: float, w
                         folder = work / f"push-{n}"
                         folder.mkdir(parents=True, exist_ok=True)
                         (folder / "weights.raw").write_bytes(os.urandom(32 * 1024))
-                        client.push(folder, f"load{n}/bench", f"1.0.{pushes}", kind="base")
+                        client.push(folder, f"load{n}/bench", f"1.{window}.{pushes}", kind="base")
                 except Exception as exc:  # every failure counts; the figure must show 0
                     with lock:
                         errors.append(f"{op}: {exc}")
@@ -123,6 +128,19 @@ def run_clients(url: str, tokens: list[str], repos: list[str], seconds: float, w
             "per_op": {op: _percentiles(v) for op, v in latencies.items()}}
 
 
+def _combine(runs: list[dict]) -> dict:
+    """One deployment's windows as one result: medians of ops/s and of each op's p50/p99, errors summed."""
+    def median_of(values: list) -> float | None:
+        values = [v for v in values if v is not None]
+        return round(statistics.median(values), 1) if values else None
+
+    per_op = {op: {"n": sum(r["per_op"][op]["n"] for r in runs),
+                   "p50_ms": median_of([r["per_op"][op]["p50_ms"] for r in runs]),
+                   "p99_ms": median_of([r["per_op"][op]["p99_ms"] for r in runs])} for op, _ in MIX}
+    return {"ops_per_s": statistics.median(r["ops_per_s"] for r in runs), "errors": sum(r["errors"] for r in runs),
+            "per_op": per_op, "first_errors": [line for r in runs for line in r["first_errors"]][:5]}
+
+
 def _percentiles(values: list[float]) -> dict:
     if not values:
         return {"n": 0, "p50_ms": None, "p99_ms": None}
@@ -134,7 +152,8 @@ def _percentiles(values: list[float]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each load window")
+    parser.add_argument("--rounds", type=int, default=4, help="windows per deployment, interleaved ABBA")
     parser.add_argument("--repos", type=int, default=20)
     args = parser.parse_args()
     admin_url = os.environ.get("HUB_TEST_DATABASE_URL")
@@ -144,22 +163,36 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     s3 = SeaweedS3(work / "s3").start()
     results = {}
+    deployments: dict[str, object] = {}
     try:
+        setups = {}
         for label, make in (("1 host", lambda: OneHost(work, s3, admin_url)),
                             ("2 hosts", lambda: TwoHosts(work / "two-hosts", s3))):
-            deployment = make().start()
-            try:
-                token = deployment.token("load")
-                repos = seed(deployment.url, token, work / label.replace(" ", "-"), args.repos)
-                tokens = [deployment.token(f"load{n}") for n in range(args.clients)]
-                results[label] = run_clients(deployment.url, tokens, repos, args.seconds,
-                                             work / f"run-{label.replace(' ', '-')}")
-            finally:
-                deployment.close()
+            deployment = deployments[label] = make().start()
+            token = deployment.token("load")
+            repos = seed(deployment.url, token, work / label.replace(" ", "-"), args.repos)
+            tokens = [deployment.token(f"load{n}") for n in range(args.clients)]
+            setups[label] = (deployment.url, tokens, repos)
+        counter = iter(range(1 << 30))
+
+        def window(label: str):
+            url, tokens, repos = setups[label]
+            def one_window() -> dict:
+                number = next(counter)
+                return run_clients(url, tokens, repos, args.seconds, work / f"run-{label.replace(' ', '-')}-{number}",
+                                   window=number)
+
+            return one_window
+
+        windows = interleaved({label: window(label) for label in setups}, args.rounds)
+        results = {label: _combine(runs) for label, runs in windows.items()}
     finally:
+        for deployment in deployments.values():
+            deployment.close()
         s3.close()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{args.clients} clients, {args.seconds:.0f} s each deployment (PostgreSQL + SeaweedFS S3)")
+    print(f"{args.clients} clients, {args.rounds} windows of {args.seconds:.0f} s per deployment, interleaved "
+          "(PostgreSQL + SeaweedFS S3)")
     print(f"{'':9}{'ops/s':>8}{'errors':>8}   " + "   ".join(f"{op} p50/p99 ms" for op, _ in MIX))
     for label, r in results.items():
         cells = "   ".join(f"{r['per_op'][op]['p50_ms']}/{r['per_op'][op]['p99_ms']} (n={r['per_op'][op]['n']})"
@@ -169,15 +202,16 @@ def main() -> int:
             print(f"  error: {line}")
     one, two = results["1 host"], results["2 hosts"]
     ratio = two["ops_per_s"] / one["ops_per_s"]
-    print("RESULT " + json.dumps({
-        "name": f"load {args.clients} clients: 2 hosts vs 1 host (ops/s)", "ours": round(two["ops_per_s"], 1),
+    emit({
+        "name": f"load {args.clients} clients: 2 hosts vs 1 host (ops/s, median of {args.rounds} windows of "
+                f"{args.seconds:.0f} s each)", "ours": round(two["ops_per_s"], 1),
         "reference": round(one["ops_per_s"], 1), "unit": "ops/s", "ratio": round(ratio, 3),
         "goal": "errors 0", "ok": one["errors"] == 0 and two["errors"] == 0,
-    }))
+    }, interleaved=True)
     for label, r in results.items():
         for op, _ in MIX:
-            print("RESULT " + json.dumps({"name": f"load {label}: {op} p99", "ours": r["per_op"][op]["p99_ms"],
-                                          "reference": r["per_op"][op]["p50_ms"], "unit": "ms (p99 vs p50)"}))
+            emit({"name": f"load {label}: {op} p99", "ours": r["per_op"][op]["p99_ms"],
+                  "reference": r["per_op"][op]["p50_ms"], "unit": "ms (p99 vs p50)"}, interleaved=True)
     return 0 if one["errors"] == 0 and two["errors"] == 0 else 1
 
 

@@ -1,19 +1,21 @@
-"""Pull throughput: ``HubClient.pull`` of one large blob vs ``curl`` reading the SAME blob from the hub
-itself, and vs ``curl`` reading the same bytes from Debian's ``nginx`` (a static server of the operating
-system's; installed with ``apt-get install nginx`` when missing and run as root, and a row says so
-when it cannot be). Timed ABBA (hub pull, curls, curls, hub pull, ...), each pull from an empty cache
-in a new client, every byte written and sha256-verified by the pull; curl writes its file too.
-Every row carries the machine's load average: on a shared machine it moves these ratios most.
+"""Pull throughput, timed as users run it: the ``hub pull`` command (a fresh process, CLI start-up included)
+vs ``curl -o`` reading the SAME blob from the hub itself, and vs ``curl`` reading the same bytes from Debian's
+``nginx`` (a static server of the operating system's; installed with ``apt-get install nginx`` when missing and
+run as root, and a row says so when it cannot be). ``HubClient.pull`` in-process (no start-up) is timed in the
+same rotation and reported beside it. All sides interleaved (ABBA: hub pull, HubClient.pull, curls, curls,
+HubClient.pull, hub pull, ...), medians; each pull from an empty cache; every output file is hashed after its
+run (outside the timing) and must equal the blob's digest: the same bytes on every side.
 
     python bench/bench_pull.py --size-mb 500 --runs 6
 
-* client overhead: median(curl from the hub) / median(hub pull), goal >= 0.9 (same server, same bytes);
+* client overhead: median(curl from the hub) / median(``hub pull``), goal >= 0.9 (same server, same bytes);
+* the same for ``HubClient.pull`` in-process (what the CLI costs on top: its start-up);
 * server overhead: median(curl from nginx) / median(curl from the hub): what our server costs vs nginx;
-* client CPU seconds per pull (hub pull, which also hashes every byte, vs curl): the overhead that remains
+* client CPU seconds per pull (``hub pull``, which also hashes every byte, vs curl): the overhead that remains
   when no core is free; with a free core the hash overlaps the transfer.
 
 With SeaweedFS installed (``weed``), a second pair of rows puts the blobs in a real S3 server:
-``hub pull`` from a hub started with ``HUB_STORAGE_REDIRECT=1`` (each download is a 302 to a
+``HubClient.pull`` from a hub started with ``HUB_STORAGE_REDIRECT=1`` (each download is a 302 to a
 presigned URL) vs ``curl`` reading the same object from the S3 server directly (goal >= 0.8), and
 the hub's CPU seconds per GB served with and without the redirect (``--no-s3`` skips them).
 """
@@ -21,7 +23,7 @@ the hub's CPU seconds per GB served with and without the redirect (``--no-s3`` s
 from __future__ import annotations
 
 import argparse
-import json
+import hashlib
 import os
 import resource
 import shutil
@@ -32,8 +34,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import httpx
+
+from figures import emit, interleaved, medians, with_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -132,15 +137,31 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def curl(url: str, target: Path, cpu: list | None = None) -> float:
+def curl(url: str, target: Path, cpu: list | None = None, expected: str | None = None, label: str = "curl") -> float:
     before = cpu_seconds()
     started = time.perf_counter()
     subprocess.run(["curl", "-sS", "--fail", "-o", str(target), url], check=True)
     elapsed = time.perf_counter() - started
     if cpu is not None:
         cpu.append(cpu_seconds() - before)
+    if expected is not None:
+        same_bytes(target, expected, label)
     target.unlink()
     return elapsed
+
+
+def same_bytes(path: Path, expected_hex: str, label: str) -> None:
+    """Every side must have written the blob's exact bytes (hashed after the timed part)."""
+    with open(path, "rb") as fh:
+        got = hashlib.file_digest(fh, "sha256").hexdigest()
+    if got != expected_hex:
+        raise SystemExit(f"{label} wrote different bytes: sha256 {got} != {expected_hex}")
+
+
+def hub_command() -> list[str]:
+    """The ``hub`` console script installed beside this Python (what users run), else ``python -m``."""
+    script = Path(sys.executable).parent / "hub"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "hub_client.cli"]
 
 
 def row(name: str, ours: float | None, ref: float | None, ratio: float | None, goal: str | None,
@@ -148,8 +169,8 @@ def row(name: str, ours: float | None, ref: float | None, ratio: float | None, g
     ok = None if goal is None or ratio is None else ratio >= float(goal.split()[-1])
     rounded = {k: None if v is None else round(v, 3) for k, v in (("ours", ours), ("reference", ref),
                                                                    ("ratio", ratio))}
-    print("RESULT " + json.dumps({"name": name, **rounded, "unit": "s", "goal": goal or "report", "ok": ok,
-                                  **extra}))  # ``unit`` in extra overrides "s"
+    emit({"name": name, **rounded, "unit": "s", "goal": goal or "report", "ok": ok, **extra},
+         interleaved=True)  # ``unit`` in extra overrides "s"
 
 
 def load() -> str:
@@ -189,48 +210,67 @@ def main() -> int:
         size = (files / "big.safetensors.raw").stat().st_size
         hub_blob = f"{endpoint}/api/v1/repos/bench/big/blobs/{digest}"
 
-        ours_cpu, curl_cpu = [], []
+        hub_cmd = hub_command()
+        cli_env = with_bytecode(env, str(work / "pyc"))  # the command keeps its bytecode, as when installed
+        expected = digest.split(":", 1)[1]
+        cli_cpu, curl_cpu = [], []
+        counter = iter(range(1 << 30))
 
-        def pull(i: int) -> float:
-            cache = work / f"cache-{i}"
+        def cli_pull() -> float:
+            """``hub pull`` as a user runs it: a new process, an empty cache, the path it prints checked."""
+            cache = work / f"cache-{next(counter)}"
             before = cpu_seconds()
+            started = time.perf_counter()
+            out = subprocess.run([*hub_cmd, "pull", "bench/big@1.0.0", "--endpoint", endpoint],
+                                 env=dict(cli_env, HUB_CACHE=str(cache)), check=True, capture_output=True, text=True)
+            elapsed = time.perf_counter() - started
+            cli_cpu.append(cpu_seconds() - before)
+            same_bytes(Path(out.stdout.strip().splitlines()[-1]) / "big.safetensors.raw", expected, "hub pull")
+            shutil.rmtree(cache)
+            return elapsed
+
+        def client_pull() -> float:
+            cache = work / f"cache-{next(counter)}"
             started = time.perf_counter()
             with HubClient(endpoint, None, cache_dir=cache, progress=False) as client:
                 path = client.pull("bench/big", "1.0.0")
             elapsed = time.perf_counter() - started
-            ours_cpu.append(cpu_seconds() - before)
-            assert (path / "big.safetensors.raw").stat().st_size == size
+            same_bytes(path / "big.safetensors.raw", expected, "HubClient.pull")
             shutil.rmtree(cache)
             return elapsed
 
-        ours, from_hub, from_nginx = [], [], []
-        for i in range(args.runs):  # ABBA: pull, curls, curls, pull, ...
-            steps = [lambda: ours.append(pull(i)),
-                     lambda: from_hub.append(curl(hub_blob, work / "c", curl_cpu)),
-                     lambda: nginx and from_nginx.append(curl(nginx + "big.safetensors.raw", work / "c"))]
-            for step in (steps if i % 2 == 0 else steps[::-1]):
-                step()
+        def curl_from(url: str, cpu: list | None, label: str) -> Callable[[], float]:
+            return lambda: curl(url, work / "c", cpu, expected, label)
+
+        sides = {"hub pull": cli_pull, "HubClient.pull": client_pull,
+                 "curl from hub": curl_from(hub_blob, curl_cpu, "curl from the hub")}
+        if nginx:
+            sides["curl from nginx"] = curl_from(nginx + "big.safetensors.raw", None, "curl from nginx")
+        cli_pull()  # one warm-up pull, not counted: writes the command's bytecode and fills the page cache
+        cli_cpu.clear()
+        times = interleaved(sides, args.runs)
+        med = medians(times)
 
         mb = size / 1e6
-        m_ours, m_hub = statistics.median(ours), statistics.median(from_hub)
-        print(f"{args.runs} rounds, ABBA; {load()} at the end")
+        print(f"{args.runs} rounds, interleaved ABBA; {load()} at the end")
         print(f"{'':18}{'median s':>10}{'MB/s':>10}   runs")
-        for label, times in (("hub pull", ours), ("curl from hub", from_hub), ("curl from nginx", from_nginx)):
-            if times:
-                m = statistics.median(times)
-                print(f"{label:18}{m:>10.2f}{mb / m:>10.0f}   " + " ".join(f"{t:.2f}" for t in times))
-        row(f"pull {args.size_mb} MB: client overhead (curl from the hub / hub pull)", m_ours, m_hub,
-            m_hub / m_ours, ">= 0.9", load=load())
-        c_ours, c_curl = statistics.median(ours_cpu), statistics.median(curl_cpu)
-        print(f"client CPU s per pull (median): hub pull {c_ours:.2f} (read, write, sha256), "
+        for label, values in times.items():
+            print(f"{label:18}{med[label]:>10.2f}{mb / med[label]:>10.0f}   " + " ".join(f"{t:.2f}" for t in values))
+        m_ours, m_client, m_hub = med["hub pull"], med["HubClient.pull"], med["curl from hub"]
+        row(f"pull {args.size_mb} MB: client overhead, `hub pull` command (curl -o from the hub / hub pull)",
+            m_ours, m_hub, m_hub / m_ours, ">= 0.9", load=load())
+        row(f"pull {args.size_mb} MB: HubClient.pull in-process, no CLI start-up (curl -o from the hub / pull)",
+            m_client, m_hub, m_hub / m_client, None, load=load())
+        c_ours, c_curl = statistics.median(cli_cpu), statistics.median(curl_cpu)
+        print(f"client CPU s per pull (median): hub pull {c_ours:.2f} (start-up, read, write, sha256), "
               f"curl {c_curl:.2f} (process start, read, write)")
-        row(f"pull {args.size_mb} MB: client CPU seconds (hub pull incl. sha256 vs curl from the hub)", c_ours, c_curl,
-            c_curl / c_ours, None, load=load(), unit="CPU s")
-        if not from_nginx:
+        row(f"pull {args.size_mb} MB: client CPU seconds (hub pull incl. start-up and sha256 vs curl from the hub)",
+            c_ours, c_curl, c_curl / c_ours, None, load=load(), unit="CPU s")
+        if not nginx:
             row(f"pull {args.size_mb} MB: server overhead vs nginx NOT MEASURED ({nginx_note})", None, None, None,
                 None)
         else:
-            m_nginx = statistics.median(from_nginx)
+            m_nginx = med["curl from nginx"]
             row(f"pull {args.size_mb} MB: server overhead (curl from nginx / curl from the hub)", m_hub, m_nginx,
                 m_nginx / m_hub, None, load=load())
             row(f"pull {args.size_mb} MB: end to end (curl from nginx / hub pull)", m_ours, m_nginx,
@@ -311,14 +351,14 @@ def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None
             print(f"{name:22}{med[label]:>10.2f}{size / 1e6 / med[label]:>10.0f}")
         print(f"ratio curl-from-S3/redirected pull = {ratio:.2f} (goal >= 0.8); {load()}")
         print(f"hub CPU per GB served: {per_gb['redirect']:.3f} s with redirect, {per_gb['stream']:.3f} s streaming")
-        print("RESULT " + json.dumps({
+        emit({
             "name": f"pull {args.size_mb} MB via presigned redirect vs curl from S3", "ours": round(med["redirect"], 3),
             "reference": round(med["curl"], 3), "unit": "s", "ratio": round(ratio, 3), "goal": ">= 0.8",
-            "ok": ratio >= 0.8, "load": load()}))
-        print("RESULT " + json.dumps({
+            "ok": ratio >= 0.8, "load": load()}, interleaved=True)
+        emit({
             "name": "hub CPU s per GB served: redirect vs streamed", "ours": round(per_gb["redirect"], 3),
             "reference": round(per_gb["stream"], 3), "unit": "CPU s/GB",
-            "ratio": round(per_gb["stream"] / max(per_gb["redirect"], 1e-9), 1)}))
+            "ratio": round(per_gb["stream"] / max(per_gb["redirect"], 1e-9), 1)}, interleaved=True)
     finally:
         s3.close()
 

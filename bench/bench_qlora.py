@@ -16,12 +16,16 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from figures import emit as emit_row, interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTIMENT = ROOT / "examples" / "sentiment"
@@ -55,7 +59,7 @@ def child(base: str, quantize: str | None, out: str, steps: int | None, batch_si
     seconds = result.settings["train_runtime_s"]
     del result
     held = SENTIMENT / "eval.jsonl"
-    found = {"baseline": baseline, "peak": peak, "steps": steps_done, "s_per_step": seconds / max(steps_done, 1),
+    found = {"baseline": baseline, "peak": peak, "steps": steps_done, "torch_threads": torch.get_num_threads(), "s_per_step": seconds / max(steps_done, 1),
              "exact_match": evaluate(base, held, [out], quantize=quantize, progress=False).exact_match}
     if quantize:
         found["exact_match_on_fp32"] = evaluate(base, held, [out], progress=False).exact_match
@@ -75,14 +79,22 @@ def run_child(base: str, quantize: str | None, out: Path, steps: int | None, bat
     return json.loads(lines[-1][len("CHILD "):])
 
 
-def emit(name: str, ours: float, ref: float | None, unit: str, goal: str, ok: bool | None, ratio=None) -> None:
+def emit(name: str, ours: float, ref: float | None, unit: str, goal: str, ok: bool | None, ratio=None,
+         threads: int | None = None) -> None:
     if ratio is None and ref:
         ratio = round(ours / ref, 3)
     row = {"name": name, "ours": round(ours, 4), "reference": None if ref is None else round(ref, 4), "unit": unit,
            "ratio": ratio, "goal": goal, "ok": ok}
     ref_text = "-" if ref is None else f"{ref:.3f}"
     print(f"{name:<48} {ours:>10.3f} {ref_text:>10} {str(ratio):>7}  {goal}", file=sys.stderr)
-    print("RESULT " + json.dumps(row), flush=True)
+    emit_row(row, interleaved=True, threads=threads)
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """Each figure's median over one side's trainings (every run of a side trains the same steps)."""
+    keys = [key for key in runs[0] if all(key in run for run in runs)]
+    return {key: statistics.median(run[key] for run in runs) if isinstance(runs[0][key], (int, float))
+            else runs[0][key] for key in keys}
 
 
 def main() -> None:
@@ -90,6 +102,8 @@ def main() -> None:
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default: one epoch, as hub train)")
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="trainings per side, interleaved ABBA (fp32, nf4, nf4, fp32, ...); medians reported")
     parser.add_argument("--quantize", choices=("nf4", "int8"), default="nf4")
     parser.add_argument("--child", choices=("fp32", "nf4", "int8"), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
@@ -106,26 +120,33 @@ def main() -> None:
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     tmp = Path(tempfile.mkdtemp(prefix="bench-qlora-"))
     try:
-        full = run_child(base, None, tmp / "fp32", args.steps, args.batch_size)
-        quant = run_child(base, args.quantize, tmp / args.quantize, args.steps, args.batch_size)
+        counter = iter(range(1 << 30))
+        runs = interleaved({
+            "fp32": lambda: run_child(base, None, tmp / f"fp32-{next(counter)}", args.steps, args.batch_size),
+            "quant": lambda: run_child(base, args.quantize, tmp / f"{args.quantize}-{next(counter)}", args.steps,
+                                       args.batch_size),
+        }, args.repeats)
+        full, quant = _median_run(runs["fp32"]), _median_run(runs["quant"])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     q = args.quantize
+    say = functools.partial(emit, threads=full.get("torch_threads"))
     mib = 1024 * 1024
-    print(f"device: {device}; {full['steps']} steps at batch {args.batch_size} each", file=sys.stderr)
+    print(f"device: {device}; {full['steps']} steps at batch {args.batch_size} each; {args.repeats} trainings per "
+          "side, interleaved, medians", file=sys.stderr)
     print(f"{'figure':<48} {'ours':>10} {'reference':>10} {'ratio':>7}  goal", file=sys.stderr)
-    emit(f"LoRA training peak RSS, {q} vs fp32 ({device})", quant["peak"] / mib, full["peak"] / mib, "MiB",
+    say(f"LoRA training peak RSS, {q} vs fp32 ({device})", quant["peak"] / mib, full["peak"] / mib, "MiB",
          "<= 0.5", quant["peak"] <= 0.5 * full["peak"])
     above_q, above_f = quant["peak"] - quant["baseline"], full["peak"] - full["baseline"]
-    emit(f"  same, above the imported-libraries baseline", above_q / mib, above_f / mib, "MiB", "reported", None)
-    emit(f"LoRA training s/step, {q} vs fp32 ({device})", quant["s_per_step"], full["s_per_step"], "s",
+    say("  same, above the imported-libraries baseline", above_q / mib, above_f / mib, "MiB", "reported", None)
+    say(f"LoRA training s/step, {q} vs fp32 ({device})", quant["s_per_step"], full["s_per_step"], "s",
          "reported", None)
     gap = quant["exact_match"] - full["exact_match"]
-    emit(f"sentiment exact match, {q} adapter on {q} base vs fp32", quant["exact_match"], full["exact_match"],
+    say(f"sentiment exact match, {q} adapter on {q} base vs fp32", quant["exact_match"], full["exact_match"],
          "EM", "within 0.05", abs(gap) <= 0.05 + 1e-9, ratio=round(gap, 3))
     if "exact_match_on_fp32" in quant:
         gap = quant["exact_match_on_fp32"] - full["exact_match"]
-        emit(f"sentiment exact match, {q} adapter on fp32 base vs fp32", quant["exact_match_on_fp32"],
+        say(f"sentiment exact match, {q} adapter on fp32 base vs fp32", quant["exact_match_on_fp32"],
              full["exact_match"], "EM", "within 0.05", abs(gap) <= 0.05 + 1e-9, ratio=round(gap, 3))
 
 

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -167,10 +169,10 @@ def main() -> int:
             p50, p99 = statistics.median(times), _p99(times)
             print(f"{label + ' ' + page:<34} {p50:>9.2f} {p99:>9.2f} {'< 100 ms':>10}   (fill {filled:.0f}s)")
             for stat, value, goal in (("p50", p50, None), ("p99", p99, "< 100 ms")):
-                print("RESULT " + json.dumps({
+                emit({
                     "name": f"web {page} {stat} {label} {args.repos} repos", "ours": round(value, 2),
                     "reference": None, "unit": "ms", "ratio": None, "goal": goal,
-                    "ok": None if goal is None else value < 100}))
+                    "ok": None if goal is None else value < 100}, interleaved=None)
     return 0
 
 

@@ -7,7 +7,10 @@ and exits non-zero naming each benchmark that failed: it exited non-zero (a benc
 behind its figures, e.g. merged weights that differ from PEFT's, exits non-zero) or reported no row.
 A goal missed is a row marked NO, listed at the end, not a failure of the run.
 ``run_all.py bench_hostile`` runs only the benches named and replaces only their rows in
-``results.json``; every row records when it was measured.
+``results.json``. Every row records when it was measured, the load average (1/5/15 min) and core count,
+torch's thread count and whether its sides were interleaved (``bench/figures.py``; a row a bench printed
+without them gets the time and load of its bench's end here). Then the README's benchmark tables are
+rewritten from results.json (``tools/readme_tables.py``).
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ def write_outputs(rows: list[dict], failed: list[str]) -> None:
     """results.json (every row) and latency.png (latency rows as ratios to the base)."""
     (HERE / "results.json").write_text(json.dumps({"rows": rows, "failed": failed}, indent=1) + "\n")
     latency = [r for r in rows if r.get("bench") == "bench_latency" and r.get("ratio")]
+    if any(r.get("torch_threads") == 1 for r in latency):  # the chart shows the one-thread setting
+        latency = [r for r in latency if r.get("torch_threads") == 1]
     if not latency:
         return
     import matplotlib
@@ -84,10 +89,21 @@ def write_outputs(rows: list[dict], failed: list[str]) -> None:
         ax.text(value, y, f" {value:.3f}", va="center", fontsize=8)
     ax.set_xlim(min(0.9, min(ratios) - 0.02), max(ratios) * 1.08)
     ax.set_xlabel("generation time / base generation time (lower is better)")
-    ax.set_title("Latency added by adapters (bench/bench_latency.py)")
+    threads = {r.get("torch_threads") for r in latency}
+    ax.set_title("Latency added by adapters (bench/bench_latency.py"
+                 + (", torch on 1 thread)" if threads == {1} else ")"))
     fig.tight_layout()
     fig.savefig(HERE / "latency.png", dpi=110)
     plt.close(fig)
+
+
+def update_readme() -> None:
+    """Rewrite the README's marked benchmark tables from the results.json just written."""
+    readme = HERE.parent / "README.md"
+    tool = HERE.parent / "tools" / "readme_tables.py"
+    if readme.is_file() and tool.is_file() and "<!-- bench-table:" in readme.read_text():
+        subprocess.run([sys.executable, str(tool), "--readme", str(readme), "--results", str(HERE / "results.json")],
+                       check=True)
 
 
 def main() -> int:
@@ -104,9 +120,12 @@ def main() -> int:
         elif not results:  # a bench that ran but reported nothing has failed as well
             failed.append(f"{script.name} (no RESULT rows)")
         measured = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        load = [round(x, 2) for x in os.getloadavg()]
         for r in results:
             r.setdefault("bench", script.stem)
             r.setdefault("measured", measured)
+            r.setdefault("load_avg", load)
+            r.setdefault("cores", os.cpu_count())
         rows.extend(results)
     header = ("figure", "ours", "reference", "unit", "ratio", "goal", "met")
     table = [header] + [
@@ -134,6 +153,7 @@ def main() -> int:
         rows.sort(key=lambda r: str(r.get("bench")))  # stable: each bench's rows keep their order
     write_outputs(rows, failed)
     print(f"wrote {HERE / 'results.json'} and {HERE / 'latency.png'}")
+    update_readme()
     if failed:
         print(f"\nbenchmarks that failed: {', '.join(failed)}")
     return 1 if failed else 0

@@ -2,9 +2,15 @@
 
 Only ``HubClient``, its result type and the exception tree are public; modules starting with an
 underscore, and the helpers behind ``HubClient``, may change.
+
+``HubClient`` and ``PushResult`` are imported on first use (PEP 562), so importing the package, or the
+``hub`` CLI that lives in it, does not pull in httpx and the whole client: ``hub --version`` starts fast.
 """
 
-from .client import HubClient
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     BadReference,
     BadServerAnswer,
@@ -22,7 +28,23 @@ from .errors import (
     TransportError,
     Unauthorized,
 )
-from .upload import PushResult
+
+if TYPE_CHECKING:
+    from .client import HubClient
+    from .upload import PushResult
+
+_LAZY = {"HubClient": ".client", "PushResult": ".upload"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BadReference",

@@ -13,23 +13,32 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import HubError
-from .pinning import HUB_SCHEME, card_front
+from .pinning import HUB_SCHEME
 from .refs import parse_repo_ref
 
 __all__ = ["hub_resolver", "remember_pulled_base"]
 
 
 def remember_pulled_base(directory: Path, label: str) -> None:
-    """Index a pulled ``base`` repo under the fingerprint of its weights (checked against its card)."""
+    """Index a pulled ``base`` repo under the fingerprint of its weights (checked against its card).
+
+    The card's front matter is read first with the shared loader: only a base that declares a fingerprint
+    imports the ML core, so ``hub pull`` of an adapter or of plain files does not pay for importing ``adapters``."""
+    from hub_rules import CardInvalid, load_front_matter
+
+    readme = directory / "README.md"
+    try:
+        front = load_front_matter(readme.read_text(encoding="utf-8")) if readme.is_file() else {}
+    except (CardInvalid, UnicodeDecodeError):
+        return  # not a card this index can use; the pull itself has already succeeded
+    hub = front.get("adapter_hub") or {}
+    if hub.get("kind") != "base" or not hub.get("fingerprint"):
+        return
     try:
         from adapters.base_index import remember
         from adapters.errors import AdapterError
         from adapters.fingerprint import fingerprint
     except ImportError:  # the client without the ML core has no index to feed
-        return
-    front = card_front(directory)
-    hub = front.get("adapter_hub") or {}
-    if hub.get("kind") != "base" or not hub.get("fingerprint"):
         return
     try:
         actual = fingerprint(directory)

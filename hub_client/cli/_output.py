@@ -37,6 +37,14 @@ def make_client(endpoint: str | None, token: str | None):
     return HubClient(endpoint=endpoint, token=token)
 
 
+def hub_resolver():
+    """The resolver that finds ``hub://`` bases, imported when a command runs: the client is heavy and
+    ``hub --help`` / ``hub --version`` must not pay for it."""
+    from ..bases import hub_resolver as resolver
+
+    return resolver()
+
+
 @contextlib.contextmanager
 def warnings_to_stderr() -> Iterator[None]:
     """Show HubWarnings as one plain line on stderr instead of Python's file:line format."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .. import config
 from ._output import client_options, json_option, make_client, print_fields, print_json
 
 
@@ -15,6 +14,8 @@ def login(token: str | None, endpoint: str | None) -> None:
     """Verify a token with the hub and save it for later commands."""
     if not token:
         token = click.prompt("Token", hide_input=True)
+    from .. import config
+
     endpoint = config.resolve_endpoint(endpoint)
     with make_client(endpoint, token) as client:
         me = client.whoami()
@@ -25,6 +26,8 @@ def login(token: str | None, endpoint: str | None) -> None:
 @click.command("logout")
 def logout() -> None:
     """Forget the saved token."""
+    from .. import config
+
     if config.forget_login():
         click.echo("Logged out.", err=True)
     else:

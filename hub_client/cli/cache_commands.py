@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
-from .. import config
-from ..cache import LocalCache
-from ..cache_admin import list_cached, prune_cache, verify_cache
 from ._output import human_size, json_option, print_json, print_table
 
 
-def _cache(cache_dir: Path | None) -> LocalCache:
+def _cache(cache_dir: Path | None):  # -> LocalCache, imported here so `hub --help` stays light
+    from .. import config
+    from ..cache import LocalCache
+
     return LocalCache(cache_dir or config.cache_dir())
 
 
@@ -33,6 +33,8 @@ def cache() -> None:
 @json_option
 def ls(cache_dir: Path | None, as_json: bool) -> None:
     """List the cached versions."""
+    from ..cache_admin import list_cached
+
     rows = list_cached(_cache(cache_dir))
     if as_json:
         print_json(rows)
@@ -49,6 +51,8 @@ def ls(cache_dir: Path | None, as_json: bool) -> None:
 @json_option
 def verify(cache_dir: Path | None, dry_run: bool, as_json: bool) -> None:
     """Re-hash every cached blob and snapshot; remove what is corrupt (the next pull refetches it)."""
+    from ..cache_admin import verify_cache
+
     report = verify_cache(_cache(cache_dir), remove=not dry_run)
     if as_json:
         print_json(dataclasses.asdict(report))
@@ -71,6 +75,8 @@ def verify(cache_dir: Path | None, dry_run: bool, as_json: bool) -> None:
 @json_option
 def prune(reference: str | None, cache_dir: Path | None, dry_run: bool, as_json: bool) -> None:
     """Remove unused blobs and leftovers; with NS/NAME[@VERSION], forget those versions first."""
+    from ..cache_admin import prune_cache
+
     report = prune_cache(_cache(cache_dir), reference, dry_run=dry_run)
     if as_json:
         print_json(dataclasses.asdict(report))

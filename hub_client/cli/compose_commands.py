@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from ..bases import hub_resolver
+from ._output import hub_resolver
 from .train_commands import QUANTIZATIONS
 
 

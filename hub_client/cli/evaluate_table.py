@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..bases import hub_resolver
-from ._output import print_json, print_table
+from ._output import hub_resolver, print_json, print_table
 
 
 def print_task_table(base: str | None, data: tuple[str, ...], adapters: tuple[str, ...], each: tuple[str, ...],

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from .. import config, key_pins as trust, signing
 from ..errors import BadSignature
 from ._output import client_options, json_option, make_client, print_json, print_table
 
@@ -23,6 +22,8 @@ def keys() -> None:
 @json_option
 def generate(out: Path | None, force: bool, as_json: bool) -> None:
     """Write a new EC P-256 key pair (private key readable by you only)."""
+    from .. import signing
+
     pair = signing.generate_key(out, force=force)
     if as_json:
         print_json({"private": str(pair.private), "public": str(pair.public), "fingerprint": pair.fingerprint})
@@ -79,6 +80,8 @@ def revoke(fingerprint: str, endpoint: str | None, token: str | None) -> None:
 @click.option("--endpoint", default=None, help="Only the pins for this hub (default: every hub).")
 def forget(user: str, endpoint: str | None) -> None:
     """Drop the keys pinned for USER, so the next pull trusts their current key (after a key change)."""
+    from .. import config, key_pins as trust
+
     dropped = trust.forget(user, config.resolve_endpoint(endpoint) if endpoint else None)
     click.echo(f"forgot {dropped} pinned key(s) of {user}")
 
@@ -89,6 +92,8 @@ def forget(user: str, endpoint: str | None) -> None:
               help="Public key PEM (default: the pinned key the signature names, or your own).")
 def verify(directory: Path, key: Path | None) -> None:
     """Check DIRECTORY against its model.sig offline: every file, byte for byte."""
+    from .. import key_pins as trust, signing
+
     fingerprint = signing.read_bundle_key(directory)
     who = "you"
     if key is not None:

@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from ..errors import BadReference
-from ..refs import parse_repo_id, parse_repo_ref
 from . import auth_commands
 from ._provenance_view import print_provenance, signed_text
 from ._output import (
@@ -73,6 +72,8 @@ def pull(reference: str, to: Path | None, offline: bool, require_signed: bool, e
     """Download NS/NAME[@VERSION] (version, main, commit or range like ^1.2) and print its local path.
 
     A signed version is verified; its signer's key is pinned the first time it is seen."""
+    from ..refs import parse_repo_ref
+
     ref = parse_repo_ref(reference)
     with warnings_to_stderr(), make_client(endpoint, token) as client:
         path, verdict = client.pull_verified(ref.repo_id, ref.ref, to=to, offline=offline,
@@ -128,6 +129,8 @@ def search(text, base, fingerprint, model_fingerprint, method, task, tag, kind, 
 @json_option
 def info(reference: str, provenance: bool, endpoint: str | None, token: str | None, as_json: bool) -> None:
     """Describe NS/NAME[@VERSION]: metadata, base pin (or "unpinned"), signature, files."""
+    from ..refs import parse_repo_ref
+
     ref = parse_repo_ref(reference)
     with make_client(endpoint, token) as client:
         data = client.info(ref.repo_id, ref.ref)
@@ -172,6 +175,8 @@ def info(reference: str, provenance: bool, endpoint: str | None, token: str | No
 @json_option
 def versions(repo_id: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
     """List the versions of NS/NAME, newest first."""
+    from ..refs import parse_repo_id
+
     parse_repo_id(repo_id)
     with make_client(endpoint, token) as client:
         items = client.versions(repo_id)
@@ -191,6 +196,8 @@ def versions(repo_id: str, endpoint: str | None, token: str | None, as_json: boo
 @json_option
 def yank(reference: str, reason: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
     """Mark NS/NAME@VERSION as yanked: exact pins still pull (with a warning), main and ranges skip it."""
+    from ..refs import parse_repo_ref
+
     ref = parse_repo_ref(reference)
     if not ref.ref:
         raise BadReference(f"say which version to yank: {reference}@VERSION")

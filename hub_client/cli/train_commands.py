@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..bases import hub_resolver
+from ._output import hub_resolver
 
 # kept here (not imported from adapters) so `hub --help` never imports the ML core
 OBJECTIVES = ("causal-lm", "seq-cls", "dpo")

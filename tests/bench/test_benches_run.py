@@ -20,6 +20,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
     ("bench_search.py", ["--repos", "200", "--rounds", "1"]),
     ("bench_hostile.py", ["--sizes", "1", "--tries", "1", "--flood-rate", "20", "--flood-seconds", "1",
                           "--flood-rounds", "1"]),
+    ("bench_cli_start.py", ["--runs", "2"]),
 ])
 def test_bench_runs_and_reports_rows(script, args, tmp_path):
     out = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
@@ -27,3 +28,9 @@ def test_bench_runs_and_reports_rows(script, args, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [json.loads(line[len("RESULT "):]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     assert rows and all(r["name"] and r["ours"] is not None for r in rows)
+    for r in rows:  # every row says when and how it was measured (bench/figures.py)
+        assert r["measured"].endswith("UTC") and len(r["load_avg"]) == 3 and r["cores"] >= 1
+        assert r["interleaved"] in (True, None) and r["torch_threads"] is None
+    if script == "bench_search.py":  # in-process calls and real HTTP requests, each labelled
+        assert any("in-process service calls" in r["name"] for r in rows)
+        assert any("HTTP requests to a uvicorn server" in r["name"] for r in rows)
