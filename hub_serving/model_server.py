@@ -41,6 +41,9 @@ class ModelServer:
         if tokenizer is None or not hasattr(model, "generate"):
             raise ServeError(400, f"{settings.base}: not a causal language model with a tokenizer")
         self.model, self.tokenizer = model, tokenizer
+        added = getattr(tokenizer, "added_tokens_decoder", {}) or {}
+        self.special_ids = set(getattr(tokenizer, "all_special_ids", []) or []) | {
+            i for i, t in added.items() if getattr(t, "special", False)}  # what decoding skips
         self.context = int(getattr(model.config, "max_position_embeddings", 0) or 0) or None
         self.metrics = Metrics()
         self.runtime = BatchedRuntime(model)

@@ -94,7 +94,7 @@ async def _start(request: Request):
 def _token(server: Any, event: Token) -> dict:
     c = event.choice
     return {"id": c.token, "text": server.decode(c.token), "logprob": c.logprob if c.logprob is not None else 0.0,
-            "special": c.token in server.engine.eos}
+            "special": c.token in server.special_ids}
 
 
 def _reason(server: Any, done: Done, last: Token | None) -> str:
