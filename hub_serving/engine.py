@@ -153,8 +153,13 @@ class Engine:
             job.tracker = TextTracker(self.tokenizer, job.params.stop)
             job.gen = generator_for(job.params)
             ids = torch.tensor([job.prompt_ids], dtype=torch.long, device=self.runtime.model.device)
-            with self.lock:
-                seq = prefill(self.runtime, job.adapter, ids)
+            try:
+                with self.lock:
+                    seq = prefill(self.runtime, job.adapter, ids)
+            except Exception as exc:  # noqa: BLE001 - this request fails; the batch runs on
+                log.exception("prefill failed")
+                job.emit(Failed(f"generation failed: {type(exc).__name__}: {exc}"))
+                continue
             if self.metrics:
                 self.metrics.ttft.observe(time.perf_counter() - job.enqueued)
             if self._advance(job, seq.logits):
