@@ -100,7 +100,7 @@ def main() -> int:
     plain = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
     batch = torch.tensor(ids)
     mask = torch.ones_like(batch)
-    gen_kw = dict(max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=tok.pad_token_id or 0)
+    gen_kw = {"max_new_tokens": n, "min_new_tokens": n, "do_sample": False, "pad_token_id": tok.pad_token_id or 0}
 
     arms = {
         "ours_base": lambda: asyncio.run(eight([None] * 8)),

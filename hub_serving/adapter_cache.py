@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ServeError, not_found
 
@@ -38,7 +39,14 @@ class _Slot:
 
 
 def _hub_refusal(exc: Exception, model: str) -> ServeError:
-    from hub_client import BadReference, BadSignature, Forbidden, NotFound, TransportError, Unauthorized
+    from hub_client import (
+        BadReference,
+        BadSignature,
+        Forbidden,
+        NotFound,
+        TransportError,
+        Unauthorized,
+    )
 
     if isinstance(exc, NotFound):
         return not_found(f"model {model!r} not found on the hub: {exc}")

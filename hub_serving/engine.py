@@ -15,8 +15,9 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import torch
 
@@ -129,7 +130,7 @@ class Engine:
                 self._admit()
                 if self.running:
                     self._step()
-            except Exception as exc:  # noqa: BLE001 - a failed step fails its rows, never the server
+            except Exception as exc:  # a failed step fails its rows, never the server
                 log.exception("engine step failed")
                 for job in [*self.running]:
                     job.emit(Failed(f"generation failed: {type(exc).__name__}: {exc}"))
@@ -156,7 +157,7 @@ class Engine:
             try:
                 with self.lock:
                     seq = prefill(self.runtime, job.adapter, ids)
-            except Exception as exc:  # noqa: BLE001 - this request fails; the batch runs on
+            except Exception as exc:  # this request fails; the batch runs on
                 log.exception("prefill failed")
                 job.emit(Failed(f"generation failed: {type(exc).__name__}: {exc}"))
                 continue

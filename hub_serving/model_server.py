@@ -25,7 +25,6 @@ class ModelServer:
     def __init__(self, settings: ServeSettings):
         from adapters import load_base, pin_for, resolve_base
         from adapters.runtime.batched import BatchedRuntime
-
         from hub_client import HubClient
         from hub_client.bases import hub_resolver
 

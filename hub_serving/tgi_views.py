@@ -158,11 +158,11 @@ async def generate_stream(request: Request):
 @router.post("/")
 async def compat_generate(request: Request):
     """LoRAX's own route: a list of one answer, or the stream when ``stream`` is true."""
-    raw_stream = False
     try:
-        raw_stream = bool((await request.json()).get("stream"))
-    except Exception:  # noqa: BLE001 - _start refuses the body properly below
-        pass
+        raw = json.loads(await request.body())
+    except ValueError:  # not JSON: _start refuses the body in one line below
+        raw = None
+    raw_stream = isinstance(raw, dict) and bool(raw.get("stream"))
     if raw_stream:
         return await generate_stream(request)
     return [await _generate(request)]

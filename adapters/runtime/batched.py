@@ -13,17 +13,18 @@ numbers served are the ones ``hub run`` folds into the weights; the base is left
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..errors import AdapterError
 
-__all__ = ["RowAdapter", "BatchedRuntime", "read_row_adapter"]
+__all__ = ["BatchedRuntime", "RowAdapter", "read_row_adapter"]
 
 
 @dataclass
@@ -115,6 +116,8 @@ class BatchedRuntime:
         self.adapters: dict[str, RowAdapter] = {}
         self._groups: list[tuple[RowAdapter, torch.Tensor | None]] = []
         self._handles: dict[str, list] = {}
+        self._names: tuple[str | None, ...] = ()
+        self._gathered: dict[tuple, dict[str, Any]] = {}  # rows' adapters -> module -> gathered LoRA factors
 
     # -- adapters ---------------------------------------------------------------------------
     def add(self, name: str, adapter_dir: Path | str) -> RowAdapter:
@@ -122,6 +125,7 @@ class BatchedRuntime:
             return self.adapters[name]
         row = read_row_adapter(self.model, adapter_dir, name)
         self.adapters[name] = row
+        self._gathered.clear()
         for module_name in row.modules | set(row.blocks):
             self._hook(module_name)
         return row
@@ -130,6 +134,7 @@ class BatchedRuntime:
         row = self.adapters.pop(name, None)
         if row is None:
             return
+        self._gathered.clear()
         still = {m for r in self.adapters.values() for m in r.modules | set(r.blocks)}
         for module_name in (row.modules | set(row.blocks)) - still:
             for handle in self._handles.pop(module_name, []):
@@ -155,10 +160,11 @@ class BatchedRuntime:
         device = next(self.model.parameters()).device
         self._groups = [(self.adapters[name], None if len(idx) == len(names) else
                          torch.tensor(idx, dtype=torch.long, device=device)) for name, idx in groups.items()]
+        self._names = tuple(names)
         try:
             yield
         finally:
-            self._groups = []
+            self._groups, self._names = [], ()
 
     def prepare(self, name: str | None, inputs: dict) -> dict:
         """Forward kwargs for one new sequence on adapter ``name`` (virtual tokens, a prefix cache)."""
@@ -166,6 +172,30 @@ class BatchedRuntime:
         if row is None or row.preparer is None:
             return dict(inputs)
         return row.preparer.prepare_inputs(self.model, inputs)
+
+    GATHER_FROM = 3  # distinct plain-LoRA adapters on a module from which one batched product beats a loop
+
+    def _gather(self, module_name: str) -> Any:
+        """Every plain-LoRA row's factors on this module stacked (ranks zero-padded to the largest), so all of
+        them run as one ``bmm`` pair (Punica's gathered product); ``False`` when a per-adapter loop is cheaper.
+        Built once per set of rows' adapters, reused by every decode step until a row joins or leaves."""
+        per_module = self._gathered.setdefault(self._names, {})
+        if module_name in per_module:
+            return per_module[module_name]
+        rows = [(i, self.adapters[n].lora[module_name]) for i, n in enumerate(self._names)
+                if n is not None and module_name in self.adapters[n].lora and self.adapters[n].lora[module_name][2] is None]
+        plan: Any = False
+        if len({id(f) for _, f in rows}) >= self.GATHER_FROM:
+            rank = max(f[0].shape[0] for _, f in rows)
+            a = torch.stack([torch.nn.functional.pad(f[0], (0, 0, 0, rank - f[0].shape[0])) for _, f in rows])
+            b = torch.stack([torch.nn.functional.pad(f[1], (0, rank - f[1].shape[1])) for _, f in rows])
+            idx = torch.tensor([i for i, _ in rows], dtype=torch.long, device=a.device)
+            plan = (idx, a.transpose(1, 2).contiguous(), b.transpose(1, 2).contiguous())
+        if len(self._gathered) > 64:
+            self._gathered.clear()
+            per_module = self._gathered.setdefault(self._names, {})
+        per_module[module_name] = plan
+        return plan
 
     # -- hooks ------------------------------------------------------------------------------
     def _pre_hook(self, module_name: str):
@@ -195,11 +225,25 @@ class BatchedRuntime:
             x = args[0] if args else None
             hidden = output[0] if isinstance(output, tuple) else output
             new = hidden
+            gathered = self._gather(module_name) if x is not None and len(self._groups) >= self.GATHER_FROM else False
+            if gathered:
+                idx, a_t, b_t = gathered
+                xs = x.index_select(0, idx).reshape(idx.numel(), -1, x.shape[-1])
+                delta = torch.bmm(torch.bmm(xs, a_t), b_t).reshape(idx.numel(), *hidden.shape[1:])
+                new = hidden.index_add(0, idx, delta)
             for row, idx in self._groups:
                 lora = row.lora.get(module_name)
+                if gathered and lora is not None and lora[2] is None:
+                    lora = None  # already added by the gathered product
                 scale = row.scale_out.get(module_name)
                 block = row.blocks.get(module_name)
                 if lora is None and scale is None and block is None:
+                    continue
+                if lora is not None and lora[2] is None and scale is None and block is None:
+                    a, b, _ = lora
+                    xs = x if idx is None else x.index_select(0, idx)
+                    delta = (xs @ a.T) @ b.T
+                    new = new + delta if idx is None else new.index_add(0, idx, delta)
                     continue
                 ys = new if idx is None else new.index_select(0, idx)
                 if lora is not None:

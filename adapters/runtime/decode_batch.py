@@ -9,15 +9,16 @@ row needs any more are dropped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 
 from .batched import BatchedRuntime
 from .cache_kwarg import cache_argument, output_cache
 
-__all__ = ["Prefilled", "DecodeBatch", "prefill"]
+__all__ = ["DecodeBatch", "Prefilled", "prefill"]
 
 
 def _layers(cache: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:

@@ -6,11 +6,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from stack_fixtures import make_adapter, make_method_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_llama_dir  # noqa: E402
+from stack_fixtures import make_adapter, make_method_adapter, pin_adapter
+from tiny_bases import make_llama_dir
 
 METHODS = {"lora-a": ("lora", 1), "lora-b": ("lora", 2), "ia3": ("ia3", 3), "prompt": ("prompt_tuning", 4),
-           "prefix": ("prefix_tuning", 5), "bottleneck": ("bottleneck", 6), "dora": ("lora", 7)}
+           "prefix": ("prefix_tuning", 5), "bottleneck": ("bottleneck", 6), "dora": ("lora", 7),
+           "lora-c": ("lora", 8)}
 
 
 def make_tiny_adapters(root: Path, names=tuple(METHODS)) -> tuple[Path, dict[str, Path]]:
@@ -24,6 +25,8 @@ def make_tiny_adapters(root: Path, names=tuple(METHODS)) -> tuple[Path, dict[str
         out = root / name
         if method == "bottleneck":
             made[name] = make_method_adapter(get_method("bottleneck"), base, out, seed=seed)
+        elif name == "lora-c":  # another rank on q_proj: the gathered product pads ranks
+            made[name] = pin_adapter(make_adapter(base, out, "lora", seed=seed, rank_pattern={"q_proj": 2}), base)
         elif name == "dora":
             made[name] = pin_adapter(make_adapter(base, out, "lora", seed=seed, use_dora=True), base)
         else:

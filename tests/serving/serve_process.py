@@ -17,7 +17,7 @@ class ServeProcess:
         self.log_path = log_path
         args = [sys.executable, "-m", "hub_client.cli", "serve-model", "--base", str(base), "--port", "0",
                 "--log-level", "info", *extra]
-        self._log = open(log_path, "ab")
+        self._log = open(log_path, "ab")  # noqa: SIM115 - held for the process's life
         self.proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=self._log)
         self.url = self._wait_url()
 
@@ -96,7 +96,7 @@ class NginxProxy:
         conf = root / "nginx.conf"
         conf.write_text(NGINX_CONF.format(root=root, servers=servers, port=port))
         self.proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root)], stdout=subprocess.DEVNULL,
-                                     stderr=open(root / "nginx-stderr.log", "ab"))
+                                     stderr=open(root / "nginx-stderr.log", "ab"))  # noqa: SIM115
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -10,12 +10,12 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runtime_fixtures import METHODS, hub_run_tokens, make_tiny_adapters  # noqa: E402
+from runtime_fixtures import METHODS, hub_run_tokens, make_tiny_adapters
 
-from adapters import load_base  # noqa: E402
-from adapters.errors import AdapterError  # noqa: E402
-from adapters.runtime.batched import BatchedRuntime  # noqa: E402
-from adapters.runtime.decode_batch import DecodeBatch, prefill  # noqa: E402
+from adapters import load_base
+from adapters.errors import AdapterError
+from adapters.runtime.batched import BatchedRuntime
+from adapters.runtime.decode_batch import DecodeBatch, prefill
 
 PROMPTS = ["say cat", "the moon is", "hello there, how", "x", "abc abc abc", "ok", "why?", "tell me"]
 NEW = 12
@@ -43,6 +43,7 @@ def test_mixed_batch_with_joins_and_leaves_equals_hub_run_per_row(tiny):
     produced: dict[int, list[int]] = {}
     rows: list[int] = []  # job index per batch row
     pending = list(range(len(jobs)))
+    gathered = False  # whether steps ran the several LoRAs as one gathered product
     budget = {i: NEW - (i % 3) * 3 for i in range(len(jobs))}  # different lengths: rows leave at different steps
     while pending or rows:
         if pending:  # one new sequence joins before each step
@@ -58,12 +59,14 @@ def test_mixed_batch_with_joins_and_leaves_equals_hub_run_per_row(tiny):
         if not rows:
             continue
         logits = batch.step([produced[j][-1] for j in rows])
+        gathered |= any(plan for plans in runtime._gathered.values() for plan in plans.values())
         assert logits.shape[0] == len(rows)
         for r, j in enumerate(rows):
             produced[j].append(int(logits[r].argmax()))
     for j, (name, prompt) in enumerate(jobs):
         expected = hub_run_tokens(base, adapters[name] if name else None, prompt, budget[j])
         assert produced[j][:len(expected)] == expected, (name, prompt)
+    assert gathered
     outputs = {tuple(produced[j]) for j in range(len(jobs))}
     assert len(outputs) >= len(jobs) - 2  # adapters really change the output
     after = runtime.model.state_dict()

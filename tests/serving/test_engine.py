@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runtime_fixtures import hub_run_tokens, make_tiny_adapters  # noqa: E402
+from runtime_fixtures import hub_run_tokens, make_tiny_adapters
 
-from adapters import load_base  # noqa: E402
-from adapters.runtime.batched import BatchedRuntime  # noqa: E402
-from hub_serving.engine import Done, Engine, Token  # noqa: E402
-from hub_serving.metrics import Metrics  # noqa: E402
-from hub_serving.sampling import SamplingParams  # noqa: E402
+from adapters import load_base
+from adapters.runtime.batched import BatchedRuntime
+from hub_serving.engine import Done, Engine, Token
+from hub_serving.metrics import Metrics
+from hub_serving.sampling import SamplingParams
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runtime_fixtures import make_tiny_adapters  # noqa: E402
-from serve_process import NginxProxy, ServeProcess  # noqa: E402
+from runtime_fixtures import make_tiny_adapters
+from serve_process import NginxProxy, ServeProcess
 
-from hub_client import HubClient  # noqa: E402
-from hub_client.cli.main import main  # noqa: E402
+from hub_client import HubClient
+from hub_client.cli.main import main
 
 openai = pytest.importorskip("openai")
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
