@@ -10,7 +10,7 @@ LOCK := requirements.lock
 LATEST_VENV := .venv-latest
 # torch 2.13.0 is the CPU wheel on this disk; a plain `torch` would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
-COMPILE_FLAGS := --extra ml --extra server --extra test --extra bench --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+COMPILE_FLAGS := --extra ml --extra server --extra serve --extra test --extra bench --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test test-two-hosts test-latest fuzz bench base venv lock clean
@@ -18,11 +18,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml $(LOCK) | $(PY)
+$(STAMP): pyproject.toml $(LOCK) requirements-clients.lock | $(PY)
 	$(PIP) install -q $(TORCH)
 	$(PIP) install -q --require-hashes --no-deps -r $(LOCK)
 	$(PIP) install -q --no-deps -e .
 	$(PIP) check
+	$(PIP) install -q --require-hashes --no-deps --target $(VENV)/clients -r requirements-clients.lock
 	touch $(STAMP)
 
 venv: $(STAMP)

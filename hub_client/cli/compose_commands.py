@@ -45,8 +45,10 @@ def _print_merged(report: list[dict]) -> None:
 @click.command("run")
 @click.option("--base", default=None,
               help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).")
-@click.argument("adapters", nargs=-1, required=True)
+@click.argument("adapters", nargs=-1)
 @click.option("--weights", default=None, help="Comma-separated weight per adapter, e.g. 1.0,0.5.")
+@click.option("--endpoint", default=None,
+              help="Send the prompt to a running `hub serve-model` at this URL instead of loading the model.")
 @click.option("--merge/--no-merge", "do_merge", default=None,
               help="Fold mergeable adapters into the weights first (the default, except on a --quantize base); "
                    "--no-merge keeps them hooked.")
@@ -56,10 +58,18 @@ def _print_merged(report: list[dict]) -> None:
 @click.option("--no-chat", is_flag=True, help="Do not wrap the prompt in the tokenizer's chat template.")
 @click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
               help="Load the base quantized with bitsandbytes (adapters stay pinned to the full-precision base).")
-def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, do_merge: bool | None,
-            allow_base_mismatch: bool,
+def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, endpoint: str | None,
+            do_merge: bool | None, allow_base_mismatch: bool,
             prompt: str, max_new_tokens: int, no_chat: bool, quantize: str | None) -> None:
     """Generate (or classify) with ADAPTERS stacked in order on BASE."""
+    if endpoint:
+        from ..config import resolve_token
+        from .serve_commands import run_on_endpoint
+
+        click.echo(run_on_endpoint(endpoint, adapters, prompt, max_new_tokens, not no_chat, resolve_token(None)))
+        return
+    if not adapters:
+        raise click.UsageError("name at least one adapter (or send the prompt to a server with --endpoint)")
     from adapters.quantize import check_mergeable
     from adapters.stack import load_stack
 

@@ -63,6 +63,9 @@ def _register_all() -> None:
     from . import quota_commands
 
     quota_commands.register(main)  # a subgroup of `hub admin`: after server_commands
+    from . import serve_commands
+
+    serve_commands.register(main)
 
 
 _register_all()
