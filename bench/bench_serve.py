@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from figures import emit  # noqa: E402
+
 PROMPTS = ["Write a short poem about the sea.", "Name three colours of the sky.", "What is a river made of?",
            "Tell me about mountains today.", "Give one reason to read books.", "Describe a cat in few words.",
            "Why do birds sing at dawn?", "List some fruits that are red."]
@@ -123,9 +125,7 @@ def main() -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
     ours = med["ours_8_loras"] / med["ours_base"]
     peft_ratio = med["peft_8_loras"] / med["hf_base"]
-    measured = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    common = {"measured": measured, "loadavg": round(os.getloadavg()[0], 2), "threads": torch.get_num_threads(),
-              "runs": args.runs, "new_tokens": n, "prompt_tokens": length, "base": base_dir.name}
+    common = {"runs": args.runs, "new_tokens": n, "prompt_tokens": length, "base": base_dir.name}
     rows = [
         {"name": f"serve 8 requests on 8 LoRAs vs 8 on the base (engine), {n} tok", "ours": round(med["ours_8_loras"], 3),
          "reference": round(med["ours_base"], 3), "unit": "s", "ratio": round(ours, 3), "goal": "<= 1.15",
@@ -142,7 +142,7 @@ def main() -> int:
          "ratio": round(med["ours_base"] / med["hf_base"], 3), "goal": "report", "ok": None},
     ]
     for row in rows:
-        print("RESULT " + json.dumps({**row, **common}), flush=True)
+        emit({**row, **common}, interleaved=True, threads=torch.get_num_threads())
     return 0
 
 
