@@ -15,7 +15,7 @@ HEAVY = ("httpx", "urllib3", "torch", "transformers", "peft", "adapters", "hub_s
 
 # Every top-level command the CLI has; a lazy registration that dropped one would fail here.
 COMMANDS = {"admin", "base", "cache", "combine", "compose", "evaluate", "find", "info", "keys", "login", "logout",
-            "merge", "methods", "pull", "push", "run", "search", "serve", "token", "train", "verify", "versions",
+            "merge", "methods", "pull", "push", "run", "search", "serve", "serve-model", "token", "train", "verify", "versions",
             "whoami", "yank"}
 
 
