@@ -28,13 +28,13 @@ $(STAMP): pyproject.toml $(LOCK) | $(PY)
 venv: $(STAMP)
 
 base: $(STAMP)
-	$(PY) -m adapters.default_base
+	$(PY) -m adapters.base.default
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
 test: $(STAMP)
-	$(PY) -m adapters.default_base >/dev/null
+	$(PY) -m adapters.base.default >/dev/null
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 # The server, HF and push/pull suites again on PostgreSQL + a real S3 server (SeaweedFS) with two hub
@@ -45,7 +45,7 @@ test-two-hosts: $(STAMP)
 	HUB_TEST_DEPLOYMENT=two-hosts $(PY) -m pytest -q -p no:cacheprovider $(TWO_HOST_SUITES)
 
 bench: $(STAMP)
-	$(PY) -m adapters.default_base >/dev/null
+	$(PY) -m adapters.base.default >/dev/null
 	$(PY) bench/run_all.py
 
 # The newest releases pyproject.toml allows, in a throw-away environment: run it to learn early whether
@@ -56,7 +56,7 @@ test-latest:
 	$(LATEST_VENV)/bin/pip install -q $(TORCH)
 	$(LATEST_VENV)/bin/pip install -q -e '.[all]'
 	$(LATEST_VENV)/bin/python tools/lock_drift.py $(LOCK)
-	$(LATEST_VENV)/bin/python -m adapters.default_base >/dev/null
+	$(LATEST_VENV)/bin/python -m adapters.base.default >/dev/null
 	$(LATEST_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 # Re-resolve every package (direct and transitive) to the newest allowed release, with hashes.

@@ -73,7 +73,7 @@ def main() -> int:
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     base_dir = Path(args.base) if args.base else ensure_default_base()
     work = Path(tempfile.mkdtemp(prefix="bench-cold-"))

@@ -12,7 +12,7 @@ from interleaved runs (base, adapted, base, adapted, ...):
   the stacked row of the same count: base, PEFT, stacked, stacked, PEFT, base, ...), and 3, 8 combined by PEFT's
   ``add_weighted_adapter(combination_type="cat")`` (one adapter of concatenated ranks, PEFT's fused form);
 * a bottleneck and a prompt-tuning adapter (cannot merge), reported. Every row runs through the same greedy
-  KV-cache loop (``adapters.generation.greedy_generate``).
+  KV-cache loop (``adapters.runtime.generation.greedy_generate``).
 
 Before a row is timed, both sides must produce the same number of new tokens (the same work), and the same
 adapters computed two ways must produce the same tokens: fused stack vs PEFT, merged vs stacked, the base vs
@@ -142,9 +142,9 @@ def main() -> int:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from adapters.default_base import ensure_default_base
-    from adapters.generation import greedy_generate
-    from adapters.stack import AdapterStack
+    from adapters.base.default import ensure_default_base
+    from adapters.runtime.generation import greedy_generate
+    from adapters.runtime.stack import AdapterStack
 
     if args.threads:
         torch.set_num_threads(args.threads)

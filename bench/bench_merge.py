@@ -31,7 +31,7 @@ RSS_CHILD = """
 import json, resource, sys, psutil
 sys.path.insert(0, {root!r})
 import torch, transformers, peft  # the libraries are part of the baseline, not of the merge
-from adapters.merge import merge_to_dir
+from adapters.runtime.merge import merge_to_dir
 baseline = psutil.Process().memory_info().rss
 merge_to_dir({base!r}, {adapters!r}, None, {out!r}, progress=False)
 # VmHWM belongs to this process image; ru_maxrss would carry the parent's peak across fork/exec
@@ -94,8 +94,8 @@ def main() -> None:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from adapters.default_base import ensure_default_base
-    from adapters.stack import AdapterStack
+    from adapters.base.default import ensure_default_base
+    from adapters.runtime.stack import AdapterStack
 
     base_dir = Path(args.base) if args.base else ensure_default_base()
     tmp = Path(tempfile.mkdtemp(prefix="bench-merge-"))

@@ -44,7 +44,7 @@ def child(base: str, quantize: str | None, out: str, steps: int | None, batch_si
     import peft  # noqa: F401
     import transformers  # noqa: F401
 
-    from adapters.evaluate import evaluate
+    from adapters.evaluation.heldout import evaluate
     from adapters.training import train
 
     baseline = psutil.Process().memory_info().rss
@@ -100,7 +100,7 @@ def main() -> None:
 
     import torch
 
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     base = str(args.base or ensure_default_base())
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"

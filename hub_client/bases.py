@@ -22,9 +22,9 @@ __all__ = ["hub_resolver", "remember_pulled_base"]
 def remember_pulled_base(directory: Path, label: str) -> None:
     """Index a pulled ``base`` repo under the fingerprint of its weights (checked against its card)."""
     try:
-        from adapters.base_index import remember
+        from adapters.base.index import remember
         from adapters.errors import AdapterError
-        from adapters.fingerprint import fingerprint
+        from adapters.base.fingerprint import fingerprint
     except ImportError:  # the client without the ML core has no index to feed
         return
     front = card_front(directory)
@@ -47,7 +47,7 @@ def _pull(client: Callable[[], Any], ref: str) -> Path:
 
 def _remote_bases(client: Callable[[], Any]):
     def find(pin) -> tuple[Path | None, str]:
-        from adapters.fingerprint import fingerprint
+        from adapters.base.fingerprint import fingerprint
 
         hub = client()
         where = f"hub {hub.endpoint}"

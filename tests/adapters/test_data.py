@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from tiny_bases import char_tokenizer, write_jsonl  # noqa: E402
 
-from adapters.data import (IGNORE_INDEX, Collator, encode_row, format_prompt, load_records, read_jsonl,
+from adapters.training.data import (IGNORE_INDEX, Collator, encode_row, format_prompt, load_records, read_jsonl,
                            split_eval)
 from adapters.errors import AdapterError
 

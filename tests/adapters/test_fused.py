@@ -13,9 +13,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from stack_fixtures import load_plain, make_adapter  # noqa: E402
 from tiny_bases import make_llama_dir  # noqa: E402
 
-from adapters.runtime import ia3, lora  # noqa: E402
+from adapters.methods.ia3 import hooks as ia3  # noqa: E402
+from adapters.methods.lora import hooks as lora  # noqa: E402
 from adapters.runtime.fused import fuser_for, is_fused, separate_steps  # noqa: E402
-from adapters.stack import AdapterStack  # noqa: E402
+from adapters.runtime.stack import AdapterStack  # noqa: E402
 
 WEIGHTS = [1.0, 0.6, 0.3]
 

@@ -43,9 +43,9 @@ def _ids():
 
 @pytest.mark.parametrize("method,task", _mergeable())
 def test_mergeable_method_contract(method, task, bases, tmp_path):
-    from adapters.merge import merge_to_dir
+    from adapters.runtime.merge import merge_to_dir
     from adapters.registry import get_method
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     spec = get_method(method)
     base = bases[task]
@@ -73,7 +73,7 @@ def test_mergeable_method_contract(method, task, bases, tmp_path):
 
 def test_merge_keeps_non_mergeable_adapters_attached_and_says_why(bases, tmp_path):
     from adapters.card import read_card
-    from adapters.merge import merge_to_dir
+    from adapters.runtime.merge import merge_to_dir
 
     base = bases["causal-lm"]
     lora = pin_adapter(make_adapter(base, tmp_path / "lora", "lora", seed=1), base)
@@ -95,7 +95,7 @@ def test_merge_keeps_non_mergeable_adapters_attached_and_says_why(bases, tmp_pat
 
 def test_merge_refuses_a_non_empty_output(bases, tmp_path):
     from adapters.errors import AdapterError
-    from adapters.merge import merge_to_dir
+    from adapters.runtime.merge import merge_to_dir
 
     base = bases["causal-lm"]
     lora = pin_adapter(make_adapter(base, tmp_path / "lora", "lora"), base)
@@ -110,8 +110,8 @@ def test_fold_frees_each_adapter_and_matches_merge(bases, tmp_path):
     from transformers import AutoTokenizer
 
     from adapters.errors import AdapterError
-    from adapters.merge import merge_to_dir
-    from adapters.stack import FoldedAttachment, load_stack
+    from adapters.runtime.merge import merge_to_dir
+    from adapters.runtime.stack import FoldedAttachment, load_stack
 
     base = bases["causal-lm"]
     loras = [pin_adapter(make_adapter(base, tmp_path / f"l{i}", "lora", seed=i), base) for i in range(2)]

@@ -9,7 +9,10 @@ import pytest
 import torch
 
 from adapters.errors import AdapterError
-from adapters.runtime import lora, ia3, prefix, prompt
+from adapters.methods.ia3 import hooks as ia3
+from adapters.methods.lora import hooks as lora
+from adapters.methods.prefix import hooks as prefix
+from adapters.methods.prompt import hooks as prompt
 
 sys.path.insert(0, str(Path(__file__).parent))
 from stack_fixtures import load_plain, make_adapter, peft_logits  # noqa: E402

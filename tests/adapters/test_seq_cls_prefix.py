@@ -31,7 +31,7 @@ def bases(tmp_path_factory):
 @pytest.mark.parametrize("method", METHODS)
 def test_seq_cls_stack_matches_peft_and_restores_the_head(method, base_name, bases, tmp_path):
     from adapters.base import load_base
-    from adapters.stack import AdapterStack
+    from adapters.runtime.stack import AdapterStack
 
     base = bases[base_name]
     targets = LLAMA_TARGETS.get(method, {}) if base_name == "llama" else {}
@@ -68,7 +68,7 @@ def test_seq_cls_stack_matches_peft_and_restores_the_head(method, base_name, bas
 @pytest.mark.parametrize("base_name", list(BASES))
 def test_peft_own_prefix_seq_cls_forward_equals_our_stack(base_name, bases, tmp_path):
     from adapters.base import load_base
-    from adapters.stack import AdapterStack
+    from adapters.runtime.stack import AdapterStack
 
     base = bases[base_name]
     adapter = pin_adapter(make_adapter(base, tmp_path / "prefix", "prefix_tuning", seed=3, task="seq-cls"), base)

@@ -41,7 +41,7 @@ def test_run_merges_by_default_and_says_what_stays_attached_in_one_line(setup):
 
 
 def test_load_stack_generate_merges_unless_told_not_to(setup):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     base, lora, lora2, prompt = setup
     stack = load_stack(base, [lora, lora2, prompt])

@@ -109,8 +109,8 @@ def test_cli_reports_a_bad_line_in_one_line(llama, tmp_path):
 
 
 def test_evaluate_batches_match_one_by_one_generation(llama, tmp_path):
-    from adapters.evaluate import evaluate, normalise
-    from adapters.stack import load_stack
+    from adapters.evaluation.heldout import evaluate, normalise
+    from adapters.runtime.stack import load_stack
     from adapters.training import train
 
     rows = copy_task_rows(12)

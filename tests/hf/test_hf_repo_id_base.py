@@ -25,7 +25,7 @@ def _offline_hub(args: list[str], hf_home: Path) -> subprocess.CompletedProcess:
 
 def test_train_on_an_hf_repo_id_from_the_offline_cache(hub, run_hf, tmp_path):
     from adapters.card import read_card
-    from adapters.fingerprint import fingerprint
+    from adapters.base.fingerprint import fingerprint
 
     ann = hub.token("ann", "write")
     base = make_llama_dir(tmp_path / "tiny")

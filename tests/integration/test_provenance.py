@@ -33,8 +33,8 @@ def _hub(args: list[str], env: dict):
 
 @pytest.mark.slow
 def test_hub_train_writes_provenance_that_follows_the_data(tmp_path, hub_server):
-    from adapters.default_base import ensure_default_base
-    from adapters.fingerprint import fingerprint
+    from adapters.base.default import ensure_default_base
+    from adapters.base.fingerprint import fingerprint
 
     base = ensure_default_base()
     rows = (EXAMPLE / "train.jsonl").read_text().splitlines()

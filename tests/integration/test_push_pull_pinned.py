@@ -34,7 +34,7 @@ def client(hub_server_module, tmp_path):
 
 def test_push_with_local_base_writes_the_pin(hub_server_module, client, dirs, tmp_path):
     from adapters.card import read_card  # noqa: F401 - the card helpers must be importable without torch
-    from adapters.fingerprint import fingerprint
+    from adapters.base.fingerprint import fingerprint
 
     base_dir, lora_src = dirs
     lora = Path(shutil.copytree(lora_src, tmp_path / "lora"))
@@ -52,7 +52,7 @@ def test_push_with_local_base_writes_the_pin(hub_server_module, client, dirs, tm
 
 
 def test_push_with_hub_base(hub_server_module, client, dirs, tmp_path):
-    from adapters.fingerprint import fingerprint
+    from adapters.base.fingerprint import fingerprint
 
     base_dir, lora_src = dirs
     client.push(base_dir, "dana/tiny-base", "1.0.0", kind="base")

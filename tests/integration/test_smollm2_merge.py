@@ -32,8 +32,8 @@ def test_merge_of_two_loras_matches_peft_merge_and_unload(tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from adapters.default_base import ensure_default_base
-    from adapters.merge import merge_to_dir
+    from adapters.base.default import ensure_default_base
+    from adapters.runtime.merge import merge_to_dir
 
     base = ensure_default_base()
     first = _lora(base, tmp_path / "first", 1, ["q_proj", "v_proj"])

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_find_ranks_the_library_task_first_on_its_held_out_examples(hub_server, tmp_path, monkeypatch):
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
     from examples.tasks.build_library import build, push
     from hub_client import HubClient
     from hub_client.cli.main import main
