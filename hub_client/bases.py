@@ -4,7 +4,8 @@
 ``adapters.resolver.Resolver`` here and pass it in: ``pull`` turns ``NS/NAME[@V]`` and ``hub://NS/NAME[@V]``
 into pulled directories, ``remote_bases`` searches the configured hub for a ``base`` repo whose own
 weights have the pinned fingerprint, pulls it and checks the weights. Every base pulled from a hub is
-remembered in the local base index, so the next lookup is a few ``stat`` calls.
+remembered in the local base index (``pulled_bases``, called by ``HubClient.pull``), so the next lookup is a
+few ``stat`` calls.
 """
 
 from __future__ import annotations
@@ -13,30 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import HubError
-from .pinning import HUB_SCHEME, card_front
+from .pinning import HUB_SCHEME
 from .refs import parse_repo_ref
 
-__all__ = ["hub_resolver", "remember_pulled_base"]
-
-
-def remember_pulled_base(directory: Path, label: str) -> None:
-    """Index a pulled ``base`` repo under the fingerprint of its weights (checked against its card)."""
-    try:
-        from adapters.base.index import remember
-        from adapters.errors import AdapterError
-        from adapters.base.fingerprint import fingerprint
-    except ImportError:  # the client without the ML core has no index to feed
-        return
-    front = card_front(directory)
-    hub = front.get("adapter_hub") or {}
-    if hub.get("kind") != "base" or not hub.get("fingerprint"):
-        return
-    try:
-        actual = fingerprint(directory)
-    except AdapterError:
-        return
-    if actual == hub["fingerprint"]:
-        remember(directory, actual, str(front.get("base_model") or ""), label)
+__all__ = ["hub_resolver"]
 
 
 def _pull(client: Callable[[], Any], ref: str) -> Path:
