@@ -2,7 +2,7 @@
 much extra memory the server process needs for it (peak RSS during the request minus RSS
 just before, sampled with psutil), at 1 MB and 64 MB; then a flood from one token.
 
-    python bench/bench_hostile.py [--sizes 1,64] [--tries 5] [--flood-rate 200] [--flood-seconds 5] [--flood-rounds 3]
+    python -m bench.bench_hostile [--sizes 1,64] [--tries 5] [--flood-rate 200] [--flood-seconds 5] [--flood-rounds 3]
 
 Inputs: YAML alias bomb in a model card (publish), newline flood in an HF commit message,
 deep JSON body, large safetensors header (publish), oversize body (Content-Length and
@@ -24,7 +24,6 @@ import os
 import socket
 import statistics
 import struct
-import sys
 import tempfile
 import threading
 import time
@@ -35,9 +34,8 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from hub_process import HubProcess  # noqa: E402
+from tests.support.hub_process import HubProcess  # noqa: E402
 
 MB = 1024 * 1024
 TIMEOUT = 15.0

@@ -21,7 +21,7 @@ checks is printed as a failed ``RESULT`` row with its error, and the bench exits
 
 Runs alternate ABBA; one torch thread by default so the ratios hold still on a shared CPU.
 
-    python bench/bench_latency.py --runs 7 [--threads 0]
+    python -m bench.bench_latency --runs 7 [--threads 0]
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def make_lora(base_model, out: Path, seed: int) -> Path:

@@ -5,7 +5,7 @@ when it cannot be). Timed ABBA (hub pull, curls, curls, hub pull, ...), each pul
 in a new client, every byte written and sha256-verified by the pull; curl writes its file too.
 Every row carries the machine's load average: on a shared machine it moves these ratios most.
 
-    python bench/bench_pull.py --size-mb 500 --runs 6
+    python -m bench.bench_pull --size-mb 500 --runs 6
 
 * client overhead: median(curl from the hub) / median(hub pull), goal >= 0.9 (same server, same bytes);
 * server overhead: median(curl from nginx) / median(curl from the hub): what our server costs vs nginx;
@@ -36,7 +36,6 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from hub_client import HubClient  # noqa: E402
 
@@ -236,7 +235,7 @@ def main() -> int:
             row(f"pull {args.size_mb} MB: end to end (curl from nginx / hub pull)", m_ours, m_nginx,
                 m_nginx / m_ours, None, load=load())
         if not args.no_s3:
-            from s3_server import weed_binary
+            from tests.support.s3_server import weed_binary
 
             if weed_binary() is None:
                 print("SeaweedFS (weed) not installed: S3 redirect rows skipped")
@@ -256,7 +255,7 @@ def main() -> int:
 def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None:
     """Pull via presigned redirect vs curl straight from S3; hub CPU s/GB with and without redirect."""
     import psutil
-    from s3_server import CREDENTIALS, SeaweedS3
+    from tests.support.s3_server import CREDENTIALS, SeaweedS3
 
     s3 = SeaweedS3(work / "s3").start()
     try:

@@ -10,7 +10,7 @@ Figures:
 * held-out exact match on examples/sentiment/eval.jsonl: the NF4-trained adapter on the NF4 base, and on
   the fp32 base, vs the fp32-trained adapter on the fp32 base (goal: within 0.05)
 
-    python bench/bench_qlora.py [--base DIR] [--steps N] [--quantize nf4|int8]
+    python -m bench.bench_qlora [--base DIR] [--steps N] [--quantize nf4|int8]
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTIMENT = ROOT / "examples" / "sentiment"
-sys.path.insert(0, str(ROOT))
 
 
 def peak_rss() -> int:

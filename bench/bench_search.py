@@ -2,7 +2,7 @@
 metadata, tags, downloads), then time typical searches through the search service
 (the SQL query plus the JSON shaping the route returns).
 
-    python bench/bench_search.py --repos 100000 [--database-url postgresql://postgres@127.0.0.1/test]
+    python -m bench.bench_search --repos 100000 [--database-url postgresql://postgres@127.0.0.1/test]
 
 Every sample is ONE request (page 1, and the cursor page as a request of its own), timed anonymously
 and signed in (a user who owns a namespace and belongs to an org, so private repos join the query). The
@@ -24,7 +24,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 

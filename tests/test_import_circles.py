@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from import_scan import ROOT, import_circles
+from tests.support.import_scan import ROOT, import_circles
 
 NOT_PRODUCT = {"tests", "bench", "examples", "tools"}
 PACKAGES = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file() and p.name not in NOT_PRODUCT)

@@ -3,15 +3,11 @@ merge, the base back after unmerge, and a merged directory equal to PEFT's ``mer
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import load_plain, make_adapter, peft_logits, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import load_plain, make_adapter, peft_logits, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
 BASES = {"causal-lm": make_llama_dir, "seq-cls": make_bert_dir}
 

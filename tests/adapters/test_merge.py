@@ -3,15 +3,13 @@ directory is a plain transformers model with the same logits."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import make_adapter, make_method_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, make_method_adapter, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
 
 def _mergeable() -> list:

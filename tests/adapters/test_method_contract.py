@@ -7,14 +7,10 @@ weights is refused, and the card carries the pin.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import copy_task_rows, make_bert_dir, make_llama_dir, sentiment_rows, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import copy_task_rows, make_bert_dir, make_llama_dir, sentiment_rows, write_jsonl
 
 from adapters.card import read_card
 from adapters.errors import BaseMismatchError

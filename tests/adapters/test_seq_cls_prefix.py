@@ -4,16 +4,12 @@ detaching puts the base's head back."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import make_adapter, peft_logits, peft_prefix_logits_via_cache, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
-from upstream import CACHE_RENAME, CACHE_RENAME_REASON  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, peft_logits, peft_prefix_logits_via_cache, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
+from tests.adapters.upstream import CACHE_RENAME, CACHE_RENAME_REASON
 
 BASES = {"llama": make_llama_dir, "bert": make_bert_dir}
 METHODS = ["prefix_tuning", "prompt_tuning", "p_tuning", "lora", "ia3"]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import load_plain, make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
-from upstream import CACHE_RENAME, CACHE_RENAME_REASON  # noqa: E402
+from tests.support.stack_fixtures import load_plain, make_adapter, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
+from tests.adapters.upstream import CACHE_RENAME, CACHE_RENAME_REASON
 
-from adapters.errors import AdapterError, BaseMismatchError  # noqa: E402
+from adapters.errors import AdapterError, BaseMismatchError
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +86,7 @@ def test_mixed_stack_merges_what_it_can_and_restores_the_base(llama_dir, adapter
 def test_mixed_stack_with_bottleneck(llama_dir, adapters_dir, tmp_path):
     from adapters.registry import get_method
     from adapters.runtime.stack import load_stack
-    from stack_fixtures import make_method_adapter
+    from tests.support.stack_fixtures import make_method_adapter
 
     spec = get_method("bottleneck")  # built in: an AdapterError here is a failure, never a skip
     bottleneck = make_method_adapter(spec, llama_dir, tmp_path / "bn", seed=7)

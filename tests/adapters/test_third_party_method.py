@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import copy_task_rows, make_llama_dir, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 PLUGIN = textwrap.dedent('''
     """A learned bias on the output logits: the smallest possible adapter."""
@@ -165,7 +164,7 @@ def test_plugin_trains_saves_loads_and_stacks(plugin_path, tmp_path):
 def _bias_adapter(out: Path, base: Path, peft_type: str, seed: int) -> Path:
     """A saved, pinned plugin adapter with a random (non-zero) bias, written as the plugin's ``save`` does."""
     from safetensors.torch import save_file
-    from stack_fixtures import pin_adapter
+    from tests.support.stack_fixtures import pin_adapter
     from transformers import AutoConfig
 
     vocab = AutoConfig.from_pretrained(base).vocab_size

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_llama_dir, write_jsonl  # noqa: E402
-from tiny_library import FEW, task_rows  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir, write_jsonl
+from tests.compose.tiny_library import FEW, task_rows
 
-from adapters.composition.from_examples import Candidate, compose, score_candidates  # noqa: E402
-from adapters.errors import AdapterError  # noqa: E402
-from adapters.composition.few_shot import read_examples  # noqa: E402
+from adapters.composition.from_examples import Candidate, compose, score_candidates
+from adapters.errors import AdapterError
+from adapters.composition.few_shot import read_examples
 
 
 def _candidates(adapters: dict[str, Path]) -> list[Candidate]:

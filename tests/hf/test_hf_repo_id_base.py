@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hf_harness import push_dir
+from tests.hf.hf_harness import push_dir
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from tiny_bases import make_llama_dir  # noqa: E402
+from tests.support.tiny_bases import make_llama_dir
 
 
 def _offline_hub(args: list[str], hf_home: Path) -> subprocess.CompletedProcess:

@@ -70,8 +70,7 @@ def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatc
 
 
 def _adapters_on_the_import_need_no_base(imported: Path, tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-    from stack_fixtures import make_adapter, pin_adapter
+    from tests.support.stack_fixtures import make_adapter, pin_adapter
 
     from hub_client.cli.main import main
 

@@ -5,19 +5,16 @@ from a local base directory or from a base hosted on the hub (``hub://NS/NAME@V`
 from __future__ import annotations
 
 import shutil
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "client"))
+from tests.support.peft_dirs import make_base_dir, make_lora_dir
 
-from peft_dirs import make_base_dir, make_lora_dir  # noqa: E402
-
-from hub_client import HubClient, HubWarning  # noqa: E402
-from hub_client.cli import main  # noqa: E402
+from hub_client import HubClient, HubWarning
+from hub_client.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,12 @@ task's own LoRA first on a few of that task's held-out examples. Reuses the cach
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 pytestmark = pytest.mark.slow
 

@@ -22,10 +22,10 @@ import uuid
 from pathlib import Path
 
 import httpx
-from hub_process import HubProcess, PostgresDatabase
-from s3_server import CREDENTIALS
+from tests.support.hub_process import HubProcess, PostgresDatabase
+from tests.support.s3_server import CREDENTIALS
 
-TESTS = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def deployment_kind() -> str:
@@ -43,7 +43,7 @@ def start_hub(data_dir: Path, request, database_url: str | None = None):
 
 
 class RoundRobinProxy:
-    """``tests/rr_proxy.py`` under uvicorn in a subprocess, on a loopback socket we keep open."""
+    """``tests/support/rr_proxy.py`` under uvicorn in a subprocess, on a loopback socket we keep open."""
 
     def __init__(self, backends: list[str]) -> None:
         self.backends = backends
@@ -55,10 +55,10 @@ class RoundRobinProxy:
 
     def start(self) -> "RoundRobinProxy":
         env = {**os.environ, "RR_BACKENDS": ",".join(self.backends),
-               "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
         fd = self.sock.fileno()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "rr_proxy:create_app", "--fd", str(fd),
+            [sys.executable, "-m", "uvicorn", "--factory", "tests.support.rr_proxy:create_app", "--fd", str(fd),
              "--log-level", "warning", "--no-access-log"],
             env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

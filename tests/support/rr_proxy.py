@@ -5,7 +5,7 @@ backend that dies mid-request yields a 502 (or a cut response), which the client
 The client's ``Host`` header is passed through (as HAProxy and cloud load balancers do), so the
 hosts build absolute URLs (pagination links) that point back at the proxy.
 
-Run: ``RR_BACKENDS=http://a,http://b uvicorn --factory rr_proxy:create_app``.
+Run: ``RR_BACKENDS=http://a,http://b uvicorn --factory tests.support.rr_proxy:create_app``.
 """
 
 from __future__ import annotations
