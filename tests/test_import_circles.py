@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.import_scan import ROOT, import_circles
+from tests.support.import_graph import import_circles
+from tests.support.import_scan import ROOT
 
 NOT_PRODUCT = {"tests", "bench", "examples", "tools"}
 PACKAGES = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file() and p.name not in NOT_PRODUCT)
