@@ -29,13 +29,13 @@ $(STAMP): pyproject.toml $(LOCK) requirements-clients.lock | $(PY)
 venv: $(STAMP)
 
 base: $(STAMP)
-	$(PY) -m adapters.default_base
+	$(PY) -m adapters.base.default
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
 test: $(STAMP)
-	$(PY) -m adapters.default_base >/dev/null
+	$(PY) -m adapters.base.default >/dev/null
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 # The server, HF and push/pull suites again on PostgreSQL + a real S3 server (SeaweedFS) with two hub
@@ -51,7 +51,7 @@ fuzz: $(STAMP)
 	HUB_FUZZ_EXAMPLES=200 HUB_FUZZ_SECONDS=900 $(PY) -m pytest -q -s -p no:cacheprovider tests/security/test_openapi_fuzz.py
 
 bench: $(STAMP)
-	$(PY) -m adapters.default_base >/dev/null
+	$(PY) -m adapters.base.default >/dev/null
 	$(PY) bench/run_all.py
 
 # The newest releases pyproject.toml allows, in a throw-away environment: run it to learn early whether
@@ -62,7 +62,7 @@ test-latest:
 	$(LATEST_VENV)/bin/pip install -q $(TORCH)
 	$(LATEST_VENV)/bin/pip install -q -e '.[all]'
 	$(LATEST_VENV)/bin/python tools/lock_drift.py $(LOCK)
-	$(LATEST_VENV)/bin/python -m adapters.default_base >/dev/null
+	$(LATEST_VENV)/bin/python -m adapters.base.default >/dev/null
 	$(LATEST_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
 # Re-resolve every package (direct and transitive) to the newest allowed release, with hashes.

@@ -1,7 +1,12 @@
 """Adapter Hub's ML core: methods, base pinning, training, stacking, merging.
 
+Rooms: ``base/`` (the pinned base model), ``training/`` (one run, one module per objective),
+``methods/`` (one folder per method, each a ``MethodSpec`` plugin), ``runtime/`` (stacks, merging and the
+one fused engine), ``composition/`` (combining adapters, composing from examples), ``evaluation/``; beside
+them the pieces every room shares: ``card``, ``registry``, ``resolver``, ``errors``, ``provenance``.
+
 Attributes are loaded lazily (PEP 562) so that pure-Python pieces such as
-``adapters.card`` and ``adapters.fingerprint`` never import torch.
+``adapters.card`` and ``adapters.base.fingerprint`` never import torch.
 
 Importing warns once (``AdaptersNameClash``) when AdapterHub's ``adapters`` distribution, which uses the
 same import name, is installed in this environment too (distribution metadata only, see
@@ -27,39 +32,39 @@ _EXPORTS: dict[str, str] = {
     "MethodOption": "adapters.registry",
     "get_method": "adapters.registry",
     "list_methods": "adapters.registry",
-    "BasePin": "adapters.base",
-    "resolve_base": "adapters.base",
+    "BasePin": "adapters.base.pin",
+    "resolve_base": "adapters.base.load",
     "Resolver": "adapters.resolver",
-    "find_base": "adapters.base_lookup",
-    "BaseNotFound": "adapters.base_lookup",
-    "indexed_bases": "adapters.base_index",
-    "pin_for": "adapters.base",
-    "load_base": "adapters.base",
-    "check_pin": "adapters.base",
+    "find_base": "adapters.base.lookup",
+    "BaseNotFound": "adapters.base.lookup",
+    "indexed_bases": "adapters.base.index",
+    "pin_for": "adapters.base.load",
+    "load_base": "adapters.base.load",
+    "check_pin": "adapters.base.load",
     "CardData": "adapters.card",
     "read_card": "adapters.card",
     "write_card": "adapters.card",
-    "import_gguf": "adapters.gguf_import",
-    "gguf_model_id": "adapters.gguf_import",
-    "train": "adapters.training",
-    "TrainResult": "adapters.training",
-    "evaluate": "adapters.evaluate",
-    "evaluate_pairs": "adapters.evaluate",
-    "EvalResult": "adapters.evaluate",
-    "read_pairs": "adapters.preferences",
-    "get_objective": "adapters.objectives",
-    "list_objectives": "adapters.objectives",
-    "QUANTIZATIONS": "adapters.quantize",
-    "AdapterStack": "adapters.stack",
-    "load_stack": "adapters.stack",
-    "merge_to_dir": "adapters.merge",
-    "MergeResult": "adapters.merge",
-    "combine_adapters": "adapters.combine",
-    "Candidate": "adapters.compose",
-    "score_candidates": "adapters.compose",
-    "compose": "adapters.compose",
-    "read_examples": "adapters.few_shot",
-    "evaluate_matrix": "adapters.evaluate_matrix",
+    "import_gguf": "adapters.base.gguf_import",
+    "gguf_model_id": "adapters.base.gguf_import",
+    "train": "adapters.training.run",
+    "TrainResult": "adapters.training.run",
+    "evaluate": "adapters.evaluation.heldout",
+    "evaluate_pairs": "adapters.evaluation.heldout",
+    "EvalResult": "adapters.evaluation.heldout",
+    "read_pairs": "adapters.training.preferences",
+    "get_objective": "adapters.training.objectives",
+    "list_objectives": "adapters.training.objectives",
+    "QUANTIZATIONS": "adapters.training.quantize",
+    "AdapterStack": "adapters.runtime.stack",
+    "load_stack": "adapters.runtime.stack",
+    "merge_to_dir": "adapters.runtime.merge",
+    "MergeResult": "adapters.runtime.merge",
+    "combine_adapters": "adapters.composition.combine",
+    "Candidate": "adapters.composition.from_examples",
+    "score_candidates": "adapters.composition.from_examples",
+    "compose": "adapters.composition.from_examples",
+    "read_examples": "adapters.composition.few_shot",
+    "evaluate_matrix": "adapters.evaluation.matrix",
 }
 
 __all__ = sorted([*_EXPORTS, "AdaptersNameClash"])

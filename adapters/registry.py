@@ -63,7 +63,7 @@ class MethodSpec:
 
     Capabilities the core reads (never the method's name):
     objectives     training objectives it supports (``causal-lm``, ``seq-cls``, ``dpo``, see
-                   ``adapters.objectives``); ``dpo`` also needs ``peft_config``.
+                   ``adapters.training.objectives``); ``dpo`` also needs ``peft_config``.
     quantizable    it trains and runs on a base quantized with bitsandbytes (``--quantize nf4|int8``).
     checkpointable it trains under gradient checkpointing (used on quantized bases to save memory).
     peft_config(model, options, task) -> peft.PeftConfig

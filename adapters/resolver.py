@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 from .errors import AdapterError
 
 if TYPE_CHECKING:
-    from .base import BasePin
+    from .base.pin import BasePin
 
 __all__ = ["HUB_SCHEME", "RemoteBases", "Resolver", "is_reference", "resolve_adapter"]
 

@@ -3,7 +3,7 @@ interpreter, interleaved, medians. The difference is what importing the CLI cost
 ``hub pull`` and every other command pay it. Goal: ``hub --version`` within 0.1 s. Both may keep compiled
 bytecode (``figures.with_bytecode``), as an installed package does; one warm-up run each writes it.
 
-    python bench/bench_cli_start.py --runs 20
+    python -m bench.bench_cli_start --runs 20
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import emit, interleaved, medians, with_bytecode
+from bench.figures import emit, interleaved, medians, with_bytecode
 
 
 ENV = with_bytecode(dict(os.environ), tempfile.mkdtemp(prefix="bench-cli-pyc-"))

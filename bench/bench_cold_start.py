@@ -6,7 +6,7 @@ imports, loading, the base-pin check (ours) and the first forward all count; bot
 fingerprint from its cache (keyed by path, size and mtime); one extra row shows a run with an empty
 fingerprint cache (every tensor hashed again). ABBA order, medians.
 
-    python bench/bench_cold_start.py --runs 5
+    python -m bench.bench_cold_start --runs 5
 
 Goal: ``hub run`` <= 1.1 x the plain transformers + PEFT script.
 """
@@ -22,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import emit
+from bench.figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 PLAIN = """
 import sys, torch
@@ -47,8 +46,7 @@ def make_lora(base_dir: Path, out: Path) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    sys.path.insert(0, str(ROOT / "tests" / "adapters"))
-    from stack_fixtures import pin_adapter
+    from tests.support.stack_fixtures import pin_adapter
 
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
@@ -74,7 +72,7 @@ def main() -> int:
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     base_dir = Path(args.base) if args.base else ensure_default_base()
     work = Path(tempfile.mkdtemp(prefix="bench-cold-"))

@@ -9,7 +9,7 @@ stacked, stacked, base, ...), each block from a fresh prefill (not timed), until
 steps; the figure is the ratio of the per-step medians. Before timing, the stacked model's logits must
 differ from the base's (the LoRAs are really applied) and the stack must hold all 8 adapters.
 
-    python bench/bench_cpu_per_step.py --steps 200 --block 20
+    python -m bench.bench_cpu_per_step --steps 200 --block 20
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import emit, interleaved
+from bench.figures import emit, interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,9 +37,9 @@ def main() -> int:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from adapters.default_base import ensure_default_base
-    from adapters.generation import cache_argument, greedy_generate, output_cache
-    from adapters.stack import AdapterStack
+    from adapters.base.default import ensure_default_base
+    from adapters.runtime.generation import cache_argument, greedy_generate, output_cache
+    from adapters.runtime.stack import AdapterStack
     from bench_latency import make_lora
 
     torch.set_num_threads(1)

@@ -2,8 +2,8 @@
 much extra memory the server process needs for it (peak RSS during the request minus RSS
 just before, sampled with psutil), at 1 MB and 64 MB; then a flood from one token.
 
-    python bench/bench_hostile.py [--sizes 1,64] [--tries 5] [--flood-rate 200] [--flood-seconds 5] [--flood-rounds 3]
-                                  [--attack-seconds 5] [--attack-rounds 3]
+    python -m bench.bench_hostile [--sizes 1,64] [--tries 5] [--flood-rate 200] [--flood-seconds 5] [--flood-rounds 3]
+                                    [--attack-seconds 5] [--attack-rounds 3]
 
 Inputs: YAML alias bomb in a model card (publish), newline flood in an HF commit message,
 deep JSON body, large safetensors header (publish), oversize body (Content-Length and
@@ -29,7 +29,6 @@ import os
 import socket
 import statistics
 import struct
-import sys
 import tempfile
 import threading
 import time
@@ -40,10 +39,9 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from figures import emit  # noqa: E402
-from hub_process import HubProcess  # noqa: E402
+from bench.figures import emit  # noqa: E402
+from tests.support.hub_process import HubProcess  # noqa: E402
 
 MB = 1024 * 1024
 TIMEOUT = 15.0
@@ -315,7 +313,7 @@ def main() -> int:
     ap.add_argument("--attack-seconds", type=float, default=5.0, help="window of the slow-body and flood attacks")
     ap.add_argument("--attack-rounds", type=int, default=3, help="quiet/attacked window pairs (0 skips them)")
     args = ap.parse_args()
-    import hostile_extra
+    from bench import hostile_extra
 
     results = run_hostile([int(s) for s in args.sizes.split(",") if s], args.tries)
     results += hostile_extra.run_inputs(args.tries)

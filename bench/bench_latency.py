@@ -12,7 +12,7 @@ from interleaved runs (base, adapted, base, adapted, ...):
   the stacked row of the same count: base, PEFT, stacked, stacked, PEFT, base, ...), and 3, 8 combined by PEFT's
   ``add_weighted_adapter(combination_type="cat")`` (one adapter of concatenated ranks, PEFT's fused form);
 * a bottleneck and a prompt-tuning adapter (cannot merge), reported. Every row runs through the same greedy
-  KV-cache loop (``adapters.generation.greedy_generate``).
+  KV-cache loop (``adapters.runtime.generation.greedy_generate``).
 
 Before a row is timed, both sides must produce the same number of new tokens (the same work), and the same
 adapters computed two ways must produce the same tokens: fused stack vs PEFT, merged vs stacked, the base vs
@@ -23,7 +23,7 @@ Runs alternate ABBA. Every row is measured twice by default (``--threads 1,0``):
 thread (the ratios hold still on a shared CPU) and with torch's default thread count (what a user gets);
 each setting runs in its own process, and each row's name and ``torch_threads`` field say which it is.
 
-    python bench/bench_latency.py --runs 7 [--threads 1,0]
+    python -m bench.bench_latency --runs 7 [--threads 1,0]
 """
 
 from __future__ import annotations
@@ -36,10 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import emit
+from bench.figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def make_lora(base_model, out: Path, seed: int) -> Path:
@@ -159,9 +158,9 @@ def main() -> int:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from adapters.default_base import ensure_default_base
-    from adapters.generation import greedy_generate
-    from adapters.stack import AdapterStack
+    from adapters.base.default import ensure_default_base
+    from adapters.runtime.generation import greedy_generate
+    from adapters.runtime.stack import AdapterStack
 
     if args.threads:
         torch.set_num_threads(args.threads)

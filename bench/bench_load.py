@@ -2,7 +2,7 @@
 hub host and against two hosts behind a per-request round-robin proxy, both on PostgreSQL +
 a real S3 server (SeaweedFS) and keeping nothing on local disk.
 
-    HUB_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python bench/bench_load.py --clients 32 \
+    HUB_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test python -m bench.bench_load --clients 32 \
         --seconds 10 --rounds 4
 
 Both deployments are started and seeded first; then load windows of ``--seconds`` alternate between them
@@ -20,20 +20,18 @@ import os
 import random
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from figures import emit, interleaved
+from bench.figures import emit, interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from deployment import TwoHosts  # noqa: E402
-from hub_process import HubProcess, PostgresDatabase  # noqa: E402
-from s3_server import CREDENTIALS, SeaweedS3  # noqa: E402
+from tests.support.deployment import TwoHosts  # noqa: E402
+from tests.support.hub_process import HubProcess, PostgresDatabase  # noqa: E402
+from tests.support.s3_server import CREDENTIALS, SeaweedS3  # noqa: E402
 
 from hub_client import HubClient  # noqa: E402
 

@@ -9,7 +9,7 @@
   interpreter-with-libraries baseline must stay <= the fp32 base size + 10% (merging in place never
   holds a second copy of the model).
 
-    python bench/bench_merge.py --adapters 3 --runs 5
+    python -m bench.bench_merge --adapters 3 --runs 5
 """
 
 from __future__ import annotations
@@ -24,16 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import emit as emit_row
+from bench.figures import emit as emit_row
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 RSS_CHILD = """
 import json, resource, sys, psutil
-sys.path.insert(0, {root!r})
 import torch, transformers, peft  # the libraries are part of the baseline, not of the merge
-from adapters.merge import merge_to_dir
+from adapters.runtime.merge import merge_to_dir
 baseline = psutil.Process().memory_info().rss
 merge_to_dir({base!r}, {adapters!r}, None, {out!r}, progress=False)
 # VmHWM belongs to this process image; ru_maxrss would carry the parent's peak across fork/exec
@@ -62,8 +60,7 @@ def make_loras(base_dir: Path, root: Path, count: int) -> list[Path]:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    sys.path.insert(0, str(ROOT / "tests" / "adapters"))
-    from stack_fixtures import pin_adapter
+    from tests.support.stack_fixtures import pin_adapter
 
     out = []
     for i in range(count):
@@ -97,8 +94,8 @@ def main() -> None:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from adapters.default_base import ensure_default_base
-    from adapters.stack import AdapterStack
+    from adapters.base.default import ensure_default_base
+    from adapters.runtime.stack import AdapterStack
 
     base_dir = Path(args.base) if args.base else ensure_default_base()
     tmp = Path(tempfile.mkdtemp(prefix="bench-merge-"))
@@ -158,9 +155,9 @@ def main() -> None:
     emit(f"merge {len(loras)} LoRAs vs PEFT merge_and_unload (low_cpu_mem_usage, same weights)", mine, theirs, "s",
          "<= 1.0", mine <= theirs)
 
-    child = RSS_CHILD.format(root=str(ROOT), base=str(base_dir), adapters=[str(p) for p in loras],
+    child = RSS_CHILD.format(base=str(base_dir), adapters=[str(p) for p in loras],
                              out=str(tmp / "merged"))
-    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True, cwd=ROOT)
     rss = json.loads(proc.stdout.strip().splitlines()[-1])
     size = fp32_size(base_dir)
     used = rss["peak"] - rss["baseline"]

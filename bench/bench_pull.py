@@ -6,7 +6,7 @@ same rotation and reported beside it. All sides interleaved (ABBA: hub pull, Hub
 HubClient.pull, hub pull, ...), medians; each pull from an empty cache; every output file is hashed after its
 run (outside the timing) and must equal the blob's digest: the same bytes on every side.
 
-    python bench/bench_pull.py --size-mb 500 --runs 6
+    python -m bench.bench_pull --size-mb 500 --runs 6
 
 * client overhead: median(curl from the hub) / median(``hub pull``), goal >= 0.9 (same server, same bytes);
 * the same for ``HubClient.pull`` in-process (what the CLI costs on top: its start-up);
@@ -38,10 +38,9 @@ from typing import Callable
 
 import httpx
 
-from figures import emit, interleaved, medians, with_bytecode
+from bench.figures import emit, interleaved, medians, with_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from hub_client import HubClient  # noqa: E402
 
@@ -276,7 +275,7 @@ def main() -> int:
             row(f"pull {args.size_mb} MB: end to end (curl from nginx / hub pull)", m_ours, m_nginx,
                 m_nginx / m_ours, None, load=load())
         if not args.no_s3:
-            from s3_server import weed_binary
+            from tests.support.s3_server import weed_binary
 
             if weed_binary() is None:
                 print("SeaweedFS (weed) not installed: S3 redirect rows skipped")
@@ -296,7 +295,7 @@ def main() -> int:
 def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None:
     """Pull via presigned redirect vs curl straight from S3; hub CPU s/GB with and without redirect."""
     import psutil
-    from s3_server import CREDENTIALS, SeaweedS3
+    from tests.support.s3_server import CREDENTIALS, SeaweedS3
 
     s3 = SeaweedS3(work / "s3").start()
     try:

@@ -10,7 +10,7 @@ Figures:
 * held-out exact match on examples/sentiment/eval.jsonl: the NF4-trained adapter on the NF4 base, and on
   the fp32 base, vs the fp32-trained adapter on the fp32 base (goal: within 0.05)
 
-    python bench/bench_qlora.py [--base DIR] [--steps N] [--quantize nf4|int8]
+    python -m bench.bench_qlora [--base DIR] [--steps N] [--quantize nf4|int8]
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from figures import emit as emit_row, interleaved
+from bench.figures import emit as emit_row, interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTIMENT = ROOT / "examples" / "sentiment"
-sys.path.insert(0, str(ROOT))
 
 
 def peak_rss() -> int:
@@ -48,7 +47,7 @@ def child(base: str, quantize: str | None, out: str, steps: int | None, batch_si
     import peft  # noqa: F401
     import transformers  # noqa: F401
 
-    from adapters.evaluate import evaluate
+    from adapters.evaluation.heldout import evaluate
     from adapters.training import train
 
     baseline = psutil.Process().memory_info().rss
@@ -114,7 +113,7 @@ def main() -> None:
 
     import torch
 
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     base = str(args.base or ensure_default_base())
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"

@@ -6,7 +6,7 @@ metadata, tags, downloads), then time typical searches two ways:
   uvicorn in its own process on a loopback socket bound to port 0, serving the same database: what a client
   sees, HTTP parsing, the ASGI layers and the JSON encoding included (rate buckets off, access log off).
 
-    python bench/bench_search.py --repos 100000 [--database-url postgresql://postgres@127.0.0.1/test]
+    python -m bench.bench_search --repos 100000 [--database-url postgresql://postgres@127.0.0.1/test]
 
 Every sample is ONE call or request (page 1, and the cursor page as one of its own), timed anonymously
 and signed in (a user who owns a namespace and belongs to an org, so private repos join the query). The
@@ -30,10 +30,9 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from figures import emit
+from bench.figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 

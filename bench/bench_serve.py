@@ -6,25 +6,22 @@ same rotation. Same prompts, same lengths (EOS ignored), greedy; interleaved rot
 Goals (issue 24): ours with 8 LoRAs ≤ 1.15× ours on the base; our overhead ≤ ½ of PEFT's (PEFT mixed batch
 vs transformers on the base). Rows carry the time, load average and torch thread count.
 
-    python bench/bench_serve.py [--base DIR] [--runs 5] [--new-tokens 24] [--threads 1]
+    python -m bench.bench_serve [--base DIR] [--runs 5] [--new-tokens 24] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.figures import emit
 
-from figures import emit  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PROMPTS = ["Write a short poem about the sea.", "Name three colours of the sky.", "What is a river made of?",
            "Tell me about mountains today.", "Give one reason to read books.", "Describe a cat in few words.",
@@ -56,7 +53,7 @@ def main() -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from adapters import load_base
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
     from adapters.runtime.batched import BatchedRuntime
     from hub_serving.engine import Done, Engine
     from hub_serving.sampling import SamplingParams

@@ -2,7 +2,7 @@
 its header) and pulled (streamed download): the peak RSS of the server process, sampled with psutil.
 The file is a real safetensors file (F32 tensors of up to 256 MiB each, random bytes), 2 GiB by default.
 
-    python bench/bench_server_rss.py --size-mb 2048
+    python -m bench.bench_server_rss --size-mb 2048
 
 Goal: peak RSS < 200 MB (the file must stream, never sit in memory). Reference: none.
 """
@@ -21,13 +21,12 @@ import threading
 import time
 from pathlib import Path
 
-from figures import emit
+from bench.figures import emit
 
 import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from hub_server.admin import create_user_token  # noqa: E402
 from hub_server.settings import Settings  # noqa: E402

@@ -3,7 +3,7 @@ bench_search.py does (plus likes), publish one real adapter with several version
 the search page and repo pages through the ASGI app. The time is measured inside the server
 (from the request reaching the app to the last body byte), so no client or socket is counted.
 
-    python bench/bench_web.py --repos 100000 [--database-url postgresql://postgres@127.0.0.1/test]
+    python -m bench.bench_web --repos 100000 [--database-url postgresql://postgres@127.0.0.1/test]
 
 Goal: p99 < 100 ms for the search page and for a repo page, on SQLite and on PostgreSQL.
 """
@@ -19,13 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import emit
+from bench.figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_search import _drop_pg, _fresh_pg, _p99, fill  # noqa: E402
+from bench.bench_search import _drop_pg, _fresh_pg, _p99, fill  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from hub_server.app import build_hub, create_app  # noqa: E402

@@ -2,7 +2,7 @@
 needs to judge it (when, how loaded the machine was, how many torch threads, whether the sides were
 interleaved). ``run_all.py`` gathers the rows; ``tools/readme_tables.py`` puts them in the README.
 
-A bench script imports it as ``from figures import ...`` (its own folder is first on ``sys.path``).
+A bench imports it as ``from bench.figures import ...`` (benches run as modules from the repository root).
 """
 
 from __future__ import annotations

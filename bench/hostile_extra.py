@@ -20,8 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from bench_hostile import MB, PeakRss, _latencies, ndjson_commit, p99, raw_request, upload_blob
-from hub_process import HubProcess
+from bench.bench_hostile import MB, PeakRss, _latencies, ndjson_commit, p99, raw_request, upload_blob
+from tests.support.hub_process import HubProcess
 
 
 def shapes_header() -> bytes:

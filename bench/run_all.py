@@ -1,7 +1,7 @@
 """Run every benchmark in bench/ and print one table of the figures they report.
 
 Each ``bench_*.py`` prints lines ``RESULT {json}``; this runner only gathers them, so every
-benchmark stays runnable on its own (``python bench/bench_pull.py --help``). It writes every row to
+benchmark stays runnable on its own from the repository root (``python -m bench.bench_pull --help``). It writes every row to
 ``bench/results.json`` and a chart of the latency rows to ``bench/latency.png`` (shown in the README),
 and exits non-zero naming each benchmark that failed: it exited non-zero (a bench that cannot stand
 behind its figures, e.g. merged weights that differ from PEFT's, exits non-zero) or reported no row.
@@ -34,8 +34,10 @@ def run_one(script: Path) -> tuple[list[dict], int, float]:
     if not args and script.stem in POSTGRES_TOO and os.environ.get("HUB_TEST_DATABASE_URL"):
         args = ["--database-url", os.environ["HUB_TEST_DATABASE_URL"]]
     started = time.perf_counter()
+    # as a module from the repository root, so a bench imports ``tests.support`` as the suite does
     proc = subprocess.Popen(
-        [sys.executable, str(script), *args], stdout=subprocess.PIPE, text=True, cwd=HERE.parent
+        [sys.executable, "-m", f"{HERE.name}.{script.stem}", *args], stdout=subprocess.PIPE, text=True,
+        cwd=HERE.parent
     )
     results = []
     assert proc.stdout is not None

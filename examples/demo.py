@@ -175,7 +175,7 @@ def _latency(base_dir: Path, merged_dir: Path, runs: int) -> tuple[float, float,
 
 
 def run(demo: Demo, max_steps: int | None, runs: int, eval_limit: int | None) -> None:
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     demo.step("start a hub", "A local hub server: SQLite + a filesystem blob store in a temporary directory.")
     demo.say("creating the database and two users' tokens (printed only to scripts, never stored in clear):")

@@ -4,7 +4,8 @@
 ``adapters.resolver.Resolver`` here and pass it in: ``pull`` turns ``NS/NAME[@V]`` and ``hub://NS/NAME[@V]``
 into pulled directories, ``remote_bases`` searches the configured hub for a ``base`` repo whose own
 weights have the pinned fingerprint, pulls it and checks the weights. Every base pulled from a hub is
-remembered in the local base index, so the next lookup is a few ``stat`` calls.
+remembered in the local base index (``pulled_bases``, called by ``HubClient.pull``), so the next lookup is a
+few ``stat`` calls.
 """
 
 from __future__ import annotations
@@ -16,36 +17,7 @@ from .errors import HubError
 from .pinning import HUB_SCHEME
 from .refs import parse_repo_ref
 
-__all__ = ["hub_resolver", "remember_pulled_base"]
-
-
-def remember_pulled_base(directory: Path, label: str) -> None:
-    """Index a pulled ``base`` repo under the fingerprint of its weights (checked against its card).
-
-    The card's front matter is read first with the shared loader: only a base that declares a fingerprint
-    imports the ML core, so ``hub pull`` of an adapter or of plain files does not pay for importing ``adapters``."""
-    from hub_rules import CardInvalid, load_front_matter
-
-    readme = directory / "README.md"
-    try:
-        front = load_front_matter(readme.read_text(encoding="utf-8")) if readme.is_file() else {}
-    except (CardInvalid, UnicodeDecodeError):
-        return  # not a card this index can use; the pull itself has already succeeded
-    hub = front.get("adapter_hub") or {}
-    if hub.get("kind") != "base" or not hub.get("fingerprint"):
-        return
-    try:
-        from adapters.base_index import remember
-        from adapters.errors import AdapterError
-        from adapters.fingerprint import fingerprint
-    except ImportError:  # the client without the ML core has no index to feed
-        return
-    try:
-        actual = fingerprint(directory)
-    except AdapterError:
-        return
-    if actual == hub["fingerprint"]:
-        remember(directory, actual, str(front.get("base_model") or ""), label)
+__all__ = ["hub_resolver"]
 
 
 def _pull(client: Callable[[], Any], ref: str) -> Path:
@@ -56,7 +28,7 @@ def _pull(client: Callable[[], Any], ref: str) -> Path:
 
 def _remote_bases(client: Callable[[], Any]):
     def find(pin) -> tuple[Path | None, str]:
-        from adapters.fingerprint import fingerprint
+        from adapters.base.fingerprint import fingerprint
 
         hub = client()
         where = f"hub {hub.endpoint}"

@@ -245,7 +245,7 @@ class HubClient:
         require_signed: bool | None = None,
     ) -> tuple[Path, Verdict | None]:
         """``pull``, also returning who signed it (None for an unsigned version)."""
-        from .bases import remember_pulled_base
+        from .pulled_bases import remember_pulled_base
 
         ns, name = parse_repo_id(repo_id)
         path = self._puller.pull(ns, name, version, to=Path(to) if to else None, offline=offline,

@@ -1,6 +1,6 @@
 """The hub's part of `hub find` and `hub compose`: which adapters to consider, pulled to local directories.
 
-``adapters.compose`` scores and composes local directories only; this module asks the hub which adapters are
+``adapters.composition`` scores and composes local directories only; this module asks the hub which adapters are
 pinned to the base's fingerprint (optionally narrowed by a search query), pulls each version and records
 its commit id for the lineage. Adapters the query finds that are pinned elsewhere are returned as skipped
 with the reason, without pulling them.
@@ -19,7 +19,7 @@ __all__ = ["hub_candidates", "candidate_for"]
 
 
 def _pulled(client: Any, repo: str, ref: str | None, downloads: int | None = None):
-    from adapters.compose import Candidate
+    from adapters.composition.from_examples import Candidate
 
     detail = client.resolve(repo, ref)
     path = client.pull(repo, detail["version"])
@@ -28,7 +28,7 @@ def _pulled(client: Any, repo: str, ref: str | None, downloads: int | None = Non
 
 def candidate_for(client_factory: Any, ref: str):
     """A candidate from a local adapter directory or ``[hub://]NS/NAME[@VERSION]`` (pulled)."""
-    from adapters.compose import Candidate
+    from adapters.composition.from_examples import Candidate
     from adapters.resolver import is_reference
 
     path = Path(ref).expanduser()
@@ -44,7 +44,7 @@ def candidate_for(client_factory: Any, ref: str):
 def hub_candidates(client: Any, fingerprint: str, query: str | None = None, limit: int = 50):
     """``(candidates, skipped)``: adapters pinned to ``fingerprint`` (pulled), and those the query found
     that cannot apply (pinned to other weights, or not pinned at all) with why."""
-    from adapters.compose import Skipped
+    from adapters.composition.from_examples import Skipped
 
     items = client.search(query, kind="adapter", fingerprint=fingerprint, limit=limit)
     candidates, skipped, seen = [], [], set()

@@ -2,7 +2,7 @@
 
 A plain PEFT directory made elsewhere has no card of ours; given ``base=`` we write one with the
 pin (base id, revision, fingerprint) before pushing, so the metadata travels with the files.
-The card helpers live in ``adapters.card`` / ``adapters.fingerprint``: pure Python, no torch.
+The card helpers live in ``adapters.card`` / ``adapters.base.fingerprint``: pure Python, no torch.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def is_pinned(front: dict) -> bool:
 
 
 def _ml_core(module: str, attr: str):
-    """``adapters.card`` / ``adapters.fingerprint`` (pure Python); a clear error if they are missing."""
+    """``adapters.card`` / ``adapters.base.fingerprint`` (pure Python); a clear error if they are missing."""
     import importlib
 
     try:
@@ -79,7 +79,7 @@ def _ml_core(module: str, attr: str):
 
 def pin_for(base: str, pull: Callable[[str, str | None], Path]) -> dict:
     """``{"id", "revision", "fingerprint"}`` for a local base model dir or ``hub://NS/NAME[@V]``."""
-    fingerprint = _ml_core("adapters.fingerprint", "fingerprint")
+    fingerprint = _ml_core("adapters.base.fingerprint", "fingerprint")
 
     if base.startswith(HUB_SCHEME):
         repo, _, ref = base[len(HUB_SCHEME):].partition("@")
@@ -138,7 +138,7 @@ def write_base_card(directory: Path) -> None:
     hub indexes it and adapters pinned to those weights find this repo by fingerprint."""
     if not any(directory.glob("*.safetensors")):
         return  # nothing to fingerprint: pushed as it is
-    fingerprint = _ml_core("adapters.fingerprint", "fingerprint")
+    fingerprint = _ml_core("adapters.base.fingerprint", "fingerprint")
     write_card = _ml_core("adapters.card", "write_card")
 
     try:

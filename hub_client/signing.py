@@ -8,7 +8,6 @@ key is written readable by its owner only, by default in the client config direc
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 

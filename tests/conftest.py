@@ -5,14 +5,9 @@ can also run on PostgreSQL when ``HUB_TEST_DATABASE_URL`` is set."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from deployment import start_hub  # noqa: E402
+from tests.support.deployment import start_hub
 
 
 @pytest.fixture
@@ -40,7 +35,7 @@ def hub_server_module(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """One real S3 server (SeaweedFS) for the whole run; tests use their own key prefixes."""
-    from s3_server import start_seaweed
+    from tests.support.s3_server import start_seaweed
 
     server = start_seaweed(tmp_path_factory.mktemp("seaweedfs"))
     yield server
@@ -53,7 +48,7 @@ DEPLOYMENT_FIXTURES = {"hub_server", "hub_server_module", "server", "hub"}
 def pytest_collection_modifyitems(config, items):
     """On the two-host deployment only tests that talk to the deployed hub run again; the rest
     (units, storage contract, fixed-setup tests) already ran on the default pass."""
-    from deployment import deployment_kind
+    from tests.support.deployment import deployment_kind
 
     if deployment_kind() == "embedded":
         return

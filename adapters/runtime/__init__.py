@@ -1,7 +1,7 @@
-"""Saved PEFT adapters run as hooks on a frozen base, so adapters of different methods compose.
-
-Each module reads PEFT's own files (``adapter_config.json`` + ``adapter_model.safetensors``)
-directly, never PEFT's model wrappers, and returns an ``Attachment`` (see ``adapters.registry``).
+"""Adapters running on a base: the stack (``stack``), merging it into the weights (``merge``), generating
+(``generation``), and the ONE fused engine every method's hooks feed (``fused``: one hook per module,
+however many adapters). Each method's own hooks live in its folder, ``adapters.methods.<name>.hooks``;
+``saved_files``, ``lifecycle`` and ``cache_kwarg`` are what they share. Names are loaded lazily.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
-    "attach_lora": "adapters.runtime.lora",
-    "attach_ia3": "adapters.runtime.ia3",
-    "attach_prompt": "adapters.runtime.prompt",
-    "attach_prefix": "adapters.runtime.prefix",
+    "AdapterStack": "adapters.runtime.stack",
+    "load_stack": "adapters.runtime.stack",
+    "adapter_front": "adapters.runtime.stack",
+    "merge_to_dir": "adapters.runtime.merge",
+    "MergeResult": "adapters.runtime.merge",
+    "greedy_generate": "adapters.runtime.generation",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -22,5 +24,5 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'adapters.runtime' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), "attach")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -34,8 +34,8 @@ TASKS_DIR = HERE.parent / "tasks"
 
 
 def _exact_match(model, tokenizer, rows) -> float:
-    from adapters.data import format_prompt
-    from adapters.evaluate import greedy_batch, normalise
+    from adapters.training.data import format_prompt
+    from adapters.evaluation.heldout import greedy_batch, normalise
 
     found = greedy_batch(model, tokenizer, [format_prompt(tokenizer, r["prompt"]) for r in rows], max_new_tokens=6)
     return sum(normalise(p) == normalise(r["completion"]) for p, r in zip(found, rows)) / len(rows)
@@ -43,12 +43,12 @@ def _exact_match(model, tokenizer, rows) -> float:
 
 def run_one(base: Path, library: dict[str, Path], task: str, size: int, steps: int, work: Path) -> dict:
     from adapters.base import load_base
-    from adapters.compose import Candidate, compose, score_candidates
-    from adapters.data import read_jsonl
-    from adapters.few_shot import read_examples
-    from adapters.fused_deltas import FusedDeltas
-    from adapters.runtime.lora_factors import low_rank_factors
-    from adapters.stack import AdapterStack
+    from adapters.composition.from_examples import Candidate, compose, score_candidates
+    from adapters.training.data import read_jsonl
+    from adapters.composition.few_shot import read_examples
+    from adapters.composition.deltas import FusedDeltas
+    from adapters.methods.lora.factors import low_rank_factors
+    from adapters.runtime.stack import AdapterStack
 
     rows = read_jsonl(TASKS_DIR / task / "train.jsonl")[:size]
     few_path = work / f"{task}-{size}.jsonl"
@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--base", default=None)
     parser.add_argument("--out", default=str(HERE / "results.json"), help="where to write the results")
     args = parser.parse_args()
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     base = Path(args.base) if args.base else ensure_default_base()
     library = build(base, progress=False)

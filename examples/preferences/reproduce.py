@@ -24,7 +24,7 @@ def reproduce(base: str | Path, out: Path, *, steps: int = DEFAULT_STEPS, train_
               held_limit: int | None = None, quantize: str | None = None, lr: float = DEFAULT_LR,
               batch_size: int = 4, progress: bool = True) -> dict:
     """Train and measure; returns the figures (``before``, ``after``: EvalResult; ``seconds``, ``steps``)."""
-    from adapters.evaluate import evaluate
+    from adapters.evaluation.heldout import evaluate
     from adapters.training import train
 
     work = Path(tempfile.mkdtemp(prefix="preferences-"))
@@ -49,7 +49,7 @@ def _head(source: Path, dest: Path, limit: int | None) -> None:
 
 
 def main() -> None:
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")

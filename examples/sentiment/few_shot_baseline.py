@@ -16,8 +16,8 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
-    from adapters.default_base import ensure_default_base
-    from adapters.evaluate import evaluate
+    from adapters.base.default import ensure_default_base
+    from adapters.evaluation.heldout import evaluate
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, default=4)
@@ -33,7 +33,7 @@ def main() -> None:
         data.write_text("".join(json.dumps({"prompt": head + r["prompt"] + "\nAnswer:", "completion": r["completion"]})
                                 + "\n" for r in rows))
         result = evaluate(str(ensure_default_base()), data, max_new_tokens=4, progress=False)
-    from adapters.evaluate import normalise
+    from adapters.evaluation.heldout import normalise
 
     # generation goes on after the answer (the next "Review:"), so the first line is what counts here
     first_line = sum(normalise((p.strip().splitlines() or [""])[0]) == normalise(r["completion"])

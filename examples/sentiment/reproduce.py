@@ -17,8 +17,8 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
-    from adapters.default_base import ensure_default_base
-    from adapters.evaluate import evaluate
+    from adapters.base.default import ensure_default_base
+    from adapters.evaluation.heldout import evaluate
     from adapters.training import train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -89,11 +89,11 @@ def push(dirs: dict[str, Path], namespace: str, client=None) -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default=None, help="base model dir (default: python -m adapters.default_base)")
+    parser.add_argument("--base", default=None, help="base model dir (default: python -m adapters.base.default)")
     parser.add_argument("--push", action="store_true", help="push to the hub in HUB_ENDPOINT / the client config")
     parser.add_argument("--namespace", default="tasks")
     args = parser.parse_args()
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     base = Path(args.base) if args.base else ensure_default_base()
     dirs = build(base)

@@ -9,7 +9,7 @@ import sys
 import click
 
 from ._output import json_option, print_json, print_table
-from .server_commands import ServerCommandError, _settings
+from .server_settings import ServerCommandError, server_settings
 
 _DATA = click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
 _TOKEN_COLUMNS = [("id", "ID"), ("user", "USER"), ("name", "NAME"), ("scope", "SCOPE"), ("state", "STATE"),
@@ -40,7 +40,7 @@ def tokens_list(user: str | None, data: str | None, as_json: bool) -> None:
     """Every token (never the secret): id, owner, scope, state (active, expired, revoked)."""
     from hub_server.admin import list_user_tokens
 
-    rows = _server_call(list_user_tokens, _settings(data), user)
+    rows = _server_call(list_user_tokens, server_settings(data), user)
     if as_json:
         print_json(rows)
     else:
@@ -54,7 +54,7 @@ def tokens_revoke(token_id: int, data: str | None) -> None:
     """Revoke a token by id: it is refused from the next request on, on every worker."""
     from hub_server.admin import revoke_user_token
 
-    row = _server_call(revoke_user_token, _settings(data), token_id)
+    row = _server_call(revoke_user_token, server_settings(data), token_id)
     click.echo(f"revoked token {row['id']} of {row['user']}", err=True)
 
 
@@ -70,7 +70,7 @@ def users_end_sessions(user: str, data: str | None) -> None:
     """Sign USER out of the site everywhere (their tokens keep working)."""
     from hub_server.admin import end_user_sessions
 
-    row = _server_call(end_user_sessions, _settings(data), user)
+    row = _server_call(end_user_sessions, server_settings(data), user)
     click.echo(f"ended {row['ended']} web session(s) of {row['user']}", err=True)
 
 
@@ -81,7 +81,7 @@ def users_disable(user: str, data: str | None) -> None:
     """Disable USER: tokens and web sessions refused from the next request on, sign-in refused."""
     from hub_server.admin import set_user_disabled
 
-    row = _server_call(set_user_disabled, _settings(data), user, True)
+    row = _server_call(set_user_disabled, server_settings(data), user, True)
     click.echo(f"disabled {row['user']} (ended {row['ended']} web session(s))", err=True)
 
 
@@ -92,7 +92,7 @@ def users_enable(user: str, data: str | None) -> None:
     """Enable USER again (their unrevoked tokens work again)."""
     from hub_server.admin import set_user_disabled
 
-    row = _server_call(set_user_disabled, _settings(data), user, False)
+    row = _server_call(set_user_disabled, server_settings(data), user, False)
     click.echo(f"enabled {row['user']}", err=True)
 
 
@@ -117,7 +117,7 @@ def audit(limit: int, before: int | None, actor: str | None, action: str | None,
     else:
         from hub_server.admin import audit_events
 
-        page = _server_call(audit_events, _settings(data), **filters)
+        page = _server_call(audit_events, server_settings(data), **filters)
     if as_json:
         print_json(page)
         return
@@ -140,7 +140,7 @@ def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
 
     period = _server_call(parse_duration, grace)
     with tqdm(desc="gc", unit="blob", file=sys.stderr, leave=False, disable=None) as bar:
-        report = _server_call(garbage_collect, _settings(data), period, dry_run=dry_run, progress=bar.update)
+        report = _server_call(garbage_collect, server_settings(data), period, dry_run=dry_run, progress=bar.update)
     if as_json:
         print_json(report.as_json())
         return

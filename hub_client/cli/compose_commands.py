@@ -1,4 +1,4 @@
-"""`hub run`, `hub merge`, `hub combine`: thin wrappers over adapters.stack, .merge and .combine.
+"""`hub run`, `hub merge`, `hub combine`: thin wrappers over adapters.runtime.stack, .merge and .combine.
 
 The ML core is imported inside each command so `hub --help` and the registry commands never load torch.
 Without ``--base`` the base is the one the adapters are pinned to, found by its fingerprint; hub references
@@ -70,8 +70,8 @@ def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, en
         return
     if not adapters:
         raise click.UsageError("name at least one adapter (or send the prompt to a server with --endpoint)")
-    from adapters.quantize import check_mergeable
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
+    from adapters.training.quantize import check_mergeable
 
     if do_merge is None:
         do_merge = quantize is None  # a quantized base cannot take merged weights: stay hooked
@@ -107,7 +107,7 @@ def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, en
 def merge_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, out: str, allow_base_mismatch: bool,
               no_progress: bool, quantize: str | None) -> None:
     """Fold ADAPTERS into BASE and write a plain transformers model directory to --out."""
-    from adapters.merge import merge_to_dir
+    from adapters.runtime.merge import merge_to_dir
 
     result = merge_to_dir(base, list(adapters), _weights(weights, len(adapters)), out,
                           allow_base_mismatch=allow_base_mismatch, progress=not no_progress,
@@ -135,7 +135,7 @@ def combine_cmd(adapters: tuple[str, ...], how: str | None, weights: str | None,
                 base: str | None, out: str, allow_base_mismatch: bool, no_progress: bool) -> None:
     """Blend ADAPTERS (same base, same method) into ONE new adapter; its card records each parent
     as NS/NAME@VERSION with its commit id and weight."""
-    from adapters.combine import combine_adapters
+    from adapters.composition.combine import combine_adapters
 
     from ..parents import resolve_parents
     from ._output import make_client

@@ -12,7 +12,7 @@ from ._output import hub_resolver, print_json, print_table
 def print_task_table(base: str | None, data: tuple[str, ...], adapters: tuple[str, ...], each: tuple[str, ...],
                      with_base: bool, *, batch_size: int, max_new_tokens: int, limit: int | None,
                      allow_base_mismatch: bool, progress: bool, as_json: bool) -> None:
-    from adapters.evaluate_matrix import evaluate_matrix
+    from adapters.evaluation.matrix import evaluate_matrix
 
     if adapters:
         raise click.UsageError("a task table scores each adapter alone: use --each (not --adapter)")

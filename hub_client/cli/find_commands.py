@@ -1,6 +1,6 @@
 """`hub find` and `hub compose`: reuse the community's adapters for a new task from a few examples.
 
-The hub is asked here (``hub_client.finding``); scoring and composing run in ``adapters.compose`` on local
+The hub is asked here (``hub_client.finding``); scoring and composing run in ``adapters.composition`` on local
 directories. Both commands read the examples file first, so a bad file costs one line and writes nothing.
 """
 
@@ -21,7 +21,7 @@ def _base_dir(base: str):
 
 def _find(client, base_dir, examples, query: str | None, limit: int, progress: bool):
     from adapters.base import pin_for
-    from adapters.compose import score_candidates
+    from adapters.composition.from_examples import score_candidates
 
     from ..finding import hub_candidates
 
@@ -49,7 +49,7 @@ def _rows(result) -> list[dict]:
 def find_cmd(base: str, examples: str, query: str | None, top: int, limit: int, no_progress: bool, as_json: bool,
              endpoint: str | None, token: str | None) -> None:
     """Rank the hub's adapters for BASE on a few EXAMPLES (loss and exact match; no training)."""
-    from adapters.few_shot import read_examples
+    from adapters.composition.few_shot import read_examples
 
     few = read_examples(examples)
     with warnings_to_stderr():
@@ -92,9 +92,9 @@ def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str 
     """Weight CANDIDATES (dirs or NS/NAME[@V]) into ONE LoRA for the task the EXAMPLES show (LoraHub)."""
     from pathlib import Path
 
-    from adapters.compose import compose
+    from adapters.composition.from_examples import compose
     from adapters.errors import AdapterError
-    from adapters.few_shot import read_examples
+    from adapters.composition.few_shot import read_examples
 
     if bool(candidates) == bool(from_find):
         raise click.UsageError("give candidate adapters or --from-find N (not both)")
@@ -143,7 +143,7 @@ def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str 
 
 def _pinned_base(chosen):
     from adapters.base import base_dir_for
-    from adapters.stack import adapter_front
+    from adapters.runtime.stack import adapter_front
 
     from ..bases import hub_resolver
 

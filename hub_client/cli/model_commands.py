@@ -55,7 +55,7 @@ def base_group() -> None:
 def base_fingerprint_command(model_dir: Path) -> None:
     """Print the weight fingerprint (sha256:...) of a safetensors model directory."""
     from adapters.errors import AdapterError
-    from adapters.fingerprint import fingerprint
+    from adapters.base.fingerprint import fingerprint
 
     if not model_dir.is_dir():
         raise AdapterError(f"{model_dir}: not a directory")
@@ -69,9 +69,9 @@ def base_fingerprint_command(model_dir: Path) -> None:
               help="The model's id, e.g. ORG/NAME (default: from the GGUF metadata, else the file name).")
 def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None) -> None:
     """Dequantize a GGUF model into an fp32 safetensors directory with a base card (and index it)."""
-    from adapters.base_index import remember
+    from adapters.base.index import remember
     from adapters.card import read_card
-    from adapters.gguf_import import import_gguf
+    from adapters.base.gguf_import import import_gguf
 
     with warnings_to_stderr():
         out = import_gguf(gguf_file, out_dir, base_id=base_id)
@@ -84,7 +84,7 @@ def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None
 @json_option
 def base_ls_command(as_json: bool) -> None:
     """The local base index: bases found by fingerprint when a command gets no --base."""
-    from adapters.base_index import indexed_bases
+    from adapters.base.index import indexed_bases
 
     rows = [{"fingerprint": b.fingerprint, "id": b.id, "path": str(b.path), "source": b.source}
             for b in indexed_bases()]
@@ -101,7 +101,7 @@ def base_ls_command(as_json: bool) -> None:
 def base_add_command(model_dir: Path, base_id: str | None) -> None:
     """Add a base model directory to the local index (its weights are fingerprinted once)."""
     from adapters.base import pin_for, resolve_base
-    from adapters.base_index import remember
+    from adapters.base.index import remember
     from adapters.errors import AdapterError
 
     if not model_dir.is_dir():

@@ -7,23 +7,9 @@ light for people who never host a hub.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from ..errors import HubError
-
-
-class ServerCommandError(HubError):
-    code = "server"
-
-
-def _settings(data: str | None):
-    try:
-        from hub_server.settings import Settings
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise ServerCommandError("the server is not installed: pip install 'adapter-hub[server]'") from exc
-    return Settings(data=Path(data)) if data else Settings()
+from .server_settings import ServerCommandError, server_settings
 
 
 @click.command("serve")
@@ -39,7 +25,7 @@ def serve(data: str | None, host: str, port: int, workers: int) -> None:
 
     from hub_server.app import build_hub
 
-    settings = _settings(data)
+    settings = server_settings(data)
     os.environ["HUB_DATA"] = str(settings.data.resolve())
     build_hub(settings).db.dispose()  # migrate once before the workers start
     where = (f"data: {settings.data.resolve()}" if settings.uses_data_dir()
@@ -68,7 +54,7 @@ def create_token(user: str, scope: str, orgs: tuple[str, ...], expires: str | No
     from hub_server.errors import ServiceError
 
     try:
-        click.echo(create_user_token(_settings(data), user, scope, orgs, expires_in=expires, name=name))
+        click.echo(create_user_token(server_settings(data), user, scope, orgs, expires_in=expires, name=name))
     except ServiceError as exc:
         raise ServerCommandError(exc.message) from None
 

@@ -1,4 +1,4 @@
-"""`hub train` and `hub evaluate`: thin wrappers over adapters.training and adapters.evaluate.
+"""`hub train` and `hub evaluate`: thin wrappers over adapters.training and adapters.evaluation.heldout.
 
 Method options are not declared as click options: they come from the chosen method's spec at run
 time (so a third-party method's knobs work without touching this file, and `hub --help` never
@@ -170,7 +170,7 @@ def evaluate_cmd(base: str | None, data: tuple[str, ...], adapters: tuple[str, .
     On preference pairs ({prompt, chosen, rejected}): the preferred-answer rate (share of pairs where the
     chosen answer is the more likely) and the mean DPO reward margin against the base alone.
     Several --data files or --each adapters: a task x adapter table of exact match."""
-    from adapters.evaluate import evaluate
+    from adapters.evaluation.heldout import evaluate
 
     if len(data) > 1 or each or with_base:
         from .evaluate_table import print_task_table

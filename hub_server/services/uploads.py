@@ -14,12 +14,11 @@ from datetime import datetime, timezone
 
 import anyio
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from hub_rules import parse_content_range as rules_content_range
 
-from ..db.models import Blob, UploadSession
+from ..db.models import UploadSession
 from ..errors import DigestMismatch, Invalid, NotFound, RangeNotSatisfiable
 from ..limits.quotas import check_open_uploads, check_upload_quota
 from ..limits.slow_bodies import BodySegments, BodySlots

@@ -1,16 +1,13 @@
 """Base pinning: resolve, pin, load frozen, and refuse adapters made for other weights."""
 
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
-from adapters.base import BasePin, BaseWarning, check_pin, load_base, pin_for, resolve_base  # noqa: E402
-from adapters.errors import AdapterError, BaseMismatchError  # noqa: E402
+from adapters.base import BasePin, BaseWarning, check_pin, load_base, pin_for, resolve_base
+from adapters.errors import AdapterError, BaseMismatchError
 
 
 @pytest.fixture(scope="module")

@@ -4,21 +4,19 @@ what was tried in one line when nothing matches; other weights under the same na
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir
 
-from adapters import base_index  # noqa: E402
-from adapters.base import BasePin, pin_for  # noqa: E402
-from adapters.base_lookup import BaseNotFound, find_base, pin_of_adapters  # noqa: E402
-from adapters.errors import AdapterError, BaseMismatchError  # noqa: E402
-from adapters.fingerprint import fingerprint  # noqa: E402
-from adapters.resolver import Resolver  # noqa: E402
+from adapters.base import index as base_index
+from adapters.base import BasePin, pin_for
+from adapters.base.lookup import BaseNotFound, find_base, pin_of_adapters
+from adapters.errors import AdapterError, BaseMismatchError
+from adapters.base.fingerprint import fingerprint
+from adapters.resolver import Resolver
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +57,7 @@ def test_other_weights_with_the_same_name_are_refused(tmp_path):
         find_base(pin)
     message = str(err.value)
     assert "\n" not in message and "local index (0 bases)" in message and "pass --base DIR" in message
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     with pytest.raises(BaseNotFound):
         load_stack(None, [adapter])

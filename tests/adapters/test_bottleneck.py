@@ -1,18 +1,15 @@
 """Bottleneck adapters: identity when untrained, Houlsby vs Pfeiffer placement, save/attach/detach round trip."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
-from adapters.base import load_base  # noqa: E402
-from adapters.errors import AdapterError  # noqa: E402
-from adapters.methods.bottleneck import BOTTLENECK  # noqa: E402
+from adapters.base import load_base
+from adapters.errors import AdapterError
+from adapters.methods.bottleneck import BOTTLENECK
 
 
 @pytest.fixture(scope="module")

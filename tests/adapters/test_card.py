@@ -38,6 +38,6 @@ def test_malformed_front_matter_is_an_adapter_error(text):
 
 
 def test_card_and_fingerprint_do_not_import_torch():
-    code = "import adapters.card, adapters.fingerprint, sys; print('torch' in sys.modules)"
+    code = "import adapters.card, adapters.base.fingerprint, sys; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

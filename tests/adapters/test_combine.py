@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import load_plain, make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import load_plain, make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,7 @@ def test_combine_equals_peft_add_weighted_adapter(how, kwargs, setup, tmp_path):
     from peft import PeftModel
 
     from adapters.card import read_card
-    from adapters.combine import combine_adapters
+    from adapters.composition.combine import combine_adapters
 
     base, loras, _ = setup
     weights = [0.7, 0.4]
@@ -59,7 +55,7 @@ def test_combine_equals_peft_add_weighted_adapter(how, kwargs, setup, tmp_path):
 
 
 def test_combine_refuses_mixed_method_families(setup, tmp_path):
-    from adapters.combine import combine_adapters
+    from adapters.composition.combine import combine_adapters
     from adapters.errors import AdapterError
 
     base, loras, ia3 = setup
@@ -68,7 +64,7 @@ def test_combine_refuses_mixed_method_families(setup, tmp_path):
 
 
 def test_combine_refuses_unknown_how(setup, tmp_path):
-    from adapters.combine import combine_adapters
+    from adapters.composition.combine import combine_adapters
     from adapters.errors import AdapterError
 
     base, loras, _ = setup
@@ -77,7 +73,7 @@ def test_combine_refuses_unknown_how(setup, tmp_path):
 
 
 def test_combine_progress_bar_shows_each_step_and_hides_on_request(setup, tmp_path, capsys):
-    from adapters.combine import combine_adapters
+    from adapters.composition.combine import combine_adapters
 
     base, loras, _ = setup
     combine_adapters(loras, tmp_path / "shown", base=base, progress=True)
@@ -93,8 +89,8 @@ def test_ia3_combination_equals_the_parents_stacked(setup, tmp_path):
     from peft import PeftModel
 
     from adapters.card import read_card
-    from adapters.combine import combine_adapters
-    from adapters.stack import load_stack
+    from adapters.composition.combine import combine_adapters
+    from adapters.runtime.stack import load_stack
 
     base, _, ia3 = setup
     weights = [0.7, -0.4]
@@ -122,7 +118,7 @@ def test_ia3_combination_equals_the_parents_stacked(setup, tmp_path):
 
 
 def test_ia3_offers_only_its_exact_combination(setup, tmp_path):
-    from adapters.combine import combine_adapters
+    from adapters.composition.combine import combine_adapters
     from adapters.errors import AdapterError
 
     base, _, ia3 = setup
@@ -132,7 +128,7 @@ def test_ia3_offers_only_its_exact_combination(setup, tmp_path):
 
 
 def test_a_method_without_combinable_is_refused_naming_the_capability(setup, tmp_path):
-    from adapters.combine import combine_adapters
+    from adapters.composition.combine import combine_adapters
     from adapters.errors import AdapterError
 
     base = setup[0]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from import_scan import imported_modules, offenders  # noqa: E402
+from tests.support.import_scan import imported_modules, offenders
 
 CORE = Path(__file__).resolve().parents[2] / "adapters"
 

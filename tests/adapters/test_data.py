@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import char_tokenizer, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import char_tokenizer, write_jsonl
 
-from adapters.data import (IGNORE_INDEX, Collator, encode_row, format_prompt, load_records, read_jsonl,
+from adapters.training.data import (IGNORE_INDEX, Collator, encode_row, format_prompt, load_records, read_jsonl,
                            split_eval)
 from adapters.errors import AdapterError
 

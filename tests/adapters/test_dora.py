@@ -3,15 +3,11 @@ merge, the base back after unmerge, and a merged directory equal to PEFT's ``mer
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import load_plain, make_adapter, peft_logits, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import load_plain, make_adapter, peft_logits, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
 BASES = {"causal-lm": make_llama_dir, "seq-cls": make_bert_dir}
 
@@ -22,7 +18,7 @@ def _ids():
 
 @pytest.mark.parametrize("task", list(BASES))
 def test_dora_attach_merge_unmerge_match_peft(task, tmp_path):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     base = BASES[task](tmp_path / "base")
     dora = pin_adapter(make_adapter(base, tmp_path / "dora", "lora", seed=2, task=task, use_dora=True), base)
@@ -47,8 +43,8 @@ def test_dora_attach_merge_unmerge_match_peft(task, tmp_path):
 def test_dora_with_a_weight_merges_to_the_hooked_output_and_to_peft_merge(tmp_path):
     from peft import PeftModel
 
-    from adapters.merge import merge_to_dir
-    from adapters.stack import load_stack
+    from adapters.runtime.merge import merge_to_dir
+    from adapters.runtime.stack import load_stack
 
     base = make_llama_dir(tmp_path / "base")
     dora = pin_adapter(make_adapter(base, tmp_path / "dora", "lora", seed=4, use_dora=True), base)

@@ -5,7 +5,7 @@ import pytest
 from safetensors.numpy import save_file
 
 from adapters.errors import AdapterError
-from adapters.fingerprint import fingerprint
+from adapters.base.fingerprint import fingerprint
 
 
 @pytest.fixture(autouse=True)

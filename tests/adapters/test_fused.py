@@ -3,19 +3,16 @@ adapter separately and to PEFT with the same adapters active; re-fused on add, r
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import load_plain, make_adapter  # noqa: E402
-from tiny_bases import make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import load_plain, make_adapter
+from tests.support.tiny_bases import make_llama_dir
 
-from adapters.runtime import ia3, lora  # noqa: E402
-from adapters.runtime.fused import fuser_for, is_fused, separate_steps  # noqa: E402
-from adapters.stack import AdapterStack  # noqa: E402
+from adapters.methods.ia3 import hooks as ia3
+from adapters.methods.lora import hooks as lora
+from adapters.runtime.fused import fuser_for, is_fused, separate_steps
+from adapters.runtime.stack import AdapterStack
 
 WEIGHTS = [1.0, 0.6, 0.3]
 

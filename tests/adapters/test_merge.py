@@ -3,15 +3,13 @@ directory is a plain transformers model with the same logits."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import make_adapter, make_method_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, make_method_adapter, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
 
 def _mergeable() -> list:
@@ -43,9 +41,9 @@ def _ids():
 
 @pytest.mark.parametrize("method,task", _mergeable())
 def test_mergeable_method_contract(method, task, bases, tmp_path):
-    from adapters.merge import merge_to_dir
+    from adapters.runtime.merge import merge_to_dir
     from adapters.registry import get_method
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     spec = get_method(method)
     base = bases[task]
@@ -73,7 +71,7 @@ def test_mergeable_method_contract(method, task, bases, tmp_path):
 
 def test_merge_keeps_non_mergeable_adapters_attached_and_says_why(bases, tmp_path):
     from adapters.card import read_card
-    from adapters.merge import merge_to_dir
+    from adapters.runtime.merge import merge_to_dir
 
     base = bases["causal-lm"]
     lora = pin_adapter(make_adapter(base, tmp_path / "lora", "lora", seed=1), base)
@@ -95,7 +93,7 @@ def test_merge_keeps_non_mergeable_adapters_attached_and_says_why(bases, tmp_pat
 
 def test_merge_refuses_a_non_empty_output(bases, tmp_path):
     from adapters.errors import AdapterError
-    from adapters.merge import merge_to_dir
+    from adapters.runtime.merge import merge_to_dir
 
     base = bases["causal-lm"]
     lora = pin_adapter(make_adapter(base, tmp_path / "lora", "lora"), base)
@@ -110,8 +108,8 @@ def test_fold_frees_each_adapter_and_matches_merge(bases, tmp_path):
     from transformers import AutoTokenizer
 
     from adapters.errors import AdapterError
-    from adapters.merge import merge_to_dir
-    from adapters.stack import FoldedAttachment, load_stack
+    from adapters.runtime.merge import merge_to_dir
+    from adapters.runtime.stack import FoldedAttachment, load_stack
 
     base = bases["causal-lm"]
     loras = [pin_adapter(make_adapter(base, tmp_path / f"l{i}", "lora", seed=i), base) for i in range(2)]

@@ -7,18 +7,14 @@ weights is refused, and the card carries the pin.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import copy_task_rows, make_bert_dir, make_llama_dir, sentiment_rows, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import copy_task_rows, make_bert_dir, make_llama_dir, sentiment_rows, write_jsonl
 
 from adapters.card import read_card
 from adapters.errors import BaseMismatchError
-from adapters.fingerprint import fingerprint
+from adapters.base.fingerprint import fingerprint
 from adapters.registry import list_methods
 from adapters.training import method_defaults, train
 
@@ -55,7 +51,7 @@ def _last_positions(logits: torch.Tensor, n: int) -> torch.Tensor:
 
 @pytest.mark.parametrize("spec,task", CASES)
 def test_method_contract(spec, task, bases, tmp_path):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     untrained = _train(spec, task, bases, tmp_path / "untrained", max_steps=1, lr=0.0)
     trained = _train(spec, task, bases, tmp_path / "trained", max_steps=20)

@@ -1,17 +1,13 @@
 """Built-in methods come from entry points; PEFT-backed specs save what unmodified PEFT loads."""
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
-from adapters.base import load_base  # noqa: E402
-from adapters.errors import AdapterError  # noqa: E402
-from adapters.registry import get_method, list_methods, method_for_dir, registry  # noqa: E402
+from adapters.base import load_base
+from adapters.errors import AdapterError
+from adapters.registry import get_method, list_methods, method_for_dir, registry
 
 PEFT_METHODS = ["lora", "ia3", "prompt_tuning", "prefix_tuning", "p_tuning"]
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
 from adapters.errors import AdapterError
-from adapters.runtime import lora, ia3, prefix, prompt
+from adapters.methods.ia3 import hooks as ia3
+from adapters.methods.lora import hooks as lora
+from adapters.methods.prefix import hooks as prefix
+from adapters.methods.prompt import hooks as prompt
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import load_plain, make_adapter, peft_logits  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import load_plain, make_adapter, peft_logits
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
 ATTACH = {"lora": lora.attach, "ia3": ia3.attach, "prompt_tuning": prompt.attach, "p_tuning": prompt.attach,
           "prefix_tuning": prefix.attach}

@@ -4,16 +4,12 @@ detaching puts the base's head back."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import make_adapter, peft_logits, peft_prefix_logits_via_cache, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
-from upstream import CACHE_RENAME, CACHE_RENAME_REASON  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, peft_logits, peft_prefix_logits_via_cache, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
+from tests.adapters.upstream import CACHE_RENAME, CACHE_RENAME_REASON
 
 BASES = {"llama": make_llama_dir, "bert": make_bert_dir}
 METHODS = ["prefix_tuning", "prompt_tuning", "p_tuning", "lora", "ia3"]
@@ -31,7 +27,7 @@ def bases(tmp_path_factory):
 @pytest.mark.parametrize("method", METHODS)
 def test_seq_cls_stack_matches_peft_and_restores_the_head(method, base_name, bases, tmp_path):
     from adapters.base import load_base
-    from adapters.stack import AdapterStack
+    from adapters.runtime.stack import AdapterStack
 
     base = bases[base_name]
     targets = LLAMA_TARGETS.get(method, {}) if base_name == "llama" else {}
@@ -68,7 +64,7 @@ def test_seq_cls_stack_matches_peft_and_restores_the_head(method, base_name, bas
 @pytest.mark.parametrize("base_name", list(BASES))
 def test_peft_own_prefix_seq_cls_forward_equals_our_stack(base_name, bases, tmp_path):
     from adapters.base import load_base
-    from adapters.stack import AdapterStack
+    from adapters.runtime.stack import AdapterStack
 
     base = bases[base_name]
     adapter = pin_adapter(make_adapter(base, tmp_path / "prefix", "prefix_tuning", seed=3, task="seq-cls"), base)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import load_plain, make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
-from upstream import CACHE_RENAME, CACHE_RENAME_REASON  # noqa: E402
+from tests.support.stack_fixtures import load_plain, make_adapter, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
+from tests.adapters.upstream import CACHE_RENAME, CACHE_RENAME_REASON
 
-from adapters.errors import AdapterError, BaseMismatchError  # noqa: E402
+from adapters.errors import AdapterError, BaseMismatchError
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +41,7 @@ def _logits(stack, ids):
 def test_two_loras_equal_peft_with_both_adapters_active(llama_dir, adapters_dir):
     from peft import PeftModel
 
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     ids = _ids()
     stack = load_stack(llama_dir, [adapters_dir["lora1"], adapters_dir["lora2"]])
@@ -58,7 +55,7 @@ def test_two_loras_equal_peft_with_both_adapters_active(llama_dir, adapters_dir)
 
 
 def test_mixed_stack_merges_what_it_can_and_restores_the_base(llama_dir, adapters_dir):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     ids = _ids()
     base_model = load_plain(llama_dir)
@@ -88,8 +85,8 @@ def test_mixed_stack_merges_what_it_can_and_restores_the_base(llama_dir, adapter
 
 def test_mixed_stack_with_bottleneck(llama_dir, adapters_dir, tmp_path):
     from adapters.registry import get_method
-    from adapters.stack import load_stack
-    from stack_fixtures import make_method_adapter
+    from adapters.runtime.stack import load_stack
+    from tests.support.stack_fixtures import make_method_adapter
 
     spec = get_method("bottleneck")  # built in: an AdapterError here is a failure, never a skip
     bottleneck = make_method_adapter(spec, llama_dir, tmp_path / "bn", seed=7)
@@ -117,8 +114,8 @@ def _no_cache_greedy(stack, ids, steps):
 
 @pytest.mark.parametrize("name", ["lora1", "prompt", "prefix"])
 def test_greedy_generation_equals_recomputing_without_a_cache(name, llama_dir, adapters_dir):
-    from adapters.generation import greedy_generate
-    from adapters.stack import load_stack
+    from adapters.runtime.generation import greedy_generate
+    from adapters.runtime.stack import load_stack
 
     ids = _ids()[:1]
     stack = load_stack(llama_dir, [adapters_dir[name]])
@@ -137,8 +134,8 @@ def _peft_generate_case(name):
 def test_greedy_generation_equals_peft_generate(name, llama_dir, adapters_dir):
     from peft import PeftModel
 
-    from adapters.generation import greedy_generate
-    from adapters.stack import load_stack
+    from adapters.runtime.generation import greedy_generate
+    from adapters.runtime.stack import load_stack
 
     ids = _ids()[:1]
     stack = load_stack(llama_dir, [adapters_dir[name]])
@@ -151,7 +148,7 @@ def test_greedy_generation_equals_peft_generate(name, llama_dir, adapters_dir):
 
 
 def test_generate_returns_text(llama_dir, adapters_dir):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     stack = load_stack(llama_dir, [adapters_dir["lora1"], adapters_dir["prefix"]])
     text = stack.generate("say cat", max_new_tokens=5)
@@ -159,7 +156,7 @@ def test_generate_returns_text(llama_dir, adapters_dir):
 
 
 def test_only_one_prompt_style_adapter(llama_dir, adapters_dir):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     with pytest.raises(AdapterError, match=r"method prefix_tuning feeds the model extra positions and only one such "
                                            r"adapter can be stacked \(already have prompt, prompt_tuning\)"):
@@ -167,7 +164,7 @@ def test_only_one_prompt_style_adapter(llama_dir, adapters_dir):
 
 
 def test_mismatched_base_is_refused_before_any_weights_load(llama_dir, tmp_path):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     other = make_llama_dir(tmp_path / "other", seed=1)
     adapter = pin_adapter(make_adapter(other, tmp_path / "a", "lora"), other)
@@ -177,7 +174,7 @@ def test_mismatched_base_is_refused_before_any_weights_load(llama_dir, tmp_path)
 
 
 def test_mismatch_override_warns_and_loads(llama_dir, tmp_path):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     other = make_llama_dir(tmp_path / "other", seed=1)
     adapter = pin_adapter(make_adapter(llama_dir, tmp_path / "a", "lora"), other)
@@ -189,7 +186,7 @@ def test_mismatch_override_warns_and_loads(llama_dir, tmp_path):
 
 
 def test_weights_count_must_match(llama_dir, adapters_dir):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     with pytest.raises(AdapterError, match="weights"):
         load_stack(llama_dir, [adapters_dir["lora1"]], weights=[1.0, 2.0])
@@ -198,7 +195,7 @@ def test_weights_count_must_match(llama_dir, adapters_dir):
 def test_seq_cls_stack_classifies_with_label_names(tmp_path):
     from peft import PeftModel
 
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     bert = make_bert_dir(tmp_path / "bert")
     adapter = make_adapter(bert, tmp_path / "cls", "lora", task="seq-cls")

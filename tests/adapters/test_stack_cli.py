@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
-from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_bert_dir, make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
-from hub_client.cli.main import main  # noqa: E402
+from hub_client.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +37,7 @@ def test_run_merges_by_default_and_says_what_stays_attached_in_one_line(setup):
 
 
 def test_load_stack_generate_merges_unless_told_not_to(setup):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
 
     base, lora, lora2, prompt = setup
     stack = load_stack(base, [lora, lora2, prompt])

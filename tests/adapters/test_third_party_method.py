@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import copy_task_rows, make_llama_dir, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 PLUGIN = textwrap.dedent('''
     """A learned bias on the output logits: the smallest possible adapter."""
@@ -142,7 +141,7 @@ def test_hub_methods_lists_the_plugin(plugin_path):
 def test_plugin_trains_saves_loads_and_stacks(plugin_path, tmp_path):
     from adapters.card import read_card
     from adapters.registry import get_method, method_for_dir
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
     from adapters.training import train
 
     assert get_method("logit_bias").summary.startswith("A learned bias")
@@ -165,7 +164,7 @@ def test_plugin_trains_saves_loads_and_stacks(plugin_path, tmp_path):
 def _bias_adapter(out: Path, base: Path, peft_type: str, seed: int) -> Path:
     """A saved, pinned plugin adapter with a random (non-zero) bias, written as the plugin's ``save`` does."""
     from safetensors.torch import save_file
-    from stack_fixtures import pin_adapter
+    from tests.support.stack_fixtures import pin_adapter
     from transformers import AutoConfig
 
     vocab = AutoConfig.from_pretrained(base).vocab_size
@@ -185,8 +184,8 @@ def _hub(args: list[str], plugin_path: Path, tmp_path: Path) -> subprocess.Compl
 
 def test_a_plugin_declaring_combinable_is_combined_by_the_api_and_hub_combine(plugin_path, tmp_path):
     from adapters.card import read_card
-    from adapters.combine import combine_adapters
-    from adapters.stack import load_stack
+    from adapters.composition.combine import combine_adapters
+    from adapters.runtime.stack import load_stack
 
     base = make_llama_dir(tmp_path / "llama")
     parents = [_bias_adapter(tmp_path / f"b{i}", base, "LOGIT_BIAS", seed=i) for i in range(2)]
@@ -210,7 +209,7 @@ def test_a_plugin_declaring_combinable_is_combined_by_the_api_and_hub_combine(pl
 
 
 def test_a_plugin_without_combinable_is_refused_in_one_line(plugin_path, tmp_path):
-    from adapters.combine import combine_adapters
+    from adapters.composition.combine import combine_adapters
     from adapters.errors import AdapterError
 
     base = make_llama_dir(tmp_path / "llama")

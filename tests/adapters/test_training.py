@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import copy_task_rows, make_llama_dir, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 from adapters.errors import AdapterError
 from adapters.registry import MethodOption, MethodSpec
@@ -109,8 +107,8 @@ def test_cli_reports_a_bad_line_in_one_line(llama, tmp_path):
 
 
 def test_evaluate_batches_match_one_by_one_generation(llama, tmp_path):
-    from adapters.evaluate import evaluate, normalise
-    from adapters.stack import load_stack
+    from adapters.evaluation.heldout import evaluate, normalise
+    from adapters.runtime.stack import load_stack
     from adapters.training import train
 
     rows = copy_task_rows(12)
@@ -139,7 +137,7 @@ def test_cli_evaluate_reports_exact_match(llama, tmp_path):
 def test_seq_cls_with_integer_labels_and_a_separate_eval_file(tmp_path):
     from adapters.card import read_card
     from adapters.training import train
-    from tiny_bases import make_bert_dir
+    from tests.support.tiny_bases import make_bert_dir
 
     bert = make_bert_dir(tmp_path / "bert")
     rows = [{"text": t, "label": i % 3} for i, t in enumerate(["a b", "c d", "e f"] * 6)]

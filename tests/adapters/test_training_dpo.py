@@ -6,14 +6,11 @@ pairs files and methods without the objective are refused in one line with nothi
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import copy_task_rows, make_llama_dir, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 from adapters.card import read_card
 from adapters.errors import AdapterError
@@ -63,7 +60,7 @@ def test_dpo_card_records_objective_and_beta_and_the_margin_grows(dpo_lora):
 
 def test_evaluate_on_pairs_matches_the_trainers_held_out_figures(llama, files, dpo_lora):
     """Our stack (hooks on the plain base) and PEFT (inside the trainer) score the pairs the same."""
-    from adapters.evaluate import evaluate
+    from adapters.evaluation.heldout import evaluate
 
     out, result = dpo_lora
     found = evaluate(llama, files[1], [out], progress=False)
@@ -83,7 +80,7 @@ def test_evaluate_on_pairs_matches_the_trainers_held_out_figures(llama, files, d
 
 @pytest.mark.parametrize("method", DPO_METHODS)
 def test_every_dpo_method_trains_and_loads_back(method, llama, files, tmp_path):
-    from adapters.evaluate import evaluate
+    from adapters.evaluation.heldout import evaluate
 
     out = tmp_path / method
     result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", method, "--data", str(files[0]),

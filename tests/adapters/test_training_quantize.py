@@ -16,12 +16,11 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tiny_bases import copy_task_rows, make_llama_dir, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 from adapters.card import read_card
 from adapters.errors import AdapterError
-from adapters.fingerprint import fingerprint
+from adapters.base.fingerprint import fingerprint
 from adapters.registry import list_methods
 from hub_client.cli.main import main
 
@@ -68,7 +67,7 @@ def test_the_flags_are_declared_and_shown():
 
 @pytest.mark.parametrize("method", QUANTIZABLE)
 def test_every_quantizable_method_trains_on_nf4_and_pins_the_full_precision_base(method, llama, data, tmp_path):
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
     from adapters.training import train
 
     out = tmp_path / method
@@ -95,8 +94,8 @@ def test_qlora_adapter_runs_on_both_bases_and_merges_into_the_full_precision_one
     from transformers import AutoModelForCausalLM
 
     from adapters.base import load_base
-    from adapters.merge import merge_to_dir
-    from adapters.stack import load_stack
+    from adapters.runtime.merge import merge_to_dir
+    from adapters.runtime.stack import load_stack
 
     fp32 = load_stack(llama, [qlora])
     hooked = _logits(fp32)
@@ -115,8 +114,8 @@ def test_qlora_adapter_runs_on_both_bases_and_merges_into_the_full_precision_one
 
 
 def test_merge_into_a_quantized_base_is_refused_before_anything_is_written(llama, qlora, tmp_path):
-    from adapters.merge import merge_to_dir
-    from adapters.stack import load_stack
+    from adapters.runtime.merge import merge_to_dir
+    from adapters.runtime.stack import load_stack
 
     with pytest.raises(AdapterError, match="merge into the full-precision base"):
         merge_to_dir(llama, [qlora], None, tmp_path / "m", quantize="nf4", progress=False)

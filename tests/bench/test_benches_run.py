@@ -23,7 +23,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
     ("bench_cli_start.py", ["--runs", "2"]),
 ])
 def test_bench_runs_and_reports_rows(script, args, tmp_path):
-    out = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", f"bench.{Path(script).stem}", *args], capture_output=True, text=True,
                          timeout=600, cwd=BENCH.parent, env={**os.environ, "TMPDIR": str(tmp_path)})
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [json.loads(line[len("RESULT "):]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]

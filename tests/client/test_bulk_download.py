@@ -5,14 +5,10 @@ point, a wrong Content-Range or a corrupt tail is refused, and the bytes still v
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "security"))
+from tests.support.hostile_hub import HostileHub, digest_of
 
-from hostile_hub import HostileHub, digest_of  # noqa: E402
-
-from hub_client import HubClient  # noqa: E402
+from hub_client import HubClient
 
 
 def cut_after(data: bytes, n: int = 1 << 20):

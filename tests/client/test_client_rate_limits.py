@@ -3,16 +3,13 @@ before doing anything, so any request may be repeated); a long wait is shown in 
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hub_process import HubProcess  # noqa: E402
+from tests.support.hub_process import HubProcess
 
-from hub_client import HubClient, RateLimited  # noqa: E402
+from hub_client import HubClient, RateLimited
 
 
 def _hub(tmp_path, rate: str) -> HubProcess:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from tiny_library import build  # noqa: E402
+from tests.compose.tiny_library import build
 
 
 @pytest.fixture(scope="session")

@@ -1,22 +1,19 @@
-"""adapters.compose on real trained LoRAs over a tiny random LLaMA: ranking, weighting, exact output."""
+"""adapters.composition.from_examples on real trained LoRAs over a tiny random LLaMA: ranking, weighting, exact output."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_llama_dir, write_jsonl  # noqa: E402
-from tiny_library import FEW, task_rows  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir, write_jsonl
+from tests.compose.tiny_library import FEW, task_rows
 
-from adapters.compose import Candidate, compose, score_candidates  # noqa: E402
-from adapters.errors import AdapterError  # noqa: E402
-from adapters.few_shot import read_examples  # noqa: E402
+from adapters.composition.from_examples import Candidate, compose, score_candidates
+from adapters.errors import AdapterError
+from adapters.composition.few_shot import read_examples
 
 
 def _candidates(adapters: dict[str, Path]) -> list[Candidate]:
@@ -68,8 +65,8 @@ def test_composed_adapter_loads_in_plain_peft_and_merges(library, tmp_path):
     from transformers import AutoModelForCausalLM
 
     from adapters.base import load_base
-    from adapters.fused_deltas import FusedDeltas
-    from adapters.runtime.lora_factors import low_rank_factors
+    from adapters.composition.deltas import FusedDeltas
+    from adapters.methods.lora.factors import low_rank_factors
 
     base, adapters = library
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows("shout", FEW, repeat=1)))

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_llama_dir, write_jsonl  # noqa: E402
-from tiny_library import FEW, task_rows  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir, write_jsonl
+from tests.compose.tiny_library import FEW, task_rows
 
-from hub_client.cli.main import main  # noqa: E402
+from hub_client.cli.main import main
 
 
 @pytest.fixture

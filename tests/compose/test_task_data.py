@@ -4,13 +4,11 @@ reproduce the shipped files byte for byte."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 from examples.sentiment import make_data as sentiment  # noqa: E402
 from examples.tasks import make_tasks  # noqa: E402

@@ -7,11 +7,9 @@ matching task" is a learned fact, not a planted one.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from tiny_bases import make_llama_dir, write_jsonl  # noqa: E402
+from tests.support.tiny_bases import make_llama_dir, write_jsonl
 
 WORDS = ["cat", "dog", "sun", "red", "blue", "tree", "moon", "fish", "lamp", "rock", "bird", "star"]
 FEW = ["lamp", "rock", "bird", "star", "cat"]  # the handful of examples a new task gives

@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from hf_harness import make_runner
-from deployment import deployment_kind, start_hub
-from hub_process import PostgresDatabase
+from tests.hf.hf_harness import make_runner
+from tests.support.deployment import deployment_kind, start_hub
+from tests.support.hub_process import PostgresDatabase
 
 
 @pytest.fixture(scope="module")

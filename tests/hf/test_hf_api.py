@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 import httpx
 import pytest
-from hf_harness import client, make_runner, push_dir, safetensors_bytes, versions
+from tests.hf.hf_harness import client, make_runner, push_dir, safetensors_bytes, versions
 
 CARD = """---
 library_name: peft
@@ -193,7 +192,7 @@ def test_concurrent_commits_each_get_their_own_number(hub, run_hf):
 
 
 def test_commit_over_the_size_limit_is_refused(tmp_path):
-    from hub_process import HubProcess
+    from tests.support.hub_process import HubProcess
 
     small = HubProcess(tmp_path / "data", env={"HUB_HF_MAX_COMMIT_BYTES": "4096"}).start()
     try:

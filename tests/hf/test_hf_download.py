@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hf_harness import client, downloads, push_dir, safetensors_bytes
+from tests.hf.hf_harness import client, downloads, push_dir, safetensors_bytes
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import httpx
-from hf_harness import client, versions
+from tests.hf.hf_harness import client, versions
 
 REFUSED = """
 def refused(call):
@@ -190,7 +190,7 @@ def test_one_token_rule_for_both_protocols(hub):
 def test_absolute_urls_name_the_public_address_when_a_balancer_rewrites_host(tmp_path):
     """Behind a balancer that sends its backend's address as ``Host``, ``HUB_PUBLIC_URL`` is what
     every absolute URL (pagination links, new repo URLs) names, never the host's own address."""
-    from hub_process import HubProcess
+    from tests.support.hub_process import HubProcess
 
     public = "https://hub.example.org:8443"
     hub = HubProcess(tmp_path / "data", env={"HUB_PUBLIC_URL": public + "/"}).start()

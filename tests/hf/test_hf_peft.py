@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hf_harness import push_dir, versions
+from tests.hf.hf_harness import push_dir, versions
 
 TINY_BASE = """
 import torch

@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hf_harness import push_dir
+from tests.hf.hf_harness import push_dir
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from tiny_bases import make_llama_dir  # noqa: E402
+from tests.support.tiny_bases import make_llama_dir
 
 
 def _offline_hub(args: list[str], hf_home: Path) -> subprocess.CompletedProcess:
@@ -25,7 +24,7 @@ def _offline_hub(args: list[str], hf_home: Path) -> subprocess.CompletedProcess:
 
 def test_train_on_an_hf_repo_id_from_the_offline_cache(hub, run_hf, tmp_path):
     from adapters.card import read_card
-    from adapters.fingerprint import fingerprint
+    from adapters.base.fingerprint import fingerprint
 
     ann = hub.token("ann", "write")
     base = make_llama_dir(tmp_path / "tiny")

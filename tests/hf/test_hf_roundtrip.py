@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hf_harness import make_runner, tree_bytes as _tree
+from tests.hf.hf_harness import make_runner, tree_bytes as _tree
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 

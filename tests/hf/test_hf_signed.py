@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hf_harness import client, safetensors_bytes, versions
+from tests.hf.hf_harness import client, safetensors_bytes, versions
 
 from hub_client.signing import generate_key, verify_dir
 

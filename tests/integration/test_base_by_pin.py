@@ -6,17 +6,15 @@ weights under the same name."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_llama_dir  # noqa: E402
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir
 
-from hub_client.cli.main import main  # noqa: E402
+from hub_client.cli.main import main
 
 
 def _fresh_machine(monkeypatch, root: Path, name: str) -> None:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_tells_the_whole_story_and_leaves_nothing_running(tmp_path):
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
 
     ensure_default_base()  # built once, as `make demo` would
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.slow
 
 def test_dpo_on_smollm2_raises_the_held_out_preferred_answer_rate(tmp_path):
     from adapters.card import read_card
-    from adapters.default_base import ensure_default_base
-    from adapters.fingerprint import fingerprint
+    from adapters.base.default import ensure_default_base
+    from adapters.base.fingerprint import fingerprint
     from examples.preferences.reproduce import reproduce
 
     base = ensure_default_base()

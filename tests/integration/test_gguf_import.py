@@ -13,8 +13,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_model_id_comes_from_the_gguf_metadata():
-    from adapters.default_base import BASE_ID, ensure_default_base
-    from adapters.gguf_import import gguf_model_id
+    from adapters.base.default import BASE_ID, ensure_default_base
+    from adapters.base.gguf_import import gguf_model_id
 
     gguf = next((ensure_default_base().parent / "downloads").glob("*.gguf"))
     # the file has no repository field: general.organization + the file name without ".Q4_1"
@@ -23,8 +23,8 @@ def test_model_id_comes_from_the_gguf_metadata():
 
 def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatch):
     from adapters.card import read_card
-    from adapters.default_base import BASE_ID, ensure_default_base
-    from adapters.fingerprint import fingerprint
+    from adapters.base.default import BASE_ID, ensure_default_base
+    from adapters.base.fingerprint import fingerprint
 
     default_dir = ensure_default_base()
     gguf = next((default_dir.parent / "downloads").glob("*.gguf"))
@@ -70,8 +70,7 @@ def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatc
 
 
 def _adapters_on_the_import_need_no_base(imported: Path, tmp_path: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-    from stack_fixtures import make_adapter, pin_adapter
+    from tests.support.stack_fixtures import make_adapter, pin_adapter
 
     from hub_client.cli.main import main
 

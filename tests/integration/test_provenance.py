@@ -6,21 +6,18 @@ indexes both and `hub info --provenance` prints them."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir
 
-from stack_fixtures import make_adapter, pin_adapter  # noqa: E402
-from tiny_bases import make_llama_dir  # noqa: E402
-
-from adapters.card import read_card  # noqa: E402
-from hub_client import HubClient  # noqa: E402
-from hub_client.cli import main  # noqa: E402
+from adapters.card import read_card
+from hub_client import HubClient
+from hub_client.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sentiment"
 
@@ -33,8 +30,8 @@ def _hub(args: list[str], env: dict):
 
 @pytest.mark.slow
 def test_hub_train_writes_provenance_that_follows_the_data(tmp_path, hub_server):
-    from adapters.default_base import ensure_default_base
-    from adapters.fingerprint import fingerprint
+    from adapters.base.default import ensure_default_base
+    from adapters.base.fingerprint import fingerprint
 
     base = ensure_default_base()
     rows = (EXAMPLE / "train.jsonl").read_text().splitlines()

@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "client"))
+from tests.support.peft_dirs import make_lora_dir, tree_bytes
 
-from peft_dirs import make_lora_dir, tree_bytes  # noqa: E402
-
-from hub_client import HubClient, HubWarning, NotFound, OfflineMiss, TransportError  # noqa: E402
-from hub_client.cli import main  # noqa: E402
-from hub_client.manifest import build_manifest, commit_id  # noqa: E402
+from hub_client import HubClient, HubWarning, NotFound, OfflineMiss, TransportError
+from hub_client.cli import main
+from hub_client.manifest import build_manifest, commit_id
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 

@@ -5,19 +5,16 @@ from a local base directory or from a base hosted on the hub (``hub://NS/NAME@V`
 from __future__ import annotations
 
 import shutil
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "client"))
+from tests.support.peft_dirs import make_base_dir, make_lora_dir
 
-from peft_dirs import make_base_dir, make_lora_dir  # noqa: E402
-
-from hub_client import HubClient, HubWarning  # noqa: E402
-from hub_client.cli import main  # noqa: E402
+from hub_client import HubClient, HubWarning
+from hub_client.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +31,7 @@ def client(hub_server_module, tmp_path):
 
 def test_push_with_local_base_writes_the_pin(hub_server_module, client, dirs, tmp_path):
     from adapters.card import read_card  # noqa: F401 - the card helpers must be importable without torch
-    from adapters.fingerprint import fingerprint
+    from adapters.base.fingerprint import fingerprint
 
     base_dir, lora_src = dirs
     lora = Path(shutil.copytree(lora_src, tmp_path / "lora"))
@@ -52,7 +49,7 @@ def test_push_with_local_base_writes_the_pin(hub_server_module, client, dirs, tm
 
 
 def test_push_with_hub_base(hub_server_module, client, dirs, tmp_path):
-    from adapters.fingerprint import fingerprint
+    from adapters.base.fingerprint import fingerprint
 
     base_dir, lora_src = dirs
     client.push(base_dir, "dana/tiny-base", "1.0.0", kind="base")

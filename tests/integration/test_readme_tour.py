@@ -61,7 +61,7 @@ def test_tour_block_is_found_and_every_line_is_a_command():
 
 
 def test_readme_tour_runs_as_written(tmp_path):
-    from adapters.default_base import cache_root, ensure_default_base
+    from adapters.base.default import cache_root, ensure_default_base
 
     ensure_default_base()
     work = tmp_path / "work"

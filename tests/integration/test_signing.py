@@ -7,18 +7,15 @@ from __future__ import annotations
 import json
 import shutil
 import stat
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "client"))
+from tests.support.peft_dirs import make_lora_dir
 
-from peft_dirs import make_lora_dir  # noqa: E402
-
-from hub_client.cli import main  # noqa: E402
+from hub_client.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 

@@ -19,9 +19,9 @@ def test_smollm2_lora_trains_saves_and_loads_in_peft(tmp_path):
     from transformers import AutoModelForCausalLM
 
     from adapters.card import read_card
-    from adapters.default_base import BASE_ID, ensure_default_base
-    from adapters.fingerprint import fingerprint
-    from adapters.stack import load_stack
+    from adapters.base.default import BASE_ID, ensure_default_base
+    from adapters.base.fingerprint import fingerprint
+    from adapters.runtime.stack import load_stack
     from adapters.training import train
 
     base = ensure_default_base()

@@ -3,7 +3,6 @@ transformers directory whose logits match PEFT's own ``merge_and_unload`` of the
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,13 @@ import torch
 
 pytestmark = pytest.mark.slow
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
 
 
 def _lora(base: Path, out: Path, seed: int, targets: list[str]) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from stack_fixtures import pin_adapter
+    from tests.support.stack_fixtures import pin_adapter
 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
@@ -32,8 +30,8 @@ def test_merge_of_two_loras_matches_peft_merge_and_unload(tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from adapters.default_base import ensure_default_base
-    from adapters.merge import merge_to_dir
+    from adapters.base.default import ensure_default_base
+    from adapters.runtime.merge import merge_to_dir
 
     base = ensure_default_base()
     first = _lora(base, tmp_path / "first", 1, ["q_proj", "v_proj"])

@@ -5,20 +5,18 @@ task's own LoRA first on a few of that task's held-out examples. Reuses the cach
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 pytestmark = pytest.mark.slow
 
 
 def test_find_ranks_the_library_task_first_on_its_held_out_examples(hub_server, tmp_path, monkeypatch):
-    from adapters.default_base import ensure_default_base
+    from adapters.base.default import ensure_default_base
     from examples.tasks.build_library import build, push
     from hub_client import HubClient
     from hub_client.cli.main import main

@@ -4,15 +4,10 @@ helpers of the server suite."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
-
-from hub_http import auth, create_repo, digest_of, publish, upload, wait_for_downloads  # noqa: E402,F401
-from hub_process import HubProcess, postgres_or_skip  # noqa: E402
+from tests.support.hub_http import auth, create_repo, digest_of, publish, upload, wait_for_downloads
+from tests.support.hub_process import HubProcess, postgres_or_skip
 
 __all__ = ["HubProcess", "auth", "create_repo", "digest_of", "hub_on", "one_line", "publish", "upload",
            "wait_for_downloads"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from hub_probe import SMALL_LIMITS, start
-from hub_process import HubProcess
+from tests.security.hub_probe import SMALL_LIMITS, start
+from tests.support.hub_process import HubProcess
 
 
 @pytest.fixture(scope="module")

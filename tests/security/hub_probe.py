@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from hub_process import HubProcess
+from tests.support.hub_process import HubProcess
 
 SMALL_LIMITS = {
     "HUB_MAX_BODY_BYTES": "4096",

@@ -3,8 +3,6 @@ token and with ``hub admin users``); a read token cannot revoke the user's other
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import httpx
 from accountability_support import auth
@@ -12,9 +10,7 @@ from click.testing import CliRunner
 
 from hub_client.cli.main import main
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
-
-from web_fixtures import Browser  # noqa: E402
+from tests.web.web_fixtures import Browser
 
 
 def test_a_read_token_revokes_only_itself(hub_server):

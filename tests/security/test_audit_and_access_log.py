@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
+from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
 from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError

@@ -8,7 +8,7 @@ import base64
 import json
 
 import pytest
-from hub_probe import Stored, start
+from tests.security.hub_probe import Stored, start
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 
 import httpx
-from accountability_support import auth, create_repo, digest_of, hub_on, one_line, publish, upload  # noqa: F401
+from tests.security.accountability_support import auth, create_repo, digest_of, hub_on, one_line, publish, upload  # noqa: F401
 
 from hub_client import HubClient
 

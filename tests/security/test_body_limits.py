@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from hub_probe import Stored
+from tests.security.hub_probe import Stored
 
 
 def _repo_body(namespace: str, name: str) -> dict:

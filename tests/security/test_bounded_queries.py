@@ -137,11 +137,8 @@ def test_read_statements_are_stopped_at_the_time_bound(kind, tmp_path):
 def test_nul_in_bodies_and_forms_is_a_400(hub_on):
     """PostgreSQL refuses NUL in text: a JSON body, a form or an HF commit message carrying one used to
     reach it and answer 500."""
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
-    from web_fixtures import Browser
+    from tests.web.web_fixtures import Browser
 
     hub = hub_on()
     token = hub.token("alice", "write")

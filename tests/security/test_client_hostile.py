@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hostile_hub import HostileHub, commit_of, digest_of
+from tests.support.hostile_hub import HostileHub, commit_of, digest_of
 
 from hub_client import BadServerAnswer, HubClient, HubError
 from hub_client.cli.main import main

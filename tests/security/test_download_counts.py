@@ -9,7 +9,7 @@ import time
 import warnings
 
 import httpx
-from accountability_support import HubProcess, auth, create_repo, publish, wait_for_downloads
+from tests.security.accountability_support import HubProcess, auth, create_repo, publish, wait_for_downloads
 
 from hub_client import HubClient
 

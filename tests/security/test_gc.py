@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 
 import httpx
-from accountability_support import auth, create_repo, digest_of, hub_on, publish, upload  # noqa: F401
+from tests.security.accountability_support import auth, create_repo, digest_of, hub_on, publish, upload  # noqa: F401
 from click.testing import CliRunner
 
 from hub_client.cli.main import main

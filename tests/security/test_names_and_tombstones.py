@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
+from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
 from click.testing import CliRunner
 
 from hub_client.cli.main import main

@@ -3,15 +3,11 @@ signing up with its name in any case; the stranger never gets to publish or yank
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import httpx
 from accountability_support import auth, create_repo, publish
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
-
-from web_fixtures import Browser  # noqa: E402
+from tests.web.web_fixtures import Browser
 
 
 def test_a_mirror_namespace_cannot_be_claimed_by_sign_up(hub_server):

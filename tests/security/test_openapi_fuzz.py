@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from accountability_support import HubProcess, auth, create_repo, publish
+from tests.security.accountability_support import HubProcess, auth, create_repo, publish
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 EXAMPLES_PER_ROUTE = int(os.environ.get("HUB_FUZZ_EXAMPLES", "25"))

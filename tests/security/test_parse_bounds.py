@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hub_process import HubProcess
-from server.hub_http import auth, create_repo, digest_of, publish, safetensors_bytes, upload
+from tests.support.hub_process import HubProcess
+from tests.support.hub_http import auth, create_repo, digest_of, publish, safetensors_bytes, upload
 
 from hub_rules import MAX_MESSAGE_CHARS as MESSAGE_LIMIT
 from hub_rules import VersionInvalid, check_version

@@ -11,8 +11,8 @@ import uuid
 import httpx
 import pytest
 from click.testing import CliRunner
-from hub_probe import Stored, start
-from hub_process import HubProcess
+from tests.security.hub_probe import Stored, start
+from tests.support.hub_process import HubProcess
 
 
 def _digest(data: bytes) -> str:

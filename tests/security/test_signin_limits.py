@@ -5,18 +5,15 @@ and password checks run a few at a time (503 with Retry-After beyond a short wai
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import psutil
 from accountability_support import hub_on  # noqa: F401
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
-from web_fixtures import Browser  # noqa: E402
+from tests.web.web_fixtures import Browser
 
 
 def _sign_in(browser: Browser, name: str, password: str) -> httpx.Response:

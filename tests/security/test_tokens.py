@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from accountability_support import auth, hub_on, one_line  # noqa: F401
+from tests.security.accountability_support import auth, hub_on, one_line  # noqa: F401
 from click.testing import CliRunner
 
 from hub_client.cli.main import main

@@ -6,8 +6,8 @@ database kind, PostgreSQL, shared by both hosts."""
 from __future__ import annotations
 
 import pytest
-from deployment import deployment_kind, start_hub
-from hub_process import postgres_or_skip
+from tests.support.deployment import deployment_kind, start_hub
+from tests.support.hub_process import postgres_or_skip
 
 DATABASES = ["sqlite", "postgresql"] if deployment_kind() == "embedded" else ["postgresql"]
 

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from hub_http import auth, create_repo, digest_of, publish, upload
-from hub_process import HubProcess
+from tests.support.hub_http import auth, create_repo, digest_of, publish, upload
+from tests.support.hub_process import HubProcess
 
 
 @pytest.fixture

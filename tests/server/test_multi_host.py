@@ -12,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from deployment import TwoHosts
-from hub_http import auth, digest_of
-from hub_process import postgres_or_skip
-from s3_server import CREDENTIALS
+from tests.support.deployment import TwoHosts
+from tests.support.hub_http import auth, digest_of
+from tests.support.hub_process import postgres_or_skip
+from tests.support.s3_server import CREDENTIALS
 
 from hub_client import HubClient, HubError
 

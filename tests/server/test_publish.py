@@ -8,7 +8,7 @@ import struct
 
 import httpx
 import pytest
-from hub_http import auth, create_repo, digest_of, publish, raw_safetensors, safetensors_bytes, upload
+from tests.support.hub_http import auth, create_repo, digest_of, publish, raw_safetensors, safetensors_bytes, upload
 
 CARD = b"""---
 library_name: peft

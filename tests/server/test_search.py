@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from hub_http import auth, publish, wait_for_downloads
+from tests.support.hub_http import auth, publish, wait_for_downloads
 
 PREFIX = "srch"
 

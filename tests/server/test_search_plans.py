@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hub_process import postgres_or_skip
+from tests.support.hub_process import postgres_or_skip
 
 from hub_server.app import build_hub
 from hub_server.db.models import Repo

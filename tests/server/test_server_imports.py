@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from import_scan import offenders  # noqa: E402
+from tests.support.import_scan import offenders
 
 
 def test_no_server_module_imports_torch_or_the_ml_core():

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from hub_http import auth, create_repo, publish, safetensors_bytes
+from tests.support.hub_http import auth, create_repo, publish, safetensors_bytes
 
 from hub_client.signing import generate_key, registration_proof, sign_dir
 

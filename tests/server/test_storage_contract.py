@@ -18,7 +18,7 @@ import pytest
 from hub_server.errors import DigestMismatch, RangeNotSatisfiable, TooLarge
 from hub_server.storage import BlobNotFound, open_store
 from hub_server.storage.base import check_digest
-from hub_http import digest_of
+from tests.support.hub_http import digest_of
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def store(request, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     if request.param == "s3-seaweedfs":
-        from s3_server import CREDENTIALS
+        from tests.support.s3_server import CREDENTIALS
 
         for key, value in CREDENTIALS.items():
             monkeypatch.setenv(key, value)
@@ -201,8 +201,8 @@ def test_digest_syntax_is_checked():
 def test_full_server_on_s3(s3_endpoint, tmp_path):
     """The whole upload → publish → ranged download path with the S3 backend configured by URL."""
     import boto3
-    from hub_http import auth, create_repo, publish
-    from hub_process import HubProcess
+    from tests.support.hub_http import auth, create_repo, publish
+    from tests.support.hub_process import HubProcess
 
     bucket = f"hub-{uuid.uuid4().hex[:8]}"
     creds = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}

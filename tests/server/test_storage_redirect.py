@@ -12,9 +12,9 @@ import uuid
 
 import httpx
 import pytest
-from hub_http import auth, create_repo, publish, safetensors_bytes
-from hub_process import HubProcess
-from s3_server import CREDENTIALS
+from tests.support.hub_http import auth, create_repo, publish, safetensors_bytes
+from tests.support.hub_process import HubProcess
+from tests.support.s3_server import CREDENTIALS
 
 from hub_client import HubClient
 

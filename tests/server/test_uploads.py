@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from hub_http import auth, digest_of, upload
+from tests.support.hub_http import auth, digest_of, upload
 
 
 @pytest.fixture(scope="module")

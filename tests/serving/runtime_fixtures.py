@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters"))
-from stack_fixtures import make_adapter, make_method_adapter, pin_adapter
-from tiny_bases import make_llama_dir
+from tests.support.stack_fixtures import make_adapter, make_method_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir
 
 METHODS = {"lora-a": ("lora", 1), "lora-b": ("lora", 2), "ia3": ("ia3", 3), "prompt": ("prompt_tuning", 4),
            "prefix": ("prefix_tuning", 5), "bottleneck": ("bottleneck", 6), "dora": ("lora", 7),
@@ -38,8 +36,8 @@ def hub_run_tokens(base: Path, adapter: Path | None, prompt: str, max_new_tokens
     """What ``hub run ADAPTER --prompt PROMPT --no-chat`` generates, as token ids (merged, greedy)."""
     import torch
 
-    from adapters.generation import greedy_generate
-    from adapters.stack import load_stack
+    from adapters.runtime.generation import greedy_generate
+    from adapters.runtime.stack import load_stack
 
     stack = load_stack(base, [adapter] if adapter else [], merge=True)
     stack.merge()

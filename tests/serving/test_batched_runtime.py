@@ -3,14 +3,11 @@ and leave between decode steps, and each row's greedy tokens equal ``hub run`` w
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runtime_fixtures import METHODS, hub_run_tokens, make_tiny_adapters
+from tests.serving.runtime_fixtures import METHODS, hub_run_tokens, make_tiny_adapters
 
 from adapters import load_base
 from adapters.errors import AdapterError

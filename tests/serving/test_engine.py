@@ -4,14 +4,11 @@ alone or in company, a request whose client went away leaves the batch, and a st
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runtime_fixtures import hub_run_tokens, make_tiny_adapters
+from tests.serving.runtime_fixtures import hub_run_tokens, make_tiny_adapters
 
 from adapters import load_base
 from adapters.runtime.batched import BatchedRuntime

@@ -4,16 +4,13 @@ is pulled and held by one replica only, repeated requests keep landing there, an
 from __future__ import annotations
 
 import shutil
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runtime_fixtures import make_tiny_adapters
-from serve_process import NginxProxy, ServeProcess
+from tests.serving.runtime_fixtures import make_tiny_adapters
+from tests.serving.serve_process import NginxProxy, ServeProcess
 
 from hub_client import HubClient
 from hub_client.cli.main import main

@@ -16,9 +16,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runtime_fixtures import hub_run_tokens, make_tiny_adapters
-from serve_process import ServeProcess
+from tests.serving.runtime_fixtures import hub_run_tokens, make_tiny_adapters
+from tests.serving.serve_process import ServeProcess
 from stack_fixtures import make_adapter, pin_adapter
 from tiny_bases import make_llama_dir
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hub_process import HubProcess, postgres_or_skip
+from tests.support.hub_process import HubProcess, postgres_or_skip
 
 CHROMIUM = Path(os.environ.get("HUB_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import expect
-from hub_process import HubProcess
-from server.hub_http import wait_for_downloads
-from web_fixtures import adapter_dir, card
+from tests.support.hub_process import HubProcess
+from tests.support.hub_http import wait_for_downloads
+from tests.web.web_fixtures import adapter_dir, card
 
 from hub_client.cli.main import main
 

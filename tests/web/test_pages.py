@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 from click.testing import CliRunner
-from web_fixtures import Browser, adapter_dir, card
+from tests.web.web_fixtures import Browser, adapter_dir, card
 
 from hub_client.cli.main import main
 
@@ -172,7 +172,7 @@ def test_likes_toggle_and_sort(web_hub, browser, tmp_path):
 
 
 def test_closed_sign_up(tmp_path):
-    from hub_process import HubProcess
+    from tests.support.hub_process import HubProcess
 
     hub = HubProcess(tmp_path / "closed", env={"HUB_OPEN_SIGNUP": "0"}).start()
     try:

@@ -1,0 +1,32 @@
+"""Making one adapter from several: ``hub combine`` (``combine``, each method's own way) and ``hub find`` /
+``hub compose`` from a handful of examples (``from_examples``, scored with ``few_shot``, weighted through
+the fused low-rank hooks of ``deltas``, carded by ``card``). Names are loaded lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "combine_adapters": "adapters.composition.combine",
+    "Candidate": "adapters.composition.from_examples",
+    "Scored": "adapters.composition.from_examples",
+    "Skipped": "adapters.composition.from_examples",
+    "FindResult": "adapters.composition.from_examples",
+    "ComposeResult": "adapters.composition.from_examples",
+    "score_candidates": "adapters.composition.from_examples",
+    "compose": "adapters.composition.from_examples",
+    "Examples": "adapters.composition.few_shot",
+    "read_examples": "adapters.composition.few_shot",
+    "FusedDeltas": "adapters.composition.deltas",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,294 @@
+"""Train one adapter on a frozen, pinned base and write a push-ready directory.
+
+Why transformers ``Trainer``: it already handles devices, mixed precision, gradient accumulation and
+distributed launchers, so ``hub train`` under ``accelerate launch`` or ``torchrun`` scales
+this code without a line of ours. The method itself stays a plugin: this module only calls
+``spec.prepare`` and ``spec.save``, never branches on a method name. How a run fits (supervised, or DPO
+with TRL) is an objective (``adapters.training.objectives``); whether a method may run one, or train on a base
+quantized with bitsandbytes (``adapters.training.quantize``), is read from its capability flags.
+
+Everything is written into a hidden temporary sibling of ``out`` and renamed at the very end, so a
+bad data line or a crash never leaves a half-written adapter behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import AdapterError
+from ..provenance import library_versions
+from ..registry import MethodSpec, get_method
+from ..resolver import Resolver
+
+DEFAULT_LR = 1e-3
+DEFAULT_BATCH_SIZE = 8
+DEFAULT_EPOCHS = 1
+DEFAULT_MAX_LENGTH = 256
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced: the adapter directory, its metrics, and the live model."""
+
+    output_dir: Path
+    metrics: dict[str, float]
+    steps: int
+    settings: dict[str, Any]
+    model: Any = field(default=None, repr=False)  # the trained, prepared module (still in memory)
+    tokenizer: Any = field(default=None, repr=False)
+
+
+def method_defaults(spec: MethodSpec) -> dict[str, Any]:
+    """Training defaults from the spec's declared ``default_lr``/``default_batch_size`` (e.g. a higher lr for
+    prompt tuning), else the core's."""
+    return {
+        "lr": float(spec.default_lr if spec.default_lr is not None else DEFAULT_LR),
+        "batch_size": int(spec.default_batch_size if spec.default_batch_size is not None else DEFAULT_BATCH_SIZE),
+    }
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise AdapterError(f"{out} already exists and is not empty; choose another --out")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_safe(v) for v in (sorted(value) if isinstance(value, set) else value)]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def build_card(pin: Any, spec: MethodSpec, options: dict, task: str, metrics: dict, settings: dict,
+               label_names: list[str] | None, license: str = "apache-2.0", objective: dict | None = None,
+               quantize: str | None = None, provenance: dict | None = None) -> dict:
+    """The model card front matter for a freshly trained adapter (schema: docs/contracts.md).
+
+    ``quantization`` sits next to ``base``: the pin names the full-precision weights, the quantization how
+    they were loaded while training."""
+    from .quantize import card_entry
+
+    pin_dict = pin.to_dict()
+    objective = objective or {"name": task}
+    hub = {
+        "kind": "adapter",
+        "method": spec.name,
+        "method_options": _json_safe(options),
+        "task": task,
+        "objective": dict(objective),
+        "base": pin_dict,
+        "metrics": {k: round(float(v), 6) for k, v in metrics.items()},
+        "training": _json_safe(settings),
+        "lineage": [],
+        "usage": "",
+        "versions": library_versions(),
+    }
+    if quantize is not None:
+        hub["quantization"] = card_entry(quantize)
+    if provenance:
+        hub["provenance"] = _json_safe(provenance)
+    if label_names:
+        hub["label_names"] = list(label_names)
+    extra_tags = [t for t in (objective["name"] if objective["name"] != task else None,
+                              "qlora" if quantize else None) if t]
+    return {
+        "library_name": "peft",
+        "base_model": pin_dict.get("id"),
+        "base_model_relation": "adapter",
+        "license": license,
+        "tags": ["adapter-hub", spec.name, task, *extra_tags],
+        "adapter_hub": hub,
+    }
+
+
+def card_body(spec: MethodSpec, base_id: str, task: str, metrics: dict) -> str:
+    shown = ", ".join(f"{k} = {v:.4g}" for k, v in metrics.items()) or "none"
+    return (f"# {spec.name} adapter for {base_id}\n\n"
+            f"Task: `{task}`. Held-out metrics: {shown}.\n\n"
+            f"Load it with `hub run` / `adapters.load_stack`, or with PEFT when the method is PEFT-backed.\n")
+
+
+@contextmanager
+def hf_progress(enabled: bool) -> Iterator[None]:
+    """Let ``progress=False`` also hide transformers' own weight-loading bars, then restore them."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    if not enabled:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was and not enabled:
+            hf_logging.enable_progress_bar()
+
+
+def check_declared_fingerprint(model_dir: Path, pin: Any, allow_mismatch: bool = False) -> None:
+    """A base whose own card declares a fingerprint must match its weights, or the pin would lie."""
+    import warnings
+
+    from ..card import read_card
+    from ..errors import BaseMismatchError
+
+    card = read_card(Path(model_dir))
+    declared = ((card.front.get("adapter_hub") or {}).get("fingerprint") if card else None)
+    if not declared or declared == pin.fingerprint:
+        return
+    message = (f"base {model_dir}: its card declares fingerprint {declared} but its weights hash to "
+               f"{pin.fingerprint}")
+    if not allow_mismatch:
+        raise BaseMismatchError(message + " (use --allow-base-mismatch to train on it anyway)")
+    warnings.warn(message + "; training on it anyway, the adapter is pinned to the weights", stacklevel=3)
+
+
+def _check_request(spec: MethodSpec, objective: Any, task: str, quantize: str | None, beta: float | None,
+                   max_steps: int | None, epochs: float | None) -> None:
+    """Every refusal that needs no data and no model, read from the method's capability flags."""
+    from .objectives import check_supported
+
+    if task not in spec.tasks:
+        raise AdapterError(f"method {spec.name!r} does not support task {task!r} (supports: {', '.join(spec.tasks)})")
+    check_supported(spec, objective)
+    if quantize is not None and not spec.quantizable:
+        raise AdapterError(f"method {spec.name!r} cannot train on a quantized base; drop --quantize "
+                           "(`hub methods` shows which methods can)")
+    if beta is not None and objective.default_beta is None:
+        raise AdapterError(f"--beta applies to preference objectives (dpo), not {objective.name!r}")
+    if beta is not None and beta <= 0:
+        raise AdapterError(f"--beta must be positive, got {beta}")
+    if max_steps is not None and epochs is not None:
+        raise AdapterError("give either max_steps or epochs, not both")
+
+
+def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, task: str = "causal-lm",
+          objective: str | None = None, beta: float | None = None, quantize: str | None = None,
+          options: dict | None = None, max_steps: int | None = None, epochs: float | None = None,
+          lr: float | None = None, batch_size: int | None = None, seed: int = 0, eval_fraction: float = 0.1,
+          eval_data: str | Path | None = None, revision: str | None = None, base_id: str | None = None,
+          max_length: int = DEFAULT_MAX_LENGTH, progress: bool = True, license: str = "apache-2.0",
+          allow_base_mismatch: bool = False, resolver: Resolver | None = None) -> TrainResult:
+    """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``.
+
+    ``objective`` defaults to ``task`` (supervised); ``"dpo"`` trains on preference pairs with ``beta``
+    (default 0.1). ``quantize="nf4"|"int8"`` loads the base quantized with bitsandbytes (QLoRA); the
+    pin stays the full-precision base's fingerprint. ``resolver`` pulls a ``hub://`` base (the hub client
+    passes its own)."""
+    with hf_progress(progress):
+        return _train(base, method, data, out, task=task, objective=objective, beta=beta, quantize=quantize,
+                      options=options, max_steps=max_steps, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                      eval_fraction=eval_fraction, eval_data=eval_data, revision=revision, base_id=base_id,
+                      max_length=max_length, progress=progress, license=license,
+                      allow_base_mismatch=allow_base_mismatch, resolver=resolver)
+
+
+def _capped(max_steps: int | None, epochs: float | None) -> tuple[int | None, float | None]:
+    """``HUB_TRAIN_MAX_STEPS=N`` caps every run at N steps: smoke tests of scripts and docs stay short."""
+    import os
+
+    raw = os.environ.get("HUB_TRAIN_MAX_STEPS", "").strip()
+    if not raw:
+        return max_steps, epochs
+    try:
+        cap = int(raw)
+    except ValueError:
+        raise AdapterError(f"HUB_TRAIN_MAX_STEPS must be a whole number, got {raw!r}") from None
+    if cap < 1:
+        raise AdapterError(f"HUB_TRAIN_MAX_STEPS must be at least 1, got {cap}")
+    return (cap if max_steps is None else min(max_steps, cap)), None
+
+
+def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective: str | None, beta: float | None,
+           quantize: str | None, options: dict | None, max_steps: int | None, epochs: float | None,
+           lr: float | None, batch_size: int | None, seed: int, eval_fraction: float, eval_data: Any,
+           revision: str | None, base_id: str | None, max_length: int, progress: bool, license: str,
+           allow_base_mismatch: bool, resolver: Resolver | None) -> TrainResult:
+    from transformers import set_seed
+
+    from ..base.load import load_base, pin_for, resolve_base
+    from ..card import write_card
+    from .data import pad_id
+    from .objectives import FitContext, get_objective
+    from .quantize import check_backend, prepare_for_training
+    from ..provenance import data_record, training_provenance
+
+    spec = get_method(method)
+    goal = get_objective(objective or task)
+    if objective is not None and goal.task != task and task != "causal-lm":
+        raise AdapterError(f"objective {goal.name!r} trains a {goal.task} model, not {task!r}")
+    task = goal.task
+    _check_request(spec, goal, task, quantize, beta, max_steps, epochs)
+    max_steps, epochs = _capped(max_steps, epochs)
+    if goal.default_beta is not None and beta is None:
+        beta = goal.default_beta
+    out = Path(out)
+    _check_out(out)
+    train_rows, eval_rows, label_names, num_labels = goal.load(data, eval_data, eval_fraction, seed)
+    known = {o.name for o in spec.options}
+    unknown = sorted(set(options or {}) - known)
+    if unknown:
+        raise AdapterError(f"method {spec.name!r} has no option(s) {unknown} (known: {sorted(known)})")
+    if quantize is not None:
+        check_backend(quantize)  # before any model loads or any file is written
+    opts = {**spec.defaults(), **(options or {})}
+    defaults = method_defaults(spec)
+    lr = defaults["lr"] if lr is None else lr
+    batch_size = defaults["batch_size"] if batch_size is None else batch_size
+
+    model_dir = resolve_base(str(base), revision=revision, resolver=resolver)
+    pin = pin_for(model_dir, base_id=base_id, revision=revision)  # the full-precision weights, quantized or not
+    check_declared_fingerprint(model_dir, pin, allow_base_mismatch)
+    set_seed(seed)  # before loading: a seq-cls head is initialised there
+    model, tokenizer = load_base(model_dir, task=task, num_labels=num_labels, label_names=label_names,
+                                 quantize=quantize)
+    if task == "seq-cls" and getattr(model.config, "pad_token_id", None) is None:
+        model.config.pad_token_id = pad_id(tokenizer)  # decoder classifiers find the last real token by it
+    if quantize is not None:
+        model = prepare_for_training(model, checkpointing=spec.checkpointable)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        ctx = FitContext(model=model, tokenizer=tokenizer, spec=spec, options=opts, task=task, train_rows=train_rows,
+                         eval_rows=eval_rows, label_names=label_names, work_dir=tmp, lr=lr, batch_size=batch_size,
+                         max_steps=max_steps, epochs=epochs, seed=seed, max_length=max_length, progress=progress,
+                         beta=beta)
+        fitted = goal.fit(ctx)
+        metrics = fitted.metrics
+        if epochs is None and max_steps is None:
+            epochs = DEFAULT_EPOCHS
+        settings = {"objective": goal.name, "steps": fitted.steps, "epochs": epochs, "max_steps": max_steps,
+                    "lr": lr, "batch_size": batch_size, "seed": seed, "max_length": max_length,
+                    "dataset": str(data), "train_records": len(train_rows), "eval_records": len(eval_rows),
+                    **fitted.extra_settings}
+        shutil.rmtree(tmp / "trainer", ignore_errors=True)
+        if not fitted.is_main_process:  # under torchrun/accelerate only rank 0 writes
+            return TrainResult(output_dir=out, metrics=metrics, steps=fitted.steps, settings=settings,
+                               model=fitted.trained, tokenizer=tokenizer)
+        adapter_tmp = tmp / "adapter"
+        adapter_tmp.mkdir()
+        spec.save(fitted.trained, adapter_tmp, opts)
+        record = training_provenance(
+            pin=pin.to_dict(), method=spec.name, options=opts, task=task, objective=goal.name, settings=settings,
+            data=data_record(data, len(train_rows) + (len(eval_rows) if eval_data is None else 0)),
+            eval_data=data_record(eval_data, len(eval_rows)) if eval_data is not None else None,
+            metrics=metrics, extra={"beta": beta, "quantize": quantize})
+        front = build_card(pin, spec, opts, task, metrics, settings, label_names, license,
+                           objective={"name": goal.name, **({"beta": float(beta)} if beta is not None else {})},
+                           quantize=quantize, provenance=record)
+        write_card(adapter_tmp, front, card_body(spec, front["base_model"] or str(model_dir), task, metrics))
+        _check_out(out)
+        if out.exists():
+            out.rmdir()
+        adapter_tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return TrainResult(output_dir=out, metrics=metrics, steps=fitted.steps, settings=settings,
+                       model=fitted.trained, tokenizer=tokenizer)
