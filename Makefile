@@ -65,6 +65,16 @@ test-latest:
 	$(LATEST_VENV)/bin/python -m adapters.base.default >/dev/null
 	$(LATEST_VENV)/bin/python -m pytest -q -p no:cacheprovider tests
 
+# Mutation testing (mutmut, settings in pyproject.toml [tool.mutmut]) of hub_rules/ and adapters/compose.py
+# against tests/rules and tests/compose; not part of CI. MUTATE_SECONDS bounds the run; `mutmut results`
+# lists the survivors and `mutmut show NAME` shows one.
+MUTATE_SECONDS ?= 3600
+mutate: $(STAMP)
+	rm -rf mutants
+	-timeout $(MUTATE_SECONDS) $(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut export-cicd-stats 2>/dev/null || true
+	$(VENV)/bin/mutmut results
+
 # Re-resolve every package (direct and transitive) to the newest allowed release, with hashes.
 lock: | $(PY)
 	$(PIP) install -q pip-tools

@@ -132,7 +132,7 @@ def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | 
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
-    from ..training.quantize import load_kwargs
+    from ..training.quantize import fit_cpu_kernels, load_kwargs
 
     if task not in TASKS:
         raise AdapterError(f"unknown task {task!r} (known: {', '.join(TASKS)})")
@@ -153,6 +153,8 @@ def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | 
                                                                    **load_kwargs(quantize))
         if model.config.pad_token_id is None and tokenizer.pad_token_id is not None:
             model.config.pad_token_id = tokenizer.pad_token_id
+    if quantize is not None:
+        model.hub_kernels = fit_cpu_kernels(model)  # every NF4 layer on a CPU kernel that can run its shape
     model.eval()
     for param in model.parameters():
         param.requires_grad_(False)

@@ -2,19 +2,26 @@
 
 Why its own module: one place decides what ``nf4`` and ``int8`` mean (the ``BitsAndBytesConfig``), whether
 this machine can run them at all (a tiny quantize round trip on the device, before anything is loaded
-or written), and what a card records about it. The base pin is never touched here: it stays the
+or written), which CPU kernel each NF4 layer can run on (bitsandbytes' packed AVX-512-BF16 kernel takes only
+some shapes), and what a card records about it. The base pin is never touched here: it stays the
 fingerprint of the full-precision weights the user named, so an adapter trained on the quantized base
 still loads, stacks and merges on the full-precision one.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..errors import AdapterError
 
 __all__ = ["QUANTIZATIONS", "card_entry", "check_backend", "check_mergeable", "quantization_config",
-           "is_quantized"]
+           "is_quantized", "fit_cpu_kernels", "packable_on_cpu"]
+
+logger = logging.getLogger(__name__)
+
+PACKED_ROWS = 32
+"""bitsandbytes' packed AVX-512-BF16 CPU layout interleaves output rows in blocks of this many."""
 
 QUANTIZATIONS = ("nf4", "int8")
 
@@ -70,6 +77,45 @@ def load_kwargs(kind: str | None) -> dict[str, Any]:
     if kind is None:
         return {}
     return {"quantization_config": quantization_config(kind), "device_map": device()}
+
+
+def packable_on_cpu(out_features: int, in_features: int, blocksize: int) -> bool:
+    """Whether bitsandbytes' packed AVX-512-BF16 CPU kernel can take an NF4 weight of this shape.
+
+    Its layout (``_convert_weight_packed_for_cpu``) reshapes the absmax to one row of ``in/blocksize`` scales
+    per output row and interleaves output rows in blocks of 32, so it needs ``in % blocksize == 0`` (which also
+    makes ``in`` even) and ``out % 32 == 0``; any other shape fails there (``shape '[32, 0]' is invalid``)."""
+    return in_features >= blocksize and in_features % blocksize == 0 and out_features % PACKED_ROWS == 0
+
+
+def fit_cpu_kernels(model: Any) -> dict[str, list[str]]:
+    """Keep every NF4 layer of a loaded model on a CPU kernel that can run it; returns which layer runs where.
+
+    On a CPU with AVX-512-BF16 (Sapphire Rapids, Zen 4 and later) bitsandbytes repacks each NF4 weight for its
+    fast kernel at the first inference forward, and that repacking only handles some shapes
+    (``packable_on_cpu``). Layers of any other shape stay NF4 but are sent to the generic 4-bit kernel, the
+    one every other CPU uses, and one log line names them. Returns ``{"packed": [...], "generic": [...]}``:
+    the layer names the fast kernel will run, and those the generic one runs (all of them where the machine,
+    or the device, has no packed kernel)."""
+    placed: dict[str, list[str]] = {"packed": [], "generic": []}
+    refused: list[str] = []
+    for name, module in model.named_modules():
+        state = getattr(getattr(module, "weight", None), "quant_state", None)
+        if state is None or not hasattr(module, "support_avx512bf16_for_cpu"):
+            continue  # not an NF4 layer (int8 and full-precision layers never take the packed path)
+        out_features, in_features = (int(n) for n in state.shape)
+        on_cpu = module.weight.device.type == "cpu"
+        if module.support_avx512bf16_for_cpu and on_cpu and not packable_on_cpu(out_features, in_features,
+                                                                                   int(state.blocksize)):
+            module.support_avx512bf16_for_cpu = False
+            refused.append(f"{name} [{out_features}x{in_features}]")
+        placed["packed" if module.support_avx512bf16_for_cpu and on_cpu else "generic"].append(name)
+    if refused:
+        logger.warning("%d NF4 layer(s) have shapes bitsandbytes' packed AVX-512-BF16 CPU kernel cannot take "
+                       "(it needs out %% %d == 0 and in %% blocksize == 0); they stay NF4 on the generic "
+                       "4-bit kernel: %s%s", len(refused), PACKED_ROWS, ", ".join(refused[:8]),
+                       f" and {len(refused) - 8} more" if len(refused) > 8 else "")
+    return placed
 
 
 def card_entry(kind: str) -> dict[str, Any]:

@@ -52,6 +52,16 @@ def method_defaults(spec: MethodSpec) -> dict[str, Any]:
     }
 
 
+def _rank_zero() -> bool:
+    """Whether this process is rank 0 of the process group torchrun/accelerate started (or there is none).
+
+    Asked of torch.distributed itself: on the CPU the Trainer can report every rank as its world's process
+    zero (seen under `torchrun --nproc_per_node 2` with gloo), and two ranks must not both write the adapter."""
+    import torch.distributed as dist
+
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+
 def _check_out(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise AdapterError(f"{out} already exists and is not empty; choose another --out")
@@ -269,7 +279,7 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective:
                     "dataset": str(data), "train_records": len(train_rows), "eval_records": len(eval_rows),
                     **fitted.extra_settings}
         shutil.rmtree(tmp / "trainer", ignore_errors=True)
-        if not fitted.is_main_process:  # under torchrun/accelerate only rank 0 writes
+        if not (fitted.is_main_process and _rank_zero()):  # under torchrun/accelerate only rank 0 writes
             return TrainResult(output_dir=out, metrics=metrics, steps=fitted.steps, settings=settings,
                                model=fitted.trained, tokenizer=tokenizer)
         adapter_tmp = tmp / "adapter"

@@ -10,6 +10,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from tests.adapters.cpu_paths import PATHS, use_path
 from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 from adapters.card import read_card
@@ -91,13 +92,16 @@ def test_every_dpo_method_trains_and_loads_back(method, llama, files, tmp_path):
     assert evaluate(llama, files[1], [out], progress=False).n == 4
 
 
-def test_dpo_on_a_quantized_base(llama, files, tmp_path):
+@pytest.mark.parametrize("path", PATHS)  # bitsandbytes' two CPU paths (tests/adapters/cpu_paths.py)
+def test_dpo_on_a_quantized_base(path, llama, files, tmp_path, monkeypatch):
     from adapters.training import train
 
-    train(llama, "lora", files[0], tmp_path / "q", objective="dpo", quantize="nf4", max_steps=1, batch_size=4,
+    use_path(monkeypatch, path)
+    result = train(llama, "lora", files[0], tmp_path / "q", objective="dpo", quantize="nf4", max_steps=1, batch_size=4,
           eval_data=files[1], progress=False)
     hub = read_card(tmp_path / "q").hub
     assert hub["objective"]["name"] == "dpo" and hub["quantization"]["type"] == "nf4"
+    assert 0.0 <= result.metrics["preferred_rate"] <= 1.0  # the held-out pairs ran on the quantized base
 
 
 @pytest.mark.parametrize("method", NO_DPO)

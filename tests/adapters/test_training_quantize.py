@@ -16,6 +16,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from tests.adapters.cpu_paths import PATHS, use_path
 from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 from adapters.card import read_card
@@ -90,13 +91,16 @@ def test_int8_trains_and_the_card_says_so(llama, data, tmp_path):
     assert read_card(tmp_path / "int8").hub["quantization"]["bits"] == 8
 
 
-def test_qlora_adapter_runs_on_both_bases_and_merges_into_the_full_precision_one(llama, qlora, tmp_path):
+@pytest.mark.parametrize("path", PATHS)  # bitsandbytes' two CPU paths (tests/adapters/cpu_paths.py)
+def test_qlora_adapter_runs_on_both_bases_and_merges_into_the_full_precision_one(path, llama, qlora, tmp_path,
+                                                                                monkeypatch):
     from transformers import AutoModelForCausalLM
 
     from adapters.base import load_base
     from adapters.runtime.merge import merge_to_dir
     from adapters.runtime.stack import load_stack
 
+    use_path(monkeypatch, path)
     fp32 = load_stack(llama, [qlora])
     hooked = _logits(fp32)
     bare, _ = load_base(llama)
@@ -138,7 +142,9 @@ def test_merge_into_a_quantized_base_is_refused_before_anything_is_written(llama
     assert run.exit_code == 1 and "merge into the full-precision base" in run.output
 
 
-def test_hub_run_on_a_quantized_base(llama, qlora):
+@pytest.mark.parametrize("path", PATHS)
+def test_hub_run_on_a_quantized_base(path, llama, qlora, monkeypatch):
+    use_path(monkeypatch, path)
     result = CliRunner().invoke(main, ["run", "--base", str(llama), str(qlora), "--quantize", "nf4",
                                        "--prompt", "say cat", "--max-new-tokens", "3"])
     assert result.exit_code == 0, result.output

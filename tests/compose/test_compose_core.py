@@ -117,3 +117,67 @@ def test_a_non_empty_output_directory_is_refused_before_loading(library, tmp_pat
     with pytest.raises(AdapterError, match="not empty"):
         compose(base, examples, _candidates(adapters), out, steps=2, progress=False)
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+
+def _copy_plus_noise(src: Path, dst: Path, noise: dict, sign: float) -> Path:
+    """The copy LoRA with ``sign * noise`` beside it (ranks concatenated, the scale alpha/r kept)."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(src, dst)
+    tensors = load_file(str(dst / "adapter_model.safetensors"))
+    save_file({k: torch.cat([v, noise[k]], 0) if "lora_A" in k else torch.cat([v, sign * noise[k]], 1)
+               for k, v in tensors.items()}, str(dst / "adapter_model.safetensors"))
+    config = json.loads((dst / "adapter_config.json").read_text())
+    config.update(r=2 * config["r"], lora_alpha=2 * config["lora_alpha"])
+    (dst / "adapter_config.json").write_text(json.dumps(config))
+    return dst
+
+
+def _noise(src: Path, seed: int) -> dict:
+    import torch
+    from safetensors.torch import load_file
+
+    g = torch.Generator().manual_seed(seed)
+    return {k: torch.randn(v.shape, generator=g) * (0.5 if "lora_B" in k else v.shape[1] ** -0.5)
+            for k, v in load_file(str(src / "adapter_model.safetensors")).items()}
+
+
+def test_compose_beats_its_seeds_when_a_better_mix_exists(library, tmp_path):
+    """Candidates copy+N, copy-N and M (N, M random updates that hurt): every seeded point (the uniform
+    average, each one alone) carries noise, while 0.5/0.5/0 is the clean copy LoRA. Compose must leave its
+    seeds to find it; a search limited to them stops at the uniform average."""
+    from adapters.base import load_base
+    from adapters.few_shot import encode_examples, score
+    from adapters.fused_deltas import FusedDeltas
+    from adapters.runtime.lora_factors import low_rank_factors
+
+    base, adapters = library
+    n, m = _noise(adapters["copy"], 1), _noise(adapters["copy"], 2)
+    dirs = [_copy_plus_noise(adapters["copy"], tmp_path / "plus", n, 1.0),
+            _copy_plus_noise(adapters["copy"], tmp_path / "minus", n, -1.0),
+            _copy_plus_noise(adapters["copy"], tmp_path / "other", m, 1.0)]
+    examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows("copy", FEW, repeat=1)))
+
+    model, tokenizer = load_base(base)
+    batch = encode_examples(tokenizer, examples)
+    base_loss = score(model, batch)[0]
+    fused = FusedDeltas(model, [low_rank_factors(p) for p in dirs])
+    seed_losses = []
+    for point in ([1 / 3] * 3, [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]):
+        fused.set_weights(point)
+        seed_losses.append(score(model, batch)[0])
+    fused.set_weights([0.5, 0.5, 0.0])
+    clean = score(model, batch)[0]
+    fused.detach()
+    assert clean < min(seed_losses) - 0.08  # the better mix exists
+
+    candidates = [Candidate(f"tests/{p.name}@1.0.0", p) for p in dirs]
+    result = compose(base, examples, candidates, tmp_path / "out", steps=30, seed=0, progress=False)
+    assert result.loss < min(seed_losses) - 0.05, (result.loss, seed_losses, result.weights)
+    assert result.loss < base_loss - 0.2
+    plus, minus, other = result.weights
+    assert abs(other) < min(abs(plus), abs(minus)) and abs(plus - minus) < 0.2, result.weights

@@ -37,14 +37,15 @@ def char_tokenizer(chat_template: bool = True, cls_sep: bool = False):
     return tok
 
 
-def make_llama_dir(out: Path, seed: int = 0, chat_template: bool = True) -> Path:
+def make_llama_dir(out: Path, seed: int = 0, chat_template: bool = True, hidden_size: int = 32,
+                   intermediate_size: int = 64) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     tok = char_tokenizer(chat_template)
-    config = LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                         num_key_value_heads=2, vocab_size=128, pad_token_id=tok.pad_token_id,
+    config = LlamaConfig(hidden_size=hidden_size, intermediate_size=intermediate_size, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, vocab_size=128, pad_token_id=tok.pad_token_id,
                          bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
     LlamaForCausalLM(config).save_pretrained(out)
     tok.save_pretrained(out)
