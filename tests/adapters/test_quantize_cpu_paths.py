@@ -43,7 +43,7 @@ def _loss(model, tokenizer, rows) -> float:
 
 
 def test_the_shape_rule_is_the_packed_kernels():
-    from adapters.quantize import packable_on_cpu
+    from adapters.training.quantize import packable_on_cpu
 
     assert packable_on_cpu(64, 64, 64) and packable_on_cpu(32, 128, 64) and packable_on_cpu(2048, 8192, 64)
     assert not packable_on_cpu(32, 32, 64)  # the tiny base's q_proj: in < blocksize, "shape '[32, 0]'"
@@ -59,7 +59,7 @@ def test_every_layer_is_nf4_and_runs_on_a_kernel_that_takes_its_shape(path, mixe
     from adapters.base import load_base
 
     use_path(monkeypatch, path)
-    with caplog.at_level(logging.WARNING, logger="adapters.quantize"):
+    with caplog.at_level(logging.WARNING, logger="adapters.training.quantize"):
         model, tokenizer = load_base(mixed, quantize="nf4")
     quantized = sorted(n for n, m in model.named_modules() if isinstance(m, bnb.nn.Linear4bit))
     assert quantized == sorted(LAYERS)  # every linear layer but lm_head, none left in full precision
