@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import ssl
 import time
 from typing import Iterator
@@ -18,6 +17,7 @@ from typing import Iterator
 import httpx
 
 from . import errors
+from .settings import settings
 
 _BY_CODE = {
     "unauthorized": errors.Unauthorized,
@@ -44,15 +44,13 @@ _BY_STATUS = {
 }
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "OPTIONS"})
 ATTEMPTS = 4  # tries of one idempotent request before a transport error reaches the caller
-# A 429 is answered before the hub does anything, so any request may be sent again once the hub says
-# so; a wait longer than this (a daily quota, a long window) is shown to the caller instead.
-DEFAULT_RATE_WAIT_SECONDS = 10.0
 
 
 def max_rate_wait() -> float:
-    """``HUB_MAX_RATE_WAIT`` seconds (default 10); a value that is not a number keeps the default."""
-    configured = _seconds(os.environ.get("HUB_MAX_RATE_WAIT"))
-    return DEFAULT_RATE_WAIT_SECONDS if configured is None else configured  # 0: never wait
+    """``HUB_MAX_RATE_WAIT`` seconds (default 10; 0: never wait). A 429 is answered before the hub does
+    anything, so any request may be sent again once the hub says so; a longer wait (a daily quota, a long
+    window) is shown to the caller instead."""
+    return max(0.0, settings().max_rate_wait)
 
 
 @functools.lru_cache(maxsize=4)
@@ -63,7 +61,8 @@ def _tls_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
 def tls_context() -> ssl.SSLContext:
     """httpx's default verifying context, built once per process (per SSL_CERT_FILE / SSL_CERT_DIR):
     loading the CA bundle costs ~0.1 s of CPU, which every new client used to pay again."""
-    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    current = settings()
+    return _tls_context(current.ssl_cert_file, current.ssl_cert_dir)
 
 
 def _error_from(response: httpx.Response) -> errors.HubError:

@@ -1,16 +1,18 @@
 """Rules shared by the hub server, the hub client and the ML core, one of each: the file path
 rule, the semantic-version grammar and ranges, the HTTP ``Range`` parser and the safe
-model-card front-matter loader, the version-message length limit, and the one atomic small-file write. Pure Python (PyYAML only), no
-settings.
+model-card front-matter loader, the version-message length limit, and the one atomic small-file write. Pure Python (PyYAML only); no
+settings of its own.
 
 Errors: ``RuleError`` (a ``ValueError``) with ``PathRefused``, ``VersionInvalid`` and
-``CardInvalid``, ``MessageTooLong`` below it; ``RangeNotSatisfiable`` for a 416. Messages are one line.
+``CardInvalid``, ``MessageTooLong``, ``RangeNotSatisfiable`` (a 416), ``SettingInvalid`` and
+``hub_rules.signatures.SignatureError`` below it. Messages are one line. ``hub_rules.env_settings`` is how
+the client and the ML core read their environment variables.
 """
 
 from .atomic_file import write_atomically
 from .byte_ranges import ByteRange, RangeNotSatisfiable, parse_content_range, parse_range
 from .card import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, load_front_matter, load_yaml, parse_card, split_card
-from .errors import CardInvalid, MessageTooLong, PathRefused, RuleError, VersionInvalid
+from .errors import CardInvalid, MessageTooLong, PathRefused, RuleError, SettingInvalid, VersionInvalid
 from .messages import MAX_MESSAGE_CHARS, check_message
 from .paths import PICKLE_SUFFIXES, check_manifest_paths, check_not_pickle, check_path, is_pickle_name
 from .semver import (
@@ -41,6 +43,7 @@ __all__ = [
     "Range",
     "RangeNotSatisfiable",
     "RuleError",
+    "SettingInvalid",
     "Version",
     "VersionInvalid",
     "check_manifest_paths",

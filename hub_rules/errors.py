@@ -4,7 +4,10 @@
      ├── PathRefused        a file path outside the path rule
      ├── VersionInvalid     a version name or range outside the semver grammar
      ├── CardInvalid        model-card front matter refused by the safe loader
-     └── MessageTooLong     a version's message over the one length limit
+     ├── MessageTooLong     a version's message over the one length limit
+     ├── RangeNotSatisfiable  a well-formed HTTP Range outside the file (416)
+     ├── SignatureError     a signature bundle, key or signed file list that is not acceptable
+     └── SettingInvalid     an environment variable whose value does not parse
 
 Servers map these to 4xx answers and clients to their own error types; both keep the text.
 """
@@ -36,4 +39,8 @@ class CardInvalid(RuleError):
 
 
 class MessageTooLong(RuleError):
+    pass
+
+
+class SettingInvalid(RuleError):
     pass

@@ -15,12 +15,14 @@ import json
 import tempfile
 from pathlib import Path
 
+from .errors import RuleError
+
 SIGNATURE_FILE = "model.sig"
 MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
 SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 
 
-class SignatureError(ValueError):
+class SignatureError(RuleError):
     """The bundle, the key or the signed file list is not acceptable; the message is one line."""
 
 

@@ -6,15 +6,19 @@ import sys
 
 import click
 
+from hub_rules import RuleError
+
 from ..errors import HubError
 
 
 def _is_user_error(exc: BaseException) -> bool:
-    if isinstance(exc, HubError):
+    """HubError, a shared-rule refusal (one line by construction, e.g. a bad ``HUB_*`` value) or AdapterError."""
+    if isinstance(exc, (HubError, RuleError)):
         return True
-    # adapters is imported lazily by the commands that need it; match by class name so
-    # a plain `hub search` never imports the ML core.
-    return any(c.__name__ == "AdapterError" for c in type(exc).__mro__)
+    # An AdapterError can only exist once adapters.errors has been imported (by a command that uses the
+    # ML core), so it is looked up there rather than imported: `hub search` never loads the ML core.
+    adapter_errors = sys.modules.get("adapters.errors")
+    return adapter_errors is not None and isinstance(exc, adapter_errors.AdapterError)
 
 
 def _refuse_adapters_clash() -> None:
