@@ -29,7 +29,7 @@ def card_front(directory: Path) -> dict:
         card = read_card(directory)
     except Exception as exc:  # noqa: BLE001 - a broken card is a user mistake, say so in one line
         raise HubError(f"cannot read the model card in {directory}: {exc}") from exc
-    return _as_dict(card)
+    return card.to_dict() if card is not None else {}
 
 
 def _front_matter(readme: Path) -> dict:
@@ -41,21 +41,9 @@ def _front_matter(readme: Path) -> dict:
         raise HubError(f"cannot read the model card in {readme.parent}: {exc}") from None
 
 
-def _as_dict(card: Any) -> dict:
-    if isinstance(card, dict):
-        return card
-    for attr in ("front", "front_matter", "data", "metadata"):
-        value = getattr(card, attr, None)
-        if isinstance(value, dict):
-            return value
-    if hasattr(card, "to_dict"):
-        return card.to_dict()
-    return {}
-
-
 def card_body(directory: Path) -> str:
     card = _ml_core("adapters.card", "read_card")(directory)
-    return getattr(card, "body", "") or ""
+    return card.body if card is not None else ""
 
 
 def kind_of(front: dict) -> str:

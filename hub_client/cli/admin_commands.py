@@ -9,7 +9,7 @@ import sys
 import click
 
 from ._output import json_option, print_json, print_table
-from .server_commands import ServerCommandError, _settings
+from .server_commands import ServerCommandError, server_settings
 
 _DATA = click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
 _TOKEN_COLUMNS = [("id", "ID"), ("user", "USER"), ("name", "NAME"), ("scope", "SCOPE"), ("state", "STATE"),
@@ -40,7 +40,7 @@ def tokens_list(user: str | None, data: str | None, as_json: bool) -> None:
     """Every token (never the secret): id, owner, scope, state (active, expired, revoked)."""
     from hub_server.admin import list_user_tokens
 
-    rows = _server_call(list_user_tokens, _settings(data), user)
+    rows = _server_call(list_user_tokens, server_settings(data), user)
     if as_json:
         print_json(rows)
     else:
@@ -54,7 +54,7 @@ def tokens_revoke(token_id: int, data: str | None) -> None:
     """Revoke a token by id: it is refused from the next request on, on every worker."""
     from hub_server.admin import revoke_user_token
 
-    row = _server_call(revoke_user_token, _settings(data), token_id)
+    row = _server_call(revoke_user_token, server_settings(data), token_id)
     click.echo(f"revoked token {row['id']} of {row['user']}", err=True)
 
 
@@ -79,7 +79,7 @@ def audit(limit: int, before: int | None, actor: str | None, action: str | None,
     else:
         from hub_server.admin import audit_events
 
-        page = _server_call(audit_events, _settings(data), **filters)
+        page = _server_call(audit_events, server_settings(data), **filters)
     if as_json:
         print_json(page)
         return
@@ -102,7 +102,7 @@ def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
 
     period = _server_call(parse_duration, grace)
     with tqdm(desc="gc", unit="blob", file=sys.stderr, leave=False, disable=None) as bar:
-        report = _server_call(garbage_collect, _settings(data), period, dry_run=dry_run, progress=bar.update)
+        report = _server_call(garbage_collect, server_settings(data), period, dry_run=dry_run, progress=bar.update)
     if as_json:
         print_json(report.as_json())
         return

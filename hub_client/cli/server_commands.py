@@ -18,7 +18,7 @@ class ServerCommandError(HubError):
     code = "server"
 
 
-def _settings(data: str | None):
+def server_settings(data: str | None):
     try:
         from hub_server.settings import Settings
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -39,7 +39,7 @@ def serve(data: str | None, host: str, port: int, workers: int) -> None:
 
     from hub_server.app import build_hub
 
-    settings = _settings(data)
+    settings = server_settings(data)
     os.environ["HUB_DATA"] = str(settings.data.resolve())
     build_hub(settings).db.dispose()  # migrate once before the workers start
     where = (f"data: {settings.data.resolve()}" if settings.uses_data_dir()
@@ -68,7 +68,7 @@ def create_token(user: str, scope: str, orgs: tuple[str, ...], expires: str | No
     from hub_server.errors import ServiceError
 
     try:
-        click.echo(create_user_token(_settings(data), user, scope, orgs, expires_in=expires, name=name))
+        click.echo(create_user_token(server_settings(data), user, scope, orgs, expires_in=expires, name=name))
     except ServiceError as exc:
         raise ServerCommandError(exc.message) from None
 
