@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 from urllib.parse import urljoin
 
 import httpx

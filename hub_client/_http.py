@@ -12,7 +12,7 @@ import contextlib
 import functools
 import ssl
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 

@@ -9,8 +9,9 @@ remembered in the local base index, so the next lookup is a few ``stat`` calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import HubError
 from .pinning import HUB_SCHEME, card_front
@@ -40,7 +41,7 @@ def remember_pulled_base(directory: Path, label: str) -> None:
 
 
 def _pull(client: Callable[[], Any], ref: str) -> Path:
-    text = ref[len(HUB_SCHEME):] if ref.startswith(HUB_SCHEME) else ref
+    text = ref.removeprefix(HUB_SCHEME)
     parsed = parse_repo_ref(text)
     return client().pull(parsed.repo_id, parsed.ref)
 

@@ -15,7 +15,6 @@ from .cache import LocalCache
 from .progress import byte_bar
 from .refs import parse_repo_ref
 
-
 LEFTOVER_AGE_SECONDS = 3600
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -58,7 +58,7 @@ class HubClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "HubClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -15,7 +15,7 @@ from .errors import HubError
 from .pinning import HUB_SCHEME
 from .refs import parse_repo_ref
 
-__all__ = ["hub_candidates", "candidate_for"]
+__all__ = ["candidate_for", "hub_candidates"]
 
 
 def _pulled(client: Any, repo: str, ref: str | None, downloads: int | None = None):
@@ -36,7 +36,7 @@ def candidate_for(client_factory: Any, ref: str):
         return Candidate(str(ref), path)
     if not is_reference(ref):
         raise HubError(f"{ref}: no such adapter directory (hub references look like NS/NAME[@VERSION])")
-    text = ref[len(HUB_SCHEME):] if ref.startswith(HUB_SCHEME) else ref
+    text = ref.removeprefix(HUB_SCHEME)
     parsed = parse_repo_ref(text)
     return _pulled(client_factory(), parsed.repo_id, parsed.ref)
 

@@ -9,7 +9,6 @@ saying which key was pinned and how to accept the new one (``hub keys forget USE
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from hub_rules import write_atomically

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
 
 from .errors import BadReference, HubError, HubWarning
 
@@ -27,7 +27,7 @@ def card_front(directory: Path) -> dict:
         return _front_matter(directory / "README.md")
     try:
         card = read_card(directory)
-    except Exception as exc:  # noqa: BLE001 - a broken card is a user mistake, say so in one line
+    except Exception as exc:
         raise HubError(f"cannot read the model card in {directory}: {exc}") from exc
     return card.to_dict() if card is not None else {}
 

@@ -10,9 +10,9 @@ A revoked key warns, or refuses under require-signed.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from hub_rules.signatures import SIGNATURE_FILE, SignatureError, check_files, signed_files
 

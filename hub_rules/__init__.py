@@ -33,8 +33,8 @@ from .semver import parse_range as parse_version_range
 __all__ = [
     "MAIN_NAMES",
     "MAX_DEPTH",
-    "MAX_MESSAGE_CHARS",
     "MAX_FRONT_MATTER_BYTES",
+    "MAX_MESSAGE_CHARS",
     "PICKLE_SUFFIXES",
     "ByteRange",
     "CardInvalid",

@@ -19,8 +19,8 @@ A pre-release satisfies a range only when the range itself names a pre-release.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from .errors import VersionInvalid
 

@@ -8,7 +8,8 @@ import contextlib
 import functools
 import json
 import warnings
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
@@ -65,9 +66,9 @@ def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
     cells = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
     headers = [h for _, h in columns]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for r in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
 def print_fields(pairs: list[tuple[str, Any]]) -> None:

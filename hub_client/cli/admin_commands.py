@@ -95,10 +95,10 @@ def audit(limit: int, before: int | None, actor: str | None, action: str | None,
 @json_option
 def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
     """Remove blobs no version references (idle longer than --grace) and expired upload sessions."""
+    from tqdm.auto import tqdm
+
     from hub_server.admin import garbage_collect
     from hub_server.services.durations import parse_duration
-
-    from tqdm.auto import tqdm
 
     period = _server_call(parse_duration, grace)
     with tqdm(desc="gc", unit="blob", file=sys.stderr, leave=False, disable=None) as bar:

@@ -127,7 +127,7 @@ def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str 
         result = compose(base_dir, few, chosen, out, steps=steps, l1=l1, seed=seed, optimizer=optimizer,
                          progress=not no_progress)
         skipped = result.skipped
-    rows = [{"adapter": c.label, "weight": round(w, 4), "commit": c.commit} for c, w in zip(result.parents, result.weights)]
+    rows = [{"adapter": c.label, "weight": round(w, 4), "commit": c.commit} for c, w in zip(result.parents, result.weights, strict=True)]
     if as_json:
         print_json({"out": str(result.out), "weights": rows, "loss": result.loss, "exact_match": result.exact_match,
                     "seconds": round(result.seconds, 2), "steps": result.steps,

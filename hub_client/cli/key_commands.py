@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .. import config, key_pins as trust, signing
+from .. import config, signing
+from .. import key_pins as trust
 from ..errors import BadSignature, HubError
 from ._output import client_options, json_option, make_client, print_json, print_table
 

@@ -42,7 +42,7 @@ class HubGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place errors become messages
+        except Exception as exc:
             if _is_user_error(exc) or isinstance(exc, (FileNotFoundError, NotADirectoryError, PermissionError)):
                 click.echo(f"error: {exc}", err=True)
                 sys.exit(1)
@@ -56,9 +56,17 @@ def main() -> None:
 
 
 def _register_all() -> None:
-    from . import (cache_commands, compose_commands, key_commands, model_commands, repo_commands, server_commands,
-                   token_commands, train_commands)
-    from . import find_commands
+    from . import (
+        cache_commands,
+        compose_commands,
+        find_commands,
+        key_commands,
+        model_commands,
+        repo_commands,
+        server_commands,
+        token_commands,
+        train_commands,
+    )
 
     for module in (repo_commands, server_commands, model_commands, train_commands, compose_commands, cache_commands,
                    key_commands, find_commands):

@@ -12,7 +12,6 @@ import click
 from ..errors import BadReference
 from ..refs import parse_repo_id, parse_repo_ref
 from . import auth_commands
-from ._provenance_view import print_provenance, signed_text
 from ._output import (
     client_options,
     human_size,
@@ -24,6 +23,7 @@ from ._output import (
     short_fingerprint,
     warnings_to_stderr,
 )
+from ._provenance_view import print_provenance, signed_text
 
 
 @click.command("push")
