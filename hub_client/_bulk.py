@@ -71,7 +71,7 @@ class BulkReader:
         self._pool.clear()
 
     @contextlib.contextmanager
-    def get(self, path: str, headers: dict[str, str], error_from) -> Iterator[BulkAnswer]:
+    def get(self, path: str, headers: dict[str, str], error_from: Callable[..., Exception]) -> Iterator[BulkAnswer]:
         url = urljoin(self.endpoint, path.lstrip("/"))
         sent = {**self.headers, "Accept-Encoding": "identity", **headers}
         try:

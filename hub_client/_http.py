@@ -13,6 +13,7 @@ import functools
 import ssl
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
@@ -101,7 +102,7 @@ def _seconds(value: str | None) -> float | None:
         return None  # an HTTP date: not waited for
 
 
-def _safe_json(response: httpx.Response):
+def _safe_json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
@@ -118,7 +119,7 @@ class HubHTTP:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 60.0,
-        event_hooks: dict | None = None,
+        event_hooks: dict[str, Any] | None = None,
     ) -> None:
         headers = {"User-Agent": "adapter-hub-client/0.1"}
         if token:
@@ -144,7 +145,7 @@ class HubHTTP:
             self._bulk.close()
 
     @contextlib.contextmanager
-    def bulk_get(self, path: str, headers: dict[str, str]):
+    def bulk_get(self, path: str, headers: dict[str, str]) -> Iterator[Any]:
         """GET of bulk bytes (blobs): yields an answer with ``status_code``, ``headers`` and ``readinto``.
         Over urllib3 with ``readinto`` into the caller's buffers; over httpx when a custom transport or event
         hooks were given."""
@@ -158,7 +159,7 @@ class HubHTTP:
             yield BulkAnswer(response.status_code, response.headers, IterReader(response.iter_raw()).readinto)
 
     def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), retry: bool | None = None,
-                **kwargs) -> httpx.Response:
+                **kwargs: Any) -> httpx.Response:
         """Send one request; 2xx (or a status in ``ok``) returns, anything else raises a HubError.
         The answer is read up to ``MAX_ANSWER_BYTES``: a server cannot make the client buffer without bound.
         ``retry`` (default: for idempotent methods) repeats it on transport errors with backoff;
@@ -180,7 +181,7 @@ class HubHTTP:
                     raise
                 time.sleep(min(0.25 * 2**(attempt - 1), 2.0))
 
-    def _send(self, method: str, path: str, ok: tuple[int, ...], **kwargs) -> httpx.Response:
+    def _send(self, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> httpx.Response:
         try:
             with self._client.stream(method, path, **kwargs) as streamed:
                 body = _read_bounded(streamed, MAX_ANSWER_BYTES)
@@ -192,7 +193,7 @@ class HubHTTP:
             return response
         raise _error_from(response)
 
-    def json(self, method: str, path: str, **kwargs):
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
         try:
             return response.json()
@@ -202,7 +203,7 @@ class HubHTTP:
             ) from None
 
     @contextlib.contextmanager
-    def stream(self, method: str, path: str, **kwargs) -> Iterator[httpx.Response]:
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
         """Streaming request; errors are translated both on connect and while reading the body."""
         try:
             with self._client.stream(method, path, **kwargs) as response:

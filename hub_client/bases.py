@@ -46,8 +46,8 @@ def _pull(client: Callable[[], Any], ref: str) -> Path:
     return client().pull(parsed.repo_id, parsed.ref)
 
 
-def _remote_bases(client: Callable[[], Any]):
-    def find(pin) -> tuple[Path | None, str]:
+def _remote_bases(client: Callable[[], Any]) -> Callable[[Any], tuple[Path | None, str]]:
+    def find(pin: Any) -> tuple[Path | None, str]:
         from adapters.fingerprint import fingerprint
 
         hub = client()
@@ -73,13 +73,13 @@ def _remote_bases(client: Callable[[], Any]):
     return find
 
 
-def hub_resolver(endpoint: str | None = None, token: str | None = None):
+def hub_resolver(endpoint: str | None = None, token: str | None = None) -> Any:
     """A ``Resolver`` backed by one lazily created ``HubClient`` (no connection until a reference needs it)."""
     from adapters.resolver import Resolver
 
     made: list[Any] = []
 
-    def client():
+    def client() -> Any:
         if not made:
             from .client import HubClient
 

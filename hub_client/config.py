@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -36,7 +37,7 @@ def _auth_file() -> Path:
     return config_dir() / "auth.json"
 
 
-def load_saved() -> dict:
+def load_saved() -> dict[str, Any]:
     """The ``{"endpoint", "token"}`` saved by ``hub login`` (empty when none)."""
     try:
         data = json.loads(_auth_file().read_text())
@@ -82,7 +83,7 @@ def settings_file() -> Path:
     return config_dir() / "config.yaml"
 
 
-def load_settings() -> dict:
+def load_settings() -> dict[str, Any]:
     """``config.yaml`` in the config dir as a dict (empty when absent or not a mapping)."""
     import yaml
 

@@ -29,7 +29,7 @@ class SignatureError(RuleError):
     """The bundle, the key or the signed file list is not acceptable; the message is one line."""
 
 
-def load_public_key(pem: bytes | str):
+def load_public_key(pem: bytes | str) -> Any:
     """An EC public key from PEM, refusing anything ``model-signing`` cannot verify with."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -49,7 +49,7 @@ def normalized_pem(pem: bytes | str) -> str:
     from cryptography.hazmat.primitives import serialization
 
     key = load_public_key(pem)
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return str(key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
 
 
 def key_fingerprint(pem: bytes | str) -> str:
@@ -78,7 +78,10 @@ def _stop_after_verifying() -> Any:
     the hub compares the signed list with a version's manifest, not with bytes on disk."""
     from model_signing import hashing
 
-    class StopAfterVerifying(hashing.Config):  # type: ignore[misc]
+    class StopAfterVerifying(hashing.Config):
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+
         def add_ignored_paths(self, *, model_path: Any, paths: Any) -> None:
             return None
 

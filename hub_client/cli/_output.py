@@ -16,7 +16,7 @@ import click
 from ..errors import HubWarning
 
 
-def client_options(func: Callable) -> Callable:
+def client_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--endpoint`` and ``--token`` (both also read from HUB_ENDPOINT / HUB_TOKEN)."""
 
     @click.option("--token", default=None, help="Access token (default: HUB_TOKEN, then `hub login`).")
@@ -28,11 +28,11 @@ def client_options(func: Callable) -> Callable:
     return wrapper
 
 
-def json_option(func: Callable) -> Callable:
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(func)
 
 
-def make_client(endpoint: str | None, token: str | None):
+def make_client(endpoint: str | None, token: str | None) -> Any:
     from ..client import HubClient
 
     return HubClient(endpoint=endpoint, token=token)
@@ -44,7 +44,7 @@ def warnings_to_stderr() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("always", HubWarning)
 
-        def show(message, category, *_args, **_kwargs):
+        def show(message: Any, category: Any, *_args: Any, **_kwargs: Any) -> None:
             if issubclass(category, HubWarning):
                 click.echo(f"warning: {message}", err=True)
             else:
@@ -58,7 +58,7 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
+def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
     """``columns``: (key, header). Empty input prints a dash line so scripts can tell."""
     if not rows:
         click.echo("(none)")

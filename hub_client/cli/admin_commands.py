@@ -5,6 +5,8 @@ reads the audit trail of a running hub with an admin token instead."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -18,7 +20,7 @@ _AUDIT_COLUMNS = [("id", "ID"), ("at", "AT"), ("actor", "ACTOR"), ("action", "AC
                   ("request_id", "REQUEST")]
 
 
-def _server_call(func, *args, **kwargs):
+def _server_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     from hub_server.errors import ServiceError
 
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -36,7 +37,7 @@ def _refuse_adapters_clash() -> None:
 class HubGroup(click.Group):
     """Maps HubError / AdapterError to `error: ...` on stderr and exit code 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         _refuse_adapters_clash()
         try:
             return super().invoke(ctx)

@@ -8,6 +8,7 @@ light for people who never host a hub.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +19,7 @@ class ServerCommandError(HubError):
     code = "server"
 
 
-def server_settings(data: str | None):
+def server_settings(data: str | None) -> Any:
     try:
         from hub_server.settings import Settings
     except ImportError as exc:  # pragma: no cover - depends on the installed extras

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from import_scan import imported_modules  # noqa: E402
+from import_scan import imported_modules
 
 OURS = {"adapters", "hub_client", "hub_rules", "hub_server", "hub_serving", "hub_worker"}
 # which extras (beyond the core dependencies) each package may rely on

@@ -18,7 +18,7 @@ from hub_rules.env_settings import parse_bool
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
-import settings_table  # noqa: E402
+import settings_table
 
 SETTINGS_MODULES = {"hub_client/settings.py", "adapters/settings.py", "hub_server/settings.py", "hub_rules/env_settings.py"}
 
