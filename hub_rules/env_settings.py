@@ -10,6 +10,7 @@ table from these fields, so a variable without a ``doc`` cannot be declared.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import types
 import typing
@@ -72,26 +73,23 @@ def _parse(env: str, annotation: Any, raw: str) -> Any:
     raise TypeError(f"{env}: settings of type {annotation!r} are not supported")
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
+    """``(attribute, variable, annotation)`` per field; the class's declaration, read once."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, f.metadata["env"], hints[f.name]) for f in dataclasses.fields(cls))
+
+
 def read_env(cls: type[T], environ: Mapping[str, str] | None = None) -> T:
     """An instance of the settings dataclass ``cls`` from ``environ`` (default: ``os.environ`` now).
 
     A variable that is unset or blank keeps the field's default; a value that does not parse raises
     ``SettingInvalid`` naming the variable."""
     source = os.environ if environ is None else environ
-    hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        env = field.metadata["env"]
+    for name, env, annotation in _fields(typing.cast(type, cls)):
         raw = source.get(env)
         if raw is None or not raw.strip():
             continue
-        values[field.name] = _parse(env, hints[field.name], raw.strip())
+        values[name] = _parse(env, annotation, raw.strip())
     return cls(**values)
-
-
-def describe(cls: type) -> list[tuple[str, str, str]]:
-    """``(variable, default as text, doc)`` for every field of the settings dataclass ``cls``."""
-    rows = []
-    for field in dataclasses.fields(cls):
-        rows.append((field.metadata["env"], "" if field.default is None else str(field.default), field.metadata["doc"]))
-    return rows
