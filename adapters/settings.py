@@ -1,5 +1,5 @@
-"""Every environment variable the ML core reads, in one place (the client has ``hub_client.settings``, the
-server ``hub_server.settings``).
+"""Every environment variable the ML core reads, in one place (each of the other packages has its own
+settings module).
 
 ``settings()`` reads the environment when called, so a changed variable is seen by the next call. What the
 core can rebuild (bases, fingerprints, the base index) lives under one rule: the variable naming the path,
