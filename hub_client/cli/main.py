@@ -7,19 +7,20 @@ from typing import Any
 
 import click
 
-from hub_rules import RuleError
-
 from ..errors import HubError
 
 
 def _is_user_error(exc: BaseException) -> bool:
     """HubError, a shared-rule refusal (one line by construction, e.g. a bad ``HUB_*`` value) or AdapterError."""
-    if isinstance(exc, (HubError, RuleError)):
+    if isinstance(exc, HubError):
         return True
-    # An AdapterError can only exist once adapters.errors has been imported (by a command that uses the
-    # ML core), so it is looked up there rather than imported: `hub search` never loads the ML core.
-    adapter_errors = sys.modules.get("adapters.errors")
-    return adapter_errors is not None and isinstance(exc, adapter_errors.AdapterError)
+    # A RuleError or AdapterError can only exist once its module has been imported (by the code that raised
+    # it), so the classes are looked up there rather than imported: `hub --version` loads neither package.
+    for module, name in (("hub_rules.errors", "RuleError"), ("adapters.errors", "AdapterError")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(exc, getattr(loaded, name)):
+            return True
+    return False
 
 
 def _refuse_adapters_clash() -> None:
