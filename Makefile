@@ -13,7 +13,7 @@ TORCH := torch==2.13.0
 COMPILE_FLAGS := --extra ml --extra server --extra serve --extra test --extra bench --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-two-hosts test-latest fuzz bench base venv lock clean
+.PHONY: demo test lint test-two-hosts test-latest fuzz bench base venv lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ base: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
+
+# ruff (lint + format) and mypy (strict on hub_rules, hub_client and the public settings/error modules);
+# both are configured in pyproject.toml. `$(VENV)/bin/ruff check --fix` and `ruff format` repair most findings.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: $(STAMP)
 	$(PY) -m adapters.base.default >/dev/null

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 from urllib.parse import urljoin
 
 import httpx
@@ -71,7 +71,7 @@ class BulkReader:
         self._pool.clear()
 
     @contextlib.contextmanager
-    def get(self, path: str, headers: dict[str, str], error_from) -> Iterator[BulkAnswer]:
+    def get(self, path: str, headers: dict[str, str], error_from: Callable[..., Exception]) -> Iterator[BulkAnswer]:
         url = urljoin(self.endpoint, path.lstrip("/"))
         sent = {**self.headers, "Accept-Encoding": "identity", **headers}
         try:

@@ -14,7 +14,7 @@ import hashlib
 import os
 import queue
 import threading
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 # 256 KiB buffers, 8 MiB in flight: a buffer still sits in the CPU's cache when the writer and then the
 # hasher read it. Measured ABBA against curl on a shared 2-core machine (500 MB, 10 rounds): 256 KiB x 32
@@ -38,11 +38,11 @@ class HashingWriter:
         self._hasher = hashlib.sha256()
         # SimpleQueue: a C queue, far cheaper per handoff than queue.Queue (six handoffs per buffer). Unbounded,
         # and need not be bounded: every item in flight is one of the ``buffers`` buffers (bytes are copied in).
-        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
         for _ in range(buffers):
             self._free.put(bytearray(buffer_size))
-        self._to_disk: queue.SimpleQueue = queue.SimpleQueue()
-        self._to_hash: queue.SimpleQueue = queue.SimpleQueue()
+        self._to_disk: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._to_hash: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.written = 0
         self._threads = (threading.Thread(target=self._disk, name="hub-blob-writer", daemon=True),

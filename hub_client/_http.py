@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import ssl
 import time
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
 from . import errors
+from .settings import settings
 
 _BY_CODE = {
     "unauthorized": errors.Unauthorized,
@@ -44,15 +45,13 @@ _BY_STATUS = {
 }
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "OPTIONS"})
 ATTEMPTS = 4  # tries of one idempotent request before a transport error reaches the caller
-# A 429 is answered before the hub does anything, so any request may be sent again once the hub says
-# so; a wait longer than this (a daily quota, a long window) is shown to the caller instead.
-DEFAULT_RATE_WAIT_SECONDS = 10.0
 
 
 def max_rate_wait() -> float:
-    """``HUB_MAX_RATE_WAIT`` seconds (default 10); a value that is not a number keeps the default."""
-    configured = _seconds(os.environ.get("HUB_MAX_RATE_WAIT"))
-    return DEFAULT_RATE_WAIT_SECONDS if configured is None else configured  # 0: never wait
+    """``HUB_MAX_RATE_WAIT`` seconds (default 10; 0: never wait). A 429 is answered before the hub does
+    anything, so any request may be sent again once the hub says so; a longer wait (a daily quota, a long
+    window) is shown to the caller instead."""
+    return max(0.0, settings().max_rate_wait)
 
 
 @functools.lru_cache(maxsize=4)
@@ -63,7 +62,8 @@ def _tls_context(cafile: str | None, capath: str | None) -> ssl.SSLContext:
 def tls_context() -> ssl.SSLContext:
     """httpx's default verifying context, built once per process (per SSL_CERT_FILE / SSL_CERT_DIR):
     loading the CA bundle costs ~0.1 s of CPU, which every new client used to pay again."""
-    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    current = settings()
+    return _tls_context(current.ssl_cert_file, current.ssl_cert_dir)
 
 
 def _error_from(response: httpx.Response) -> errors.HubError:
@@ -102,7 +102,7 @@ def _seconds(value: str | None) -> float | None:
         return None  # an HTTP date: not waited for
 
 
-def _safe_json(response: httpx.Response):
+def _safe_json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except (ValueError, RecursionError):
@@ -119,7 +119,7 @@ class HubHTTP:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 60.0,
-        event_hooks: dict | None = None,
+        event_hooks: dict[str, Any] | None = None,
     ) -> None:
         headers = {"User-Agent": "adapter-hub-client/0.1"}
         if token:
@@ -145,7 +145,7 @@ class HubHTTP:
             self._bulk.close()
 
     @contextlib.contextmanager
-    def bulk_get(self, path: str, headers: dict[str, str]):
+    def bulk_get(self, path: str, headers: dict[str, str]) -> Iterator[Any]:
         """GET of bulk bytes (blobs): yields an answer with ``status_code``, ``headers`` and ``readinto``.
         Over urllib3 with ``readinto`` into the caller's buffers; over httpx when a custom transport or event
         hooks were given."""
@@ -159,7 +159,7 @@ class HubHTTP:
             yield BulkAnswer(response.status_code, response.headers, IterReader(response.iter_raw()).readinto)
 
     def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), retry: bool | None = None,
-                **kwargs) -> httpx.Response:
+                **kwargs: Any) -> httpx.Response:
         """Send one request; 2xx (or a status in ``ok``) returns, anything else raises a HubError.
         The answer is read up to ``MAX_ANSWER_BYTES``: a server cannot make the client buffer without bound.
         ``retry`` (default: for idempotent methods) repeats it on transport errors with backoff;
@@ -181,7 +181,7 @@ class HubHTTP:
                     raise
                 time.sleep(min(0.25 * 2**(attempt - 1), 2.0))
 
-    def _send(self, method: str, path: str, ok: tuple[int, ...], **kwargs) -> httpx.Response:
+    def _send(self, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> httpx.Response:
         try:
             with self._client.stream(method, path, **kwargs) as streamed:
                 body = _read_bounded(streamed, MAX_ANSWER_BYTES)
@@ -193,7 +193,7 @@ class HubHTTP:
             return response
         raise _error_from(response)
 
-    def json(self, method: str, path: str, **kwargs):
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)
         try:
             return response.json()
@@ -203,7 +203,7 @@ class HubHTTP:
             ) from None
 
     @contextlib.contextmanager
-    def stream(self, method: str, path: str, **kwargs) -> Iterator[httpx.Response]:
+    def stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
         """Streaming request; errors are translated both on connect and while reading the body."""
         try:
             with self._client.stream(method, path, **kwargs) as response:

@@ -10,8 +10,9 @@ few ``stat`` calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import HubError
 from .pinning import HUB_SCHEME
@@ -21,13 +22,13 @@ __all__ = ["hub_resolver"]
 
 
 def _pull(client: Callable[[], Any], ref: str) -> Path:
-    text = ref[len(HUB_SCHEME):] if ref.startswith(HUB_SCHEME) else ref
+    text = ref.removeprefix(HUB_SCHEME)
     parsed = parse_repo_ref(text)
     return client().pull(parsed.repo_id, parsed.ref)
 
 
-def _remote_bases(client: Callable[[], Any]):
-    def find(pin) -> tuple[Path | None, str]:
+def _remote_bases(client: Callable[[], Any]) -> Callable[[Any], tuple[Path | None, str]]:
+    def find(pin: Any) -> tuple[Path | None, str]:
         from adapters.base.fingerprint import fingerprint
 
         hub = client()
@@ -53,13 +54,13 @@ def _remote_bases(client: Callable[[], Any]):
     return find
 
 
-def hub_resolver(endpoint: str | None = None, token: str | None = None):
+def hub_resolver(endpoint: str | None = None, token: str | None = None) -> Any:
     """A ``Resolver`` backed by one lazily created ``HubClient`` (no connection until a reference needs it)."""
     from adapters.resolver import Resolver
 
     made: list[Any] = []
 
-    def client():
+    def client() -> Any:
         if not made:
             from .client import HubClient
 

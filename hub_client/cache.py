@@ -26,8 +26,9 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 from hub_rules import write_atomically
 
@@ -118,7 +119,7 @@ class LocalCache:
             raise BadServerAnswer(f"refused: {path} is not inside the cache's snapshots folder {base}")
         return path
 
-    def build_snapshot(self, namespace: str, name: str, version: str, files: list[dict]) -> Path:
+    def build_snapshot(self, namespace: str, name: str, version: str, files: list[dict[str, Any]]) -> Path:
         """Link every (already cached) blob into the snapshot folder, atomically replacing it."""
         final = self.snapshot_dir(namespace, name, version)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -146,7 +147,7 @@ class LocalCache:
             raise
         return final
 
-    def snapshot_complete(self, namespace: str, name: str, version: str, files: list[dict], *,
+    def snapshot_complete(self, namespace: str, name: str, version: str, files: list[dict[str, Any]], *,
                           repair: bool = True) -> bool:
         """Every file is present and is its verified blob (same inode), or hashes to its digest.
         ``repair=False`` only looks: a corrupt blob found on the way is left in place."""
@@ -175,7 +176,7 @@ class LocalCache:
     def _refs_path(self, namespace: str, name: str) -> Path:
         return self.root / "refs" / namespace / f"{name}.json"
 
-    def read_refs(self, namespace: str, name: str) -> dict:
+    def read_refs(self, namespace: str, name: str) -> dict[str, Any]:
         try:
             data = json.loads(self._refs_path(namespace, name).read_text())
         except (OSError, ValueError):
@@ -213,7 +214,7 @@ class LocalCache:
         if folder.exists() or folder.is_symlink():
             _remove(folder)
 
-    def record_version(self, namespace: str, name: str, detail: dict) -> None:
+    def record_version(self, namespace: str, name: str, detail: dict[str, Any]) -> None:
         """Remember a complete snapshot (and its commit, files, yank state) for offline use."""
         entry = {
             "commit": detail.get("commit"),

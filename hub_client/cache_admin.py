@@ -10,11 +10,11 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .cache import LocalCache
 from .progress import byte_bar
 from .refs import parse_repo_ref
-
 
 LEFTOVER_AGE_SECONDS = 3600
 
@@ -41,7 +41,7 @@ class PruneReport:
     dry_run: bool = False
 
 
-def list_cached(cache: LocalCache) -> list[dict]:
+def list_cached(cache: LocalCache) -> list[dict[str, Any]]:
     """One row per recorded version: repo, version, commit, files, bytes, yanked."""
     rows = []
     for ns, name in cache.repos():
@@ -116,7 +116,7 @@ def prune_cache(cache: LocalCache, reference: str | None = None, *, dry_run: boo
                 report.snapshots.append(f"{ref.repo_id}@{version}")
                 if not dry_run:
                     cache.forget_version(ref.namespace, ref.name, version)
-    wanted = set()
+    wanted: set[Any] = set()
     for ns, name in cache.repos():
         for entry in cache.read_refs(ns, name)["versions"].values():
             wanted.update(f.get("digest") for f in entry.get("files") or [])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -41,7 +41,7 @@ class HubClient:
         cache_dir: str | Path | None = None,
         progress: bool | None = None,
         transport: httpx.BaseTransport | None = None,
-        event_hooks: dict | None = None,
+        event_hooks: dict[str, Any] | None = None,
         chunk_size: int = DEFAULT_CHUNK,
         timeout: float = 60.0,
     ) -> None:
@@ -58,22 +58,22 @@ class HubClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "HubClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- identity ----------------------------------------------------------------------------
-    def whoami(self) -> dict:
+    def whoami(self) -> dict[str, Any]:
         return self._http.json("GET", "/api/v1/whoami")
 
     # --- tokens ------------------------------------------------------------------------------
-    def list_tokens(self) -> list[dict]:
+    def list_tokens(self) -> list[dict[str, Any]]:
         """The caller's tokens (never the secrets), with ``state`` and ``current``."""
         return self._http.json("GET", "/api/v1/tokens")["items"]
 
-    def create_token(self, *, scope: str = "read", name: str = "", expires: str | None = None) -> dict:
+    def create_token(self, *, scope: str = "read", name: str = "", expires: str | None = None) -> dict[str, Any]:
         """A new token of the caller (``expires`` like ``30d``); the secret is in ``"token"``, shown once."""
         body: dict[str, Any] = {"scope": scope, "name": name}
         if expires is not None:
@@ -84,13 +84,13 @@ class HubClient:
         self._http.request("DELETE", f"/api/v1/tokens/{int(token_id)}")
 
     def audit(self, *, limit: int = 50, before: int | None = None, actor: str | None = None,
-              action: str | None = None) -> dict:
+              action: str | None = None) -> dict[str, Any]:
         """One page of the audit trail, newest first (admin tokens only)."""
         params = {k: v for k, v in dict(limit=limit, before=before, actor=actor, action=action).items() if v is not None}
         return self._http.json("GET", "/api/v1/admin/audit", params=params)
 
     # --- repos -------------------------------------------------------------------------------
-    def create_repo(self, repo_id: str, *, kind: str = "adapter", private: bool = False, exist_ok: bool = False) -> dict:
+    def create_repo(self, repo_id: str, *, kind: str = "adapter", private: bool = False, exist_ok: bool = False) -> dict[str, Any]:
         ns, name = parse_repo_id(repo_id)
         if exist_ok:
             self._pusher.ensure_repo(ns, name, kind=kind, private=private)
@@ -99,7 +99,7 @@ class HubClient:
             "POST", "/api/v1/repos", json={"namespace": ns, "name": name, "kind": kind, "private": private}
         )
 
-    def repo(self, repo_id: str) -> dict:
+    def repo(self, repo_id: str) -> dict[str, Any]:
         ns, name = parse_repo_id(repo_id)
         return self._http.json("GET", f"/api/v1/repos/{ns}/{name}")
 
@@ -108,31 +108,31 @@ class HubClient:
         self._http.request("DELETE", f"/api/v1/repos/{ns}/{name}")
 
     # --- admin -------------------------------------------------------------------------------
-    def quota(self, namespace: str) -> dict:
+    def quota(self, namespace: str) -> dict[str, Any]:
         """``{"namespace", "max_bytes", "used_bytes"}`` of a namespace (admin token)."""
         return self._http.json("GET", f"/api/v1/admin/quotas/{namespace}")
 
-    def set_quota(self, namespace: str, max_bytes: int | None) -> dict:
+    def set_quota(self, namespace: str, max_bytes: int | None) -> dict[str, Any]:
         """Set a namespace's storage quota in bytes; ``None`` returns it to the server default."""
         return self._http.json("PUT", f"/api/v1/admin/quotas/{namespace}", json={"max_bytes": max_bytes})
 
-    def versions(self, repo_id: str) -> list[dict]:
+    def versions(self, repo_id: str) -> list[dict[str, Any]]:
         ns, name = parse_repo_id(repo_id)
         return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/versions")["items"]
 
-    def resolve(self, repo_id: str, ref: str | None = None) -> dict:
+    def resolve(self, repo_id: str, ref: str | None = None) -> dict[str, Any]:
         """Version detail for an exact version, ``main``, a commit id or a range."""
         ns, name = parse_repo_id(repo_id)
         return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/resolve", params={"ref": ref or "main"})
 
-    def info(self, repo_id: str, version: str | None = None) -> dict:
+    def info(self, repo_id: str, version: str | None = None) -> dict[str, Any]:
         """The repo object, plus ``"version"`` (detail of ``version`` or of main) when there is one."""
         repo = self.repo(repo_id)
         if version is not None or repo.get("latest_version"):
             repo = {**repo, "version": self.resolve(repo_id, version)}
         return repo
 
-    def yank(self, repo_id: str, version: str, reason: str) -> dict:
+    def yank(self, repo_id: str, version: str, reason: str) -> dict[str, Any]:
         ns, name = parse_repo_id(repo_id)
         return self._http.json("POST", f"/api/v1/repos/{ns}/{name}/versions/{version}/yank", json={"reason": reason})
 
@@ -151,7 +151,7 @@ class HubClient:
         license: str | None = None,
         sort: str | None = None,
         limit: int = 20,
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         """Repos matching every given filter, following cursors until ``limit`` items.
 
         ``fingerprint``: adapters (and merges) pinned to that base; ``model_fingerprint``: base repos whose own
@@ -165,7 +165,7 @@ class HubClient:
             ).items()
             if v is not None
         }
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         cursor = None
         while len(items) < limit:
             page = dict(params, limit=min(100, limit - len(items)))
@@ -254,7 +254,7 @@ class HubClient:
         return path, self._puller.last_verdict
 
     # --- signing keys --------------------------------------------------------------------------
-    def add_key(self, private_key: str | Path | None = None, name: str = "") -> dict:
+    def add_key(self, private_key: str | Path | None = None, name: str = "") -> dict[str, Any]:
         """Register the public half of ``private_key`` (default: ``hub keys generate``'s key) for
         verifying the caller's signatures; the key signs a statement naming the caller, so the hub
         knows the caller holds it (nobody can register someone else's public key)."""
@@ -264,9 +264,9 @@ class HubClient:
                 "proof": signing.registration_proof(path, user)}
         return self._http.json("POST", "/api/v1/keys", json=body)
 
-    def keys(self, user: str) -> list[dict]:
+    def keys(self, user: str) -> list[dict[str, Any]]:
         """Every key of ``user`` (revoked ones too)."""
         return self._http.json("GET", f"/api/v1/users/{user}/keys")["items"]
 
-    def revoke_key(self, fingerprint: str) -> dict:
+    def revoke_key(self, fingerprint: str) -> dict[str, Any]:
         return self._http.json("DELETE", f"/api/v1/keys/{fingerprint}")

@@ -8,32 +8,36 @@ Settings a person writes by hand live in ``config.yaml`` there (``require_signed
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
 from hub_rules import write_atomically
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
+from .settings import DEFAULT_ENDPOINT, settings
+
+__all__ = ["DEFAULT_ENDPOINT", "cache_dir", "config_dir", "forget_login", "load_saved", "load_settings",
+           "require_signed", "resolve_endpoint", "resolve_token", "save_login", "settings_file"]
+
 _APP = "adapter-hub"
 
 
 def config_dir() -> Path:
-    override = os.environ.get("HUB_CONFIG_DIR")
-    return Path(override) if override else Path(platformdirs.user_config_dir(_APP))
+    """``HUB_CONFIG_DIR``, else ``adapter-hub`` in the user config dir."""
+    return settings().config_dir or Path(platformdirs.user_config_dir(_APP))
 
 
 def cache_dir() -> Path:
-    override = os.environ.get("HUB_CACHE")
-    return Path(override) if override else Path(platformdirs.user_cache_dir(_APP))
+    """``HUB_CACHE``, else ``adapter-hub`` in the user cache dir."""
+    return settings().cache or Path(platformdirs.user_cache_dir(_APP))
 
 
 def _auth_file() -> Path:
     return config_dir() / "auth.json"
 
 
-def load_saved() -> dict:
+def load_saved() -> dict[str, Any]:
     """The ``{"endpoint", "token"}`` saved by ``hub login`` (empty when none)."""
     try:
         data = json.loads(_auth_file().read_text())
@@ -58,14 +62,17 @@ def forget_login() -> bool:
 
 
 def resolve_endpoint(endpoint: str | None) -> str:
-    value = endpoint or os.environ.get("HUB_ENDPOINT") or load_saved().get("endpoint") or DEFAULT_ENDPOINT
-    return value.rstrip("/")
+    value = endpoint or settings().endpoint or load_saved().get("endpoint") or DEFAULT_ENDPOINT
+    return str(value).rstrip("/")
 
 
 def resolve_token(token: str | None, endpoint: str | None = None) -> str | None:
     """The saved login token is only sent to the endpoint it was saved for (no leaks to other hosts)."""
-    if token or os.environ.get("HUB_TOKEN"):
-        return token or os.environ.get("HUB_TOKEN")
+    if token:
+        return token
+    from_env = settings().token
+    if from_env:
+        return from_env
     saved = load_saved()
     if endpoint is not None and (saved.get("endpoint") or "").rstrip("/") != endpoint.rstrip("/"):
         return None
@@ -76,7 +83,7 @@ def settings_file() -> Path:
     return config_dir() / "config.yaml"
 
 
-def load_settings() -> dict:
+def load_settings() -> dict[str, Any]:
     """``config.yaml`` in the config dir as a dict (empty when absent or not a mapping)."""
     import yaml
 
@@ -95,7 +102,7 @@ def require_signed(explicit: bool | None = None) -> bool:
     """``--require-signed``, else ``HUB_REQUIRE_SIGNED=1``, else ``require_signed: true`` in config.yaml."""
     if explicit:
         return True
-    env = os.environ.get("HUB_REQUIRE_SIGNED")
-    if env is not None and env.strip():
-        return env.strip().lower() in ("1", "true", "yes", "on")
+    from_env = settings().require_signed
+    if from_env is not None:
+        return from_env
     return load_settings().get("require_signed") is True

@@ -11,6 +11,7 @@ import shutil
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from hub_rules import parse_content_range
 
@@ -75,7 +76,7 @@ class Puller:
         return path
 
     # --- offline -----------------------------------------------------------------------------
-    def _resolve_offline(self, namespace: str, name: str, ref: str | None) -> tuple[str, dict]:
+    def _resolve_offline(self, namespace: str, name: str, ref: str | None) -> tuple[str, dict[str, Any]]:
         known = self.cache.read_refs(namespace, name)["versions"]
         label = f"{namespace}/{name}" + (f"@{ref}" if ref else "")
         version = None
@@ -91,7 +92,7 @@ class Puller:
         return version, known[version]
 
     # --- online ------------------------------------------------------------------------------
-    def _materialise(self, namespace: str, name: str, detail: dict) -> Path:
+    def _materialise(self, namespace: str, name: str, detail: dict[str, Any]) -> Path:
         version, files = detail["version"], detail["files"]
         known = self.cache.read_refs(namespace, name)["versions"].get(version)
         verdict = self._check.before_download(namespace, name, detail,
@@ -134,14 +135,14 @@ class Puller:
         except HubError:
             pass
 
-    def _signature_bytes(self, namespace: str, name: str, entry: dict) -> bytes:
+    def _signature_bytes(self, namespace: str, name: str, entry: dict[str, Any]) -> bytes:
         """``model.sig`` from the blob cache, fetched first when missing (it is small)."""
         if not self.cache.has_blob(entry["digest"], entry["size"]):
             with byte_bar(entry["size"], "signature", False) as bar:
                 self._fetch_blob(namespace, name, entry["digest"], entry["size"], bar, entry["path"])
         return self.cache.blob_path(entry["digest"]).read_bytes()
 
-    def _fetch_blob(self, namespace: str, name: str, digest: str, size: int, bar, path: str = "") -> None:
+    def _fetch_blob(self, namespace: str, name: str, digest: str, size: int, bar: Any, path: str = "") -> None:
         """Stream one blob into a temp file, hashing as it arrives; resume with Range if the connection drops."""
         url = f"/api/v1/repos/{namespace}/{name}/blobs/{digest}"
         fd, tmp = self.cache.temp_file()
@@ -169,7 +170,7 @@ class Puller:
             if tmp.exists():
                 tmp.unlink()
 
-    def _stream_into(self, url: str, writer: HashingWriter, bar, size: int) -> None:
+    def _stream_into(self, url: str, writer: HashingWriter, bar: Any, size: int) -> None:
         """One GET, ranged when resuming; a server that ignores the range resends bytes we skip.
         Reads stop at ``size`` bytes: one byte more is refused, a longer answer is never read on."""
         received = writer.written

@@ -15,10 +15,10 @@ from .errors import HubError
 from .pinning import HUB_SCHEME
 from .refs import parse_repo_ref
 
-__all__ = ["hub_candidates", "candidate_for"]
+__all__ = ["candidate_for", "hub_candidates"]
 
 
-def _pulled(client: Any, repo: str, ref: str | None, downloads: int | None = None):
+def _pulled(client: Any, repo: str, ref: str | None, downloads: int | None = None) -> Any:
     from adapters.composition.from_examples import Candidate
 
     detail = client.resolve(repo, ref)
@@ -26,7 +26,7 @@ def _pulled(client: Any, repo: str, ref: str | None, downloads: int | None = Non
     return Candidate(f"{repo}@{detail['version']}", Path(path), detail.get("commit"), downloads)
 
 
-def candidate_for(client_factory: Any, ref: str):
+def candidate_for(client_factory: Any, ref: str) -> Any:
     """A candidate from a local adapter directory or ``[hub://]NS/NAME[@VERSION]`` (pulled)."""
     from adapters.composition.from_examples import Candidate
     from adapters.resolver import is_reference
@@ -36,12 +36,12 @@ def candidate_for(client_factory: Any, ref: str):
         return Candidate(str(ref), path)
     if not is_reference(ref):
         raise HubError(f"{ref}: no such adapter directory (hub references look like NS/NAME[@VERSION])")
-    text = ref[len(HUB_SCHEME):] if ref.startswith(HUB_SCHEME) else ref
+    text = ref.removeprefix(HUB_SCHEME)
     parsed = parse_repo_ref(text)
     return _pulled(client_factory(), parsed.repo_id, parsed.ref)
 
 
-def hub_candidates(client: Any, fingerprint: str, query: str | None = None, limit: int = 50):
+def hub_candidates(client: Any, fingerprint: str, query: str | None = None, limit: int = 50) -> Any:
     """``(candidates, skipped)``: adapters pinned to ``fingerprint`` (pulled), and those the query found
     that cannot apply (pinned to other weights, or not pinned at all) with why."""
     from adapters.composition.from_examples import Skipped

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from hub_rules import write_atomically
 from hub_rules.signatures import key_fingerprint
@@ -22,7 +23,7 @@ def trust_file() -> Path:
     return config.config_dir() / "trusted-keys.json"
 
 
-def _load() -> dict:
+def _load() -> dict[str, Any]:
     try:
         data = json.loads(trust_file().read_text())
     except (OSError, ValueError):
@@ -30,7 +31,7 @@ def _load() -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _save(data: dict) -> None:
+def _save(data: dict[str, Any]) -> None:
     write_atomically(trust_file(), json.dumps(data, indent=1, sort_keys=True))
 
 

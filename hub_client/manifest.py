@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import hub_rules as rules
 
@@ -22,7 +23,7 @@ class ManifestEntry:
     size: int
     digest: str
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"path": self.path, "size": self.size, "digest": self.digest}
 
 
@@ -39,7 +40,7 @@ def check_file_type(path: str) -> None:
         raise RefusedFile(f"refused {path!r}: pickle formats are not accepted, save it as safetensors")
 
 
-def sha256_file(path: Path, progress=None) -> str:
+def sha256_file(path: Path, progress: Any = None) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(_READ):
@@ -70,7 +71,7 @@ def list_files(root: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def build_manifest(root: Path, progress=None, files: list[tuple[str, Path]] | None = None) -> list[ManifestEntry]:
+def build_manifest(root: Path, progress: Any = None, files: list[tuple[str, Path]] | None = None) -> list[ManifestEntry]:
     """Hash every file of ``root`` (or the given ``list_files`` result); ``progress`` advances by bytes read."""
     return [
         ManifestEntry(rel, path.stat().st_size, sha256_file(path, progress))

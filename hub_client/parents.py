@@ -8,6 +8,7 @@ id the hub would give it (the same manifest rule), so identical bytes get the sa
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from adapters.resolver import is_reference, resolve_adapter
 
@@ -15,7 +16,7 @@ from .manifest import build_manifest, commit_id
 from .refs import parse_repo_ref
 
 
-def resolve_parents(refs: list[str], client_factory) -> tuple[list[str], list[dict]]:
+def resolve_parents(refs: list[str], client_factory: Any) -> tuple[list[str], list[dict[str, Any]]]:
     """``(directories, [{"id", "version", "commit"}])`` for adapter dirs or hub references."""
     dirs, parents, client = [], [], None
     try:
@@ -39,7 +40,7 @@ def resolve_parents(refs: list[str], client_factory) -> tuple[list[str], list[di
     return dirs, parents
 
 
-def _local_identity(path: Path) -> dict:
+def _local_identity(path: Path) -> dict[str, Any]:
     from . import config
     from .cache import LocalCache
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import BadReference, HubError, HubWarning
 
 HUB_SCHEME = "hub://"
 
 
-def card_front(directory: Path) -> dict:
+def card_front(directory: Path) -> dict[str, Any]:
     """The card's front matter as a dict ({} when the directory has no card)."""
     if not (directory / "README.md").is_file():
         return {}
@@ -27,12 +28,12 @@ def card_front(directory: Path) -> dict:
         return _front_matter(directory / "README.md")
     try:
         card = read_card(directory)
-    except Exception as exc:  # noqa: BLE001 - a broken card is a user mistake, say so in one line
+    except Exception as exc:
         raise HubError(f"cannot read the model card in {directory}: {exc}") from exc
-    return _as_dict(card)
+    return card.to_dict() if card is not None else {}
 
 
-def _front_matter(readme: Path) -> dict:
+def _front_matter(readme: Path) -> dict[str, Any]:
     from hub_rules import CardInvalid, load_front_matter
 
     try:
@@ -41,33 +42,21 @@ def _front_matter(readme: Path) -> dict:
         raise HubError(f"cannot read the model card in {readme.parent}: {exc}") from None
 
 
-def _as_dict(card: Any) -> dict:
-    if isinstance(card, dict):
-        return card
-    for attr in ("front", "front_matter", "data", "metadata"):
-        value = getattr(card, attr, None)
-        if isinstance(value, dict):
-            return value
-    if hasattr(card, "to_dict"):
-        return card.to_dict()
-    return {}
-
-
 def card_body(directory: Path) -> str:
     card = _ml_core("adapters.card", "read_card")(directory)
-    return getattr(card, "body", "") or ""
+    return card.body if card is not None else ""
 
 
-def kind_of(front: dict) -> str:
+def kind_of(front: dict[str, Any]) -> str:
     return ((front.get("adapter_hub") or {}).get("kind")) or "adapter"
 
 
-def is_pinned(front: dict) -> bool:
+def is_pinned(front: dict[str, Any]) -> bool:
     base = (front.get("adapter_hub") or {}).get("base") or {}
     return bool(base.get("fingerprint"))
 
 
-def _ml_core(module: str, attr: str):
+def _ml_core(module: str, attr: str) -> Any:
     """``adapters.card`` / ``adapters.base.fingerprint`` (pure Python); a clear error if they are missing."""
     import importlib
 
@@ -77,7 +66,7 @@ def _ml_core(module: str, attr: str):
         raise HubError(f"pinning a base needs {module}.{attr} from the adapters package: {exc}") from None
 
 
-def pin_for(base: str, pull: Callable[[str, str | None], Path]) -> dict:
+def pin_for(base: str, pull: Callable[[str, str | None], Path]) -> dict[str, Any]:
     """``{"id", "revision", "fingerprint"}`` for a local base model dir or ``hub://NS/NAME[@V]``."""
     fingerprint = _ml_core("adapters.base.fingerprint", "fingerprint")
 
@@ -105,7 +94,7 @@ def _config_name(directory: Path) -> str | None:
     return name if name and not Path(name).is_absolute() else None
 
 
-def write_pinned_card(directory: Path, pin: dict) -> None:
+def write_pinned_card(directory: Path, pin: dict[str, Any]) -> None:
     """Add (or replace) the base pin in the directory's card, creating a card for a plain PEFT dir."""
     write_card = _ml_core("adapters.card", "write_card")
 
@@ -153,7 +142,7 @@ def write_base_card(directory: Path) -> None:
     write_card(directory, front, body or f"# {front['base_model']}\n\nBase model.\n")
 
 
-def _peft_config(directory: Path) -> dict:
+def _peft_config(directory: Path) -> dict[str, Any]:
     try:
         return json.loads((directory / "adapter_config.json").read_text())
     except (OSError, ValueError):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from tqdm.auto import tqdm
+
+from .settings import settings
 
 
 def progress_enabled(requested: bool | None) -> bool | None:
     """``None`` lets tqdm decide (shown on a terminal only); ``HUB_NO_PROGRESS=1`` forces it off."""
     if requested is not None:
         return requested
-    if os.environ.get("HUB_NO_PROGRESS", "").strip() not in ("", "0"):
+    if settings().no_progress:
         return False
     return None
 

@@ -10,9 +10,10 @@ A revoked key warns, or refuses under require-signed.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from hub_rules.signatures import SIGNATURE_FILE, SignatureError, check_files, signed_files
 
@@ -44,8 +45,8 @@ class SignatureCheck:
         self.http = http
         self.require_signed = require_signed
 
-    def before_download(self, namespace: str, name: str, detail: dict,
-                        read_signature: Callable[[dict], bytes]) -> Verdict | None:
+    def before_download(self, namespace: str, name: str, detail: dict[str, Any],
+                        read_signature: Callable[[dict[str, Any]], bytes]) -> Verdict | None:
         """Decide on the version from its metadata and its (small) ``model.sig``; None when unsigned."""
         label = f"{namespace}/{name}@{detail['version']}"
         signature = detail.get("signature")
@@ -75,7 +76,7 @@ class SignatureCheck:
             warnings.warn(message, HubWarning, stacklevel=4)
         return Verdict(label, user, fingerprint, key["public_key"], first_use, revoked)
 
-    def offline(self, namespace: str, name: str, version: str, entry: dict, snapshot: Path) -> Verdict | None:
+    def offline(self, namespace: str, name: str, version: str, entry: dict[str, Any], snapshot: Path) -> Verdict | None:
         """A cached signed version is re-verified with the key pinned when it was first pulled."""
         signature = entry.get("signature")
         if not signature:

@@ -7,6 +7,7 @@ server) are applied offline, against the versions recorded in the local cache, s
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import hub_rules as rules
@@ -74,7 +75,7 @@ def matches(version: str, spec: str) -> bool:
         raise BadReference(str(exc)) from None
 
 
-def pick(versions: list[str], spec: str | None, skip: set[str] = frozenset()) -> str | None:
+def pick(versions: list[str], spec: str | None, skip: AbstractSet[str] = frozenset()) -> str | None:
     """The newest of ``versions`` that ``spec`` selects (``None``/``main`` = newest), ignoring ``skip``:
     the server's rule, so an offline pull answers like an online one."""
     try:

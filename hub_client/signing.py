@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub_rules import write_atomically
 from hub_rules.signatures import (
     SIGNATURE_FILE,
     SignatureError,
@@ -19,14 +20,21 @@ from hub_rules.signatures import (
     prove_possession,
 )
 
-from hub_rules import write_atomically
-
 from . import config
 from .errors import BadSignature, HubError
 from .manifest import list_files
 
-__all__ = ["KeyPair", "default_key_path", "generate_key", "public_key_of", "sign_dir", "verify_dir",
-           "SIGNATURE_FILE", "bundle_key_fingerprint", "key_fingerprint"]
+__all__ = [
+    "SIGNATURE_FILE",
+    "KeyPair",
+    "bundle_key_fingerprint",
+    "default_key_path",
+    "generate_key",
+    "key_fingerprint",
+    "public_key_of",
+    "sign_dir",
+    "verify_dir",
+]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def check_digest(value: Any) -> str:
     return rules.check_digest(value)
 
 
-def checked_detail(detail: Any, label: str, ref: str | None) -> dict:
+def checked_detail(detail: Any, label: str, ref: str | None) -> dict[str, Any]:
     """``detail`` (a resolve answer) when it is safe to build a snapshot from; ``BadServerAnswer``
     otherwise. ``ref`` is what was asked for: an exact version or a commit must come back as such,
     a range must contain the version returned."""
@@ -35,7 +35,7 @@ def checked_detail(detail: Any, label: str, ref: str | None) -> dict:
         raise _refuse(label, "not a JSON object")
     version, commit, files = detail.get("version"), detail.get("commit"), detail.get("files")
     try:
-        rules.check_version(version)
+        version = rules.check_version(version)
     except rules.VersionInvalid as exc:
         raise _refuse(label, str(exc)) from None
     if not rules.is_commit(commit):
@@ -60,7 +60,7 @@ def checked_detail(detail: Any, label: str, ref: str | None) -> dict:
         raise _refuse(label, str(exc)) from None
     if commit_id(entries) != commit:
         raise _refuse(label, f"commit {commit} does not match its files (they hash to {commit_id(entries)})")
-    _check_answers_ref(label, ref, version, commit)
+    _check_answers_ref(label, ref, version, str(commit))
     return detail
 
 

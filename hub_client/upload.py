@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ._http import HubHTTP
 from .errors import Conflict, HubError, InvalidRequest, NotFound, TransportError
@@ -109,7 +110,7 @@ class Pusher:
         response = self.http.request("HEAD", f"/api/v1/blobs/{digest}", ok=(404,))
         return response.status_code == 200
 
-    def upload_blob(self, path: Path, entry: ManifestEntry, bar) -> None:
+    def upload_blob(self, path: Path, entry: ManifestEntry, bar: Any) -> None:
         """Upload one file in chunks; on a dropped connection ask the server for its offset and go on."""
         upload_id = self.http.json("POST", "/api/v1/uploads", retry=True)["upload_id"]
         offset, failures = 0, 0
@@ -144,15 +145,15 @@ class Pusher:
                     if failures >= _RETRIES:
                         raise
                     time.sleep(min(0.2 * 2 ** (failures - 1), 3.0))
-                    new = self._resume_offset(upload_id)
-                    if new is None and self._server_has(entry.digest):
+                    resumed = self._resume_offset(upload_id)
+                    if resumed is None and self._server_has(entry.digest):
                         bar.update(entry.size - offset)
                         return  # the finish landed, only its answer was lost
-                    if new is None:  # the session is gone (e.g. server cleaned it up): start over
+                    if resumed is None:  # the session is gone (e.g. server cleaned it up): start over
                         upload_id = self.http.json("POST", "/api/v1/uploads", retry=True)["upload_id"]
-                        new = 0
-                    bar.update(new - offset)
-                    offset = new
+                        resumed = 0
+                    bar.update(resumed - offset)
+                    offset = resumed
 
     def _finish(self, upload_id: str, entry: ManifestEntry) -> bool:
         """Finish the session; False when it is gone without a blob (start over). A retried finish
@@ -183,7 +184,7 @@ class Pusher:
         raise TransportError(f"lost the connection to {self.http.endpoint} and could not resume the upload")
 
 
-def _offset_from_416(response) -> int:
+def _offset_from_416(response: Any) -> int:
     header = response.headers.get("Upload-Offset")
     if header is not None:
         return int(header)

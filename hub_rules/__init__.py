@@ -2,10 +2,12 @@
 rule, the semantic-version grammar and ranges, the HTTP ``Range`` parser and the safe
 model-card front-matter loader, the version-message length limit, the name rule for users, orgs
 and repos, what a digest and a commit id are, the ``Authorization: Bearer`` reading, and the one
-atomic small-file write. Pure Python (PyYAML only), no settings.
+atomic small-file write. Pure Python (PyYAML only); no settings of its own
+(``hub_rules.env_settings`` is how the client and the ML core read their environment variables).
 
 Errors: ``RuleError`` (a ``ValueError``) with ``PathRefused``, ``VersionInvalid`` and
-``CardInvalid``, ``MessageTooLong``, ``NameInvalid``, ``DigestInvalid``, ``BearerInvalid`` below it; ``RangeNotSatisfiable`` for a 416. Messages are one line.
+``CardInvalid``, ``MessageTooLong``, ``NameInvalid``, ``DigestInvalid``, ``BearerInvalid``, ``RangeNotSatisfiable`` (a 416),
+``SettingInvalid`` and ``hub_rules.signatures.SignatureError`` below it. Messages are one line.
 """
 
 from .atomic_file import write_atomically
@@ -33,6 +35,7 @@ from .errors import (
     NameInvalid,
     PathRefused,
     RuleError,
+    SettingInvalid,
     VersionInvalid,
 )
 from .messages import MAX_MESSAGE_CHARS, check_message
@@ -77,6 +80,7 @@ __all__ = [
     "Range",
     "RangeNotSatisfiable",
     "RuleError",
+    "SettingInvalid",
     "Version",
     "VersionInvalid",
     "check_digest",

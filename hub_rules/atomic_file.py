@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: str | os.PathLike, data: str | bytes, *, mode: int | None = None) -> Path:
+def write_atomically(path: str | os.PathLike[str], data: str | bytes, *, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` through a unique temporary in the same folder, then rename it over
     ``path``. ``mode`` sets the permission bits before the content is written (e.g. ``0o600``)."""
     path = Path(path)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .errors import RuleError
+
 _RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 _CONTENT_RANGE = re.compile(r"^bytes ([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18}|\*)$")
 _BIG = 10**18
 
 
-class RangeNotSatisfiable(ValueError):
+class RangeNotSatisfiable(RuleError):
     """A well-formed range that selects nothing; answer 416 with ``Content-Range: bytes */SIZE``."""
 
     def __init__(self, header: str, size: int) -> None:

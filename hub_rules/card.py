@@ -27,15 +27,15 @@ class _SafeLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def fetch_flow_collection_start(self, TokenClass):  # noqa: ANN001, N803 - PyYAML's signature
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
         # The scanner looks ahead while '[' / '{' may start a key, at a cost that grows with the
         # flow level: refuse deep flow nesting here, before the composer would see it.
         if self.flow_level >= self.max_depth:
             raise CardInvalid(f"model card front matter is nested deeper than {self.max_depth} levels")
         super().fetch_flow_collection_start(TokenClass)
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
-        event = self.peek_event()
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, AliasEvent):
             raise CardInvalid("model card front matter uses a YAML alias ('*name'); anchors and aliases are not allowed")
         if isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor is not None:
@@ -76,7 +76,7 @@ def split_card(text: str) -> tuple[str | None, str]:
     """``(front matter text or None, body)``. Front matter starts with a first line ``---`` and
     ends at the next line that is ``---`` or ``...``; without it the whole text is body."""
     text = text.lstrip("\ufeff")
-    first, newline, rest = text.partition("\n")
+    first, _newline, rest = text.partition("\n")
     if first.strip() != "---":
         return None, text
     lines = rest.split("\n")

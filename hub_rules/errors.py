@@ -7,7 +7,10 @@
      ├── MessageTooLong     a version's message over the one length limit
      ├── NameInvalid        a user, org or repo name (or repo id) outside the name rule
      ├── DigestInvalid      a blob digest that is not sha256:<64 lowercase hex>
-     └── BearerInvalid      an Authorization header that is not ``Bearer <token>``
+     ├── BearerInvalid      an Authorization header that is not ``Bearer <token>``
+     ├── RangeNotSatisfiable  a well-formed HTTP Range outside the file (416)
+     ├── SignatureError     a signature bundle, key or signed file list that is not acceptable
+     └── SettingInvalid     an environment variable whose value does not parse
 
 Servers map these to 4xx answers and clients to their own error types; both keep the text.
 """
@@ -52,3 +55,7 @@ class DigestInvalid(RuleError):
 
 class BearerInvalid(RuleError):
     """An ``Authorization`` header that is not ``Bearer <token>``."""
+
+
+class SettingInvalid(RuleError):
+    pass

@@ -32,7 +32,7 @@ def _canonical(name: str) -> str:
 def adapters_clash() -> str | None:
     """One line saying what clashes and what to do, or None when no foreign ``adapters`` is installed."""
     for dist in metadata.distributions(name=CLASHING_DISTRIBUTION):
-        name = dist.metadata.get("Name") or ""
+        name = dist.name or ""
         if _canonical(name) == OUR_DISTRIBUTION:
             continue
         where = dist.locate_file("")

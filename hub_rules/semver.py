@@ -19,8 +19,9 @@ A pre-release satisfies a range only when the range itself names a pre-release.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, TypeVar
 
 from .errors import VersionInvalid
 
@@ -35,8 +36,9 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _OPS = (">=", "<=", "==", "!=", ">", "<", "=")
 MAIN_NAMES = ("main", "latest", "HEAD")
 VERSION_HINT = "expected semantic versioning like 1.0.0 or 1.1.0-rc.1"
+T = TypeVar("T")
 
-Key = tuple
+Key = tuple[Any, ...]  # (major, minor, patch, 0 for a pre-release else 1, pre-release parts)
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,15 @@ def parse_version(text: object) -> Version:
     """The parsed version, or ``VersionInvalid`` naming the grammar."""
     if not is_version(text):
         raise VersionInvalid(f"invalid version {text!r}: {VERSION_HINT}")
-    m = VERSION_RE.fullmatch(text)  # type: ignore[arg-type]
+    m = VERSION_RE.fullmatch(str(text))
+    assert m is not None  # is_version matched it
     pre = tuple(m.group(4).split(".")) if m.group(4) else ()
     return Version(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre)
 
 
 def check_version(text: object) -> str:
     parse_version(text)
-    return text  # type: ignore[return-value]
+    return str(text)
 
 
 def sort_key(text: str) -> Key:
@@ -179,19 +182,20 @@ def _clause(part: str, spec: str) -> list[Clause]:
         key = parse_version(body).key
         return [Clause({"=": "==", "": "=="}.get(op, op), key)]
     nums = _partial(body, spec)
-    low, high = _span(nums) if len(nums) < 3 else (_low(nums), None)
+    span: tuple[Key, Key | None] = _span(nums) if len(nums) < 3 else (_low(nums), None)
+    low, upper = span
     if len(nums) == 3:  # 1.2.3 written without pre-release: exact
         return [Clause({"=": "==", "": "=="}.get(op, op), (nums[0], nums[1], nums[2], 1, ()))]
     if op in ("", "=", "=="):
-        return [Clause(">=", low)] + ([Clause("<", high)] if high else [])
+        return [Clause(">=", low)] + ([Clause("<", upper)] if upper else [])
     if op == ">=":
         return [Clause(">=", low)]
     if op == "<":
         return [Clause("<", low)]
     if op == ">":
-        return [Clause(">=", high)] if high else [Clause("<", low)]  # ">*" matches nothing
+        return [Clause(">=", upper)] if upper else [Clause("<", low)]  # ">*" matches nothing
     if op == "<=":
-        return [Clause("<", high)] if high else []
+        return [Clause("<", upper)] if upper else []
     raise VersionInvalid(f"invalid version range {spec!r}: '!=' needs a full version")
 
 
@@ -211,11 +215,11 @@ def matches(version: str, spec: str) -> bool:
     return parse_range(spec).matches(version)
 
 
-def newest(versions: Iterable[str], ref: str | None = None, *, key: Callable[[object], str] | None = None):
+def newest(versions: Iterable[T], ref: str | None = None, *, key: Callable[[T], str] | None = None) -> T | None:
     """The newest of ``versions`` that ``ref`` selects: ``None``/``main`` → the newest of all;
     an exact version → itself; a range → the newest match. ``key`` reads the name of an item
     (for lists of rows). Returns ``None`` when nothing matches."""
-    name = key or (lambda item: item)  # type: ignore[assignment]
+    name: Callable[[T], str] = key or (lambda item: str(item))
     items = [v for v in versions if is_version(name(v))]
     if ref is None or ref in MAIN_NAMES or ref == "":
         chosen = items

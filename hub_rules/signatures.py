@@ -10,21 +10,26 @@ which is the key hint ``model-signing`` itself writes into every bundle.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from .errors import RuleError
 
 SIGNATURE_FILE = "model.sig"
 MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
 SUPPORTED_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+PREDICATE_TYPE = "https://model_signing/signature/v1.0"  # the in-toto predicate model-signing 1.x writes
 
 
-class SignatureError(ValueError):
+class SignatureError(RuleError):
     """The bundle, the key or the signed file list is not acceptable; the message is one line."""
 
 
-def load_public_key(pem: bytes | str):
+def load_public_key(pem: bytes | str) -> Any:
     """An EC public key from PEM, refusing anything ``model-signing`` cannot verify with."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -44,7 +49,7 @@ def normalized_pem(pem: bytes | str) -> str:
     from cryptography.hazmat.primitives import serialization
 
     key = load_public_key(pem)
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return str(key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
 
 
 def key_fingerprint(pem: bytes | str) -> str:
@@ -63,9 +68,44 @@ def bundle_key_fingerprint(bundle: bytes) -> str:
     return "sha256:" + hint
 
 
+class _Verified(Exception):
+    """Raised by ``_StopAfterVerifying.hash``: the bundle's signature checked out, nothing is hashed."""
+
+
+def _stop_after_verifying() -> Any:
+    """A ``model_signing.hashing.Config`` whose ``hash`` stops verification once the bundle's signature has
+    been checked: ``model_signing.verifying.Config.verify`` only hashes after the cryptography passed, and
+    the hub compares the signed list with a version's manifest, not with bytes on disk."""
+    from model_signing import hashing
+
+    class StopAfterVerifying(hashing.Config):
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+
+        def add_ignored_paths(self, *, model_path: Any, paths: Any) -> None:
+            return None
+
+        def hash(self, model_path: Any, *, files_to_hash: Any = None) -> Any:
+            raise _Verified
+
+    return StopAfterVerifying()
+
+
+def _signed_statement(bundle: bytes) -> dict[str, Any]:
+    """The in-toto statement a (verified) bundle carries: model-signing's documented v1.0 predicate."""
+    try:
+        payload = json.loads(bundle)["dsseEnvelope"]["payload"]
+        statement = json.loads(base64.b64decode(payload, validate=True))
+    except (ValueError, KeyError, TypeError):
+        raise SignatureError(f"{SIGNATURE_FILE} is not a key-signed model-signing bundle") from None
+    if not isinstance(statement, dict) or statement.get("predicateType") != PREDICATE_TYPE:
+        raise SignatureError(f"{SIGNATURE_FILE} is not a model-signing v1.0 signature")
+    return statement
+
+
 def signed_files(bundle: bytes, public_pem: bytes | str) -> dict[str, str]:
-    """Verify ``bundle`` with the key; return the signed ``{path: "sha256:<hex>"}``."""
-    from model_signing._signing import sign_ec_key, sign_sigstore_pb
+    """Verify ``bundle`` with the key (``model_signing.verifying``); return the signed ``{path: "sha256:<hex>"}``."""
+    from model_signing import verifying
 
     if len(bundle) > MAX_SIGNATURE_BYTES:
         raise SignatureError(f"{SIGNATURE_FILE} is larger than {MAX_SIGNATURE_BYTES} bytes")
@@ -73,18 +113,25 @@ def signed_files(bundle: bytes, public_pem: bytes | str) -> dict[str, str]:
         key_path, sig_path = Path(tmp) / "key.pub", Path(tmp) / SIGNATURE_FILE
         key_path.write_text(normalized_pem(public_pem))
         sig_path.write_bytes(bundle)
+        config = (verifying.Config().use_elliptic_key_verifier(public_key=key_path)
+                  .set_hashing_config(_stop_after_verifying()).set_ignore_unsigned_files(True))
         try:
-            manifest = sign_ec_key.Verifier(key_path).verify(sign_sigstore_pb.Signature.read(sig_path))
+            config.verify(Path(tmp) / "model", sig_path)
+        except _Verified:
+            pass
         except Exception as exc:  # noqa: BLE001 - the library raises ValueError, KeyError, InvalidSignature...
             raise SignatureError(f"{SIGNATURE_FILE} does not verify with key {key_fingerprint(public_pem)}: "
                                  f"{_one_line(exc)}") from None
-    if manifest.serialization_type.get("method") != "files":
+        else:
+            raise SignatureError(f"{SIGNATURE_FILE} was not verified")  # verify() returned without hashing
+    predicate = _signed_statement(bundle).get("predicate") or {}
+    if (predicate.get("serialization") or {}).get("method") != "files":
         raise SignatureError(f"{SIGNATURE_FILE} must sign whole files (model-signing file serialization)")
     found = {}
-    for item in manifest.resource_descriptors():
-        if item.digest.algorithm != "sha256":
-            raise SignatureError(f"{SIGNATURE_FILE} must use sha256 digests, not {item.digest.algorithm}")
-        found[str(item.identifier)] = "sha256:" + item.digest.digest_hex
+    for item in predicate.get("resources") or []:
+        if item.get("algorithm") != "sha256":
+            raise SignatureError(f"{SIGNATURE_FILE} must use sha256 digests, not {item.get('algorithm')}")
+        found[str(item["name"])] = "sha256:" + str(item["digest"]).lower()
     return found
 
 

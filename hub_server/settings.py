@@ -9,36 +9,70 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+    """Every ``HUB_*`` variable the server reads; each field's docstring is its line in the README's
+    configuration table (``tools/settings_table.py`` writes it)."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore", use_attribute_docstrings=True)
 
     data: Path = Path("hub-data")
-    database_url: str | None = None  # default: SQLite file in the data dir
-    storage_url: str | None = None  # default: fs backend in the data dir; or s3://bucket/prefix?endpoint=...
+    """server data dir (SQLite database + blobs + upload parts) when the database or storage is not given by URL"""
+    database_url: str | None = None
+    """e.g. `postgresql://user@host/db`, the one database every host shares; unset: a SQLite file in the data dir"""
+    storage_url: str | None = None
+    """`s3://bucket/prefix?endpoint=https://...` for S3-compatible storage (credentials the usual AWS way:
+    `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, instance roles); unset: files in the data dir"""
     max_file_bytes: int = 20 * 1024**3
+    """one blob upload (chunks of `PATCH/PUT /api/v1/uploads/…`)"""
     max_files_per_version: int = 10_000
-    max_header_bytes: int = 8 * 1024 * 1024  # safetensors JSON header (real ones are KiB to a few MiB)
+    """files in one version's manifest, native publish and HF commit alike (413 above it)"""
+    max_header_bytes: int = 8 * 1024 * 1024
+    """a safetensors file's JSON header, checked at publish (422 above it; real ones are KiB to a few MiB)"""
     upload_ttl_seconds: int = 24 * 3600
+    """upload sessions untouched this long are swept with their parts and any abandoned S3 multipart upload"""
     hf_max_commit_bytes: int = 64 * 1024 * 1024
-    open_signup: bool = True  # HUB_OPEN_SIGNUP=0: only an admin creates accounts (hub admin create-token)
-    session_days: int = 30  # a web sign-in lasts this long unless signed out or revoked
-    download_flush_seconds: float = 10.0  # how often buffered download counts are written
-    download_count_window_seconds: int = 3600  # one caller's pulls of one version count once per window (0: all)
-    access_log: str = "stderr"  # one JSON line per request: "stderr", "off", or a file path
+    """one HF NDJSON commit (its files travel inline); use `hub push` for bigger files"""
+    open_signup: bool = True
+    """`0`: only an admin creates accounts (`hub admin create-token`); the site's sign-up page is closed"""
+    session_days: int = 30
+    """a web sign-in lasts this long unless signed out or revoked"""
+    download_flush_seconds: float = 10.0
+    """how often buffered download counts are written (one transaction each time)"""
+    access_log: str = "stderr"
+    """one JSON line per request: `stderr`, `off`, or a file path"""
+    download_count_window_seconds: int = 3600
+    """one caller's pull reports of one version count once per window (keyed by user, or by address when anonymous); 0 counts every report"""
     # Limits against strangers (hub_server/limits): bodies, JSON depth, request rates, quotas.
-    max_body_bytes: int = 1024 * 1024  # every route except blob uploads and the HF commit
+    max_body_bytes: int = 1024 * 1024
+    """any request body except blob chunks and HF commits (413)"""
     max_json_depth: int = 32
+    """nesting of a JSON body, measured before parsing (422)"""
     rate_limits: bool = True
-    rate_read: str = "1200/minute"  # per token, or per client address when anonymous
+    """`0` turns the rate buckets off (benchmarks, fuzzing)"""
+    rate_read: str = "1200/minute"
+    """GET/HEAD per token, or per client address when anonymous (429 + `Retry-After`); `limits` notation"""
     rate_write: str = "600/minute"
-    rate_auth_failures: str = "30/minute"  # per client address
-    redis_url: str | None = None  # share counters between workers and hosts; default in-process
+    """other methods, same keys"""
+    rate_auth_failures: str = "30/minute"
+    """401s per client address; past it, requests carrying an invalid token get 429 (a valid token from that address still works: NAT, proxies)"""
+    redis_url: str | None = None
+    """e.g. `redis://127.0.0.1:6379/0`: every worker and host shares the rate buckets; unset: in process"""
     rate_key_prefix: str = "adapter-hub"
-    max_open_uploads: int = 32  # per user
-    max_upload_bytes_per_day: int = 100 * 1024**3  # per user
-    namespace_quota_bytes: int | None = None  # default per namespace; admins set others
-    storage_redirect: bool = False  # downloads answer 302 to a presigned storage URL (when the store has them)
-    storage_redirect_seconds: int = 300  # lifetime of those URLs
-    public_url: str | None = None  # what clients reach (the load balancer); default: the request's own URL
+    """keeps several hubs on one Redis apart"""
+    max_open_uploads: int = 32
+    """open upload sessions per user (429)"""
+    max_upload_bytes_per_day: int = 100 * 1024**3
+    """bytes a user may upload per day, chunks and HF commits (429 + `Retry-After`)"""
+    namespace_quota_bytes: int | None = None
+    """default storage per namespace: distinct blobs of its live versions (413 `quota_exceeded`); admins set
+    others; unset: unlimited"""
+    storage_redirect: bool = False
+    """`1`: downloads answer `302` to a presigned storage URL (native and HF API) when the store has them, so
+    the bytes never pass through a hub worker"""
+    storage_redirect_seconds: int = 300
+    """lifetime of those URLs; the hub checks read access before it hands one out"""
+    public_url: str | None = None
+    """the address clients use (the load balancer's, e.g. `https://hub.example.org`), written into every
+    absolute URL the hub answers with; needed when the balancer rewrites `Host`; unset: the request's own"""
 
     # Limits against resource exhaustion (README "Safety"); each is HUB_<NAME> in the environment.
     min_body_rate: int = 16 * 1024
@@ -81,6 +115,6 @@ class Settings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         url = self.database_url or f"sqlite:///{(self.data / 'hub.sqlite3').resolve()}"
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
+        if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url

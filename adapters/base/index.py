@@ -18,8 +18,8 @@ from typing import Iterator
 
 from hub_rules import write_atomically
 
-from ..cache_paths import cache_path
 from ..errors import AdapterError
+from ..settings import settings
 
 __all__ = ["IndexedBase", "forget", "index_path", "indexed_bases", "lookup", "remember"]
 
@@ -39,7 +39,7 @@ class IndexedBase:
 
 
 def index_path() -> Path:
-    return cache_path("HUB_BASE_INDEX", "bases.json")
+    return settings().base_index_file()
 
 
 def _stamp(model_dir: Path) -> dict[str, list[int]] | None:

@@ -9,12 +9,12 @@ matches, one line lists what was tried.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable
 
-from . import index as base_index
 from ..errors import AdapterError
+from ..settings import settings
+from . import index as base_index
 
 __all__ = ["BaseNotFound", "find_base", "pin_of_adapters"]
 
@@ -69,7 +69,7 @@ def _from_hf(pin) -> tuple[Path | None, str]:
     from huggingface_hub import snapshot_download
 
     label = f"{pin.id}@{pin.revision}" if pin.revision else pin.id
-    attempts = [True] if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") else [True, False]
+    attempts = [True] if settings().hf_hub_offline else [True, False]
     what = f"Hugging Face cache {label} (not cached)"
     for offline in attempts:
         try:

@@ -56,9 +56,9 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str |
 
     from ..base.load import base_dir_for, check_pin, load_base, pin_for
     from ..card import write_card
-    from ..runtime.merge import _lineage_entry
+    from ..runtime.merge import lineage_entry
     from ..provenance import composition_provenance
-    from ..runtime.stack import _adapter_task, _num_labels, adapter_front
+    from ..runtime.stack import adapter_num_labels, adapter_task, adapter_front
 
     if len(adapters) < 2:
         raise AdapterError("combine needs at least two adapters")
@@ -82,11 +82,11 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str |
     pin = pin_for(base_dir)
     for d, front in zip(dirs, fronts):
         check_pin(front, pin, allow_mismatch=allow_base_mismatch, adapter_name=str(d))
-    task = _adapter_task(dirs[0], fronts[0]) or "causal-lm"
+    task = adapter_task(dirs[0], fronts[0]) or "causal-lm"
     labels = (fronts[0].get("adapter_hub") or {}).get("label_names")
 
     def base_model():
-        model, _ = load_base(base_dir, task=task, num_labels=len(labels) if labels else _num_labels(dirs[0]),
+        model, _ = load_base(base_dir, task=task, num_labels=len(labels) if labels else adapter_num_labels(dirs[0]),
                              label_names=labels, with_tokenizer=False)
         return model
 
@@ -103,7 +103,7 @@ def combine_adapters(adapters: Sequence[str | Path], out: str | Path, how: str |
         settings = {k: v for k, v in (settings or {}).items() if v is not None}
         config_path = child / "adapter_config.json"
         config = json.loads(config_path.read_text()) if config_path.is_file() else {}
-        lineage = [_lineage_entry(ref, d, front, w, spec.name) | {"combination": how}
+        lineage = [lineage_entry(ref, d, front, w, spec.name) | {"combination": how}
                    for ref, d, front, w in zip(adapters, dirs, fronts, weights)]
         if parents is not None:
             lineage = [entry | {k: p[k] for k in ("id", "version", "commit") if p.get(k) is not None}

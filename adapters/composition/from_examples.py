@@ -88,7 +88,7 @@ def _unusable(candidate: Candidate, pin: Any, allow_base_mismatch: bool) -> str 
     """Why a candidate cannot be scored on this base (pin, method, task), or None."""
     from ..base.load import check_pin
     from ..registry import method_for_dir
-    from ..runtime.stack import _adapter_task, adapter_front
+    from ..runtime.stack import adapter_task, adapter_front
 
     try:
         front = adapter_front(candidate.path)
@@ -96,7 +96,7 @@ def _unusable(candidate: Candidate, pin: Any, allow_base_mismatch: bool) -> str 
         spec = method_for_dir(candidate.path)
     except AdapterError as exc:
         return str(exc)
-    task = _adapter_task(candidate.path, front)
+    task = adapter_task(candidate.path, front)
     if task not in (None, "causal-lm"):
         return f"adapter {candidate.label} is for task {task}; the examples are causal-lm"
     if "causal-lm" not in spec.tasks:
@@ -110,7 +110,7 @@ def score_candidates(base_dir: str | Path, examples: Examples, candidates: Seque
     from tqdm.auto import tqdm
 
     from ..registry import method_for_dir
-    from ..runtime.stack import AdapterStack, _adapter_task, adapter_front
+    from ..runtime.stack import AdapterStack, adapter_task, adapter_front
 
     pin, model, tokenizer, batch = _base_and_batch(Path(base_dir), examples)
     base_loss, base_match = score(model, batch)
@@ -131,7 +131,7 @@ def score_candidates(base_dir: str | Path, examples: Examples, candidates: Seque
         finally:
             stack.detach_all()
         result.scored.append(Scored(candidate, method_for_dir(candidate.path).name,
-                                    _adapter_task(candidate.path, adapter_front(candidate.path)), loss, match))
+                                    adapter_task(candidate.path, adapter_front(candidate.path)), loss, match))
     result.scored.sort(key=lambda s: (s.loss, -s.exact_match))
     return result
 

@@ -39,7 +39,7 @@ def evaluate_matrix(base: str | Path | None, tasks: Sequence[str | Path], adapte
 
     from ..base.load import base_dir_for, load_base, pin_for
     from ..training.data import read_jsonl
-    from ..runtime.stack import AdapterStack, _label, adapter_front
+    from ..runtime.stack import AdapterStack, adapter_label, adapter_front
 
     data = {str(t): read_jsonl(t, "causal-lm")[:limit] for t in tasks}
     for name, rows in data.items():
@@ -54,7 +54,7 @@ def evaluate_matrix(base: str | Path | None, tasks: Sequence[str | Path], adapte
     for d in dirs:  # every pin is checked before any cell is computed
         stack.check(d, allow_base_mismatch)
     columns: list[tuple[str, Path | None]] = ([(BASE_COLUMN, None)] if include_base else []) + \
-        [(_label(a, d), d) for a, d in zip(adapters, dirs)]
+        [(adapter_label(a, d), d) for a, d in zip(adapters, dirs)]
     table: dict[str, dict[str, float]] = {name: {} for name in data}
     bar = tqdm(total=len(columns) * len(data), desc="evaluating", unit="cell", disable=not progress)
     for label, directory in columns:

@@ -23,7 +23,7 @@ class MergeResult:
     attached: list[dict] = field(default_factory=list)  # {"name", "method", "note", "path"}
 
 
-def _lineage_entry(ref: str | Path, adapter_dir: Path, front: dict, weight: float, method: str) -> dict:
+def lineage_entry(ref: str | Path, adapter_dir: Path, front: dict, weight: float, method: str) -> dict:
     from ..base.fingerprint import fingerprint
 
     hub = front.get("adapter_hub") or {}
@@ -99,7 +99,7 @@ def merge_to_dir(base: str | Path | None, adapters: Sequence[str | Path], weight
     out.mkdir(parents=True, exist_ok=True)
     for ref, entry, weight in zip(adapters, stack.entries, weights):
         adapter_dir = entry.path
-        lineage.append(_lineage_entry(ref, adapter_dir, adapter_front(adapter_dir), weight, entry.method))
+        lineage.append(lineage_entry(ref, adapter_dir, adapter_front(adapter_dir), weight, entry.method))
         if not entry.mergeable:
             dest = out / "attached" / entry.name.replace("/", "--")
             shutil.copytree(adapter_dir, dest)

@@ -225,7 +225,7 @@ class AdapterStack:
         return [(str(id2label.get(i, f"LABEL_{i}")), float(probs[i])) for i in ranked]
 
 
-def _adapter_task(adapter_dir: Path, front: dict) -> str | None:
+def adapter_task(adapter_dir: Path, front: dict) -> str | None:
     task = (front.get("adapter_hub") or {}).get("task")
     if task:
         return task
@@ -234,7 +234,7 @@ def _adapter_task(adapter_dir: Path, front: dict) -> str | None:
     return {"CAUSAL_LM": "causal-lm", "SEQ_CLS": "seq-cls"}.get(task_type or "")
 
 
-def _num_labels(adapter_dir: Path) -> int | None:
+def adapter_num_labels(adapter_dir: Path) -> int | None:
     """Rows of the saved classification head (from the safetensors header, no weights read)."""
     from safetensors import safe_open
 
@@ -288,7 +288,7 @@ def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights:
             if not spec.quantizable:
                 raise AdapterError(f"{d}: method {spec.name} cannot run on a quantized base; drop --quantize")
         check_backend(quantize)
-    tasks = {t for t in (_adapter_task(d, f) for d, f in zip(dirs, fronts)) if t}
+    tasks = {t for t in (adapter_task(d, f) for d, f in zip(dirs, fronts)) if t}
     if task is None:
         if len(tasks) > 1:
             raise AdapterError(f"adapters for different tasks cannot be stacked: {', '.join(sorted(tasks))}")
@@ -297,7 +297,7 @@ def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights:
     if task == "seq-cls":
         for d, front in zip(dirs, fronts):
             label_names = label_names or (front.get("adapter_hub") or {}).get("label_names")
-            num_labels = num_labels or _num_labels(d)
+            num_labels = num_labels or adapter_num_labels(d)
         if label_names:
             num_labels = len(label_names)
     model, tokenizer = load_base(base_dir, task=task, num_labels=num_labels, label_names=label_names,
@@ -308,13 +308,13 @@ def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights:
     stack.base_dir = base_dir
     stack.auto_merge = merge and quantize is None
     for ref, d, w in zip(adapters, dirs, weights):
-        entry = stack.add(d, weight=w, pin_checked=True, name=_label(ref, d))
+        entry = stack.add(d, weight=w, pin_checked=True, name=adapter_label(ref, d))
         if fold and entry.mergeable:
             stack.fold(entry)
     return stack
 
 
-def _label(ref: str | Path, adapter_dir: Path) -> str:
+def adapter_label(ref: str | Path, adapter_dir: Path) -> str:
     """What reports call an adapter: the hub reference as typed (with the version pulled), else the folder."""
     if isinstance(ref, Path) or Path(ref).is_dir():
         return adapter_dir.name

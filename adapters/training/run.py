@@ -201,15 +201,16 @@ def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, t
 
 def _capped(max_steps: int | None, epochs: float | None) -> tuple[int | None, float | None]:
     """``HUB_TRAIN_MAX_STEPS=N`` caps every run at N steps: smoke tests of scripts and docs stay short."""
-    import os
+    from hub_rules import SettingInvalid
 
-    raw = os.environ.get("HUB_TRAIN_MAX_STEPS", "").strip()
-    if not raw:
-        return max_steps, epochs
+    from .settings import settings
+
     try:
-        cap = int(raw)
-    except ValueError:
-        raise AdapterError(f"HUB_TRAIN_MAX_STEPS must be a whole number, got {raw!r}") from None
+        cap = settings().train_max_steps
+    except SettingInvalid as exc:
+        raise AdapterError(str(exc)) from None
+    if cap is None:
+        return max_steps, epochs
     if cap < 1:
         raise AdapterError(f"HUB_TRAIN_MAX_STEPS must be at least 1, got {cap}")
     return (cap if max_steps is None else min(max_steps, cap)), None

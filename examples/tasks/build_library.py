@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from adapters.cache_paths import cache_path  # noqa: E402
+from adapters.settings import user_cache_path  # noqa: E402
 from examples.tasks.make_tasks import LIBRARY, TASKS  # noqa: E402
 
 SETTINGS = {"method": "lora", "r": 8, "lora_alpha": 16, "max_steps": 6, "lr": 1e-2, "batch_size": 8, "seed": 0}
@@ -29,7 +30,8 @@ VERSION = "1.0.0"
 
 
 def cache_dir() -> Path:
-    return cache_path("HUB_TASK_LIBRARY", "task-library")
+    override = os.environ.get("HUB_TASK_LIBRARY")  # this example's own variable
+    return Path(override) if override else user_cache_path("task-library")
 
 
 def _key(task: str, base_fingerprint: str, settings: dict) -> str:

@@ -8,14 +8,15 @@ import contextlib
 import functools
 import json
 import warnings
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
 from ..errors import HubWarning
 
 
-def client_options(func: Callable) -> Callable:
+def client_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--endpoint`` and ``--token`` (both also read from HUB_ENDPOINT / HUB_TOKEN)."""
 
     @click.option("--token", default=None, help="Access token (default: HUB_TOKEN, then `hub login`).")
@@ -27,11 +28,11 @@ def client_options(func: Callable) -> Callable:
     return wrapper
 
 
-def json_option(func: Callable) -> Callable:
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(func)
 
 
-def make_client(endpoint: str | None, token: str | None):
+def make_client(endpoint: str | None, token: str | None) -> Any:
     from ..client import HubClient
 
     return HubClient(endpoint=endpoint, token=token)
@@ -51,7 +52,7 @@ def warnings_to_stderr() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("always", HubWarning)
 
-        def show(message, category, *_args, **_kwargs):
+        def show(message: Any, category: Any, *_args: Any, **_kwargs: Any) -> None:
             if issubclass(category, HubWarning):
                 click.echo(f"warning: {message}", err=True)
             else:
@@ -65,7 +66,7 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
 
 
-def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
+def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
     """``columns``: (key, header). Empty input prints a dash line so scripts can tell."""
     if not rows:
         click.echo("(none)")
@@ -73,9 +74,9 @@ def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
     cells = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
     headers = [h for _, h in columns]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for r in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
 def print_fields(pairs: list[tuple[str, Any]]) -> None:

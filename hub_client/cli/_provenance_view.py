@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ._output import print_fields, short_fingerprint
 
 
-def signed_text(signature: dict | None, *, short: bool = False) -> str:
+def signed_text(signature: dict[str, Any] | None, *, short: bool = False) -> str:
     """``signed by alice (key sha256:abcd…)`` / ``unsigned``; ``short`` for table cells."""
     if not signature:
         return "unsigned"
@@ -22,7 +24,7 @@ def signed_text(signature: dict | None, *, short: bool = False) -> str:
     return text
 
 
-def print_provenance(data: dict) -> None:
+def print_provenance(data: dict[str, Any]) -> None:
     """The provenance record of the version ``data`` describes (``hub info`` JSON), in plain lines."""
     detail = data.get("version") or {}
     meta = detail.get("metadata") or data.get("metadata") or {}

@@ -5,6 +5,8 @@ reads the audit trail of a running hub with an admin token instead."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -18,7 +20,7 @@ _AUDIT_COLUMNS = [("id", "ID"), ("at", "AT"), ("actor", "ACTOR"), ("action", "AC
                   ("request_id", "REQUEST")]
 
 
-def _server_call(func, *args, **kwargs):
+def _server_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     from hub_server.errors import ServiceError
 
     try:
@@ -133,10 +135,10 @@ def audit(limit: int, before: int | None, actor: str | None, action: str | None,
 @json_option
 def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
     """Remove blobs no version references (idle longer than --grace) and expired upload sessions."""
+    from tqdm.auto import tqdm
+
     from hub_server.admin import garbage_collect
     from hub_server.services.durations import parse_duration
-
-    from tqdm.auto import tqdm
 
     period = _server_call(parse_duration, grace)
     with tqdm(desc="gc", unit="blob", file=sys.stderr, leave=False, disable=None) as bar:

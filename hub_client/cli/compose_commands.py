@@ -7,6 +7,8 @@ and the hub's ``base`` repos reach the core through ``hub_client.bases.hub_resol
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ._output import hub_resolver
@@ -25,14 +27,14 @@ def _weights(raw: str | None, count: int) -> list[float] | None:
     return values
 
 
-def _print_latency(report: list[dict]) -> None:
+def _print_latency(report: list[dict[str, Any]]) -> None:
     for row in report:
         state = "merged" if row["merged"] else "attached"
         line = f"  {row['name']} ({row['method']}, weight {row['weight']:g}): {state}"
         click.echo(line + (f" - adds latency: {row['note']}" if row["note"] else ""), err=True)
 
 
-def _print_merged(report: list[dict]) -> None:
+def _print_merged(report: list[dict[str, Any]]) -> None:
     """One line: what was folded, and what cannot be (it stays attached and adds latency)."""
     merged = [r["name"] for r in report if r["merged"]]
     attached = [f"{r['name']} ({r['method']})" for r in report if not r["merged"]]

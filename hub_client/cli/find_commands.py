@@ -6,12 +6,14 @@ directories. Both commands read the examples file first, so a bad file costs one
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ._output import client_options, json_option, make_client, print_json, print_table, warnings_to_stderr
 
 
-def _base_dir(base: str):
+def _base_dir(base: str) -> Any:
     from adapters.base import resolve_base
 
     from ..bases import hub_resolver
@@ -19,7 +21,7 @@ def _base_dir(base: str):
     return resolve_base(base, resolver=hub_resolver())
 
 
-def _find(client, base_dir, examples, query: str | None, limit: int, progress: bool):
+def _find(client: Any, base_dir: Any, examples: Any, query: str | None, limit: int, progress: bool) -> Any:
     from adapters.base import pin_for
     from adapters.composition.from_examples import score_candidates
 
@@ -31,7 +33,7 @@ def _find(client, base_dir, examples, query: str | None, limit: int, progress: b
     return result
 
 
-def _rows(result) -> list[dict]:
+def _rows(result: Any) -> list[dict[str, Any]]:
     return [{"rank": i, "adapter": s.candidate.label, "method": s.method, "task": s.task or "",
              "loss": round(s.loss, 4), "exact_match": round(s.exact_match, 3), "downloads": s.candidate.downloads,
              "commit": s.candidate.commit} for i, s in enumerate(result.scored, 1)]
@@ -104,9 +106,9 @@ def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str 
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise AdapterError(f"{out}: output directory is not empty")
     few = read_examples(examples)
-    clients: list = []
+    clients: list[Any] = []
 
-    def client():
+    def client() -> Any:
         if not clients:
             clients.append(make_client(endpoint, token))
         return clients[0]
@@ -114,7 +116,7 @@ def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str 
     with warnings_to_stderr():
         skipped = []
         if from_find:
-            base_dir = _base_dir(base)
+            base_dir = _base_dir(str(base))  # --from-find requires --base
             found = _find(client(), base_dir, few, query, 50, not no_progress)
             chosen = [s.candidate for s in found.scored[:from_find]]
             if not chosen:
@@ -127,7 +129,7 @@ def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str 
         result = compose(base_dir, few, chosen, out, steps=steps, l1=l1, seed=seed, optimizer=optimizer,
                          progress=not no_progress)
         skipped = result.skipped
-    rows = [{"adapter": c.label, "weight": round(w, 4), "commit": c.commit} for c, w in zip(result.parents, result.weights)]
+    rows = [{"adapter": c.label, "weight": round(w, 4), "commit": c.commit} for c, w in zip(result.parents, result.weights, strict=True)]
     if as_json:
         print_json({"out": str(result.out), "weights": rows, "loss": result.loss, "exact_match": result.exact_match,
                     "seconds": round(result.seconds, 2), "steps": result.steps,
@@ -141,7 +143,7 @@ def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str 
     click.echo(f"wrote composed adapter to {result.out}")
 
 
-def _pinned_base(chosen):
+def _pinned_base(chosen: list[Any]) -> Any:
     from adapters.base import base_dir_for
     from adapters.runtime.stack import adapter_front
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -10,11 +11,16 @@ from ..errors import HubError
 
 
 def _is_user_error(exc: BaseException) -> bool:
+    """HubError, a shared-rule refusal (one line by construction, e.g. a bad ``HUB_*`` value) or AdapterError."""
     if isinstance(exc, HubError):
         return True
-    # adapters is imported lazily by the commands that need it; match by class name so
-    # a plain `hub search` never imports the ML core.
-    return any(c.__name__ == "AdapterError" for c in type(exc).__mro__)
+    # A RuleError or AdapterError can only exist once its module has been imported (by the code that raised
+    # it), so the classes are looked up there rather than imported: `hub --version` loads neither package.
+    for module, name in (("hub_rules.errors", "RuleError"), ("adapters.errors", "AdapterError")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(exc, getattr(loaded, name)):
+            return True
+    return False
 
 
 def _refuse_adapters_clash() -> None:
@@ -32,13 +38,13 @@ def _refuse_adapters_clash() -> None:
 class HubGroup(click.Group):
     """Maps HubError / AdapterError to `error: ...` on stderr and exit code 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         _refuse_adapters_clash()
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place errors become messages
+        except Exception as exc:
             if _is_user_error(exc) or isinstance(exc, (FileNotFoundError, NotADirectoryError, PermissionError)):
                 click.echo(f"error: {exc}", err=True)
                 sys.exit(1)
@@ -52,9 +58,17 @@ def main() -> None:
 
 
 def _register_all() -> None:
-    from . import (cache_commands, compose_commands, key_commands, model_commands, repo_commands, server_commands,
-                   token_commands, train_commands)
-    from . import find_commands
+    from . import (
+        cache_commands,
+        compose_commands,
+        find_commands,
+        key_commands,
+        model_commands,
+        repo_commands,
+        server_commands,
+        token_commands,
+        train_commands,
+    )
 
     for module in (repo_commands, server_commands, model_commands, train_commands, compose_commands, cache_commands,
                    key_commands, find_commands):

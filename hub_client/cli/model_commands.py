@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ._output import json_option, print_json, print_table, short_fingerprint, warnings_to_stderr
 
 
-def _method_rows() -> list[dict]:
+def _method_rows() -> list[dict[str, Any]]:
     from adapters.registry import list_methods
     from adapters.training import method_defaults
 
@@ -76,6 +77,7 @@ def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None
     with warnings_to_stderr():
         out = import_gguf(gguf_file, out_dir, base_id=base_id)
     card = read_card(out)
+    assert card is not None  # import_gguf writes one
     remember(out, card.hub["fingerprint"], str(card.front.get("base_model") or ""), "import-gguf")
     click.echo(f"{out}  {card.front.get('base_model')}  {card.hub.get('fingerprint')}")
 

@@ -4,6 +4,7 @@ running hub (an admin token, from ``--token``, HUB_TOKEN or ``hub login``)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import click
 
@@ -25,7 +26,7 @@ def parse_size(text: str) -> int | None:
     return int(float(match.group(1)) * _UNITS[unit])
 
 
-def _show(answer: dict, as_json: bool) -> None:
+def _show(answer: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(answer)
     else:
@@ -62,4 +63,6 @@ def show_quota(namespace: str, endpoint: str | None, token: str | None, as_json:
 
 def register(group: click.Group) -> None:
     """Attach ``quota`` under ``hub admin``."""
-    group.commands["admin"].add_command(quota)
+    admin = group.commands["admin"]
+    assert isinstance(admin, click.Group)
+    admin.add_command(quota)

@@ -11,7 +11,6 @@ import click
 
 from ..errors import BadReference
 from . import auth_commands
-from ._provenance_view import print_provenance, signed_text
 from ._output import (
     client_options,
     human_size,
@@ -23,6 +22,7 @@ from ._output import (
     short_fingerprint,
     warnings_to_stderr,
 )
+from ._provenance_view import print_provenance, signed_text
 
 
 @click.command("push")
@@ -98,8 +98,10 @@ def pull(reference: str, to: Path | None, offline: bool, require_signed: bool, e
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @client_options
 @json_option
-def search(text, base, fingerprint, model_fingerprint, method, task, tag, kind, namespace, license_, sort, limit,
-           endpoint, token, as_json) -> None:
+def search(text: str | None, base: str | None, fingerprint: str | None, model_fingerprint: str | None,
+           method: str | None, task: str | None, tag: str | None, kind: str | None, namespace: str | None,
+           license_: str | None, sort: str | None, limit: int, endpoint: str | None, token: str | None,
+           as_json: bool) -> None:
     """Find repos by free TEXT and filters."""
     with make_client(endpoint, token) as client:
         items = client.search(text, base=base, fingerprint=fingerprint, model_fingerprint=model_fingerprint,

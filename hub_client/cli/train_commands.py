@@ -65,6 +65,7 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
         word = extra[i]
         if not word.startswith("--"):
             raise click.UsageError(f"unexpected argument {word!r}")
+        value: str | bool
         key, sep, value = word[2:].partition("=")
         if not sep:
             if i + 1 < len(extra) and not extra[i + 1].startswith("--"):
@@ -178,13 +179,13 @@ def evaluate_cmd(base: str | None, data: tuple[str, ...], adapters: tuple[str, .
         return print_task_table(base, data, adapters, each, with_base, batch_size=batch_size,
                                 max_new_tokens=max_new_tokens, limit=limit, allow_base_mismatch=allow_base_mismatch,
                                 progress=not no_progress, as_json=as_json)
-    data = data[0]
+    data_file = data[0]
 
     if weights and len(weights) != len(adapters):
         raise click.UsageError("give one --weight per --adapter, or none")
     if base is None and not adapters:
         raise click.UsageError("give --base, or --adapter to use the base it is pinned to")
-    result = evaluate(base, data, adapters, task=task, weights=list(weights) or None, batch_size=batch_size,
+    result = evaluate(base, data_file, adapters, task=task, weights=list(weights) or None, batch_size=batch_size,
                       max_new_tokens=max_new_tokens, revision=revision, allow_base_mismatch=allow_base_mismatch,
                       limit=limit, progress=not no_progress, resolver=hub_resolver(), quantize=quantize)
     if as_json:

@@ -36,9 +36,6 @@ class Principal:
     def owns(self, namespace: str) -> bool:
         return self.is_admin or namespace == self.name or namespace in self.orgs
 
-    def can_write(self, namespace: str) -> bool:
-        return self.scope in ("write", "admin") and self.owns(namespace)
-
 
 def authenticate(db: Database, token: str | None) -> Principal | None:
     """``None`` for anonymous callers; a token that matches nothing is a 401."""

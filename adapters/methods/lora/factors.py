@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from ...errors import AdapterError
-from .hooks import _refuse_unsupported
+from .hooks import refuse_unsupported
 from ...runtime.saved_files import module_path, pattern_value, read_adapter
 
 __all__ = ["low_rank_factors"]
@@ -23,7 +23,7 @@ def low_rank_factors(adapter_dir: Path | str) -> dict[str, tuple[torch.Tensor, t
     """``{module path: (A (r, in), scale * B (out, r))}`` for every adapted Linear of the base."""
     adapter_dir = Path(adapter_dir)
     config, tensors = read_adapter(adapter_dir)
-    _refuse_unsupported(config, adapter_dir)
+    refuse_unsupported(config, adapter_dir)
     if config.get("use_dora"):
         raise AdapterError(f"{adapter_dir}: DoRA is not a sum of low-rank deltas; it cannot be composed")
     pairs: dict[str, dict[str, torch.Tensor]] = {}

@@ -116,7 +116,7 @@ class LoraAttachment(HookedLayers):
                 layer.hook.resume()
 
 
-def _refuse_unsupported(config: dict, adapter_dir: Path) -> None:
+def refuse_unsupported(config: dict, adapter_dir: Path) -> None:
     if config.get("bias", "none") != "none" or config.get("lora_bias"):
         raise AdapterError(f"{adapter_dir}: LoRA with trained biases (bias={config.get('bias')!r}) is not supported")
     if config.get("fan_in_fan_out"):
@@ -127,7 +127,7 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
     """Hook a saved PEFT LoRA adapter onto ``model`` (a plain transformers model)."""
     adapter_dir = Path(adapter_dir)
     config, tensors = read_adapter(adapter_dir)
-    _refuse_unsupported(config, adapter_dir)
+    refuse_unsupported(config, adapter_dir)
     pairs: dict[str, dict[str, torch.Tensor]] = {}
     saved: dict[str, torch.Tensor] = {}
     for key, value in tensors.items():
