@@ -64,8 +64,9 @@ class BulkReader:
         # redirects followed (presigned storage URLs; urllib3 drops Authorization on a cross-host hop),
         # nothing retried here: the puller resumes with a Range request itself
         retries = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
-        self._pool = urllib3.PoolManager(num_pools=4, maxsize=4, retries=retries,
-                                         timeout=urllib3.Timeout(connect=10.0, read=timeout))
+        self._pool = urllib3.PoolManager(
+            num_pools=4, maxsize=4, retries=retries, timeout=urllib3.Timeout(connect=10.0, read=timeout)
+        )
 
     def close(self) -> None:
         self._pool.clear()
@@ -83,9 +84,14 @@ class BulkReader:
             if not 200 <= response.status < 300:
                 body = response.read(64 * 1024, decode_content=False)
                 request = httpx.Request("GET", url)
-                raise error_from(httpx.Response(response.status, headers=[
-                    (k, v) for k, v in head.multi_items() if k.lower() != "content-encoding"
-                ], content=body, request=request))
+                raise error_from(
+                    httpx.Response(
+                        response.status,
+                        headers=[(k, v) for k, v in head.multi_items() if k.lower() != "content-encoding"],
+                        content=body,
+                        request=request,
+                    )
+                )
             yield BulkAnswer(response.status, head, _reader(response, self.endpoint))
         finally:
             response.close()  # never drained: a hostile endless answer must not be read to its end

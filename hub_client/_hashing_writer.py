@@ -26,7 +26,7 @@ _STOP = None
 
 def _write_all(fd: int, view: memoryview) -> None:
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 class HashingWriter:
@@ -45,8 +45,10 @@ class HashingWriter:
         self._to_hash: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.error: BaseException | None = None
         self.written = 0
-        self._threads = (threading.Thread(target=self._disk, name="hub-blob-writer", daemon=True),
-                         threading.Thread(target=self._hash, name="hub-blob-hasher", daemon=True))
+        self._threads = (
+            threading.Thread(target=self._disk, name="hub-blob-writer", daemon=True),
+            threading.Thread(target=self._hash, name="hub-blob-hasher", daemon=True),
+        )
         for thread in self._threads:
             thread.start()
         self._finished = False

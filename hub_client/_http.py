@@ -158,8 +158,9 @@ class HubHTTP:
         with self.stream("GET", path, headers=headers) as response:
             yield BulkAnswer(response.status_code, response.headers, IterReader(response.iter_raw()).readinto)
 
-    def request(self, method: str, path: str, *, ok: tuple[int, ...] = (), retry: bool | None = None,
-                **kwargs: Any) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, ok: tuple[int, ...] = (), retry: bool | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """Send one request; 2xx (or a status in ``ok``) returns, anything else raises a HubError.
         The answer is read up to ``MAX_ANSWER_BYTES``: a server cannot make the client buffer without bound.
         ``retry`` (default: for idempotent methods) repeats it on transport errors with backoff;
@@ -179,7 +180,7 @@ class HubHTTP:
                 attempt += 1
                 if attempt >= attempts:
                     raise
-                time.sleep(min(0.25 * 2**(attempt - 1), 2.0))
+                time.sleep(min(0.25 * 2 ** (attempt - 1), 2.0))
 
     def _send(self, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> httpx.Response:
         try:
@@ -209,9 +210,16 @@ class HubHTTP:
             with self._client.stream(method, path, **kwargs) as response:
                 if not response.is_success:
                     body = _read_bounded(response, MAX_ERROR_BYTES, truncate=True)
-                    raise _error_from(httpx.Response(response.status_code, headers=[
-                        (k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"
-                    ], content=body, request=response.request))
+                    raise _error_from(
+                        httpx.Response(
+                            response.status_code,
+                            headers=[
+                                (k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"
+                            ],
+                            content=body,
+                            request=response.request,
+                        )
+                    )
                 yield response
         except httpx.TransportError as exc:
             raise errors.TransportError(f"connection to {self.endpoint} dropped: {exc or type(exc).__name__}") from exc

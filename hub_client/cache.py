@@ -147,8 +147,9 @@ class LocalCache:
             raise
         return final
 
-    def snapshot_complete(self, namespace: str, name: str, version: str, files: list[dict[str, Any]], *,
-                          repair: bool = True) -> bool:
+    def snapshot_complete(
+        self, namespace: str, name: str, version: str, files: list[dict[str, Any]], *, repair: bool = True
+    ) -> bool:
         """Every file is present and is its verified blob (same inode), or hashes to its digest.
         ``repair=False`` only looks: a corrupt blob found on the way is left in place."""
         folder = self.snapshot_dir(namespace, name, version)

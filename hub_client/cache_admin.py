@@ -47,12 +47,17 @@ def list_cached(cache: LocalCache) -> list[dict[str, Any]]:
     for ns, name in cache.repos():
         for version, entry in sorted(cache.read_refs(ns, name)["versions"].items()):
             files = entry.get("files") or []
-            rows.append({
-                "repo": f"{ns}/{name}", "version": version, "commit": entry.get("commit"),
-                "files": len(files), "size": sum(int(f.get("size") or 0) for f in files),
-                "yanked": bool(entry.get("yanked")),
-                "path": str(cache.root / "snapshots" / ns / name / version),
-            })
+            rows.append(
+                {
+                    "repo": f"{ns}/{name}",
+                    "version": version,
+                    "commit": entry.get("commit"),
+                    "files": len(files),
+                    "size": sum(int(f.get("size") or 0) for f in files),
+                    "yanked": bool(entry.get("yanked")),
+                    "path": str(cache.root / "snapshots" / ns / name / version),
+                }
+            )
     return rows
 
 

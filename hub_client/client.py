@@ -47,7 +47,11 @@ class HubClient:
     ) -> None:
         self.endpoint = config.resolve_endpoint(endpoint)
         self._http = HubHTTP(
-            self.endpoint, config.resolve_token(token, self.endpoint), transport=transport, timeout=timeout, event_hooks=event_hooks
+            self.endpoint,
+            config.resolve_token(token, self.endpoint),
+            transport=transport,
+            timeout=timeout,
+            event_hooks=event_hooks,
         )
         self.cache = LocalCache(Path(cache_dir) if cache_dir else config.cache_dir())
         self.progress = progress_enabled(progress)
@@ -83,14 +87,19 @@ class HubClient:
     def revoke_token(self, token_id: int) -> None:
         self._http.request("DELETE", f"/api/v1/tokens/{int(token_id)}")
 
-    def audit(self, *, limit: int = 50, before: int | None = None, actor: str | None = None,
-              action: str | None = None) -> dict[str, Any]:
+    def audit(
+        self, *, limit: int = 50, before: int | None = None, actor: str | None = None, action: str | None = None
+    ) -> dict[str, Any]:
         """One page of the audit trail, newest first (admin tokens only)."""
-        params = {k: v for k, v in dict(limit=limit, before=before, actor=actor, action=action).items() if v is not None}
+        params = {
+            k: v for k, v in dict(limit=limit, before=before, actor=actor, action=action).items() if v is not None
+        }
         return self._http.json("GET", "/api/v1/admin/audit", params=params)
 
     # --- repos -------------------------------------------------------------------------------
-    def create_repo(self, repo_id: str, *, kind: str = "adapter", private: bool = False, exist_ok: bool = False) -> dict[str, Any]:
+    def create_repo(
+        self, repo_id: str, *, kind: str = "adapter", private: bool = False, exist_ok: bool = False
+    ) -> dict[str, Any]:
         ns, name = parse_repo_id(repo_id)
         if exist_ok:
             self._pusher.ensure_repo(ns, name, kind=kind, private=private)
@@ -159,9 +168,17 @@ class HubClient:
         params: dict[str, Any] = {
             k: v
             for k, v in dict(
-                q=text, namespace=namespace, kind=kind, base=base, fingerprint=fingerprint,
+                q=text,
+                namespace=namespace,
+                kind=kind,
+                base=base,
+                fingerprint=fingerprint,
                 model_fingerprint=model_fingerprint,
-                method=method, task=task, tag=tag, license=license, sort=sort,
+                method=method,
+                task=task,
+                tag=tag,
+                license=license,
+                sort=sort,
             ).items()
             if v is not None
         }
@@ -221,16 +238,31 @@ class HubClient:
         if resolved_kind == "adapter" and not is_pinned(front):
             warn_unpinned(root)
         if not sign:
-            return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message,
-                                     make_private=make_private)
+            return self._pusher.push(
+                root, ns, name, version, kind=resolved_kind, private=private, message=message, make_private=make_private
+            )
         with tempfile.TemporaryDirectory(prefix="hub-sign-") as tmp:  # the directory itself is left as it is
             signature = Path(tmp) / SIGNATURE_FILE
             sign_dir(root, key, signature)
-            return self._pusher.push(root, ns, name, version, kind=resolved_kind, private=private, message=message,
-                                     extra={SIGNATURE_FILE: signature}, make_private=make_private)
+            return self._pusher.push(
+                root,
+                ns,
+                name,
+                version,
+                kind=resolved_kind,
+                private=private,
+                message=message,
+                extra={SIGNATURE_FILE: signature},
+                make_private=make_private,
+            )
 
     def pull(
-        self, repo_id: str, version: str | None = None, *, to: str | Path | None = None, offline: bool = False,
+        self,
+        repo_id: str,
+        version: str | None = None,
+        *,
+        to: str | Path | None = None,
+        offline: bool = False,
         require_signed: bool | None = None,
     ) -> Path:
         """Local path of the version's files (exact, ``main``/None, commit id, or a range like ``^1.2``).
@@ -241,15 +273,26 @@ class HubClient:
         return self.pull_verified(repo_id, version, to=to, offline=offline, require_signed=require_signed)[0]
 
     def pull_verified(
-        self, repo_id: str, version: str | None = None, *, to: str | Path | None = None, offline: bool = False,
+        self,
+        repo_id: str,
+        version: str | None = None,
+        *,
+        to: str | Path | None = None,
+        offline: bool = False,
         require_signed: bool | None = None,
     ) -> tuple[Path, Verdict | None]:
         """``pull``, also returning who signed it (None for an unsigned version)."""
         from .pulled_bases import remember_pulled_base
 
         ns, name = parse_repo_id(repo_id)
-        path = self._puller.pull(ns, name, version, to=Path(to) if to else None, offline=offline,
-                                 require_signed=config.require_signed(require_signed))
+        path = self._puller.pull(
+            ns,
+            name,
+            version,
+            to=Path(to) if to else None,
+            offline=offline,
+            require_signed=config.require_signed(require_signed),
+        )
         remember_pulled_base(path, f"hub {ns}/{name}@{path.name if to is None else version or 'main'}")
         return path, self._puller.last_verdict
 
@@ -260,8 +303,11 @@ class HubClient:
         knows the caller holds it (nobody can register someone else's public key)."""
         path = Path(private_key).expanduser() if private_key else signing.default_key_path()
         user = self.whoami()["user"]
-        body = {"public_key": signing.public_key_of(path), "name": name,
-                "proof": signing.registration_proof(path, user)}
+        body = {
+            "public_key": signing.public_key_of(path),
+            "name": name,
+            "proof": signing.registration_proof(path, user),
+        }
         return self._http.json("POST", "/api/v1/keys", json=body)
 
     def keys(self, user: str) -> list[dict[str, Any]]:

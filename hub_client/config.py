@@ -17,8 +17,19 @@ from hub_rules import write_atomically
 
 from .settings import DEFAULT_ENDPOINT, settings
 
-__all__ = ["DEFAULT_ENDPOINT", "cache_dir", "config_dir", "forget_login", "load_saved", "load_settings",
-           "require_signed", "resolve_endpoint", "resolve_token", "save_login", "settings_file"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "cache_dir",
+    "config_dir",
+    "forget_login",
+    "load_saved",
+    "load_settings",
+    "require_signed",
+    "resolve_endpoint",
+    "resolve_token",
+    "save_login",
+    "settings_file",
+]
 
 _APP = "adapter-hub"
 

@@ -34,8 +34,16 @@ class Puller:
         self.progress = progress
         self.last_verdict: Verdict | None = None
 
-    def pull(self, namespace: str, name: str, ref: str | None, *, to: Path | None, offline: bool,
-             require_signed: bool = False) -> Path:
+    def pull(
+        self,
+        namespace: str,
+        name: str,
+        ref: str | None,
+        *,
+        to: Path | None,
+        offline: bool,
+        require_signed: bool = False,
+    ) -> Path:
         self.last_verdict = None
         self._check = SignatureCheck(self.http, require_signed)
         if offline:
@@ -63,8 +71,9 @@ class Puller:
             return copy_tree(snapshot, Path(to))
         return snapshot
 
-    def _fallback_to_cache(self, namespace: str, name: str, ref: str | None, to: Path | None, exc: Exception,
-                           require_signed: bool) -> Path:
+    def _fallback_to_cache(
+        self, namespace: str, name: str, ref: str | None, to: Path | None, exc: Exception, require_signed: bool
+    ) -> Path:
         """Hub unreachable: an exact version or commit already cached is still served (immutable)."""
         if not ref or ref == "main" or refmod.is_range(ref):
             raise exc
@@ -95,15 +104,19 @@ class Puller:
     def _materialise(self, namespace: str, name: str, detail: dict[str, Any]) -> Path:
         version, files = detail["version"], detail["files"]
         known = self.cache.read_refs(namespace, name)["versions"].get(version)
-        verdict = self._check.before_download(namespace, name, detail,
-                                              lambda f: self._signature_bytes(namespace, name, f))
-        if known and known.get("commit") == detail.get("commit") and self.cache.snapshot_complete(
-            namespace, name, version, files
+        verdict = self._check.before_download(
+            namespace, name, detail, lambda f: self._signature_bytes(namespace, name, f)
+        )
+        if (
+            known
+            and known.get("commit") == detail.get("commit")
+            and self.cache.snapshot_complete(namespace, name, version, files)
         ):
             self._check.after_snapshot(self.cache.snapshot_dir(namespace, name, version), verdict)
             self.last_verdict = verdict
             if bool(known.get("yanked")) != bool(detail.get("yanked")) or known.get("signature") != detail.get(
-                    "signature"):
+                "signature"
+            ):
                 self.cache.record_version(namespace, name, detail)
             return self.cache.snapshot_dir(namespace, name, version)
         missing: dict[str, int] = {}
@@ -163,8 +176,10 @@ class Puller:
             finally:
                 os.close(fd)
             if actual != digest or writer.written != size:
-                raise DigestMismatch(f"{path or digest}: downloaded bytes do not match {digest} "
-                                     f"(got {actual}, {writer.written} bytes); refusing it")
+                raise DigestMismatch(
+                    f"{path or digest}: downloaded bytes do not match {digest} "
+                    f"(got {actual}, {writer.written} bytes); refusing it"
+                )
             self.cache.adopt_blob(tmp, digest)
         finally:
             if tmp.exists():
@@ -180,13 +195,15 @@ class Puller:
             if received and response.status_code == 206:
                 span = parse_content_range(response.headers.get("content-range"))
                 if span is None or span[0] != received:
-                    raise BadServerAnswer(f"{url}: resumed download answered Content-Range "
-                                          f"{response.headers.get('content-range')!r}, not bytes {received}-")
+                    raise BadServerAnswer(
+                        f"{url}: resumed download answered Content-Range "
+                        f"{response.headers.get('content-range')!r}, not bytes {received}-"
+                    )
             while True:
                 buf = writer.buffer()
                 try:
                     wanted = skip or (size - writer.written) or 1  # at the declared size: probe for one more
-                    n = response.readinto(memoryview(buf)[:min(wanted, len(buf))])
+                    n = response.readinto(memoryview(buf)[: min(wanted, len(buf))])
                 except BaseException:
                     writer.give_back(buf)
                     raise

@@ -1,21 +1,21 @@
 """One exception tree for everything the client can raise.
 
-    HubError
-     ├── TransportError      network failure, server unreachable
-     ├── Unauthorized        401: missing or bad token
-     ├── Forbidden           403: token lacks rights on the namespace
-     ├── NotFound            404: repo / version / file missing (or private)
-     ├── Conflict            409: version exists with other content
-     ├── DigestMismatch      bytes do not match their sha256
-     ├── InvalidRequest      400/422: the server refused the input
-     ├── OfflineMiss         offline mode and the cache lacks it
-     ├── BadServerAnswer     the server's answer breaks the rules (unsafe path, wrong commit,
-     │                       more bytes than declared): refused before anything is stored
-     ├── RefusedFile         a local file the server would refuse (pickle, bad path)
-     ├── BadSignature        unsigned/foreign/changed-key/invalid signature where one is required
-     └── BadReference        unparseable repo id, version or range
+HubError
+ ├── TransportError      network failure, server unreachable
+ ├── Unauthorized        401: missing or bad token
+ ├── Forbidden           403: token lacks rights on the namespace
+ ├── NotFound            404: repo / version / file missing (or private)
+ ├── Conflict            409: version exists with other content
+ ├── DigestMismatch      bytes do not match their sha256
+ ├── InvalidRequest      400/422: the server refused the input
+ ├── OfflineMiss         offline mode and the cache lacks it
+ ├── BadServerAnswer     the server's answer breaks the rules (unsafe path, wrong commit,
+ │                       more bytes than declared): refused before anything is stored
+ ├── RefusedFile         a local file the server would refuse (pickle, bad path)
+ ├── BadSignature        unsigned/foreign/changed-key/invalid signature where one is required
+ └── BadReference        unparseable repo id, version or range
 
-    HubWarning (UserWarning): yanked pins, unpinned pushes, revoked signing keys; never an exception.
+HubWarning (UserWarning): yanked pins, unpinned pushes, revoked signing keys; never an exception.
 """
 
 from __future__ import annotations

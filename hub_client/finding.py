@@ -65,8 +65,13 @@ def hub_candidates(client: Any, fingerprint: str, query: str | None = None, limi
             meta = item.get("metadata") or {}
             label = f"{item.get('id')}@{item.get('latest_version')}"
             if meta.get("base_fingerprint"):
-                skipped.append(Skipped(label, f"pinned to another base: {meta.get('base_id') or '?'} "
-                                              f"({meta['base_fingerprint']}), not {fingerprint}"))
+                skipped.append(
+                    Skipped(
+                        label,
+                        f"pinned to another base: {meta.get('base_id') or '?'} "
+                        f"({meta['base_fingerprint']}), not {fingerprint}",
+                    )
+                )
             else:
                 skipped.append(Skipped(label, "not pinned to a base; cannot verify it fits these weights"))
     return candidates, skipped

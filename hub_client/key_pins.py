@@ -50,7 +50,8 @@ def check_and_pin(endpoint: str, user: str, fingerprint: str, pem: str) -> bool:
     if known:
         raise BadSignature(
             f"signing key of {user} on {endpoint} changed: pinned {', '.join(sorted(known))}, this version is signed "
-            f"with {fingerprint}; if {user} really changed keys, run `hub keys forget {user}` and pull again")
+            f"with {fingerprint}; if {user} really changed keys, run `hub keys forget {user}` and pull again"
+        )
     data = _load()
     data.setdefault(endpoint.rstrip("/"), {}).setdefault(user, {})[fingerprint] = pem
     _save(data)

@@ -71,7 +71,9 @@ def list_files(root: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def build_manifest(root: Path, progress: Any = None, files: list[tuple[str, Path]] | None = None) -> list[ManifestEntry]:
+def build_manifest(
+    root: Path, progress: Any = None, files: list[tuple[str, Path]] | None = None
+) -> list[ManifestEntry]:
     """Hash every file of ``root`` (or the given ``list_files`` result); ``progress`` advances by bytes read."""
     return [
         ManifestEntry(rel, path.stat().st_size, sha256_file(path, progress))

@@ -71,7 +71,7 @@ def pin_for(base: str, pull: Callable[[str, str | None], Path]) -> dict[str, Any
     fingerprint = _ml_core("adapters.base.fingerprint", "fingerprint")
 
     if base.startswith(HUB_SCHEME):
-        repo, _, ref = base[len(HUB_SCHEME):].partition("@")
+        repo, _, ref = base[len(HUB_SCHEME) :].partition("@")
         directory = pull(repo, ref or None)
         front = card_front(directory)
         own = (front.get("adapter_hub") or {}).get("fingerprint")

@@ -21,6 +21,13 @@ def progress_enabled(requested: bool | None) -> bool | None:
 def byte_bar(total: int, desc: str, enabled: bool | None) -> tqdm:
     disable = None if enabled is None else not enabled
     return tqdm(
-        total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
-        file=sys.stderr, disable=disable, leave=False, dynamic_ncols=True,
+        total=total,
+        desc=desc,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        disable=disable,
+        leave=False,
+        dynamic_ncols=True,
     )

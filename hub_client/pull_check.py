@@ -45,8 +45,9 @@ class SignatureCheck:
         self.http = http
         self.require_signed = require_signed
 
-    def before_download(self, namespace: str, name: str, detail: dict[str, Any],
-                        read_signature: Callable[[dict[str, Any]], bytes]) -> Verdict | None:
+    def before_download(
+        self, namespace: str, name: str, detail: dict[str, Any], read_signature: Callable[[dict[str, Any]], bytes]
+    ) -> Verdict | None:
         """Decide on the version from its metadata and its (small) ``model.sig``; None when unsigned."""
         label = f"{namespace}/{name}@{detail['version']}"
         signature = detail.get("signature")
@@ -57,15 +58,19 @@ class SignatureCheck:
             return None
         user, fingerprint = signature["signed_by"], signature["key"]
         if self.require_signed and not signature.get("owner_key"):
-            raise BadSignature(f"{label} is signed by {user}, whose key is not registered to the namespace owner "
-                               f"{namespace}; refusing it (signatures are required)")
+            raise BadSignature(
+                f"{label} is signed by {user}, whose key is not registered to the namespace owner "
+                f"{namespace}; refusing it (signatures are required)"
+            )
         key = self.http.json("GET", f"/api/v1/keys/{fingerprint}")
         if key.get("user") != user:
             raise BadSignature(f"{label}: the hub says key {fingerprint} belongs to {key.get('user')}, not {user}")
         first_use = trust.check_and_pin(self.http.endpoint, user, fingerprint, key["public_key"])
         try:
-            check_files(signed_files(read_signature(sig_file), key["public_key"]),
-                        {f["path"]: f["digest"] for f in detail["files"]})
+            check_files(
+                signed_files(read_signature(sig_file), key["public_key"]),
+                {f["path"]: f["digest"] for f in detail["files"]},
+            )
         except SignatureError as exc:
             raise BadSignature(f"{label}: {exc}") from None
         revoked = bool(key.get("revoked"))
@@ -86,8 +91,14 @@ class SignatureCheck:
             if self.require_signed:
                 raise BadSignature(f"{namespace}/{name}@{version}: no pinned key to verify it offline")
             return None
-        verdict = Verdict(f"{namespace}/{name}@{version}", signature["signed_by"], signature["key"], pem, False,
-                          bool(signature.get("key_revoked")))
+        verdict = Verdict(
+            f"{namespace}/{name}@{version}",
+            signature["signed_by"],
+            signature["key"],
+            pem,
+            False,
+            bool(signature.get("key_revoked")),
+        )
         verify_dir(snapshot, pem)
         return verdict
 

@@ -21,33 +21,46 @@ DEFAULT_RATE_WAIT_SECONDS = 10.0
 @dataclass(frozen=True)
 class ClientSettings:
     endpoint: str | None = env_field(
-        "HUB_ENDPOINT", None,
-        f"the hub the client talks to; unset: the one `hub login` saved, else `{DEFAULT_ENDPOINT}`")
+        "HUB_ENDPOINT",
+        None,
+        f"the hub the client talks to; unset: the one `hub login` saved, else `{DEFAULT_ENDPOINT}`",
+    )
     token: str | None = env_field(
-        "HUB_TOKEN", None,
-        "the token sent with every request; unset: the one `hub login` saved, sent only to the endpoint it was saved for")
+        "HUB_TOKEN",
+        None,
+        "the token sent with every request; unset: the one `hub login` saved, sent only to the endpoint it was saved for",
+    )
     cache: Path | None = env_field(
-        "HUB_CACHE", None,
-        "client cache (content-addressed blobs + snapshots); unset: `adapter-hub` in the user cache dir")
+        "HUB_CACHE",
+        None,
+        "client cache (content-addressed blobs + snapshots); unset: `adapter-hub` in the user cache dir",
+    )
     config_dir: Path | None = env_field(
-        "HUB_CONFIG_DIR", None,
+        "HUB_CONFIG_DIR",
+        None,
         "client config dir: saved login, `signing-key.pem`, `trusted-keys.json`, `config.yaml`; "
-        "unset: `adapter-hub` in the user config dir")
+        "unset: `adapter-hub` in the user config dir",
+    )
     require_signed: bool | None = env_field(
-        "HUB_REQUIRE_SIGNED", None,
-        "`1`: pulls refuse unsigned versions; `0`: they do not; unset: `require_signed: true` in `config.yaml` decides")
+        "HUB_REQUIRE_SIGNED",
+        None,
+        "`1`: pulls refuse unsigned versions; `0`: they do not; unset: `require_signed: true` in `config.yaml` decides",
+    )
     no_progress: bool = env_field(
-        "HUB_NO_PROGRESS", False,
-        "`1`: no progress bars (they are shown only when stderr is a terminal anyway)")
+        "HUB_NO_PROGRESS", False, "`1`: no progress bars (they are shown only when stderr is a terminal anyway)"
+    )
     max_rate_wait: float = env_field(
-        "HUB_MAX_RATE_WAIT", DEFAULT_RATE_WAIT_SECONDS,
+        "HUB_MAX_RATE_WAIT",
+        DEFAULT_RATE_WAIT_SECONDS,
         "seconds the client waits out a 429 whose `Retry-After` is at most this; longer waits are shown "
-        "as errors; `0` never waits")
+        "as errors; `0` never waits",
+    )
     ssl_cert_file: str | None = env_field(
-        "SSL_CERT_FILE", None,
-        "CA bundle for HTTPS (read by httpx); the verifying context is built once per value")
+        "SSL_CERT_FILE", None, "CA bundle for HTTPS (read by httpx); the verifying context is built once per value"
+    )
     ssl_cert_dir: str | None = env_field(
-        "SSL_CERT_DIR", None, "directory of CA certificates for HTTPS (read by httpx), as `SSL_CERT_FILE`")
+        "SSL_CERT_DIR", None, "directory of CA certificates for HTTPS (read by httpx), as `SSL_CERT_FILE`"
+    )
 
 
 def settings(environ: Mapping[str, str] | None = None) -> ClientSettings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hub_rules import write_atomically
 from hub_rules.signatures import (
@@ -61,17 +62,22 @@ def generate_key(path: str | Path | None = None, *, force: bool = False) -> KeyP
     private = Path(path).expanduser() if path else default_key_path()
     public = public_path_for(private)
     if private.exists() and not force:
-        raise HubError(f"{private} already exists; pass --force to replace it (its signatures stay valid "
-                       f"only while its public key stays registered)")
+        raise HubError(
+            f"{private} already exists; pass --force to replace it (its signatures stay valid "
+            f"only while its public key stays registered)"
+        )
     key = ec.generate_private_key(ec.SECP256R1())
-    write_atomically(private, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption()), mode=0o600)
+    write_atomically(
+        private,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        mode=0o600,
+    )
     pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     public.write_bytes(pem)
     return KeyPair(private, public, key_fingerprint(pem))
 
 
-def _private_key(private: str | Path):
+def _private_key(private: str | Path) -> Any:
     from cryptography.hazmat.primitives import serialization
 
     path = Path(private).expanduser()
@@ -87,8 +93,12 @@ def public_key_of(private: str | Path) -> str:
     """The PEM public key of a private key file."""
     from cryptography.hazmat.primitives import serialization
 
-    return _private_key(private).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        _private_key(private)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def registration_proof(private: str | Path, user: str) -> str:
@@ -110,12 +120,16 @@ def sign_dir(root: str | Path, key: str | Path | None = None, out: str | Path | 
     key_path = Path(key).expanduser() if key else default_key_path()
     fingerprint = key_fingerprint(public_key_of(key_path))
     pushed = {rel for rel, _ in list_files(root)} - {SIGNATURE_FILE}
-    ignored = [SIGNATURE_FILE] + sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                                        if p.is_file() and p.relative_to(root).as_posix() not in pushed)
+    ignored = [SIGNATURE_FILE] + sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).as_posix() not in pushed
+    )
     hashing_config = hashing.Config().set_ignored_paths(paths=ignored, ignore_git_paths=True).set_allow_symlinks(True)
     try:
         signing.Config().use_elliptic_key_signer(private_key=key_path).set_hashing_config(hashing_config).sign(
-            root, Path(out) if out else root / SIGNATURE_FILE)
+            root, Path(out) if out else root / SIGNATURE_FILE
+        )
     except ValueError as exc:
         raise HubError(f"cannot sign {root}: {' '.join(str(exc).split())}") from None
     return fingerprint
@@ -142,7 +156,8 @@ def verify_dir(root: str | Path, public_pem: str | bytes) -> str:
         files = hashing.Config().use_file_serialization(hashing_algorithm="sha256").set_allow_symlinks(True)
         try:
             verifying.Config().use_elliptic_key_verifier(public_key=key_file).set_hashing_config(files).verify(
-                root, sig)
+                root, sig
+            )
         except Exception as exc:  # noqa: BLE001 - ValueError, InvalidSignature, KeyError from a broken bundle
             raise BadSignature(f"{root}: signature check failed: {_first_problem(exc)}") from None
     return fingerprint
@@ -166,7 +181,7 @@ def _first_problem(exc: BaseException) -> str:
         import ast
 
         try:
-            diffs = ast.literal_eval(text[len("Signature mismatch: "):])
+            diffs = ast.literal_eval(text[len("Signature mismatch: ") :])
             if diffs:
                 text = str(diffs[0])
         except (ValueError, SyntaxError):

@@ -39,8 +39,17 @@ class Pusher:
         self.chunk_size = chunk_size
 
     def push(
-        self, root: Path, namespace: str, name: str, version: str, *, kind: str, private: bool, message: str,
-        extra: dict[str, Path] | None = None, make_private: bool = False,
+        self,
+        root: Path,
+        namespace: str,
+        name: str,
+        version: str,
+        *,
+        kind: str,
+        private: bool,
+        message: str,
+        extra: dict[str, Path] | None = None,
+        make_private: bool = False,
     ) -> PushResult:
         """``extra``: files from elsewhere uploaded under the given paths (replacing the directory's own)."""
         self.check_visibility(namespace, name, private=private, make_private=make_private)
@@ -90,7 +99,8 @@ class Pusher:
             return
         raise InvalidRequest(
             f"{namespace}/{name} already exists and is public, so --private would publish this version publicly; "
-            "nothing was uploaded. Use --make-private to make the repo private first, or drop --private")
+            "nothing was uploaded. Use --make-private to make the repo private first, or drop --private"
+        )
 
     def ensure_repo(self, namespace: str, name: str, *, kind: str, private: bool) -> None:
         try:
@@ -100,7 +110,9 @@ class Pusher:
             pass
         try:
             self.http.request(  # a retried create that already landed answers 409: handled below
-                "POST", "/api/v1/repos", json={"namespace": namespace, "name": name, "kind": kind, "private": private},
+                "POST",
+                "/api/v1/repos",
+                json={"namespace": namespace, "name": name, "kind": kind, "private": private},
                 retry=True,
             )
         except Conflict:
@@ -130,7 +142,10 @@ class Pusher:
                         "PATCH",
                         f"/api/v1/uploads/{upload_id}",
                         content=chunk,
-                        headers={"Content-Range": f"bytes {offset}-{end}/*", "Content-Type": "application/octet-stream"},
+                        headers={
+                            "Content-Range": f"bytes {offset}-{end}/*",
+                            "Content-Type": "application/octet-stream",
+                        },
                         ok=(416,),
                         retry=False,  # a lost answer is resolved by asking the offset, not by resending
                     )

@@ -37,9 +37,13 @@ class _SafeLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, AliasEvent):
-            raise CardInvalid("model card front matter uses a YAML alias ('*name'); anchors and aliases are not allowed")
+            raise CardInvalid(
+                "model card front matter uses a YAML alias ('*name'); anchors and aliases are not allowed"
+            )
         if isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor is not None:
-            raise CardInvalid("model card front matter uses a YAML anchor ('&name'); anchors and aliases are not allowed")
+            raise CardInvalid(
+                "model card front matter uses a YAML anchor ('&name'); anchors and aliases are not allowed"
+            )
         self._depth += 1
         try:
             if self._depth > self.max_depth:
@@ -82,12 +86,13 @@ def split_card(text: str) -> tuple[str | None, str]:
     lines = rest.split("\n")
     for i, line in enumerate(lines):
         if line.rstrip("\r").rstrip() in ("---", "..."):
-            return "\n".join(lines[:i]), "\n".join(lines[i + 1:])
+            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
     raise CardInvalid("model card front matter is not closed by '---'")
 
 
-def parse_card(text: str, *, max_bytes: int = MAX_FRONT_MATTER_BYTES,
-               max_depth: int = MAX_DEPTH) -> tuple[dict[str, Any], str]:
+def parse_card(
+    text: str, *, max_bytes: int = MAX_FRONT_MATTER_BYTES, max_depth: int = MAX_DEPTH
+) -> tuple[dict[str, Any], str]:
     """``(front matter mapping, body)``; a card without front matter is ``({}, text)``."""
     block, body = split_card(text)
     if block is None:

@@ -36,7 +36,9 @@ def adapters_clash() -> str | None:
         if _canonical(name) == OUR_DISTRIBUTION:
             continue
         where = dist.locate_file("")
-        return (f"AdapterHub's `adapters` distribution {dist.version} is installed in this environment ({where}) "
-                f"and shares the import name `adapters` with Adapter Hub's ML core; use a separate virtual "
-                f"environment for Adapter Hub, or run `pip uninstall adapters` in this one")
+        return (
+            f"AdapterHub's `adapters` distribution {dist.version} is installed in this environment ({where}) "
+            f"and shares the import name `adapters` with Adapter Hub's ML core; use a separate virtual "
+            f"environment for Adapter Hub, or run `pip uninstall adapters` in this one"
+        )
     return None

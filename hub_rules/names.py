@@ -20,8 +20,9 @@ def is_name(value: object) -> bool:
 def check_name(value: object, what: str = "name") -> str:
     """``value`` unchanged, or ``NameInvalid`` (one line) naming ``what`` was wrong."""
     if not is_name(value):
-        raise NameInvalid(f"invalid {what} {str(value)[:120]!r}: use letters, digits, '.', '_' or '-' "
-                          f"(max {MAX_NAME_CHARS}, no '..')")
+        raise NameInvalid(
+            f"invalid {what} {str(value)[:120]!r}: use letters, digits, '.', '_' or '-' (max {MAX_NAME_CHARS}, no '..')"
+        )
     return value  # type: ignore[return-value]
 
 
@@ -37,5 +38,5 @@ def split_repo_id(value: object) -> tuple[str, str]:
     """``"ns/name"`` → ``("ns", "name")``, or ``NameInvalid``."""
     if not is_repo_id(value):
         raise NameInvalid(f"invalid repo id {str(value)[:200]!r}: expected NAMESPACE/NAME")
-    namespace, name = value.split("/")  # type: ignore[union-attr]
+    namespace, name = str(value).split("/")
     return namespace, name

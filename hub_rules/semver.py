@@ -119,8 +119,12 @@ class Clause:
 
     def holds(self, key: Key) -> bool:
         return {
-            ">=": key >= self.bound, ">": key > self.bound, "<=": key <= self.bound, "<": key < self.bound,
-            "==": key == self.bound, "!=": key != self.bound,
+            ">=": key >= self.bound,
+            ">": key > self.bound,
+            "<=": key <= self.bound,
+            "<": key < self.bound,
+            "==": key == self.bound,
+            "!=": key != self.bound,
         }[self.op]
 
 
@@ -177,7 +181,7 @@ def _clause(part: str, spec: str) -> list[Clause]:
             high = _bump(nums, first)
         return [Clause(">=", low), Clause("<", high)]
     op = next((o for o in _OPS if part.startswith(o)), "")
-    body = part[len(op):].strip().lstrip("v") if op else part.lstrip("v")
+    body = part[len(op) :].strip().lstrip("v") if op else part.lstrip("v")
     if is_version(body):
         key = parse_version(body).key
         return [Clause({"=": "==", "": "=="}.get(op, op), key)]

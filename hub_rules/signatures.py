@@ -113,15 +113,20 @@ def signed_files(bundle: bytes, public_pem: bytes | str) -> dict[str, str]:
         key_path, sig_path = Path(tmp) / "key.pub", Path(tmp) / SIGNATURE_FILE
         key_path.write_text(normalized_pem(public_pem))
         sig_path.write_bytes(bundle)
-        config = (verifying.Config().use_elliptic_key_verifier(public_key=key_path)
-                  .set_hashing_config(_stop_after_verifying()).set_ignore_unsigned_files(True))
+        config = (
+            verifying.Config()
+            .use_elliptic_key_verifier(public_key=key_path)
+            .set_hashing_config(_stop_after_verifying())
+            .set_ignore_unsigned_files(True)
+        )
         try:
             config.verify(Path(tmp) / "model", sig_path)
         except _Verified:
             pass
         except Exception as exc:  # noqa: BLE001 - the library raises ValueError, KeyError, InvalidSignature...
-            raise SignatureError(f"{SIGNATURE_FILE} does not verify with key {key_fingerprint(public_pem)}: "
-                                 f"{_one_line(exc)}") from None
+            raise SignatureError(
+                f"{SIGNATURE_FILE} does not verify with key {key_fingerprint(public_pem)}: {_one_line(exc)}"
+            ) from None
         else:
             raise SignatureError(f"{SIGNATURE_FILE} was not verified")  # verify() returned without hashing
     predicate = _signed_statement(bundle).get("predicate") or {}
@@ -175,8 +180,10 @@ def check_possession(public_pem: bytes | str, user: str, proof: object) -> str:
     key = load_public_key(public_pem)
     fingerprint = key_fingerprint(public_pem)
     if not isinstance(proof, str) or not proof or len(proof) > 1024:
-        raise SignatureError("a key registration needs 'proof': the key's signature over the registration "
-                             "statement (hub keys add makes it)")
+        raise SignatureError(
+            "a key registration needs 'proof': the key's signature over the registration "
+            "statement (hub keys add makes it)"
+        )
     try:
         signature = base64.b64decode(proof, validate=True)
         key.verify(signature, registration_statement(user, fingerprint), ec.ECDSA(hashes.SHA256()))
@@ -185,14 +192,15 @@ def check_possession(public_pem: bytes | str, user: str, proof: object) -> str:
     return fingerprint
 
 
-def prove_possession(private_key, user: str) -> str:
+def prove_possession(private_key: Any, user: str) -> str:
     """``proof`` for ``check_possession``: ``private_key`` (a cryptography EC private key) signs the statement."""
     import base64
 
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    pem = private_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     statement = registration_statement(user, key_fingerprint(pem))
     return base64.b64encode(private_key.sign(statement, ec.ECDSA(hashes.SHA256()))).decode()

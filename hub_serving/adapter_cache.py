@@ -55,19 +55,32 @@ def _hub_refusal(exc: Exception, model: str) -> ServeError:
     if isinstance(exc, BadSignature):
         return ServeError(403, f"model {model!r} refused: {exc}", type="permission_error", code="bad_signature")
     if isinstance(exc, (Forbidden, Unauthorized)):
-        return ServeError(403, f"model {model!r}: the hub refused this server's token: {exc}",
-                          type="permission_error", code="hub_refused")
+        return ServeError(
+            403,
+            f"model {model!r}: the hub refused this server's token: {exc}",
+            type="permission_error",
+            code="hub_refused",
+        )
     if isinstance(exc, TransportError):
-        return ServeError(502, f"the hub could not be reached for {model!r}: {exc}", type="server_error",
-                          code="hub_unreachable")
+        return ServeError(
+            502, f"the hub could not be reached for {model!r}: {exc}", type="server_error", code="hub_unreachable"
+        )
     return ServeError(400, f"model {model!r} refused: {exc}", param="model", code="invalid_model")
 
 
 class AdapterCache:
     """``acquire(model)`` → ``Lease``; ``release(lease)`` when the request is done."""
 
-    def __init__(self, runtime: Any, pin: Any, max_adapters: int, client_factory: Callable[[], Any],
-                 require_signed: bool = False, lock: threading.Lock | None = None, metrics: Any = None):
+    def __init__(
+        self,
+        runtime: Any,
+        pin: Any,
+        max_adapters: int,
+        client_factory: Callable[[], Any],
+        require_signed: bool = False,
+        lock: threading.Lock | None = None,
+        metrics: Any = None,
+    ):
         self.runtime = runtime
         self.pin = pin
         self.max_adapters = max(1, int(max_adapters))
@@ -144,14 +157,19 @@ class AdapterCache:
         card = read_card(path)
         front = dict(card.front) if card else {}
         if (front.get("adapter_hub") or {}).get("kind") == "base":
-            raise ServeError(400, f"model {model!r} is a base model, not an adapter; this server serves "
-                                  f"{self.pin.id}", param="model", code="not_an_adapter")
+            raise ServeError(
+                400,
+                f"model {model!r} is a base model, not an adapter; this server serves {self.pin.id}",
+                param="model",
+                code="not_an_adapter",
+            )
         try:
             check_pin(front, self.pin, adapter_name=f"{repo_id}@{version}")
         except BaseMismatchError as exc:
             first = str(exc).split("; pass --allow-base-mismatch")[0]
-            raise ServeError(400, f"{first}; this server cannot serve it", param="model",
-                             code="base_mismatch") from None
+            raise ServeError(
+                400, f"{first}; this server cannot serve it", param="model", code="base_mismatch"
+            ) from None
         except AdapterError as exc:
             raise ServeError(400, f"model {model!r} refused: {exc}", param="model") from None
         return path
@@ -164,8 +182,12 @@ class AdapterCache:
             while len(self._slots) >= self.max_adapters:
                 victim = next((k for k, s in self._slots.items() if s.in_use == 0), None)
                 if victim is None:
-                    raise ServeError(429, f"all {self.max_adapters} adapter slots are in use by running requests; "
-                                          "retry shortly", type="rate_limit_error", code="adapter_slots_busy")
+                    raise ServeError(
+                        429,
+                        f"all {self.max_adapters} adapter slots are in use by running requests; retry shortly",
+                        type="rate_limit_error",
+                        code="adapter_slots_busy",
+                    )
                 del self._slots[victim]
                 evicted.append(victim)
         with self.runtime_lock:
@@ -177,8 +199,9 @@ class AdapterCache:
             try:
                 row = self.runtime.add(key, path)
             except AdapterError as exc:
-                raise ServeError(400, f"model {key!r} cannot be served: {exc}", param="model",
-                                 code="unsupported_adapter") from None
+                raise ServeError(
+                    400, f"model {key!r} cannot be served: {exc}", param="model", code="unsupported_adapter"
+                ) from None
         with self._lock:
             self._slots[key] = _Slot(path, in_use=1, nbytes=row.nbytes())
         log.info("loaded %s (%s, %d bytes)", key, row.method, row.nbytes())

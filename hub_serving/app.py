@@ -22,8 +22,9 @@ from .settings import ServeSettings
 log = logging.getLogger("hub_serving")
 
 
-def _render(request: Request, status: int, message: str, type_: str, code: str | None = None,
-            param: str | None = None) -> JSONResponse:
+def _render(
+    request: Request, status: int, message: str, type_: str, code: str | None = None, param: str | None = None
+) -> JSONResponse:
     message = " ".join(message.split())
     if request.url.path.startswith("/v1"):
         body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
@@ -75,9 +76,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
     @app.get("/health")
     async def health() -> dict:
-        return {"status": "ok", "base": server.base_id, "fingerprint": server.pin.fingerprint,
-                "adapters": server.cache.loaded(), "running": len(server.engine.running),
-                "waiting": server.engine.waiting}
+        return {
+            "status": "ok",
+            "base": server.base_id,
+            "fingerprint": server.pin.fingerprint,
+            "adapters": server.cache.loaded(),
+            "running": len(server.engine.running),
+            "waiting": server.engine.waiting,
+        }
 
     @app.get("/metrics")
     async def metrics() -> Response:

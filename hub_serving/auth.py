@@ -24,8 +24,12 @@ class TokenChecker:
         """The caller's hub user name, or a 401."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ServeError(401, "this server requires a hub token: send 'Authorization: Bearer <token>'",
-                             type="authentication_error", code="missing_token")
+            raise ServeError(
+                401,
+                "this server requires a hub token: send 'Authorization: Bearer <token>'",
+                type="authentication_error",
+                code="missing_token",
+            )
         key = hashlib.sha256(token.strip().encode()).hexdigest()
         now = time.monotonic()
         with self._lock:
@@ -38,13 +42,18 @@ class TokenChecker:
             with HubClient(self.endpoint, token.strip(), progress=False, timeout=10.0) as client:
                 user = client.whoami().get("user")
         except TransportError as exc:
-            raise ServeError(502, f"the hub could not be reached to check the token: {exc}", type="server_error",
-                             code="hub_unreachable") from None
+            raise ServeError(
+                502,
+                f"the hub could not be reached to check the token: {exc}",
+                type="server_error",
+                code="hub_unreachable",
+            ) from None
         except HubError:
             user = None
         if not user:
-            raise ServeError(401, "the hub does not accept this token", type="authentication_error",
-                             code="invalid_token")
+            raise ServeError(
+                401, "the hub does not accept this token", type="authentication_error", code="invalid_token"
+            )
         with self._lock:
             self._ok[key] = (now, str(user))
         return str(user)

@@ -62,8 +62,14 @@ class Job:
 class Engine:
     """``submit`` a job; the engine thread prefills it, batches its decode steps, and emits events."""
 
-    def __init__(self, runtime: Any, tokenizer: Any, max_batch_size: int = 16, metrics: Any = None,
-                 lock: threading.Lock | None = None):
+    def __init__(
+        self,
+        runtime: Any,
+        tokenizer: Any,
+        max_batch_size: int = 16,
+        metrics: Any = None,
+        lock: threading.Lock | None = None,
+    ):
         from adapters.runtime.decode_batch import DecodeBatch
 
         self.runtime = runtime
@@ -99,8 +105,13 @@ class Engine:
             self._queue.append(job)
             self._wake.notify()
 
-    async def submit(self, adapter: str | None, prompt_ids: list[int], params: SamplingParams,
-                     on_close: Callable[[], None] | None = None) -> AsyncIterator[Any]:
+    async def submit(
+        self,
+        adapter: str | None,
+        prompt_ids: list[int],
+        params: SamplingParams,
+        on_close: Callable[[], None] | None = None,
+    ) -> AsyncIterator[Any]:
         """Events for one sequence: ``Token``… then ``Done`` (or ``Failed``). Closing the iterator early
         (a client that went away) takes the row out of the batch at the next step."""
         loop = asyncio.get_running_loop()

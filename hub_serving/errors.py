@@ -11,8 +11,15 @@ from __future__ import annotations
 class ServeError(Exception):
     """``status`` (4xx for the caller's mistakes), a one-line ``message``, OpenAI's ``type`` and ``code``."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", code: str | None = None,
-                 param: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+    ):
         super().__init__(" ".join(str(message).split()))
         self.status = status
         self.message = str(self)

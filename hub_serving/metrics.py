@@ -11,19 +11,28 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("hub_serving_requests", "Requests answered, by route and status.",
-                                ["route", "status"], registry=r)
-        self.tokens = Counter("hub_serving_tokens", "Tokens processed, by kind (prompt, completion).",
-                              ["kind"], registry=r)
-        self.batch_size = Histogram("hub_serving_batch_size", "Rows in each decode step.",
-                                    buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r)
-        self.queue_wait = Histogram("hub_serving_queue_wait_seconds", "Time from arrival to prefill.",
-                                    buckets=_LATENCY, registry=r)
-        self.ttft = Histogram("hub_serving_time_to_first_token_seconds", "Time from arrival to the first token.",
-                              buckets=_LATENCY, registry=r)
+        self.requests = Counter(
+            "hub_serving_requests", "Requests answered, by route and status.", ["route", "status"], registry=r
+        )
+        self.tokens = Counter(
+            "hub_serving_tokens", "Tokens processed, by kind (prompt, completion).", ["kind"], registry=r
+        )
+        self.batch_size = Histogram(
+            "hub_serving_batch_size", "Rows in each decode step.", buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=r
+        )
+        self.queue_wait = Histogram(
+            "hub_serving_queue_wait_seconds", "Time from arrival to prefill.", buckets=_LATENCY, registry=r
+        )
+        self.ttft = Histogram(
+            "hub_serving_time_to_first_token_seconds",
+            "Time from arrival to the first token.",
+            buckets=_LATENCY,
+            registry=r,
+        )
         self.adapter_loads = Counter("hub_serving_adapter_loads", "Adapters pulled and loaded.", registry=r)
-        self.adapter_evictions = Counter("hub_serving_adapter_evictions", "Adapters evicted from the cache.",
-                                         registry=r)
+        self.adapter_evictions = Counter(
+            "hub_serving_adapter_evictions", "Adapters evicted from the cache.", registry=r
+        )
         self.adapters_loaded = Gauge("hub_serving_adapters_loaded", "Adapters held now.", registry=r)
         self.running = Gauge("hub_serving_running_sequences", "Sequences in the running batch.", registry=r)
         self.waiting = Gauge("hub_serving_waiting_sequences", "Sequences waiting to join.", registry=r)

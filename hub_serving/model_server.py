@@ -42,13 +42,21 @@ class ModelServer:
         self.model, self.tokenizer = model, tokenizer
         added = getattr(tokenizer, "added_tokens_decoder", {}) or {}
         self.special_ids = set(getattr(tokenizer, "all_special_ids", []) or []) | {
-            i for i, t in added.items() if getattr(t, "special", False)}  # what decoding skips
+            i for i, t in added.items() if getattr(t, "special", False)
+        }  # what decoding skips
         self.context = int(getattr(model.config, "max_position_embeddings", 0) or 0) or None
         self.metrics = Metrics()
         self.runtime = BatchedRuntime(model)
         lock = threading.Lock()
-        self.cache = AdapterCache(self.runtime, self.pin, settings.max_adapters, client,
-                                  require_signed=settings.require_signed, lock=lock, metrics=self.metrics)
+        self.cache = AdapterCache(
+            self.runtime,
+            self.pin,
+            settings.max_adapters,
+            client,
+            require_signed=settings.require_signed,
+            lock=lock,
+            metrics=self.metrics,
+        )
         from .engine import Engine
 
         self.engine = Engine(self.runtime, tokenizer, settings.max_batch_size, metrics=self.metrics, lock=lock)
@@ -88,21 +96,24 @@ class ModelServer:
     def encode_chat(self, messages: list[dict]) -> list[int]:
         """Chat messages through the base's chat template (``hub run`` without ``--no-chat``)."""
         if not getattr(self.tokenizer, "chat_template", None):
-            raise bad_request(f"the base {self.base_id} has no chat template; use /v1/completions",
-                              param="messages")
+            raise bad_request(f"the base {self.base_id} has no chat template; use /v1/completions", param="messages")
         try:
             text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         except Exception as exc:  # noqa: BLE001 - a template that rejects these messages is the caller's input
-            raise bad_request(f"messages: the chat template refused them ({type(exc).__name__}: {exc})",
-                              param="messages") from None
+            raise bad_request(
+                f"messages: the chat template refused them ({type(exc).__name__}: {exc})", param="messages"
+            ) from None
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def check_length(self, prompt_ids: list[int], max_tokens: int) -> None:
         if not prompt_ids:
             raise bad_request("the prompt is empty (no tokens)", param="prompt")
         if self.context and len(prompt_ids) + max_tokens > self.context:
-            raise bad_request(f"{len(prompt_ids)} prompt tokens + max_tokens {max_tokens} exceed the base's "
-                              f"context of {self.context} tokens", param="max_tokens")
+            raise bad_request(
+                f"{len(prompt_ids)} prompt tokens + max_tokens {max_tokens} exceed the base's "
+                f"context of {self.context} tokens",
+                param="max_tokens",
+            )
         self.metrics.tokens.labels("prompt").inc(len(prompt_ids))
 
     def decode(self, token: int) -> str:

@@ -104,9 +104,19 @@ async def list_models(request: Request) -> dict:
     server.check_token(request.headers.get("authorization"))
     now = int(time.time())
     ids = [server.base_id, *server.cache.loaded()]
-    return {"object": "list", "data": [{"id": i, "object": "model", "created": now, "owned_by": "hub",
-                                        **({"root": server.base_id, "parent": server.base_id} if k else {})}
-                                       for k, i in enumerate(ids)]}
+    return {
+        "object": "list",
+        "data": [
+            {
+                "id": i,
+                "object": "model",
+                "created": now,
+                "owned_by": "hub",
+                **({"root": server.base_id, "parent": server.base_id} if k else {}),
+            }
+            for k, i in enumerate(ids)
+        ],
+    }
 
 
 async def _fan_in(streams: list[AsyncIterator[Any]]) -> AsyncIterator[tuple[int, Any]]:
@@ -159,8 +169,14 @@ def _params(body: _Common, max_tokens: int | None, logprobs: int | None, server:
     limit = server.settings.max_new_tokens_limit
     if max_tokens is not None and max_tokens > limit:
         raise bad_request(f"max_tokens: at most {limit}", param="max_tokens")
-    return SamplingParams(max_tokens=max_tokens or 16, temperature=body.temperature, top_p=body.top_p,
-                          seed=body.seed, stop=body.stops(), logprobs=logprobs)
+    return SamplingParams(
+        max_tokens=max_tokens or 16,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        seed=body.seed,
+        stop=body.stops(),
+        logprobs=logprobs,
+    )
 
 
 @router.post("/v1/completions")
@@ -208,13 +224,24 @@ async def _answer(server: Any, body: _Common, prompts: list[list[int]], params: 
         completion += done.completion_tokens
         lp = _logprobs(server, tokens, chat) if params.logprobs is not None else None
         if chat:
-            choices.append({"index": i, "message": {"role": "assistant", "content": done.text}, "logprobs": lp,
-                            "finish_reason": done.finish_reason})
+            choices.append(
+                {
+                    "index": i,
+                    "message": {"role": "assistant", "content": done.text},
+                    "logprobs": lp,
+                    "finish_reason": done.finish_reason,
+                }
+            )
         else:
             choices.append({"index": i, "text": done.text, "logprobs": lp, "finish_reason": done.finish_reason})
-    return {"id": ("chatcmpl-" if chat else "cmpl-") + run.id, "object": "chat.completion" if chat else
-            "text_completion", "created": run.created, "model": name, "choices": choices,
-            "usage": _usage(run.prompt_tokens, completion)}
+    return {
+        "id": ("chatcmpl-" if chat else "cmpl-") + run.id,
+        "object": "chat.completion" if chat else "text_completion",
+        "created": run.created,
+        "model": name,
+        "choices": choices,
+        "usage": _usage(run.prompt_tokens, completion),
+    }
 
 
 async def _collect(stream: AsyncIterator[Any]) -> tuple[list[Token], Done]:
@@ -232,16 +259,30 @@ async def _collect(stream: AsyncIterator[Any]) -> tuple[list[Token], Done]:
 def _logprobs(server: Any, tokens: list[Token], chat: bool) -> dict:
     pieces = [(server.decode(t.choice.token), t.choice) for t in tokens]
     if chat:
-        return {"content": [{"token": text, "logprob": c.logprob, "bytes": list(text.encode()),
-                             "top_logprobs": [{"token": server.decode(i), "logprob": lp,
-                                               "bytes": list(server.decode(i).encode())} for i, lp in c.top]}
-                            for text, c in pieces]}
+        return {
+            "content": [
+                {
+                    "token": text,
+                    "logprob": c.logprob,
+                    "bytes": list(text.encode()),
+                    "top_logprobs": [
+                        {"token": server.decode(i), "logprob": lp, "bytes": list(server.decode(i).encode())}
+                        for i, lp in c.top
+                    ],
+                }
+                for text, c in pieces
+            ]
+        }
     offsets, at = [], 0
     for text, _ in pieces:
         offsets.append(at)
         at += len(text)
-    return {"tokens": [t for t, _ in pieces], "token_logprobs": [c.logprob for _, c in pieces],
-            "top_logprobs": [{server.decode(i): lp for i, lp in c.top} for _, c in pieces], "text_offset": offsets}
+    return {
+        "tokens": [t for t, _ in pieces],
+        "token_logprobs": [c.logprob for _, c in pieces],
+        "top_logprobs": [{server.decode(i): lp for i, lp in c.top} for _, c in pieces],
+        "text_offset": offsets,
+    }
 
 
 async def _sse(server: Any, run: _Run, lease: Any, name: str, chat: bool, include_usage: bool):
@@ -258,8 +299,12 @@ async def _sse(server: Any, run: _Run, lease: Any, name: str, chat: bool, includ
     completion = 0
     try:
         if chat:
-            yield chunk([{"index": i, "delta": {"role": "assistant", "content": ""}, "logprobs": None,
-                          "finish_reason": None} for i in range(len(run.prompts))])
+            yield chunk(
+                [
+                    {"index": i, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+                    for i in range(len(run.prompts))
+                ]
+            )
         async for i, event in _fan_in(run.streams(lease.key)):
             if isinstance(event, Failed):
                 error = {"message": event.message, "type": "server_error", "param": None, "code": None}

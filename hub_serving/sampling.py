@@ -63,7 +63,7 @@ def choose(logits: torch.Tensor, params: SamplingParams, gen: torch.Generator | 
     top = []
     if params.logprobs > 0:
         values, ids = logp.topk(min(params.logprobs, logp.numel()))
-        top = [(int(i), float(v)) for i, v in zip(ids, values)]
+        top = [(int(i), float(v)) for i, v in zip(ids, values, strict=False)]
     return Choice(token, float(logp[token]), top)
 
 
@@ -100,5 +100,5 @@ class TextTracker:
     def _take(self, end: int) -> str:
         if end <= self.sent:
             return ""
-        piece, self.sent = self.text[self.sent:end], end
+        piece, self.sent = self.text[self.sent : end], end
         return piece

@@ -62,8 +62,9 @@ async def _body(request: Request) -> GenerateBody:
         raise bad_request(validation_message(exc)) from None
     p = body.parameters
     if p.adapter_source not in (None, "hub"):
-        raise bad_request(f"adapter_source {p.adapter_source!r}: this server loads adapters from its hub only "
-                          "(adapter_source: \"hub\")")
+        raise bad_request(
+            f'adapter_source {p.adapter_source!r}: this server loads adapters from its hub only (adapter_source: "hub")'
+        )
     if p.merged_adapters:
         raise bad_request("merged_adapters is not supported; name one adapter in adapter_id")
     if p.best_of not in (None, 1):
@@ -76,8 +77,14 @@ def _params(p: Parameters, server: Any) -> SamplingParams:
     if p.max_new_tokens is not None and p.max_new_tokens > limit:
         raise bad_request(f"max_new_tokens: at most {limit}")
     sample = p.do_sample or (p.temperature not in (None, 1.0)) or (p.top_p not in (None, 1.0))
-    return SamplingParams(max_tokens=p.max_new_tokens or 20, temperature=(p.temperature or 1.0) if sample else 0.0,
-                          top_p=p.top_p or 1.0, seed=p.seed, stop=tuple(p.stop), logprobs=0)
+    return SamplingParams(
+        max_tokens=p.max_new_tokens or 20,
+        temperature=(p.temperature or 1.0) if sample else 0.0,
+        top_p=p.top_p or 1.0,
+        seed=p.seed,
+        stop=tuple(p.stop),
+        logprobs=0,
+    )
 
 
 async def _start(request: Request):
@@ -93,8 +100,12 @@ async def _start(request: Request):
 
 def _token(server: Any, event: Token) -> dict:
     c = event.choice
-    return {"id": c.token, "text": server.decode(c.token), "logprob": c.logprob if c.logprob is not None else 0.0,
-            "special": c.token in server.special_ids}
+    return {
+        "id": c.token,
+        "text": server.decode(c.token),
+        "logprob": c.logprob if c.logprob is not None else 0.0,
+        "special": c.token in server.special_ids,
+    }
 
 
 def _reason(server: Any, done: Done, last: Token | None) -> str:
@@ -114,9 +125,14 @@ async def _generate(request: Request) -> dict:
                 raise ServeError(500, event.message, type="server_error")
             elif isinstance(event, Done):
                 text = (body.inputs + event.text) if body.parameters.return_full_text else event.text
-                details = {"finish_reason": _reason(server, event, tokens[-1] if tokens else None),
-                           "prompt_tokens": event.prompt_tokens, "generated_tokens": event.completion_tokens,
-                           "seed": params.seed, "prefill": [], "tokens": [_token(server, t) for t in tokens]}
+                details = {
+                    "finish_reason": _reason(server, event, tokens[-1] if tokens else None),
+                    "prompt_tokens": event.prompt_tokens,
+                    "generated_tokens": event.completion_tokens,
+                    "seed": params.seed,
+                    "prefill": [],
+                    "tokens": [_token(server, t) for t in tokens],
+                }
                 return {"generated_text": text, "details": details if body.parameters.details else None}
     finally:
         server.release(lease)
@@ -136,8 +152,12 @@ async def _stream(server: Any, body: GenerateBody, params: SamplingParams, promp
                 last = event
                 continue
             if isinstance(event, Done) and last is not None:
-                details = {"finish_reason": _reason(server, event, last), "prompt_tokens": event.prompt_tokens,
-                           "generated_tokens": event.completion_tokens, "seed": params.seed}
+                details = {
+                    "finish_reason": _reason(server, event, last),
+                    "prompt_tokens": event.prompt_tokens,
+                    "generated_tokens": event.completion_tokens,
+                    "seed": params.seed,
+                }
                 text = (body.inputs + event.text) if body.parameters.return_full_text else event.text
                 yield f"data:{json.dumps({'token': _token(server, last), 'generated_text': text, 'details': details})}\n\n"
     finally:

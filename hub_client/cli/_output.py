@@ -38,7 +38,7 @@ def make_client(endpoint: str | None, token: str | None) -> Any:
     return HubClient(endpoint=endpoint, token=token)
 
 
-def hub_resolver():
+def hub_resolver() -> Any:
     """The resolver that finds ``hub://`` bases, imported when a command runs: the client is heavy and
     ``hub --help`` / ``hub --version`` must not pay for it."""
     from ..bases import hub_resolver as resolver

@@ -35,15 +35,32 @@ def print_provenance(data: dict[str, Any]) -> None:
         click.echo("no provenance record (not made by hub train / hub combine)")
         return
     base = record.get("base") or {}
-    fields = [("made by", record.get("tool")),
-              ("base", f"{base.get('id')}" + (f"@{base['revision']}" if base.get("revision") else "")
-               + f" ({base.get('fingerprint') or 'unpinned'})")]
+    fields = [
+        ("made by", record.get("tool")),
+        (
+            "base",
+            f"{base.get('id')}"
+            + (f"@{base['revision']}" if base.get("revision") else "")
+            + f" ({base.get('fingerprint') or 'unpinned'})",
+        ),
+    ]
     for key in ("data", "eval_data"):
         item = record.get(key)
         if item:
             fields.append((key.replace("_", " "), f"{item.get('path')}  {item.get('sha256')}  {item.get('rows')} rows"))
-    for key in ("method", "how", "task", "objective", "seed", "epochs", "steps", "max_steps", "lr", "batch_size",
-                "max_length"):
+    for key in (
+        "method",
+        "how",
+        "task",
+        "objective",
+        "seed",
+        "epochs",
+        "steps",
+        "max_steps",
+        "lr",
+        "batch_size",
+        "max_length",
+    ):
         if record.get(key) is not None:
             fields.append((key.replace("_", " "), record[key]))
     if record.get("options"):

@@ -14,10 +14,23 @@ from ._output import json_option, print_json, print_table
 from .server_settings import ServerCommandError, server_settings
 
 _DATA = click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
-_TOKEN_COLUMNS = [("id", "ID"), ("user", "USER"), ("name", "NAME"), ("scope", "SCOPE"), ("state", "STATE"),
-                  ("created_at", "CREATED"), ("expires_at", "EXPIRES")]
-_AUDIT_COLUMNS = [("id", "ID"), ("at", "AT"), ("actor", "ACTOR"), ("action", "ACTION"), ("target", "TARGET"),
-                  ("request_id", "REQUEST")]
+_TOKEN_COLUMNS = [
+    ("id", "ID"),
+    ("user", "USER"),
+    ("name", "NAME"),
+    ("scope", "SCOPE"),
+    ("state", "STATE"),
+    ("created_at", "CREATED"),
+    ("expires_at", "EXPIRES"),
+]
+_AUDIT_COLUMNS = [
+    ("id", "ID"),
+    ("at", "AT"),
+    ("actor", "ACTOR"),
+    ("action", "ACTION"),
+    ("target", "TARGET"),
+    ("request_id", "REQUEST"),
+]
 
 
 def _server_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -107,8 +120,16 @@ def users_enable(user: str, data: str | None) -> None:
 @click.option("--token", default=None, help="Admin token for --endpoint (default: HUB_TOKEN, then `hub login`).")
 @_DATA
 @json_option
-def audit(limit: int, before: int | None, actor: str | None, action: str | None, endpoint: str | None,
-          token: str | None, data: str | None, as_json: bool) -> None:
+def audit(
+    limit: int,
+    before: int | None,
+    actor: str | None,
+    action: str | None,
+    endpoint: str | None,
+    token: str | None,
+    data: str | None,
+    as_json: bool,
+) -> None:
     """Who published, yanked, deleted, created or revoked tokens, and when (newest first)."""
     filters = dict(limit=limit, before=before, actor=actor, action=action)
     if endpoint:
@@ -147,8 +168,10 @@ def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
         print_json(report.as_json())
         return
     verb = "would remove" if dry_run else "removed"
-    click.echo(f"{verb} {report.removed_blobs} blobs ({report.freed_bytes} bytes); kept {report.kept_blobs}; "
-               f"removed {report.upload_sessions_removed} expired upload sessions")
+    click.echo(
+        f"{verb} {report.removed_blobs} blobs ({report.freed_bytes} bytes); kept {report.kept_blobs}; "
+        f"removed {report.upload_sessions_removed} expired upload sessions"
+    )
 
 
 def add_admin_commands(admin: click.Group) -> None:

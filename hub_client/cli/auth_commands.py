@@ -20,7 +20,9 @@ def login(token: str | None, endpoint: str | None) -> None:
     with make_client(endpoint, token) as client:
         me = client.whoami()
     path = config.save_login(endpoint, token)
-    click.echo(f"Logged in to {endpoint} as {me.get('user')} (scope {me.get('scope')}); token saved in {path}", err=True)
+    click.echo(
+        f"Logged in to {endpoint} as {me.get('user')} (scope {me.get('scope')}); token saved in {path}", err=True
+    )
 
 
 @click.command("logout")
@@ -44,8 +46,14 @@ def whoami(endpoint: str | None, token: str | None, as_json: bool) -> None:
     if as_json:
         print_json(me)
     else:
-        print_fields([("user", me.get("user")), ("orgs", me.get("orgs")), ("scope", me.get("scope")),
-                      ("endpoint", client.endpoint)])
+        print_fields(
+            [
+                ("user", me.get("user")),
+                ("orgs", me.get("orgs")),
+                ("scope", me.get("scope")),
+                ("endpoint", client.endpoint),
+            ]
+        )
 
 
 def register(group: click.Group) -> None:

@@ -6,21 +6,26 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ._output import human_size, json_option, print_json, print_table
 
 
-def _cache(cache_dir: Path | None):  # -> LocalCache, imported here so `hub --help` stays light
+def _cache(cache_dir: Path | None) -> Any:  # -> LocalCache, imported here so `hub --help` stays light
     from .. import config
     from ..cache import LocalCache
 
     return LocalCache(cache_dir or config.cache_dir())
 
 
-_cache_option = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                             help="Cache folder (default: HUB_CACHE or the user's cache dir).")
+_cache_option = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Cache folder (default: HUB_CACHE or the user's cache dir).",
+)
 
 
 @click.group("cache")
@@ -39,10 +44,25 @@ def ls(cache_dir: Path | None, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    print_table([{**r, "size": human_size(r["size"]), "commit": (r["commit"] or "")[:12],
-                  "yanked": "yes" if r["yanked"] else ""} for r in rows],
-                [("repo", "REPO"), ("version", "VERSION"), ("commit", "COMMIT"), ("files", "FILES"),
-                 ("size", "SIZE"), ("yanked", "YANKED")])
+    print_table(
+        [
+            {
+                **r,
+                "size": human_size(r["size"]),
+                "commit": (r["commit"] or "")[:12],
+                "yanked": "yes" if r["yanked"] else "",
+            }
+            for r in rows
+        ],
+        [
+            ("repo", "REPO"),
+            ("version", "VERSION"),
+            ("commit", "COMMIT"),
+            ("files", "FILES"),
+            ("size", "SIZE"),
+            ("yanked", "YANKED"),
+        ],
+    )
 
 
 @cache.command("verify")
@@ -61,9 +81,14 @@ def verify(cache_dir: Path | None, dry_run: bool, as_json: bool) -> None:
             click.echo(f"corrupt blob {digest}" + ("" if dry_run else " (removed)"), err=True)
         for label in report.broken_snapshots:
             click.echo(f"broken snapshot {label}" + ("" if dry_run else " (forgotten)"), err=True)
-        click.echo(f"checked {report.blobs_checked} blob(s), {human_size(report.bytes_checked)}: "
-                   + ("all intact" if report.ok else
-                      f"{len(report.corrupt_blobs)} corrupt, {len(report.broken_snapshots)} broken snapshot(s)"))
+        click.echo(
+            f"checked {report.blobs_checked} blob(s), {human_size(report.bytes_checked)}: "
+            + (
+                "all intact"
+                if report.ok
+                else f"{len(report.corrupt_blobs)} corrupt, {len(report.broken_snapshots)} broken snapshot(s)"
+            )
+        )
     if not report.ok and dry_run:
         sys.exit(1)
 
@@ -82,8 +107,10 @@ def prune(reference: str | None, cache_dir: Path | None, dry_run: bool, as_json:
         print_json(dataclasses.asdict(report))
         return
     verb = "would remove" if dry_run else "removed"
-    click.echo(f"{verb} {len(report.snapshots)} snapshot(s), {report.blobs} blob(s) "
-               f"({human_size(report.bytes)}), {report.leftovers} leftover(s)")
+    click.echo(
+        f"{verb} {len(report.snapshots)} snapshot(s), {report.blobs} blob(s) "
+        f"({human_size(report.bytes)}), {report.leftovers} leftover(s)"
+    )
 
 
 def register(group: click.Group) -> None:

@@ -45,24 +45,47 @@ def _print_merged(report: list[dict[str, Any]]) -> None:
 
 
 @click.command("run")
-@click.option("--base", default=None,
-              help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).")
+@click.option(
+    "--base",
+    default=None,
+    help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).",
+)
 @click.argument("adapters", nargs=-1)
 @click.option("--weights", default=None, help="Comma-separated weight per adapter, e.g. 1.0,0.5.")
-@click.option("--endpoint", default=None,
-              help="Send the prompt to a running `hub serve-model` at this URL instead of loading the model.")
-@click.option("--merge/--no-merge", "do_merge", default=None,
-              help="Fold mergeable adapters into the weights first (the default, except on a --quantize base); "
-                   "--no-merge keeps them hooked.")
+@click.option(
+    "--endpoint",
+    default=None,
+    help="Send the prompt to a running `hub serve-model` at this URL instead of loading the model.",
+)
+@click.option(
+    "--merge/--no-merge",
+    "do_merge",
+    default=None,
+    help="Fold mergeable adapters into the weights first (the default, except on a --quantize base); "
+    "--no-merge keeps them hooked.",
+)
 @click.option("--allow-base-mismatch", is_flag=True, help="Load adapters pinned to other base weights (warns).")
 @click.option("--prompt", required=True, help="Text to continue (causal-lm) or classify (seq-cls).")
 @click.option("--max-new-tokens", default=32, show_default=True, type=click.IntRange(1, 4096))
 @click.option("--no-chat", is_flag=True, help="Do not wrap the prompt in the tokenizer's chat template.")
-@click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
-              help="Load the base quantized with bitsandbytes (adapters stay pinned to the full-precision base).")
-def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, endpoint: str | None,
-            do_merge: bool | None, allow_base_mismatch: bool,
-            prompt: str, max_new_tokens: int, no_chat: bool, quantize: str | None) -> None:
+@click.option(
+    "--quantize",
+    type=click.Choice(QUANTIZATIONS),
+    default=None,
+    help="Load the base quantized with bitsandbytes (adapters stay pinned to the full-precision base).",
+)
+def run_cmd(
+    base: str | None,
+    adapters: tuple[str, ...],
+    weights: str | None,
+    endpoint: str | None,
+    do_merge: bool | None,
+    allow_base_mismatch: bool,
+    prompt: str,
+    max_new_tokens: int,
+    no_chat: bool,
+    quantize: str | None,
+) -> None:
     """Generate (or classify) with ADAPTERS stacked in order on BASE."""
     if endpoint:
         from ..config import resolve_token
@@ -79,9 +102,15 @@ def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, en
         do_merge = quantize is None  # a quantized base cannot take merged weights: stay hooked
     if do_merge:
         check_mergeable(quantize)  # refused before the base loads
-    stack = load_stack(base, list(adapters), _weights(weights, len(adapters)),
-                       allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver(), quantize=quantize,
-                       merge=do_merge)
+    stack = load_stack(
+        base,
+        list(adapters),
+        _weights(weights, len(adapters)),
+        allow_base_mismatch=allow_base_mismatch,
+        resolver=hub_resolver(),
+        quantize=quantize,
+        merge=do_merge,
+    )
     if do_merge:
         stack.merge()
         _print_merged(stack.latency_report())
@@ -97,44 +126,81 @@ def run_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, en
 
 
 @click.command("merge")
-@click.option("--base", default=None,
-              help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).")
+@click.option(
+    "--base",
+    default=None,
+    help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).",
+)
 @click.argument("adapters", nargs=-1, required=True)
 @click.option("--weights", default=None, help="Comma-separated weight per adapter.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the merged model.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Merge adapters pinned to other base weights (warns).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-@click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
-              help="Refused: merging needs the full-precision base.")
-def merge_cmd(base: str | None, adapters: tuple[str, ...], weights: str | None, out: str, allow_base_mismatch: bool,
-              no_progress: bool, quantize: str | None) -> None:
+@click.option(
+    "--quantize", type=click.Choice(QUANTIZATIONS), default=None, help="Refused: merging needs the full-precision base."
+)
+def merge_cmd(
+    base: str | None,
+    adapters: tuple[str, ...],
+    weights: str | None,
+    out: str,
+    allow_base_mismatch: bool,
+    no_progress: bool,
+    quantize: str | None,
+) -> None:
     """Fold ADAPTERS into BASE and write a plain transformers model directory to --out."""
     from adapters.runtime.merge import merge_to_dir
 
-    result = merge_to_dir(base, list(adapters), _weights(weights, len(adapters)), out,
-                          allow_base_mismatch=allow_base_mismatch, progress=not no_progress,
-                          resolver=hub_resolver(), quantize=quantize)
+    result = merge_to_dir(
+        base,
+        list(adapters),
+        _weights(weights, len(adapters)),
+        out,
+        allow_base_mismatch=allow_base_mismatch,
+        progress=not no_progress,
+        resolver=hub_resolver(),
+        quantize=quantize,
+    )
     click.echo(f"merged {', '.join(result.merged) or 'nothing'} into {result.out}")
     for item in result.attached:
-        click.echo(f"still attached (adds latency): {item['name']} ({item['method']}) in {item['path']}: "
-                   f"{item['note']}")
+        click.echo(
+            f"still attached (adds latency): {item['name']} ({item['method']}) in {item['path']}: {item['note']}"
+        )
 
 
 @click.command("combine")
 @click.argument("adapters", nargs=-1, required=True)
-@click.option("--how", default=None,
-              help="How to blend: one of the combinations the adapters' method offers (listed by `hub methods`); "
-                   "default: its first.")
+@click.option(
+    "--how",
+    default=None,
+    help="How to blend: one of the combinations the adapters' method offers (listed by `hub methods`); "
+    "default: its first.",
+)
 @click.option("--weights", default=None, help="Comma-separated weight per adapter (default: equal).")
-@click.option("--density", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
-              help="Fraction kept by ties/dare (default 0.5).")
-@click.option("--base", default=None,
-              help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).")
+@click.option(
+    "--density",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=None,
+    help="Fraction kept by ties/dare (default 0.5).",
+)
+@click.option(
+    "--base",
+    default=None,
+    help="Base model: local dir, hub://NS/NAME[@V] or an HF repo id (default: found by the adapters' pin).",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the new adapter.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Combine adapters pinned to other base weights (warns).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def combine_cmd(adapters: tuple[str, ...], how: str | None, weights: str | None, density: float | None,
-                base: str | None, out: str, allow_base_mismatch: bool, no_progress: bool) -> None:
+def combine_cmd(
+    adapters: tuple[str, ...],
+    how: str | None,
+    weights: str | None,
+    density: float | None,
+    base: str | None,
+    out: str,
+    allow_base_mismatch: bool,
+    no_progress: bool,
+) -> None:
     """Blend ADAPTERS (same base, same method) into ONE new adapter; its card records each parent
     as NS/NAME@VERSION with its commit id and weight."""
     from adapters.composition.combine import combine_adapters
@@ -143,9 +209,18 @@ def combine_cmd(adapters: tuple[str, ...], how: str | None, weights: str | None,
     from ._output import make_client
 
     dirs, parents = resolve_parents(list(adapters), lambda: make_client(None, None))
-    path = combine_adapters(dirs, out, how=how, weights=_weights(weights, len(adapters)),
-                            density=density, base=base, allow_base_mismatch=allow_base_mismatch,
-                            progress=not no_progress, resolver=hub_resolver(), parents=parents)
+    path = combine_adapters(
+        dirs,
+        out,
+        how=how,
+        weights=_weights(weights, len(adapters)),
+        density=density,
+        base=base,
+        allow_base_mismatch=allow_base_mismatch,
+        progress=not no_progress,
+        resolver=hub_resolver(),
+        parents=parents,
+    )
     click.echo(f"wrote combined adapter to {path}")
 
 

@@ -34,9 +34,19 @@ def _find(client: Any, base_dir: Any, examples: Any, query: str | None, limit: i
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
-    return [{"rank": i, "adapter": s.candidate.label, "method": s.method, "task": s.task or "",
-             "loss": round(s.loss, 4), "exact_match": round(s.exact_match, 3), "downloads": s.candidate.downloads,
-             "commit": s.candidate.commit} for i, s in enumerate(result.scored, 1)]
+    return [
+        {
+            "rank": i,
+            "adapter": s.candidate.label,
+            "method": s.method,
+            "task": s.task or "",
+            "loss": round(s.loss, 4),
+            "exact_match": round(s.exact_match, 3),
+            "downloads": s.candidate.downloads,
+            "commit": s.candidate.commit,
+        }
+        for i, s in enumerate(result.scored, 1)
+    ]
 
 
 @click.command("find")
@@ -48,8 +58,17 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 @click.option("--no-progress", is_flag=True)
 @json_option
 @client_options
-def find_cmd(base: str, examples: str, query: str | None, top: int, limit: int, no_progress: bool, as_json: bool,
-             endpoint: str | None, token: str | None) -> None:
+def find_cmd(
+    base: str,
+    examples: str,
+    query: str | None,
+    top: int,
+    limit: int,
+    no_progress: bool,
+    as_json: bool,
+    endpoint: str | None,
+    token: str | None,
+) -> None:
     """Rank the hub's adapters for BASE on a few EXAMPLES (loss and exact match; no training)."""
     from adapters.composition.few_shot import read_examples
 
@@ -59,14 +78,32 @@ def find_cmd(base: str, examples: str, query: str | None, top: int, limit: int, 
     rows = _rows(result)[:top]
     skipped = [{"adapter": s.label, "reason": s.reason} for s in result.skipped]
     if as_json:
-        print_json({"base": {"loss": result.base_loss, "exact_match": result.base_exact_match},
-                    "examples": {"count": len(few.rows), "sha256": few.sha256}, "results": rows, "skipped": skipped})
+        print_json(
+            {
+                "base": {"loss": result.base_loss, "exact_match": result.base_exact_match},
+                "examples": {"count": len(few.rows), "sha256": few.sha256},
+                "results": rows,
+                "skipped": skipped,
+            }
+        )
         return
-    click.echo(f"base alone: loss {result.base_loss:.4f}, exact match {result.base_exact_match:.2f} "
-               f"on {len(few.rows)} examples")
+    click.echo(
+        f"base alone: loss {result.base_loss:.4f}, exact match {result.base_exact_match:.2f} "
+        f"on {len(few.rows)} examples"
+    )
     if rows:
-        print_table(rows, [("rank", "#"), ("adapter", "ADAPTER"), ("method", "METHOD"), ("task", "TASK"),
-                           ("loss", "LOSS"), ("exact_match", "MATCH"), ("downloads", "DOWNLOADS")])
+        print_table(
+            rows,
+            [
+                ("rank", "#"),
+                ("adapter", "ADAPTER"),
+                ("method", "METHOD"),
+                ("task", "TASK"),
+                ("loss", "LOSS"),
+                ("exact_match", "MATCH"),
+                ("downloads", "DOWNLOADS"),
+            ],
+        )
     else:
         click.echo("no adapter on the hub is pinned to this base" + (f" and matches {query!r}" if query else ""))
     for row in skipped:
@@ -78,8 +115,13 @@ def find_cmd(base: str, examples: str, query: str | None, top: int, limit: int, 
 @click.option("--examples", required=True, type=click.Path(dir_okay=False), help="A few JSONL prompt/completion rows.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the composed LoRA.")
 @click.option("--base", default=None, help="Base model (default: the one the candidates are pinned to).")
-@click.option("--from-find", "from_find", type=click.IntRange(1, 100), default=None,
-              help="Compose the N best adapters `hub find` ranks for these examples (needs --base).")
+@click.option(
+    "--from-find",
+    "from_find",
+    type=click.IntRange(1, 100),
+    default=None,
+    help="Compose the N best adapters `hub find` ranks for these examples (needs --base).",
+)
 @click.option("--query", default=None, help="With --from-find: narrow the hub's adapters by a search query.")
 @click.option("--steps", default=40, show_default=True, type=click.IntRange(1, 10000))
 @click.option("--l1", default=0.05, show_default=True, type=click.FloatRange(0.0), help="L1 penalty on the weights.")
@@ -88,15 +130,28 @@ def find_cmd(base: str, examples: str, query: str | None, top: int, limit: int, 
 @click.option("--no-progress", is_flag=True)
 @json_option
 @client_options
-def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str | None, from_find: int | None,
-                query: str | None, steps: int, l1: float, seed: int, optimizer: str, no_progress: bool,
-                as_json: bool, endpoint: str | None, token: str | None) -> None:
+def compose_cmd(
+    candidates: tuple[str, ...],
+    examples: str,
+    out: str,
+    base: str | None,
+    from_find: int | None,
+    query: str | None,
+    steps: int,
+    l1: float,
+    seed: int,
+    optimizer: str,
+    no_progress: bool,
+    as_json: bool,
+    endpoint: str | None,
+    token: str | None,
+) -> None:
     """Weight CANDIDATES (dirs or NS/NAME[@V]) into ONE LoRA for the task the EXAMPLES show (LoraHub)."""
     from pathlib import Path
 
+    from adapters.composition.few_shot import read_examples
     from adapters.composition.from_examples import compose
     from adapters.errors import AdapterError
-    from adapters.composition.few_shot import read_examples
 
     if bool(candidates) == bool(from_find):
         raise click.UsageError("give candidate adapters or --from-find N (not both)")
@@ -126,20 +181,34 @@ def compose_cmd(candidates: tuple[str, ...], examples: str, out: str, base: str 
 
             chosen = [candidate_for(client, ref) for ref in candidates]
             base_dir = _base_dir(base) if base else _pinned_base(chosen)
-        result = compose(base_dir, few, chosen, out, steps=steps, l1=l1, seed=seed, optimizer=optimizer,
-                         progress=not no_progress)
+        result = compose(
+            base_dir, few, chosen, out, steps=steps, l1=l1, seed=seed, optimizer=optimizer, progress=not no_progress
+        )
         skipped = result.skipped
-    rows = [{"adapter": c.label, "weight": round(w, 4), "commit": c.commit} for c, w in zip(result.parents, result.weights, strict=True)]
+    rows = [
+        {"adapter": c.label, "weight": round(w, 4), "commit": c.commit}
+        for c, w in zip(result.parents, result.weights, strict=True)
+    ]
     if as_json:
-        print_json({"out": str(result.out), "weights": rows, "loss": result.loss, "exact_match": result.exact_match,
-                    "seconds": round(result.seconds, 2), "steps": result.steps,
-                    "skipped": [{"adapter": s.label, "reason": s.reason} for s in skipped]})
+        print_json(
+            {
+                "out": str(result.out),
+                "weights": rows,
+                "loss": result.loss,
+                "exact_match": result.exact_match,
+                "seconds": round(result.seconds, 2),
+                "steps": result.steps,
+                "skipped": [{"adapter": s.label, "reason": s.reason} for s in skipped],
+            }
+        )
         return
     print_table(rows, [("adapter", "ADAPTER"), ("weight", "WEIGHT")])
     for s in skipped:
         click.echo(f"skipped {s.label}: {s.reason}")
-    click.echo(f"examples: loss {result.loss:.4f}, exact match {result.exact_match:.2f}; "
-               f"{result.steps} steps in {result.seconds:.1f} s")
+    click.echo(
+        f"examples: loss {result.loss:.4f}, exact match {result.exact_match:.2f}; "
+        f"{result.steps} steps in {result.seconds:.1f} s"
+    )
     click.echo(f"wrote composed adapter to {result.out}")
 
 

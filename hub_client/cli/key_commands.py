@@ -16,8 +16,12 @@ def keys() -> None:
 
 
 @keys.command("generate")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Private key file (default: signing-key.pem in the client config dir).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Private key file (default: signing-key.pem in the client config dir).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing key file.")
 @json_option
 def generate(out: Path | None, force: bool, as_json: bool) -> None:
@@ -61,8 +65,10 @@ def list_(user: str | None, endpoint: str | None, token: str | None, as_json: bo
     if as_json:
         print_json(items)
         return
-    print_table([{**k, "state": "revoked " + k["revoked_at"] if k["revoked"] else "active"} for k in items],
-                [("fingerprint", "FINGERPRINT"), ("name", "NAME"), ("created_at", "ADDED"), ("state", "STATE")])
+    print_table(
+        [{**k, "state": "revoked " + k["revoked_at"] if k["revoked"] else "active"} for k in items],
+        [("fingerprint", "FINGERPRINT"), ("name", "NAME"), ("created_at", "ADDED"), ("state", "STATE")],
+    )
 
 
 @keys.command("revoke")
@@ -80,7 +86,8 @@ def revoke(fingerprint: str, endpoint: str | None, token: str | None) -> None:
 @click.option("--endpoint", default=None, help="Only the pins for this hub (default: every hub).")
 def forget(user: str, endpoint: str | None) -> None:
     """Drop the keys pinned for USER, so the next pull trusts their current key (after a key change)."""
-    from .. import config, key_pins as trust
+    from .. import config
+    from .. import key_pins as trust
 
     dropped = trust.forget(user, config.resolve_endpoint(endpoint) if endpoint else None)
     click.echo(f"forgot {dropped} pinned key(s) of {user}")
@@ -88,11 +95,17 @@ def forget(user: str, endpoint: str | None) -> None:
 
 @click.command("verify")
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--key", "key", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="Public key PEM (default: the pinned key the signature names, or your own).")
+@click.option(
+    "--key",
+    "key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Public key PEM (default: the pinned key the signature names, or your own).",
+)
 def verify(directory: Path, key: Path | None) -> None:
     """Check DIRECTORY against its model.sig offline: every file, byte for byte."""
-    from .. import key_pins as trust, signing
+    from .. import key_pins as trust
+    from .. import signing
 
     fingerprint = signing.read_bundle_key(directory)
     who = "you"
@@ -104,8 +117,10 @@ def verify(directory: Path, key: Path | None) -> None:
     else:
         own = signing.public_path_for(signing.default_key_path())
         if not own.is_file() or signing.key_fingerprint(own.read_text()) != fingerprint:
-            raise BadSignature(f"{directory}/model.sig is signed with key {fingerprint}, which is neither pinned nor "
-                               f"yours; pass --key PUB.pem")
+            raise BadSignature(
+                f"{directory}/model.sig is signed with key {fingerprint}, which is neither pinned nor "
+                f"yours; pass --key PUB.pem"
+            )
         pem = own.read_text()
     signing.verify_dir(directory, pem)
     click.echo(f"verified {directory}: every file matches model.sig, signed by {who} with key {fingerprint}")

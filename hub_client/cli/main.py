@@ -70,8 +70,16 @@ def _register_all() -> None:
         train_commands,
     )
 
-    for module in (repo_commands, server_commands, model_commands, train_commands, compose_commands, cache_commands,
-                   key_commands, find_commands):
+    for module in (
+        repo_commands,
+        server_commands,
+        model_commands,
+        train_commands,
+        compose_commands,
+        cache_commands,
+        key_commands,
+        find_commands,
+    ):
         module.register(main)
     token_commands.register(main)
     from . import quota_commands

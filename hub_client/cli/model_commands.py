@@ -18,12 +18,22 @@ def _method_rows() -> list[dict[str, Any]]:
     from adapters.registry import list_methods
     from adapters.training import method_defaults
 
-    return [{"name": s.name, "summary": s.summary, "tasks": list(s.tasks), "mergeable": bool(s.mergeable),
-             "objectives": [o for o in s.objectives if o != "dpo" or s.peft_config is not None],
-             "quantizable": bool(s.quantizable), "combinations": list(s.combinations) if s.combinable else [],
-             **{f"default_{key}": value for key, value in method_defaults(s).items()},
-             "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help}
-                         for o in s.options]} for s in list_methods()]
+    return [
+        {
+            "name": s.name,
+            "summary": s.summary,
+            "tasks": list(s.tasks),
+            "mergeable": bool(s.mergeable),
+            "objectives": [o for o in s.objectives if o != "dpo" or s.peft_config is not None],
+            "quantizable": bool(s.quantizable),
+            "combinations": list(s.combinations) if s.combinable else [],
+            **{f"default_{key}": value for key, value in method_defaults(s).items()},
+            "options": [
+                {"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help} for o in s.options
+            ],
+        }
+        for s in list_methods()
+    ]
 
 
 @click.command("methods")
@@ -55,8 +65,8 @@ def base_group() -> None:
 @click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
 def base_fingerprint_command(model_dir: Path) -> None:
     """Print the weight fingerprint (sha256:...) of a safetensors model directory."""
-    from adapters.errors import AdapterError
     from adapters.base.fingerprint import fingerprint
+    from adapters.errors import AdapterError
 
     if not model_dir.is_dir():
         raise AdapterError(f"{model_dir}: not a directory")
@@ -66,13 +76,18 @@ def base_fingerprint_command(model_dir: Path) -> None:
 @base_group.command("import-gguf")
 @click.argument("gguf_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="New model directory.")
-@click.option("--id", "--base-id", "base_id", default=None,
-              help="The model's id, e.g. ORG/NAME (default: from the GGUF metadata, else the file name).")
+@click.option(
+    "--id",
+    "--base-id",
+    "base_id",
+    default=None,
+    help="The model's id, e.g. ORG/NAME (default: from the GGUF metadata, else the file name).",
+)
 def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None) -> None:
     """Dequantize a GGUF model into an fp32 safetensors directory with a base card (and index it)."""
+    from adapters.base.gguf_import import import_gguf
     from adapters.base.index import remember
     from adapters.card import read_card
-    from adapters.base.gguf_import import import_gguf
 
     with warnings_to_stderr():
         out = import_gguf(gguf_file, out_dir, base_id=base_id)
@@ -88,13 +103,16 @@ def base_ls_command(as_json: bool) -> None:
     """The local base index: bases found by fingerprint when a command gets no --base."""
     from adapters.base.index import indexed_bases
 
-    rows = [{"fingerprint": b.fingerprint, "id": b.id, "path": str(b.path), "source": b.source}
-            for b in indexed_bases()]
+    rows = [
+        {"fingerprint": b.fingerprint, "id": b.id, "path": str(b.path), "source": b.source} for b in indexed_bases()
+    ]
     if as_json:
         print_json(rows)
         return
-    print_table([{**r, "fingerprint": short_fingerprint(r["fingerprint"])} for r in rows],
-                [("fingerprint", "FINGERPRINT"), ("id", "ID"), ("source", "SOURCE"), ("path", "PATH")])
+    print_table(
+        [{**r, "fingerprint": short_fingerprint(r["fingerprint"])} for r in rows],
+        [("fingerprint", "FINGERPRINT"), ("id", "ID"), ("source", "SOURCE"), ("path", "PATH")],
+    )
 
 
 @base_group.command("add")

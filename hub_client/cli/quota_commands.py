@@ -10,8 +10,22 @@ import click
 
 from ._output import client_options, json_option, make_client, print_fields, print_json
 
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
-          "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "m": 10**6,
+    "mb": 10**6,
+    "g": 10**9,
+    "gb": 10**9,
+    "t": 10**12,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
@@ -31,8 +45,13 @@ def _show(answer: dict[str, Any], as_json: bool) -> None:
         print_json(answer)
     else:
         limit = answer.get("max_bytes")
-        print_fields([("namespace", answer.get("namespace")), ("quota", "none" if limit is None else f"{limit} bytes"),
-                      ("used", f"{answer.get('used_bytes')} bytes")])
+        print_fields(
+            [
+                ("namespace", answer.get("namespace")),
+                ("quota", "none" if limit is None else f"{limit} bytes"),
+                ("used", f"{answer.get('used_bytes')} bytes"),
+            ]
+        )
 
 
 @click.group("quota")

@@ -30,24 +30,52 @@ from ._provenance_view import print_provenance, signed_text
 @click.argument("repo_id")
 @click.option("--version", "version", required=True, help="Semantic version to publish, e.g. 1.0.0.")
 @click.option("--base", default=None, help="Pin to a base: a local model dir or hub://NS/NAME[@VERSION].")
-@click.option("--private", is_flag=True,
-              help="Create the repo as private (refused when the repo already exists and is public).")
+@click.option(
+    "--private", is_flag=True, help="Create the repo as private (refused when the repo already exists and is public)."
+)
 @click.option("--make-private", is_flag=True, help="Make the repo private (creating it so) before publishing.")
 @click.option("--kind", type=click.Choice(["adapter", "base"]), default=None, help="Default: from the card.")
 @click.option("-m", "--message", default="", help="Message stored with the version.")
 @click.option("--sign", is_flag=True, help="Sign the files into model.sig first (key registered with `hub keys add`).")
-@click.option("--key", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
-              help="Private key for --sign (default: the one `hub keys generate` wrote).")
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Private key for --sign (default: the one `hub keys generate` wrote).",
+)
 @client_options
 @json_option
-def push(directory: Path, repo_id: str, version: str, base: str | None, private: bool, make_private: bool,
-         kind: str | None, message: str, sign: bool, key: Path | None, endpoint: str | None, token: str | None, as_json: bool) -> None:
+def push(
+    directory: Path,
+    repo_id: str,
+    version: str,
+    base: str | None,
+    private: bool,
+    make_private: bool,
+    kind: str | None,
+    message: str,
+    sign: bool,
+    key: Path | None,
+    endpoint: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
     """Upload DIRECTORY as version --version of REPO_ID (NAMESPACE/NAME)."""
     if key is not None and not sign:
         raise click.UsageError("--key only makes sense with --sign")
     with warnings_to_stderr(), make_client(endpoint, token) as client:
-        result = client.push(directory, repo_id, version, private=private, kind=kind, base=base, message=message,
-                             sign=sign, key=key, make_private=make_private)
+        result = client.push(
+            directory,
+            repo_id,
+            version,
+            private=private,
+            kind=kind,
+            base=base,
+            message=message,
+            sign=sign,
+            key=key,
+            make_private=make_private,
+        )
     if as_json:
         print_json(dataclasses.asdict(result))
         return
@@ -61,14 +89,23 @@ def push(directory: Path, repo_id: str, version: str, base: str | None, private:
 
 @click.command("pull")
 @click.argument("reference")
-@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Copy the files into this directory.")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Copy the files into this directory.",
+)
 @click.option("--offline", is_flag=True, help="Use only the local cache.")
-@click.option("--require-signed", is_flag=True,
-              help="Refuse unsigned versions and foreign keys (also HUB_REQUIRE_SIGNED=1 or config.yaml).")
+@click.option(
+    "--require-signed",
+    is_flag=True,
+    help="Refuse unsigned versions and foreign keys (also HUB_REQUIRE_SIGNED=1 or config.yaml).",
+)
 @client_options
-def pull(reference: str, to: Path | None, offline: bool, require_signed: bool, endpoint: str | None,
-         token: str | None) -> None:
+def pull(
+    reference: str, to: Path | None, offline: bool, require_signed: bool, endpoint: str | None, token: str | None
+) -> None:
     """Download NS/NAME[@VERSION] (version, main, commit or range like ^1.2) and print its local path.
 
     A signed version is verified; its signer's key is pinned the first time it is seen."""
@@ -76,8 +113,9 @@ def pull(reference: str, to: Path | None, offline: bool, require_signed: bool, e
 
     ref = parse_repo_ref(reference)
     with warnings_to_stderr(), make_client(endpoint, token) as client:
-        path, verdict = client.pull_verified(ref.repo_id, ref.ref, to=to, offline=offline,
-                                             require_signed=require_signed or None)
+        path, verdict = client.pull_verified(
+            ref.repo_id, ref.ref, to=to, offline=offline, require_signed=require_signed or None
+        )
     if verdict is not None:
         click.echo(verdict.describe(), err=True)
     click.echo(str(path))
@@ -98,30 +136,74 @@ def pull(reference: str, to: Path | None, offline: bool, require_signed: bool, e
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @client_options
 @json_option
-def search(text: str | None, base: str | None, fingerprint: str | None, model_fingerprint: str | None,
-           method: str | None, task: str | None, tag: str | None, kind: str | None, namespace: str | None,
-           license_: str | None, sort: str | None, limit: int, endpoint: str | None, token: str | None,
-           as_json: bool) -> None:
+def search(
+    text: str | None,
+    base: str | None,
+    fingerprint: str | None,
+    model_fingerprint: str | None,
+    method: str | None,
+    task: str | None,
+    tag: str | None,
+    kind: str | None,
+    namespace: str | None,
+    license_: str | None,
+    sort: str | None,
+    limit: int,
+    endpoint: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
     """Find repos by free TEXT and filters."""
     with make_client(endpoint, token) as client:
-        items = client.search(text, base=base, fingerprint=fingerprint, model_fingerprint=model_fingerprint,
-                              method=method, task=task, tag=tag,
-                              kind=kind, namespace=namespace, license=license_, sort=sort, limit=limit)
+        items = client.search(
+            text,
+            base=base,
+            fingerprint=fingerprint,
+            model_fingerprint=model_fingerprint,
+            method=method,
+            task=task,
+            tag=tag,
+            kind=kind,
+            namespace=namespace,
+            license=license_,
+            sort=sort,
+            limit=limit,
+        )
     if as_json:
         print_json(items)
         return
     rows = []
     for item in items:
         meta = item.get("metadata") or {}
-        rows.append({
-            "id": item.get("id"), "kind": item.get("kind"), "latest": item.get("latest_version"),
-            "method": meta.get("method"), "task": meta.get("task"),
-            "base": meta.get("base_id") if meta.get("pinned") else "unpinned" if item.get("kind") == "adapter"
-            else "-",
-            "downloads": item.get("downloads"), "signed": signed_text(item.get("signature"), short=True),
-        })
-    print_table(rows, [("id", "REPO"), ("kind", "KIND"), ("latest", "LATEST"), ("method", "METHOD"),
-                       ("task", "TASK"), ("base", "BASE"), ("signed", "SIGNED"), ("downloads", "DOWNLOADS")])
+        rows.append(
+            {
+                "id": item.get("id"),
+                "kind": item.get("kind"),
+                "latest": item.get("latest_version"),
+                "method": meta.get("method"),
+                "task": meta.get("task"),
+                "base": meta.get("base_id")
+                if meta.get("pinned")
+                else "unpinned"
+                if item.get("kind") == "adapter"
+                else "-",
+                "downloads": item.get("downloads"),
+                "signed": signed_text(item.get("signature"), short=True),
+            }
+        )
+    print_table(
+        rows,
+        [
+            ("id", "REPO"),
+            ("kind", "KIND"),
+            ("latest", "LATEST"),
+            ("method", "METHOD"),
+            ("task", "TASK"),
+            ("base", "BASE"),
+            ("signed", "SIGNED"),
+            ("downloads", "DOWNLOADS"),
+        ],
+    )
 
 
 @click.command("info")
@@ -152,11 +234,18 @@ def info(reference: str, provenance: bool, endpoint: str | None, token: str | No
     else:
         base = "unpinned" if data.get("kind") == "adapter" else "-"
     fields = [
-        ("repo", data.get("id")), ("kind", data.get("kind")), ("private", data.get("private")),
+        ("repo", data.get("id")),
+        ("kind", data.get("kind")),
+        ("private", data.get("private")),
         ("version", detail.get("version") or data.get("latest_version")),
-        ("commit", detail.get("commit")), ("method", vmeta.get("method")), ("task", vmeta.get("task")),
-        ("base", base), ("tags", vmeta.get("tags")), ("license", vmeta.get("license")),
-        ("metrics", vmeta.get("metrics")), ("downloads", data.get("downloads")),
+        ("commit", detail.get("commit")),
+        ("method", vmeta.get("method")),
+        ("task", vmeta.get("task")),
+        ("base", base),
+        ("tags", vmeta.get("tags")),
+        ("license", vmeta.get("license")),
+        ("metrics", vmeta.get("metrics")),
+        ("downloads", data.get("downloads")),
         ("signed", signed_text(detail.get("signature") if detail else data.get("signature"))),
     ]
     if data.get("kind") == "base":
@@ -167,8 +256,13 @@ def info(reference: str, provenance: bool, endpoint: str | None, token: str | No
     files = detail.get("files") or []
     if files:
         click.echo("")
-        print_table([{"path": f["path"], "size": human_size(f["size"]), "digest": short_fingerprint(f["digest"])}
-                     for f in files], [("path", "FILE"), ("size", "SIZE"), ("digest", "DIGEST")])
+        print_table(
+            [
+                {"path": f["path"], "size": human_size(f["size"]), "digest": short_fingerprint(f["digest"])}
+                for f in files
+            ],
+            [("path", "FILE"), ("size", "SIZE"), ("digest", "DIGEST")],
+        )
 
 
 @click.command("versions")
@@ -185,10 +279,26 @@ def versions(repo_id: str, endpoint: str | None, token: str | None, as_json: boo
     if as_json:
         print_json(items)
         return
-    rows = [{**v, "size": human_size(v.get("size")), "commit": (v.get("commit") or "")[:12],
-             "yanked": (v.get("yank_reason") or "yes") if v.get("yanked") else ""} for v in items]
-    print_table(rows, [("version", "VERSION"), ("commit", "COMMIT"), ("created_at", "CREATED"),
-                       ("author", "AUTHOR"), ("size", "SIZE"), ("yanked", "YANKED")])
+    rows = [
+        {
+            **v,
+            "size": human_size(v.get("size")),
+            "commit": (v.get("commit") or "")[:12],
+            "yanked": (v.get("yank_reason") or "yes") if v.get("yanked") else "",
+        }
+        for v in items
+    ]
+    print_table(
+        rows,
+        [
+            ("version", "VERSION"),
+            ("commit", "COMMIT"),
+            ("created_at", "CREATED"),
+            ("author", "AUTHOR"),
+            ("size", "SIZE"),
+            ("yanked", "YANKED"),
+        ],
+    )
 
 
 @click.command("yank")

@@ -14,19 +14,47 @@ from ..errors import HubError
 @click.command("serve-model")
 @click.option("--base", required=True, help="The frozen base: a model directory or hub://NS/NAME[@V].")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
-              help="0 picks a free port (printed on start).")
-@click.option("--max-adapters", default=8, show_default=True, type=click.IntRange(1, 4096),
-              help="Adapters held loaded at once (least recently used evicted first).")
-@click.option("--max-batch-size", default=16, show_default=True, type=click.IntRange(1, 1024),
-              help="Sequences decoded together in one step.")
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0 picks a free port (printed on start).",
+)
+@click.option(
+    "--max-adapters",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 4096),
+    help="Adapters held loaded at once (least recently used evicted first).",
+)
+@click.option(
+    "--max-batch-size",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Sequences decoded together in one step.",
+)
 @click.option("--require-signed", is_flag=True, help="Refuse adapters whose version is not signed.")
 @click.option("--require-token", is_flag=True, help="Callers must send a bearer token the hub accepts.")
 @click.option("--endpoint", default=None, help="Hub URL to pull adapters from (default: HUB_ENDPOINT).")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve_model(base: str, host: str, port: int, max_adapters: int, max_batch_size: int, require_signed: bool,
-                require_token: bool, endpoint: str | None, log_level: str) -> None:
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def serve_model(
+    base: str,
+    host: str,
+    port: int,
+    max_adapters: int,
+    max_batch_size: int,
+    require_signed: bool,
+    require_token: bool,
+    endpoint: str | None,
+    log_level: str,
+) -> None:
     """Serve BASE with any of the hub's adapters per request (OpenAI /v1 and LoRAX /generate APIs)."""
     import logging
     import socket
@@ -36,8 +64,14 @@ def serve_model(base: str, host: str, port: int, max_adapters: int, max_batch_si
     from hub_serving import ServeSettings, create_app
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    settings = ServeSettings(base=base, max_adapters=max_adapters, max_batch_size=max_batch_size,
-                             require_signed=require_signed, require_token=require_token, endpoint=endpoint)
+    settings = ServeSettings(
+        base=base,
+        max_adapters=max_adapters,
+        max_batch_size=max_batch_size,
+        require_signed=require_signed,
+        require_token=require_token,
+        endpoint=endpoint,
+    )
     app = create_app(settings)  # loads the base: a bad --base fails here, before the port opens
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -50,8 +84,9 @@ def serve_model(base: str, host: str, port: int, max_adapters: int, max_batch_si
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def run_on_endpoint(endpoint: str, adapters: tuple[str, ...], prompt: str, max_new_tokens: int, chat: bool,
-                    token: str | None) -> str:
+def run_on_endpoint(
+    endpoint: str, adapters: tuple[str, ...], prompt: str, max_new_tokens: int, chat: bool, token: str | None
+) -> str:
     """Greedy text from a running ``hub serve-model`` (the base when no adapter is named)."""
     import httpx
 
@@ -65,8 +100,9 @@ def run_on_endpoint(endpoint: str, adapters: tuple[str, ...], prompt: str, max_n
             body = {"model": model, "max_tokens": max_new_tokens, "temperature": 0}
             r = None
             if chat:  # as `hub run`: through the chat template when the base has one
-                r = http.post(f"{url}/v1/chat/completions",
-                              json={**body, "messages": [{"role": "user", "content": prompt}]})
+                r = http.post(
+                    f"{url}/v1/chat/completions", json={**body, "messages": [{"role": "user", "content": prompt}]}
+                )
                 if r.status_code == 400 and "no chat template" in r.text:
                     r, chat = None, False
             if r is None:

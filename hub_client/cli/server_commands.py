@@ -28,11 +28,21 @@ def serve(data: str | None, host: str, port: int, workers: int) -> None:
     settings = server_settings(data)
     os.environ["HUB_DATA"] = str(settings.data.resolve())
     build_hub(settings).db.dispose()  # migrate once before the workers start
-    where = (f"data: {settings.data.resolve()}" if settings.uses_data_dir()
-             else "no local state: database and storage by URL")
+    where = (
+        f"data: {settings.data.resolve()}"
+        if settings.uses_data_dir()
+        else "no local state: database and storage by URL"
+    )
     click.echo(f"Adapter Hub on http://{host}:{port} ({where})", err=True)
-    uvicorn.run("hub_server.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False)  # the hub writes its own JSON access log
+    uvicorn.run(
+        "hub_server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )  # the hub writes its own JSON access log
 
 
 @click.group("admin")
@@ -47,8 +57,9 @@ def admin() -> None:
 @click.option("--expires", default=None, help="Lifetime, e.g. 30d, 12h, 1w (default: never expires).")
 @click.option("--name", default="", help="A label shown by `hub admin tokens list`.")
 @click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
-def create_token(user: str, scope: str, orgs: tuple[str, ...], expires: str | None, name: str,
-                 data: str | None) -> None:
+def create_token(
+    user: str, scope: str, orgs: tuple[str, ...], expires: str | None, name: str, data: str | None
+) -> None:
     """Create USER if missing and print a new token for them (only the token)."""
     from hub_server.admin import create_user_token
     from hub_server.errors import ServiceError

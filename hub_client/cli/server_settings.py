@@ -6,6 +6,7 @@ commands and so must not import each other for these.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..errors import HubError
 
@@ -16,7 +17,7 @@ class ServerCommandError(HubError):
     code = "server"
 
 
-def server_settings(data: str | None):
+def server_settings(data: str | None) -> Any:
     """The server's settings for a data directory (or from ``HUB_*`` alone); one line when the server is missing."""
     try:
         from hub_server.settings import Settings

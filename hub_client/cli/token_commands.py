@@ -6,8 +6,15 @@ import click
 
 from ._output import client_options, json_option, make_client, print_json, print_table
 
-_COLUMNS = [("id", "ID"), ("name", "NAME"), ("scope", "SCOPE"), ("state", "STATE"), ("created_at", "CREATED"),
-            ("expires_at", "EXPIRES"), ("current", "CURRENT")]
+_COLUMNS = [
+    ("id", "ID"),
+    ("name", "NAME"),
+    ("scope", "SCOPE"),
+    ("state", "STATE"),
+    ("created_at", "CREATED"),
+    ("expires_at", "EXPIRES"),
+    ("current", "CURRENT"),
+]
 
 
 @click.group("token")
@@ -34,8 +41,7 @@ def list_tokens(endpoint: str | None, token: str | None, as_json: bool) -> None:
 @click.option("--expires", default=None, help="Lifetime, e.g. 30d, 12h, 1w (never longer than the current token's).")
 @client_options
 @json_option
-def create(scope: str, label: str, expires: str | None, endpoint: str | None, token: str | None,
-           as_json: bool) -> None:
+def create(scope: str, label: str, expires: str | None, endpoint: str | None, token: str | None, as_json: bool) -> None:
     """Create a token and print it once (only the token on stdout)."""
     with make_client(endpoint, token) as client:
         made = client.create_token(scope=scope, name=label, expires=expires)

@@ -94,48 +94,104 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.option("--data", "data", required=True, type=click.Path(dir_okay=False), help="Training JSONL.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Adapter directory to create.")
 @click.option("--task", type=click.Choice(["causal-lm", "seq-cls"]), default="causal-lm", show_default=True)
-@click.option("--objective", type=click.Choice(OBJECTIVES), default=None,
-              help="Training objective (default: the task's). dpo: preference pairs {prompt, chosen, rejected}.")
+@click.option(
+    "--objective",
+    type=click.Choice(OBJECTIVES),
+    default=None,
+    help="Training objective (default: the task's). dpo: preference pairs {prompt, chosen, rejected}.",
+)
 @click.option("--beta", type=float, default=None, help="DPO temperature (default 0.1).")
-@click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
-              help="Load the base quantized with bitsandbytes (QLoRA); the pin stays the full-precision base.")
+@click.option(
+    "--quantize",
+    type=click.Choice(QUANTIZATIONS),
+    default=None,
+    help="Load the base quantized with bitsandbytes (QLoRA); the pin stays the full-precision base.",
+)
 @click.option("--max-steps", type=int, default=None, help="Stop after N optimiser steps.")
 @click.option("--epochs", type=float, default=None, help="Passes over the data (default 1).")
 @click.option("--lr", type=float, default=None, help="Learning rate (default: the method's).")
 @click.option("--batch-size", type=int, default=None, help="Per-device batch size (default: the method's).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--eval-data", type=click.Path(dir_okay=False), default=None, help="Held-out JSONL.")
-@click.option("--eval-fraction", type=float, default=0.1, show_default=True,
-              help="Share of --data held out when --eval-data is not given.")
+@click.option(
+    "--eval-fraction",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Share of --data held out when --eval-data is not given.",
+)
 @click.option("--max-length", type=int, default=256, show_default=True, help="Token limit per record.")
 @click.option("--revision", default=None, help="Base revision (HF repo ids).")
 @click.option("--base-id", default=None, help="Base id to record in the pin (defaults to the base's own).")
 @click.option("--license", "license_", default="apache-2.0", show_default=True)
 @click.option("--option", "generic", multiple=True, help="Method option as key=value (repeatable).")
-@click.option("--allow-base-mismatch", is_flag=True,
-              help="Train even if the base's card declares another fingerprint than its weights.")
+@click.option(
+    "--allow-base-mismatch",
+    is_flag=True,
+    help="Train even if the base's card declares another fingerprint than its weights.",
+)
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, task: str, objective: str | None,
-              beta: float | None, quantize: str | None, max_steps: int | None,
-              epochs: float | None, lr: float | None, batch_size: int | None, seed: int, eval_data: str | None,
-              eval_fraction: float, max_length: int, revision: str | None, base_id: str | None, license_: str,
-              generic: tuple[str, ...], allow_base_mismatch: bool, no_progress: bool, as_json: bool) -> None:
+def train_cmd(
+    ctx: click.Context,
+    base: str,
+    method: str,
+    data: str,
+    out: str,
+    task: str,
+    objective: str | None,
+    beta: float | None,
+    quantize: str | None,
+    max_steps: int | None,
+    epochs: float | None,
+    lr: float | None,
+    batch_size: int | None,
+    seed: int,
+    eval_data: str | None,
+    eval_fraction: float,
+    max_length: int,
+    revision: str | None,
+    base_id: str | None,
+    license_: str,
+    generic: tuple[str, ...],
+    allow_base_mismatch: bool,
+    no_progress: bool,
+    as_json: bool,
+) -> None:
     """Train an adapter on a frozen base. Method options: --rank, --alpha, --target-modules, ..."""
     from adapters.registry import get_method
     from adapters.training import train
 
     spec = get_method(method)
     options = parse_method_options(spec, list(ctx.args), generic)
-    result = train(base, method, data, out, task=task, objective=objective, beta=beta, quantize=quantize,
-                   options=options, max_steps=max_steps, epochs=epochs, lr=lr,
-                   batch_size=batch_size, seed=seed, eval_fraction=eval_fraction, eval_data=eval_data,
-                   revision=revision, base_id=base_id, max_length=max_length, progress=not no_progress,
-                   license=license_, allow_base_mismatch=allow_base_mismatch, resolver=hub_resolver())
+    result = train(
+        base,
+        method,
+        data,
+        out,
+        task=task,
+        objective=objective,
+        beta=beta,
+        quantize=quantize,
+        options=options,
+        max_steps=max_steps,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        eval_fraction=eval_fraction,
+        eval_data=eval_data,
+        revision=revision,
+        base_id=base_id,
+        max_length=max_length,
+        progress=not no_progress,
+        license=license_,
+        allow_base_mismatch=allow_base_mismatch,
+        resolver=hub_resolver(),
+    )
     if as_json:
-        click.echo(json.dumps({"output_dir": str(result.output_dir), "steps": result.steps,
-                               "metrics": result.metrics}))
+        click.echo(json.dumps({"output_dir": str(result.output_dir), "steps": result.steps, "metrics": result.metrics}))
         return
     shown = "  ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
     click.echo(f"trained {spec.name} for {result.steps} steps -> {result.output_dir}")
@@ -143,12 +199,23 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
 
 
 @click.command("evaluate")
-@click.option("--base", default=None, help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id "
-              "(default with --adapter: found by the adapters' pin).")
-@click.option("--data", required=True, multiple=True, type=click.Path(dir_okay=False),
-              help="Held-out JSONL (repeatable: one row per task in a task x adapter table).")
+@click.option(
+    "--base",
+    default=None,
+    help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id "
+    "(default with --adapter: found by the adapters' pin).",
+)
+@click.option(
+    "--data",
+    required=True,
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Held-out JSONL (repeatable: one row per task in a task x adapter table).",
+)
 @click.option("--adapter", "adapters", multiple=True, help="Adapter dir or hub ref (repeatable: stacked).")
-@click.option("--each", "each", multiple=True, help="Adapter scored alone as one column of the task table (repeatable).")
+@click.option(
+    "--each", "each", multiple=True, help="Adapter scored alone as one column of the task table (repeatable)."
+)
 @click.option("--with-base", is_flag=True, help="Add the base alone as a column of the task table.")
 @click.option("--weight", "weights", multiple=True, type=float, help="Weight per --adapter.")
 @click.option("--task", type=click.Choice(["causal-lm", "seq-cls"]), default="causal-lm", show_default=True)
@@ -157,15 +224,30 @@ def train_cmd(ctx: click.Context, base: str, method: str, data: str, out: str, t
 @click.option("--limit", type=int, default=None, help="Only the first N records.")
 @click.option("--revision", default=None)
 @click.option("--allow-base-mismatch", is_flag=True)
-@click.option("--quantize", type=click.Choice(QUANTIZATIONS), default=None,
-              help="Load the base quantized with bitsandbytes.")
+@click.option(
+    "--quantize", type=click.Choice(QUANTIZATIONS), default=None, help="Load the base quantized with bitsandbytes."
+)
 @click.option("--show", type=int, default=0, help="Print the first N predictions.")
 @click.option("--no-progress", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
-def evaluate_cmd(base: str | None, data: tuple[str, ...], adapters: tuple[str, ...], each: tuple[str, ...],
-                 with_base: bool, weights: tuple[float, ...], task: str, batch_size: int, max_new_tokens: int,
-                 limit: int | None, revision: str | None, allow_base_mismatch: bool, quantize: str | None, show: int,
-                 no_progress: bool, as_json: bool) -> None:
+def evaluate_cmd(
+    base: str | None,
+    data: tuple[str, ...],
+    adapters: tuple[str, ...],
+    each: tuple[str, ...],
+    with_base: bool,
+    weights: tuple[float, ...],
+    task: str,
+    batch_size: int,
+    max_new_tokens: int,
+    limit: int | None,
+    revision: str | None,
+    allow_base_mismatch: bool,
+    quantize: str | None,
+    show: int,
+    no_progress: bool,
+    as_json: bool,
+) -> None:
     """Exact match (causal-lm) or accuracy (seq-cls) of a base, alone or with adapters, on held-out data.
 
     On preference pairs ({prompt, chosen, rejected}): the preferred-answer rate (share of pairs where the
@@ -176,18 +258,40 @@ def evaluate_cmd(base: str | None, data: tuple[str, ...], adapters: tuple[str, .
     if len(data) > 1 or each or with_base:
         from .evaluate_table import print_task_table
 
-        return print_task_table(base, data, adapters, each, with_base, batch_size=batch_size,
-                                max_new_tokens=max_new_tokens, limit=limit, allow_base_mismatch=allow_base_mismatch,
-                                progress=not no_progress, as_json=as_json)
+        return print_task_table(
+            base,
+            data,
+            adapters,
+            each,
+            with_base,
+            batch_size=batch_size,
+            max_new_tokens=max_new_tokens,
+            limit=limit,
+            allow_base_mismatch=allow_base_mismatch,
+            progress=not no_progress,
+            as_json=as_json,
+        )
     data_file = data[0]
 
     if weights and len(weights) != len(adapters):
         raise click.UsageError("give one --weight per --adapter, or none")
     if base is None and not adapters:
         raise click.UsageError("give --base, or --adapter to use the base it is pinned to")
-    result = evaluate(base, data_file, adapters, task=task, weights=list(weights) or None, batch_size=batch_size,
-                      max_new_tokens=max_new_tokens, revision=revision, allow_base_mismatch=allow_base_mismatch,
-                      limit=limit, progress=not no_progress, resolver=hub_resolver(), quantize=quantize)
+    result = evaluate(
+        base,
+        data_file,
+        adapters,
+        task=task,
+        weights=list(weights) or None,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        revision=revision,
+        allow_base_mismatch=allow_base_mismatch,
+        limit=limit,
+        progress=not no_progress,
+        resolver=hub_resolver(),
+        quantize=quantize,
+    )
     if as_json:
         click.echo(json.dumps({**result.as_dict(), "predictions": result.predictions[:show]}))
         return
