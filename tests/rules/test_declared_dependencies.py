@@ -14,15 +14,14 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from import_scan import imported_modules
+from tests.support.import_scan import imported_modules
 
 OURS = {"adapters", "hub_client", "hub_rules", "hub_server", "hub_serving", "hub_worker"}
 # which extras (beyond the core dependencies) each package may rely on
-EXTRAS = {"hub_rules": set(), "hub_client": set(), "adapters": {"ml"}, "hub_server": {"server"}}
+EXTRAS = {"hub_rules": set(), "hub_client": set(), "adapters": {"ml"}, "hub_server": {"server"},
+          "hub_serving": {"ml", "server", "serve"}}
 # a command that starts another package's process needs that package's extra
-FILE_EXTRAS = {"hub_client/cli/server_commands.py": {"server"}}
+FILE_EXTRAS = {"hub_client/cli/server_commands.py": {"server"}, "hub_client/cli/serve_commands.py": {"ml", "server", "serve"}}
 
 
 def _declared() -> dict[str, set[str]]:

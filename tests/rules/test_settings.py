@@ -16,9 +16,7 @@ from hub_rules import SettingInvalid
 from hub_rules.env_settings import parse_bool
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-
-import settings_table
+from tools import settings_table
 
 SETTINGS_MODULES = {"hub_client/settings.py", "adapters/settings.py", "hub_server/settings.py", "hub_rules/env_settings.py"}
 
@@ -98,7 +96,7 @@ def test_a_bad_client_value_names_its_variable(env, value, words):
 
 def test_a_bad_core_value_is_an_adapter_error(monkeypatch):
     from adapters.errors import AdapterError
-    from adapters.training import _capped
+    from adapters.training.run import _capped
 
     monkeypatch.setenv("HUB_TRAIN_MAX_STEPS", "two")
     with pytest.raises(AdapterError, match=r"^HUB_TRAIN_MAX_STEPS must be a whole number, got 'two'$"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 import httpx
-from accountability_support import auth
+from tests.security.accountability_support import auth
 from click.testing import CliRunner
 
 from hub_client.cli.main import main

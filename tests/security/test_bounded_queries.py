@@ -13,7 +13,7 @@ import time
 
 import httpx
 import pytest
-from accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
+from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
 
 from hub_server.db import Database
 from hub_server.errors import Unavailable
@@ -108,7 +108,7 @@ def test_tag_filters_past_the_time_bound_are_stopped(hub_on):
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_read_statements_are_stopped_at_the_time_bound(kind, tmp_path):
-    from hub_process import postgres_or_skip
+    from tests.support.hub_process import postgres_or_skip
     from sqlalchemy import text
 
     database = postgres_or_skip() if kind == "postgresql" else None

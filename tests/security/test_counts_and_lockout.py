@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import httpx
-from accountability_support import HubProcess, auth, create_repo, publish
+from tests.security.accountability_support import HubProcess, auth, create_repo, publish
 
 
 def _downloads(client: httpx.Client, repo: str, settle: float = 1.0) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 import httpx
-from accountability_support import auth, create_repo, publish
+from tests.security.accountability_support import auth, create_repo, publish
 
 from tests.web.web_fixtures import Browser
 

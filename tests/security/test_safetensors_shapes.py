@@ -10,7 +10,7 @@ import struct
 import time
 
 import httpx
-from accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
+from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
 
 
 def _weights(shape: list[int], data: bytes = b"\0" * 8) -> bytes:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psutil
-from accountability_support import hub_on  # noqa: F401
+from tests.security.accountability_support import hub_on  # noqa: F401
 
 from tests.web.web_fixtures import Browser
 

@@ -8,7 +8,7 @@ import base64
 import warnings
 
 import httpx
-from accountability_support import auth
+from tests.security.accountability_support import auth
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -12,7 +12,7 @@ import shlex
 
 import httpx
 import pytest
-from accountability_support import create_repo, publish
+from tests.security.accountability_support import create_repo, publish
 
 CRAFTED = [
     'x"); import os; os.system("id"); ("',

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import psutil
-from accountability_support import auth, create_repo, hub_on, one_line  # noqa: F401
+from tests.security.accountability_support import auth, create_repo, hub_on, one_line  # noqa: F401
 
 QUOTA = 64 * 1024
 

@@ -10,7 +10,7 @@ import os
 
 import httpx
 import pytest
-from accountability_support import auth, create_repo, publish, upload
+from tests.security.accountability_support import auth, create_repo, publish, upload
 
 
 def test_finishing_known_bytes_rewrites_them_like_new_ones(hub_server):

@@ -5,7 +5,7 @@ the HF settings call ``{"private": true}`` really makes the repo private, for it
 from __future__ import annotations
 
 import httpx
-from accountability_support import auth, create_repo, publish
+from tests.security.accountability_support import auth, create_repo, publish
 from click.testing import CliRunner
 
 from hub_client.cli.main import main

@@ -4,6 +4,8 @@ one). Read from the source with ``ast``; nothing is imported."""
 
 from __future__ import annotations
 
+import sys
+
 import ast
 from pathlib import Path
 
@@ -60,7 +62,7 @@ def test_the_scan_sees_a_circle_through_a_lazy_import(tmp_path, monkeypatch):
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("from .b import x\n")
     (pkg / "b.py").write_text("def x():\n    from .a import y\n")
-    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert import_cycles("pkg") == [["pkg.a", "pkg.b", "pkg.a"]]
 
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from tests.serving.runtime_fixtures import hub_run_tokens, make_tiny_adapters
 from tests.serving.serve_process import ServeProcess
-from stack_fixtures import make_adapter, pin_adapter
-from tiny_bases import make_llama_dir
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir
 
 from hub_client import HubClient
 from hub_client.cli.main import main
