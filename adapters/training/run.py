@@ -203,7 +203,7 @@ def _capped(max_steps: int | None, epochs: float | None) -> tuple[int | None, fl
     """``HUB_TRAIN_MAX_STEPS=N`` caps every run at N steps: smoke tests of scripts and docs stay short."""
     from hub_rules import SettingInvalid
 
-    from .settings import settings
+    from ..settings import settings
 
     try:
         cap = settings().train_max_steps

@@ -32,7 +32,7 @@ def data(tmp_path_factory):
 
 
 def _loss(model, tokenizer, rows) -> float:
-    from adapters.data import Collator, encode_row, pad_id
+    from adapters.training.data import Collator, encode_row, pad_id
 
     batch = Collator(pad_id(tokenizer))([encode_row(tokenizer, r, "causal-lm", 64) for r in rows])
     with torch.no_grad():
@@ -87,7 +87,7 @@ def test_qlora_lowers_the_loss_saves_and_loads_on_each_path(path, mixed, data, m
     from safetensors import safe_open
 
     from adapters.base import load_base
-    from adapters.stack import load_stack
+    from adapters.runtime.stack import load_stack
     from adapters.training import train
 
     use_path(monkeypatch, path)

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_torchrun_two_processes_train_together_and_only_rank_zero_writes(tmp_path):
     from adapters.card import read_card
-    from adapters.fingerprint import fingerprint
-    from adapters.stack import load_stack
+    from adapters.base.fingerprint import fingerprint
+    from adapters.runtime.stack import load_stack
 
     base = make_llama_dir(tmp_path / "base")
     data = write_jsonl(tmp_path / "copy.jsonl", copy_task_rows(32))

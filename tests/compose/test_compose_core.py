@@ -151,9 +151,9 @@ def test_compose_beats_its_seeds_when_a_better_mix_exists(library, tmp_path):
     average, each one alone) carries noise, while 0.5/0.5/0 is the clean copy LoRA. Compose must leave its
     seeds to find it; a search limited to them stops at the uniform average."""
     from adapters.base import load_base
-    from adapters.few_shot import encode_examples, score
-    from adapters.fused_deltas import FusedDeltas
-    from adapters.runtime.lora_factors import low_rank_factors
+    from adapters.composition.few_shot import encode_examples, score
+    from adapters.composition.deltas import FusedDeltas
+    from adapters.methods.lora.factors import low_rank_factors
 
     base, adapters = library
     n, m = _noise(adapters["copy"], 1), _noise(adapters["copy"], 2)
