@@ -15,15 +15,16 @@ same import name, is installed in this environment too (distribution metadata on
 
 from __future__ import annotations
 
-import importlib
 import warnings
-from typing import Any
 
 from hub_rules.import_clash import AdaptersNameClash, adapters_clash
+
+from .lazy_exports import lazy_getattr
 
 _CLASH = adapters_clash()
 if _CLASH is not None:
     warnings.warn(_CLASH, AdaptersNameClash, stacklevel=2)
+
 
 _EXPORTS: dict[str, str] = {
     "AdapterError": "adapters.errors",
@@ -70,8 +71,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "AdaptersNameClash"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'adapters' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
