@@ -127,14 +127,17 @@ def _check_whole_versions_then_publish_again(url: str, token: str, names: list[s
 
 def test_racing_publishes_never_pass_the_namespace_quota(two_worker_server):
     """Ten publishes of new 1,000-byte files race into a namespace with room for four: the quota is
-    checked again inside the publishing transaction, one namespace at a time, so at most four land."""
+    checked again inside the publishing transaction, one namespace at a time, so at most four land.
+    Ten members of the org ``quota`` each upload one blob (a user's unpublished uploads count against
+    their own namespace, not the org's) and publish it into the org at the same moment."""
     hub = two_worker_server
-    token, admin = hub.token("quota", "write"), hub.token("root", "admin")
+    admin = hub.token("root", "admin")
+    tokens = [hub.token(f"member{i}", "write", ["quota"]) for i in range(10)]
     payloads = [bytes([i]) * 1000 for i in range(10)]
     with httpx.Client(base_url=hub.url, timeout=60) as client:
-        names = [create_repo(client, token, "quota") for _ in payloads]
-        for data in payloads:
-            upload(client, token, data, chunk=len(data))
+        names = [create_repo(client, tokens[0], "quota") for _ in payloads]
+        for member, data in zip(tokens, payloads, strict=True):
+            upload(client, member, data, chunk=len(data))
         assert client.put("/api/v1/admin/quotas/quota", json={"max_bytes": 4500},
                           headers=auth(admin)).status_code == 200
     barrier = threading.Barrier(len(payloads))
@@ -142,7 +145,7 @@ def test_racing_publishes_never_pass_the_namespace_quota(two_worker_server):
     def attempt(i):
         with httpx.Client(base_url=hub.url, timeout=60) as c:
             barrier.wait()
-            return publish(c, token, f"quota/{names[i]}", "1.0.0", {"a.txt": payloads[i]}, upload_blobs=False)
+            return publish(c, tokens[i], f"quota/{names[i]}", "1.0.0", {"a.txt": payloads[i]}, upload_blobs=False)
 
     with ThreadPoolExecutor(len(payloads)) as pool:
         results = list(pool.map(attempt, range(len(payloads))))
