@@ -58,7 +58,7 @@ test-two-hosts: $(STAMP)
 # The schemathesis run for longer than CI allows: many generated cases per route, a long time budget,
 # a fresh seed each run (printed; HUB_FUZZ_SEED=N replays one).
 fuzz: $(STAMP)
-	HUB_FUZZ_EXAMPLES=200 HUB_FUZZ_SECONDS=900 $(PY) -m pytest -q -s -p no:cacheprovider tests/security/test_openapi_fuzz.py
+	HUB_FUZZ_SEED=random HUB_FUZZ_EXAMPLES=200 HUB_FUZZ_SECONDS=900 $(PY) -m pytest -q -s -p no:cacheprovider tests/security/test_openapi_fuzz.py
 
 bench: $(STAMP)
 	$(PY) -m adapters.base.default >/dev/null
