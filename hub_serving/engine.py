@@ -116,7 +116,7 @@ class Engine:
         (a client that went away) takes the row out of the batch at the next step."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
-        job = Job(adapter, list(prompt_ids), params, lambda e: loop.call_soon_threadsafe(events.put_nowait, e))
+        job = Job(adapter, list(prompt_ids), params, lambda e: _deliver(loop, events, job, e))
         self.enqueue(job)
         try:
             while True:
@@ -144,7 +144,10 @@ class Engine:
             except Exception as exc:  # a failed step fails its rows, never the server
                 log.exception("engine step failed")
                 for job in [*self.running]:
-                    job.emit(Failed(f"generation failed: {type(exc).__name__}: {exc}"))
+                    try:
+                        job.emit(Failed(f"generation failed: {type(exc).__name__}: {exc}"))
+                    except Exception:  # noqa: BLE001 - a caller that is gone cannot be told; the engine runs on
+                        log.debug("could not deliver a failure", exc_info=True)
                 self.running = []
                 from adapters.runtime.decode_batch import DecodeBatch
 
@@ -221,3 +224,12 @@ class Engine:
         job.emit(Token(tail, choice))
         job.emit(Done(reason, len(job.prompt_ids), job.count, job.tracker.text))
         return False
+
+
+def _deliver(loop: asyncio.AbstractEventLoop, events: asyncio.Queue, job: Job, event: Any) -> None:
+    """Hand ``event`` to the caller's event loop; a caller whose loop has closed has left, so its row is
+    cancelled instead (a closed loop must never take the engine thread down with it)."""
+    try:
+        loop.call_soon_threadsafe(events.put_nowait, event)
+    except RuntimeError:
+        job.cancelled.set()

@@ -88,3 +88,18 @@ def test_stop_string_ends_the_text(engine):
     assert isinstance(done, Done) and done.finish_reason == "stop"
     assert done.text == full[:full.find(stop)]
     assert "".join(e.text for e in events if isinstance(e, Token)) == done.text
+
+
+def test_a_caller_whose_event_loop_closed_does_not_stop_the_engine(engine):
+    """A caller that leaves without closing its stream (its event loop closed under it) is dropped; the
+    engine thread keeps serving everyone else."""
+    eng, base, adapters, tok = engine
+    ids = tok("say cat")["input_ids"]
+    loop = asyncio.new_event_loop()
+    stream = eng.submit("lora-a", ids, SamplingParams(max_tokens=8, temperature=0))
+    loop.run_until_complete(stream.__anext__())  # one token, then the loop goes away mid-stream
+    loop.close()
+    time.sleep(0.5)  # the engine tries to deliver the next tokens to the closed loop
+    assert eng._thread.is_alive()
+    after = asyncio.run(asyncio.wait_for(_tokens(eng, None, ids, SamplingParams(max_tokens=4, temperature=0)), 60))
+    assert after == hub_run_tokens(base, None, "say cat", 4)
