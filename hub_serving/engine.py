@@ -146,7 +146,7 @@ class Engine:
                 for job in [*self.running]:
                     try:
                         job.emit(Failed(f"generation failed: {type(exc).__name__}: {exc}"))
-                    except Exception:  # noqa: BLE001 - a caller that is gone cannot be told; the engine runs on
+                    except Exception:  # a caller that is gone cannot be told; the engine runs on
                         log.debug("could not deliver a failure", exc_info=True)
                 self.running = []
                 from adapters.runtime.decode_batch import DecodeBatch
