@@ -39,7 +39,8 @@ def test_no_test_or_bench_edits_sys_path():
 
 
 def test_the_scan_sees_each_way_of_editing_sys_path():
-    for edit in ("sys.path.insert(0, 'x')", "sys.path[:0] = ['x']", "sys.path += ['x']", "sys.path = ['x']",
-                 "def f():\n    sys.path.append('x')"):
+    p = "sys." + "path"  # spelled apart so this file is not itself an example of what it looks for
+    for edit in (f"{p}.insert(0, 'x')", f"{p}[:0] = ['x']", f"{p} += ['x']", f"{p} = ['x']",
+                 f"def f():\n    {p}.append('x')"):
         assert _edits_sys_path(ast.parse("import sys\n" + edit)), edit
-    assert not _edits_sys_path(ast.parse("import sys\nprint(sys.path[0])\npaths = list(sys.path)"))
+    assert not _edits_sys_path(ast.parse(f"import sys\nprint({p}[0])\npaths = list({p})"))

@@ -3,16 +3,14 @@ and leave between decode steps, and each row's greedy tokens equal ``hub run`` w
 
 from __future__ import annotations
 
-
 import pytest
 import torch
-
-from tests.serving.runtime_fixtures import METHODS, hub_run_tokens, make_tiny_adapters
 
 from adapters import load_base
 from adapters.errors import AdapterError
 from adapters.runtime.batched import BatchedRuntime
 from adapters.runtime.decode_batch import DecodeBatch, prefill
+from tests.serving.runtime_fixtures import METHODS, hub_run_tokens, make_tiny_adapters
 
 PROMPTS = ["say cat", "the moon is", "hello there, how", "x", "abc abc abc", "ok", "why?", "tell me"]
 NEW = 12

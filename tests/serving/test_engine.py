@@ -8,13 +8,12 @@ import time
 
 import pytest
 
-from tests.serving.runtime_fixtures import hub_run_tokens, make_tiny_adapters
-
 from adapters import load_base
 from adapters.runtime.batched import BatchedRuntime
 from hub_serving.engine import Done, Engine, Token
 from hub_serving.metrics import Metrics
 from hub_serving.sampling import SamplingParams
+from tests.serving.runtime_fixtures import hub_run_tokens, make_tiny_adapters
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,15 @@ from __future__ import annotations
 import shutil
 
 import httpx
+import openai
 import pytest
 from click.testing import CliRunner
 
+from hub_client import HubClient
+from hub_client.cli.main import main
 from tests.serving.runtime_fixtures import make_tiny_adapters
 from tests.serving.serve_process import NginxProxy, ServeProcess
 
-from hub_client import HubClient
-from hub_client.cli.main import main
-
-openai = pytest.importorskip("openai")
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 NAMES = ["lora-a", "lora-b", "ia3", "prompt", "prefix", "dora"]
 

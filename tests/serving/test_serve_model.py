@@ -13,25 +13,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 from click.testing import CliRunner
 
+from hub_client import HubClient
+from hub_client.cli.main import main
 from tests.serving.runtime_fixtures import hub_run_tokens, make_tiny_adapters
 from tests.serving.serve_process import ServeProcess
 from tests.support.stack_fixtures import make_adapter, pin_adapter
 from tests.support.tiny_bases import make_llama_dir
 
-from hub_client import HubClient
-from hub_client.cli.main import main
-
-openai = pytest.importorskip("openai")
 CLIENTS = Path(os.environ.get("HUB_TEST_CLIENTS_DIR") or Path(sys.prefix) / "clients")  # requirements-clients.lock
 
 
 def lorax_calls(url: str, calls: list[dict]) -> list[dict]:
     """Answers of the unmodified lorax-client, run in its own process from its own package directory."""
     if not (CLIENTS / "lorax").is_dir():
-        pytest.skip(f"lorax-client is not installed in {CLIENTS} (make venv)")
+        pytest.fail(f"lorax-client is not installed in {CLIENTS}: run `make venv` (requirements-clients.lock)")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CLIENTS), os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run([sys.executable, str(Path(__file__).parent / "lorax_driver.py"), url],
                          input=json.dumps(calls), capture_output=True, text=True, env=env, timeout=300, check=False)
