@@ -81,7 +81,8 @@ def validation_message(exc: ValidationError) -> str:
     return f"{where}: {err.get('msg', 'invalid')}"
 
 
-async def _body(request: Request, kind: type[BaseModel]) -> Any:
+async def read_body(request: Request, kind: type[BaseModel]) -> Any:
+    """``kind`` validated from a JSON object body; anything else is one 400 line (shared by both protocol views)."""
     try:
         raw = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
@@ -183,7 +184,7 @@ def _params(body: _Common, max_tokens: int | None, logprobs: int | None, server:
 async def completions(request: Request):
     server = request.app.state.server
     server.check_token(request.headers.get("authorization"))
-    body: CompletionBody = await _body(request, CompletionBody)
+    body: CompletionBody = await read_body(request, CompletionBody)
     if body.echo:
         raise bad_request("echo is not supported", param="echo")
     params = _params(body, body.max_tokens, body.logprobs, server)
@@ -200,7 +201,7 @@ async def completions(request: Request):
 async def chat_completions(request: Request):
     server = request.app.state.server
     server.check_token(request.headers.get("authorization"))
-    body: ChatBody = await _body(request, ChatBody)
+    body: ChatBody = await read_body(request, ChatBody)
     logprobs = (body.top_logprobs or 0) if body.logprobs else None
     params = _params(body, body.max_completion_tokens or body.max_tokens, logprobs, server)
     prompt = server.encode_chat([{"role": m.role, "content": m.text()} for m in body.messages])

@@ -12,11 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .engine import Done, Failed, Token
 from .errors import ServeError, bad_request
-from .openai_views import validation_message
+from .openai_views import read_body
 from .sampling import SamplingParams
 
 router = APIRouter()
@@ -50,16 +50,7 @@ class GenerateBody(BaseModel):
 
 
 async def _body(request: Request) -> GenerateBody:
-    try:
-        raw = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        raise bad_request("the body is not valid JSON") from None
-    if not isinstance(raw, dict):
-        raise bad_request("the body must be a JSON object")
-    try:
-        body = GenerateBody.model_validate(raw)
-    except ValidationError as exc:
-        raise bad_request(validation_message(exc)) from None
+    body: GenerateBody = await read_body(request, GenerateBody)
     p = body.parameters
     if p.adapter_source not in (None, "hub"):
         raise bad_request(
