@@ -12,6 +12,7 @@ import shlex
 
 import httpx
 import pytest
+
 from tests.security.accountability_support import create_repo, publish
 
 CRAFTED = [
@@ -32,7 +33,7 @@ def _card(base: str, lineage: list[dict] | None = None) -> bytes:
 
 def _snippets(page: str) -> dict[str, str]:
     return {m.group(1): html.unescape(m.group(2))
-            for m in re.finditer(r'<code id="code-([a-z]+)">(.*?)</code>', page, re.S)}
+            for m in re.finditer(r'<code id="code-([a-z]+)">(.*?)</code>', page, re.DOTALL)}
 
 
 def _constant_args(tree: ast.Module) -> list[tuple[str, list, dict]]:
@@ -60,7 +61,7 @@ def test_copied_snippets_parse_into_exactly_the_intended_code(hub_server, base):
         page = client.get("/alice/snip")
         assert page.status_code == 200
         code = _snippets(page.text)
-    assert set(code) == {"pull", "run", "merge", "python", "peft"}
+    assert set(code) == {"pull", "run", "merge", "python", "peft", "serve"}
     assert shlex.split(code["pull"]) == ["hub", "pull", "alice/snip@1.0.0"]
     assert shlex.split(code["run"]) == ["hub", "run", "--base", expected_base, "alice/snip@1.0.0", "--prompt", "Hello"]
     assert shlex.split(code["merge"]) == ["hub", "merge", "--base", expected_base, "alice/snip@1.0.0", "--out",
@@ -75,6 +76,15 @@ def test_copied_snippets_parse_into_exactly_the_intended_code(hub_server, base):
     assert [type(n).__name__ for n in tree.body] == ["ImportFrom", "ImportFrom", "Assign", "Assign"]
     assert _constant_args(tree) == [("from_pretrained", [expected_base], {}),
                                     ("from_pretrained", ["alice/snip"], {"revision": "1.0.0"})]
+    serve = code["serve"].split("\n")
+    assert shlex.split(serve[0]) == ["export", f"HUB_ENDPOINT={hub_server.url}"]
+    assert shlex.split(serve[1]) == ["hub", "serve-model", "--base", expected_base, "--port", "8080", "&"]
+    assert serve[3] == "python - <<'PY'" and serve[-1] == "PY" and "PY" not in serve[4:-1]
+    calls = [c for c in ast.walk(ast.parse("\n".join(serve[4:-1]))) if isinstance(c, ast.Call)]
+    named = {(c.func.attr if isinstance(c.func, ast.Attribute) else c.func.id):
+             {k.arg: k.value.value for k in c.keywords if isinstance(k.value, ast.Constant)} for c in calls}
+    assert named["OpenAI"] == {"base_url": "http://127.0.0.1:8080/v1", "api_key": "unused"}
+    assert named["create"] == {"model": "alice/snip@1.0.0", "prompt": "Hello", "max_tokens": 32, "temperature": 0}
 
 
 def test_lineage_ids_are_linked_only_when_they_are_repo_ids(hub_server):
