@@ -6,7 +6,14 @@ same rotation. Same prompts, same lengths (EOS ignored), greedy; interleaved rot
 Goals (issue 24): ours with 8 LoRAs ≤ 1.15× ours on the base; our overhead ≤ ½ of PEFT's (PEFT mixed batch
 vs transformers on the base). Rows carry the time, load average and torch thread count.
 
-    python -m bench.bench_serve [--base DIR] [--runs 5] [--new-tokens 24] [--threads 1]
+Then, on the same base (``bench/serve_rows.py``): throughput (tokens/s) at 1, 8, 32 concurrent clients on 1, 8,
+32 distinct LoRAs, each against the same clients on the bare base (short generations, ``--grid-tokens``);
+time to first token p50/p99 at 32 clients; a cold adapter (pull from a real hub + pin check + load) vs a warm
+one; memory (RSS) per loaded adapter; and one request on a stack of 8 LoRAs unmerged (fused: one
+concatenated low-rank pair per module) vs the same stack merged, with a ~20- and a ~200-token prompt. It
+draws ``bench/serve_throughput.png`` (tokens/s against distinct adapters).
+
+    python -m bench.bench_serve [--base DIR] [--runs 5] [--new-tokens 24] [--threads 1] [--grid-tokens 8]
 """
 
 from __future__ import annotations
@@ -28,25 +35,15 @@ PROMPTS = ["Write a short poem about the sea.", "Name three colours of the sky."
            "Why do birds sing at dawn?", "List some fruits that are red."]
 
 
-def make_lora(base_dir: Path, out: Path, seed: int) -> Path:
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-    cfg = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                     task_type="CAUSAL_LM", init_lora_weights=False)
-    get_peft_model(model, cfg).save_pretrained(out)
-    return out
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--new-tokens", type=int, default=24)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 keeps ratios steady)")
+    parser.add_argument("--grid-runs", type=int, default=3, help="rotations of the throughput grid")
+    parser.add_argument("--grid-tokens", type=int, default=8, help="new tokens per request in the grid")
+    parser.add_argument("--skip-mixed", action="store_true", help="only the rows of bench/serve_rows.py")
     args = parser.parse_args()
 
     import torch
@@ -63,7 +60,9 @@ def main() -> int:
     base_dir = Path(args.base) if args.base else ensure_default_base()
     n = args.new_tokens
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    loras = [make_lora(base_dir, tmp / f"lora{i}", i) for i in range(8)]
+    from bench.serve_rows import make_loras, more_rows
+
+    loras = make_loras(base_dir, tmp, 32)
     tok = AutoTokenizer.from_pretrained(base_dir)
     # same length for every prompt: cut to the shortest
     ids = [tok(p)["input_ids"] for p in PROMPTS]
@@ -72,8 +71,10 @@ def main() -> int:
 
     model, _ = load_base(base_dir)
     runtime = BatchedRuntime(model)
-    for i, path in enumerate(loras):
+    for i, path in enumerate(loras[:8]):
         runtime.add(f"l{i}", path)
+    if args.skip_mixed:
+        return more_rows(args, base_dir, model, runtime, tok, loras, tmp)
     engine = Engine(runtime, tok, max_batch_size=8)
     engine.eos = set()  # every request runs its full length
     engine.start()
@@ -94,7 +95,7 @@ def main() -> int:
 
     peft = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32),
                                      loras[0], adapter_name="l0").eval()
-    for i, path in enumerate(loras[1:], 1):
+    for i, path in enumerate(loras[1:8], 1):
         peft.load_adapter(path, adapter_name=f"l{i}")
     plain = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
     batch = torch.tensor(ids)
@@ -140,7 +141,8 @@ def main() -> int:
     ]
     for row in rows:
         emit({**row, **common}, interleaved=True, threads=torch.get_num_threads())
-    return 0
+    del peft, plain
+    return more_rows(args, base_dir, model, runtime, tok, loras, tmp)
 
 
 if __name__ == "__main__":
