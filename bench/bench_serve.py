@@ -30,9 +30,16 @@ from bench.figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PROMPTS = ["Write a short poem about the sea.", "Name three colours of the sky.", "What is a river made of?",
-           "Tell me about mountains today.", "Give one reason to read books.", "Describe a cat in few words.",
-           "Why do birds sing at dawn?", "List some fruits that are red."]
+PROMPTS = [
+    "Write a short poem about the sea.",
+    "Name three colours of the sky.",
+    "What is a river made of?",
+    "Tell me about mountains today.",
+    "Give one reason to read books.",
+    "Describe a cat in few words.",
+    "Why do birds sing at dawn?",
+    "List some fruits that are red.",
+]
 
 
 def main() -> int:
@@ -89,12 +96,13 @@ def main() -> int:
                 out.append(event.choice.token)
             return out
 
-        return await asyncio.gather(*[one(a, p) for a, p in zip(adapters, ids)])
+        return await asyncio.gather(*[one(a, p) for a, p in zip(adapters, ids, strict=True)])
 
     from peft import PeftModel
 
-    peft = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32),
-                                     loras[0], adapter_name="l0").eval()
+    peft = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32), loras[0], adapter_name="l0"
+    ).eval()
     for i, path in enumerate(loras[1:8], 1):
         peft.load_adapter(path, adapter_name=f"l{i}")
     plain = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
@@ -106,8 +114,9 @@ def main() -> int:
         "ours_base": lambda: asyncio.run(eight([None] * 8)),
         "ours_8_loras": lambda: asyncio.run(eight([f"l{i}" for i in range(8)])),
         "hf_base": lambda: plain.generate(input_ids=batch, attention_mask=mask, **gen_kw),
-        "peft_8_loras": lambda: peft.generate(input_ids=batch, attention_mask=mask,
-                                              adapter_names=[f"l{i}" for i in range(8)], **gen_kw),
+        "peft_8_loras": lambda: peft.generate(
+            input_ids=batch, attention_mask=mask, adapter_names=[f"l{i}" for i in range(8)], **gen_kw
+        ),
     }
     for fn in arms.values():  # warm up
         fn()
@@ -125,23 +134,45 @@ def main() -> int:
     peft_ratio = med["peft_8_loras"] / med["hf_base"]
     common = {"runs": args.runs, "new_tokens": n, "prompt_tokens": length, "base": base_dir.name}
     rows = [
-        {"name": f"serve 8 requests on 8 LoRAs vs 8 on the base (engine), {n} tok", "ours": round(med["ours_8_loras"], 3),
-         "reference": round(med["ours_base"], 3), "unit": "s", "ratio": round(ours, 3), "goal": "<= 1.15",
-         "ok": ours <= 1.15},
-        {"name": f"PEFT mixed batch generate(adapter_names) 8 LoRAs vs transformers on the base, {n} tok",
-         "ours": round(med["peft_8_loras"], 3), "reference": round(med["hf_base"], 3), "unit": "s",
-         "ratio": round(peft_ratio, 3), "goal": "report", "ok": None},
-        {"name": "serve overhead of 8 LoRAs as a share of PEFT's", "ours": round(ours - 1, 3),
-         "reference": round(peft_ratio - 1, 3), "unit": "x-1",
-         "ratio": round((ours - 1) / (peft_ratio - 1), 3) if peft_ratio > 1 else None, "goal": "<= 0.5",
-         "ok": (ours - 1) <= 0.5 * (peft_ratio - 1) if peft_ratio > 1 else None},
-        {"name": f"serve engine on the base vs transformers generate on the base, 8 x {n} tok",
-         "ours": round(med["ours_base"], 3), "reference": round(med["hf_base"], 3), "unit": "s",
-         "ratio": round(med["ours_base"] / med["hf_base"], 3), "goal": "report", "ok": None},
+        {
+            "name": f"serve 8 requests on 8 LoRAs vs 8 on the base (engine), {n} tok",
+            "ours": round(med["ours_8_loras"], 3),
+            "reference": round(med["ours_base"], 3),
+            "unit": "s",
+            "ratio": round(ours, 3),
+            "goal": "<= 1.15",
+            "ok": ours <= 1.15,
+        },
+        {
+            "name": f"PEFT mixed batch generate(adapter_names) 8 LoRAs vs transformers on the base, {n} tok",
+            "ours": round(med["peft_8_loras"], 3),
+            "reference": round(med["hf_base"], 3),
+            "unit": "s",
+            "ratio": round(peft_ratio, 3),
+            "goal": "report",
+            "ok": None,
+        },
+        {
+            "name": "serve overhead of 8 LoRAs as a share of PEFT's",
+            "ours": round(ours - 1, 3),
+            "reference": round(peft_ratio - 1, 3),
+            "unit": "x-1",
+            "ratio": round((ours - 1) / (peft_ratio - 1), 3) if peft_ratio > 1 else None,
+            "goal": "<= 0.5",
+            "ok": (ours - 1) <= 0.5 * (peft_ratio - 1) if peft_ratio > 1 else None,
+        },
+        {
+            "name": f"serve engine on the base vs transformers generate on the base, 8 x {n} tok",
+            "ours": round(med["ours_base"], 3),
+            "reference": round(med["hf_base"], 3),
+            "unit": "s",
+            "ratio": round(med["ours_base"] / med["hf_base"], 3),
+            "goal": "report",
+            "ok": None,
+        },
     ]
     for row in rows:
         emit({**row, **common}, interleaved=True, threads=torch.get_num_threads())
-    del peft, plain
     return more_rows(args, base_dir, model, runtime, tok, loras, tmp)
 
 

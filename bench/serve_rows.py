@@ -33,8 +33,13 @@ def make_loras(base_dir: Path, out: Path, count: int) -> list[Path]:
     from tests.support.stack_fixtures import pin_adapter
 
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-    cfg = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                     task_type="CAUSAL_LM", init_lora_weights=False)
+    cfg = LoraConfig(
+        r=8,
+        lora_alpha=16,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        task_type="CAUSAL_LM",
+        init_lora_weights=False,
+    )
     peft = get_peft_model(model, cfg)
     paths = []
     for i in range(count):
@@ -76,9 +81,21 @@ def more_rows(args: Any, base_dir: Path, model: Any, runtime: Any, tok: Any, lor
         runtime.add(f"l{i}", path)
     per = (_rss() - before) / (len(loras) - 8)
     file_bytes = (loras[8] / "adapter_model.safetensors").stat().st_size
-    emit({"name": "serve RSS per loaded rank-8 LoRA (q,k,v,o) vs its safetensors file", "ours": round(per / 1e6, 3),
-          "reference": round(file_bytes / 1e6, 3), "unit": "MB", "ratio": round(per / file_bytes, 3),
-          "goal": "report", "ok": None, "loaded": len(loras) - 8, **common}, interleaved=False, threads=threads)
+    emit(
+        {
+            "name": "serve RSS per loaded rank-8 LoRA (q,k,v,o) vs its safetensors file",
+            "ours": round(per / 1e6, 3),
+            "reference": round(file_bytes / 1e6, 3),
+            "unit": "MB",
+            "ratio": round(per / file_bytes, 3),
+            "goal": "report",
+            "ok": None,
+            "loaded": len(loras) - 8,
+            **common,
+        },
+        interleaved=False,
+        threads=threads,
+    )
 
     # -- throughput grid and time to first token ---------------------------------------------------
     n = args.grid_tokens
@@ -111,24 +128,51 @@ def more_rows(args: Any, base_dir: Path, model: Any, runtime: Any, tok: Any, lor
     cells.update({(c, a): [f"l{i % a}" for i in range(c)] for c in CLIENTS for a in DISTINCT if a <= c})
     for fn in cells.values():
         asyncio.run(clients(fn))  # warm up (each set of rows' gathered factors built once)
-    results = interleaved({key: (lambda adapters=adapters: asyncio.run(clients(adapters)))
-                           for key, adapters in cells.items()}, args.grid_runs)
+    results = interleaved(
+        {key: (lambda adapters=adapters: asyncio.run(clients(adapters))) for key, adapters in cells.items()},
+        args.grid_runs,
+    )
     engine.stop()
     tps = {key: statistics.median(r["tps"] for r in runs) for key, runs in results.items()}
     for (c, a), value in tps.items():
         if a == 0:
             continue
         ratio = value / tps[(c, 0)]
-        emit({"name": f"serve throughput, {c} clients on {a} distinct LoRAs vs {c} on the base, {n} tok each",
-              "ours": round(value, 2), "reference": round(tps[(c, 0)], 2), "unit": "tok/s", "ratio": round(ratio, 3),
-              "goal": "report", "ok": None, "runs": args.grid_runs, "new_tokens": n, "prompt_tokens": length,
-              **common}, interleaved=True, threads=threads)
+        emit(
+            {
+                "name": f"serve throughput, {c} clients on {a} distinct LoRAs vs {c} on the base, {n} tok each",
+                "ours": round(value, 2),
+                "reference": round(tps[(c, 0)], 2),
+                "unit": "tok/s",
+                "ratio": round(ratio, 3),
+                "goal": "report",
+                "ok": None,
+                "runs": args.grid_runs,
+                "new_tokens": n,
+                "prompt_tokens": length,
+                **common,
+            },
+            interleaved=True,
+            threads=threads,
+        )
     ttft = {a: [t for r in results[(32, a)] for t in r["ttft"]] for a in (0, 32)}
     for q, label in ((0.5, "p50"), (0.99, "p99")):
         ours, ref = _pct(ttft[32], q), _pct(ttft[0], q)
-        emit({"name": f"serve time to first token {label}, 32 clients on 32 LoRAs vs 32 on the base",
-              "ours": round(ours, 3), "reference": round(ref, 3), "unit": "s", "ratio": round(ours / ref, 3),
-              "goal": "report", "ok": None, "samples": len(ttft[32]), **common}, interleaved=True, threads=threads)
+        emit(
+            {
+                "name": f"serve time to first token {label}, 32 clients on 32 LoRAs vs 32 on the base",
+                "ours": round(ours, 3),
+                "reference": round(ref, 3),
+                "unit": "s",
+                "ratio": round(ours / ref, 3),
+                "goal": "report",
+                "ok": None,
+                "samples": len(ttft[32]),
+                **common,
+            },
+            interleaved=True,
+            threads=threads,
+        )
     _chart(tps, n, threads)
 
     # -- cold adapter (pull + pin check + load) vs warm ---------------------------------------------
@@ -201,16 +245,33 @@ def _cold_vs_warm(args: Any, runtime: Any, tok: Any, lora: Path, base_dir: Path,
             return took
 
         first_request("alice/warm@1.0.0", cold=False)
-        times = interleaved({"cold": lambda: first_request("alice/cold@1.0.0", True),
-                             "warm": lambda: first_request("alice/warm@1.0.0", False)}, args.grid_runs + 2)
+        times = interleaved(
+            {
+                "cold": lambda: first_request("alice/cold@1.0.0", True),
+                "warm": lambda: first_request("alice/warm@1.0.0", False),
+            },
+            args.grid_runs + 2,
+        )
         engine.stop()
     finally:
         hub.close()
         shutil.rmtree(cache_dir, ignore_errors=True)
     cold, warm = statistics.median(times["cold"]), statistics.median(times["warm"])
-    emit({"name": "serve first request (1 tok) on a cold adapter (resolve + pull + pin check + load) vs a warm one",
-          "ours": round(cold, 4), "reference": round(warm, 4), "unit": "s", "ratio": round(cold / warm, 2),
-          "goal": "report", "ok": None, "runs": args.grid_runs + 2, **common}, interleaved=True, threads=threads)
+    emit(
+        {
+            "name": "serve first request (1 tok) on a cold adapter (resolve + pull + pin check + load) vs a warm one",
+            "ours": round(cold, 4),
+            "reference": round(warm, 4),
+            "unit": "s",
+            "ratio": round(cold / warm, 2),
+            "goal": "report",
+            "ok": None,
+            "runs": args.grid_runs + 2,
+            **common,
+        },
+        interleaved=True,
+        threads=threads,
+    )
 
 
 PROMPT_SHORT = "Write a short poem about the sea. Use simple words and end with a question."
@@ -245,13 +306,27 @@ def _stack_rows(args: Any, base_dir: Path, tok: Any, loras: list[Path], threads:
         same = run(hooked.model), run(merged.model)
         assert torch.equal(same[0], same[1]), "unmerged and merged stacks generate different tokens"
         assert same[0].shape[-1] == n
-        times = interleaved({"unmerged": lambda: _timed(run, hooked.model),
-                             "merged": lambda: _timed(run, merged.model)}, args.runs)
+        times = interleaved(
+            {"unmerged": lambda: _timed(run, hooked.model), "merged": lambda: _timed(run, merged.model)}, args.runs
+        )
         ours, ref = statistics.median(times["unmerged"]), statistics.median(times["merged"])
-        emit({"name": f"one request on a stack of 8 LoRAs, unmerged (fused) vs merged, {label} prompt, {n} tok",
-              "ours": round(ours, 3), "reference": round(ref, 3), "unit": "s", "ratio": round(ours / ref, 3),
-              "goal": "<= 1.10", "ok": ours / ref <= 1.10, "runs": args.runs, "new_tokens": n,
-              "prompt_tokens": len(ids), **common}, interleaved=True, threads=threads)
+        emit(
+            {
+                "name": f"one request on a stack of 8 LoRAs, unmerged (fused) vs merged, {label} prompt, {n} tok",
+                "ours": round(ours, 3),
+                "reference": round(ref, 3),
+                "unit": "s",
+                "ratio": round(ours / ref, 3),
+                "goal": "<= 1.10",
+                "ok": ours / ref <= 1.10,
+                "runs": args.runs,
+                "new_tokens": n,
+                "prompt_tokens": len(ids),
+                **common,
+            },
+            interleaved=True,
+            threads=threads,
+        )
 
 
 def _timed(fn, *a) -> float:

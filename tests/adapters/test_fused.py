@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.support.stack_fixtures import load_plain, make_adapter
-from tests.support.tiny_bases import make_llama_dir
-
 from adapters.methods.ia3 import hooks as ia3
 from adapters.methods.lora import hooks as lora
 from adapters.runtime.fused import fuser_for, is_fused, separate_steps
 from adapters.runtime.stack import AdapterStack
+from tests.support.stack_fixtures import load_plain, make_adapter
+from tests.support.tiny_bases import make_llama_dir
 
 WEIGHTS = [1.0, 0.6, 0.3]
 
@@ -39,8 +38,11 @@ def _logits(model, ids):
 
 def _hooks(model) -> dict[str, int]:
     """Per adapted Linear: how many hooks it carries (its fused forward plus any registered hook)."""
-    counts = {name: int("forward" in m.__dict__) + len(m._forward_hooks) + len(m._forward_pre_hooks)
-              for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    counts = {
+        name: int("forward" in m.__dict__) + len(m._forward_hooks) + len(m._forward_pre_hooks)
+        for name, m in model.named_modules()
+        if isinstance(m, torch.nn.Linear)
+    }
     return {name: n for name, n in counts.items() if n}
 
 
@@ -75,7 +77,7 @@ def test_refused_on_add_remove_and_reweight(llama_dir, loras):
     stack = AdapterStack(load_plain(llama_dir))
     stack.add(loras[0], weight=WEIGHTS[0])
     one = _logits(stack.model, ids)
-    for path, w in zip(loras[1:], WEIGHTS[1:]):
+    for path, w in zip(loras[1:], WEIGHTS[1:], strict=True):
         stack.add(path, weight=w)
     three = _logits(stack.model, ids)
     assert (three - one).abs().max() > 1e-3  # the fused pair grew when adapters were added
@@ -87,14 +89,14 @@ def test_refused_on_add_remove_and_reweight(llama_dir, loras):
     assert (_logits(stack.model, ids) - three).abs().max() <= 1e-5
     # a fresh stack with the same weights from the start agrees with the re-weighted one
     fresh = AdapterStack(load_plain(llama_dir))
-    for path, w in zip(loras, WEIGHTS):
+    for path, w in zip(loras, WEIGHTS, strict=True):
         fresh.add(path, weight=w)
     assert (_logits(fresh.model, ids) - three).abs().max() <= 1e-5
     last = stack.entries[-1]
     last.attachment.detach()
     stack.entries.pop()
     two = AdapterStack(load_plain(llama_dir))
-    for path, w in zip(loras[:2], WEIGHTS[:2]):
+    for path, w in zip(loras[:2], WEIGHTS[:2], strict=True):
         two.add(path, weight=w)
     assert (_logits(stack.model, ids) - _logits(two.model, ids)).abs().max() <= 1e-5
     stack.detach_all()
@@ -105,7 +107,7 @@ def test_refused_on_add_remove_and_reweight(llama_dir, loras):
 def test_merging_one_adapter_refuses_the_rest_and_merged_weights_equal_fused(llama_dir, loras):
     ids = _ids()
     stack = AdapterStack(load_plain(llama_dir))
-    for path, w in zip(loras, WEIGHTS):
+    for path, w in zip(loras, WEIGHTS, strict=True):
         stack.add(path, weight=w)
     hooked = _logits(stack.model, ids)
     stack.entries[1].attachment.merge()  # the middle one folds, the other two stay fused
@@ -199,7 +201,7 @@ def test_dense_delta_where_the_total_rank_costs_more_and_back_when_it_shrinks(ll
     (12 * 64 < 32 * 32) as one low-rank pair; both exact, and removing an adapter re-plans the module."""
     ids = _ids()
     stack = AdapterStack(load_plain(llama_dir))
-    for path, w in zip(loras, WEIGHTS):
+    for path, w in zip(loras, WEIGHTS, strict=True):
         stack.add(path, weight=w)
     attn = stack.model.model.layers[0].self_attn
     assert _kinds(attn.v_proj) == ["dense"] and _kinds(attn.q_proj) == ["low-rank"]
@@ -225,7 +227,7 @@ def test_fused_forward_in_other_dtypes_and_with_gradients(llama_dir, loras):
     builds a graph adds out of place so gradients reach the input."""
     ids = _ids()
     stack = AdapterStack(load_plain(llama_dir).double())
-    for path, w in zip(loras, WEIGHTS):
+    for path, w in zip(loras, WEIGHTS, strict=True):
         stack.add(path, weight=w)
     fused = _logits(stack.model, ids)
     assert fused.dtype == torch.float64
