@@ -11,7 +11,7 @@ from ..errors import TooLarge
 from ..settings import Settings
 
 _UPLOAD_CHUNK = re.compile(r"^/api/v1/uploads/[^/]+$")
-_HF_COMMIT = re.compile(r"^/api/models/[^/]+/[^/]+/commit/")
+_HF_COMMIT = re.compile(r"^/api/(models|datasets)/[^/]+/[^/]+/commit/")
 
 
 def body_limit(method: str, path: str, settings: Settings) -> tuple[int, bool]:
