@@ -47,6 +47,13 @@ def snippets(endpoint: str, repo_id: str, version: str, metadata: dict, kind: st
             f"model = AutoModelForCausalLM.from_pretrained({base!r})\n"
             f"model = PeftModel.from_pretrained(model, {repo_id!r}, revision={version!r})\n"
             "PY")})
+    elif kind == "dataset":
+        out.append({"id": "datasets", "title": "datasets (HF-compatible API)", "code": (
+            f"export HF_ENDPOINT={q(endpoint)}\n"
+            "python - <<'PY'\n"
+            "import datasets\n\n"
+            f"print(datasets.load_dataset({repo_id!r}, revision={version!r}))\n"
+            "PY")})
     else:
         python = ("from huggingface_hub import snapshot_download; "
                   f"print(snapshot_download({repo_id!r}, revision={version!r}))")
