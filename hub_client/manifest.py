@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,6 @@ def check_data_files(files: list[tuple[str, Path]]) -> None:
     for rel, path in files:
         try:
             with open(path, "rb") as fh:
-                rules.check_data_file(rel, iter(lambda fh=fh: fh.read(_READ), b""))
+                rules.check_data_file(rel, iter(partial(fh.read, _READ), b""))
         except rules.DataFileRefused as exc:
             raise RefusedFile(f"refused {exc}") from None

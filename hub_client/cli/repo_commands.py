@@ -34,9 +34,7 @@ from ._provenance_view import print_provenance, signed_text
     "--private", is_flag=True, help="Create the repo as private (refused when the repo already exists and is public)."
 )
 @click.option("--make-private", is_flag=True, help="Make the repo private (creating it so) before publishing.")
-@click.option(
-    "--kind", type=click.Choice(["adapter", "base", "dataset"]), default=None, help="Default: from the card."
-)
+@click.option("--kind", type=click.Choice(["adapter", "base", "dataset"]), default=None, help="Default: from the card.")
 @click.option("-m", "--message", default="", help="Message stored with the version.")
 @click.option("--sign", is_flag=True, help="Sign the files into model.sig first (key registered with `hub keys add`).")
 @click.option(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import httpx
+
 from tests.hf.hf_harness import client
 
 ROWS = [{"prompt": f"question {i}", "answer": f"answer <{i}>"} for i in range(30)]
@@ -77,7 +78,8 @@ def test_load_dataset_reads_a_csv_dataset(hub, run_hf):
 
 def test_models_and_datasets_are_listed_and_addressed_apart(hub, run_hf):
     token = hub.token("ella")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi
         from huggingface_hub.errors import RepositoryNotFoundError
         api = HfApi()
@@ -98,7 +100,9 @@ def test_models_and_datasets_are_listed_and_addressed_apart(hub, run_hf):
             "file": api.file_exists("ella/notes", "a.jsonl", repo_type="dataset"),
             "tree": [f.path for f in api.list_repo_tree("ella/notes", repo_type="dataset")],
         }))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert out["datasets"] == ["ella/notes"]
     assert out["models"] == ["ella/model"]
     assert out["as_model"] == "not found"
@@ -107,21 +111,27 @@ def test_models_and_datasets_are_listed_and_addressed_apart(hub, run_hf):
     raw = httpx.get(f"{hub.url}/datasets/ella/notes/resolve/main/a.jsonl", headers={"Authorization": f"Bearer {token}"})
     assert raw.status_code == 200 and raw.content == b'{"a": 1}\n'
     assert httpx.get(f"{hub.url}/ella/notes/resolve/main/a.jsonl").status_code == 404  # not a model
-    deleted = run_hf("""
+    deleted = run_hf(
+        """
         from huggingface_hub import HfApi
         HfApi().delete_repo("ella/notes", repo_type="dataset")
         print(json.dumps({"left": [d.id for d in HfApi().list_datasets(author="ella")]}))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert deleted["left"] == []
 
 
 def _refused(hub, run_hf, repo: str, path: str, content: str) -> list:
     token = hub.token("fred")
-    run_hf(f"""
+    run_hf(
+        f"""
         from huggingface_hub import HfApi
         HfApi().create_repo({repo!r}, repo_type="dataset", exist_ok=True)
         print("{{}}")
-    """, token=token)
+    """,
+        token=token,
+    )
     out = run_hf(REFUSED.format(repo=repo, path=path, content=content), token=token)
     stored = client(hub, token).versions(repo)
     assert stored == [], f"a refused file left versions: {stored}"
@@ -131,8 +141,10 @@ def _refused(hub, run_hf, repo: str, path: str, content: str) -> list:
 def test_code_file_is_refused_with_one_line_and_nothing_stored(hub, run_hf):
     outcome = _refused(hub, run_hf, "fred/code", "loader.py", "import os\n")
     assert outcome[0] == 400
-    assert outcome[1] == ("loader.py: a dataset holds data files (.csv, .json, .jsonl, .md, .ndjson, .parquet, "
-                          ".tsv, .txt); .py is not one")
+    assert outcome[1] == (
+        "loader.py: a dataset holds data files (.csv, .json, .jsonl, .md, .ndjson, .parquet, "
+        ".tsv, .txt); .py is not one"
+    )
 
 
 def test_bad_jsonl_line_is_refused_naming_the_file_and_line(hub, run_hf):
@@ -150,14 +162,19 @@ def test_oversized_row_is_refused(hub, run_hf):
 
 def test_fake_parquet_and_binary_csv_are_refused(hub, run_hf):
     assert _refused(hub, run_hf, "fred/fake", "t.parquet", "not parquet at all") == [
-        400, "t.parquet: not a Parquet file (it must start and end with PAR1)"]
+        400,
+        "t.parquet: not a Parquet file (it must start and end with PAR1)",
+    ]
     assert _refused(hub, run_hf, "fred/nul", "t.csv", "a,b\n1,\x00\n") == [400, "t.csv: a NUL byte in a text file"]
 
 
 def test_spaces_are_refused_with_one_line(hub):
     token = hub.token("fred")
-    answer = httpx.post(f"{hub.url}/api/repos/create", json={"name": "app", "type": "space"},
-                        headers={"Authorization": f"Bearer {token}"})
+    answer = httpx.post(
+        f"{hub.url}/api/repos/create",
+        json={"name": "app", "type": "space"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert answer.status_code == 400
     assert answer.json()["error"] == "only model and dataset repos are hosted here"
     assert httpx.get(f"{hub.url}/api/models/fred/app").status_code == 404

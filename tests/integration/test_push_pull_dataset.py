@@ -30,8 +30,18 @@ def dataset_dir(root: Path) -> Path:
 def test_push_pull_and_search_a_dataset(hub_server_module, tmp_path):
     token = hub_server_module.token("dora", "write")
     src = dataset_dir(tmp_path / "pairs")
-    pushed = cli(hub_server_module, token, "push", str(src), "dora/pairs", "--kind", "dataset", "--version", "1.0.0",
-                 cache=tmp_path / "c1")
+    pushed = cli(
+        hub_server_module,
+        token,
+        "push",
+        str(src),
+        "dora/pairs",
+        "--kind",
+        "dataset",
+        "--version",
+        "1.0.0",
+        cache=tmp_path / "c1",
+    )
     assert pushed.exit_code == 0, pushed.output
     pulled = cli(hub_server_module, token, "pull", "dora/pairs@^1", cache=tmp_path / "c2")
     assert pulled.exit_code == 0, pulled.output
@@ -48,17 +58,41 @@ def test_push_refuses_code_and_bad_rows_before_uploading(hub_server_module, tmp_
     token = hub_server_module.token("dora", "write")
     src = dataset_dir(tmp_path / "bad")
     (src / "prepare.py").write_text("print('hi')\n")
-    refused = cli(hub_server_module, token, "push", str(src), "dora/bad", "--kind", "dataset", "--version", "1.0.0",
-                  cache=tmp_path / "c")
+    refused = cli(
+        hub_server_module,
+        token,
+        "push",
+        str(src),
+        "dora/bad",
+        "--kind",
+        "dataset",
+        "--version",
+        "1.0.0",
+        cache=tmp_path / "c",
+    )
     assert refused.exit_code != 0
     assert "prepare.py: a dataset holds data files" in refused.output
     (src / "prepare.py").unlink()
     (src / "train.jsonl").write_text('{"q": 1}\nnot json\n')
-    refused = cli(hub_server_module, token, "push", str(src), "dora/bad", "--kind", "dataset", "--version", "1.0.0",
-                  cache=tmp_path / "c")
+    refused = cli(
+        hub_server_module,
+        token,
+        "push",
+        str(src),
+        "dora/bad",
+        "--kind",
+        "dataset",
+        "--version",
+        "1.0.0",
+        cache=tmp_path / "c",
+    )
     assert refused.exit_code != 0 and "train.jsonl line 2: not valid JSON" in refused.output
-    assert httpx.get(f"{hub_server_module.url}/api/v1/repos/dora/bad",
-                     headers={"Authorization": f"Bearer {token}"}).status_code == 404  # nothing created
+    assert (
+        httpx.get(
+            f"{hub_server_module.url}/api/v1/repos/dora/bad", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 404
+    )  # nothing created
 
 
 def test_server_refuses_a_code_file_in_a_dataset_publish(hub_server_module):
@@ -73,8 +107,11 @@ def test_server_refuses_a_code_file_in_a_dataset_publish(hub_server_module):
     upload = httpx.post(f"{base}/uploads", headers=auth).json()
     put = httpx.put(f"{base}/uploads/{upload['upload_id']}", params={"digest": digest}, content=body, headers=auth)
     assert put.status_code == 201, put.text
-    answer = httpx.post(f"{base}/repos/dora/raw/versions", headers=auth, json={
-        "version": "1.0.0", "files": [{"path": "run.py", "size": len(body), "digest": digest}]})
+    answer = httpx.post(
+        f"{base}/repos/dora/raw/versions",
+        headers=auth,
+        json={"version": "1.0.0", "files": [{"path": "run.py", "size": len(body), "digest": digest}]},
+    )
     assert answer.status_code == 422
     assert answer.json()["error"]["message"].startswith("run.py: a dataset holds data files (")
     assert httpx.get(f"{base}/repos/dora/raw/versions", headers=auth).json() == {"items": []}

@@ -9,9 +9,9 @@ import json
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import expect
-from tests.support.hub_process import HubProcess
 
 from hub_client.cli.main import main
+from tests.support.hub_process import HubProcess
 
 HOSTILE = "<img src=x onerror=\"window.pwned='cell'\"><script>window.pwned='script'</script>"
 
@@ -24,10 +24,15 @@ def site(tmp_path_factory):
 
 
 def push(site, tmp_path, folder, repo_id: str) -> None:
-    env = {"HUB_ENDPOINT": site.url, "HUB_TOKEN": site.token("nora"), "HUB_NO_PROGRESS": "1",
-           "HUB_CACHE": str(tmp_path / "cache")}
-    result = CliRunner().invoke(main, ["push", str(folder), repo_id, "--kind", "dataset", "--version", "1.0.0"],
-                                env=env)
+    env = {
+        "HUB_ENDPOINT": site.url,
+        "HUB_TOKEN": site.token("nora"),
+        "HUB_NO_PROGRESS": "1",
+        "HUB_CACHE": str(tmp_path / "cache"),
+    }
+    result = CliRunner().invoke(
+        main, ["push", str(folder), repo_id, "--kind", "dataset", "--version", "1.0.0"], env=env
+    )
     assert result.exit_code == 0, result.output
 
 
