@@ -10,7 +10,7 @@ from starlette.types import Message, Receive
 from ..errors import TooLarge
 from ..settings import Settings
 
-_UPLOAD_CHUNK = re.compile(r"^/api/v1/uploads/[^/]+$")
+_UPLOAD_CHUNK = re.compile(r"^/api/v1/uploads/[^/]+$|^/lfs/uploads/[^/]+/[^/]+$")  # native and LFS
 _HF_COMMIT = re.compile(r"^/api/(models|datasets)/[^/]+/[^/]+/commit/")
 
 

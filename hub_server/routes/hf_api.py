@@ -3,8 +3,10 @@ commits, create, delete, settings (visibility), preupload, commit, validate-yaml
 
 Every route calls the native services (``repos``, ``versions``, ``search``, ``hf_commit`` over
 ``publish``) and renders through ``hf_views``; errors are the hub's own, answered the HF way by
-``HfRoute``. Uploads: preupload answers "regular" for every file, so ``huggingface_hub`` sends
-the bytes inline in the NDJSON commit, which publishes a NEW immutable hub version.
+``HfRoute``. Uploads: preupload answers "regular" up to ``hf_lfs_threshold_bytes``, so
+``huggingface_hub`` sends those bytes inline in the NDJSON commit, and "lfs" above it (the git-LFS
+batch API, ``hf_lfs``); each commit publishes a NEW immutable hub version. Models and datasets
+share every view (``each_type``).
 """
 
 from __future__ import annotations
@@ -181,7 +183,8 @@ async def update_settings(namespace: str, name: str, request: Request, hub: HubD
 
 
 @each_type("POST", "/{namespace}/{name}/preupload/{revision:path}", openapi_extra=hf_schema(HfPreupload))
-async def preupload(namespace: str, name: str, revision: str, request: Request, repo: WritableRepo) -> dict:
+async def preupload(namespace: str, name: str, revision: str, request: Request, hub: HubDep,
+                    repo: WritableRepo) -> dict:
     raw = await json_object(request)
     files = raw.get("files") or []
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
@@ -191,8 +194,9 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
         hf_commit.check_path(item.path)
         if dataset_files.is_dataset(repo.kind):
             dataset_files.check_path(item.path)  # code in a dataset is refused before any byte is sent
-    return {"files": [{"path": item.path, "uploadMode": "regular", "shouldIgnore": False} for item in body.files],
-            "commitOid": None}
+    lfs_above = hub.settings.hf_lfs_threshold_bytes  # larger files go through the LFS batch API (hf_lfs)
+    return {"files": [{"path": item.path, "uploadMode": "lfs" if (item.size or 0) > lfs_above else "regular",
+                       "shouldIgnore": False} for item in body.files], "commitOid": None}
 
 
 @each_type("POST", "/{namespace}/{name}/commit/{revision:path}")
