@@ -1,11 +1,15 @@
-"""The file-type rule of dataset repos: a dataset holds data (JSON Lines, JSON, CSV/TSV, Parquet,
-text, markdown), never code and never a serialised Python object. The client checks a folder
-before sending it and the server checks the stored bytes before publishing, with one rule.
+"""The file-type rule of dataset repos: a dataset holds data, never code (and never a pickle: the
+hub's pickle rule applies to every file). The client checks a folder before sending it and the
+server checks the stored bytes before publishing, with one rule.
+
+The tabular and text types are checked by content: JSON Lines (every non-empty line parses as
+JSON), JSON (one document, bounded), CSV/TSV, text and markdown (UTF-8, no NUL byte), rows of all
+of them bounded by ``MAX_ROW_BYTES``, and Parquet (starts and ends with ``PAR1``). Code is refused
+by suffix (``CODE_SUFFIXES``). Anything else (images, audio, Arrow, compressed shards, ``.bin``) is
+opaque data: stored as bytes, bounded only by the hub's size limits, as on the HF Hub.
 
 Checks stream: ``DataFileCheck(path).feed(chunk)`` any number of times, then ``finish()``. Every
 refusal is one ``DataFileRefused`` line naming the file (and the line for row-based formats).
-JSON Lines: every non-empty line parses as JSON; CSV/TSV and text: UTF-8, no NUL byte; rows of
-both are bounded (``MAX_ROW_BYTES``); Parquet starts and ends with ``PAR1``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,51 @@ PARQUET_MAGIC = b"PAR1"
 ROWS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "text", ".tsv": "text"}
 DOCUMENTS = {".json": "json", ".txt": "text", ".md": "text", ".parquet": "parquet"}
 CONFIG_FILES = {".gitattributes", ".gitignore"}  # repository plumbing, plain text
-DATA_SUFFIXES = tuple(sorted({*ROWS, *DOCUMENTS}))
+CODE_SUFFIXES = frozenset(
+    {
+        ".py",
+        ".pyc",
+        ".pyo",
+        ".pyd",
+        ".pyw",
+        ".pyx",
+        ".ipynb",
+        ".sh",
+        ".bash",
+        ".zsh",
+        ".fish",
+        ".ps1",
+        ".psm1",
+        ".bat",
+        ".cmd",
+        ".com",
+        ".exe",
+        ".dll",
+        ".so",
+        ".dylib",
+        ".js",
+        ".mjs",
+        ".cjs",
+        ".ts",
+        ".jsx",
+        ".tsx",
+        ".rb",
+        ".pl",
+        ".pm",
+        ".php",
+        ".lua",
+        ".jar",
+        ".class",
+        ".whl",
+        ".egg",
+        ".msi",
+        ".deb",
+        ".rpm",
+        ".apk",
+        ".vbs",
+        ".scr",
+    }
+)
 
 
 class DataFileRefused(PathRefused):
@@ -31,21 +79,20 @@ class DataFileRefused(PathRefused):
 
 
 def data_kind(path: str) -> str:
-    """How ``path`` is checked: ``jsonl``, ``json``, ``text`` or ``parquet``; else ``DataFileRefused``."""
+    """How ``path`` is checked: ``jsonl``, ``json``, ``text``, ``parquet`` or ``opaque`` (bytes kept
+    as they are); ``DataFileRefused`` for code."""
     name = path.rsplit("/", 1)[-1]
     if name in CONFIG_FILES:
         return "text"
     dot = name.rfind(".")
     suffix = name[dot:].lower() if dot > 0 else ""
-    kind = ROWS.get(suffix) or DOCUMENTS.get(suffix)
-    if kind is None:
-        shown = suffix or "a file without a suffix"
-        raise DataFileRefused(f"{path}: a dataset holds data files ({', '.join(DATA_SUFFIXES)}); {shown} is not one")
-    return kind
+    if suffix in CODE_SUFFIXES:
+        raise DataFileRefused(f"{path}: a dataset holds data, not code ({suffix} files are refused)")
+    return ROWS.get(suffix) or DOCUMENTS.get(suffix) or "opaque"
 
 
 def check_data_path(path: str) -> str:
-    """``path`` unchanged when its type is one a dataset takes (a check by name, before any bytes)."""
+    """``path`` unchanged unless its type is code (a check by name, before any bytes)."""
     data_kind(path)
     return path
 
@@ -67,6 +114,8 @@ class DataFileCheck:
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
+        if self.kind == "opaque":
+            return
         if self.kind == "parquet":
             if len(self._head) < 4:
                 self._head += chunk[: 4 - len(self._head)]
@@ -87,6 +136,8 @@ class DataFileCheck:
 
     def finish(self) -> None:
         """The end of the file: the last row and whole-file checks."""
+        if self.kind == "opaque":
+            return
         if self.kind == "parquet":
             if self.size < 12 or self._head != PARQUET_MAGIC or self._tail != PARQUET_MAGIC:
                 raise DataFileRefused(f"{self.path}: not a Parquet file (it must start and end with PAR1)")

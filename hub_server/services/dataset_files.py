@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from hub_rules import DataFileCheck, DataFileRefused, check_data_path
+from hub_rules import DataFileCheck, DataFileRefused, check_data_path, data_kind
 
 from ..errors import Unprocessable
 from .context import Hub
@@ -34,8 +34,10 @@ def check_stream(path: str, stream: BinaryIO) -> None:
 
 
 def check_blob(hub: Hub, path: str, digest: str, size: int) -> None:
-    """A stored blob's bytes are a valid data file of ``path``'s type, else a 422."""
-    _check(path, hub.store.open(digest, 0, size - 1) if size else iter(()))
+    """A stored blob's bytes are a valid data file of ``path``'s type, else a 422 (opaque data
+    files are not read)."""
+    if check_path(path) and data_kind(path) != "opaque":
+        _check(path, hub.store.open(digest, 0, size - 1) if size else iter(()))
 
 
 def _check(path: str, chunks: Iterable[bytes]) -> None:

@@ -42,8 +42,10 @@ def data_files(files) -> list[dict]:
             kind = data_kind(f.path)
         except DataFileRefused:
             continue
-        if f.path.endswith(".parquet"):
+        if kind == "parquet":
             kind = "parquet (shown as file info; load it with datasets or pyarrow)"
+        elif kind == "opaque":
+            kind = "data file"
         out.append({"path": f.path, "size": f.size, "kind": kind})
     return out
 

@@ -86,6 +86,8 @@ def test_models_and_datasets_are_listed_and_addressed_apart(hub, run_hf):
         api.create_repo("ella/notes", repo_type="dataset")
         api.upload_file(path_or_fileobj=b'{"a": 1}\\n', path_in_repo="a.jsonl", repo_id="ella/notes",
                         repo_type="dataset")
+        api.upload_file(path_or_fileobj=b"\\x89PNG not checked", path_in_repo="img/cat.png", repo_id="ella/notes",
+                        repo_type="dataset")  # opaque data (images, audio, shards) is kept as bytes
         api.create_repo("ella/model")
         try:
             api.model_info("ella/notes")
@@ -107,7 +109,7 @@ def test_models_and_datasets_are_listed_and_addressed_apart(hub, run_hf):
     assert out["models"] == ["ella/model"]
     assert out["as_model"] == "not found"
     assert out["exists"] == [True, False]
-    assert out["file"] is True and out["tree"] == ["a.jsonl"]
+    assert out["file"] is True and out["tree"] == ["a.jsonl", "img"]
     raw = httpx.get(f"{hub.url}/datasets/ella/notes/resolve/main/a.jsonl", headers={"Authorization": f"Bearer {token}"})
     assert raw.status_code == 200 and raw.content == b'{"a": 1}\n'
     assert httpx.get(f"{hub.url}/ella/notes/resolve/main/a.jsonl").status_code == 404  # not a model
@@ -141,10 +143,7 @@ def _refused(hub, run_hf, repo: str, path: str, content: str) -> list:
 def test_code_file_is_refused_with_one_line_and_nothing_stored(hub, run_hf):
     outcome = _refused(hub, run_hf, "fred/code", "loader.py", "import os\n")
     assert outcome[0] == 400
-    assert outcome[1] == (
-        "loader.py: a dataset holds data files (.csv, .json, .jsonl, .md, .ndjson, .parquet, "
-        ".tsv, .txt); .py is not one"
-    )
+    assert outcome[1] == "loader.py: a dataset holds data, not code (.py files are refused)"
 
 
 def test_bad_jsonl_line_is_refused_naming_the_file_and_line(hub, run_hf):

@@ -71,7 +71,7 @@ def test_push_refuses_code_and_bad_rows_before_uploading(hub_server_module, tmp_
         cache=tmp_path / "c",
     )
     assert refused.exit_code != 0
-    assert "prepare.py: a dataset holds data files" in refused.output
+    assert "prepare.py: a dataset holds data, not code (.py files are refused)" in refused.output
     (src / "prepare.py").unlink()
     (src / "train.jsonl").write_text('{"q": 1}\nnot json\n')
     refused = cli(
@@ -113,5 +113,5 @@ def test_server_refuses_a_code_file_in_a_dataset_publish(hub_server_module):
         json={"version": "1.0.0", "files": [{"path": "run.py", "size": len(body), "digest": digest}]},
     )
     assert answer.status_code == 422
-    assert answer.json()["error"]["message"].startswith("run.py: a dataset holds data files (")
+    assert answer.json()["error"]["message"] == "run.py: a dataset holds data, not code (.py files are refused)"
     assert httpx.get(f"{base}/repos/dora/raw/versions", headers=auth).json() == {"items": []}

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from hub_rules import DataFileRefused, PathRefused, check_data_file, check_data_path
+from hub_rules import DataFileRefused, PathRefused, check_data_file, check_data_path, data_kind
 
 
 def check(path: str, data: bytes, chunk: int = 3, **kw) -> int:
@@ -15,31 +15,39 @@ def check(path: str, data: bytes, chunk: int = 3, **kw) -> int:
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["train.jsonl", "d/x.ndjson", "a.csv", "a.TSV", "x.json", "notes.txt", "README.md", "p.parquet", ".gitattributes"],
-)
-def test_data_types_are_taken(path):
-    assert check_data_path(path) == path
-
-
-@pytest.mark.parametrize(
-    "path, shown",
+    "path, kind",
     [
-        ("loader.py", ".py"),
-        ("run.sh", ".sh"),
-        ("w.pkl", ".pkl"),
-        ("model.safetensors", ".safetensors"),
-        ("Makefile", "a file without a suffix"),
+        ("train.jsonl", "jsonl"),
+        ("d/x.ndjson", "jsonl"),
+        ("a.csv", "text"),
+        ("a.TSV", "text"),
+        ("x.json", "json"),
+        ("notes.txt", "text"),
+        ("README.md", "text"),
+        ("p.parquet", "parquet"),
+        (".gitattributes", "text"),
+        ("img/cat.png", "opaque"),
+        ("data/binary_data.bin", "opaque"),
+        ("shard.jsonl.gz", "opaque"),
+        ("LICENSE", "opaque"),
     ],
 )
-def test_other_types_are_refused_by_name(path, shown):
+def test_data_types_are_taken(path, kind):
+    assert check_data_path(path) == path
+    assert data_kind(path) == kind
+
+
+@pytest.mark.parametrize("path", ["loader.py", "run.sh", "tool.EXE", "lib/x.so", "nb.ipynb", "a.js"])
+def test_code_is_refused_by_name(path):
     with pytest.raises(DataFileRefused) as err:
         check_data_path(path)
-    assert str(err.value) == (
-        f"{path}: a dataset holds data files (.csv, .json, .jsonl, .md, .ndjson, .parquet, "
-        f".tsv, .txt); {shown} is not one"
-    )
+    suffix = path[path.rfind(".") :].lower()
+    assert str(err.value) == f"{path}: a dataset holds data, not code ({suffix} files are refused)"
     assert isinstance(err.value, PathRefused)
+
+
+def test_opaque_data_is_kept_as_bytes():
+    assert check("audio/a.wav", b"RIFF\x00\x00\xff\xfe") == 8
 
 
 def test_jsonl_is_checked_line_by_line_across_chunks():
