@@ -38,7 +38,7 @@ async def lfs_upload(upload_id: str, oid: str, request: Request, hub: HubDep) ->
 
 
 @router.post("/api/lfs/verify")
-async def lfs_verify(request: Request, hub: HubDep, caller: Writer) -> JSONResponse:
+async def lfs_verify(request: Request, hub: HubDep, caller: Writer, upload: str | None = None) -> JSONResponse:
     body = await json_object(request)
-    await run_in_threadpool(hf_lfs.verify, hub, caller, body)
+    await run_in_threadpool(hf_lfs.verify, hub, caller, body, upload)
     return JSONResponse({"oid": body.get("oid"), "size": body.get("size")}, media_type=LFS_JSON)

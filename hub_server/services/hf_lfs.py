@@ -6,8 +6,10 @@ it gets, calls verify, then commits an ``lfsFile`` line naming the sha256.
 An upload href is a native upload session (``services.uploads``): its unguessable id is the
 capability (the basic PUT carries no token), the bytes land in the same blob store, hashed and
 checked against the oid, charged to the same quotas, and the blob is recorded as the caller's, so
-the commit's ``publish`` accepts it exactly like a ``hub push`` blob. An object the caller already
-holds gets no actions (git-LFS's "already uploaded")."""
+the commit's ``publish`` accepts it exactly like a ``hub push`` blob. With storage redirects on
+(``HUB_STORAGE_REDIRECT``) and a backend that presigns uploads (S3), the href is a presigned PUT
+of the session's one part, and verify hashes and records it. An object the caller already holds
+gets no actions (git-LFS's "already uploaded")."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ from .context import Hub
 _OID = re.compile(r"[0-9a-f]{64}")
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 MAX_OBJECTS = 1000  # per batch request (huggingface_hub sends at most 256)
+HREF_SECONDS = 3600
+DIRECT_PART = "lfs"  # the one part of a session whose bytes were PUT straight into storage
 
 
 def _objects(body: dict[str, Any]) -> list[tuple[str, int]]:
@@ -74,9 +78,11 @@ def batch(hub: Hub, who: Principal, namespace: str, body: dict[str, Any], base_u
             )
         else:
             upload_id = uploads.start(hub, who)["upload_id"]
+            direct = hub.store.upload_part_url(upload_id, DIRECT_PART, HREF_SECONDS) if hub.settings.storage_redirect \
+                else None  # with storage redirects on, the bytes go straight to storage (presigned PUT)
             answer["actions"] = {
-                "upload": {"href": f"{base_url}/lfs/uploads/{upload_id}/{oid}", "expires_in": 3600},
-                "verify": {"href": f"{base_url}/api/lfs/verify"},
+                "upload": {"href": direct or f"{base_url}/lfs/uploads/{upload_id}/{oid}", "expires_in": HREF_SECONDS},
+                "verify": {"href": f"{base_url}/api/lfs/verify" + (f"?upload={upload_id}" if direct else "")},
             }
             answers.append(answer)
     return {"transfer": "basic", "objects": answers, "hash_algo": "sha256"}
@@ -95,9 +101,12 @@ def uploader(hub: Hub, upload_id: str) -> Principal:
     return Principal(user_id=user.id, name=user.name, orgs=(), scope="write")
 
 
-def verify(hub: Hub, who: Principal, body: dict[str, Any]) -> None:
-    """The verify step: the caller holds a blob with this oid and size."""
+def verify(hub: Hub, who: Principal, body: dict[str, Any], upload_id: str | None = None) -> None:
+    """The verify step: the caller holds a blob with this oid and size. After a presigned PUT
+    (``upload_id``) this is where the bytes are hashed, checked against the oid and recorded."""
     oid, size = _objects({"operation": "upload", "objects": [body]})[0]
+    if upload_id is not None:
+        uploads.finish_direct(hub, who, upload_id, DIRECT_PART, f"sha256:{oid}")
     with hub.db.read() as s:
         held = known_digests(s, who, [f"sha256:{oid}"])
     if held.get(f"sha256:{oid}") != size:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 import httpx
 import pytest
 
 from tests.hf.hf_harness import client, make_runner, safetensors_bytes
 from tests.support.hub_process import HubProcess
+from tests.support.s3_server import CREDENTIALS
 
 DISABLE_XET = "import os\nos.environ['HF_HUB_DISABLE_XET'] = '1'\n"
 
@@ -151,3 +153,50 @@ def test_a_bad_jsonl_line_sent_through_lfs_is_refused_at_commit(lfs_hub):
     assert refused.status_code == 400
     assert refused.json()["error"].startswith("train.jsonl line 601: not valid JSON (")
     assert client(lfs_hub, token).versions("lena/rows") == []
+
+
+@pytest.fixture(scope="module")
+def s3_lfs_hub(s3_server, tmp_path_factory):
+    env = {
+        **CREDENTIALS,
+        "HUB_STORAGE_REDIRECT": "1",
+        "HUB_HF_LFS_THRESHOLD_BYTES": "4096",
+        "HUB_HF_MAX_COMMIT_BYTES": str(64 * 1024),
+    }
+    hub = HubProcess(
+        tmp_path_factory.mktemp("lfs-s3"), env=env, storage_url=s3_server.storage_url(f"lfs-{uuid.uuid4().hex[:8]}")
+    ).start()
+    yield hub
+    hub.close()
+
+
+def test_with_storage_redirects_the_bytes_go_straight_to_s3(s3_lfs_hub, s3_server, tmp_path):
+    token = s3_lfs_hub.token("lena")
+    weights = safetensors_bytes(50_000)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "adapter_model.safetensors").write_bytes(weights)
+    out = make_runner(s3_lfs_hub.url, tmp_path)(
+        DISABLE_XET
+        + f"""
+from huggingface_hub import HfApi, hf_hub_download
+HfApi().create_repo("lena/s3")
+HfApi().upload_folder(folder_path={str(folder)!r}, repo_id="lena/s3")
+path = hf_hub_download("lena/s3", "adapter_model.safetensors")
+print(json.dumps({{"same": open(path, "rb").read() == open({str(folder / "adapter_model.safetensors")!r}, "rb").read()}}))
+""",
+        token=token,
+    )
+    assert out["same"] is True
+    claimed = b"q" * 5000
+    objects = _batch(s3_lfs_hub, token, "lena/s3", claimed).json()["objects"][0]
+    href, verify = objects["actions"]["upload"]["href"], objects["actions"]["verify"]["href"]
+    assert href.startswith(s3_server.endpoint + "/")  # presigned: the hub does not carry the bytes
+    assert httpx.put(href, content=b"r" * 5000).status_code == 200
+    checked = httpx.post(
+        verify,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"oid": hashlib.sha256(claimed).hexdigest(), "size": len(claimed)},
+    )
+    assert checked.status_code == 400 and "hash" in checked.json()["error"]
+    assert _commit(s3_lfs_hub, token, "lena/s3", "q.txt", claimed).status_code == 400  # never recorded
