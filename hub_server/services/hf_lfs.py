@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..db.models import UploadSession, User
-from ..errors import Invalid, NotFound
+from ..errors import Invalid, NotFound, TooManyRequests
 from ..limits.quotas import check_namespace_quota
 from . import uploads
 from .auth import Principal
@@ -61,6 +61,11 @@ def batch(hub: Hub, who: Principal, namespace: str, body: dict[str, Any], base_u
         held = known_digests(s, who, (f"sha256:{oid}" for oid, _ in objects))
         new = [(f"sha256:{oid}", size) for oid, size in objects if f"sha256:{oid}" not in held]
         check_namespace_quota(s, namespace, hub.settings, new)
+    _check_sessions(
+        hub,
+        who,
+        sum(1 for oid, size in objects if held.get(f"sha256:{oid}") != size and size <= hub.settings.max_file_bytes),
+    )
     answers = []
     for oid, size in objects:
         answer: dict[str, Any] = {"oid": oid, "size": size, "authenticated": True}
@@ -78,14 +83,28 @@ def batch(hub: Hub, who: Principal, namespace: str, body: dict[str, Any], base_u
             )
         else:
             upload_id = uploads.start(hub, who)["upload_id"]
-            direct = hub.store.upload_part_url(upload_id, DIRECT_PART, HREF_SECONDS) if hub.settings.storage_redirect \
-                else None  # with storage redirects on, the bytes go straight to storage (presigned PUT)
+            direct = (
+                hub.store.upload_part_url(upload_id, DIRECT_PART, HREF_SECONDS)
+                if hub.settings.storage_redirect
+                else None
+            )  # with storage redirects on, the bytes go straight to storage (presigned PUT)
             answer["actions"] = {
                 "upload": {"href": direct or f"{base_url}/lfs/uploads/{upload_id}/{oid}", "expires_in": HREF_SECONDS},
                 "verify": {"href": f"{base_url}/api/lfs/verify" + (f"?upload={upload_id}" if direct else "")},
             }
             answers.append(answer)
     return {"transfer": "basic", "objects": answers, "hash_algo": "sha256"}
+
+
+def _check_sessions(hub: Hub, who: Principal, needed: int) -> None:
+    """One upload session per object to send, all or none: a batch never leaves a few open and fails."""
+    already, most = uploads.open_sessions(hub, who.name), hub.settings.max_open_uploads
+    if needed and already + needed > most:
+        raise TooManyRequests(
+            f"{needed} files to upload need as many upload sessions; {already} are open and "
+            f"the limit is {most} (HUB_MAX_OPEN_UPLOADS): upload fewer large files per commit",
+            retry_after=60,
+        )
 
 
 def uploader(hub: Hub, upload_id: str) -> Principal:

@@ -200,3 +200,20 @@ print(json.dumps({{"same": open(path, "rb").read() == open({str(folder / "adapte
     )
     assert checked.status_code == 400 and "hash" in checked.json()["error"]
     assert _commit(s3_lfs_hub, token, "lena/s3", "q.txt", claimed).status_code == 400  # never recorded
+
+
+def test_a_batch_over_the_open_upload_limit_opens_no_session(lfs_hub):
+    token = lfs_hub.token("olga")
+    client(lfs_hub, token).create_repo("olga/many")
+    objects = [{"oid": hashlib.sha256(str(i).encode()).hexdigest(), "size": 5000} for i in range(33)]
+    answer = httpx.post(
+        f"{lfs_hub.url}/olga/many.git/info/lfs/objects/batch",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"operation": "upload", "transfers": ["basic"], "objects": objects},
+    )
+    assert answer.status_code == 429
+    assert answer.json()["error"] == (
+        "33 files to upload need as many upload sessions; 0 are open and the limit is "
+        "32 (HUB_MAX_OPEN_UPLOADS): upload fewer large files per commit"
+    )
+    assert _batch(lfs_hub, token, "olga/many", b"k" * 5000).status_code == 200  # nothing was left open
