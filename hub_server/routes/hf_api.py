@@ -121,9 +121,9 @@ def list_commits(namespace: str, name: str, revision: str, request: Request, hub
     return paged(request, [hf_views.commit_entry(v) for v in chunk], next_cursor)
 
 
-def _repo_kind(body: dict) -> str:
-    """The hub kind a new repo of HF's ``type`` gets: a model is an adapter until its card says base."""
-    kind = {None: "adapter", "model": "adapter", "dataset": "dataset"}.get(body.get("type"), "")  # type: ignore[arg-type]
+def _repo_kind(repo_type: str | None) -> str:
+    """The hub kind a repo of HF's ``type`` has: a model is an adapter until its card says base."""
+    kind = {None: "adapter", "model": "adapter", "dataset": "dataset"}.get(repo_type, "")
     if not kind:
         raise Invalid("only model and dataset repos are hosted here")
     return kind
@@ -133,7 +133,7 @@ def _repo_kind(body: dict) -> str:
 async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     raw = await json_object(request)
     body = hf_body(HfNewRepo, raw)
-    kind = _repo_kind(raw)
+    kind = _repo_kind(body.type)
     name = body.name
     namespace = body.organization or caller.name
     private = body.visibility == "private" or bool(body.private)
@@ -151,7 +151,7 @@ async def delete_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     """``HfApi.delete_repo``: the native delete (its version names stay tombstoned)."""
     raw = await json_object(request)
     body = hf_body(HfDeleteRepo, raw)
-    kind = _repo_kind(raw)
+    kind = _repo_kind(body.type)
     namespace = body.organization or caller.name
     of_type(await run_in_threadpool(repos.get_repo, hub, caller, namespace, body.name), kind)
     await run_in_threadpool(repos.delete_repo, hub, caller, namespace, body.name)
