@@ -15,7 +15,7 @@ from ._http import HubHTTP
 from .cache import LocalCache
 from .download import Puller
 from .errors import BadReference
-from .manifest import list_files
+from .manifest import check_data_files, list_files
 from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_base_card, write_pinned_card
 from .progress import progress_enabled
 from .pull_check import Verdict
@@ -233,6 +233,8 @@ class HubClient:
             write_pinned_card(root, pin_for(base, lambda r, v: self.pull(r, v)))
             front = card_front(root)
         resolved_kind = kind or kind_of(front)
+        if resolved_kind == "dataset":
+            check_data_files(list_files(root))  # data files only, checked before any byte is sent
         if resolved_kind == "base" and not (front.get("adapter_hub") or {}).get("fingerprint"):
             write_base_card(root)
         if resolved_kind == "adapter" and not is_pinned(front):

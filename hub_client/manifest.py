@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,14 @@ def build_manifest(
 def commit_id(entries: list[ManifestEntry]) -> str:
     """First 40 hex of sha256 over the canonical JSON of the sorted ``[[path, digest, size]]``."""
     return rules.commit_id((e.path, e.digest, e.size) for e in entries)
+
+
+def check_data_files(files: list[tuple[str, Path]]) -> None:
+    """A dataset's files against the server's data-file rule (``hub_rules.data_files``), read
+    locally so a code file or a broken JSONL line fails before anything is uploaded."""
+    for rel, path in files:
+        try:
+            with open(path, "rb") as fh:
+                rules.check_data_file(rel, iter(partial(fh.read, _READ), b""))
+        except rules.DataFileRefused as exc:
+            raise RefusedFile(f"refused {exc}") from None

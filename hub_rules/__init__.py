@@ -1,7 +1,7 @@
 """Rules shared by the hub server, the hub client and the ML core, one of each: the file path
 rule, the semantic-version grammar and ranges, the HTTP ``Range`` parser and the safe
 model-card front-matter loader, the version-message length limit, the name rule for users, orgs
-and repos, what a digest and a commit id are, the ``Authorization: Bearer`` reading, and the one
+and repos, the file-type rule of dataset repos, what a digest and a commit id are, the ``Authorization: Bearer`` reading, and the one
 atomic small-file write. Pure Python (PyYAML only); no settings of its own
 (``hub_rules.env_settings`` is how the client and the ML core read their environment variables).
 
@@ -27,6 +27,7 @@ from .card import (
     split_card,
 )
 from .commits import DIGEST_RE, check_digest, commit_id, is_digest
+from .data_files import DataFileCheck, DataFileRefused, check_data_file, check_data_path, data_kind
 from .errors import (
     BearerInvalid,
     CardInvalid,
@@ -73,6 +74,8 @@ __all__ = [
     "BearerInvalid",
     "ByteRange",
     "CardInvalid",
+    "DataFileCheck",
+    "DataFileRefused",
     "DigestInvalid",
     "MessageTooLong",
     "NameInvalid",
@@ -83,6 +86,8 @@ __all__ = [
     "SettingInvalid",
     "Version",
     "VersionInvalid",
+    "check_data_file",
+    "check_data_path",
     "check_digest",
     "check_manifest_paths",
     "check_message",
@@ -91,6 +96,7 @@ __all__ = [
     "check_path",
     "check_version",
     "commit_id",
+    "data_kind",
     "is_commit",
     "is_digest",
     "is_name",

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     """upload sessions untouched this long are swept with their parts and any abandoned S3 multipart upload"""
     hf_max_commit_bytes: int = 64 * 1024 * 1024
     """one HF NDJSON commit (its files travel inline); use `hub push` for bigger files"""
+    hf_lfs_threshold_bytes: int = 64 * 1024 * 1024
+    """HF uploads of files larger than this go through the git-LFS batch API (preupload answers "lfs");
+    a client with `hf_xet` installed needs `HF_HUB_DISABLE_XET=1` for them"""
     open_signup: bool = True
     """`0`: only an admin creates accounts (`hub admin create-token`); the site's sign-up page is closed"""
     session_days: int = 30

@@ -34,7 +34,7 @@ from ._provenance_view import print_provenance, signed_text
     "--private", is_flag=True, help="Create the repo as private (refused when the repo already exists and is public)."
 )
 @click.option("--make-private", is_flag=True, help="Make the repo private (creating it so) before publishing.")
-@click.option("--kind", type=click.Choice(["adapter", "base"]), default=None, help="Default: from the card.")
+@click.option("--kind", type=click.Choice(["adapter", "base", "dataset"]), default=None, help="Default: from the card.")
 @click.option("-m", "--message", default="", help="Message stored with the version.")
 @click.option("--sign", is_flag=True, help="Sign the files into model.sig first (key registered with `hub keys add`).")
 @click.option(
@@ -129,7 +129,7 @@ def pull(
 @click.option("--method", default=None)
 @click.option("--task", default=None)
 @click.option("--tag", default=None)
-@click.option("--kind", type=click.Choice(["adapter", "base"]), default=None)
+@click.option("--kind", type=click.Choice(["adapter", "base", "dataset"]), default=None)
 @click.option("--namespace", default=None)
 @click.option("--license", "license_", default=None)
 @click.option("--sort", type=click.Choice(["downloads", "likes", "updated", "name"]), default=None)

@@ -10,8 +10,8 @@ from starlette.types import Message, Receive
 from ..errors import TooLarge
 from ..settings import Settings
 
-_UPLOAD_CHUNK = re.compile(r"^/api/v1/uploads/[^/]+$")
-_HF_COMMIT = re.compile(r"^/api/models/[^/]+/[^/]+/commit/")
+_UPLOAD_CHUNK = re.compile(r"^/api/v1/uploads/[^/]+$|^/lfs/uploads/[^/]+/[^/]+$")  # native and LFS
+_HF_COMMIT = re.compile(r"^/api/(models|datasets)/[^/]+/[^/]+/commit/")
 
 
 def body_limit(method: str, path: str, settings: Settings) -> tuple[int, bool]:

@@ -3,8 +3,10 @@ commits, create, delete, settings (visibility), preupload, commit, validate-yaml
 
 Every route calls the native services (``repos``, ``versions``, ``search``, ``hf_commit`` over
 ``publish``) and renders through ``hf_views``; errors are the hub's own, answered the HF way by
-``HfRoute``. Uploads: preupload answers "regular" for every file, so ``huggingface_hub`` sends
-the bytes inline in the NDJSON commit, which publishes a NEW immutable hub version.
+``HfRoute``. Uploads: preupload answers "regular" up to ``hf_lfs_threshold_bytes``, so
+``huggingface_hub`` sends those bytes inline in the NDJSON commit, and "lfs" above it (the git-LFS
+batch API, ``hf_lfs``); each commit publishes a NEW immutable hub version. Models and datasets
+share every view (``each_type``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,22 @@ from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..errors import Conflict, EntryNotFound, Invalid
 from ..public_url import public_base
-from ..services import hf_commit, hf_views, ndjson_commit, repos, search, versions
+from ..services import dataset_files, hf_commit, hf_views, ndjson_commit, repos, search, versions
 from ..services.hf_numbering import plain_revision
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
 from .deps import Caller, HubDep
-from .hf_common import HfRoute, WritableRepo, Writer, after_cursor, json_object, page_size, paged
+from .hf_common import (
+    HfRoute,
+    RepoType,
+    TypedRepo,
+    WritableRepo,
+    Writer,
+    after_cursor,
+    json_object,
+    of_type,
+    page_size,
+    paged,
+)
 
 router = APIRouter(prefix="/api", tags=["huggingface"], route_class=HfRoute)
 
@@ -37,36 +50,51 @@ def whoami(caller: Writer) -> dict:
     return hf_views.whoami(caller.name, caller.orgs, caller.scope)
 
 
-@router.get("/models")
+def each_type(method: str, path: str, **kwargs):
+    """Register one handler under ``/models{path}`` and ``/datasets{path}``: the two repo types
+    share every view (``RepoType`` tells the handler which prefix matched)."""
+
+    def register(endpoint):
+        for prefix in ("/models", "/datasets"):
+            router.api_route(prefix + path, methods=[method], **kwargs)(endpoint)
+        return endpoint
+
+    return register
+
+
+@each_type("GET", "")
 def list_models(
-    request: Request, hub: HubDep, caller: Caller, search_text: Annotated[str | None, Query(alias="search")] = None,
+    request: Request, hub: HubDep, caller: Caller, kind: RepoType,
+    search_text: Annotated[str | None, Query(alias="search")] = None,
     author: str | None = None, filter: Annotated[list[str] | None, Query()] = None, sort: str | None = None,
     limit: int | None = None, cursor: str | None = None,
 ) -> JSONResponse:
     if sort is not None and sort not in _SORTS:
         raise Invalid(f"invalid sort {sort!r}: use {', '.join(sorted(_SORTS))}")
+    dataset = kind == "dataset"  # a dataset lists under /api/datasets only, a model never does
     rows, next_cursor = search.search_rows(
         hub, caller, q=search_text or None, namespace=author or None, tags=filter or [],
+        kind="dataset" if dataset else None, not_kind=None if dataset else "dataset",
         sort=_SORTS.get(sort or "downloads", "downloads"), limit=page_size(limit, _PAGE, _PAGE), cursor=cursor)
     cards = versions.latest_cards(hub, rows)
     return paged(request, [hf_views.model_summary(r, cards.get(r.id, {})) for r in rows], next_cursor)
 
 
-@router.get("/models/{namespace}/{name}")
-def model_info(namespace: str, name: str, hub: HubDep, caller: Caller) -> dict:
+@each_type("GET", "/{namespace}/{name}")
+def model_info(namespace: str, name: str, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
     repo, live = versions.list_versions(hub, caller, namespace, name)
     main = next((v for v in live if not v.yanked), None)  # an empty repo has no main yet
     return hf_views.model_info(repo, main)
 
 
-@router.get("/models/{namespace}/{name}/revision/{revision:path}")
-def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller: Caller) -> dict:
+@each_type("GET", "/{namespace}/{name}/revision/{revision:path}")
+def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
     return hf_views.model_info(*versions.resolve(hub, caller, namespace, name, plain_revision(revision)))
 
 
-@router.get("/models/{namespace}/{name}/tree/{revision}")
-@router.get("/models/{namespace}/{name}/tree/{revision}/{path:path}")
-def list_tree(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller,
+@each_type("GET", "/{namespace}/{name}/tree/{revision}")
+@each_type("GET", "/{namespace}/{name}/tree/{revision}/{path:path}")
+def list_tree(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo,
               path: str = "", recursive: bool = False, limit: int | None = None,
               cursor: str | None = None) -> JSONResponse:
     if revision == "refs" and path.count("/") >= 1:  # an encoded refs/heads/main arrives decoded
@@ -78,14 +106,14 @@ def list_tree(namespace: str, name: str, revision: str, request: Request, hub: H
     return paged(request, *after_cursor(entries, lambda e: e["path"], cursor, page_size(limit, _TREE_PAGE, _TREE_PAGE)))
 
 
-@router.get("/models/{namespace}/{name}/refs")
-def list_refs(namespace: str, name: str, hub: HubDep, caller: Caller) -> dict:
+@each_type("GET", "/{namespace}/{name}/refs")
+def list_refs(namespace: str, name: str, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
     _, live = versions.list_versions(hub, caller, namespace, name)
     return hf_views.refs(live, next((v for v in live if not v.yanked), None))
 
 
-@router.get("/models/{namespace}/{name}/commits/{revision:path}")
-def list_commits(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller,
+@each_type("GET", "/{namespace}/{name}/commits/{revision:path}")
+def list_commits(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo,
                  limit: int | None = None, cursor: str | None = None) -> JSONResponse:
     """The versions up to ``revision``, newest first: each one is a commit."""
     _, history = versions.history(hub, caller, namespace, name, plain_revision(revision))
@@ -93,22 +121,25 @@ def list_commits(namespace: str, name: str, revision: str, request: Request, hub
     return paged(request, [hf_views.commit_entry(v) for v in chunk], next_cursor)
 
 
-def _repo_type(body: dict) -> None:
-    if body.get("type") not in (None, "model"):
-        raise Invalid("only model repos are hosted here (adapters and base models)")
+def _repo_kind(repo_type: str | None) -> str:
+    """The hub kind a repo of HF's ``type`` has: a model is an adapter until its card says base."""
+    kind = {None: "adapter", "model": "adapter", "dataset": "dataset"}.get(repo_type, "")
+    if not kind:
+        raise Invalid("only model and dataset repos are hosted here")
+    return kind
 
 
 @router.post("/repos/create", openapi_extra=hf_schema(HfNewRepo))
 async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     raw = await json_object(request)
     body = hf_body(HfNewRepo, raw)
-    _repo_type(raw)
+    kind = _repo_kind(body.type)
     name = body.name
     namespace = body.organization or caller.name
     private = body.visibility == "private" or bool(body.private)
-    url = f"{public_base(request)}/{namespace}/{name}"
+    url = f"{public_base(request)}/{'datasets/' if kind == 'dataset' else ''}{namespace}/{name}"
     try:
-        await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind="adapter", private=private)
+        await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind=kind, private=private)
     except Conflict as exc:
         exc.extra["url"] = url  # huggingface_hub reads the url even from the 409 answer (exist_ok=True)
         raise
@@ -120,13 +151,14 @@ async def delete_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     """``HfApi.delete_repo``: the native delete (its version names stay tombstoned)."""
     raw = await json_object(request)
     body = hf_body(HfDeleteRepo, raw)
-    _repo_type(raw)
+    kind = _repo_kind(body.type)
     namespace = body.organization or caller.name
+    of_type(await run_in_threadpool(repos.get_repo, hub, caller, namespace, body.name), kind)
     await run_in_threadpool(repos.delete_repo, hub, caller, namespace, body.name)
     return {}
 
 
-@router.put("/models/{namespace}/{name}/settings", openapi_extra=hf_schema(HfSettings))
+@each_type("PUT", "/{namespace}/{name}/settings", openapi_extra=hf_schema(HfSettings))
 async def update_settings(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer,
                           repo: WritableRepo) -> dict:
     """``HfApi.update_repo_settings``: visibility (``private``) through the native service, owners
@@ -150,8 +182,9 @@ async def update_settings(namespace: str, name: str, request: Request, hub: HubD
     return {}
 
 
-@router.post("/models/{namespace}/{name}/preupload/{revision:path}", openapi_extra=hf_schema(HfPreupload))
-async def preupload(namespace: str, name: str, revision: str, request: Request, repo: WritableRepo) -> dict:
+@each_type("POST", "/{namespace}/{name}/preupload/{revision:path}", openapi_extra=hf_schema(HfPreupload))
+async def preupload(namespace: str, name: str, revision: str, request: Request, hub: HubDep,
+                    repo: WritableRepo) -> dict:
     raw = await json_object(request)
     files = raw.get("files") or []
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
@@ -159,11 +192,14 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
     body = hf_body(HfPreupload, raw)
     for item in body.files:
         hf_commit.check_path(item.path)
-    return {"files": [{"path": item.path, "uploadMode": "regular", "shouldIgnore": False} for item in body.files],
-            "commitOid": None}
+        if dataset_files.is_dataset(repo.kind):
+            dataset_files.check_path(item.path)  # code in a dataset is refused before any byte is sent
+    lfs_above = hub.settings.hf_lfs_threshold_bytes  # larger files go through the LFS batch API (hf_lfs)
+    return {"files": [{"path": item.path, "uploadMode": "lfs" if (item.size or 0) > lfs_above else "regular",
+                       "shouldIgnore": False} for item in body.files], "commitOid": None}
 
 
-@router.post("/models/{namespace}/{name}/commit/{revision:path}")
+@each_type("POST", "/{namespace}/{name}/commit/{revision:path}")
 async def commit(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer,
                  repo: WritableRepo) -> dict:
     # ``repo`` is resolved with the write check first: the body is read only for a caller who may write.

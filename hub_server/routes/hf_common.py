@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from ..db.models import Repo
-from ..errors import Invalid, ServiceError, TooLarge
+from ..errors import Invalid, RepoNotFound, ServiceError, TooLarge
 from ..public_url import public_url
 from ..services import hf_views, repos
 from ..services.auth import Principal, require_user, require_write
@@ -49,15 +49,40 @@ def writer(who: Caller) -> Principal:
     return require_user(who)
 
 
-def writable_repo(namespace: str, name: str, hub: HubDep, who: Annotated[Principal, Depends(writer)]) -> Repo:
+def repo_type(request: Request) -> str:
+    """``dataset`` or ``model``: which of the two prefixes (``/api/datasets``, ``/datasets/...``
+    or the model ones) matched. One handler serves both repo types; this tells them apart."""
+    path = getattr(request.scope.get("route"), "path", "")
+    return "dataset" if path.startswith(("/api/datasets", "/datasets/")) else "model"
+
+
+RepoType = Annotated[str, Depends(repo_type)]
+
+
+def of_type(repo: Repo, kind: str) -> Repo:
+    """``repo`` when it is of the URL's repo type; a dataset is not found under ``/api/models``
+    and a model not under ``/api/datasets`` (HF's rule: the type is part of the repo's address)."""
+    if (repo.kind == "dataset") != (kind == "dataset"):
+        raise RepoNotFound(f"repository {repo.namespace}/{repo.name} not found")
+    return repo
+
+
+def typed_repo(namespace: str, name: str, hub: HubDep, who: Caller, kind: RepoType) -> Repo:
+    """The visible repo of the path, of the path's repo type (checked before the route's work)."""
+    return of_type(repos.get_repo(hub, who, namespace, name), kind)
+
+
+def writable_repo(namespace: str, name: str, hub: HubDep, who: Annotated[Principal, Depends(writer)],
+                  kind: RepoType) -> Repo:
     """The repo of the path, once the caller is known to may write to it: runs before the
     route reads its body, so a caller without rights costs nothing and stores nothing."""
-    repo = repos.get_repo(hub, who, namespace, name)
+    repo = of_type(repos.get_repo(hub, who, namespace, name), kind)
     require_write(who, namespace)
     return repo
 
 
 Writer = Annotated[Principal, Depends(writer)]
+TypedRepo = Annotated[Repo, Depends(typed_repo)]
 WritableRepo = Annotated[Repo, Depends(writable_repo)]
 
 

@@ -1,4 +1,4 @@
-"""``HEAD|GET /{ns}/{name}/resolve/{revision}/{path}``: file downloads the HF way.
+"""``HEAD|GET [/datasets]/{ns}/{name}/resolve/{revision}/{path}``: file downloads the HF way.
 
 ``hf_hub_download`` first sends HEAD and needs X-Repo-Commit (the version's commit id), an
 ETag and the size (``hf_views.file_headers``); then GET, possibly with a Range to resume. The
@@ -15,7 +15,7 @@ from ..errors import ServiceError
 from ..services import hf_views, versions
 from ..services.downloads import storage_redirect_url
 from .deps import Caller, HubDep
-from .hf_common import HfRoute, hf_error
+from .hf_common import HfRoute, TypedRepo, hf_error
 from .streaming import BYTES_RESPONSES, blob_response, parse_range
 
 router = APIRouter(tags=["huggingface"], route_class=HfRoute)
@@ -23,10 +23,12 @@ router = APIRouter(tags=["huggingface"], route_class=HfRoute)
 _COUNTED_FILES = ("adapter_config.json", "config.json")
 
 
+@router.api_route("/datasets/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"],
+                  response_class=Response, responses=BYTES_RESPONSES)
 @router.api_route("/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"], response_class=Response,
                   responses=BYTES_RESPONSES)
 def resolve_file(namespace: str, name: str, revision: str, path: str, request: Request, hub: HubDep,
-                 caller: Caller) -> Response:
+                 caller: Caller, _: TypedRepo) -> Response:
     if revision == "refs" and path.count("/") >= 2:  # an encoded refs/heads/main arrives decoded
         _, revision, path = path.split("/", 2)
     repo, version = versions.resolve(hub, caller, namespace, name, revision)

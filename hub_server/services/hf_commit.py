@@ -21,10 +21,11 @@ from hub_rules import is_commit
 from ..db.models import Repo, Version
 from ..errors import Conflict, RevisionNotFound
 from ..limits.quotas import check_namespace_quota
-from . import names, versions
+from . import dataset_files, names, versions
 from .auth import Principal
 from .blobs import put_blob
 from .context import Hub
+from .dataset_files import is_dataset
 from .hf_numbering import choose_version, version_from_message
 from .ndjson_commit import ParsedCommit, parse_spooled
 from .publish import check_message, publish
@@ -49,9 +50,11 @@ def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes | Bi
     version name otherwise) and publish the result; ``who`` was checked for write rights."""
     parsed = parse_ndjson(body)
     check_message(parsed.message)  # before any blob is stored
+    for path, inline in parsed.added.items() if is_dataset(repo.kind) else ():
+        dataset_files.check_stream(path, inline.open())  # a dataset's refused file stores nothing
     with hub.db.read() as s:
         check_namespace_quota(s, repo.namespace, hub.settings,
-                              [(f.digest, f.size) for f in parsed.added.values()])
+                              [(f.digest, f.size) for f in parsed.added.values()] + list(map(_swap, parsed.lfs.values())))
     _, live = versions.list_versions(hub, who, repo.namespace, repo.name)
     parent_ref = revision if revision == "main" or is_commit(revision) or revision in {
         v.version for v in live} else "main"
@@ -75,7 +78,12 @@ def _apply(hub: Hub, who: Principal, parent: Files, commit: ParsedCommit) -> Fil
     for path, inline in commit.added.items():
         digest, size = put_blob(hub, inline.open(), who.name)
         files[path] = (size, digest)
+    files.update(commit.lfs)  # sent through the LFS batch API; publish checks the caller holds each blob
     return files
+
+
+def _swap(entry: tuple[int, str]) -> tuple[str, int]:
+    return entry[1], entry[0]
 
 
 def _publish_numbered(hub: Hub, who: Principal, repo: Repo, files: Files, parsed: ParsedCommit,

@@ -34,6 +34,7 @@ HEADER_LINE_MAX = 2 * MAX_MESSAGE_CHARS * 12 + 64 * 1024
 _BLOCK = 1024 * 1024  # multiple of 4: base64 is decoded a block at a time
 _FILE_START = re.compile(rb'\s*\{\s*"key"\s*:\s*"file"\s*,\s*"value"\s*:\s*\{\s*"content"\s*:\s*"')
 _KEY = re.compile(rb'\s*\{\s*"key"\s*:\s*"([A-Za-z]+)"')
+_LFS_OID = re.compile(r"[0-9a-f]{64}")
 _NOT_BASE64 = bytes(b for b in range(256) if b not in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 
@@ -111,6 +112,7 @@ class ParsedCommit:
     description: str = ""
     parent_commit: str | None = None
     added: dict[str, InlineFile] = field(default_factory=dict)
+    lfs: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> (size, digest), sent via LFS
     deleted_files: set[str] = field(default_factory=set)
     deleted_folders: set[str] = field(default_factory=set)
 
@@ -209,9 +211,14 @@ def _small_line(commit: ParsedCommit, number: int, line: bytes, check_path: Call
         except (binascii.Error, ValueError):
             raise Invalid(f"{path}: content is not valid base64") from None
         commit.added[path] = InlineFile("sha256:" + hashlib.sha256(data).hexdigest(), len(data), data=data)
-    elif key == "lfsFile":
-        raise Invalid(f"{value.get('path')}: LFS/Xet uploads are not supported by this hub; "
-                      "files are sent inline (preupload answers 'regular')")
+    elif key == "lfsFile":  # bytes sent through the LFS batch API; publish checks the caller holds them
+        path = check_path(str(value.get("path", "")))
+        oid, size = value.get("oid"), value.get("size")
+        if value.get("algo", "sha256") != "sha256" or not isinstance(oid, str) or not _LFS_OID.fullmatch(oid):
+            raise Invalid(f"{path}: an lfsFile needs a sha256 'oid' (64 lowercase hex characters)")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise Invalid(f"{path}: an lfsFile needs its 'size'")
+        commit.lfs[path] = (size, f"sha256:{oid}")
     elif key == "deletedFile":
         commit.deleted_files.add(str(value.get("path", "")))
     elif key == "deletedFolder":

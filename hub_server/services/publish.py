@@ -20,11 +20,12 @@ from ..db.models import Version, VersionFile, utcnow
 from ..errors import Conflict, Invalid, MissingBlobs, TooLarge, Unprocessable
 from ..limits.quotas import check_namespace_quota
 from ..storage.base import BlobNotFound
-from . import audit
+from . import audit, dataset_files
 from .auth import Principal, require_write
 from .blobs import known_digests, touch_blobs
 from .card import parse_front_matter
 from .context import Hub
+from .dataset_files import is_dataset
 from .names import check_manifest_paths, check_path
 from .repos import find_repo, tombstoned_commit
 from .safetensors_check import header_length, validate
@@ -82,7 +83,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             message: str = "") -> tuple[Version, bool]:
     """Return (version, created). Raises Conflict / MissingBlobs / Unprocessable."""
     with hub.db.read() as s:
-        find_repo(s, who, namespace, name)  # private repos stay 404 to outsiders, before any 403
+        kind = find_repo(s, who, namespace, name).kind  # private repos stay 404 to outsiders, before any 403
     who = require_write(who, namespace)
     message = check_message(str(message or ""))
     try:
@@ -98,7 +99,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
         _check_tombstone(s, find_repo(s, who, namespace, name), version, commit)
         _check_blobs(s, who, files)
         check_namespace_quota(s, namespace, hub.settings, ((f.digest, f.size) for f in files))
-    card = _validate_content(hub, files)
+    card = _validate_content(hub, files, dataset=is_dataset(kind))
     signer = check_signature(hub, who, files)
     try:
         with hub.db.write() as s:
@@ -176,8 +177,10 @@ def _read(hub: Hub, digest: str, start: int, end: int) -> bytes:
     return b"".join(hub.store.open(digest, start, end))
 
 
-def _validate_content(hub: Hub, files: list[FileEntry]) -> dict:
+def _validate_content(hub: Hub, files: list[FileEntry], *, dataset: bool = False) -> dict:
     try:
+        for f in files if dataset else ():  # a dataset holds data files only (hub_rules.data_files)
+            dataset_files.check_blob(hub, f.path, f.digest, f.size)
         return _validate_files(hub, files)
     except BlobNotFound as exc:  # collected since the check above: the client uploads it again
         digests = sorted({f.digest for f in files if not hub.store.exists(f.digest)})

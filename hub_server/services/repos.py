@@ -16,7 +16,7 @@ from .context import Hub
 from .names import check_name
 from .search_terms import set_search_text
 
-KINDS = ("adapter", "base")
+KINDS = ("adapter", "base", "dataset")  # a dataset: data files instead of weights (dataset_files)
 
 
 def find_repo(session: Session, who: Principal | None, namespace: str, name: str) -> Repo:
@@ -36,7 +36,7 @@ def create_repo(hub: Hub, who: Principal | None, namespace: str, name: str, *, k
     check_name(namespace, "namespace")
     check_name(name, "repository name")
     if kind not in KINDS:
-        raise Invalid(f"invalid kind {kind!r}: use adapter or base")
+        raise Invalid(f"invalid kind {kind!r}: use adapter, base or dataset")
     who = require_write(who, namespace)
     now = utcnow()
     try:

@@ -205,9 +205,10 @@ def check_bounds(hub: Hub, q: str | None, tags: list[str] | tuple = ()) -> None:
 
 
 def search_rows(hub: Hub, who: Principal | None, *, q: str | None = None, tags: list[str] = (),
-                sort: str = "downloads", limit: int = 20, cursor: str | None = None,
+                sort: str = "downloads", limit: int = 20, cursor: str | None = None, not_kind: str | None = None,
                 **filters: str | None) -> tuple[list[Repo], str | None]:
-    """``search`` as repo rows (every tag in ``tags`` required): the HF view renders its own shape."""
+    """``search`` as repo rows (every tag in ``tags`` required; none of kind ``not_kind``, so the HF
+    model list leaves datasets out): the HF view renders its own shape."""
     if sort not in SORTS:
         raise Invalid(f"invalid sort {sort!r}: use downloads, likes, updated or name")
     if not 1 <= limit <= 100:
@@ -220,6 +221,8 @@ def search_rows(hub: Hub, who: Principal | None, *, q: str | None = None, tags: 
             raise Invalid(f"unknown filter {key!r}")
         if value:
             query = query.where(FILTERS[key] == value)
+    if not_kind:
+        query = query.where(Repo.kind != not_kind)
     for tag in dict.fromkeys(tags):
         query = query.where(exists().where(and_(RepoTag.repo_id == Repo.id, RepoTag.tag == tag)))
     start = (_after(column, descending, *_decode(cursor, sort)),) if cursor else ()

@@ -22,7 +22,7 @@ from ..db.models import UploadSession
 from ..errors import DigestMismatch, Invalid, NotFound, RangeNotSatisfiable
 from ..limits.quotas import check_open_uploads, check_upload_quota
 from ..limits.slow_bodies import BodySegments, BodySlots
-from ..storage.base import check_digest
+from ..storage.base import BlobNotFound, check_digest
 from .auth import Principal, require_write
 from .blobs import blob_size, record_blob  # noqa: F401 - blob_size is part of this module's API
 from .context import Hub
@@ -161,6 +161,21 @@ async def finish(hub: Hub, who: Principal | None, upload_id: str, digest: str | 
     with _slots(hub).hold(who.name):
         await _append_body(hub, who, row, None, chunks)
     return await run_in_threadpool(_complete, hub, who, upload_id, digest)
+
+
+def finish_direct(hub: Hub, who: Principal | None, upload_id: str, part: str, digest: str) -> dict:
+    """Finish a session whose one part the client PUT straight into storage (``upload_part_url``):
+    the same verification and recording as ``finish``."""
+    who = require_write(who)
+    check_digest(digest)
+    _session(hub, who, upload_id)
+    with hub.db.write() as s:
+        s.get(UploadSession, upload_id).parts = json.dumps([part])
+    try:
+        return _complete(hub, who, upload_id, digest)
+    except BlobNotFound:  # nothing was PUT there
+        _forget(hub, upload_id)
+        raise NotFound(f"upload {upload_id} has no bytes") from None
 
 
 def _complete(hub: Hub, who: Principal, upload_id: str, digest: str) -> dict:

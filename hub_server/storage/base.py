@@ -91,6 +91,11 @@ class BlobStore(ABC):
         # stranger that those bytes exist on the hub. Rewriting identical verified bytes is atomic.
         return self.put(PartsReader(self, session, names), expected_digest)
 
+    def upload_part_url(self, session: str, name: str, expires: int) -> str | None:
+        """A short-lived URL a client PUTs one upload part's bytes to straight into storage (the
+        hub then verifies them with ``commit_parts``), or None when the backend has none."""
+        return None
+
     # --- direct downloads -------------------------------------------------------------------
 
     def download_url(self, digest: str, expires: int, filename: str | None = None) -> str | None:

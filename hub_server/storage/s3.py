@@ -159,6 +159,11 @@ class S3BlobStore(BlobStore):
                 aborted += 1
         return aborted
 
+    def upload_part_url(self, session: str, name: str, expires: int) -> str | None:
+        key = self._join("uploads", check_name(session), check_name(name))
+        return self.client.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": key},
+                                                  ExpiresIn=int(expires))
+
     def download_url(self, digest: str, expires: int, filename: str | None = None) -> str | None:
         params = {"Bucket": self.bucket, "Key": self._key(digest)}
         if filename:

@@ -13,7 +13,7 @@ from ..errors import NotFound
 from ..services.repos import find_base
 from ..services.search import SORTS, search, top_bases
 from .render import page
-from .routing import HubDep, PageRoute, VisitorDep
+from .routing import HubDep, PageRoute, VisitorDep, redirect
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = 20
@@ -51,11 +51,17 @@ def search_page(request: Request, hub: HubDep, visitor: VisitorDep, q: str | Non
     results = search(hub, visitor.principal, q=q, tag=tag, sort=sort, limit=PAGE, cursor=cursor, **filters)
     facets = {key: sorted({str(item["metadata"].get(key)) for item in results["items"]
                            if item["metadata"].get(key)}) for key in ("method", "task", "license")}
-    facets["kind"] = ["adapter", "base"]
+    facets["kind"] = ["adapter", "base", "dataset"]
     if tag:
         filters["tag"] = tag
     return page(request, visitor, "search.html", q=q or "", sort=sort, sorts=list(SORTS), results=results,
                 filters=filters, facets=facets)
+
+
+@router.get("/datasets")
+def datasets_page():
+    """Every dataset: the search page filtered to the kind."""
+    return redirect("/search?kind=dataset")
 
 
 @router.get("/bases/{fingerprint}")

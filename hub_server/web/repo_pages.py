@@ -20,6 +20,7 @@ from ..services.publish import CARD_LIMIT
 from ..services.repos import find_base, find_repo
 from ..services.versions import file_of, live_versions, pick
 from ..services.views import repo_json
+from . import dataset_preview
 from .markdown import strip_front_matter
 from .render import page
 from .routing import FormDep, HubDep, PageRoute, VisitorDep, redirect
@@ -56,6 +57,7 @@ def _repo_page(request: Request, hub: Hub, visitor, namespace: str, name: str, r
         metadata = metadata_from_card(front) if version else repo_json(repo)["metadata"]
         base_repo = find_base(s, who, metadata.get("base_fingerprint"), metadata.get("base_id"))
         liked = likes_of(s, who, repo.id)
+    preview, data_info = _dataset_view(hub, version) if repo.kind == "dataset" and version else (None, [])
     hub_fields = front.get("adapter_hub") if isinstance(front.get("adapter_hub"), dict) else {}
     options = hub_fields.get("method_options")
     repo_id = f"{repo.namespace}/{repo.name}"
@@ -65,7 +67,24 @@ def _repo_page(request: Request, hub: Hub, visitor, namespace: str, name: str, r
         card=_card_text(hub, version) if version else "", liked=liked, base_repo=base_repo,
         snippets=snippets(endpoint, repo_id, version.version, metadata, repo.kind) if version else [],
         pinned_by=metadata.get("fingerprint") if repo.kind == "base" else None,
-        options=options if isinstance(options, dict) else None)
+        options=options if isinstance(options, dict) else None, preview=preview, data_files=data_info)
+
+
+def _dataset_view(hub: Hub, version):
+    """A dataset version's first rows (JSONL/CSV/TSV) and its data files with their types."""
+    entry = dataset_preview.preview_file(version.files)
+    preview = None
+    if entry is not None:
+        end = min(entry.size, dataset_preview.PREVIEW_BYTES)
+        head = b"".join(hub.store.open(entry.digest, 0, end - 1))
+        preview = dataset_preview.table(entry.path, head, truncated=end < entry.size)
+    return preview, dataset_preview.data_files(version.files)
+
+
+@router.get("/datasets/{namespace}/{name}")
+def dataset_address(namespace: str, name: str):
+    """The HF-style address of a dataset page (what ``create_repo`` answers) leads to the repo page."""
+    return redirect(f"/{quote(namespace)}/{quote(name)}")
 
 
 @router.get("/{namespace}/{name}")

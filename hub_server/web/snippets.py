@@ -70,6 +70,20 @@ def snippets(endpoint: str, repo_id: str, version: str, metadata: dict, kind: st
             }
         )
         out.append(serve_snippet(endpoint, ref, base))
+    elif kind == "dataset":
+        out.append(
+            {
+                "id": "datasets",
+                "title": "datasets (HF-compatible API)",
+                "code": (
+                    f"export HF_ENDPOINT={q(endpoint)}\n"
+                    "python - <<'PY'\n"
+                    "import datasets\n\n"
+                    f"print(datasets.load_dataset({repo_id!r}, revision={version!r}))\n"
+                    "PY"
+                ),
+            }
+        )
     else:
         python = (
             "from huggingface_hub import snapshot_download; "

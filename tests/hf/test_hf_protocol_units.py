@@ -42,8 +42,12 @@ def test_ndjson_commit_parsing_and_refusals():
     parsed = parse_ndjson(body)
     assert parsed.summary == "s" and {p: f.read_all() for p, f in parsed.added.items()} == {"a/b.json": b"{}"}
     assert parsed.deleted_files == {"old.txt"} and parsed.deleted_folders == {"logs/"}
-    with pytest.raises(Invalid, match="LFS"):
+    lfs = parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": "0" * 64, "size": 8}))
+    assert lfs.lfs == {"w.safetensors": (8, "sha256:" + "0" * 64)} and lfs.added == {}
+    with pytest.raises(Invalid, match=r"^w.safetensors: an lfsFile needs its 'size'$"):
         parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": "0" * 64}))
+    with pytest.raises(Invalid, match=r"^w.safetensors: an lfsFile needs a sha256 'oid'"):
+        parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha1", "oid": "0" * 40, "size": 8}))
     with pytest.raises(Invalid, match="base64"):
         parse_ndjson(_line("file", {"path": "x", "encoding": "base64", "content": "***"}))
     with pytest.raises(Invalid):

@@ -176,6 +176,19 @@ def test_download_url_serves_the_blob_with_ranges(store):
     assert httpx.get(url.replace(digest.split(":")[1][:8], "00000000"), timeout=30).status_code in (403, 404)
 
 
+def test_upload_part_url_takes_a_part_the_hub_then_verifies(store):
+    url = store.upload_part_url("s9", "lfs", 60)
+    if url is None:
+        assert store.__class__.__name__ == "FsBlobStore"  # no direct URL: the hub receives the bytes
+        return
+    assert httpx.put(url, content=DATA, timeout=30).status_code == 200
+    with pytest.raises(DigestMismatch):
+        store.commit_parts("s9", ["lfs"], digest_of(b"other bytes"))
+    assert store.commit_parts("s9", ["lfs"], digest_of(DATA)) == (digest_of(DATA), len(DATA))
+    store.delete_parts("s9")
+    assert list(store.staged_sessions()) == []
+
+
 def _dangle(store) -> None:
     if hasattr(store, "client"):
         store.client.create_multipart_upload(Bucket=store.bucket, Key=store._join("tmp", "dangling"))
