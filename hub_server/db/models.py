@@ -251,3 +251,90 @@ class SigningKey(Base):
     public_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RefCommit(Base):
+    """A snapshot reachable only through a branch, tag or pull-request ref (``repo_refs``): never a
+    release. Its id is the content address of its files (``hub_rules.commit_id``), so a ref made
+    at a version shares that version's commit id. A tagged semver name publishes a ``Version``."""
+
+    __tablename__ = "ref_commits"
+    __table_args__ = (UniqueConstraint("repo_id", "commit", name="uq_ref_commit"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), index=True)
+    commit: Mapped[str] = mapped_column(String(40))
+    parent_commit: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    card_json: Mapped[str] = mapped_column(Text, default="{}")
+    files: Mapped[list[RefCommitFile]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="RefCommitFile.path"
+    )
+
+    @property
+    def version(self) -> str:
+        """What messages and cursors call it: its commit id (it has no release name)."""
+        return self.commit
+
+    yanked = False
+    yank_reason = None
+
+
+class RefCommitFile(Base):
+    __tablename__ = "ref_commit_files"
+    ref_commit_id: Mapped[int] = mapped_column(ForeignKey("ref_commits.id", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    digest: Mapped[str] = mapped_column(String(71), index=True)
+
+
+class RepoRef(Base):
+    """A named pointer to a commit: ``branch`` (moves with commits), ``tag`` (fixed; semver tags are
+    versions instead) or ``pr`` (``refs/pr/N``, the head of pull request N)."""
+
+    __tablename__ = "repo_refs"
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    commit: Mapped[str] = mapped_column(String(40))
+    author: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Discussion(Base):
+    """A discussion or pull request of a repo, numbered per repo (one sequence for both, as on HF)."""
+
+    __tablename__ = "discussions"
+    __table_args__ = (UniqueConstraint("repo_id", "num", name="uq_discussion_num"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), index=True)
+    num: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    is_pull_request: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open, closed, merged, draft
+    target_branch: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    base_commit: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the target's head when opened
+    merge_commit: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    merged_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DiscussionEvent(Base):
+    """One entry of a discussion's timeline: comment, status-change, title-change or commit."""
+
+    __tablename__ = "discussion_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(24), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    content: Mapped[str] = mapped_column(Text, default="")  # a comment's latest text
+    data_json: Mapped[str] = mapped_column(Text, default="{}")  # status, from/to, oid/subject, edit history
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)

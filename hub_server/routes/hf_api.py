@@ -19,11 +19,13 @@ from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..errors import Conflict, EntryNotFound, Invalid
 from ..public_url import public_base
-from ..services import hf_commit, hf_views, ndjson_commit, repos, search, versions
+from ..services import hf_commit, hf_views, ndjson_commit, ref_commits, refs, repos, search, versions
 from ..services.hf_numbering import plain_revision
+from . import hf_ref_views
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
 from .deps import Caller, HubDep
 from .hf_common import HfRoute, WritableRepo, Writer, after_cursor, json_object, page_size, paged
+from .hf_revisions import revision_and_path
 
 router = APIRouter(prefix="/api", tags=["huggingface"], route_class=HfRoute)
 
@@ -61,7 +63,7 @@ def model_info(namespace: str, name: str, hub: HubDep, caller: Caller) -> dict:
 
 @router.get("/models/{namespace}/{name}/revision/{revision:path}")
 def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller: Caller) -> dict:
-    return hf_views.model_info(*versions.resolve(hub, caller, namespace, name, plain_revision(revision)))
+    return hf_views.model_info(*refs.resolve(hub, caller, namespace, name, revision))
 
 
 @router.get("/models/{namespace}/{name}/tree/{revision}")
@@ -69,9 +71,8 @@ def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller:
 def list_tree(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller,
               path: str = "", recursive: bool = False, limit: int | None = None,
               cursor: str | None = None) -> JSONResponse:
-    if revision == "refs" and path.count("/") >= 1:  # an encoded refs/heads/main arrives decoded
-        _, revision, path = (path + "/").split("/", 2)
-    repo, version = versions.resolve(hub, caller, namespace, name, revision)
+    revision, path = revision_and_path(request, revision, path, 6)  # refs/pr/1 and branches with '/'
+    repo, version = refs.resolve(hub, caller, namespace, name, revision)
     entries = hf_views.tree(version.files, path, recursive)
     if entries is None:
         raise EntryNotFound(f"{path} is not a folder of {namespace}/{name}@{version.version}")
@@ -79,16 +80,16 @@ def list_tree(namespace: str, name: str, revision: str, request: Request, hub: H
 
 
 @router.get("/models/{namespace}/{name}/refs")
-def list_refs(namespace: str, name: str, hub: HubDep, caller: Caller) -> dict:
-    _, live = versions.list_versions(hub, caller, namespace, name)
-    return hf_views.refs(live, next((v for v in live if not v.yanked), None))
+def list_refs(namespace: str, name: str, hub: HubDep, caller: Caller, include_prs: bool = False) -> dict:
+    _, main, live, named = refs.list_refs(hub, caller, namespace, name)
+    return hf_ref_views.refs(main, live, named, include_prs)
 
 
 @router.get("/models/{namespace}/{name}/commits/{revision:path}")
 def list_commits(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller,
                  limit: int | None = None, cursor: str | None = None) -> JSONResponse:
     """The versions up to ``revision``, newest first: each one is a commit."""
-    _, history = versions.history(hub, caller, namespace, name, plain_revision(revision))
+    _, history = refs.history(hub, caller, namespace, name, revision)
     chunk, next_cursor = after_cursor(history, lambda v: v.version, cursor, page_size(limit, _PAGE, _PAGE))
     return paged(request, [hf_views.commit_entry(v) for v in chunk], next_cursor)
 
@@ -151,7 +152,8 @@ async def update_settings(namespace: str, name: str, request: Request, hub: HubD
 
 
 @router.post("/models/{namespace}/{name}/preupload/{revision:path}", openapi_extra=hf_schema(HfPreupload))
-async def preupload(namespace: str, name: str, revision: str, request: Request, repo: WritableRepo) -> dict:
+async def preupload(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer,
+                    repo: WritableRepo) -> dict:
     raw = await json_object(request)
     files = raw.get("files") or []
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
@@ -159,6 +161,9 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
     body = hf_body(HfPreupload, raw)
     for item in body.files:
         hf_commit.check_path(item.path)
+    create_pr = request.query_params.get("create_pr") in ("1", "true")
+    if ref_commits.goes_to_ref(revision, create_pr):
+        await run_in_threadpool(ref_commits.check_preupload, hub, caller, repo, revision, create_pr)
     return {"files": [{"path": item.path, "uploadMode": "regular", "shouldIgnore": False} for item in body.files],
             "commitOid": None}
 
@@ -174,6 +179,10 @@ async def commit(namespace: str, name: str, revision: str, request: Request, hub
     charge = (lambda n: hub.limits.charge_upload(caller.name, n)) if hub.limits is not None else None
     async with commit_budget(hub).hold(size):
         with await ndjson_commit.spool_commit(request.stream(), hub.settings, charge) as body:
+            create_pr = request.query_params.get("create_pr") in ("1", "true")
+            if ref_commits.goes_to_ref(revision, create_pr):  # a branch or pull request: never a release
+                done = await run_in_threadpool(ref_commits.commit, hub, caller, repo, revision, body, create_pr)
+                return hf_ref_views.ref_commit_answer(public_base(request), repo, done)
             version = await run_in_threadpool(hf_commit.commit, hub, caller, repo, plain_revision(revision), body)
     return hf_views.commit_answer(public_base(request), repo, version)
 
