@@ -53,6 +53,8 @@ def check_comment(text: object, *, required: bool = True) -> str:
 
 
 def find(session: Session, repo: Repo, num: int) -> Discussion:
+    if not 0 < num < 2**31:  # beyond the column's range: no such discussion, never a database error
+        raise NotFound(f"discussion #{num} of {repo.namespace}/{repo.name} not found")
     row = session.scalar(select(Discussion).where(Discussion.repo_id == repo.id, Discussion.num == num))
     if row is None:
         raise NotFound(f"discussion #{num} of {repo.namespace}/{repo.name} not found")
@@ -122,8 +124,8 @@ def listing(hub: Hub, who: Principal | None, namespace: str, name: str, *, kind:
         raise Invalid(f"invalid type {kind[:40]!r}: use all, discussion or pull_request")
     if status not in STATUS_FILTERS:
         raise Invalid(f"invalid status {status[:40]!r}: use all, open or closed")
-    if page < 0:
-        raise Invalid("the page number must not be negative")
+    if not 0 <= page < 1_000_000:
+        raise Invalid("the page number must be between 0 and 999999")
     with hub.db.read() as s:
         repo = find_repo(s, who, namespace, name)
         query = select(Discussion).where(Discussion.repo_id == repo.id)

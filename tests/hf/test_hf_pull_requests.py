@@ -28,7 +28,8 @@ def test_create_pr_never_touches_main_and_merge_publishes(hub, run_hf):
     out = run_hf("""
         from huggingface_hub import HfApi, CommitOperationAdd, hf_hub_download
         api = HfApi()
-        info = api.create_commit("alice/pr", operations=[CommitOperationAdd("a.txt", b"improved")], commit_message="Better a.txt", commit_description="it reads better", create_pr=True)
+        info = api.create_commit("alice/pr", operations=[CommitOperationAdd("a.txt", b"improved")],
+                                 commit_message="Better a.txt", commit_description="it reads better", create_pr=True)
         second = api.upload_file(path_or_fileobj=b"new file", path_in_repo="b.txt", repo_id="alice/pr",
                                  revision=info.pr_revision, commit_message="and b.txt")
         details = api.get_discussion_details("alice/pr", info.pr_num)
