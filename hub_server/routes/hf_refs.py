@@ -1,5 +1,5 @@
 """HF routes of branches and tags (``create_branch``, ``delete_branch``, ``create_tag``,
-``delete_tag``) over ``services.refs``; ``list_repo_refs`` is answered in ``hf_api`` from the same
+``delete_tag``) over ``services.refs``, and ``super_squash_history``, refused (``HistoryImmutable``); ``list_repo_refs`` is answered in ``hf_api`` from the same
 service. Names arrive percent-encoded (``feature%2Fx``) and are decoded by the router, so every
 name route takes the rest of the path."""
 
@@ -8,8 +8,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import Invalid
-from ..services import refs
+from ..errors import Invalid, ServiceError
+from ..services import refs, repos
+from ..services.auth import require_write
 from .deps import HubDep
 from .hf_common import HfRoute, Writer, json_object
 
@@ -57,3 +58,20 @@ for kind in KINDS:
     async def delete_tag(namespace: str, name: str, tag: str, hub: HubDep, caller: Writer) -> dict:
         await run_in_threadpool(refs.delete_tag, hub, caller, namespace, name, tag)
         return {}
+
+
+class HistoryImmutable(ServiceError):
+    """409: squashing would rewrite published versions, which are immutable releases."""
+
+    status, code, hf_code = 409, "history_immutable", "HistoryImmutable"
+
+
+for kind in KINDS:
+    @router.post(f"/{kind}/{{namespace}}/{{name}}/super-squash/{{branch:path}}")
+    def super_squash_history(namespace: str, name: str, branch: str, hub: HubDep, caller: Writer) -> dict:
+        """``super_squash_history``: refused. ``main`` is the list of versions, and a version is never
+        rewritten or removed by anything but its own yank/delete (its name stays bound to its commit)."""
+        repo = repos.get_repo(hub, caller, namespace, name)
+        require_write(caller, repo.namespace)
+        raise HistoryImmutable(f"the history of {namespace}/{name} cannot be squashed: its versions are immutable "
+                               "releases (yank or delete a version instead)")

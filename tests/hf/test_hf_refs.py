@@ -131,3 +131,24 @@ def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
     refs = httpx.get(f"{hub.url}/api/models/alice/guarded/refs").json()
     assert [b["name"] for b in refs["branches"]] == ["main", "dev"] and [t["name"] for t in refs["tags"]] == ["1.0.0"]
     assert versions(hub, alice, "alice/guarded") == ["1.0.0"]
+
+
+def test_super_squash_history_is_refused_with_its_own_error_code(hub, run_hf):
+    alice = hub.token("alice")
+    out = run_hf(with_refused("""
+        from huggingface_hub import HfApi
+        api = HfApi()
+        api.create_repo("alice/squash")
+        api.upload_file(path_or_fileobj=b"1", path_in_repo="a.txt", repo_id="alice/squash")
+        api.upload_file(path_or_fileobj=b"2", path_in_repo="a.txt", repo_id="alice/squash")
+        print(json.dumps({"owner": refused(lambda: api.super_squash_history("alice/squash"))}))
+    """), token=alice)
+    assert out["owner"][:2] == [409, "the history of alice/squash cannot be squashed: its versions are immutable "
+                                     "releases (yank or delete a version instead)"]
+    r = httpx.post(f"{hub.url}/api/models/alice/squash/super-squash/main", json={"message": "squash"},
+                   headers={"Authorization": f"Bearer {alice}"})
+    assert r.status_code == 409 and r.headers["X-Error-Code"] == "HistoryImmutable"
+    stranger = httpx.post(f"{hub.url}/api/models/alice/squash/super-squash/main", json={},
+                          headers={"Authorization": f"Bearer {hub.token('bob')}"})
+    assert stranger.status_code == 403
+    assert versions(hub, alice, "alice/squash") == ["1.0.1", "1.0.0"]
