@@ -1,4 +1,5 @@
-"""branches, tags and pull-request refs (repo_refs, ref_commits, ref_commit_files); discussions and their events
+"""branches, tags and pull-request refs (repo_refs, ref_commits, ref_commit_files); discussions and their
+events; collections and their items
 
 Revision ID: 0010_refs_discussions
 Revises: 0009_users_disabled
@@ -83,8 +84,34 @@ def upgrade() -> None:
         sa.Column('hidden', sa.Boolean(), nullable=False),
     )
     op.create_index('ix_discussion_events_discussion_id', 'discussion_events', ['discussion_id'])
+    op.create_table(
+        'collections',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('slug', sa.String(260), nullable=False, unique=True),
+        sa.Column('namespace', sa.String(100), nullable=False),
+        sa.Column('title', sa.String(200), nullable=False),
+        sa.Column('description', sa.Text(), nullable=False),
+        sa.Column('private', sa.Boolean(), nullable=False),
+        sa.Column('theme', sa.String(20), nullable=False),
+        sa.Column('position', sa.Integer(), nullable=False),
+        _when('created_at'),
+        _when('updated_at'),
+    )
+    op.create_index('ix_collections_namespace', 'collections', ['namespace'])
+    op.create_table(
+        'collection_items',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('collection_id', sa.Integer(), sa.ForeignKey('collections.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('object_id', sa.String(24), nullable=False, unique=True),
+        sa.Column('item_type', sa.String(20), nullable=False),
+        sa.Column('item_id', sa.String(260), nullable=False),
+        sa.Column('position', sa.Integer(), nullable=False),
+        sa.Column('note', sa.Text(), nullable=True),
+        sa.UniqueConstraint('collection_id', 'item_type', 'item_id', name='uq_collection_item'),
+    )
+    op.create_index('ix_collection_items_collection_id', 'collection_items', ['collection_id'])
 
 
 def downgrade() -> None:
-    for table in ('discussion_events', 'discussions', 'repo_refs', 'ref_commit_files', 'ref_commits'):
+    for table in ('collection_items', 'collections', 'discussion_events', 'discussions', 'repo_refs', 'ref_commit_files', 'ref_commits'):
         op.drop_table(table)
