@@ -67,9 +67,9 @@ def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes | Bi
         with hub.db.read() as s:
             repo = find_repo(s, who, repo.namespace, repo.name)
             head = _head(s, who, repo, rev, num, target)
-            if not create_pr and parsed.parent_commit and head is not None \
-                    and not head.commit.startswith(parsed.parent_commit):
-                raise PreconditionFailed(f"parent commit {parsed.parent_commit[:40]} is not the head of {rev} "
+            parent = parsed.parent_commit if isinstance(parsed.parent_commit, str) else None
+            if not create_pr and parent and head is not None and not head.commit.startswith(parent.lower()):
+                raise PreconditionFailed(f"parent commit {parent[:40]} is not the head of {rev} "
                                          f"({head.commit}); fetch it and commit again")
             check_namespace_quota(s, who.name, hub.settings, [(f.digest, f.size) for f in parsed.added.values()])
         files = _apply(hub, who, refs.files_of(head), parsed)

@@ -128,3 +128,27 @@ def test_owner_merges_in_the_browser(chromium, site, shot, tmp_path):
     shot(page, "community-pr-merged")
     context.close()
     assert httpx.get(f"{site.url}/carla/tone/resolve/main/NOTES.md").content == b"# Better card\n"
+
+
+def test_collection_page_shows_visible_repos_in_order(web_hub, tmp_path):
+    owner = Browser(web_hub.url).sign_up(_name("col"))
+    token = owner.new_token()
+    name = httpx.get(web_hub.url + "/api/whoami-v2", headers={"Authorization": f"Bearer {token}"}).json()["name"]
+    out = make_runner(web_hub.url, tmp_path)(f"""
+        from huggingface_hub import HfApi
+        api = HfApi()
+        api.create_repo("{name}/first")
+        api.create_repo("{name}/hidden", private=True)
+        c = api.create_collection("Picks <b>for</b> you", description="Hand-picked")
+        api.add_collection_item(c.slug, "{name}/first", "model", note="the best <i>one</i>")
+        api.add_collection_item(c.slug, "{name}/hidden", "model")
+        print(json.dumps({{"url": c.url, "slug": c.slug}}))
+    """, token=token)
+    assert out["url"] == f"{web_hub.url}/collections/{out['slug']}"
+    public = httpx.get(out["url"])
+    assert public.status_code == 200 and "Picks &lt;b&gt;for&lt;/b&gt; you" in public.text
+    assert f"{name}/first" in public.text and "the best &lt;i&gt;one&lt;/i&gt;" in public.text
+    assert f"{name}/hidden" not in public.text  # a private repo stays hidden from visitors
+    assert f"{name}/hidden" in owner.get(f"/collections/{out['slug']}").text
+    assert httpx.get(f"{web_hub.url}/collections/{name}/nope-000").status_code == 404
+    owner.close()
