@@ -152,3 +152,23 @@ def test_super_squash_history_is_refused_with_its_own_error_code(hub, run_hf):
                           headers={"Authorization": f"Bearer {hub.token('bob')}"})
     assert stranger.status_code == 403
     assert versions(hub, alice, "alice/squash") == ["1.0.1", "1.0.0"]
+
+
+def test_a_stale_parent_on_a_branch_is_412_and_stores_nothing(hub, run_hf):
+    alice = hub.token("alice")
+    out = run_hf(with_refused("""
+        from huggingface_hub import HfApi, CommitOperationAdd
+        api = HfApi()
+        api.create_repo("alice/parent")
+        api.upload_file(path_or_fileobj=b"v1", path_in_repo="a.txt", repo_id="alice/parent")
+        api.create_branch("alice/parent", branch="dev")
+        start = api.model_info("alice/parent", revision="dev").sha
+        moved = api.upload_file(path_or_fileobj=b"one", path_in_repo="one.txt", repo_id="alice/parent",
+                                revision="dev", parent_commit=start).oid
+        stale = refused(lambda: api.create_commit("alice/parent", [CommitOperationAdd("two.txt", b"two")],
+                                                  commit_message="late", revision="dev", parent_commit=start))
+        print(json.dumps({"moved": moved, "stale": stale, "head": api.model_info("alice/parent", revision="dev").sha,
+                          "files": sorted(api.list_repo_files("alice/parent", revision="dev"))}))
+    """), token=alice)
+    assert out["stale"][0] == 412 and out["stale"][1].startswith("parent commit ") and "\n" not in out["stale"][1]
+    assert out["head"] == out["moved"] and out["files"] == ["a.txt", "one.txt"]
