@@ -26,14 +26,31 @@ def collection_json(hub, who: Principal | None, row: Collection, base: str, *, m
     if most is not None:
         shown = shown[:most]
     return {
-        "slug": row.slug, "title": row.title, "description": row.description or None,
-        "owner": {"name": row.namespace, "type": "user"}, "lastUpdated": iso(row.updated_at),
-        "position": row.position, "private": row.private, "theme": row.theme, "upvotes": 0, "isUpvotedByUser": False,
+        "slug": row.slug,
+        "title": row.title,
+        "description": row.description or None,
+        "owner": {"name": row.namespace, "type": "user"},
+        "lastUpdated": iso(row.updated_at),
+        "position": row.position,
+        "private": row.private,
+        "theme": row.theme,
+        "upvotes": 0,
+        "isUpvotedByUser": False,
         "url": f"{base}/collections/{row.slug}",
-        "items": [{"_id": item.object_id, "id": item.item_id, "type": item.item_type, "position": item.position,
-                   "note": {"text": item.note} if item.note else None, "private": repo.private,
-                   "author": repo.namespace, "downloads": repo.downloads, "likes": repo.likes or 0}
-                  for item, repo in shown],
+        "items": [
+            {
+                "_id": item.object_id,
+                "id": item.item_id,
+                "type": item.item_type,
+                "position": item.position,
+                "note": {"text": item.note} if item.note else None,
+                "private": repo.private,
+                "author": repo.namespace,
+                "downloads": repo.downloads,
+                "likes": repo.likes or 0,
+            }
+            for item, repo in shown
+        ],
     }
 
 
@@ -42,8 +59,15 @@ def _slug(namespace: str, slug: str) -> str:
 
 
 @router.get("")
-def list_collections(request: Request, hub: HubDep, caller: Caller, owner: str | None = None,
-                     item: str | None = None, sort: str | None = None, limit: int | None = None) -> list:
+def list_collections(
+    request: Request,
+    hub: HubDep,
+    caller: Caller,
+    owner: str | None = None,
+    item: str | None = None,
+    sort: str | None = None,
+    limit: int | None = None,
+) -> list:
     rows = collections.listing(hub, caller, owner, item, page_size(limit, 100, 100))
     listed = [collection_json(hub, caller, r, public_base(request), most=4) for r in rows]
     for entry in listed:
@@ -54,8 +78,15 @@ def list_collections(request: Request, hub: HubDep, caller: Caller, owner: str |
 @router.post("")
 async def create_collection(request: Request, hub: HubDep, caller: Writer):
     body = await json_object(request)
-    row, created = await run_in_threadpool(collections.create, hub, caller, body.get("namespace"), body.get("title"),
-                                           body.get("description"), body.get("private", False))
+    row, created = await run_in_threadpool(
+        collections.create,
+        hub,
+        caller,
+        body.get("namespace"),
+        body.get("title"),
+        body.get("description"),
+        body.get("private", False),
+    )
     if not created:
         raise Conflict(f"a collection titled {row.title!r} already exists in {row.namespace}", slug=row.slug)
     return collection_json(hub, caller, row, public_base(request))
@@ -84,14 +115,14 @@ async def delete_collection(namespace: str, slug: str, hub: HubDep, caller: Writ
 @router.post("/{namespace}/{slug}/items")
 async def add_item(namespace: str, slug: str, request: Request, hub: HubDep, caller: Writer) -> dict:
     body = await json_object(request)
-    row = await run_in_threadpool(collections.add_item, hub, caller, _slug(namespace, slug), body.get("item"),
-                                  body.get("note"))
+    row = await run_in_threadpool(
+        collections.add_item, hub, caller, _slug(namespace, slug), body.get("item"), body.get("note")
+    )
     return collection_json(hub, caller, row, public_base(request))
 
 
 @router.patch("/{namespace}/{slug}/items/{object_id}")
-async def update_item(namespace: str, slug: str, object_id: str, request: Request, hub: HubDep,
-                      caller: Writer) -> dict:
+async def update_item(namespace: str, slug: str, object_id: str, request: Request, hub: HubDep, caller: Writer) -> dict:
     body = await json_object(request)
     await run_in_threadpool(collections.update_item, hub, caller, _slug(namespace, slug), object_id, body)
     return {}

@@ -39,13 +39,26 @@ for kind in KINDS:
     base = f"/{kind}/{{namespace}}/{{name}}/discussions"
 
     @router.get(base)
-    def list_discussions(namespace: str, name: str, hub: HubDep, caller: Caller, type: str = "all",
-                         status: str = "all", author: str | None = None, p: int = 0) -> dict:
-        repo, rows, total = discussions.listing(hub, caller, namespace, name, kind=type, status=status,
-                                                author=author, page=p)
+    def list_discussions(
+        namespace: str,
+        name: str,
+        hub: HubDep,
+        caller: Caller,
+        type: str = "all",
+        status: str = "all",
+        author: str | None = None,
+        p: int = 0,
+    ) -> dict:
+        repo, rows, total = discussions.listing(
+            hub, caller, namespace, name, kind=type, status=status, author=author, page=p
+        )
         counts = discussions.comment_counts(hub, rows)
-        return {"discussions": [views.summary(repo, r, counts.get(r.id, 0)) for r in rows], "count": total,
-                "start": p * discussions.PAGE, "numClosedDiscussions": 0}
+        return {
+            "discussions": [views.summary(repo, r, counts.get(r.id, 0)) for r in rows],
+            "count": total,
+            "start": p * discussions.PAGE,
+            "numClosedDiscussions": 0,
+        }
 
     @router.post(base)
     async def create_discussion(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer) -> dict:
@@ -53,10 +66,14 @@ for kind in KINDS:
         pull_request = body.get("pullRequest", False)
         if not isinstance(pull_request, bool):
             raise Invalid("'pullRequest' must be true or false")
-        row = await run_in_threadpool(discussions.create, hub, caller, namespace, name, body.get("title"),
-                                      body.get("description"), pull_request)
-        return {"num": row.num, "pullRequest": row.is_pull_request,
-                "url": f"{public_base(request)}/{namespace}/{name}/discussions/{row.num}"}
+        row = await run_in_threadpool(
+            discussions.create, hub, caller, namespace, name, body.get("title"), body.get("description"), pull_request
+        )
+        return {
+            "num": row.num,
+            "pullRequest": row.is_pull_request,
+            "url": f"{public_base(request)}/{namespace}/{name}/discussions/{row.num}",
+        }
 
     @router.get(base + "/{num}")
     def discussion_details(namespace: str, name: str, num: int, hub: HubDep, caller: Caller) -> dict:
@@ -75,11 +92,11 @@ for kind in KINDS:
         return {"newTitle": views.event(event)}
 
     @router.post(base + "/{num}/status")
-    async def change_status(namespace: str, name: str, num: int, request: Request, hub: HubDep,
-                            caller: Writer) -> dict:
+    async def change_status(namespace: str, name: str, num: int, request: Request, hub: HubDep, caller: Writer) -> dict:
         body = await json_object(request)
-        event = await run_in_threadpool(discussions.set_status, hub, caller, namespace, name, num,
-                                        body.get("status"), body.get("comment"))
+        event = await run_in_threadpool(
+            discussions.set_status, hub, caller, namespace, name, num, body.get("status"), body.get("comment")
+        )
         return {"newStatus": views.event(event)}
 
     @router.post(base + "/{num}/merge")
@@ -89,11 +106,13 @@ for kind in KINDS:
         return {"num": pr.num, "status": pr.status, "mergeCommitId": pr.merge_commit, "version": pr.merged_version}
 
     @router.post(base + "/{num}/comment/{event_id}/edit")
-    async def edit_comment(namespace: str, name: str, num: int, event_id: str, request: Request, hub: HubDep,
-                           caller: Writer) -> dict:
+    async def edit_comment(
+        namespace: str, name: str, num: int, event_id: str, request: Request, hub: HubDep, caller: Writer
+    ) -> dict:
         body = await json_object(request)
-        event = await run_in_threadpool(discussions.edit_comment, hub, caller, namespace, name, num, event_id,
-                                        body.get("content"))
+        event = await run_in_threadpool(
+            discussions.edit_comment, hub, caller, namespace, name, num, event_id, body.get("content")
+        )
         return {"updatedComment": views.event(event)}
 
     @router.post(base + "/{num}/comment/{event_id}/hide")

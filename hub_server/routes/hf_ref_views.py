@@ -32,22 +32,49 @@ def _repo(repo: Repo) -> dict:
 
 def summary(repo: Repo, row: Discussion, comments: int = 0) -> dict:
     """One item of ``GET .../discussions``."""
-    return {"num": row.num, "title": row.title, "status": row.status, "isPullRequest": row.is_pull_request,
-            "author": {"name": row.author, "type": "user"}, "createdAt": iso(row.created_at), "repo": _repo(repo),
-            "numComments": comments, "pinned": False, "topReactions": []}
+    return {
+        "num": row.num,
+        "title": row.title,
+        "status": row.status,
+        "isPullRequest": row.is_pull_request,
+        "author": {"name": row.author, "type": "user"},
+        "createdAt": iso(row.created_at),
+        "repo": _repo(repo),
+        "numComments": comments,
+        "pinned": False,
+        "topReactions": [],
+    }
 
 
 def event(row: DiscussionEvent) -> dict:
     data = json.loads(row.data_json or "{}")
-    out = {"id": row.event_id, "type": row.kind, "createdAt": iso(row.created_at),
-           "author": {"name": row.author, "type": "user"}}
+    out = {
+        "id": row.event_id,
+        "type": row.kind,
+        "createdAt": iso(row.created_at),
+        "author": {"name": row.author, "type": "user"},
+    }
     if row.kind == "comment":
-        latest = {"raw": row.content, "html": str(render_markdown(row.content)) if not row.hidden else "",
-                  "updatedAt": iso(row.updated_at), "author": {"name": row.author}}
-        history = [latest] + [{"raw": h.get("raw", ""), "updatedAt": h.get("updatedAt")} for h in data.get("history", [])]
-        out["data"] = {"edited": row.edited, "hidden": row.hidden, "latest": latest, "numEdits": len(history) - 1,
-                       "editors": [row.author], "reactions": [], "identifiedLanguage": None, "isReport": False,
-                       "history": history if not row.hidden else []}
+        latest = {
+            "raw": row.content,
+            "html": str(render_markdown(row.content)) if not row.hidden else "",
+            "updatedAt": iso(row.updated_at),
+            "author": {"name": row.author},
+        }
+        history = [latest] + [
+            {"raw": h.get("raw", ""), "updatedAt": h.get("updatedAt")} for h in data.get("history", [])
+        ]
+        out["data"] = {
+            "edited": row.edited,
+            "hidden": row.hidden,
+            "latest": latest,
+            "numEdits": len(history) - 1,
+            "editors": [row.author],
+            "reactions": [],
+            "identifiedLanguage": None,
+            "isReport": False,
+            "history": history if not row.hidden else [],
+        }
     else:
         out["data"] = data
     return out
@@ -78,5 +105,8 @@ def ref_commit_answer(base_url: str, repo: Repo, done) -> dict:
     """What ``create_commit`` reads back from a commit to a branch or pull request (``pr_url``
     parses ``/discussions/N`` into ``pr_revision`` ``refs/pr/N``)."""
     url = f"{base_url}/{repo.namespace}/{repo.name}"
-    return {"commitUrl": f"{url}/commit/{done.commit}", "commitOid": done.commit,
-            "pullRequestUrl": f"{url}/discussions/{done.pull_request}" if done.pull_request else None}
+    return {
+        "commitUrl": f"{url}/commit/{done.commit}",
+        "commitOid": done.commit,
+        "pullRequestUrl": f"{url}/discussions/{done.pull_request}" if done.pull_request else None,
+    }

@@ -30,12 +30,13 @@ def _text(body: dict, key: str) -> str | None:
 
 
 for kind in KINDS:
+
     @router.post(f"/{kind}/{{namespace}}/{{name}}/branch/{{branch:path}}")
-    async def create_branch(namespace: str, name: str, branch: str, request: Request, hub: HubDep,
-                            caller: Writer) -> dict:
+    async def create_branch(
+        namespace: str, name: str, branch: str, request: Request, hub: HubDep, caller: Writer
+    ) -> dict:
         body = await _body(request)
-        await run_in_threadpool(refs.create_branch, hub, caller, namespace, name, branch,
-                                _text(body, "startingPoint"))
+        await run_in_threadpool(refs.create_branch, hub, caller, namespace, name, branch, _text(body, "startingPoint"))
         return {}
 
     @router.delete(f"/{kind}/{{namespace}}/{{name}}/branch/{{branch:path}}")
@@ -44,14 +45,14 @@ for kind in KINDS:
         return {}
 
     @router.post(f"/{kind}/{{namespace}}/{{name}}/tag/{{revision:path}}")
-    async def create_tag(namespace: str, name: str, revision: str, request: Request, hub: HubDep,
-                         caller: Writer) -> dict:
+    async def create_tag(
+        namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer
+    ) -> dict:
         body = await _body(request)
         tag = _text(body, "tag")
         if not tag:
             raise Invalid("'tag' is required")
-        await run_in_threadpool(refs.create_tag, hub, caller, namespace, name, tag, revision,
-                                _text(body, "message"))
+        await run_in_threadpool(refs.create_tag, hub, caller, namespace, name, tag, revision, _text(body, "message"))
         return {}
 
     @router.delete(f"/{kind}/{{namespace}}/{{name}}/tag/{{tag:path}}")
@@ -67,11 +68,14 @@ class HistoryImmutable(ServiceError):
 
 
 for kind in KINDS:
+
     @router.post(f"/{kind}/{{namespace}}/{{name}}/super-squash/{{branch:path}}")
     def super_squash_history(namespace: str, name: str, branch: str, hub: HubDep, caller: Writer) -> dict:
         """``super_squash_history``: refused. ``main`` is the list of versions, and a version is never
         rewritten or removed by anything but its own yank/delete (its name stays bound to its commit)."""
         repo = repos.get_repo(hub, caller, namespace, name)
         require_write(caller, repo.namespace)
-        raise HistoryImmutable(f"the history of {namespace}/{name} cannot be squashed: its versions are immutable "
-                               "releases (yank or delete a version instead)")
+        raise HistoryImmutable(
+            f"the history of {namespace}/{name} cannot be squashed: its versions are immutable "
+            "releases (yank or delete a version instead)"
+        )

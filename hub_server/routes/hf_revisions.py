@@ -16,7 +16,7 @@ def revision_and_path(request: Request, revision: str, path: str, at: int) -> tu
     if raw:
         segments = raw.split(b"?", 1)[0].decode("latin-1").split("/")
         if len(segments) > at:
-            return unquote(segments[at]), unquote("/".join(segments[at + 1:]))
+            return unquote(segments[at]), unquote("/".join(segments[at + 1 :]))
     if revision == "refs" and path.count("/") >= 2:  # no raw path: refs/heads/NAME with a one-segment NAME
         _, revision, path = path.split("/", 2)
     return revision, path

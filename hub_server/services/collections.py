@@ -58,8 +58,11 @@ def _owned(session: Session, who: Principal | None, slug: str) -> Collection:
 
 def items(session: Session, who: Principal | None, row: Collection) -> list[tuple[CollectionItem, Repo]]:
     """The collection's items in order, each with its repo; those the viewer cannot see left out."""
-    found = session.scalars(select(CollectionItem).where(CollectionItem.collection_id == row.id)
-                            .order_by(CollectionItem.position, CollectionItem.id)).all()
+    found = session.scalars(
+        select(CollectionItem)
+        .where(CollectionItem.collection_id == row.id)
+        .order_by(CollectionItem.position, CollectionItem.id)
+    ).all()
     names = [i.item_id.lower() for i in found]
     repos = {r.full_name: r for r in session.scalars(select(Repo).where(Repo.full_name.in_(names)))} if names else {}
     out = []
@@ -70,8 +73,9 @@ def items(session: Session, who: Principal | None, row: Collection) -> list[tupl
     return out
 
 
-def create(hub: Hub, who: Principal | None, namespace: object, title: object, description: object,
-           private: object) -> tuple[Collection, bool]:
+def create(
+    hub: Hub, who: Principal | None, namespace: object, title: object, description: object, private: object
+) -> tuple[Collection, bool]:
     """(collection, created): an existing collection of the same title is returned with ``False``."""
     who = require_user(who)
     namespace = check_name(namespace if isinstance(namespace, str) else who.name, "namespace")
@@ -85,8 +89,17 @@ def create(hub: Hub, who: Principal | None, namespace: object, title: object, de
         if same is not None:
             return same, False
         now = utcnow()
-        row = Collection(slug=_slug(namespace, title), namespace=namespace, title=title, description=description,
-                         private=private, theme="default", position=0, created_at=now, updated_at=now)
+        row = Collection(
+            slug=_slug(namespace, title),
+            namespace=namespace,
+            title=title,
+            description=description,
+            private=private,
+            theme="default",
+            position=0,
+            created_at=now,
+            updated_at=now,
+        )
         s.add(row)
         s.flush()
         return row, True
@@ -127,7 +140,7 @@ def delete(hub: Hub, who: Principal | None, slug: str) -> None:
 def add_item(hub: Hub, who: Principal | None, slug: str, item: object, note: object) -> Collection:
     """Add a repo the caller can see; 409 if it is already there."""
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or item.get("type") not in ITEM_TYPES:
-        raise Invalid("'item' must be {\"id\": \"namespace/name\", \"type\": \"model\" or \"dataset\"}")
+        raise Invalid('\'item\' must be {"id": "namespace/name", "type": "model" or "dataset"}')
     note = _text(note, "note", MAX_NOTE_CHARS) or None
     try:
         with hub.db.write() as s:
@@ -139,11 +152,25 @@ def add_item(hub: Hub, who: Principal | None, slug: str, item: object, note: obj
             if count >= MAX_ITEMS:
                 raise TooLarge(f"a collection holds at most {MAX_ITEMS} items")
             full = f"{repo.namespace}/{repo.name}"
-            if s.scalar(select(CollectionItem.id).where(CollectionItem.collection_id == row.id,
-                                                        CollectionItem.item_id == full)) is not None:
+            if (
+                s.scalar(
+                    select(CollectionItem.id).where(
+                        CollectionItem.collection_id == row.id, CollectionItem.item_id == full
+                    )
+                )
+                is not None
+            ):
                 raise Conflict(f"{full} is already in collection {row.slug}")
-            s.add(CollectionItem(collection_id=row.id, object_id=secrets.token_hex(12), item_type=item["type"],
-                                 item_id=full, position=count, note=note))
+            s.add(
+                CollectionItem(
+                    collection_id=row.id,
+                    object_id=secrets.token_hex(12),
+                    item_type=item["type"],
+                    item_id=full,
+                    position=count,
+                    note=note,
+                )
+            )
             row.updated_at = utcnow()
             return row
     except IntegrityError:
@@ -151,8 +178,9 @@ def add_item(hub: Hub, who: Principal | None, slug: str, item: object, note: obj
 
 
 def _item(s: Session, row: Collection, object_id: str) -> CollectionItem:
-    found = s.scalar(select(CollectionItem).where(CollectionItem.collection_id == row.id,
-                                                  CollectionItem.object_id == object_id[:24]))
+    found = s.scalar(
+        select(CollectionItem).where(CollectionItem.collection_id == row.id, CollectionItem.object_id == object_id[:24])
+    )
     if found is None:
         raise NotFound(f"item {object_id[:40]} not found in collection {row.slug}")
     return found
@@ -171,8 +199,15 @@ def update_item(hub: Hub, who: Principal | None, slug: str, object_id: str, chan
 
 def _move(s: Session, row: Collection, found: CollectionItem, position: int) -> None:
     """Put ``found`` at ``position`` and number the others around it (0, 1, 2 …)."""
-    order = [i for i in s.scalars(select(CollectionItem).where(CollectionItem.collection_id == row.id)
-                                  .order_by(CollectionItem.position, CollectionItem.id)) if i.id != found.id]
+    order = [
+        i
+        for i in s.scalars(
+            select(CollectionItem)
+            .where(CollectionItem.collection_id == row.id)
+            .order_by(CollectionItem.position, CollectionItem.id)
+        )
+        if i.id != found.id
+    ]
     order.insert(min(position, len(order)), found)
     for index, item in enumerate(order):
         item.position = index
@@ -185,8 +220,7 @@ def delete_item(hub: Hub, who: Principal | None, slug: str, object_id: str) -> N
         row.updated_at = utcnow()
 
 
-def listing(hub: Hub, who: Principal | None, owner: str | None, item: str | None,
-            limit: int) -> list[Collection]:
+def listing(hub: Hub, who: Principal | None, owner: str | None, item: str | None, limit: int) -> list[Collection]:
     """Visible collections, newest change first, by owner and/or holding an item (``models/ns/name``)."""
     with hub.db.read() as s:
         query = select(Collection)
@@ -194,7 +228,12 @@ def listing(hub: Hub, who: Principal | None, owner: str | None, item: str | None
             query = query.where(Collection.namespace == owner)
         if item:
             kind, _, repo_id = item.partition("s/")
-            query = query.where(Collection.id.in_(select(CollectionItem.collection_id).where(
-                CollectionItem.item_type == kind, func.lower(CollectionItem.item_id) == repo_id.lower())))
+            query = query.where(
+                Collection.id.in_(
+                    select(CollectionItem.collection_id).where(
+                        CollectionItem.item_type == kind, func.lower(CollectionItem.item_id) == repo_id.lower()
+                    )
+                )
+            )
         rows = s.scalars(query.order_by(Collection.updated_at.desc(), Collection.id.desc()).limit(500)).all()
         return [r for r in rows if not r.private or (who is not None and who.owns(r.namespace))][:limit]

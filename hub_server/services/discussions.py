@@ -61,38 +61,67 @@ def find(session: Session, repo: Repo, num: int) -> Discussion:
     return row
 
 
-def add_event(session: Session, discussion: Discussion, kind: str, author: str, *, content: str = "",
-              data: dict | None = None) -> DiscussionEvent:
+def add_event(
+    session: Session, discussion: Discussion, kind: str, author: str, *, content: str = "", data: dict | None = None
+) -> DiscussionEvent:
     now = utcnow()
-    event = DiscussionEvent(discussion_id=discussion.id, event_id=secrets.token_hex(12), kind=kind, author=author,
-                            created_at=now, updated_at=now, content=content, data_json=json.dumps(data or {}),
-                            edited=False, hidden=False)
+    event = DiscussionEvent(
+        discussion_id=discussion.id,
+        event_id=secrets.token_hex(12),
+        kind=kind,
+        author=author,
+        created_at=now,
+        updated_at=now,
+        content=content,
+        data_json=json.dumps(data or {}),
+        edited=False,
+        hidden=False,
+    )
     session.add(event)
     discussion.updated_at = now
     session.flush()
     return event
 
 
-def open_discussion(session: Session, repo: Repo, author: str, title: str, description: str, *,
-                    pull_request: bool, status: str = "open", target: str | None = None,
-                    base_commit: str | None = None) -> Discussion:
+def open_discussion(
+    session: Session,
+    repo: Repo,
+    author: str,
+    title: str,
+    description: str,
+    *,
+    pull_request: bool,
+    status: str = "open",
+    target: str | None = None,
+    base_commit: str | None = None,
+) -> Discussion:
     """Number and store a discussion with its first comment (the description) in ``session``.
     The unique (repo, num) pair makes a concurrent opener fail; ``create`` retries it."""
     title = check_title(title)
     description = check_comment(description or "", required=False)
     num = (session.scalar(select(func.max(Discussion.num)).where(Discussion.repo_id == repo.id)) or 0) + 1
     now = utcnow()
-    row = Discussion(repo_id=repo.id, num=num, author=author, title=title, is_pull_request=pull_request,
-                     status=status, target_branch=target if pull_request else None, base_commit=base_commit,
-                     created_at=now, updated_at=now)
+    row = Discussion(
+        repo_id=repo.id,
+        num=num,
+        author=author,
+        title=title,
+        is_pull_request=pull_request,
+        status=status,
+        target_branch=target if pull_request else None,
+        base_commit=base_commit,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(row)
     session.flush()
     add_event(session, row, "comment", author, content=description)
     return row
 
 
-def create(hub: Hub, who: Principal | None, namespace: str, name: str, title: object, description: object,
-           pull_request: bool) -> Discussion:
+def create(
+    hub: Hub, who: Principal | None, namespace: str, name: str, title: object, description: object, pull_request: bool
+) -> Discussion:
     """``create_discussion``; a pull request opened this way is an empty draft on ``main``'s head."""
     who = require_write(require_user(who))
     title = check_title(title)
@@ -104,10 +133,22 @@ def create(hub: Hub, who: Principal | None, namespace: str, name: str, title: ob
                 if not pull_request:
                     return open_discussion(s, repo, who.name, title, description, pull_request=False)
                 head = refs.branch_head(s, repo, "main")
-                kept = refs.keep_snapshot(s, repo, head) if head is not None else refs.store_commit(
-                    s, repo, {}, parent=None, author=who.name, message="")
-                row = open_discussion(s, repo, who.name, title, description, pull_request=True, status="draft",
-                                      target="main", base_commit=head.commit if head is not None else None)
+                kept = (
+                    refs.keep_snapshot(s, repo, head)
+                    if head is not None
+                    else refs.store_commit(s, repo, {}, parent=None, author=who.name, message="")
+                )
+                row = open_discussion(
+                    s,
+                    repo,
+                    who.name,
+                    title,
+                    description,
+                    pull_request=True,
+                    status="draft",
+                    target="main",
+                    base_commit=head.commit if head is not None else None,
+                )
                 refs.set_ref(s, repo, "pr", str(row.num), kept.commit, who.name)
                 return row
         except IntegrityError:
@@ -116,9 +157,18 @@ def create(hub: Hub, who: Principal | None, namespace: str, name: str, title: ob
     raise AssertionError("unreachable")
 
 
-def listing(hub: Hub, who: Principal | None, namespace: str, name: str, *, kind: str = "all",
-            status: str = "all", author: str | None = None, page: int = 0,
-            size: int = PAGE) -> tuple[Repo, list[Discussion], int]:
+def listing(
+    hub: Hub,
+    who: Principal | None,
+    namespace: str,
+    name: str,
+    *,
+    kind: str = "all",
+    status: str = "all",
+    author: str | None = None,
+    page: int = 0,
+    size: int = PAGE,
+) -> tuple[Repo, list[Discussion], int]:
     """(repo, one page newest first, total matching) with the filters ``get_repo_discussions`` sends."""
     if kind not in TYPE_FILTERS:
         raise Invalid(f"invalid type {kind[:40]!r}: use all, discussion or pull_request")
@@ -144,18 +194,26 @@ def comment_counts(hub: Hub, rows: list[Discussion]) -> dict[int, int]:
     if not rows:
         return {}
     with hub.db.read() as s:
-        return dict(s.execute(select(DiscussionEvent.discussion_id, func.count()).where(
-            DiscussionEvent.discussion_id.in_([r.id for r in rows]), DiscussionEvent.kind == "comment")
-            .group_by(DiscussionEvent.discussion_id)).all())
+        return dict(
+            s.execute(
+                select(DiscussionEvent.discussion_id, func.count())
+                .where(DiscussionEvent.discussion_id.in_([r.id for r in rows]), DiscussionEvent.kind == "comment")
+                .group_by(DiscussionEvent.discussion_id)
+            ).all()
+        )
 
 
-def details(hub: Hub, who: Principal | None, namespace: str, name: str,
-            num: int) -> tuple[Repo, Discussion, list[DiscussionEvent]]:
+def details(
+    hub: Hub, who: Principal | None, namespace: str, name: str, num: int
+) -> tuple[Repo, Discussion, list[DiscussionEvent]]:
     with hub.db.read() as s:
         repo = find_repo(s, who, namespace, name)
         row = find(s, repo, num)
-        events = list(s.scalars(select(DiscussionEvent).where(DiscussionEvent.discussion_id == row.id)
-                                .order_by(DiscussionEvent.id)))
+        events = list(
+            s.scalars(
+                select(DiscussionEvent).where(DiscussionEvent.discussion_id == row.id).order_by(DiscussionEvent.id)
+            )
+        )
     return repo, row, events
 
 
@@ -186,8 +244,9 @@ def rename(hub: Hub, who: Principal | None, namespace: str, name: str, num: int,
         return add_event(s, row, "title-change", who.name, data={"from": old, "to": title})
 
 
-def set_status(hub: Hub, who: Principal | None, namespace: str, name: str, num: int, status: object,
-               text: object = None) -> DiscussionEvent:
+def set_status(
+    hub: Hub, who: Principal | None, namespace: str, name: str, num: int, status: object, text: object = None
+) -> DiscussionEvent:
     """Close or (re)open; a merged pull request stays merged. An optional comment comes first."""
     if status not in ("open", "closed"):
         raise Invalid("the status must be 'open' or 'closed'")
@@ -206,15 +265,19 @@ def set_status(hub: Hub, who: Principal | None, namespace: str, name: str, num: 
 
 
 def _event(s: Session, row: Discussion, event_id: str) -> DiscussionEvent:
-    event = s.scalar(select(DiscussionEvent).where(DiscussionEvent.discussion_id == row.id,
-                                                   DiscussionEvent.event_id == event_id.lower()[:24]))
+    event = s.scalar(
+        select(DiscussionEvent).where(
+            DiscussionEvent.discussion_id == row.id, DiscussionEvent.event_id == event_id.lower()[:24]
+        )
+    )
     if event is None or event.kind != "comment":
         raise NotFound(f"comment {event_id[:40]} not found in discussion #{row.num}")
     return event
 
 
-def edit_comment(hub: Hub, who: Principal | None, namespace: str, name: str, num: int, event_id: str,
-                 text: object) -> DiscussionEvent:
+def edit_comment(
+    hub: Hub, who: Principal | None, namespace: str, name: str, num: int, event_id: str, text: object
+) -> DiscussionEvent:
     text = check_comment(text)
     with hub.db.write() as s:
         _, row = _acting(s, who, namespace, name, num)
@@ -231,8 +294,9 @@ def edit_comment(hub: Hub, who: Principal | None, namespace: str, name: str, num
         return event
 
 
-def hide_comment(hub: Hub, who: Principal | None, namespace: str, name: str, num: int,
-                 event_id: str) -> DiscussionEvent:
+def hide_comment(
+    hub: Hub, who: Principal | None, namespace: str, name: str, num: int, event_id: str
+) -> DiscussionEvent:
     """Hide a comment for good (its text is dropped): its author or the repo's owners."""
     with hub.db.write() as s:
         _, row = _acting(s, who, namespace, name, num)
@@ -247,6 +311,10 @@ def hide_comment(hub: Hub, who: Principal | None, namespace: str, name: str, num
 def repos_with_open(hub: Hub, repo_ids: list[int]) -> dict[int, int]:
     """Open discussions per repo (the count on the Community tab)."""
     with hub.db.read() as s:
-        return dict(s.execute(select(Discussion.repo_id, func.count()).where(
-            Discussion.repo_id.in_(repo_ids), or_(Discussion.status == "open", Discussion.status == "draft"))
-            .group_by(Discussion.repo_id)).all())
+        return dict(
+            s.execute(
+                select(Discussion.repo_id, func.count())
+                .where(Discussion.repo_id.in_(repo_ids), or_(Discussion.status == "open", Discussion.status == "draft"))
+                .group_by(Discussion.repo_id)
+            ).all()
+        )

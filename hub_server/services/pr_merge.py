@@ -76,7 +76,9 @@ def merge(hub: Hub, who: Principal | None, namespace: str, name: str, num: int, 
         head_commit = refs.lookup(s, repo, f"refs/pr/{num}").commit
     files, conflicts = three_way(base, head, target)
     if conflicts:
-        raise Conflict(f"pull request #{num} conflicts with {pr.target_branch or 'main'} on: {', '.join(conflicts[:20])}")
+        raise Conflict(
+            f"pull request #{num} conflicts with {pr.target_branch or 'main'} on: {', '.join(conflicts[:20])}"
+        )
     message = f"{pr.title}\n\nMerge pull request #{num} by {pr.author}"
     if (pr.target_branch or "main") == "main":
         version = _publish_next(hub, who, repo, files, pr.title, message)
@@ -99,8 +101,7 @@ def _merge_into_branch(hub: Hub, who: Principal, repo: Repo, pr: Discussion, fil
     with hub.db.write() as s:
         repo = find_repo(s, who, repo.namespace, repo.name)
         head = refs.branch_head(s, repo, pr.target_branch)
-        row = refs.store_commit(s, repo, files, parent=head.commit if head else None, author=who.name,
-                                message=message)
+        row = refs.store_commit(s, repo, files, parent=head.commit if head else None, author=who.name, message=message)
         refs.set_ref(s, repo, "branch", pr.target_branch, row.commit, who.name)
         return row.commit
 
@@ -113,8 +114,9 @@ def _publish_next(hub: Hub, who: Principal, repo: Repo, files: Files, title: str
             time.sleep(random.uniform(0.0, 0.02 * attempt))
         with hub.db.read() as s:
             live = [v.version for v in live_versions(s, find_repo(s, who, repo.namespace, repo.name))]
-        name = choose_version(summary=title, description="", url_revision="main", existing=live,
-                              reserved=reserved_versions(hub, repo))
+        name = choose_version(
+            summary=title, description="", url_revision="main", existing=live, reserved=reserved_versions(hub, repo)
+        )
         try:
             return refs.publish_files(hub, who, repo, files, message, name)
         except Conflict:

@@ -55,8 +55,9 @@ def goes_to_ref(revision: str, create_pr: bool) -> bool:
     return not (rev in MAIN_NAMES or is_commit(rev) or is_version_name(rev))
 
 
-def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes | BinaryIO,
-           create_pr: bool) -> RefCommitResult:
+def commit(
+    hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes | BinaryIO, create_pr: bool
+) -> RefCommitResult:
     """Apply the NDJSON ``body`` to the ref ``revision`` names, or open a pull request against it."""
     parsed = parse_spooled(io.BytesIO(body) if isinstance(body, (bytes, bytearray)) else body, check_path)
     check_message(parsed.message)
@@ -69,8 +70,9 @@ def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes | Bi
             head = _head(s, who, repo, rev, num, target)
             parent = parsed.parent_commit if isinstance(parsed.parent_commit, str) else None
             if not create_pr and parent and head is not None and not head.commit.startswith(parent.lower()):
-                raise PreconditionFailed(f"parent commit {parent[:40]} is not the head of {rev} "
-                                         f"({head.commit}); fetch it and commit again")
+                raise PreconditionFailed(
+                    f"parent commit {parent[:40]} is not the head of {rev} ({head.commit}); fetch it and commit again"
+                )
             check_namespace_quota(s, who.name, hub.settings, [(f.digest, f.size) for f in parsed.added.values()])
         files = _apply(hub, who, refs.files_of(head), parsed)
         card = _checked_card(hub, files)
@@ -104,8 +106,11 @@ def _head(s, who: Principal, repo: Repo, rev: str, num: int | None, target: str 
 
 
 def _apply(hub: Hub, who: Principal, parent: Files, parsed: ParsedCommit) -> Files:
-    files = {p: entry for p, entry in parent.items() if p not in parsed.deleted_files
-             and not any(p.startswith(folder) for folder in parsed.deleted_folders)}
+    files = {
+        p: entry
+        for p, entry in parent.items()
+        if p not in parsed.deleted_files and not any(p.startswith(folder) for folder in parsed.deleted_folders)
+    }
     for path, inline in parsed.added.items():
         digest, size = put_blob(hub, inline.open(), who.name)
         files[path] = (size, digest)
@@ -124,8 +129,18 @@ class _HeadMoved(Exception):
     pass
 
 
-def _record(hub: Hub, who: Principal, repo: Repo, rev: str, num: int | None, target: str | None, head,
-            files: Files, card: dict, parsed: ParsedCommit) -> RefCommitResult:
+def _record(
+    hub: Hub,
+    who: Principal,
+    repo: Repo,
+    rev: str,
+    num: int | None,
+    target: str | None,
+    head,
+    files: Files,
+    card: dict,
+    parsed: ParsedCommit,
+) -> RefCommitResult:
     with hub.db.write() as s:
         repo = find_repo(s, who, repo.namespace, repo.name)
         base = head.commit if head is not None else None
@@ -133,12 +148,27 @@ def _record(hub: Hub, who: Principal, repo: Repo, rev: str, num: int | None, tar
             now = refs.lookup(s, repo, rev)
             if now.commit != base:
                 raise _HeadMoved
-        row = refs.store_commit(s, repo, files, parent=base, author=who.name, message=parsed.message,
-                                card_json=json.dumps(card, default=str))
+        row = refs.store_commit(
+            s,
+            repo,
+            files,
+            parent=base,
+            author=who.name,
+            message=parsed.message,
+            card_json=json.dumps(card, default=str),
+        )
         if target is not None:
-            pr = discussions.open_discussion(s, repo, who.name, parsed.summary or "Pull request",
-                                             parsed.description, pull_request=True, status="open",
-                                             target=target, base_commit=base)
+            pr = discussions.open_discussion(
+                s,
+                repo,
+                who.name,
+                parsed.summary or "Pull request",
+                parsed.description,
+                pull_request=True,
+                status="open",
+                target=target,
+                base_commit=base,
+            )
             refs.set_ref(s, repo, "pr", str(pr.num), row.commit, who.name)
             _commit_event(s, pr, who, parsed, row.commit)
             return RefCommitResult(row.commit, pr.num)
@@ -159,8 +189,14 @@ def check_preupload(hub: Hub, who: Principal, repo: Repo, revision: str, create_
     rev = plain_revision(revision)
     with hub.db.read() as s:
         repo = find_repo(s, who, repo.namespace, repo.name)
-        _head(s, who, repo, rev, None if create_pr else refs.pr_number(rev),
-              ("main" if rev in MAIN_NAMES else rev) if create_pr else None)
+        _head(
+            s,
+            who,
+            repo,
+            rev,
+            None if create_pr else refs.pr_number(rev),
+            ("main" if rev in MAIN_NAMES else rev) if create_pr else None,
+        )
 
 
 def check_commit_rights(who: Principal, namespace: str, revision: str | None, create_pr: bool) -> None:

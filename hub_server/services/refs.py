@@ -44,10 +44,17 @@ PR_PREFIX = "refs/pr/"
 
 def check_ref_name(name: str, what: str) -> str:
     """A branch or tag name git would accept and no version reference could mean."""
-    if not isinstance(name, str) or not _REF_NAME.fullmatch(name) or ".." in name or "//" in name \
-            or name.endswith(("/", ".lock", ".")) or name.startswith("refs/"):
-        raise Invalid(f"invalid {what} name {str(name)[:80]!r}: letters, digits, '.', '_', '-' and '/', "
-                      "at most 200 characters")
+    if (
+        not isinstance(name, str)
+        or not _REF_NAME.fullmatch(name)
+        or ".." in name
+        or "//" in name
+        or name.endswith(("/", ".lock", "."))
+        or name.startswith("refs/")
+    ):
+        raise Invalid(
+            f"invalid {what} name {str(name)[:80]!r}: letters, digits, '.', '_', '-' and '/', at most 200 characters"
+        )
     if what == "branch" and (name in MAIN_NAMES or is_commit(name) or is_version(name.lstrip("vV"))):
         raise Invalid(f"{name!r} reads as a version or commit; choose another branch name")
     return name
@@ -55,8 +62,8 @@ def check_ref_name(name: str, what: str) -> str:
 
 def pr_number(revision: str) -> int | None:
     """``N`` of ``refs/pr/N``, else None."""
-    if revision.startswith(PR_PREFIX) and revision[len(PR_PREFIX):].isdigit():
-        return int(revision[len(PR_PREFIX):])
+    if revision.startswith(PR_PREFIX) and revision[len(PR_PREFIX) :].isdigit():
+        return int(revision[len(PR_PREFIX) :])
     return None
 
 
@@ -66,12 +73,18 @@ def _ref(session: Session, repo: Repo, kind: str, name: str) -> RepoRef | None:
 
 def by_commit(session: Session, repo: Repo, commit: str) -> Snapshot | None:
     """The snapshot with this commit id: a ref commit, else a live version."""
-    row = session.scalar(select(RefCommit).where(RefCommit.repo_id == repo.id, RefCommit.commit == commit)
-                         .options(selectinload(RefCommit.files)))
+    row = session.scalar(
+        select(RefCommit)
+        .where(RefCommit.repo_id == repo.id, RefCommit.commit == commit)
+        .options(selectinload(RefCommit.files))
+    )
     if row is not None:
         return row
-    return session.scalar(select(Version).where(Version.repo_id == repo.id, Version.commit == commit,
-                                                Version.deleted.is_(False)).options(selectinload(Version.files)))
+    return session.scalar(
+        select(Version)
+        .where(Version.repo_id == repo.id, Version.commit == commit, Version.deleted.is_(False))
+        .options(selectinload(Version.files))
+    )
 
 
 def _target(session: Session, repo: Repo, ref: RepoRef | None, revision: str) -> Snapshot:
@@ -87,9 +100,9 @@ def lookup(session: Session, repo: Repo, revision: str) -> Snapshot:
     if rev in MAIN_NAMES or rev == "refs/heads/main":
         return pick(live_versions(session, repo), "main")
     if rev.startswith("refs/heads/"):
-        return _target(session, repo, _ref(session, repo, "branch", rev[len("refs/heads/"):]), rev)
+        return _target(session, repo, _ref(session, repo, "branch", rev[len("refs/heads/") :]), rev)
     if rev.startswith("refs/tags/"):
-        name = rev[len("refs/tags/"):]
+        name = rev[len("refs/tags/") :]
         ref = _ref(session, repo, "tag", name)
         return _target(session, repo, ref, rev) if ref is not None else _exact_version(session, repo, name)
     if (num := pr_number(rev)) is not None:
@@ -138,12 +151,29 @@ def keep_snapshot(session: Session, repo: Repo, snapshot: Snapshot) -> RefCommit
     """The ref commit for ``snapshot`` (a version's files are copied, so a ref outlives a deleted version)."""
     if isinstance(snapshot, RefCommit):
         return snapshot
-    return store_commit(session, repo, files_of(snapshot), parent=None, author=snapshot.author,
-                        message=snapshot.message, card_json=snapshot.card_json, commit=snapshot.commit)
+    return store_commit(
+        session,
+        repo,
+        files_of(snapshot),
+        parent=None,
+        author=snapshot.author,
+        message=snapshot.message,
+        card_json=snapshot.card_json,
+        commit=snapshot.commit,
+    )
 
 
-def store_commit(session: Session, repo: Repo, files: dict[str, tuple[int, str]], *, parent: str | None,
-                 author: str | None, message: str, card_json: str = "{}", commit: str | None = None) -> RefCommit:
+def store_commit(
+    session: Session,
+    repo: Repo,
+    files: dict[str, tuple[int, str]],
+    *,
+    parent: str | None,
+    author: str | None,
+    message: str,
+    card_json: str = "{}",
+    commit: str | None = None,
+) -> RefCommit:
     """A ref commit with these files (the existing row when the same content was committed before)."""
     from .publish import commit_id
 
@@ -152,8 +182,16 @@ def store_commit(session: Session, repo: Repo, files: dict[str, tuple[int, str]]
     row = session.scalar(select(RefCommit).where(RefCommit.repo_id == repo.id, RefCommit.commit == commit))
     if row is not None:
         return row
-    row = RefCommit(repo_id=repo.id, commit=commit, parent_commit=parent, created_at=utcnow(), author=author,
-                    message=message, size=sum(e.size for e in entries), card_json=card_json)
+    row = RefCommit(
+        repo_id=repo.id,
+        commit=commit,
+        parent_commit=parent,
+        created_at=utcnow(),
+        author=author,
+        message=message,
+        size=sum(e.size for e in entries),
+        card_json=card_json,
+    )
     row.files = [RefCommitFile(path=e.path, size=e.size, digest=e.digest) for e in entries]
     session.add(row)
     session.flush()
@@ -169,20 +207,21 @@ def set_ref(session: Session, repo: Repo, kind: str, name: str, commit: str, aut
     session.flush()
 
 
-def list_refs(hub: Hub, who: Principal | None, namespace: str, name: str) -> tuple[Repo, Snapshot | None,
-                                                                                   list[Version], list[RepoRef]]:
+def list_refs(
+    hub: Hub, who: Principal | None, namespace: str, name: str
+) -> tuple[Repo, Snapshot | None, list[Version], list[RepoRef]]:
     """(repo, main's head, live versions, every named ref) for ``list_repo_refs``."""
     with hub.db.read() as s:
         repo = find_repo(s, who, namespace, name)
         live = live_versions(s, repo)
-        refs = list(s.scalars(select(RepoRef).where(RepoRef.repo_id == repo.id)
-                              .order_by(RepoRef.kind, RepoRef.name)))
+        refs = list(s.scalars(select(RepoRef).where(RepoRef.repo_id == repo.id).order_by(RepoRef.kind, RepoRef.name)))
     main = next((v for v in live if not v.yanked), None)
     return repo, main, live, refs
 
 
-def create_branch(hub: Hub, who: Principal | None, namespace: str, name: str, branch: str,
-                  starting_point: str | None) -> None:
+def create_branch(
+    hub: Hub, who: Principal | None, namespace: str, name: str, branch: str, starting_point: str | None
+) -> None:
     """A new branch at ``starting_point`` (default ``main``); 409 when the name is taken."""
     who = require_user(who)
     check_ref_name(branch, "branch")
@@ -209,8 +248,9 @@ def delete_branch(hub: Hub, who: Principal | None, namespace: str, name: str, br
         s.delete(row)
 
 
-def create_tag(hub: Hub, who: Principal | None, namespace: str, name: str, tag: str, revision: str,
-               message: str | None) -> None:
+def create_tag(
+    hub: Hub, who: Principal | None, namespace: str, name: str, tag: str, revision: str, message: str | None
+) -> None:
     """Name the commit ``revision`` resolves to: a semver tag publishes it as that version."""
     who = require_user(who)
     with hub.db.read() as s:
@@ -248,8 +288,9 @@ def delete_tag(hub: Hub, who: Principal | None, namespace: str, name: str, tag: 
         s.delete(row)
 
 
-def publish_files(hub: Hub, who: Principal, repo: Repo, files: dict[str, tuple[int, str]], message: str,
-                  version: str) -> Version:
+def publish_files(
+    hub: Hub, who: Principal, repo: Repo, files: dict[str, tuple[int, str]], message: str, version: str
+) -> Version:
     """Publish ``files`` of a snapshot of ``repo`` as ``version`` through the one publish path (every
     check). Whoever may publish here may read the snapshot, so its blobs count as theirs."""
     require_write(who, repo.namespace)
@@ -263,8 +304,13 @@ def _grant_blobs(hub: Hub, who: Principal, digests: list[str]) -> None:
         try:
             with hub.db.write() as s:
                 present = set(s.scalars(select(Blob.digest).where(Blob.digest.in_(set(digests)))))
-                have = set(s.scalars(select(BlobUpload.digest).where(
-                    BlobUpload.user_id == who.user_id, BlobUpload.digest.in_(present))))
+                have = set(
+                    s.scalars(
+                        select(BlobUpload.digest).where(
+                            BlobUpload.user_id == who.user_id, BlobUpload.digest.in_(present)
+                        )
+                    )
+                )
                 for digest in sorted(present - have):
                     s.add(BlobUpload(digest=digest, user_id=who.user_id))
             return
@@ -277,8 +323,7 @@ def card_of(snapshot: Snapshot | None) -> dict:
     return json.loads(snapshot.card_json or "{}") if snapshot is not None else {}
 
 
-def history(hub: Hub, who: Principal | None, namespace: str, name: str,
-            revision: str) -> tuple[Repo, list[Snapshot]]:
+def history(hub: Hub, who: Principal | None, namespace: str, name: str, revision: str) -> tuple[Repo, list[Snapshot]]:
     """The commits up to ``revision``, newest first: a ref's own commits (following parents), then
     the version it started from and every older version (``versions.history``)."""
     with hub.db.read() as s:
@@ -288,8 +333,11 @@ def history(hub: Hub, who: Principal | None, namespace: str, name: str,
         seen: set[str] = set()
         while isinstance(top, RefCommit) and top.commit not in seen and len(chain) < 10_000:
             seen.add(top.commit)
-            released = s.scalar(select(Version).where(Version.repo_id == repo.id, Version.deleted.is_(False),
-                                                      Version.commit == top.commit).limit(1))
+            released = s.scalar(
+                select(Version)
+                .where(Version.repo_id == repo.id, Version.deleted.is_(False), Version.commit == top.commit)
+                .limit(1)
+            )
             if released is not None:  # a ref made at a version: the versions' history from here
                 top = released
                 break

@@ -25,21 +25,38 @@ def _signin(namespace: str, name: str, suffix: str = ""):
 
 
 @router.get("/{namespace}/{name}/discussions")
-def community(request: Request, hub: HubDep, visitor: VisitorDep, namespace: str, name: str,
-              status: str = "all", type: str = "all"):
-    repo, rows, total = discussions.listing(hub, visitor.principal, namespace, name, status=status, kind=type,
-                                            size=200)
+def community(
+    request: Request,
+    hub: HubDep,
+    visitor: VisitorDep,
+    namespace: str,
+    name: str,
+    status: str = "all",
+    type: str = "all",
+):
+    repo, rows, total = discussions.listing(hub, visitor.principal, namespace, name, status=status, kind=type, size=200)
     counts = discussions.comment_counts(hub, rows)
-    return page(request, visitor, "community.html", repo=repo_json(repo), rows=rows, total=total, counts=counts,
-                status_filter=status, type_filter=type, title_limit=discussions.MAX_TITLE_CHARS)
+    return page(
+        request,
+        visitor,
+        "community.html",
+        repo=repo_json(repo),
+        rows=rows,
+        total=total,
+        counts=counts,
+        status_filter=status,
+        type_filter=type,
+        title_limit=discussions.MAX_TITLE_CHARS,
+    )
 
 
 @router.post("/{namespace}/{name}/discussions")
 def new_discussion(hub: HubDep, visitor: VisitorDep, form: FormDep, namespace: str, name: str):
     if visitor.principal is None:
         return _signin(namespace, name)
-    row = discussions.create(hub, visitor.principal, namespace, name, form.get("title", ""),
-                             form.get("description", ""), False)
+    row = discussions.create(
+        hub, visitor.principal, namespace, name, form.get("title", ""), form.get("description", ""), False
+    )
     return redirect(f"/{namespace}/{name}/discussions/{row.num}")
 
 
@@ -55,12 +72,23 @@ def discussion_page(request: Request, hub: HubDep, visitor: VisitorDep, namespac
             base = refs.by_commit(s, repo, row.base_commit) if row.base_commit else None
             head = refs.lookup(s, repo, f"refs/pr/{num}")
             before, after = refs.files_of(base), refs.files_of(head)
-        changes = [("added" if p not in before else "deleted" if p not in after else "modified", p)
-                   for p in sorted(before.keys() | after.keys()) if before.get(p) != after.get(p)]
-    return page(request, visitor, "discussion.html", repo=repo_json(repo), d=row,
-                events=[(e, json.loads(e.data_json or "{}")) for e in events], changes=changes,
-                conflicts=conflicts, can_merge=owner and row.is_pull_request and row.status == "open",
-                can_close=who is not None and (owner or who.name == row.author) and row.status != "merged")
+        changes = [
+            ("added" if p not in before else "deleted" if p not in after else "modified", p)
+            for p in sorted(before.keys() | after.keys())
+            if before.get(p) != after.get(p)
+        ]
+    return page(
+        request,
+        visitor,
+        "discussion.html",
+        repo=repo_json(repo),
+        d=row,
+        events=[(e, json.loads(e.data_json or "{}")) for e in events],
+        changes=changes,
+        conflicts=conflicts,
+        can_merge=owner and row.is_pull_request and row.status == "open",
+        can_close=who is not None and (owner or who.name == row.author) and row.status != "merged",
+    )
 
 
 @router.post("/{namespace}/{name}/discussions/{num}/comment")

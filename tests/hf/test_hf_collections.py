@@ -5,12 +5,14 @@ private collections and private repos inside one stay hidden from them."""
 from __future__ import annotations
 
 import httpx
+
 from tests.hf.test_hf_manage import with_refused
 
 
 def test_collection_lifecycle(hub, run_hf):
     alice = hub.token("alice")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi
         api = HfApi()
         for name in ("tone", "style"):
@@ -32,7 +34,9 @@ def test_collection_lifecycle(hub, run_hf):
                           "items": [[i.item_id, i.note] for i in got.items],
                           "after": [after.title, [i.item_id for i in sorted(after.items, key=lambda i: i.position)]],
                           "listed": listed, "by_item": by_item, "url": c.url}))
-    """, token=alice)
+    """,
+        token=alice,
+    )
     slug = out["slug"]
     assert slug.startswith("alice/tone-adapters-") and out["again"] == slug and out["dup"] == 3
     assert out["items"] == [["alice/tone", "start here"], ["alice/style", None], ["alice/secret-one", None]]
@@ -41,7 +45,8 @@ def test_collection_lifecycle(hub, run_hf):
     # the private repo inside is left out for everyone who cannot see it
     public = httpx.get(f"{hub.url}/api/collections/{slug}").json()
     assert sorted(i["id"] for i in public["items"]) == ["alice/style", "alice/tone"]
-    refused = run_hf(with_refused(f"""
+    refused = run_hf(
+        with_refused(f"""
         from huggingface_hub import HfApi
         api = HfApi()
         print(json.dumps({{
@@ -51,21 +56,31 @@ def test_collection_lifecycle(hub, run_hf):
             "in_alice": refused(lambda: api.create_collection("x", namespace="alice")),
             "long": refused(lambda: api.create_collection("t" * 100)),
         }}))
-    """), token=hub.token("bob"))
+    """),
+        token=hub.token("bob"),
+    )
     for key in ("add", "rename", "delete", "in_alice"):
         assert refused[key][:2] == [403, "bob may not write to namespace 'alice'"], key
     assert refused["long"][:2] == [413, "the title is longer than the limit of 60 characters"]
     assert httpx.get(f"{hub.url}/api/collections/{slug}").json()["title"] == "Polite adapters"
-    run_hf(f"""
+    run_hf(
+        f"""
         from huggingface_hub import HfApi
         api = HfApi()
         api.update_collection_metadata("{slug}", private=True)
-    """, token=alice)
+    """,
+        token=alice,
+    )
     assert httpx.get(f"{hub.url}/api/collections/{slug}").status_code == 404
     assert httpx.get(f"{hub.url}/api/collections", params={"owner": "alice"}).json() == []
-    run_hf(f"""
+    run_hf(
+        f"""
         from huggingface_hub import HfApi
         HfApi().delete_collection("{slug}")
         HfApi().delete_collection("{slug}", missing_ok=True)
-    """, token=alice)
-    assert httpx.get(f"{hub.url}/api/collections/{slug}", headers={"Authorization": f"Bearer {alice}"}).status_code == 404
+    """,
+        token=alice,
+    )
+    assert (
+        httpx.get(f"{hub.url}/api/collections/{slug}", headers={"Authorization": f"Bearer {alice}"}).status_code == 404
+    )

@@ -6,20 +6,25 @@ line and nothing stored; private repos are 404 to outsiders."""
 from __future__ import annotations
 
 import httpx
+
 from tests.hf.hf_harness import versions
 from tests.hf.test_hf_manage import with_refused
 
 
 def test_discussion_lifecycle_and_filters(hub, run_hf):
     alice, bob = hub.token("alice"), hub.token("bob")
-    run_hf("""
+    run_hf(
+        """
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("alice/talk")
         api.upload_file(path_or_fileobj=b"v1", path_in_repo="a.txt", repo_id="alice/talk")
         api.create_discussion("alice/talk", title="Owner's note")
-    """, token=alice)
-    out = run_hf("""
+    """,
+        token=alice,
+    )
+    out = run_hf(
+        """
         from huggingface_hub import HfApi
         api = HfApi()
         d = api.create_discussion("alice/talk", title="  Does it work on   base v2? ", description="**Asking**")
@@ -40,7 +45,9 @@ def test_discussion_lifecycle_and_filters(hub, run_hf):
             "by_bob": nums(author="bob"), "by_alice": nums(author="alice"),
             "events": [e.type for e in details.events], "status": details.status,
             "title_now": details.title}))
-    """, token=bob)
+    """,
+        token=bob,
+    )
     assert out["num"] == 2 and out["title"] == "Does it work on   base v2?" and out["author"] == "bob"
     assert out["edited"] == [True, "even more details"]
     assert out["rendered"] == "<p><strong>Asking</strong></p>\n"  # markdown through the site's sanitiser
@@ -51,7 +58,8 @@ def test_discussion_lifecycle_and_filters(hub, run_hf):
     assert out["events"] == ["comment", "comment", "title-change", "comment", "status-change"]
     assert out["status"] == "closed" and out["title_now"] == "Works on base v2?"
 
-    merged = run_hf(with_refused("""
+    merged = run_hf(
+        with_refused("""
         from huggingface_hub import HfApi
         api = HfApi()
         draft = refused(lambda: api.merge_pull_request("alice/talk", 3))
@@ -62,7 +70,9 @@ def test_discussion_lifecycle_and_filters(hub, run_hf):
         hidden = api.hide_discussion_comment("alice/talk", 2, api.get_discussion_details("alice/talk", 2).events[1].id)
         print(json.dumps({"draft": draft, "again": again, "reopen": reopen, "hidden": [hidden.hidden, hidden.content],
                           "status": api.get_discussion_details("alice/talk", 3).status}))
-    """), token=alice)
+    """),
+        token=alice,
+    )
     assert merged["draft"][:2] == [409, "pull request #3 is draft; open it first"]
     assert merged["again"][:2] == [409, "pull request #3 is merged"]
     assert merged["reopen"][:2] == [409, "pull request #3 is merged; its status cannot change"]
@@ -73,15 +83,19 @@ def test_discussion_lifecycle_and_filters(hub, run_hf):
 
 def test_hostile_discussion_input_is_refused_and_stores_nothing(hub, run_hf):
     alice, bob = hub.token("alice"), hub.token("bob")
-    run_hf("""
+    run_hf(
+        """
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("alice/open")
         api.create_discussion("alice/open", title="First")
         api.create_repo("alice/hidden", private=True)
         api.create_discussion("alice/hidden", title="Internal")
-    """, token=alice)
-    out = run_hf(with_refused("""
+    """,
+        token=alice,
+    )
+    out = run_hf(
+        with_refused("""
         from huggingface_hub import HfApi
         api = HfApi()
         first = api.get_discussion_details("alice/open", 1).events[0].id
@@ -95,7 +109,9 @@ def test_hostile_discussion_input_is_refused_and_stores_nothing(hub, run_hf):
             "private_comment": refused(lambda: api.comment_discussion("alice/hidden", 1, "let me in")),
             "private_create": refused(lambda: api.create_discussion("alice/hidden", title="hi")),
         }))
-    """), token=bob)
+    """),
+        token=bob,
+    )
     assert out["huge"][:2] == [413, "the comment is longer than the limit of 65536 characters"]
     assert out["long_title"][:2] == [413, "the title is longer than the limit of 200 characters"]
     assert out["empty"][:2] == [400, "a comment needs some text"]
@@ -110,10 +126,13 @@ def test_hostile_discussion_input_is_refused_and_stores_nothing(hub, run_hf):
     assert [e["type"] for e in hidden["events"]] == ["comment"]
     anonymous = httpx.post(f"{hub.url}/api/models/alice/open/discussions", json={"title": "anon"})
     assert anonymous.status_code == 401
-    for bad in ("/api/models/alice/open/discussions/0", "/api/models/alice/open/discussions/99999999999999999999",
-                "/api/models/alice/open/discussions?status=weird", "/api/models/alice/open/discussions?p=-1"):
+    for bad in (
+        "/api/models/alice/open/discussions/0",
+        "/api/models/alice/open/discussions/99999999999999999999",
+        "/api/models/alice/open/discussions?status=weird",
+        "/api/models/alice/open/discussions?p=-1",
+    ):
         r = httpx.get(hub.url + bad)
         assert r.status_code in (400, 404, 422), (bad, r.status_code)
-    r = httpx.post(f"{hub.url}/api/models/alice/open/discussions/1/status", json={"status": "merged"},
-                   headers=owner)
+    r = httpx.post(f"{hub.url}/api/models/alice/open/discussions/1/status", json={"status": "merged"}, headers=owner)
     assert r.status_code == 400 and r.json()["error"] == "the status must be 'open' or 'closed'"

@@ -5,13 +5,15 @@ download and commits listing, a semver tag is a version, and ``main`` cannot be 
 from __future__ import annotations
 
 import httpx
+
 from tests.hf.hf_harness import client, versions
 from tests.hf.test_hf_manage import with_refused
 
 
 def test_branch_commits_stay_on_the_branch_and_resolve_everywhere(hub, run_hf):
     alice = hub.token("alice")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi, hf_hub_download
         api = HfApi()
         api.create_repo("alice/br")
@@ -36,7 +38,9 @@ def test_branch_commits_stay_on_the_branch_and_resolve_everywhere(hub, run_hf):
             "tags": sorted(t.name for t in refs.tags), "info_sha": info.sha,
             "file": open(path, "rb").read().decode(), "commits": commits, "tagged": open(tagged, "rb").read().decode(),
             "main_after": main_after, "tags_after": sorted(t.name for t in refs_after.tags)}))
-    """, token=alice)
+    """,
+        token=alice,
+    )
     assert out["dev"] != out["main1"]
     assert out["main_files"] == ["a.txt"]  # main is still version 1.0.0
     assert sorted(out["branch_files"]) == ["a.txt", "b.txt"]
@@ -53,15 +57,19 @@ def test_branch_commits_stay_on_the_branch_and_resolve_everywhere(hub, run_hf):
 
 def test_branch_and_tag_refusals(hub, run_hf):
     alice = hub.token("alice")
-    run_hf("""
+    run_hf(
+        """
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("alice/refuse")
         api.upload_file(path_or_fileobj=b"v1", path_in_repo="a.txt", repo_id="alice/refuse")
         api.create_branch("alice/refuse", branch="dev")
         api.create_tag("alice/refuse", tag="pinned")
-    """, token=alice)
-    out = run_hf(with_refused("""
+    """,
+        token=alice,
+    )
+    out = run_hf(
+        with_refused("""
         from huggingface_hub import HfApi
         api = HfApi()
         print(json.dumps({
@@ -78,7 +86,9 @@ def test_branch_and_tag_refusals(hub, run_hf):
                                                          repo_id="alice/refuse", revision="nope")),
             "no_start": refused(lambda: api.create_branch("alice/refuse", branch="x", revision="nope")),
         }))
-    """), token=alice)
+    """),
+        token=alice,
+    )
     assert out["delete_main"][:2] == [403, "main is the default branch (the newest version) and cannot be deleted"]
     assert out["again"][:2] == [409, "branch dev already exists in alice/refuse"]
     assert out["exist_ok"] is None
@@ -96,7 +106,8 @@ def test_branch_and_tag_refusals(hub, run_hf):
 
 def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
     alice = hub.token("alice")
-    run_hf("""
+    run_hf(
+        """
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("alice/guarded")
@@ -105,8 +116,11 @@ def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
         api.create_repo("alice/secret", private=True)
         api.upload_file(path_or_fileobj=b"s", path_in_repo="a.txt", repo_id="alice/secret")
         api.create_branch("alice/secret", branch="dev")
-    """, token=alice)
-    out = run_hf(with_refused("""
+    """,
+        token=alice,
+    )
+    out = run_hf(
+        with_refused("""
         from huggingface_hub import HfApi
         api = HfApi()
         print(json.dumps({
@@ -119,7 +133,9 @@ def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
             "private_branch": refused(lambda: api.delete_branch("alice/secret", branch="dev")),
             "private_file": refused(lambda: api.model_info("alice/secret", revision="dev")),
         }))
-    """), token=hub.token("bob"))
+    """),
+        token=hub.token("bob"),
+    )
     message = "bob may not write to namespace 'alice'"
     for key in ("branch", "delete", "tag", "commit"):
         assert out[key][:2] == [403, message], key
@@ -127,7 +143,10 @@ def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
         assert out[key][0] == 404 and out[key][2] == "RepositoryNotFoundError", key
     bob = {"Authorization": f"Bearer {hub.token('bob')}"}
     assert httpx.get(f"{hub.url}/alice/secret/resolve/dev/a.txt", headers=bob).status_code == 404
-    assert httpx.get(f"{hub.url}/alice/secret/resolve/dev/a.txt", headers={"Authorization": f"Bearer {alice}"}).content == b"s"
+    assert (
+        httpx.get(f"{hub.url}/alice/secret/resolve/dev/a.txt", headers={"Authorization": f"Bearer {alice}"}).content
+        == b"s"
+    )
     refs = httpx.get(f"{hub.url}/api/models/alice/guarded/refs").json()
     assert [b["name"] for b in refs["branches"]] == ["main", "dev"] and [t["name"] for t in refs["tags"]] == ["1.0.0"]
     assert versions(hub, alice, "alice/guarded") == ["1.0.0"]
@@ -135,28 +154,43 @@ def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
 
 def test_super_squash_history_is_refused_with_its_own_error_code(hub, run_hf):
     alice = hub.token("alice")
-    out = run_hf(with_refused("""
+    out = run_hf(
+        with_refused("""
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("alice/squash")
         api.upload_file(path_or_fileobj=b"1", path_in_repo="a.txt", repo_id="alice/squash")
         api.upload_file(path_or_fileobj=b"2", path_in_repo="a.txt", repo_id="alice/squash")
         print(json.dumps({"owner": refused(lambda: api.super_squash_history("alice/squash"))}))
-    """), token=alice)
-    assert out["owner"][:2] == [409, "the history of alice/squash cannot be squashed: its versions are immutable "
-                                     "releases (yank or delete a version instead)"]
-    r = httpx.post(f"{hub.url}/api/models/alice/squash/super-squash/main", json={"message": "squash"},
-                   headers={"Authorization": f"Bearer {alice}"})
+    """),
+        token=alice,
+    )
+    assert out["owner"][:2] == [
+        409,
+        (
+            "the history of alice/squash cannot be squashed: its versions are immutable "
+            "releases (yank or delete a version instead)"
+        ),
+    ]
+    r = httpx.post(
+        f"{hub.url}/api/models/alice/squash/super-squash/main",
+        json={"message": "squash"},
+        headers={"Authorization": f"Bearer {alice}"},
+    )
     assert r.status_code == 409 and r.headers["X-Error-Code"] == "HistoryImmutable"
-    stranger = httpx.post(f"{hub.url}/api/models/alice/squash/super-squash/main", json={},
-                          headers={"Authorization": f"Bearer {hub.token('bob')}"})
+    stranger = httpx.post(
+        f"{hub.url}/api/models/alice/squash/super-squash/main",
+        json={},
+        headers={"Authorization": f"Bearer {hub.token('bob')}"},
+    )
     assert stranger.status_code == 403
     assert versions(hub, alice, "alice/squash") == ["1.0.1", "1.0.0"]
 
 
 def test_a_stale_parent_on_a_branch_is_412_and_stores_nothing(hub, run_hf):
     alice = hub.token("alice")
-    out = run_hf(with_refused("""
+    out = run_hf(
+        with_refused("""
         from huggingface_hub import HfApi, CommitOperationAdd
         api = HfApi()
         api.create_repo("alice/parent")
@@ -169,6 +203,8 @@ def test_a_stale_parent_on_a_branch_is_412_and_stores_nothing(hub, run_hf):
                                                   commit_message="late", revision="dev", parent_commit=start))
         print(json.dumps({"moved": moved, "stale": stale, "head": api.model_info("alice/parent", revision="dev").sha,
                           "files": sorted(api.list_repo_files("alice/parent", revision="dev"))}))
-    """), token=alice)
+    """),
+        token=alice,
+    )
     assert out["stale"][0] == 412 and out["stale"][1].startswith("parent commit ") and "\n" not in out["stale"][1]
     assert out["head"] == out["moved"] and out["files"] == ["a.txt", "one.txt"]

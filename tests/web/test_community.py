@@ -10,6 +10,7 @@ import uuid
 
 import httpx
 import pytest
+
 from tests.hf.hf_harness import make_runner
 from tests.support.hub_process import HubProcess
 from tests.web.test_pages import push
@@ -21,19 +22,24 @@ def _name(prefix: str) -> str:
 
 
 def _open_pr(hub, tmp_path, token: str, repo: str) -> None:
-    make_runner(hub.url, tmp_path)(f"""
+    make_runner(hub.url, tmp_path)(
+        f"""
         from huggingface_hub import HfApi
         info = HfApi().upload_file(path_or_fileobj=b"# Better card\\n", path_in_repo="NOTES.md", repo_id="{repo}",
                                    create_pr=True, commit_message="Add notes", commit_description="Please **merge**")
         print(json.dumps({{"pr": info.pr_revision}}))
-    """, token=token)
+    """,
+        token=token,
+    )
 
 
 @pytest.fixture
 def community(web_hub, tmp_path):
     owner, stranger = Browser(web_hub.url).sign_up(_name("own")), Browser(web_hub.url).sign_up(_name("str"))
     owner_token, stranger_token = owner.new_token(), stranger.new_token()
-    owner_name = httpx.get(web_hub.url + "/api/whoami-v2", headers={"Authorization": f"Bearer {owner_token}"}).json()["name"]
+    owner_name = httpx.get(web_hub.url + "/api/whoami-v2", headers={"Authorization": f"Bearer {owner_token}"}).json()[
+        "name"
+    ]
     repo = f"{owner_name}/tab"
     push(web_hub, owner_token, adapter_dir(tmp_path / "a", card("# Tab adapter\n")), repo, tmp_path=tmp_path)
     _open_pr(web_hub, tmp_path, stranger_token, repo)
@@ -74,8 +80,9 @@ def test_comment_form_sanitises_and_refusals_store_nothing(community):
     assert [v["version"] for v in versions.json()["items"]] == ["1.0.0"]
     # a private repo's community pages are a 404 page to strangers
     owner.get("/settings")
-    httpx.patch(f"{hub.url}/api/v1/repos/{repo}", json={"private": True},
-                headers={"Authorization": f"Bearer {owner_token}"}).raise_for_status()
+    httpx.patch(
+        f"{hub.url}/api/v1/repos/{repo}", json={"private": True}, headers={"Authorization": f"Bearer {owner_token}"}
+    ).raise_for_status()
     assert stranger.get(f"/{repo}/discussions").status_code == 404
     assert stranger.get(f"/{repo}/discussions/1").status_code == 404
     assert stranger.post(f"/{repo}/discussions/1/comment", {"comment": "hello?"}).status_code == 404
@@ -83,7 +90,7 @@ def test_comment_form_sanitises_and_refusals_store_nothing(community):
 
 
 def test_start_a_discussion_and_close_it(community):
-    hub, repo, owner, stranger, _ = community
+    _hub, repo, owner, stranger, _ = community
     stranger.get(f"/{repo}/discussions")
     r = stranger.post(f"/{repo}/discussions", {"title": "Which base revision?", "description": "Asking _politely_"})
     assert r.status_code == 303 and r.headers["location"] == f"/{repo}/discussions/2"
@@ -134,7 +141,8 @@ def test_collection_page_shows_visible_repos_in_order(web_hub, tmp_path):
     owner = Browser(web_hub.url).sign_up(_name("col"))
     token = owner.new_token()
     name = httpx.get(web_hub.url + "/api/whoami-v2", headers={"Authorization": f"Bearer {token}"}).json()["name"]
-    out = make_runner(web_hub.url, tmp_path)(f"""
+    out = make_runner(web_hub.url, tmp_path)(
+        f"""
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("{name}/first")
@@ -143,7 +151,9 @@ def test_collection_page_shows_visible_repos_in_order(web_hub, tmp_path):
         api.add_collection_item(c.slug, "{name}/first", "model", note="the best <i>one</i>")
         api.add_collection_item(c.slug, "{name}/hidden", "model")
         print(json.dumps({{"url": c.url, "slug": c.slug}}))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert out["url"] == f"{web_hub.url}/collections/{out['slug']}"
     public = httpx.get(out["url"])
     assert public.status_code == 200 and "Picks &lt;b&gt;for&lt;/b&gt; you" in public.text
