@@ -366,3 +366,24 @@ class CollectionItem(Base):
     item_id: Mapped[str] = mapped_column(String(260))
     position: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RepoGate(Base):
+    """A gated repo (``auto``: every request is accepted at once; ``manual``: the owners decide):
+    its files download only for its owners and users whose access request was accepted."""
+
+    __tablename__ = "repo_gates"
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AccessRequest(Base):
+    __tablename__ = "access_requests"
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(24), unique=True)
+    status: Mapped[str] = mapped_column(String(10))  # pending, accepted, rejected
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

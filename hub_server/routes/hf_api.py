@@ -19,7 +19,7 @@ from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..errors import Conflict, EntryNotFound, Invalid
 from ..public_url import public_base
-from ..services import hf_commit, hf_views, ndjson_commit, ref_commits, refs, repos, search, versions
+from ..services import gates, hf_commit, hf_views, ndjson_commit, ref_commits, refs, repos, search, versions
 from ..services.hf_numbering import plain_revision
 from . import hf_ref_views
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
@@ -131,14 +131,14 @@ async def delete_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
 async def update_settings(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer,
                           repo: WritableRepo) -> dict:
     """``HfApi.update_repo_settings``: visibility (``private``) through the native service, owners
-    only (checked before the body is read); a repo here is never gated."""
+    only (checked before the body is read); and `gated` ("auto", "manual", false: ``services.gates``)."""
     raw = await json_object(request)
     private = raw.get("private")  # older huggingface_hub sends {"private": true|false}
     if private is not None and not isinstance(private, bool):
         raise Invalid("'private' must be true or false")
     body = hf_body(HfSettings, raw)
-    if body.gated not in (None, False):
-        raise Invalid("gated repositories are not supported by this hub")
+    if body.gated is not None:  # "auto", "manual" or false (services.gates)
+        await run_in_threadpool(gates.set_gate, hub, caller, namespace, name, body.gated)
     visibility = body.visibility
     if visibility not in ("private", "public", None):
         raise Invalid(f"invalid visibility {visibility[:40]!r}: use private or public")

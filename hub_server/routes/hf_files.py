@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from ..db.models import Version  # a ref commit (branch, PR) is no release: its downloads are not counted
 from ..errors import ServiceError
-from ..services import hf_views, refs, versions
+from ..services import gates, hf_views, refs, versions
 from ..services.downloads import storage_redirect_url
 from .deps import Caller, HubDep
 from .hf_common import HfRoute, hf_error
@@ -31,6 +31,7 @@ def resolve_file(namespace: str, name: str, revision: str, path: str, request: R
                  caller: Caller) -> Response:
     revision, path = revision_and_path(request, revision, path, 4)  # refs/pr/1 and branches with '/'
     repo, version = refs.resolve(hub, caller, namespace, name, revision)
+    gates.require_access(hub, caller, repo)  # a gated repo's files: owners and accepted requests only
     try:
         match = versions.file_of(version, path)
     except ServiceError as exc:  # the commit tells huggingface_hub the revision exists

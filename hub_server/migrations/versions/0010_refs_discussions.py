@@ -1,5 +1,5 @@
 """branches, tags and pull-request refs (repo_refs, ref_commits, ref_commit_files); discussions and their
-events; collections and their items
+events; collections and their items; gated repos and access requests
 
 Revision ID: 0010_refs_discussions
 Revises: 0009_users_disabled
@@ -110,8 +110,24 @@ def upgrade() -> None:
         sa.UniqueConstraint('collection_id', 'item_type', 'item_id', name='uq_collection_item'),
     )
     op.create_index('ix_collection_items_collection_id', 'collection_items', ['collection_id'])
+    op.create_table(
+        'repo_gates',
+        sa.Column('repo_id', sa.Integer(), sa.ForeignKey('repos.id', ondelete='CASCADE'), primary_key=True),
+        sa.Column('mode', sa.String(10), nullable=False),
+        _when('updated_at'),
+    )
+    op.create_table(
+        'access_requests',
+        sa.Column('repo_id', sa.Integer(), sa.ForeignKey('repos.id', ondelete='CASCADE'), primary_key=True),
+        sa.Column('user_name', sa.String(100), primary_key=True),
+        sa.Column('request_id', sa.String(24), nullable=False, unique=True),
+        sa.Column('status', sa.String(10), nullable=False),
+        sa.Column('reason', sa.Text(), nullable=True),
+        _when('created_at'),
+        _when('updated_at'),
+    )
 
 
 def downgrade() -> None:
-    for table in ('collection_items', 'collections', 'discussion_events', 'discussions', 'repo_refs', 'ref_commit_files', 'ref_commits'):
+    for table in ('access_requests', 'repo_gates', 'collection_items', 'collections', 'discussion_events', 'discussions', 'repo_refs', 'ref_commit_files', 'ref_commits'):
         op.drop_table(table)
