@@ -58,12 +58,13 @@ def list_models(
 def model_info(namespace: str, name: str, hub: HubDep, caller: Caller) -> dict:
     repo, live = versions.list_versions(hub, caller, namespace, name)
     main = next((v for v in live if not v.yanked), None)  # an empty repo has no main yet
-    return hf_views.model_info(repo, main)
+    return {**hf_views.model_info(repo, main), "gated": gates.gated(hub, repo)}
 
 
 @router.get("/models/{namespace}/{name}/revision/{revision:path}")
 def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller: Caller) -> dict:
-    return hf_views.model_info(*refs.resolve(hub, caller, namespace, name, revision))
+    repo, snapshot = refs.resolve(hub, caller, namespace, name, revision)
+    return {**hf_views.model_info(repo, snapshot), "gated": gates.gated(hub, repo)}
 
 
 @router.get("/models/{namespace}/{name}/tree/{revision}")

@@ -34,6 +34,12 @@ def mode_of(session: Session, repo: Repo) -> str | None:
     return row.mode if row is not None else None
 
 
+def gated(hub: Hub, repo: Repo) -> str | bool:
+    """``ModelInfo.gated``: ``"auto"``, ``"manual"`` or False."""
+    with hub.db.read() as s:
+        return mode_of(s, repo) or False
+
+
 def set_gate(hub: Hub, who: Principal | None, namespace: str, name: str, gated: object) -> None:
     """``update_repo_settings(gated=...)``: ``"auto"``, ``"manual"`` or ``False``; owners only."""
     if gated is not False and gated not in MODES:

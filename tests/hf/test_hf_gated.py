@@ -33,9 +33,11 @@ def test_manual_gate_request_accept_reject(hub, run_hf):
     """, token=alice)
     before = run_hf(DOWNLOAD + """
         from huggingface_hub import HfApi
-        print(json.dumps({"download": download("alice/gated"), "files": HfApi().list_repo_files("alice/gated")}))
+        print(json.dumps({"download": download("alice/gated"), "files": HfApi().list_repo_files("alice/gated"),
+                          "gated": HfApi().model_info("alice/gated").gated}))
     """, token=bob)
     assert before["download"] == ["GatedRepoError", 403] and before["files"] == ["a.txt"]
+    assert before["gated"] == "manual"  # the metadata stays public and says so
     assert run_hf(DOWNLOAD + '        print(json.dumps({"d": download("alice/gated")}))')["d"] == ["GatedRepoError", 403]
     asked = httpx.post(f"{hub.url}/api/models/alice/gated/user-access-request/ask",
                        headers={"Authorization": f"Bearer {bob}"})
