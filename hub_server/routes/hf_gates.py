@@ -17,8 +17,13 @@ router = APIRouter(prefix="/api", tags=["huggingface"], route_class=HfRoute)
 
 
 def request_json(row: AccessRequest) -> dict:
-    return {"user": {"user": row.user_name, "fullname": row.user_name}, "requestId": row.request_id,
-            "status": row.status, "timestamp": iso(row.created_at), "fields": None}
+    return {
+        "user": {"user": row.user_name, "fullname": row.user_name},
+        "requestId": row.request_id,
+        "status": row.status,
+        "timestamp": iso(row.created_at),
+        "fields": None,
+    }
 
 
 for kind in ("models", "datasets"):
@@ -27,8 +32,16 @@ for kind in ("models", "datasets"):
     @router.post(base + "/handle")
     async def handle(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer) -> dict:
         body = await json_object(request)
-        await run_in_threadpool(gates.handle, hub, caller, namespace, name, body.get("user"), body.get("status"),
-                                body.get("rejectionReason"))
+        await run_in_threadpool(
+            gates.handle,
+            hub,
+            caller,
+            namespace,
+            name,
+            body.get("user"),
+            body.get("status"),
+            body.get("rejectionReason"),
+        )
         return {}
 
     @router.post(base + "/grant")

@@ -43,7 +43,7 @@ def gated(hub: Hub, repo: Repo) -> str | bool:
 def set_gate(hub: Hub, who: Principal | None, namespace: str, name: str, gated: object) -> None:
     """``update_repo_settings(gated=...)``: ``"auto"``, ``"manual"`` or ``False``; owners only."""
     if gated is not False and gated not in MODES:
-        raise Invalid("'gated' must be \"auto\", \"manual\" or false")
+        raise Invalid('\'gated\' must be "auto", "manual" or false')
     with hub.db.write() as s:
         repo = find_repo(s, require_user(who), namespace, name)
         require_write(who, namespace)
@@ -91,8 +91,14 @@ def ask(hub: Hub, who: Principal | None, namespace: str, name: str) -> AccessReq
             row = s.get(AccessRequest, (repo.id, who.name))
             if row is None:
                 now = utcnow()
-                row = AccessRequest(repo_id=repo.id, user_name=who.name, request_id=secrets.token_hex(12),
-                                    status="accepted" if mode == "auto" else "pending", created_at=now, updated_at=now)
+                row = AccessRequest(
+                    repo_id=repo.id,
+                    user_name=who.name,
+                    request_id=secrets.token_hex(12),
+                    status="accepted" if mode == "auto" else "pending",
+                    created_at=now,
+                    updated_at=now,
+                )
                 s.add(row)
                 s.flush()
             return row
@@ -106,13 +112,18 @@ def listing(hub: Hub, who: Principal | None, namespace: str, name: str, status: 
     with hub.db.read() as s:
         repo = find_repo(s, require_user(who), namespace, name)
         require_write(who, namespace)
-        return list(s.scalars(select(AccessRequest).where(AccessRequest.repo_id == repo.id,
-                                                          AccessRequest.status == status)
-                              .order_by(AccessRequest.created_at)))
+        return list(
+            s.scalars(
+                select(AccessRequest)
+                .where(AccessRequest.repo_id == repo.id, AccessRequest.status == status)
+                .order_by(AccessRequest.created_at)
+            )
+        )
 
 
-def handle(hub: Hub, who: Principal | None, namespace: str, name: str, user: object, status: object,
-           reason: object = None) -> AccessRequest:
+def handle(
+    hub: Hub, who: Principal | None, namespace: str, name: str, user: object, status: object, reason: object = None
+) -> AccessRequest:
     """Accept, reject or reset to pending a user's request; owners only; 404 without a request."""
     if status not in STATUSES:
         raise Invalid("'status' must be pending, accepted or rejected")

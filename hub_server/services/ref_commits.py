@@ -98,9 +98,9 @@ def _head(s, who: Principal, repo: Repo, rev: str, num: int | None, target: str 
             raise Conflict(f"pull request #{num} is {pr.status}; reopen it to add commits")
         return refs.lookup(s, repo, rev)
     require_write(who, repo.namespace)
-    if refs._ref(s, repo, "tag", rev) is not None:
+    if refs.named_ref(s, repo, "tag", rev) is not None:
         raise Invalid(f"{rev} is a tag and never moves; commit to a branch instead")
-    if refs._ref(s, repo, "branch", rev) is None:
+    if refs.named_ref(s, repo, "branch", rev) is None:
         raise RevisionNotFound(f"no branch {rev!r} in {repo.namespace}/{repo.name}; create it first (create_branch)")
     return refs.branch_head(s, repo, rev)
 

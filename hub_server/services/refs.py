@@ -67,7 +67,7 @@ def pr_number(revision: str) -> int | None:
     return None
 
 
-def _ref(session: Session, repo: Repo, kind: str, name: str) -> RepoRef | None:
+def named_ref(session: Session, repo: Repo, kind: str, name: str) -> RepoRef | None:
     return session.get(RepoRef, (repo.id, kind, name))
 
 
@@ -100,14 +100,14 @@ def lookup(session: Session, repo: Repo, revision: str) -> Snapshot:
     if rev in MAIN_NAMES or rev == "refs/heads/main":
         return pick(live_versions(session, repo), "main")
     if rev.startswith("refs/heads/"):
-        return _target(session, repo, _ref(session, repo, "branch", rev[len("refs/heads/") :]), rev)
+        return _target(session, repo, named_ref(session, repo, "branch", rev[len("refs/heads/") :]), rev)
     if rev.startswith("refs/tags/"):
         name = rev[len("refs/tags/") :]
-        ref = _ref(session, repo, "tag", name)
+        ref = named_ref(session, repo, "tag", name)
         return _target(session, repo, ref, rev) if ref is not None else _exact_version(session, repo, name)
     if (num := pr_number(rev)) is not None:
-        return _target(session, repo, _ref(session, repo, "pr", str(num)), rev)
-    ref = _ref(session, repo, "branch", rev) or _ref(session, repo, "tag", rev)
+        return _target(session, repo, named_ref(session, repo, "pr", str(num)), rev)
+    ref = named_ref(session, repo, "branch", rev) or named_ref(session, repo, "tag", rev)
     if ref is not None:
         return _target(session, repo, ref, rev)
     try:
@@ -140,7 +140,7 @@ def branch_head(session: Session, repo: Repo, branch: str) -> Snapshot | None:
             return pick(live_versions(session, repo), "main")
         except RevisionNotFound:
             return None
-    return _target(session, repo, _ref(session, repo, "branch", branch), branch)
+    return _target(session, repo, named_ref(session, repo, "branch", branch), branch)
 
 
 def files_of(snapshot: Snapshot | None) -> dict[str, tuple[int, str]]:
@@ -199,7 +199,7 @@ def store_commit(
 
 
 def set_ref(session: Session, repo: Repo, kind: str, name: str, commit: str, author: str | None) -> None:
-    row = _ref(session, repo, kind, name)
+    row = named_ref(session, repo, kind, name)
     if row is None:
         session.add(RepoRef(repo_id=repo.id, kind=kind, name=name, commit=commit, author=author, created_at=utcnow()))
     else:
@@ -228,7 +228,7 @@ def create_branch(
     with hub.db.write() as s:
         repo = find_repo(s, who, namespace, name)
         require_write(who, namespace)
-        if _ref(s, repo, "branch", branch) is not None:
+        if named_ref(s, repo, "branch", branch) is not None:
             raise Conflict(f"branch {branch} already exists in {namespace}/{name}")
         start = keep_snapshot(s, repo, lookup(s, repo, starting_point or "main"))
         set_ref(s, repo, "branch", branch, start.commit, who.name)
@@ -242,7 +242,7 @@ def delete_branch(hub: Hub, who: Principal | None, namespace: str, name: str, br
         require_write(who, namespace)
         if branch in MAIN_NAMES or branch == "refs/heads/main":
             raise Forbidden("main is the default branch (the newest version) and cannot be deleted")
-        row = _ref(s, repo, "branch", branch.removeprefix("refs/heads/"))
+        row = named_ref(s, repo, "branch", branch.removeprefix("refs/heads/"))
         if row is None:
             raise RevisionNotFound(f"no branch {branch!r} in {namespace}/{name}")
         s.delete(row)
@@ -266,7 +266,7 @@ def create_tag(
     check_ref_name(tag, "tag")
     with hub.db.write() as s:
         repo = find_repo(s, who, namespace, name)
-        if _ref(s, repo, "tag", tag) is not None or _ref(s, repo, "branch", tag) is not None:
+        if named_ref(s, repo, "tag", tag) is not None or named_ref(s, repo, "branch", tag) is not None:
             raise Conflict(f"tag {tag} already exists in {namespace}/{name}")
         kept = keep_snapshot(s, repo, lookup(s, repo, revision or "main"))
         set_ref(s, repo, "tag", tag, kept.commit, who.name)
@@ -280,7 +280,7 @@ def delete_tag(hub: Hub, who: Principal | None, namespace: str, name: str, tag: 
     with hub.db.write() as s:
         repo = find_repo(s, who, namespace, name)
         require_write(who, namespace)
-        row = _ref(s, repo, "tag", tag)
+        row = named_ref(s, repo, "tag", tag)
         if row is None:
             if is_version(tag) and any(v.version == tag for v in live_versions(s, repo)):
                 raise Conflict(f"tag {tag} is the release {tag}; releases are immutable: yank it instead")

@@ -25,10 +25,18 @@ def access_page(request: Request, hub: HubDep, visitor: VisitorDep, namespace: s
         mode = gates.mode_of(s, repo)
         mine = s.get(AccessRequest, (repo.id, who.name)) if who is not None else None
         owner = who is not None and who.owns(repo.namespace)
-        pending = list(s.scalars(select(AccessRequest).where(AccessRequest.repo_id == repo.id,
-                                                             AccessRequest.status == "pending"))) if owner else []
-    return page(request, visitor, "access.html", repo=repo_json(repo), mode=mode, mine=mine, owner=owner,
-                pending=pending)
+        pending = (
+            list(
+                s.scalars(
+                    select(AccessRequest).where(AccessRequest.repo_id == repo.id, AccessRequest.status == "pending")
+                )
+            )
+            if owner
+            else []
+        )
+    return page(
+        request, visitor, "access.html", repo=repo_json(repo), mode=mode, mine=mine, owner=owner, pending=pending
+    )
 
 
 @router.post("/{namespace}/{name}/access")

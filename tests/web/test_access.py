@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+
 from tests.web.test_pages import push
 from tests.web.web_fixtures import Browser, adapter_dir, card
 
@@ -16,12 +17,16 @@ def test_request_and_accept_access_on_the_site(web_hub, tmp_path):
     stranger.sign_up(f"req{uuid.uuid4().hex[:6]}")
     token = owner.new_token()
     name = httpx.get(web_hub.url + "/api/whoami-v2", headers={"Authorization": f"Bearer {token}"}).json()["name"]
-    who = httpx.get(web_hub.url + "/api/whoami-v2",
-                    headers={"Authorization": f"Bearer {stranger.new_token()}"}).json()["name"]
+    who = httpx.get(web_hub.url + "/api/whoami-v2", headers={"Authorization": f"Bearer {stranger.new_token()}"}).json()[
+        "name"
+    ]
     repo = f"{name}/gated"
     push(web_hub, token, adapter_dir(tmp_path / "a", card("# Gated\n")), repo, tmp_path=tmp_path)
-    httpx.put(f"{web_hub.url}/api/models/{repo}/settings", json={"gated": "manual"},
-              headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+    httpx.put(
+        f"{web_hub.url}/api/models/{repo}/settings",
+        json={"gated": "manual"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).raise_for_status()
     file_url = f"/{repo}/v/1.0.0/files/adapter_config.json"
     assert stranger.get(file_url).status_code == 403
     assert stranger.get(f"/{repo}").status_code == 200  # the card stays public
