@@ -251,3 +251,139 @@ class SigningKey(Base):
     public_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RefCommit(Base):
+    """A snapshot reachable only through a branch, tag or pull-request ref (``repo_refs``): never a
+    release. Its id is the content address of its files (``hub_rules.commit_id``), so a ref made
+    at a version shares that version's commit id. A tagged semver name publishes a ``Version``."""
+
+    __tablename__ = "ref_commits"
+    __table_args__ = (UniqueConstraint("repo_id", "commit", name="uq_ref_commit"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), index=True)
+    commit: Mapped[str] = mapped_column(String(40))
+    parent_commit: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    card_json: Mapped[str] = mapped_column(Text, default="{}")
+    files: Mapped[list[RefCommitFile]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="RefCommitFile.path"
+    )
+
+    @property
+    def version(self) -> str:
+        """What messages and cursors call it: its commit id (it has no release name)."""
+        return self.commit
+
+    yanked = False
+    yank_reason = None
+
+
+class RefCommitFile(Base):
+    __tablename__ = "ref_commit_files"
+    ref_commit_id: Mapped[int] = mapped_column(ForeignKey("ref_commits.id", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    digest: Mapped[str] = mapped_column(String(71), index=True)
+
+
+class RepoRef(Base):
+    """A named pointer to a commit: ``branch`` (moves with commits), ``tag`` (fixed; semver tags are
+    versions instead) or ``pr`` (``refs/pr/N``, the head of pull request N)."""
+
+    __tablename__ = "repo_refs"
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    commit: Mapped[str] = mapped_column(String(40))
+    author: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Discussion(Base):
+    """A discussion or pull request of a repo, numbered per repo (one sequence for both, as on HF)."""
+
+    __tablename__ = "discussions"
+    __table_args__ = (UniqueConstraint("repo_id", "num", name="uq_discussion_num"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), index=True)
+    num: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    is_pull_request: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open, closed, merged, draft
+    target_branch: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    base_commit: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the target's head when opened
+    merge_commit: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    merged_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DiscussionEvent(Base):
+    """One entry of a discussion's timeline: comment, status-change, title-change or commit."""
+
+    __tablename__ = "discussion_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    discussion_id: Mapped[int] = mapped_column(ForeignKey("discussions.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(String(24), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    content: Mapped[str] = mapped_column(Text, default="")  # a comment's latest text
+    data_json: Mapped[str] = mapped_column(Text, default="{}")  # status, from/to, oid/subject, edit history
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Collection(Base):
+    """A curated, ordered list of repos (HF's collections); its slug is ``namespace/title-words-<hex id>``."""
+
+    __tablename__ = "collections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(260), unique=True)
+    namespace: Mapped[str] = mapped_column(String(100), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    theme: Mapped[str] = mapped_column(String(20), default="default")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CollectionItem(Base):
+    __tablename__ = "collection_items"
+    __table_args__ = (UniqueConstraint("collection_id", "item_type", "item_id", name="uq_collection_item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), index=True)
+    object_id: Mapped[str] = mapped_column(String(24), unique=True)
+    item_type: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[str] = mapped_column(String(260))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RepoGate(Base):
+    """A gated repo (``auto``: every request is accepted at once; ``manual``: the owners decide):
+    its files download only for its owners and users whose access request was accepted."""
+
+    __tablename__ = "repo_gates"
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AccessRequest(Base):
+    __tablename__ = "access_requests"
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(24), unique=True)
+    status: Mapped[str] = mapped_column(String(10))  # pending, accepted, rejected
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -21,8 +21,9 @@ from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..errors import Conflict, EntryNotFound, Invalid
 from ..public_url import public_base
-from ..services import dataset_files, hf_commit, hf_views, ndjson_commit, repos, search, versions
+from ..services import dataset_files, gates, hf_commit, hf_views, ndjson_commit, ref_commits, refs, repos, search, versions
 from ..services.hf_numbering import plain_revision
+from . import hf_ref_views
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
 from .deps import Caller, HubDep
 from .hf_common import (
@@ -37,6 +38,7 @@ from .hf_common import (
     page_size,
     paged,
 )
+from .hf_revisions import revision_and_path
 
 router = APIRouter(prefix="/api", tags=["huggingface"], route_class=HfRoute)
 
@@ -84,12 +86,13 @@ def list_models(
 def model_info(namespace: str, name: str, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
     repo, live = versions.list_versions(hub, caller, namespace, name)
     main = next((v for v in live if not v.yanked), None)  # an empty repo has no main yet
-    return hf_views.model_info(repo, main)
+    return {**hf_views.model_info(repo, main), "gated": gates.gated(hub, repo)}
 
 
 @each_type("GET", "/{namespace}/{name}/revision/{revision:path}")
 def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
-    return hf_views.model_info(*versions.resolve(hub, caller, namespace, name, plain_revision(revision)))
+    repo, snapshot = refs.resolve(hub, caller, namespace, name, revision)
+    return {**hf_views.model_info(repo, snapshot), "gated": gates.gated(hub, repo)}
 
 
 @each_type("GET", "/{namespace}/{name}/tree/{revision}")
@@ -97,9 +100,8 @@ def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller:
 def list_tree(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo,
               path: str = "", recursive: bool = False, limit: int | None = None,
               cursor: str | None = None) -> JSONResponse:
-    if revision == "refs" and path.count("/") >= 1:  # an encoded refs/heads/main arrives decoded
-        _, revision, path = (path + "/").split("/", 2)
-    repo, version = versions.resolve(hub, caller, namespace, name, revision)
+    revision, path = revision_and_path(request, revision, path, 6)  # refs/pr/1 and branches with '/'
+    repo, version = refs.resolve(hub, caller, namespace, name, revision)
     entries = hf_views.tree(version.files, path, recursive)
     if entries is None:
         raise EntryNotFound(f"{path} is not a folder of {namespace}/{name}@{version.version}")
@@ -107,16 +109,16 @@ def list_tree(namespace: str, name: str, revision: str, request: Request, hub: H
 
 
 @each_type("GET", "/{namespace}/{name}/refs")
-def list_refs(namespace: str, name: str, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
-    _, live = versions.list_versions(hub, caller, namespace, name)
-    return hf_views.refs(live, next((v for v in live if not v.yanked), None))
+def list_refs(namespace: str, name: str, hub: HubDep, caller: Caller, _: TypedRepo, include_prs: bool = False) -> dict:
+    _, main, live, named = refs.list_refs(hub, caller, namespace, name)
+    return hf_ref_views.refs(main, live, named, include_prs)
 
 
 @each_type("GET", "/{namespace}/{name}/commits/{revision:path}")
 def list_commits(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo,
                  limit: int | None = None, cursor: str | None = None) -> JSONResponse:
     """The versions up to ``revision``, newest first: each one is a commit."""
-    _, history = versions.history(hub, caller, namespace, name, plain_revision(revision))
+    _, history = refs.history(hub, caller, namespace, name, revision)
     chunk, next_cursor = after_cursor(history, lambda v: v.version, cursor, page_size(limit, _PAGE, _PAGE))
     return paged(request, [hf_views.commit_entry(v) for v in chunk], next_cursor)
 
@@ -162,14 +164,14 @@ async def delete_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
 async def update_settings(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer,
                           repo: WritableRepo) -> dict:
     """``HfApi.update_repo_settings``: visibility (``private``) through the native service, owners
-    only (checked before the body is read); a repo here is never gated."""
+    only (checked before the body is read); and `gated` ("auto", "manual", false: ``services.gates``)."""
     raw = await json_object(request)
     private = raw.get("private")  # older huggingface_hub sends {"private": true|false}
     if private is not None and not isinstance(private, bool):
         raise Invalid("'private' must be true or false")
     body = hf_body(HfSettings, raw)
-    if body.gated not in (None, False):
-        raise Invalid("gated repositories are not supported by this hub")
+    if body.gated is not None:  # "auto", "manual" or false (services.gates)
+        await run_in_threadpool(gates.set_gate, hub, caller, namespace, name, body.gated)
     visibility = body.visibility
     if visibility not in ("private", "public", None):
         raise Invalid(f"invalid visibility {visibility[:40]!r}: use private or public")
@@ -183,7 +185,7 @@ async def update_settings(namespace: str, name: str, request: Request, hub: HubD
 
 
 @each_type("POST", "/{namespace}/{name}/preupload/{revision:path}", openapi_extra=hf_schema(HfPreupload))
-async def preupload(namespace: str, name: str, revision: str, request: Request, hub: HubDep,
+async def preupload(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer,
                     repo: WritableRepo) -> dict:
     raw = await json_object(request)
     files = raw.get("files") or []
@@ -194,6 +196,9 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
         hf_commit.check_path(item.path)
         if dataset_files.is_dataset(repo.kind):
             dataset_files.check_path(item.path)  # code in a dataset is refused before any byte is sent
+    create_pr = request.query_params.get("create_pr") in ("1", "true")
+    if ref_commits.goes_to_ref(revision, create_pr):
+        await run_in_threadpool(ref_commits.check_preupload, hub, caller, repo, revision, create_pr)
     lfs_above = hub.settings.hf_lfs_threshold_bytes  # larger files go through the LFS batch API (hf_lfs)
     return {"files": [{"path": item.path, "uploadMode": "lfs" if (item.size or 0) > lfs_above else "regular",
                        "shouldIgnore": False} for item in body.files], "commitOid": None}
@@ -210,6 +215,10 @@ async def commit(namespace: str, name: str, revision: str, request: Request, hub
     charge = (lambda n: hub.limits.charge_upload(caller.name, n)) if hub.limits is not None else None
     async with commit_budget(hub).hold(size):
         with await ndjson_commit.spool_commit(request.stream(), hub.settings, charge) as body:
+            create_pr = request.query_params.get("create_pr") in ("1", "true")
+            if ref_commits.goes_to_ref(revision, create_pr):  # a branch or pull request: never a release
+                done = await run_in_threadpool(ref_commits.commit, hub, caller, repo, revision, body, create_pr)
+                return hf_ref_views.ref_commit_answer(public_base(request), repo, done)
             version = await run_in_threadpool(hf_commit.commit, hub, caller, repo, plain_revision(revision), body)
     return hf_views.commit_answer(public_base(request), repo, version)
 

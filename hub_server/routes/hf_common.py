@@ -18,6 +18,7 @@ from ..errors import Invalid, RepoNotFound, ServiceError, TooLarge
 from ..public_url import public_url
 from ..services import hf_views, repos
 from ..services.auth import Principal, require_user, require_write
+from ..services.ref_commits import check_commit_rights
 from .deps import Caller, HubDep
 
 LIMIT_STATE_KEY = "hf_max_commit_bytes"
@@ -72,12 +73,17 @@ def typed_repo(namespace: str, name: str, hub: HubDep, who: Caller, kind: RepoTy
     return of_type(repos.get_repo(hub, who, namespace, name), kind)
 
 
-def writable_repo(namespace: str, name: str, hub: HubDep, who: Annotated[Principal, Depends(writer)],
-                  kind: RepoType) -> Repo:
+def writable_repo(namespace: str, name: str, request: Request, hub: HubDep,
+                  who: Annotated[Principal, Depends(writer)], kind: RepoType) -> Repo:
     """The repo of the path, once the caller is known to may write to it: runs before the
-    route reads its body, so a caller without rights costs nothing and stores nothing."""
+    route reads its body, so a caller without rights costs nothing and stores nothing. A commit
+    route opening or feeding a pull request is checked per pull request (``ref_commits``)."""
     repo = of_type(repos.get_repo(hub, who, namespace, name), kind)
-    require_write(who, namespace)
+    if "revision" in request.path_params:
+        check_commit_rights(who, namespace, request.path_params["revision"],
+                            request.query_params.get("create_pr") in ("1", "true"))
+    else:
+        require_write(who, namespace)
     return repo
 
 

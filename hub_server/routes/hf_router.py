@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from . import hf_api, hf_files, hf_lfs
+from . import hf_api, hf_collections, hf_discussions, hf_files, hf_gates, hf_lfs, hf_refs
 from .hf_common import LIMIT_STATE_KEY
 
 DEFAULT_MAX_COMMIT_BYTES = 2 * 1024**3
@@ -15,6 +15,10 @@ def hf_router() -> APIRouter:
     router = APIRouter()
     router.include_router(hf_api.router)
     router.include_router(hf_lfs.router)
+    router.include_router(hf_refs.router)  # branches and tags
+    router.include_router(hf_discussions.router)  # discussions and pull requests
+    router.include_router(hf_collections.router)
+    router.include_router(hf_gates.router)  # access requests of gated repos
     router.include_router(hf_files.router)
     return router
 

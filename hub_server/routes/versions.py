@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from ..services import versions
+from ..services import gates, versions
 from ..services.pull_counts import count_pull
 from ..services.publish import publish
 from ..services.signatures import signature_status
@@ -62,14 +62,15 @@ def delete_version(hub: HubDep, who: Caller, namespace: str, name: str, version:
 @router.api_route("/blobs/{digest}", methods=["GET", "HEAD"], response_class=Response, responses=BYTES_RESPONSES)
 def get_blob(hub: HubDep, who: Caller, request: Request, namespace: str, name: str, digest: str) -> Response:
     check_digest_field(digest, "blob")
-    versions.repo_has_blob(hub, who, namespace, name, digest)
+    gates.require_access(hub, who, versions.repo_has_blob(hub, who, namespace, name, digest))
     return blob_response(hub, digest, hub.store.size(digest), request.headers.get("range"), method=request.method)
 
 
 @router.api_route("/files/{ref}/{path:path}", methods=["GET", "HEAD"], response_class=Response,
                   responses=BYTES_RESPONSES)
 def get_file(hub: HubDep, who: Caller, request: Request, namespace: str, name: str, ref: str, path: str) -> Response:
-    _, version = versions.resolve(hub, who, namespace, name, ref)
+    repo, version = versions.resolve(hub, who, namespace, name, ref)
+    gates.require_access(hub, who, repo)  # a gated repo's files: owners and accepted requests only
     entry = versions.file_of(version, path)
     headers = {"X-Hub-Version": version.version, "X-Hub-Commit": version.commit}
     return blob_response(hub, entry.digest, entry.size, request.headers.get("range"), method=request.method,

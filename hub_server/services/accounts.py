@@ -17,7 +17,7 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 # Names the site's own pages use at the top level (``/search``, ``/settings`` ...).
 RESERVED = frozenset({"api", "bases", "search", "settings", "signin", "signout", "signup", "static", "healthz",
-                      "docs", "redoc", "openapi.json", "admin", "new", "datasets"})
+                      "docs", "redoc", "openapi.json", "admin", "new", "datasets", "collections"})
 # Verifying against a real hash when the user is unknown keeps both answers equally slow.
 _DUMMY_HASH = _HASHER.hash("not a real password")
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from ..db.models import Blob, BlobUpload, VersionFile, utcnow
+from ..db.models import Blob, BlobUpload, RefCommitFile, VersionFile, utcnow
 from . import audit
 from .blobs import count_blobs
 from .context import Hub
@@ -49,6 +49,8 @@ def collect_garbage(hub: Hub, grace: timedelta, *, dry_run: bool = False, actor:
         for i in range(0, len(digests), _BATCH):
             referenced.update(s.scalars(select(VersionFile.digest).where(VersionFile.digest.in_(digests[i:i + _BATCH]))
                                         .distinct()))
+            referenced.update(s.scalars(select(RefCommitFile.digest)  # branch, tag and pull-request commits
+                                        .where(RefCommitFile.digest.in_(digests[i:i + _BATCH])).distinct()))
         doomed = [d for d in digests if d not in referenced]
         kept = count_blobs(s) - len(doomed)
         if not dry_run and doomed:

@@ -18,9 +18,12 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def install_web(app: FastAPI) -> None:
-    from . import account_pages, browse_pages, repo_pages
+    from . import access_pages, account_pages, browse_pages, collection_pages, community_pages, repo_pages
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(account_pages.router)
+    app.include_router(collection_pages.router)  # before /{namespace}/{name} pages
     app.include_router(browse_pages.router)
     app.include_router(repo_pages.router)
+    app.include_router(community_pages.router)
+    app.include_router(access_pages.router)

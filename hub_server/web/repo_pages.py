@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from ..errors import NotFound
 from ..public_url import public_base
 from ..routes.streaming import blob_response
+from ..services import gates
 from ..services import versions as version_service
 from ..services.card import metadata_from_card
 from ..services.context import Hub
@@ -100,7 +101,8 @@ def version_page(request: Request, hub: HubDep, visitor: VisitorDep, namespace: 
 @router.api_route("/{namespace}/{name}/v/{version}/files/{path:path}", methods=["GET", "HEAD"])
 def file_download(request: Request, hub: HubDep, visitor: VisitorDep, namespace: str, name: str, version: str,
                   path: str):
-    _, row = version_service.resolve(hub, visitor.principal, namespace, name, version)
+    repo, row = version_service.resolve(hub, visitor.principal, namespace, name, version)
+    gates.require_access(hub, visitor.principal, repo)
     entry = file_of(row, path)
     filename = quote(path.rsplit("/", 1)[-1])
     return blob_response(hub, entry.digest, entry.size, request.headers.get("range"), method=request.method,

@@ -134,9 +134,9 @@ def test_update_repo_settings_private_and_back(hub, run_hf):
     assert owner["seen"] is True and owner["listed"] == ["alice/vis"]
     run_hf('from huggingface_hub import HfApi\nHfApi().update_repo_settings("alice/vis", private=False)', token=alice)
     assert run_hf(check)["seen"] is False and run_hf(check)["listed"] == ["alice/vis"]
-    gated = httpx.put(f"{hub.url}/api/models/alice/vis/settings", json={"gated": "auto"},
+    gated = httpx.put(f"{hub.url}/api/models/alice/vis/settings", json={"gated": "sometimes"},
                       headers={"Authorization": f"Bearer {alice}"})
-    assert gated.status_code == 400 and gated.json() == {"error": "gated repositories are not supported by this hub"}
+    assert gated.status_code == 400 and gated.json() == {"error": "'gated' must be \"auto\", \"manual\" or false"}
 
 
 def test_list_repo_commits_newest_first_with_messages_and_authors(hub, run_hf):
