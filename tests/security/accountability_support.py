@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.hub_http import auth, create_repo, digest_of, publish, upload, wait_for_downloads
 from tests.support.deployment import TwoHosts, deployment_kind
+from tests.support.hub_http import auth, create_repo, digest_of, publish, upload, wait_for_downloads
 from tests.support.hub_process import HubProcess, postgres_or_skip
 
 __all__ = ["HubProcess", "auth", "create_repo", "digest_of", "hub_on", "one_line", "publish", "stored_blobs",

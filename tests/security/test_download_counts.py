@@ -10,9 +10,9 @@ import warnings
 
 import httpx
 import pytest
-from tests.security.accountability_support import HubProcess, auth, create_repo, publish, wait_for_downloads
 
 from hub_client import HubClient
+from tests.security.accountability_support import HubProcess, auth, create_repo, publish, wait_for_downloads
 
 
 def _published(hub) -> str:

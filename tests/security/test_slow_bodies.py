@@ -11,6 +11,7 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
+
 from tests.security.accountability_support import auth, hub_on, one_line, upload  # noqa: F401
 
 SLOW = {"HUB_BODY_GRACE_SECONDS": "2", "HUB_MIN_BODY_RATE": "1024"}

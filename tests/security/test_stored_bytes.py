@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import psutil
+
 from tests.security.accountability_support import auth, create_repo, hub_on, one_line, stored_blobs  # noqa: F401
 
 QUOTA = 64 * 1024
