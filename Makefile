@@ -51,7 +51,12 @@ test: $(STAMP)
 # The server, HF and push/pull suites again on PostgreSQL + a real S3 server (SeaweedFS) with two hub
 # processes behind a per-request round-robin proxy (needs HUB_TEST_DATABASE_URL; .ci/run sets it).
 TWO_HOST_SUITES := tests/server tests/hf tests/integration/test_push_pull.py \
-	tests/integration/test_push_pull_pinned.py tests/integration/test_push_pull_resume.py
+	tests/integration/test_push_pull_pinned.py tests/integration/test_push_pull_resume.py \
+	tests/security/test_slow_bodies.py tests/security/test_bounded_queries.py \
+	tests/security/test_stored_bytes.py::test_unpublished_bytes_count_and_gc_collects_them_by_itself \
+	tests/security/test_visibility_changes.py tests/security/test_download_counts.py \
+	tests/security/test_namespace_takeover.py tests/security/test_safetensors_shapes.py \
+	tests/security/test_blob_visibility.py
 test-two-hosts: $(STAMP)
 	HUB_TEST_DEPLOYMENT=two-hosts $(PY) -m pytest -q -p no:cacheprovider $(TWO_HOST_SUITES)
 

@@ -42,7 +42,7 @@ def s3_server(tmp_path_factory):
     server.close()
 
 
-DEPLOYMENT_FIXTURES = {"hub_server", "hub_server_module", "server", "hub"}
+DEPLOYMENT_FIXTURES = {"hub_server", "hub_server_module", "server", "hub", "hub_on"}
 
 
 def pytest_collection_modifyitems(config, items):

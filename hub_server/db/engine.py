@@ -4,7 +4,9 @@ PostgreSQL is used as is. Services ask for ``read()`` or ``write()`` sessions.
 
 Every statement of a read session has bounded work: past ``query_timeout`` seconds PostgreSQL
 cancels it (``SET LOCAL statement_timeout``) and SQLite interrupts it (a progress handler), and the
-caller gets a one-line 503 instead of a query that runs on after its client has given up."""
+caller gets a one-line 503 instead of a query that runs on after its client has given up. A read
+session of an HTTP request also registers its connection with the request (``request_queries``),
+so a client that leaves stops the statement at once rather than at the time bound."""
 
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import Invalid, Unavailable
+from .request_queries import current_queries
 
 _IMMEDIATE = "hub_immediate"
 _READ = "hub_read"
+_LEFT = "the client left; its query was stopped"
 _PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between two looks at the clock
 
 
@@ -42,18 +46,30 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session whose statements are cancelled past ``query_timeout`` (503, one line)."""
+        """A session whose statements are cancelled past ``query_timeout`` or when the request's
+        client leaves (503, one line)."""
+        queries = current_queries.get()
+        if queries is not None and queries.gone:
+            raise Unavailable(_LEFT)
         try:
             with self._read_sessions() as session:
-                yield session
+                if queries is None:
+                    yield session
+                else:
+                    with queries.holding(session.connection().connection.dbapi_connection):
+                        yield session
         except DataError as exc:
             _refuse_nul(exc)
             raise
         except OperationalError as exc:
             if not _cancelled(exc):
                 raise
-            raise Unavailable(f"the query took longer than {self.query_timeout:g} s and was stopped; "
-                              "narrow it (fewer words or filters)") from None
+            if queries is not None and queries.gone:
+                raise Unavailable(_LEFT) from None
+            raise Unavailable(
+                f"the query took longer than {self.query_timeout:g} s and was stopped; "
+                "narrow it (fewer words or filters)"
+            ) from None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -96,7 +112,8 @@ def _configure_sqlite(engine: Engine, query_timeout: float = 0.0) -> None:
         if query_timeout > 0:
             deadline = record.info["hub_deadline"] = [None]
             dbapi_connection.set_progress_handler(
-                lambda: 1 if deadline[0] is not None and time.monotonic() > deadline[0] else 0, _PROGRESS_STEPS)
+                lambda: 1 if deadline[0] is not None and time.monotonic() > deadline[0] else 0, _PROGRESS_STEPS
+            )
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -111,6 +128,7 @@ def _configure_sqlite(engine: Engine, query_timeout: float = 0.0) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     if query_timeout > 0:
+
         @event.listens_for(engine, "before_cursor_execute")
         def _arm(conn, _cursor, _statement, _parameters, _context, _many) -> None:
             deadline = conn.connection.info.get("hub_deadline")

@@ -1,16 +1,18 @@
 """Helpers of the accountability tests (names, blobs, tokens, audit, downloads, gc): a real hub
-per test on SQLite and, when ``HUB_TEST_DATABASE_URL`` is set, on PostgreSQL, and the raw-HTTP
-helpers of the server suite."""
+per test on SQLite and, when ``HUB_TEST_DATABASE_URL`` is set, on PostgreSQL — or, with
+``HUB_TEST_DEPLOYMENT=two-hosts``, on two hub processes sharing PostgreSQL and S3 behind a
+round-robin proxy — and the raw-HTTP helpers of the server suite."""
 
 from __future__ import annotations
 
 import pytest
 
+from tests.support.deployment import TwoHosts, deployment_kind
 from tests.support.hub_http import auth, create_repo, digest_of, publish, upload, wait_for_downloads
 from tests.support.hub_process import HubProcess, postgres_or_skip
 
-__all__ = ["HubProcess", "auth", "create_repo", "digest_of", "hub_on", "one_line", "publish", "upload",
-           "wait_for_downloads"]
+__all__ = ["HubProcess", "auth", "create_repo", "digest_of", "hub_on", "one_line", "publish", "stored_blobs",
+           "upload", "wait_for_downloads"]
 
 
 def one_line(response) -> str:
@@ -20,9 +22,32 @@ def one_line(response) -> str:
     return message
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def stored_blobs(hub) -> set[str]:
+    """The hex digests of the blobs the hub's store holds (its S3 prefix, or its data dir)."""
+    if isinstance(hub, TwoHosts):
+        return {digest.split(":")[1] for digest in hub.stored_digests()}
+    root = hub.data_dir / "blobs" / "sha256"
+    return {p.name for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+@pytest.fixture(params=["two-hosts"] if deployment_kind() == "two-hosts" else ["sqlite", "postgresql"])
 def hub_on(request, tmp_path_factory):
-    """Factory: ``hub_on(workers=1, env=None)`` starts a hub on this test's database kind."""
+    """Factory: ``hub_on(workers=1, env=None)`` starts a hub on this test's database kind (on the
+    two-host deployment: two hosts, each with ``workers`` workers and ``env``)."""
+    if request.param == "two-hosts":
+        s3 = request.getfixturevalue("s3_server")
+        deployed: list[TwoHosts] = []
+
+        def start_two(workers: int = 1, env: dict | None = None) -> TwoHosts:
+            hub = TwoHosts(tmp_path_factory.mktemp("hub-data"), s3, env=env, workers=workers).start()
+            hub.database_url = hub.database.url
+            deployed.append(hub)
+            return hub
+
+        yield start_two
+        for hub in deployed:
+            hub.close()
+        return
     database = postgres_or_skip() if request.param == "postgresql" else None
     started: list[HubProcess] = []
 

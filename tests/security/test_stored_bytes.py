@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import psutil
-from tests.security.accountability_support import auth, create_repo, hub_on, one_line  # noqa: F401
+
+from tests.security.accountability_support import auth, create_repo, hub_on, one_line, stored_blobs  # noqa: F401
 
 QUOTA = 64 * 1024
 
@@ -28,8 +29,7 @@ def _finish_upload(c: httpx.Client, token: str, data: bytes) -> httpx.Response:
 
 
 def _blob_files(hub) -> int:
-    root = hub.data_dir / "blobs" / "sha256"
-    return sum(1 for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+    return len(stored_blobs(hub))
 
 
 def _ndjson(*lines: dict) -> bytes:
