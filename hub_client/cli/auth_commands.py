@@ -54,8 +54,3 @@ def whoami(endpoint: str | None, token: str | None, as_json: bool) -> None:
                 ("endpoint", client.endpoint),
             ]
         )
-
-
-def register(group: click.Group) -> None:
-    for command in (login, logout, whoami):
-        group.add_command(command)

@@ -222,9 +222,3 @@ def combine_cmd(
         parents=parents,
     )
     click.echo(f"wrote combined adapter to {path}")
-
-
-def register(group: click.Group) -> None:
-    """Attach this module's commands to the `hub` group."""
-    for command in (run_cmd, merge_cmd, combine_cmd):
-        group.add_command(command)

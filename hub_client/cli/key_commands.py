@@ -124,9 +124,3 @@ def verify(directory: Path, key: Path | None) -> None:
         pem = own.read_text()
     signing.verify_dir(directory, pem)
     click.echo(f"verified {directory}: every file matches model.sig, signed by {who} with key {fingerprint}")
-
-
-def register(group: click.Group) -> None:
-    """Attach ``hub keys`` and ``hub verify`` to the ``hub`` group."""
-    group.add_command(keys)
-    group.add_command(verify)

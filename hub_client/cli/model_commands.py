@@ -129,9 +129,3 @@ def base_add_command(model_dir: Path, base_id: str | None) -> None:
     pin = pin_for(resolve_base(str(model_dir)), base_id=base_id)
     remember(model_dir, pin.fingerprint, pin.id, "hub base add", keep_source=False)
     click.echo(f"{model_dir}  {pin.id}  {pin.fingerprint}")
-
-
-def register(group: click.Group) -> None:
-    """Attach this module's commands to the `hub` group."""
-    group.add_command(methods_command)
-    group.add_command(base_group)

@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from ..errors import BadReference
-from . import auth_commands
 from ._output import (
     client_options,
     human_size,
@@ -319,10 +318,3 @@ def yank(reference: str, reason: str, endpoint: str | None, token: str | None, a
         print_json(summary)
     else:
         click.echo(f"{ref.repo_id}@{summary.get('version', ref.ref)} yanked: {reason}")
-
-
-def register(group: click.Group) -> None:
-    """Attach the repo and login commands to the `hub` group."""
-    auth_commands.register(group)
-    for command in (push, pull, search, info, versions, yank):
-        group.add_command(command)

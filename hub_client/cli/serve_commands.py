@@ -120,7 +120,3 @@ def run_on_endpoint(
         raise HubError(f"{url}: HTTP {r.status_code}: {message or data}")
     choice = data["choices"][0]
     return choice["message"]["content"] if chat else choice["text"]
-
-
-def register(group: click.Group) -> None:
-    group.add_command(serve_model)

@@ -70,10 +70,13 @@ def create_token(
         raise ServerCommandError(exc.message) from None
 
 
-def register(group: click.Group) -> None:
-    """Attach this module's commands to the `hub` group."""
+def _attach_admin_commands() -> None:
+    """``hub admin``'s other commands live in their own modules (which never import this one)."""
     from .admin_commands import add_admin_commands
+    from .quota_commands import quota
 
     add_admin_commands(admin)
-    group.add_command(serve)
-    group.add_command(admin)
+    admin.add_command(quota)
+
+
+_attach_admin_commands()

@@ -61,7 +61,3 @@ def revoke(token_id: int, endpoint: str | None, token: str | None) -> None:
     with make_client(endpoint, token) as client:
         client.revoke_token(token_id)
     click.echo(f"revoked token {token_id}", err=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(token)
