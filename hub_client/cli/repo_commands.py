@@ -102,8 +102,15 @@ def push(
     help="Refuse unsigned versions and foreign keys (also HUB_REQUIRE_SIGNED=1 or config.yaml).",
 )
 @client_options
+@json_option
 def pull(
-    reference: str, to: Path | None, offline: bool, require_signed: bool, endpoint: str | None, token: str | None
+    reference: str,
+    to: Path | None,
+    offline: bool,
+    require_signed: bool,
+    endpoint: str | None,
+    token: str | None,
+    as_json: bool,
 ) -> None:
     """Download NS/NAME[@VERSION] (version, main, commit or range like ^1.2) and print its local path.
 
@@ -115,6 +122,13 @@ def pull(
         path, verdict = client.pull_verified(
             ref.repo_id, ref.ref, to=to, offline=offline, require_signed=require_signed or None
         )
+    if as_json:
+        signed = None
+        if verdict is not None:
+            signed = {"user": verdict.user, "fingerprint": verdict.fingerprint, "first_use": verdict.first_use,
+                      "revoked": verdict.revoked}
+        print_json({"repo_id": ref.repo_id, "ref": ref.ref, "path": str(path), "signed_by": signed})
+        return
     if verdict is not None:
         click.echo(verdict.describe(), err=True)
     click.echo(str(path))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from ._output import json_option, print_json
 from .server_settings import ServerCommandError, server_settings
 
 
@@ -57,17 +58,22 @@ def admin() -> None:
 @click.option("--expires", default=None, help="Lifetime, e.g. 30d, 12h, 1w (default: never expires).")
 @click.option("--name", default="", help="A label shown by `hub admin tokens list`.")
 @click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
+@json_option
 def create_token(
-    user: str, scope: str, orgs: tuple[str, ...], expires: str | None, name: str, data: str | None
+    user: str, scope: str, orgs: tuple[str, ...], expires: str | None, name: str, data: str | None, as_json: bool
 ) -> None:
     """Create USER if missing and print a new token for them (only the token)."""
     from hub_server.admin import create_user_token
     from hub_server.errors import ServiceError
 
     try:
-        click.echo(create_user_token(server_settings(data), user, scope, orgs, expires_in=expires, name=name))
+        made = create_user_token(server_settings(data), user, scope, orgs, expires_in=expires, name=name)
     except ServiceError as exc:
         raise ServerCommandError(exc.message) from None
+    if as_json:
+        print_json({"user": user, "scope": scope, "orgs": list(orgs), "expires": expires, "name": name, "token": made})
+        return
+    click.echo(made)
 
 
 def _attach_admin_commands() -> None:
