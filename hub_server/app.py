@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     settings = settings or Settings()
     hub = build_hub(settings)
     cleanup_stale(hub)
-    configure_access_log(settings.access_log)
+    configure_access_log(settings.access_log, settings.access_log_format)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

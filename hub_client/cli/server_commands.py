@@ -18,14 +18,39 @@ from .server_settings import ServerCommandError, server_settings
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-def serve(data: str | None, host: str, port: int, workers: int) -> None:
-    """Run the hub server (uvicorn)."""
+@click.option(
+    "--access-log",
+    "access_log",
+    default="off",
+    show_default=True,
+    envvar="HUB_ACCESS_LOG",
+    metavar="FILE|-|off",
+    help="One line per request: appended to FILE, '-' for the terminal (stderr), or off (HUB_ACCESS_LOG).",
+)
+@click.option(
+    "--log-format",
+    "log_format",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    envvar="HUB_ACCESS_LOG_FORMAT",
+    help="Access log lines as JSON objects or as readable text (HUB_ACCESS_LOG_FORMAT).",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, data: str | None, host: str, port: int, workers: int, access_log: str, log_format: str
+) -> None:
+    """Run the hub server (uvicorn). The terminal shows where it listens and any error; `hub -v serve` adds
+    the server's own logs, --access-log a line per request."""
     import os
 
     import uvicorn
 
     from hub_server.app import build_hub
 
+    # every worker builds its app from the environment: the choices travel there
+    os.environ["HUB_ACCESS_LOG"] = "stderr" if access_log == "-" else access_log
+    os.environ["HUB_ACCESS_LOG_FORMAT"] = log_format
     settings = server_settings(data)
     os.environ["HUB_DATA"] = str(settings.data.resolve())
     build_hub(settings).db.dispose()  # migrate once before the workers start
@@ -41,9 +66,9 @@ def serve(data: str | None, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level="info" if ctx.find_root().params.get("verbose") else "warning",
         access_log=False,
-    )  # the hub writes its own JSON access log
+    )  # the hub writes its own access log (--access-log)
 
 
 @click.group("admin")
