@@ -48,8 +48,10 @@ def configure_access_log(target: str, fmt: str = "json") -> logging.Logger:
 
 def _line(fields: dict, client: str | None, fmt: str) -> str:
     if fmt == "text":
-        return (f'{client or "-"} {fields["user"] or "-"} "{fields["method"]} {fields["path"]}" '
-                f'{fields["status"]} {fields["ms"]}ms id={fields["request_id"]}')
+        return (
+            f'{client or "-"} {fields["user"] or "-"} "{fields["method"]} {fields["path"]}" '
+            f"{fields['status']} {fields['ms']}ms id={fields['request_id']}"
+        )
     return json.dumps(fields, ensure_ascii=False)
 
 
@@ -72,8 +74,7 @@ class RequestLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []),
-                                                   (b"x-request-id", request_id.encode())]}
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
             await send(message)
 
         token = set_request_id(request_id)
@@ -84,8 +85,11 @@ class RequestLogMiddleware:
             if self.logger.isEnabledFor(logging.INFO):
                 client = scope.get("client")
                 fields = {
-                    "request_id": request_id, "method": scope.get("method"), "path": scope.get("path"),
-                    "status": status, "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
                     "user": state.get("user"),
                 }
                 address = client[0] if client else None

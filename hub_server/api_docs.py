@@ -18,9 +18,11 @@ from fastapi.staticfiles import StaticFiles
 ASSETS = "/docs-assets"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
 # inline: the pages' own start-up script and the UIs' computed styles; blob: ReDoc's search worker
-POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-          "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
-          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def _on_the_hub_only(page: HTMLResponse) -> HTMLResponse:
@@ -35,10 +37,16 @@ def install_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return _on_the_hub_only(get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
-            oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}", swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS}/swagger-ui.css", swagger_favicon_url=f"{root}{ASSETS}/favicon.png"))
+        return _on_the_hub_only(
+            get_swagger_ui_html(
+                openapi_url=f"{root}{app.openapi_url}",
+                title=f"{app.title} - Swagger UI",
+                oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}",
+                swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
+                swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
+                swagger_favicon_url=f"{root}{ASSETS}/favicon.png",
+            )
+        )
 
     @app.get(OAUTH2_REDIRECT, include_in_schema=False)
     async def swagger_ui_redirect() -> HTMLResponse:
@@ -47,7 +55,12 @@ def install_docs(app: FastAPI) -> None:
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return _on_the_hub_only(get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS}/redoc.standalone.js", redoc_favicon_url=f"{root}{ASSETS}/favicon.png",
-            with_google_fonts=False))
+        return _on_the_hub_only(
+            get_redoc_html(
+                openapi_url=f"{root}{app.openapi_url}",
+                title=f"{app.title} - ReDoc",
+                redoc_js_url=f"{root}{ASSETS}/redoc.standalone.js",
+                redoc_favicon_url=f"{root}{ASSETS}/favicon.png",
+                with_google_fonts=False,
+            )
+        )

@@ -125,8 +125,12 @@ def pull(
     if as_json:
         signed = None
         if verdict is not None:
-            signed = {"user": verdict.user, "fingerprint": verdict.fingerprint, "first_use": verdict.first_use,
-                      "revoked": verdict.revoked}
+            signed = {
+                "user": verdict.user,
+                "fingerprint": verdict.fingerprint,
+                "first_use": verdict.first_use,
+                "revoked": verdict.revoked,
+            }
         print_json({"repo_id": ref.repo_id, "ref": ref.ref, "path": str(path), "signed_by": signed})
         return
     if verdict is not None:

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.filterwarnings("ignore::hub_client.HubWarning")  # the 
 @pytest.fixture
 def hub(hub_server, tmp_path):
     token = hub_server.token("alice", "write")
-    env = {"HUB_ENDPOINT": hub_server.url, "HUB_TOKEN": token, "HUB_CACHE": str(tmp_path / "cache"),
-           "HUB_CONFIG_DIR": str(tmp_path / "config"), "HUB_NO_PROGRESS": "1"}
+    env = {
+        "HUB_ENDPOINT": hub_server.url,
+        "HUB_TOKEN": token,
+        "HUB_CACHE": str(tmp_path / "cache"),
+        "HUB_CONFIG_DIR": str(tmp_path / "config"),
+        "HUB_NO_PROGRESS": "1",
+    }
     client = HubClient(hub_server.url, token, cache_dir=tmp_path / "client-cache", progress=False)
     yield hub_server, client, env
     client.close()
@@ -35,31 +40,35 @@ def _run(env: dict[str, str], *args: str):
 
 
 def test_a_missing_version_lists_the_versions_newest_first_and_the_nearest(hub, tmp_path):
-    server, client, env = hub
+    _, client, env = hub
     for version in ("1.0.0", "1.2.0", "1.1.0"):
         client.push(_dir(tmp_path, version, version), "alice/tone", version)
     result = _run(env, "pull", "alice/tone@9.9.9")
     assert result.exit_code == 1 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("error: no version matches '9.9.9'; versions (newest first): 1.2.0, 1.1.0, 1.0.0; "
-                               "nearest: 1.2.0 (hub pull alice/tone@1.2.0)")
+    assert lines[0].startswith(
+        "error: no version matches '9.9.9'; versions (newest first): 1.2.0, 1.1.0, 1.0.0; "
+        "nearest: 1.2.0 (hub pull alice/tone@1.2.0)"
+    )
     below = _run(env, "info", "alice/tone@1.1.5")
     assert "nearest: 1.1.0" in below.stderr and below.exit_code == 1
     assert "nearest: 1.2.0" in _run(env, "pull", "alice/tone@^2").stderr  # a range: the newest
 
 
 def test_a_missing_repo_names_the_closest_ones_of_its_namespace(hub, tmp_path):
-    server, client, env = hub
+    _, client, env = hub
     client.push(_dir(tmp_path, "a", "a"), "alice/tone", "1.0.0")
     client.push(_dir(tmp_path, "b", "b"), "alice/sentiment", "1.0.0")
     result = _run(env, "info", "alice/tones")
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("error: repository alice/tones not found; did you mean alice/tone? "
-                                     "(alice has: sentiment, tone)")
+    assert result.stderr.strip() == (
+        "error: repository alice/tones not found; did you mean alice/tone? (alice has: sentiment, tone)"
+    )
     nobody = _run(env, "versions", "carol/x")
-    assert nobody.stderr.strip() == ("error: repository carol/x not found: carol has no repositories you can see "
-                                     "(hub search lists what there is)")
+    assert nobody.stderr.strip() == (
+        "error: repository carol/x not found: carol has no repositories you can see (hub search lists what there is)"
+    )
 
 
 def test_the_list_is_bounded_and_an_empty_repo_says_how_to_publish():
@@ -68,7 +77,8 @@ def test_the_list_is_bounded_and_an_empty_repo_says_how_to_publish():
     assert "1.24.0, 1.23.0" in line and "and 15 more (hub versions alice/tone)" in line and "1.5.0" not in line
     assert "nearest: 1.24.0" in line
     assert "has no versions yet (publish one: hub push DIR alice/tone --version 1.0.0)" in _missing_version(
-        "alice/tone", "1.0.0", [], "no version matches '1.0.0'")
+        "alice/tone", "1.0.0", [], "no version matches '1.0.0'"
+    )
     assert nearest_version(["2.0.0", "1.0.0"], "0.1.0") == "1.0.0"  # nothing below: the oldest above
 
 

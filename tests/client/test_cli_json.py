@@ -121,10 +121,18 @@ class Cli:
 @pytest.fixture
 def cli(hub_server, tmp_path):
     token = hub_server.token("alice", "admin")
-    return Cli({"HUB_ENDPOINT": hub_server.url, "HUB_TOKEN": token, "HUB_CACHE": str(tmp_path / "cache"),
-                "HUB_CONFIG_DIR": str(tmp_path / "config"), "HUB_BASE_INDEX": str(tmp_path / "bases.json"),
-                "HUB_FINGERPRINT_CACHE": str(tmp_path / "fingerprints.json"), "HUB_NO_PROGRESS": "1",
-                "HUB_DATA": str(hub_server.data_dir)})
+    return Cli(
+        {
+            "HUB_ENDPOINT": hub_server.url,
+            "HUB_TOKEN": token,
+            "HUB_CACHE": str(tmp_path / "cache"),
+            "HUB_CONFIG_DIR": str(tmp_path / "config"),
+            "HUB_BASE_INDEX": str(tmp_path / "bases.json"),
+            "HUB_FINGERPRINT_CACHE": str(tmp_path / "fingerprints.json"),
+            "HUB_NO_PROGRESS": "1",
+            "HUB_DATA": str(hub_server.data_dir),
+        }
+    )
 
 
 def test_registry_commands_print_their_documented_json(cli, hub_server, tmp_path):
@@ -170,9 +178,9 @@ def test_operator_commands_print_their_documented_json(cli):
 
 
 def test_model_commands_print_their_documented_json(cli, tmp_path):
+    from tests.support.peft_dirs import make_lora_dir
     from tests.support.stack_fixtures import pin_adapter
     from tests.support.tiny_bases import make_llama_dir
-    from tests.support.peft_dirs import make_lora_dir
 
     base = make_llama_dir(tmp_path / "base")
     first = pin_adapter(make_lora_dir(tmp_path / "a1", seed=1), base)
@@ -184,6 +192,5 @@ def test_model_commands_print_their_documented_json(cli, tmp_path):
     assert ran["task"] == "causal-lm" and isinstance(ran["text"], str) and ran["adapters"][0]["merged"] is True
     merged = cli.json("merge", "merge", str(first), "--out", str(tmp_path / "merged"), "--no-progress")
     assert Path(merged["out"]).is_dir() and len(merged["merged"]) == 1
-    combined = cli.json("combine", "combine", str(first), str(second), "--out", str(tmp_path / "mix"),
-                        "--no-progress")
+    combined = cli.json("combine", "combine", str(first), str(second), "--out", str(tmp_path / "mix"), "--no-progress")
     assert Path(combined["out"]).is_dir() and len(combined["parents"]) == 2

@@ -23,15 +23,29 @@ METRIC_DICT = "{'loss'"  # what Trainer prints between its progress bars
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "TRANSFORMERS_", "HF_"))}
     env.pop("PYTHONWARNINGS", None)
-    env.update({"PYTHONPATH": str(ROOT), "HUB_CACHE": str(tmp_path / "cache"), "HUB_CONFIG_DIR": str(tmp_path / "cfg"),
-                "HUB_BASE_INDEX": str(tmp_path / "bases.json"), "HUB_FINGERPRINT_CACHE": str(tmp_path / "fp.json"),
-                "HF_HUB_OFFLINE": "1"})
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "HUB_CACHE": str(tmp_path / "cache"),
+            "HUB_CONFIG_DIR": str(tmp_path / "cfg"),
+            "HUB_BASE_INDEX": str(tmp_path / "bases.json"),
+            "HUB_FINGERPRINT_CACHE": str(tmp_path / "fp.json"),
+            "HF_HUB_OFFLINE": "1",
+        }
+    )
     return env
 
 
 def _hub(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "hub_client.cli", *args], capture_output=True, text=True,
-                          env=_env(tmp_path), cwd=tmp_path, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "hub_client.cli", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -67,7 +81,9 @@ def test_run_and_merge_print_results_only_and_library_logs_with_verbose(base, tm
     assert [line for line in quiet.stderr.splitlines() if line.startswith("merged ")] == ["merged lora"]
     loud = _hub(tmp_path, "-v", *run)
     assert "[transformers]" in loud.stderr and loud.stdout == quiet.stdout  # greedy: the same answer
-    merged = _hub(tmp_path, "merge", str(adapter), "--base", str(base), "--out", str(tmp_path / "merged"), "--no-progress")
+    merged = _hub(
+        tmp_path, "merge", str(adapter), "--base", str(base), "--out", str(tmp_path / "merged"), "--no-progress"
+    )
     assert merged.stdout.startswith("merged lora into ")
     # what is left on stderr is transformers' own load/save progress bars
     assert [line for line in merged.stderr.splitlines() if line.strip() and "it/s]" not in line] == []
@@ -86,9 +102,24 @@ def _serve(tmp_path: Path, name: str, *options: str) -> tuple[str, str]:
     rest = [o for o in options if o != "-v"]
     err, out = tmp_path / f"{name}.err", tmp_path / f"{name}.out"
     with open(err, "wb") as e, open(out, "wb") as o:
-        proc = subprocess.Popen([sys.executable, "-m", "hub_client.cli", *leading, "serve", "--data",
-                                 str(tmp_path / "data"), "--port", str(port), *rest],
-                                env=_env(tmp_path), stdout=o, stderr=e, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hub_client.cli",
+                *leading,
+                "serve",
+                "--data",
+                str(tmp_path / "data"),
+                "--port",
+                str(port),
+                *rest,
+            ],
+            env=_env(tmp_path),
+            stdout=o,
+            stderr=e,
+            start_new_session=True,
+        )
         try:
             url = f"http://127.0.0.1:{port}"
             for _ in range(600):
@@ -114,8 +145,10 @@ def test_serve_is_quiet_and_writes_its_access_log_where_and_how_asked(tmp_path):
 
     stderr, _ = _serve(tmp_path, "terminal", "--access-log", "-")
     logged = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-    assert {(r["method"], r["path"], r["status"]) for r in logged} >= {("GET", "/api/v1/search", 200),
-                                                                         ("GET", "/api/v1/repos/nobody/nothing", 404)}
+    assert {(r["method"], r["path"], r["status"]) for r in logged} >= {
+        ("GET", "/api/v1/search", 200),
+        ("GET", "/api/v1/repos/nobody/nothing", 404),
+    }
 
     log_file = tmp_path / "access.log"
     stderr, _ = _serve(tmp_path, "file", "-v", "--access-log", str(log_file), "--log-format", "text")

@@ -10,8 +10,12 @@ import httpx
 import pytest
 
 REFERENCE = re.compile(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']|url:\s*['"]([^'"]+)['"]""")
-TYPES = {".js": ("text/javascript", "application/javascript"), ".css": ("text/css",), ".png": ("image/png",),
-         ".json": ("application/json",)}
+TYPES = {
+    ".js": ("text/javascript", "application/javascript"),
+    ".css": ("text/css",),
+    ".png": ("image/png",),
+    ".json": ("application/json",),
+}
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
