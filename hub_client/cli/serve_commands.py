@@ -63,7 +63,7 @@ def serve_model(
 
     from hub_serving import ServeSettings, create_app
 
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(log_level.upper())  # printed by the CLI's one handler (cli/logs.py)
     settings = ServeSettings(
         base=base,
         max_adapters=max_adapters,
