@@ -21,7 +21,6 @@ from pathlib import Path
 
 from bench.figures import emit, interleaved, medians, with_bytecode
 
-
 ENV = with_bytecode(dict(os.environ), tempfile.mkdtemp(prefix="bench-cli-pyc-"))
 
 
@@ -44,8 +43,10 @@ def main() -> int:
     script = Path(sys.executable).parent / "hub"
     hub = [str(script)] if script.exists() else [sys.executable, "-m", "hub_client.cli"]
     cpu: dict[str, list[float]] = {"hub --version": [], "python -c pass": []}
-    sides = {"hub --version": lambda: timed([*hub, "--version"], cpu["hub --version"]),
-             "python -c pass": lambda: timed([sys.executable, "-c", "pass"], cpu["python -c pass"])}
+    sides = {
+        "hub --version": lambda: timed([*hub, "--version"], cpu["hub --version"]),
+        "python -c pass": lambda: timed([sys.executable, "-c", "pass"], cpu["python -c pass"]),
+    }
     for side in sides.values():  # one warm-up each (page cache), not counted
         side()
     times = interleaved(sides, args.runs)
@@ -54,12 +55,25 @@ def main() -> int:
         print(f"{label:16} median {med[label]:.3f} s   runs " + " ".join(f"{t:.3f}" for t in values), file=sys.stderr)
     ours, bare = med["hub --version"], med["python -c pass"]
     cpu_med = medians({label: values[1:] for label, values in cpu.items()})  # without the warm-up run
-    print(f"CPU (user+sys) median: hub --version {cpu_med['hub --version']:.3f} s, "
-          f"python -c pass {cpu_med['python -c pass']:.3f} s", file=sys.stderr)
-    emit({"name": f"CLI start-up: `hub --version` vs `python -c pass`, median of {args.runs}", "ours": round(ours, 3),
-          "reference": round(bare, 3), "unit": "s", "ratio": round(ours / bare, 2), "goal": "<= 0.1 s",
-          "ok": ours <= 0.1, "cpu_ours": round(cpu_med["hub --version"], 3),
-          "cpu_reference": round(cpu_med["python -c pass"], 3)}, interleaved=True)
+    print(
+        f"CPU (user+sys) median: hub --version {cpu_med['hub --version']:.3f} s, "
+        f"python -c pass {cpu_med['python -c pass']:.3f} s",
+        file=sys.stderr,
+    )
+    emit(
+        {
+            "name": f"CLI start-up: `hub --version` vs `python -c pass`, median of {args.runs}",
+            "ours": round(ours, 3),
+            "reference": round(bare, 3),
+            "unit": "s",
+            "ratio": round(ours / bare, 2),
+            "goal": "<= 0.1 s",
+            "ok": ours <= 0.1,
+            "cpu_ours": round(cpu_med["hub --version"], 3),
+            "cpu_reference": round(cpu_med["python -c pass"], 3),
+        },
+        interleaved=True,
+    )
     return 0
 
 
