@@ -12,7 +12,7 @@ from hub_rules import is_range, is_version, sort_key
 
 from .errors import HubError, NotFound
 
-__all__ = ["explain_not_found", "nearest_version"]
+__all__ = ["explain_not_found", "nearest_version", "no_search_match"]
 
 SHOWN = 10  # names listed in one line at most
 
@@ -27,6 +27,14 @@ def nearest_version(versions: list[str], ref: str) -> str | None:
     wanted = sort_key(ref)
     below = [v for v in versions if sort_key(v) <= wanted]
     return below[0] if below else versions[-1]
+
+
+def no_search_match(filters: dict[str, Any]) -> str:
+    """What to do when a search finds nothing: which filters it used, and how to widen it."""
+    used = ", ".join(f"{key}={value!r}" for key, value in filters.items() if value not in (None, ""))
+    if not used:
+        return "no repository you can see on this hub (push one with: hub push DIR NS/NAME --version 1.0.0)"
+    return f"no repository matches {used}; drop a filter, or run `hub search` alone to list every repository"
 
 
 def _listed(names: list[str], more_hint: str) -> str:

@@ -221,6 +221,12 @@ def search(
             ("downloads", "DOWNLOADS"),
         ],
     )
+    if not items:
+        from ..not_found import no_search_match
+
+        filters = dict(text=text, base=base, fingerprint=fingerprint, model_fingerprint=model_fingerprint)
+        filters.update(method=method, task=task, tag=tag, kind=kind, namespace=namespace, license=license_)
+        click.echo(no_search_match(filters), err=True)
 
 
 @click.command("info")

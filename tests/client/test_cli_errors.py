@@ -71,6 +71,23 @@ def test_a_missing_repo_names_the_closest_ones_of_its_namespace(hub, tmp_path):
     )
 
 
+def test_a_search_that_finds_nothing_says_which_filters_and_how_to_widen(hub, tmp_path):
+    _, client, env = hub
+    empty = _run(env, "search")
+    assert empty.exit_code == 0 and empty.stdout.strip() == "(none)"
+    assert (
+        empty.stderr.strip()
+        == "no repository you can see on this hub (push one with: hub push DIR NS/NAME --version 1.0.0)"
+    )
+    client.push(_dir(tmp_path, "a", "a"), "alice/tone", "1.0.0")
+    narrow = _run(env, "search", "tone", "--method", "ia3")
+    assert narrow.stderr.strip() == (
+        "no repository matches text='tone', method='ia3'; drop a filter, or run "
+        "`hub search` alone to list every repository"
+    )
+    assert "alice/tone" in _run(env, "search", "tone").stdout and _run(env, "search", "tone").stderr == ""
+
+
 def test_the_list_is_bounded_and_an_empty_repo_says_how_to_publish():
     many = [f"1.{i}.0" for i in range(25)]
     line = _missing_version("alice/tone", "3.0.0", many, "no version matches '3.0.0'")
