@@ -29,6 +29,8 @@ from .errors import (
     Unauthorized,
 )
 
+__version__ = "0.1.0"  # the distribution's version (pyproject.toml); a test checks they agree
+
 if TYPE_CHECKING:
     from .client import HubClient
     from .upload import PushResult
@@ -64,4 +66,5 @@ __all__ = [
     "RefusedFile",
     "TransportError",
     "Unauthorized",
+    "__version__",
 ]

@@ -14,8 +14,9 @@ from . import config, signing
 from ._http import HubHTTP
 from .cache import LocalCache
 from .download import Puller
-from .errors import BadReference
+from .errors import BadReference, NotFound
 from .manifest import check_data_files, list_files
+from .not_found import explain_not_found
 from .pinning import card_front, is_pinned, kind_of, pin_for, warn_unpinned, write_base_card, write_pinned_card
 from .progress import progress_enabled
 from .pull_check import Verdict
@@ -110,7 +111,10 @@ class HubClient:
 
     def repo(self, repo_id: str) -> dict[str, Any]:
         ns, name = parse_repo_id(repo_id)
-        return self._http.json("GET", f"/api/v1/repos/{ns}/{name}")
+        try:
+            return self._http.json("GET", f"/api/v1/repos/{ns}/{name}")
+        except NotFound as exc:
+            raise explain_not_found(self._http, ns, name, None, exc) from None
 
     def delete_repo(self, repo_id: str) -> None:
         ns, name = parse_repo_id(repo_id)
@@ -127,12 +131,18 @@ class HubClient:
 
     def versions(self, repo_id: str) -> list[dict[str, Any]]:
         ns, name = parse_repo_id(repo_id)
-        return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/versions")["items"]
+        try:
+            return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/versions")["items"]
+        except NotFound as exc:
+            raise explain_not_found(self._http, ns, name, None, exc) from None
 
     def resolve(self, repo_id: str, ref: str | None = None) -> dict[str, Any]:
         """Version detail for an exact version, ``main``, a commit id or a range."""
         ns, name = parse_repo_id(repo_id)
-        return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/resolve", params={"ref": ref or "main"})
+        try:
+            return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/resolve", params={"ref": ref or "main"})
+        except NotFound as exc:
+            raise explain_not_found(self._http, ns, name, ref, exc) from None
 
     def info(self, repo_id: str, version: str | None = None) -> dict[str, Any]:
         """The repo object, plus ``"version"`` (detail of ``version`` or of main) when there is one."""

@@ -19,7 +19,17 @@ from . import refs as refmod
 from ._hashing_writer import HashingWriter
 from ._http import HubHTTP
 from .cache import LocalCache, copy_tree
-from .errors import BadServerAnswer, BadSignature, DigestMismatch, HubError, HubWarning, OfflineMiss, TransportError
+from .errors import (
+    BadServerAnswer,
+    BadSignature,
+    DigestMismatch,
+    HubError,
+    HubWarning,
+    NotFound,
+    OfflineMiss,
+    TransportError,
+)
+from .not_found import explain_not_found
 from .progress import byte_bar
 from .pull_check import SignatureCheck, Verdict
 from .trust import checked_detail
@@ -61,6 +71,8 @@ class Puller:
                 )
             except TransportError as exc:
                 return self._fallback_to_cache(namespace, name, ref, to, exc, require_signed)
+            except NotFound as exc:
+                raise explain_not_found(self.http, namespace, name, ref, exc) from None
             detail = checked_detail(detail, f"{namespace}/{name}" + (f"@{ref}" if ref else ""), ref)
             version, entry = detail["version"], detail
             snapshot = self._materialise(namespace, name, detail)

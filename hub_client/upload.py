@@ -1,5 +1,9 @@
-"""Push: hash the directory, skip blobs the server already has, upload the rest in resumable
-chunks (OCI-style sessions), then publish the version in one atomic call.
+"""Push: hash the directory, ask the hub to publish the version, upload only the blobs it says it lacks
+in resumable chunks (OCI-style sessions), then publish again in one atomic call.
+
+Asking first means every refusal the hub can make from the manifest alone (the version exists with other
+content, the name was deleted, rights, limits) comes before a single byte is uploaded, and the hub's
+answer lists the missing blobs, so no per-blob ``HEAD`` is needed.
 """
 
 from __future__ import annotations
@@ -60,17 +64,19 @@ class Pusher:
             entries = build_manifest(root, bar, files)
         self.ensure_repo(namespace, name, kind=kind, private=private)
         unique = {e.digest: e for e in entries}
-        missing = [e for d, e in unique.items() if not self._server_has(d)]
-        with byte_bar(sum(e.size for e in missing), f"push {namespace}/{name}@{version}", self.progress) as bar:
-            sources = dict(files)
-            for entry in missing:
-                self.upload_blob(sources[entry.path], entry, bar)
-        response = self.http.request(  # publishing the same manifest again is a no-op: safe to retry
-            "POST",
-            f"/api/v1/repos/{namespace}/{name}/versions",
-            json={"version": version, "files": [e.as_json() for e in entries], "message": message},
-            retry=True,
-        )
+        manifest = {"version": version, "files": [e.as_json() for e in entries], "message": message}
+        missing: list[ManifestEntry] = []
+        try:
+            response = self._publish(namespace, name, manifest)
+        except InvalidRequest as exc:
+            if exc.code != "missing_blobs":
+                raise
+            missing = self._missing(exc, unique)
+            with byte_bar(sum(e.size for e in missing), f"push {namespace}/{name}@{version}", self.progress) as bar:
+                sources = dict(files)
+                for entry in missing:
+                    self.upload_blob(sources[entry.path], entry, bar)
+            response = self._publish(namespace, name, manifest)
         body = response.json()
         return PushResult(
             repo_id=f"{namespace}/{name}",
@@ -117,6 +123,20 @@ class Pusher:
             )
         except Conflict:
             pass  # created concurrently by someone else: fine
+
+    def _publish(self, namespace: str, name: str, manifest: dict[str, Any]) -> Any:
+        """Publishing the same manifest again is a no-op: safe to retry."""
+        return self.http.request("POST", f"/api/v1/repos/{namespace}/{name}/versions", json=manifest, retry=True)
+
+    def _missing(self, refusal: HubError, unique: dict[str, ManifestEntry]) -> list[ManifestEntry]:
+        """The blobs the hub's ``missing_blobs`` answer lists (asked one by one when it lists none of ours)."""
+        body = getattr(refusal, "body", None)
+        error = body.get("error") if isinstance(body, dict) else None
+        listed = error.get("digests") if isinstance(error, dict) else None
+        named = [unique[d] for d in dict.fromkeys(listed) if isinstance(d, str) and d in unique] if listed else []
+        if named:
+            return named
+        return [e for d, e in unique.items() if not self._server_has(d)]
 
     def _server_has(self, digest: str) -> bool:
         response = self.http.request("HEAD", f"/api/v1/blobs/{digest}", ok=(404,))

@@ -12,8 +12,9 @@ user of the rules do not pay for ``importlib.metadata``.
 
 from __future__ import annotations
 
+import os
 import re
-from importlib import metadata
+import sys
 
 __all__ = ["CLASHING_DISTRIBUTION", "OUR_DISTRIBUTION", "AdaptersNameClash", "adapters_clash"]
 
@@ -29,8 +30,27 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _metadata_dir_may_exist() -> bool:
+    """Whether any ``sys.path`` folder holds an ``adapters-*.dist-info`` / ``adapters*.egg-info`` entry: one
+    directory listing per path entry, so the usual answer (no) costs no ``importlib.metadata`` import."""
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            lowered = name.lower()
+            if lowered.endswith((".dist-info", ".egg-info")) and re.match(r"adapters([-.]|$)", lowered):
+                return True
+    return False
+
+
 def adapters_clash() -> str | None:
     """One line saying what clashes and what to do, or None when no foreign ``adapters`` is installed."""
+    if not _metadata_dir_may_exist():
+        return None
+    from importlib import metadata
+
     for dist in metadata.distributions(name=CLASHING_DISTRIBUTION):
         name = dist.name or ""
         if _canonical(name) == OUR_DISTRIBUTION:

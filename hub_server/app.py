@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from .access_log import RequestLogMiddleware, configure_access_log
+from .api_docs import install_docs
 from .db import Database, upgrade
 from .errors import ServiceError
 from .limits import PasswordChecks, install_limits
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     settings = settings or Settings()
     hub = build_hub(settings)
     cleanup_stale(hub)
-    configure_access_log(settings.access_log)
+    configure_access_log(settings.access_log, settings.access_log_format)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
             tasks.cancel_scope.cancel()
         hub.downloads.close()  # buffered download counts reach the database before exit
 
-    app = FastAPI(title="Adapter Hub", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Adapter Hub", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.hub = hub
     hub.limits = install_limits(app, settings)
     hub.password_checks = PasswordChecks(settings, hub.limits)
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
         app.include_router(module.router)
     for router in routers:
         app.include_router(router)
+    install_docs(app)  # /docs and /redoc with their files served from here: they work without internet
     if hf:
         _install_hf(app, hub)
     if web:

@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     download_flush_seconds: float = 10.0
     """how often buffered download counts are written (one transaction each time)"""
     access_log: str = "stderr"
-    """one JSON line per request: `stderr`, `off`, or a file path"""
+    """one line per request: `stderr`, `off`, or a file path (`hub serve` keeps it off unless `--access-log`)"""
+    access_log_format: str = "json"
+    """`json`: `{"request_id", "method", "path", "status", "ms", "user"}` per line; `text`: one readable line with the client address"""
     download_count_window_seconds: int = 3600
     """one caller's pull reports of one version count once per window (keyed by user, or by address when anonymous); 0 counts every report"""
     # Limits against strangers (hub_server/limits): bodies, JSON depth, request rates, quotas.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .fit import FitContext, FitOutcome, runtime_settings
+from .fit import FitContext, FitOutcome, log_metrics_quietly, runtime_settings
 
 DPO_LOGGING_STEPS = 5
 
@@ -71,6 +71,7 @@ def fit_dpo(ctx: FitContext) -> FitOutcome:
             warnings.filterwarnings("ignore", category=FutureWarning)
             trainer = DPOTrainer(model=ctx.model, args=_config(ctx), train_dataset=dataset,
                                  processing_class=ctx.tokenizer, peft_config=peft_config)
+            log_metrics_quietly(trainer)
             outcome = trainer.train()
     finally:
         hf_logging.set_verbosity(verbosity)

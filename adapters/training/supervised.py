@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from .fit import FitContext, FitOutcome, runtime_settings
+from .fit import FitContext, FitOutcome, log_metrics_quietly, runtime_settings
 
 __all__ = ["fit_supervised", "load_supervised"]
 
@@ -62,6 +62,7 @@ def fit_supervised(ctx: FitContext) -> FitOutcome:
     trainer = Trainer(model=trainable, args=_trainer_args(ctx), train_dataset=train_set, eval_dataset=eval_set,
                       data_collator=Collator(pad_id(ctx.tokenizer)),
                       compute_metrics=_accuracy if ctx.task == "seq-cls" else None)
+    log_metrics_quietly(trainer)
     outcome = trainer.train()
     metrics = {"train_loss": float(outcome.training_loss)}
     if eval_set:

@@ -48,17 +48,13 @@ def hub_resolver() -> Any:
 
 @contextlib.contextmanager
 def warnings_to_stderr() -> Iterator[None]:
-    """Show HubWarnings as one plain line on stderr instead of Python's file:line format."""
+    """Show every HubWarning (not only the first per place) as one plain line on stderr; library warnings
+    only with ``hub -v`` (see ``logs``)."""
+    from .logs import show_warning
+
     with warnings.catch_warnings():
         warnings.simplefilter("always", HubWarning)
-
-        def show(message: Any, category: Any, *_args: Any, **_kwargs: Any) -> None:
-            if issubclass(category, HubWarning):
-                click.echo(f"warning: {message}", err=True)
-            else:
-                click.echo(f"warning: {category.__name__}: {message}", err=True)
-
-        warnings.showwarning = show
+        warnings.showwarning = show_warning
         yield
 
 

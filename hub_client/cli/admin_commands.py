@@ -65,11 +65,15 @@ def tokens_list(user: str | None, data: str | None, as_json: bool) -> None:
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
 @_DATA
-def tokens_revoke(token_id: int, data: str | None) -> None:
+@json_option
+def tokens_revoke(token_id: int, data: str | None, as_json: bool) -> None:
     """Revoke a token by id: it is refused from the next request on, on every worker."""
     from hub_server.admin import revoke_user_token
 
     row = _server_call(revoke_user_token, server_settings(data), token_id)
+    if as_json:
+        print_json(row)
+        return
     click.echo(f"revoked token {row['id']} of {row['user']}", err=True)
 
 
@@ -81,33 +85,45 @@ def users() -> None:
 @users.command("end-sessions")
 @click.argument("user")
 @_DATA
-def users_end_sessions(user: str, data: str | None) -> None:
+@json_option
+def users_end_sessions(user: str, data: str | None, as_json: bool) -> None:
     """Sign USER out of the site everywhere (their tokens keep working)."""
     from hub_server.admin import end_user_sessions
 
     row = _server_call(end_user_sessions, server_settings(data), user)
+    if as_json:
+        print_json(row)
+        return
     click.echo(f"ended {row['ended']} web session(s) of {row['user']}", err=True)
 
 
 @users.command("disable")
 @click.argument("user")
 @_DATA
-def users_disable(user: str, data: str | None) -> None:
+@json_option
+def users_disable(user: str, data: str | None, as_json: bool) -> None:
     """Disable USER: tokens and web sessions refused from the next request on, sign-in refused."""
     from hub_server.admin import set_user_disabled
 
     row = _server_call(set_user_disabled, server_settings(data), user, True)
+    if as_json:
+        print_json(row)
+        return
     click.echo(f"disabled {row['user']} (ended {row['ended']} web session(s))", err=True)
 
 
 @users.command("enable")
 @click.argument("user")
 @_DATA
-def users_enable(user: str, data: str | None) -> None:
+@json_option
+def users_enable(user: str, data: str | None, as_json: bool) -> None:
     """Enable USER again (their unrevoked tokens work again)."""
     from hub_server.admin import set_user_disabled
 
     row = _server_call(set_user_disabled, server_settings(data), user, False)
+    if as_json:
+        print_json(row)
+        return
     click.echo(f"enabled {row['user']}", err=True)
 
 

@@ -10,7 +10,8 @@ from ._output import client_options, json_option, make_client, print_fields, pri
 @click.command("login")
 @click.option("--token", default=None, help="Access token (prompted for when omitted).")
 @click.option("--endpoint", default=None, help="Hub URL (default: HUB_ENDPOINT or http://127.0.0.1:8000).")
-def login(token: str | None, endpoint: str | None) -> None:
+@json_option
+def login(token: str | None, endpoint: str | None, as_json: bool) -> None:
     """Verify a token with the hub and save it for later commands."""
     if not token:
         token = click.prompt("Token", hide_input=True)
@@ -20,17 +21,24 @@ def login(token: str | None, endpoint: str | None) -> None:
     with make_client(endpoint, token) as client:
         me = client.whoami()
     path = config.save_login(endpoint, token)
+    if as_json:
+        print_json({"endpoint": endpoint, "user": me.get("user"), "scope": me.get("scope"), "saved_to": str(path)})
+        return
     click.echo(
         f"Logged in to {endpoint} as {me.get('user')} (scope {me.get('scope')}); token saved in {path}", err=True
     )
 
 
 @click.command("logout")
-def logout() -> None:
+@json_option
+def logout(as_json: bool) -> None:
     """Forget the saved token."""
     from .. import config
 
-    if config.forget_login():
+    forgotten = config.forget_login()
+    if as_json:
+        print_json({"logged_out": bool(forgotten)})
+    elif forgotten:
         click.echo("Logged out.", err=True)
     else:
         click.echo("Not logged in.", err=True)
@@ -54,8 +62,3 @@ def whoami(endpoint: str | None, token: str | None, as_json: bool) -> None:
                 ("endpoint", client.endpoint),
             ]
         )
-
-
-def register(group: click.Group) -> None:
-    for command in (login, logout, whoami):
-        group.add_command(command)

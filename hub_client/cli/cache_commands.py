@@ -111,7 +111,3 @@ def prune(reference: str | None, cache_dir: Path | None, dry_run: bool, as_json:
         f"{verb} {len(report.snapshots)} snapshot(s), {report.blobs} blob(s) "
         f"({human_size(report.bytes)}), {report.leftovers} leftover(s)"
     )
-
-
-def register(group: click.Group) -> None:
-    group.add_command(cache)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ._output import hub_resolver
+from ._output import hub_resolver, json_option, print_json
 from .train_commands import QUANTIZATIONS
 
 
@@ -74,6 +74,7 @@ def _print_merged(report: list[dict[str, Any]]) -> None:
     default=None,
     help="Load the base quantized with bitsandbytes (adapters stay pinned to the full-precision base).",
 )
+@json_option
 def run_cmd(
     base: str | None,
     adapters: tuple[str, ...],
@@ -85,13 +86,18 @@ def run_cmd(
     max_new_tokens: int,
     no_chat: bool,
     quantize: str | None,
+    as_json: bool,
 ) -> None:
     """Generate (or classify) with ADAPTERS stacked in order on BASE."""
     if endpoint:
         from ..config import resolve_token
         from .serve_commands import run_on_endpoint
 
-        click.echo(run_on_endpoint(endpoint, adapters, prompt, max_new_tokens, not no_chat, resolve_token(None)))
+        text = run_on_endpoint(endpoint, adapters, prompt, max_new_tokens, not no_chat, resolve_token(None))
+        if as_json:
+            print_json({"task": "causal-lm", "text": text, "adapters": []})
+        else:
+            click.echo(text)
         return
     if not adapters:
         raise click.UsageError("name at least one adapter (or send the prompt to a server with --endpoint)")
@@ -113,9 +119,19 @@ def run_cmd(
     )
     if do_merge:
         stack.merge()
-        _print_merged(stack.latency_report())
+    report = stack.latency_report()
+    if as_json:
+        if stack.task == "seq-cls":
+            scores = [{"label": label, "probability": prob} for label, prob in stack.classify(prompt)]
+            print_json({"task": "seq-cls", "label": scores[0]["label"], "scores": scores, "adapters": report})
+        else:
+            text = stack.generate(prompt, max_new_tokens=max_new_tokens, chat=False if no_chat else None)
+            print_json({"task": stack.task, "text": text, "adapters": report})
+        return
+    if do_merge:
+        _print_merged(report)
     else:
-        _print_latency(stack.latency_report())
+        _print_latency(report)
     if stack.task == "seq-cls":
         ranked = stack.classify(prompt)
         click.echo(ranked[0][0])
@@ -139,6 +155,7 @@ def run_cmd(
 @click.option(
     "--quantize", type=click.Choice(QUANTIZATIONS), default=None, help="Refused: merging needs the full-precision base."
 )
+@json_option
 def merge_cmd(
     base: str | None,
     adapters: tuple[str, ...],
@@ -147,6 +164,7 @@ def merge_cmd(
     allow_base_mismatch: bool,
     no_progress: bool,
     quantize: str | None,
+    as_json: bool,
 ) -> None:
     """Fold ADAPTERS into BASE and write a plain transformers model directory to --out."""
     from adapters.runtime.merge import merge_to_dir
@@ -161,6 +179,9 @@ def merge_cmd(
         resolver=hub_resolver(),
         quantize=quantize,
     )
+    if as_json:
+        print_json({"out": str(result.out), "merged": result.merged, "attached": result.attached})
+        return
     click.echo(f"merged {', '.join(result.merged) or 'nothing'} into {result.out}")
     for item in result.attached:
         click.echo(
@@ -191,6 +212,7 @@ def merge_cmd(
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the new adapter.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Combine adapters pinned to other base weights (warns).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@json_option
 def combine_cmd(
     adapters: tuple[str, ...],
     how: str | None,
@@ -200,6 +222,7 @@ def combine_cmd(
     out: str,
     allow_base_mismatch: bool,
     no_progress: bool,
+    as_json: bool,
 ) -> None:
     """Blend ADAPTERS (same base, same method) into ONE new adapter; its card records each parent
     as NS/NAME@VERSION with its commit id and weight."""
@@ -221,10 +244,7 @@ def combine_cmd(
         resolver=hub_resolver(),
         parents=parents,
     )
+    if as_json:
+        print_json({"out": str(path), "how": how, "parents": parents})
+        return
     click.echo(f"wrote combined adapter to {path}")
-
-
-def register(group: click.Group) -> None:
-    """Attach this module's commands to the `hub` group."""
-    for command in (run_cmd, merge_cmd, combine_cmd):
-        group.add_command(command)

@@ -219,9 +219,3 @@ def _pinned_base(chosen: list[Any]) -> Any:
     from ..bases import hub_resolver
 
     return base_dir_for(None, [adapter_front(c.path) for c in chosen], [c.label for c in chosen], hub_resolver())
-
-
-def register(group: click.Group) -> None:
-    """Attach this module's commands to the `hub` group."""
-    group.add_command(find_cmd)
-    group.add_command(compose_cmd)

@@ -74,22 +74,30 @@ def list_(user: str | None, endpoint: str | None, token: str | None, as_json: bo
 @keys.command("revoke")
 @click.argument("fingerprint")
 @client_options
-def revoke(fingerprint: str, endpoint: str | None, token: str | None) -> None:
+@json_option
+def revoke(fingerprint: str, endpoint: str | None, token: str | None, as_json: bool) -> None:
     """Revoke one of your keys: no more publishing with it; pulls of what it signed warn."""
     with make_client(endpoint, token) as client:
         key = client.revoke_key(fingerprint)
+    if as_json:
+        print_json(key)
+        return
     click.echo(f"revoked {key['fingerprint']} of {key['user']}")
 
 
 @keys.command("forget")
 @click.argument("user")
 @click.option("--endpoint", default=None, help="Only the pins for this hub (default: every hub).")
-def forget(user: str, endpoint: str | None) -> None:
+@json_option
+def forget(user: str, endpoint: str | None, as_json: bool) -> None:
     """Drop the keys pinned for USER, so the next pull trusts their current key (after a key change)."""
     from .. import config
     from .. import key_pins as trust
 
     dropped = trust.forget(user, config.resolve_endpoint(endpoint) if endpoint else None)
+    if as_json:
+        print_json({"user": user, "forgotten": dropped})
+        return
     click.echo(f"forgot {dropped} pinned key(s) of {user}")
 
 
@@ -102,7 +110,8 @@ def forget(user: str, endpoint: str | None) -> None:
     default=None,
     help="Public key PEM (default: the pinned key the signature names, or your own).",
 )
-def verify(directory: Path, key: Path | None) -> None:
+@json_option
+def verify(directory: Path, key: Path | None, as_json: bool) -> None:
     """Check DIRECTORY against its model.sig offline: every file, byte for byte."""
     from .. import key_pins as trust
     from .. import signing
@@ -123,10 +132,7 @@ def verify(directory: Path, key: Path | None) -> None:
             )
         pem = own.read_text()
     signing.verify_dir(directory, pem)
+    if as_json:
+        print_json({"directory": str(directory), "verified": True, "signer": who, "fingerprint": fingerprint})
+        return
     click.echo(f"verified {directory}: every file matches model.sig, signed by {who} with key {fingerprint}")
-
-
-def register(group: click.Group) -> None:
-    """Attach ``hub keys`` and ``hub verify`` to the ``hub`` group."""
-    group.add_command(keys)
-    group.add_command(verify)

@@ -1,13 +1,48 @@
-"""The `hub` command group: parses, delegates, and turns every user error into one line."""
+"""The `hub` command group: parses, delegates, and turns every user error into one line.
+
+Commands are found by name in ``COMMANDS`` and imported only when asked for (click's lazy-group pattern):
+``hub --version`` imports no command module, ``hub pull`` imports only ``repo_commands``.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
 import click
 
+from .. import __version__
 from ..errors import HubError
+
+# name -> "module:attribute" in this package; the attribute is a click command (or group)
+COMMANDS: dict[str, str] = {
+    "admin": "server_commands:admin",
+    "base": "model_commands:base_group",
+    "cache": "cache_commands:cache",
+    "combine": "compose_commands:combine_cmd",
+    "compose": "find_commands:compose_cmd",
+    "evaluate": "train_commands:evaluate_cmd",
+    "find": "find_commands:find_cmd",
+    "info": "repo_commands:info",
+    "keys": "key_commands:keys",
+    "login": "auth_commands:login",
+    "logout": "auth_commands:logout",
+    "merge": "compose_commands:merge_cmd",
+    "methods": "model_commands:methods_command",
+    "pull": "repo_commands:pull",
+    "push": "repo_commands:push",
+    "run": "compose_commands:run_cmd",
+    "search": "repo_commands:search",
+    "serve": "server_commands:serve",
+    "serve-model": "serve_commands:serve_model",
+    "token": "token_commands:token",
+    "train": "train_commands:train_cmd",
+    "verify": "key_commands:verify",
+    "versions": "repo_commands:versions",
+    "whoami": "auth_commands:whoami",
+    "yank": "repo_commands:yank",
+}
 
 
 def _is_user_error(exc: BaseException) -> bool:
@@ -36,10 +71,23 @@ def _refuse_adapters_clash() -> None:
 
 
 class HubGroup(click.Group):
-    """Maps HubError / AdapterError to `error: ...` on stderr and exit code 1."""
+    """Loads commands on demand and maps HubError / AdapterError to `error: ...` on stderr and exit code 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, _, attribute = COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         _refuse_adapters_clash()
+        from .logs import configure_logging
+
+        configure_logging(ctx.params.get("verbose", 0))
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -52,42 +100,12 @@ class HubGroup(click.Group):
 
 
 @click.group(cls=HubGroup)
-@click.version_option(package_name="adapter-hub")
-def main() -> None:
+@click.version_option(__version__)
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Show library logs and warnings (transformers, bitsandbytes, ...); -vv for debug logs.",
+)
+def main(verbose: int) -> None:
     """Adapter Hub: push, pull, stack and merge adapters on pinned base models."""
-
-
-def _register_all() -> None:
-    from . import (
-        cache_commands,
-        compose_commands,
-        find_commands,
-        key_commands,
-        model_commands,
-        repo_commands,
-        server_commands,
-        token_commands,
-        train_commands,
-    )
-
-    for module in (
-        repo_commands,
-        server_commands,
-        model_commands,
-        train_commands,
-        compose_commands,
-        cache_commands,
-        key_commands,
-        find_commands,
-    ):
-        module.register(main)
-    token_commands.register(main)
-    from . import quota_commands
-
-    quota_commands.register(main)  # a subgroup of `hub admin`: after server_commands
-    from . import serve_commands
-
-    serve_commands.register(main)
-
-
-_register_all()

@@ -63,14 +63,19 @@ def base_group() -> None:
 
 @base_group.command("fingerprint")
 @click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
-def base_fingerprint_command(model_dir: Path) -> None:
+@json_option
+def base_fingerprint_command(model_dir: Path, as_json: bool) -> None:
     """Print the weight fingerprint (sha256:...) of a safetensors model directory."""
     from adapters.base.fingerprint import fingerprint
     from adapters.errors import AdapterError
 
     if not model_dir.is_dir():
         raise AdapterError(f"{model_dir}: not a directory")
-    click.echo(fingerprint(model_dir))
+    found = fingerprint(model_dir)
+    if as_json:
+        print_json({"path": str(model_dir), "fingerprint": found})
+        return
+    click.echo(found)
 
 
 @base_group.command("import-gguf")
@@ -83,7 +88,8 @@ def base_fingerprint_command(model_dir: Path) -> None:
     default=None,
     help="The model's id, e.g. ORG/NAME (default: from the GGUF metadata, else the file name).",
 )
-def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None) -> None:
+@json_option
+def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None, as_json: bool) -> None:
     """Dequantize a GGUF model into an fp32 safetensors directory with a base card (and index it)."""
     from adapters.base.gguf_import import import_gguf
     from adapters.base.index import remember
@@ -94,6 +100,9 @@ def base_import_gguf_command(gguf_file: Path, out_dir: Path, base_id: str | None
     card = read_card(out)
     assert card is not None  # import_gguf writes one
     remember(out, card.hub["fingerprint"], str(card.front.get("base_model") or ""), "import-gguf")
+    if as_json:
+        print_json({"path": str(out), "id": card.front.get("base_model"), "fingerprint": card.hub.get("fingerprint")})
+        return
     click.echo(f"{out}  {card.front.get('base_model')}  {card.hub.get('fingerprint')}")
 
 
@@ -118,7 +127,8 @@ def base_ls_command(as_json: bool) -> None:
 @base_group.command("add")
 @click.argument("model_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--id", "base_id", default=None, help="Id to show for it (default: the base's own).")
-def base_add_command(model_dir: Path, base_id: str | None) -> None:
+@json_option
+def base_add_command(model_dir: Path, base_id: str | None, as_json: bool) -> None:
     """Add a base model directory to the local index (its weights are fingerprinted once)."""
     from adapters.base import pin_for, resolve_base
     from adapters.base.index import remember
@@ -128,10 +138,7 @@ def base_add_command(model_dir: Path, base_id: str | None) -> None:
         raise AdapterError(f"{model_dir}: not a directory")
     pin = pin_for(resolve_base(str(model_dir)), base_id=base_id)
     remember(model_dir, pin.fingerprint, pin.id, "hub base add", keep_source=False)
+    if as_json:
+        print_json({"path": str(model_dir), "id": pin.id, "fingerprint": pin.fingerprint})
+        return
     click.echo(f"{model_dir}  {pin.id}  {pin.fingerprint}")
-
-
-def register(group: click.Group) -> None:
-    """Attach this module's commands to the `hub` group."""
-    group.add_command(methods_command)
-    group.add_command(base_group)

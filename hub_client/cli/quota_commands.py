@@ -78,10 +78,3 @@ def show_quota(namespace: str, endpoint: str | None, token: str | None, as_json:
     """Print NAMESPACE's quota and what it uses."""
     with make_client(endpoint, token) as client:
         _show(client.quota(namespace), as_json)
-
-
-def register(group: click.Group) -> None:
-    """Attach ``quota`` under ``hub admin``."""
-    admin = group.commands["admin"]
-    assert isinstance(admin, click.Group)
-    admin.add_command(quota)

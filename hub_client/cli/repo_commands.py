@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from ..errors import BadReference
-from . import auth_commands
 from ._output import (
     client_options,
     human_size,
@@ -103,8 +102,15 @@ def push(
     help="Refuse unsigned versions and foreign keys (also HUB_REQUIRE_SIGNED=1 or config.yaml).",
 )
 @client_options
+@json_option
 def pull(
-    reference: str, to: Path | None, offline: bool, require_signed: bool, endpoint: str | None, token: str | None
+    reference: str,
+    to: Path | None,
+    offline: bool,
+    require_signed: bool,
+    endpoint: str | None,
+    token: str | None,
+    as_json: bool,
 ) -> None:
     """Download NS/NAME[@VERSION] (version, main, commit or range like ^1.2) and print its local path.
 
@@ -116,6 +122,17 @@ def pull(
         path, verdict = client.pull_verified(
             ref.repo_id, ref.ref, to=to, offline=offline, require_signed=require_signed or None
         )
+    if as_json:
+        signed = None
+        if verdict is not None:
+            signed = {
+                "user": verdict.user,
+                "fingerprint": verdict.fingerprint,
+                "first_use": verdict.first_use,
+                "revoked": verdict.revoked,
+            }
+        print_json({"repo_id": ref.repo_id, "ref": ref.ref, "path": str(path), "signed_by": signed})
+        return
     if verdict is not None:
         click.echo(verdict.describe(), err=True)
     click.echo(str(path))
@@ -204,6 +221,12 @@ def search(
             ("downloads", "DOWNLOADS"),
         ],
     )
+    if not items:
+        from ..not_found import no_search_match
+
+        filters = dict(text=text, base=base, fingerprint=fingerprint, model_fingerprint=model_fingerprint)
+        filters.update(method=method, task=task, tag=tag, kind=kind, namespace=namespace, license=license_)
+        click.echo(no_search_match(filters), err=True)
 
 
 @click.command("info")
@@ -319,10 +342,3 @@ def yank(reference: str, reason: str, endpoint: str | None, token: str | None, a
         print_json(summary)
     else:
         click.echo(f"{ref.repo_id}@{summary.get('version', ref.ref)} yanked: {reason}")
-
-
-def register(group: click.Group) -> None:
-    """Attach the repo and login commands to the `hub` group."""
-    auth_commands.register(group)
-    for command in (push, pull, search, info, versions, yank):
-        group.add_command(command)

@@ -63,7 +63,7 @@ def serve_model(
 
     from hub_serving import ServeSettings, create_app
 
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(log_level.upper())  # printed by the CLI's one handler (cli/logs.py)
     settings = ServeSettings(
         base=base,
         max_adapters=max_adapters,
@@ -120,7 +120,3 @@ def run_on_endpoint(
         raise HubError(f"{url}: HTTP {r.status_code}: {message or data}")
     choice = data["choices"][0]
     return choice["message"]["content"] if chat else choice["text"]
-
-
-def register(group: click.Group) -> None:
-    group.add_command(serve_model)

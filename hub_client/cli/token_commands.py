@@ -56,12 +56,12 @@ def create(scope: str, label: str, expires: str | None, endpoint: str | None, to
 @token.command("revoke")
 @click.argument("token_id", type=int)
 @client_options
-def revoke(token_id: int, endpoint: str | None, token: str | None) -> None:
+@json_option
+def revoke(token_id: int, endpoint: str | None, token: str | None, as_json: bool) -> None:
     """Revoke one of your tokens by id; it stops working at once."""
     with make_client(endpoint, token) as client:
         client.revoke_token(token_id)
+    if as_json:
+        print_json({"id": token_id, "revoked": True})
+        return
     click.echo(f"revoked token {token_id}", err=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(token)

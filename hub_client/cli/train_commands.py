@@ -298,9 +298,3 @@ def evaluate_cmd(
     click.echo("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.as_dict().items()))
     for prediction in result.predictions[:show]:
         click.echo(f"  {prediction!r}")
-
-
-def register(group: click.Group) -> None:
-    """Attach this module's commands to the `hub` group."""
-    group.add_command(train_cmd, name="train")
-    group.add_command(evaluate_cmd, name="evaluate")

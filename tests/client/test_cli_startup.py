@@ -26,12 +26,13 @@ def _loaded_heavy(modules: list[str]) -> list[str]:
 def test_importing_the_cli_and_asking_for_help_loads_no_heavy_module():
     code = (
         "import json, sys\n"
+        "import click\n"
         "from click.testing import CliRunner\n"
         "from hub_client.cli import main\n"
         "after_import = sorted(sys.modules)\n"
         "result = CliRunner().invoke(main, ['--help'])\n"
         "print(json.dumps({'import': after_import, 'help': sorted(sys.modules), 'out': result.output,\n"
-        "                  'code': result.exit_code, 'commands': sorted(main.commands)}))\n"
+        "                  'code': result.exit_code, 'commands': main.list_commands(click.Context(main))}))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -54,6 +55,28 @@ def test_hub_version_as_run_imports_no_heavy_module():
                 if line.startswith("import time:") and "|" in line]
     assert "hub_client.cli.main" in imported  # the trace is the CLI's own
     assert _loaded_heavy(imported) == []
+
+
+def test_hub_version_imports_no_command_module_and_states_the_installed_version():
+    from importlib.metadata import version
+
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "hub_client.cli", "--version"],
+                         check=False, capture_output=True, text=True, timeout=120)
+    imported = [line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if "|" in line]
+    assert out.stdout.strip().endswith(f"version {version('adapter-hub')}")
+    assert [m for m in imported if m.startswith("hub_client.cli.") and m != "hub_client.cli.main"] == []
+    assert "importlib.metadata" not in imported  # the version is hub_client.__version__, read without metadata
+
+
+def test_each_command_module_is_imported_only_for_its_command():
+    code = ("import sys; from click.testing import CliRunner; from hub_client.cli import main\n"
+            "r = CliRunner().invoke(main, ['methods', '--json'])\n"
+            "print(r.exit_code, sorted(m for m in sys.modules if m.startswith('hub_client.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    code_, modules = out.stdout.split(" ", 1)
+    assert code_ == "0"
+    assert "repo_commands" not in modules and "train_commands" not in modules and "model_commands" in modules
 
 
 def test_the_package_still_offers_its_client_on_first_use():

@@ -35,10 +35,12 @@ def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatc
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HUB_CACHE", str(tmp_path / "hub-cache"))
     out = tmp_path / "smol"
-    proc = subprocess.run([sys.executable, "-m", "hub_client.cli", "base", "import-gguf", str(gguf), "--out", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "hub_client.cli", "base", "import-gguf", str(gguf), "--out", str(out),
+                           "--json"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert f"  {BASE_ID}  " in proc.stdout
+    printed = json.loads(proc.stdout)  # the documented shape: {path, id, fingerprint}
+    assert set(printed) == {"path", "id", "fingerprint"} and printed["id"] == BASE_ID
+    assert Path(printed["path"]).resolve() == out.resolve()
 
     config = json.loads((out / "config.json").read_text())
     assert "quantization_config" not in config and config["model_type"] == "llama"
@@ -47,7 +49,7 @@ def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatc
     assert card.hub["kind"] == "base" and card.front["base_model"] == BASE_ID
     # deterministic dequantization: the same weights as the cached default base, fingerprint included
     assert card.hub["fingerprint"] == fingerprint(out) == read_card(default_dir).hub["fingerprint"]
-    assert proc.stdout.strip().endswith(card.hub["fingerprint"])
+    assert printed["fingerprint"] == card.hub["fingerprint"]
 
     again = subprocess.run([sys.executable, "-m", "hub_client.cli", "base", "import-gguf", str(gguf), "--out", str(out)],
                            capture_output=True, text=True)
