@@ -18,9 +18,10 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def install_web(app: FastAPI) -> None:
-    from . import account_pages, browse_pages, repo_pages
+    from . import account_pages, browse_pages, file_pages, repo_pages
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(account_pages.router)
     app.include_router(browse_pages.router)
     app.include_router(repo_pages.router)
+    app.include_router(file_pages.router)
