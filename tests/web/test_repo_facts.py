@@ -14,9 +14,9 @@ import httpx
 import numpy as np
 from click.testing import CliRunner
 from safetensors.numpy import save_file
-from tests.web.web_fixtures import adapter_dir, card
 
 from hub_client.cli.main import main
+from tests.web.web_fixtures import adapter_dir, card
 
 
 def _name(prefix: str) -> str:
@@ -24,8 +24,14 @@ def _name(prefix: str) -> str:
 
 
 def hub_cli(hub, token: str, home: Path, *args: str) -> str:
-    env = {"HUB_ENDPOINT": hub.url, "HUB_TOKEN": token, "HUB_NO_PROGRESS": "1", "HUB_CACHE": str(home / "cache"),
-           "HUB_CONFIG_DIR": str(home / "config"), "HUB_REQUIRE_SIGNED": ""}
+    env = {
+        "HUB_ENDPOINT": hub.url,
+        "HUB_TOKEN": token,
+        "HUB_NO_PROGRESS": "1",
+        "HUB_CACHE": str(home / "cache"),
+        "HUB_CONFIG_DIR": str(home / "config"),
+        "HUB_REQUIRE_SIGNED": "",
+    }
     result = CliRunner().invoke(main, list(args), env=env)
     assert result.exit_code == 0, result.output
     return result.output
@@ -35,8 +41,9 @@ def base_dir(root: Path) -> Path:
     """A base model directory (config + real safetensors weights): enough to fingerprint and host."""
     root.mkdir(parents=True)
     rng = np.random.default_rng(7)
-    save_file({"model.embed_tokens.weight": rng.standard_normal((16, 8)).astype(np.float32)},
-              str(root / "model.safetensors"))
+    save_file(
+        {"model.embed_tokens.weight": rng.standard_normal((16, 8)).astype(np.float32)}, str(root / "model.safetensors")
+    )
     (root / "config.json").write_text(json.dumps({"model_type": "llama", "hidden_size": 8}))
     return root
 
@@ -55,11 +62,12 @@ def test_versions_show_commit_ids_and_who_signed(web_hub, tmp_path):
     hub_cli(web_hub, token, tmp_path, "keys", "add", "--name", "laptop")
     (source / "README.md").write_text(card("# Signed, second\n"))
     hub_cli(web_hub, token, tmp_path, "push", str(source), repo, "--version", "1.1.0", "--sign")
-    commits = {v["version"]: v["commit"] for v in
-               httpx.get(f"{web_hub.url}/api/v1/repos/{repo}/versions").json()["items"]}
+    commits = {
+        v["version"]: v["commit"] for v in httpx.get(f"{web_hub.url}/api/v1/repos/{repo}/versions").json()["items"]
+    }
 
     page = httpx.get(f"{web_hub.url}/{repo}").text
-    rows = dict(re.findall(r'<tr class="[^"]*" data-version="([^"]+)">(.*?)</tr>', page, re.S))
+    rows = dict(re.findall(r'<tr class="[^"]*" data-version="([^"]+)">(.*?)</tr>', page, re.DOTALL))
     assert set(rows) == {"1.0.0", "1.1.0"}
     signed, unsigned = _text(rows["1.1.0"]), _text(rows["1.0.0"])
     assert f"signed by {user}" in signed and "verified at publish" in signed
@@ -74,23 +82,43 @@ def test_versions_show_commit_ids_and_who_signed(web_hub, tmp_path):
 def test_base_page_shows_its_fingerprint_and_pinned_adapters(web_hub, tmp_path):
     owner = _name("acme")
     token = web_hub.token(owner)
-    hub_cli(web_hub, token, tmp_path, "push", str(base_dir(tmp_path / "base")), f"{owner}/base", "--version", "1.0.0",
-            "--kind", "base")
+    hub_cli(
+        web_hub,
+        token,
+        tmp_path,
+        "push",
+        str(base_dir(tmp_path / "base")),
+        f"{owner}/base",
+        "--version",
+        "1.0.0",
+        "--kind",
+        "base",
+    )
     fingerprint = httpx.get(f"{web_hub.url}/api/v1/repos/{owner}/base").json()["metadata"]["fingerprint"]
     assert fingerprint.startswith("sha256:")
     before = _text(httpx.get(f"{web_hub.url}/{owner}/base").text)
     assert "No adapters pinned to it yet." in before
-    hub_cli(web_hub, token, tmp_path, "push", str(adapter_dir(tmp_path / "a", "# pinned\n")), f"{owner}/tone",
-            "--version", "1.0.0", "--base", f"hub://{owner}/base@1.0.0")
+    hub_cli(
+        web_hub,
+        token,
+        tmp_path,
+        "push",
+        str(adapter_dir(tmp_path / "a", "# pinned\n")),
+        f"{owner}/tone",
+        "--version",
+        "1.0.0",
+        "--base",
+        f"hub://{owner}/base@1.0.0",
+    )
 
     page = httpx.get(f"{web_hub.url}/{owner}/base").text
     text = _text(page)
     assert "not pinned" not in text
     assert fingerprint.split(":", 1)[1][:16] in text and f'title="{fingerprint}"' in page
-    pinned = re.search(r'<ul class="plain pinned-adapters">(.*?)</ul>', page, re.S).group(1)
+    pinned = re.search(r'<ul class="plain pinned-adapters">(.*?)</ul>', page, re.DOTALL).group(1)
     assert f'href="/{owner}/tone"' in pinned
     # and the adapter's page links its base and offers the pin, with no --base to fill in
     adapter_page = httpx.get(f"{web_hub.url}/{owner}/tone").text
     assert f'href="/{owner}/base"' in adapter_page
-    run = html.unescape(re.search(r'<code id="code-run">(.*?)</code>', adapter_page, re.S).group(1))
+    run = html.unescape(re.search(r'<code id="code-run">(.*?)</code>', adapter_page, re.DOTALL).group(1))
     assert run == f"hub run {owner}/tone@1.0.0 --prompt Hello --max-new-tokens 8"

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import expect
+
+from hub_client.cli.main import main
 from tests.support.hub_process import HubProcess
 from tests.support.stack_fixtures import make_method_adapter
 from tests.support.tiny_bases import make_llama_dir
-
-from hub_client.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -44,9 +44,21 @@ def published(tmp_path_factory):
     base = make_llama_dir(root / "base")
     for token, args in [
         (hub.token("acme"), ["push", str(base), "acme/base", "--version", "1.0.0", "--kind", "base"]),
-        *((hub.token("alice"), ["push", str(make_method_adapter(get_method(m), base, root / m, seed=i)), f"alice/{m}",
-                                "--version", "1.0.0", "--base", "hub://acme/base@1.0.0"])
-          for i, m in enumerate(METHODS)),
+        *(
+            (
+                hub.token("alice"),
+                [
+                    "push",
+                    str(make_method_adapter(get_method(m), base, root / m, seed=i)),
+                    f"alice/{m}",
+                    "--version",
+                    "1.0.0",
+                    "--base",
+                    "hub://acme/base@1.0.0",
+                ],
+            )
+            for i, m in enumerate(METHODS)
+        ),
     ]:
         result = CliRunner().invoke(main, args, env={**env, "HUB_TOKEN": token})
         assert result.exit_code == 0, result.output
@@ -70,12 +82,21 @@ def copied_snippets(chromium, url: str, path: str) -> dict[str, str]:
 
 
 def run_snippet(snippet_id: str, code: str, hub_url: str, workdir: Path) -> subprocess.CompletedProcess:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "HF_"))},
-           "HOME": str(workdir / "home"), "HUB_ENDPOINT": hub_url, "HF_ENDPOINT": hub_url, "HUB_NO_PROGRESS": "1",
-           "HUB_CACHE": str(workdir / "cache"), "HF_HOME": str(workdir / "hf"), "PYTHONPATH": str(ROOT),
-           "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "HF_"))},
+        "HOME": str(workdir / "home"),
+        "HUB_ENDPOINT": hub_url,
+        "HF_ENDPOINT": hub_url,
+        "HUB_NO_PROGRESS": "1",
+        "HUB_CACHE": str(workdir / "cache"),
+        "HF_HOME": str(workdir / "hf"),
+        "PYTHONPATH": str(ROOT),
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     argv = [sys.executable, "-c", code] if snippet_id == "python" else ["bash", "-euo", "pipefail", "-c", code]
-    return subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, timeout=SNIPPET_TIMEOUT)
+    return subprocess.run(
+        argv, check=False, cwd=workdir, env=env, capture_output=True, text=True, timeout=SNIPPET_TIMEOUT
+    )
 
 
 @pytest.mark.parametrize("method", list(METHODS))
