@@ -40,7 +40,7 @@ def _calls_and_constants(tree: ast.Module) -> tuple[list[str], list]:
     call shows up in one or the other."""
     calls = sorted(n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id
                    for n in ast.walk(tree) if isinstance(n, ast.Call))
-    constants = sorted((str(n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant)))
+    constants = sorted(str(n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant))
     return calls, constants
 
 
