@@ -1,8 +1,9 @@
 """Every 'How to use' snippet runs as copied: one adapter per method (LoRA, IA3, bottleneck, prompt and
-prefix tuning) made by the method's own spec on a tiny LLaMA, pinned to a base that is itself on the hub,
-published; each repo page opened in Chromium, each snippet copied with its Copy button and read back from
-the clipboard, then run (shell with ``bash`` in a fresh directory with ``HUB_ENDPOINT``/``HF_ENDPOINT``
-set, Python with this venv's interpreter). Each must exit 0 and print what it promises."""
+prefix tuning) made by the method's own spec on a tiny LLaMA, and a QLoRA adapter trained for one step on
+its NF4 form, all pinned to that base, which is itself on the hub; each repo page opened in Chromium, each
+snippet copied with its Copy button and read back from the clipboard, then run (shell with ``bash`` in a
+fresh directory with ``HUB_ENDPOINT``/``HF_ENDPOINT`` set, Python with this venv's interpreter). Each must
+exit 0 and print what it promises."""
 
 from __future__ import annotations
 
@@ -18,49 +19,50 @@ from playwright.sync_api import expect
 from hub_client.cli.main import main
 from tests.support.hub_process import HubProcess
 from tests.support.stack_fixtures import make_method_adapter
-from tests.support.tiny_bases import make_llama_dir
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 SNIPPET_TIMEOUT = 300
-# method -> (snippets offered, PEFT's name for it or None when PEFT cannot load it)
+# adapter -> (snippets offered, PEFT's name for it or None when PEFT cannot load it)
 METHODS = {
     "lora": ({"pull", "run", "merge", "python", "peft"}, "LORA"),
     "ia3": ({"pull", "run", "merge", "python", "peft"}, "IA3"),
     "bottleneck": ({"pull", "run", "python"}, None),
     "prompt_tuning": ({"pull", "run", "python", "peft"}, "PROMPT_TUNING"),
     "prefix_tuning": ({"pull", "run", "python", "peft"}, "PREFIX_TUNING"),
+    "qlora": ({"pull", "run", "merge", "python", "peft"}, "LORA"),  # trained on the NF4 base, pinned to fp32
 }
+
+
+def make_adapters(base: Path, root: Path) -> dict[str, Path]:
+    """One adapter per method by the method's own spec, and a QLoRA one trained for a step on the NF4 base."""
+    from adapters.registry import get_method
+    from adapters.training import train
+
+    made = {
+        m: make_method_adapter(get_method(m), base, root / m, seed=i) for i, m in enumerate(METHODS) if m != "qlora"
+    }
+    data = write_jsonl(root / "copy.jsonl", copy_task_rows(8))
+    train(base, "lora", data, root / "qlora", quantize="nf4", max_steps=1, batch_size=4, progress=False)
+    return {**made, "qlora": root / "qlora"}
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     """A hub with ``acme/base`` (a tiny LLaMA) and ``alice/<method>`` pinned to it, one per method."""
-    from adapters.registry import get_method
-
     root = tmp_path_factory.mktemp("snippets")
     hub = HubProcess(root / "hub").start()
     env = {"HUB_ENDPOINT": hub.url, "HUB_NO_PROGRESS": "1", "HUB_CACHE": str(root / "push-cache")}
     base = make_llama_dir(root / "base")
-    for token, args in [
-        (hub.token("acme"), ["push", str(base), "acme/base", "--version", "1.0.0", "--kind", "base"]),
-        *(
-            (
-                hub.token("alice"),
-                [
-                    "push",
-                    str(make_method_adapter(get_method(m), base, root / m, seed=i)),
-                    f"alice/{m}",
-                    "--version",
-                    "1.0.0",
-                    "--base",
-                    "hub://acme/base@1.0.0",
-                ],
-            )
-            for i, m in enumerate(METHODS)
-        ),
-    ]:
-        result = CliRunner().invoke(main, args, env={**env, "HUB_TOKEN": token})
+    pushes = [(hub.token("acme"), [str(base), "acme/base", "--kind", "base"])]
+    alice = hub.token("alice")
+    pushes += [
+        (alice, [str(path), f"alice/{m}", "--base", "hub://acme/base@1.0.0"])
+        for m, path in make_adapters(base, root).items()
+    ]
+    for token, args in pushes:
+        result = CliRunner().invoke(main, ["push", *args, "--version", "1.0.0"], env={**env, "HUB_TOKEN": token})
         assert result.exit_code == 0, result.output
     yield hub
     hub.close()
