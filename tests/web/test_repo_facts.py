@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from safetensors.numpy import save_file
 
 from hub_client.cli.main import main
+from tests.support.hub_http import create_repo, publish
 from tests.web.web_fixtures import adapter_dir, card
 
 
@@ -122,3 +124,39 @@ def test_base_page_shows_its_fingerprint_and_pinned_adapters(web_hub, tmp_path):
     assert f'href="/{owner}/base"' in adapter_page
     run = html.unescape(re.search(r'<code id="code-run">(.*?)</code>', adapter_page, re.DOTALL).group(1))
     assert run == f"hub run {owner}/tone@1.0.0 --prompt Hello --max-new-tokens 8"
+
+
+def _snippet_code(page: str) -> dict[str, str]:
+    return {
+        m.group(1): html.unescape(m.group(2))
+        for m in re.finditer(r'<code id="code-([a-z]+)">(.*?)</code>', page, re.DOTALL)
+    }
+
+
+@pytest.mark.parametrize(
+    ("peft_type", "task", "offered", "model_class"),
+    [
+        ("BOTTLENECK", "causal-lm", {"pull", "run", "python"}, None),
+        ("PREFIX_TUNING", "seq-cls", {"pull", "run", "python", "peft"}, "AutoModelForSequenceClassification"),
+        ("LORA", "seq-cls", {"pull", "run", "merge", "python", "peft"}, "AutoModelForSequenceClassification"),
+        ("IA3", "causal-lm", {"pull", "run", "merge", "python", "peft"}, "AutoModelForCausalLM"),
+    ],
+)
+def test_snippets_follow_what_the_adapter_can_do(web_hub, peft_type, task, offered, model_class):
+    owner = _name("caps")
+    token = web_hub.token(owner)
+    with httpx.Client(base_url=web_hub.url, timeout=60) as client:
+        create_repo(client, token, owner, "a")
+        files = {
+            "README.md": card("# caps\n", method=peft_type.lower(), task=task).encode(),
+            "adapter_config.json": json.dumps({"peft_type": peft_type}).encode(),
+        }
+        assert publish(client, token, f"{owner}/a", "1.0.0", files).status_code == 201
+        code = _snippet_code(client.get(f"/{owner}/a").text)
+    assert set(code) == offered
+    # the card's base (tiny/base) is not on this hub: --base names it, PEFT loads the reader's copy
+    assert code["run"].startswith(f"hub run --base tiny/base {owner}/a@1.0.0 --prompt Hello")
+    call = "stack.classify('Hello')[0][0]" if task == "seq-cls" else "stack.generate('Hello', max_new_tokens=8)"
+    assert code["python"].splitlines()[-1] == f"print({call})"
+    if model_class:
+        assert f"base = {model_class}.from_pretrained('BASE_DIR')" in code["peft"]
