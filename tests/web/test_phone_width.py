@@ -75,7 +75,7 @@ def test_page_fits_a_phone(chromium, phone_hub, shot, path):
     page = context.new_page()
     assert page.goto(path).status == 200
     width = page.evaluate("document.documentElement.scrollWidth")
-    shot(page, "phone" + path.replace("/", "-")[:80])
+    shot(page, "phone" + path.replace("/", "-").replace(":", "-")[:80])
     # the wide things are still there, scrolling in their own box
     if path.endswith("long-name"):
         table = page.locator("article.card table")
