@@ -1,5 +1,6 @@
 """The community site served at ``/`` by the hub itself: server-rendered pages (Jinja2) over
-the same services as the API, one stylesheet, a little plain JavaScript for copy buttons.
+the same services as the API (accounts, browsing, repo pages, the file viewer), one stylesheet, a
+little plain JavaScript for copy buttons.
 
 ``install_web(app)`` adds the routes last, so the API's and the HF API's paths win."""
 
