@@ -1,5 +1,6 @@
 """The community site served at ``/`` by the hub itself: server-rendered pages (Jinja2) over
-the same services as the API, one stylesheet, a little plain JavaScript for copy buttons.
+the same services as the API (accounts, browsing, repo pages, the file viewer), one stylesheet, a
+little plain JavaScript for copy buttons.
 
 ``install_web(app)`` adds the routes last, so the API's and the HF API's paths win."""
 
@@ -18,7 +19,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 def install_web(app: FastAPI) -> None:
-    from . import access_pages, account_pages, browse_pages, collection_pages, community_pages, repo_pages
+    from . import access_pages, account_pages, browse_pages, collection_pages, community_pages, file_pages, repo_pages
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(account_pages.router)
@@ -27,3 +28,4 @@ def install_web(app: FastAPI) -> None:
     app.include_router(repo_pages.router)
     app.include_router(community_pages.router)
     app.include_router(access_pages.router)
+    app.include_router(file_pages.router)

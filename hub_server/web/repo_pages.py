@@ -1,5 +1,6 @@
 """The repo page (``/NS/NAME`` and ``/NS/NAME/v/VERSION``): rendered card, metadata panel, base
-pin, versions with yanks, files with download links, lineage, how-to-use snippets and likes.
+pin, versions with commit ids, signatures and yanks, files with download links, lineage, how-to-use
+snippets and likes; a base's page shows its own fingerprint and the adapters pinned to it.
 File downloads here use the browser's session, so a private repo's files are 404 to others."""
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ import json
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+
+from hub_rules import is_version
+from hub_rules.adapter_capabilities import capabilities
 
 from ..errors import NotFound
 from ..public_url import public_base
@@ -19,13 +23,15 @@ from ..services.context import Hub
 from ..services.likes import likes_of, toggle_like
 from ..services.publish import CARD_LIMIT
 from ..services.repos import find_base, find_repo
+from ..services.search import search
+from ..services.signatures import signature_json
 from ..services.versions import file_of, live_versions, pick
 from ..services.views import repo_json
 from . import dataset_preview
 from .markdown import strip_front_matter
 from .render import page
 from .routing import FormDep, HubDep, PageRoute, VisitorDep, redirect
-from .snippets import snippets
+from .snippets import SnippetTarget, snippets
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -36,6 +42,30 @@ def _card_text(hub: Hub, version) -> str:
         return ""
     raw = b"".join(hub.store.open(entry.digest, 0, entry.size - 1))
     return strip_front_matter(raw.decode("utf-8", errors="replace"))
+
+
+CONFIG_LIMIT = 64 * 1024  # an adapter_config.json is a few hundred bytes; a larger one is not read
+PINNED_SHOWN = 20
+
+
+def _adapter_config(hub: Hub, version) -> dict | None:
+    """The version's ``adapter_config.json`` (bounded), for what the adapter can do; None if absent or bad."""
+    entry = next((f for f in version.files if f.path == "adapter_config.json"), None)
+    if entry is None or entry.size == 0 or entry.size > CONFIG_LIMIT:
+        return None
+    try:
+        return json.loads(b"".join(hub.store.open(entry.digest, 0, entry.size - 1)))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _hosted_base(base_repo, metadata: dict) -> tuple[str, str] | None:
+    """The base repo on this hub holding the pinned weights, and the version to name: what the pin finds."""
+    fingerprint = metadata.get("base_fingerprint")
+    if base_repo is None or not fingerprint or base_repo.fingerprint != fingerprint or not base_repo.latest_version:
+        return None
+    revision = metadata.get("base_revision")
+    return f"{base_repo.namespace}/{base_repo.name}", revision if is_version(revision) else base_repo.latest_version
 
 
 def _chosen(rows: list, ref: str | None):
@@ -58,17 +88,30 @@ def _repo_page(request: Request, hub: Hub, visitor, namespace: str, name: str, r
         metadata = metadata_from_card(front) if version else repo_json(repo)["metadata"]
         base_repo = find_base(s, who, metadata.get("base_fingerprint"), metadata.get("base_id"))
         liked = likes_of(s, who, repo.id)
+        signatures = {v.version: signature_json(s, v, repo.namespace) for v in rows}
     preview, data_info = _dataset_view(hub, version) if repo.kind == "dataset" and version else (None, [])
     hub_fields = front.get("adapter_hub") if isinstance(front.get("adapter_hub"), dict) else {}
     options = hub_fields.get("method_options")
     repo_id = f"{repo.namespace}/{repo.name}"
     endpoint = public_base(request)
+    target = version and SnippetTarget(
+        endpoint=endpoint,
+        repo_id=repo_id,
+        version=version.version,
+        kind=repo.kind,
+        metadata=metadata,
+        capabilities=capabilities(front, _adapter_config(hub, version) if repo.kind == "adapter" else None),
+        hosted_base=_hosted_base(base_repo, metadata),
+    )
+    own_fingerprint = metadata.get("fingerprint") if repo.kind == "base" else None
+    pinned = (
+        search(hub, who, kind="adapter", fingerprint=own_fingerprint, limit=PINNED_SHOWN) if own_fingerprint else None
+    )
     return page(
         request, visitor, "repo.html", repo=repo_json(repo), versions=rows, version=version, metadata=metadata,
-        card=_card_text(hub, version) if version else "", liked=liked, base_repo=base_repo,
-        snippets=snippets(endpoint, repo_id, version.version, metadata, repo.kind) if version else [],
-        pinned_by=metadata.get("fingerprint") if repo.kind == "base" else None,
-        options=options if isinstance(options, dict) else None, preview=preview, data_files=data_info)
+        card=_card_text(hub, version) if version else "", liked=liked, base_repo=base_repo, signatures=signatures,
+        snippets=snippets(target) if target else [], snippet_endpoint=endpoint, own_fingerprint=own_fingerprint,
+        pinned=pinned, options=options if isinstance(options, dict) else None, preview=preview, data_files=data_info)
 
 
 def _dataset_view(hub: Hub, version):

@@ -1,6 +1,6 @@
 """The repo page's copyable 'How to use' snippets and lineage links, built from a stranger's card:
 whatever ``base_model`` says, each copied snippet parses (``shlex.split`` / ``ast.parse``) into
-exactly the intended tokens and calls, and a lineage id is linked only when it is a repo id."""
+exactly the intended tokens, calls and literals, and a lineage id is linked only when it is a repo id."""
 
 from __future__ import annotations
 
@@ -36,19 +36,13 @@ def _snippets(page: str) -> dict[str, str]:
             for m in re.finditer(r'<code id="code-([a-z]+)">(.*?)</code>', page, re.DOTALL)}
 
 
-def _constant_args(tree: ast.Module) -> list[tuple[str, list, dict]]:
-    """Every call in ``tree`` as (function name, positional constants, keyword constants); a
-    non-constant argument fails the test."""
-    calls = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-            args = [a.value if isinstance(a, ast.Constant) else pytest.fail(ast.dump(a)) for a in node.args
-                    if not (isinstance(a, ast.Name) and a.id == "model")]
-            kwargs = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
-            assert len(kwargs) == len(node.keywords), ast.dump(node)
-            calls.append((name, args, kwargs))
-    return sorted(calls, key=lambda c: c[0])
+def _calls_and_constants(tree: ast.Module) -> tuple[list[str], list]:
+    """Every function called in ``tree`` and every literal it holds, sorted: an injected statement or
+    call shows up in one or the other."""
+    calls = sorted(n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id
+                   for n in ast.walk(tree) if isinstance(n, ast.Call))
+    constants = sorted(str(n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant))
+    return calls, constants
 
 
 @pytest.mark.parametrize("base", [*CRAFTED, "tiny/base"])
@@ -57,25 +51,31 @@ def test_copied_snippets_parse_into_exactly_the_intended_code(hub_server, base):
     expected_base = base if base == "tiny/base" else "BASE_DIR"
     with httpx.Client(base_url=hub_server.url, timeout=30) as client:
         create_repo(client, alice, "alice", "snip")
-        assert publish(client, alice, "alice/snip", "1.0.0", {"README.md": _card(base)}).status_code == 201
+        files = {"README.md": _card(base), "adapter_config.json": b'{"peft_type": "LORA"}'}
+        assert publish(client, alice, "alice/snip", "1.0.0", files).status_code == 201
         page = client.get("/alice/snip")
         assert page.status_code == 200
         code = _snippets(page.text)
     assert set(code) == {"pull", "run", "merge", "python", "peft", "serve"}
     assert shlex.split(code["pull"]) == ["hub", "pull", "alice/snip@1.0.0"]
-    assert shlex.split(code["run"]) == ["hub", "run", "--base", expected_base, "alice/snip@1.0.0", "--prompt", "Hello"]
+    assert shlex.split(code["run"]) == ["hub", "run", "--base", expected_base, "alice/snip@1.0.0", "--prompt", "Hello",
+                                        "--max-new-tokens", "8"]
     assert shlex.split(code["merge"]) == ["hub", "merge", "--base", expected_base, "alice/snip@1.0.0", "--out",
-                                          "merged/"]
-    assert _constant_args(ast.parse(code["python"])) == [
-        ("HubClient", [], {"endpoint": hub_server.url}), ("pull", ["alice/snip", "1.0.0"], {})]
+                                          "merged"]
+    python = ast.parse(code["python"])
+    assert [type(n).__name__ for n in python.body] == ["ImportFrom"] * 3 + ["Assign"] * 3 + ["Expr"]
+    assert _calls_and_constants(python) == (
+        ["HubClient", "generate", "hub_resolver", "load_stack", "print", "pull"],
+        sorted(["Hello", "8", hub_server.url, "alice/snip", "1.0.0", expected_base]))
     lines = code["peft"].split("\n")
     assert shlex.split(lines[0]) == [f"HF_ENDPOINT={hub_server.url}"] or shlex.split(lines[0]) == [
         "export", f"HF_ENDPOINT={hub_server.url}"]
     assert lines[1] == "python - <<'PY'" and lines[-1] == "PY" and "PY" not in lines[2:-1]  # the heredoc ends once
     tree = ast.parse("\n".join(lines[2:-1]))
-    assert [type(n).__name__ for n in tree.body] == ["ImportFrom", "ImportFrom", "Assign", "Assign"]
-    assert _constant_args(tree) == [("from_pretrained", [expected_base], {}),
-                                    ("from_pretrained", ["alice/snip"], {"revision": "1.0.0"})]
+    assert [type(n).__name__ for n in tree.body] == ["ImportFrom", "ImportFrom", "Assign", "Assign", "Expr"]
+    # HF_ENDPOINT points at this hub, so a base that is not on it is the reader's own copy
+    assert _calls_and_constants(tree) == (["from_pretrained", "from_pretrained", "print"],
+                                          sorted(["BASE_DIR", "alice/snip", "1.0.0"]))
     serve = code["serve"].split("\n")
     assert shlex.split(serve[0]) == ["export", f"HUB_ENDPOINT={hub_server.url}"]
     assert shlex.split(serve[1]) == ["hub", "serve-model", "--base", expected_base, "--port", "8080", "&"]
