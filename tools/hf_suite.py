@@ -43,7 +43,8 @@ USERS = {  # suite constant -> (user, org, scope)
     "OTHER_": ("DVUser", None, "write"),
     "ENTERPRISE_": ("EnterpriseAdmin", "EnterpriseOrgPrivate", "write"),
 }
-PYTEST_MOCK = "pytest-mock==3.15.1"
+# What the seven files import beyond the project's own lock (pytest-mock: the suite's ``mocker``).
+SUITE_EXTRAS = ["pytest-mock==3.15.1", "jedi==0.19.2", "parso==0.8.5"]
 
 
 def _pip(*args: str) -> None:
@@ -69,10 +70,10 @@ def fetch_tests(version: str) -> Path:
 
 
 def plugins() -> Path:
-    """pytest-mock (the suite's ``mocker``) in a folder of its own, never in the project's venv."""
+    """``SUITE_EXTRAS`` in a folder of their own, never in the project's venv."""
     target = WORK / "plugins"
-    if not (target / "pytest_mock").exists():
-        _pip("install", "--no-deps", "--target", str(target), PYTEST_MOCK)
+    if not (target / "jedi").exists():
+        _pip("install", "--no-deps", "--target", str(target), *SUITE_EXTRAS)
     return target
 
 
@@ -131,7 +132,7 @@ def run_pytest(tests: Path, files: list[str], env: dict[str, str], junit: Path, 
         deselect = f"({deselect}) and ({keyword})"
     args = [sys.executable, "-m", "pytest", *[str(tests / f) for f in files], "-p", "no:cacheprovider",
             "-p", "pytest_mock", "-c", str(tests.parent / "pyproject.toml"), "-o", "addopts=",
-            "-m", "not production and not xet and not git_lfs", "-k", deselect, "-q", "--no-header", "-rN",
+            "-m", "not production and not xet and not git_lfs", "-k", deselect, "-q", "--no-header", "-rN", "--continue-on-collection-errors",
             f"--timeout={per_test}", f"--junitxml={junit}"]
     try:
         subprocess.run(args, env=env, cwd=tests.parent, timeout=total)

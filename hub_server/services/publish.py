@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hub_rules import MessageTooLong, VersionInvalid
+from hub_rules import MessageTooLong, PathRefused, VersionInvalid, check_not_pickle_content
 from hub_rules import check_message as rules_check_message
 from hub_rules import check_version as rules_check_version
 from hub_rules import commit_id as rules_commit_id
@@ -184,14 +184,24 @@ def _validate_content(hub: Hub, files: list[FileEntry]) -> dict:
         raise MissingBlobs(f"upload these blobs first: {', '.join(digests)}", digests=digests) from exc
 
 
+def _refuse_pickle(hub: Hub, f: FileEntry) -> None:
+    """A file whose bytes are (or hold) a pickle, whatever its name: 422 (``hub_rules.pickles``)."""
+    try:
+        check_not_pickle_content(f.path, lambda start, length: _read(hub, f.digest, start, start + length - 1), f.size)
+    except PathRefused as exc:
+        raise Unprocessable(str(exc)) from None
+
+
 def _validate_files(hub: Hub, files: list[FileEntry]) -> dict:
     card: dict = {}
     for f in files:
-        if f.path.lower().endswith(".safetensors"):
+        if f.path.lower().endswith(".safetensors"):  # a valid header proves it is no pickle
             prefix = _read(hub, f.digest, 0, 7) if f.size >= 8 else b""
             length = header_length(prefix, f.size, hub.settings.max_header_bytes, f.path)
             validate(_read(hub, f.digest, 8, 8 + length - 1) if length else b"", f.size, f.path)
-        elif f.path == "README.md":
+        else:
+            _refuse_pickle(hub, f)
+        if f.path == "README.md":
             if f.size > CARD_LIMIT:
                 raise Unprocessable(f"README.md is larger than {CARD_LIMIT} bytes")
             raw = _read(hub, f.digest, 0, f.size - 1) if f.size else b""

@@ -138,20 +138,27 @@ def test_create_upload_folder_publishes_numbered_versions(hub, run_hf, tmp_path)
 
 def test_uploads_refused_for_pickles_strangers_and_anonymous(hub, run_hf, seeded):
     out = run_hf("""
+        import io, pickle, zipfile
         from huggingface_hub import HfApi
         from huggingface_hub.errors import HfHubHTTPError
         api = HfApi()
+        torch_zip = io.BytesIO()
+        with zipfile.ZipFile(torch_zip, "w") as archive:
+            archive.writestr("archive/data.pkl", pickle.dumps({"w": 1}, protocol=2))
         result = {}
-        for key, repo, path in [("pickle", "alice/lora-a", "pytorch_model.bin"),
-                                ("stranger", "bob/other", "a.txt")]:
+        for key, repo, path, data in [("pickle", "alice/lora-a", "data.txt", pickle.dumps([1, 2], protocol=0)),
+                                      ("pickle5", "alice/lora-a", "pytorch_model.bin", pickle.dumps([1], protocol=5)),
+                                      ("torch", "alice/lora-a", "model.pt", torch_zip.getvalue()),
+                                      ("stranger", "bob/other", "a.txt", b"data")]:
             try:
-                api.upload_file(path_or_fileobj=b"data", path_in_repo=path, repo_id=repo)
+                api.upload_file(path_or_fileobj=data, path_in_repo=path, repo_id=repo)
                 result[key] = "accepted"
             except HfHubHTTPError as e:
                 result[key] = [e.response.status_code, e.response.json().get("error", "")]
         print(json.dumps(result))
     """, token=hub.token("alice"))
-    assert out["pickle"][0] == 400 and "pickle" in out["pickle"][1]
+    for key, path in [("pickle", "data.txt"), ("pickle5", "pytorch_model.bin"), ("torch", "model.pt")]:
+        assert out[key] == [400, f"{path}: pickle formats are refused; save weights as .safetensors"]
     assert out["stranger"][0] == 403
     anonymous = run_hf("""
         from huggingface_hub import HfApi
@@ -159,6 +166,19 @@ def test_uploads_refused_for_pickles_strangers_and_anonymous(hub, run_hf, seeded
     """, expect_ok=False)
     assert anonymous["_returncode"] != 0
     assert versions(hub, hub.token("alice"), "alice/lora-a") == ["1.1.0", "1.0.0"]
+
+
+def test_a_bin_that_is_no_pickle_uploads_like_any_file(hub, run_hf, seeded):
+    out = run_hf("""
+        from huggingface_hub import HfApi, hf_hub_download
+        api = HfApi()
+        data = bytes(range(256)) * 16
+        api.create_repo("alice/bin-ok")
+        api.upload_file(path_or_fileobj=data, path_in_repo="extra/lfs.bin", repo_id="alice/bin-ok")
+        path = hf_hub_download("alice/bin-ok", "extra/lfs.bin")
+        print(json.dumps({"same": open(path, "rb").read() == data}))
+    """, token=hub.token("alice"))
+    assert out["same"] is True
 
 
 def test_validate_yaml(hub):
