@@ -117,8 +117,7 @@ def zip_holds_pickle(read: Reader, size: int) -> bool:
                     prefix = member.read(PREFIX_BYTES)
                 if is_pickle_stream(prefix, complete=info.file_size <= len(prefix)):
                     return True
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError, EOFError,
-            OSError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError, EOFError, OSError):
         return False  # not a readable archive: its bytes were already checked as a stream
     return False
 
@@ -134,7 +133,7 @@ def is_pickle(read: Reader, size: int) -> bool:
 
 
 def is_pickle_bytes(data: bytes) -> bool:
-    return is_pickle(lambda offset, length: data[offset:offset + length], len(data))
+    return is_pickle(lambda offset, length: data[offset : offset + length], len(data))
 
 
 def check_not_pickle_content(path: str, read: Reader, size: int) -> None:

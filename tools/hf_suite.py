@@ -28,13 +28,20 @@ import time
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "hf-suite"
-FILES = ["test_hf_api.py", "test_file_download.py", "test_snapshot_download.py", "test_hf_file_system.py",
-         "test_repocard.py", "test_commit_scheduler.py", "test_hub_mixin.py"]
+FILES = [
+    "test_hf_api.py",
+    "test_file_download.py",
+    "test_snapshot_download.py",
+    "test_hf_file_system.py",
+    "test_repocard.py",
+    "test_commit_scheduler.py",
+    "test_hub_mixin.py",
+]
 # Classes left out: hosted services this hub is not (Spaces, inference, webhooks, papers) and
 # classes that only talk to huggingface.co itself.
 EXCLUDED = ["Space", "Inference", "Webhook", "Paper", "Production", "TestUserApi", "ExtraLargeFile"]
@@ -60,8 +67,12 @@ def fetch_tests(version: str) -> Path:
     suite = WORK / f"huggingface_hub-{version}"
     shutil.rmtree(suite, ignore_errors=True)
     with tarfile.open(archive) as tar:
-        members = [m for m in tar.getmembers() if m.name.startswith(f"huggingface_hub-{version}/tests/")
-                   or m.name == f"huggingface_hub-{version}/pyproject.toml"]
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.name.startswith(f"huggingface_hub-{version}/tests/")
+            or m.name == f"huggingface_hub-{version}/pyproject.toml"
+        ]
         tar.extractall(WORK, members=members, filter="data")
     tests = suite / "tests"
     (tests / "__init__.py").touch()
@@ -84,23 +95,28 @@ def free_port() -> int:
 
 
 def hub_cli(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "hub_client.cli", *args], env=env, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "hub_client.cli", *args], env=env, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
 def start_hub(data: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = open(data.parent / "hub-serve.log", "wb")  # noqa: SIM115  (lives as long as the server)
-    server = subprocess.Popen([sys.executable, "-m", "hub_client.cli", "serve", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hub_client.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"hub serve exited; see {log.name}")
         try:
-            urllib.request.urlopen(url + "/api/whoami-v2", timeout=1)  # noqa: S310
+            urllib.request.urlopen(url + "/api/whoami-v2", timeout=1)
         except urllib.error.HTTPError:
             return server, url  # 401: it answers
         except OSError:
@@ -113,10 +129,17 @@ def start_hub(data: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
 
 def suite_env(url: str, tokens: dict[str, str], plugin_dir: Path, run_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_", "HUB_"))}
-    env.update(HF_ENDPOINT=url, HF_SUITE_ENDPOINT=url, HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_XET="1",
-               HF_HUB_DISABLE_EXPERIMENTAL_WARNING="1", HF_HOME=str(run_dir / "hf_home"),
-               HF_SUITE_ACCESS_LOG=str(run_dir / "access.log"), HF_SUITE_REACHED=str(run_dir / "reached.jsonl"),
-               PYTHONPATH=os.pathsep.join([str(plugin_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    env.update(
+        HF_ENDPOINT=url,
+        HF_SUITE_ENDPOINT=url,
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_EXPERIMENTAL_WARNING="1",
+        HF_HOME=str(run_dir / "hf_home"),
+        HF_SUITE_ACCESS_LOG=str(run_dir / "access.log"),
+        HF_SUITE_REACHED=str(run_dir / "reached.jsonl"),
+        PYTHONPATH=os.pathsep.join([str(plugin_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    )
     for prefix, (user, org, _) in USERS.items():
         env[f"HF_SUITE_{prefix}USER"] = user
         env[f"HF_SUITE_{prefix}TOKEN"] = tokens[prefix]
@@ -125,25 +148,52 @@ def suite_env(url: str, tokens: dict[str, str], plugin_dir: Path, run_dir: Path)
     return env
 
 
-def run_pytest(tests: Path, files: list[str], env: dict[str, str], junit: Path, per_test: int, total: int,
-               keyword: str | None) -> bool:
+def run_pytest(
+    tests: Path, files: list[str], env: dict[str, str], junit: Path, per_test: int, total: int, keyword: str | None
+) -> bool:
     deselect = " and ".join(f"not {name}" for name in EXCLUDED)
     if keyword:
         deselect = f"({deselect}) and ({keyword})"
-    args = [sys.executable, "-m", "pytest", *[str(tests / f) for f in files], "-p", "no:cacheprovider",
-            "-p", "pytest_mock", "-c", str(tests.parent / "pyproject.toml"), "-o", "addopts=",
-            "-m", "not production and not xet and not git_lfs", "-k", deselect, "-q", "--no-header", "-rN", "--continue-on-collection-errors",
-            f"--timeout={per_test}", f"--junitxml={junit}"]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *[str(tests / f) for f in files],
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "pytest_mock",
+        "-c",
+        str(tests.parent / "pyproject.toml"),
+        "-o",
+        "addopts=",
+        "-m",
+        "not production and not xet and not git_lfs",
+        "-k",
+        deselect,
+        "-q",
+        "--no-header",
+        "-rN",
+        "--continue-on-collection-errors",
+        f"--timeout={per_test}",
+        f"--junitxml={junit}",
+    ]
     try:
-        subprocess.run(args, env=env, cwd=tests.parent, timeout=total)
+        subprocess.run(args, check=False, env=env, cwd=tests.parent, timeout=total)
         return True
     except subprocess.TimeoutExpired:
         return False
 
 
-_NOISE = [(re.compile(r"\s*\(Request ID: [^)]*\)?"), ""), (re.compile(r"https?://127\.0\.0\.1:\d+"), "<hub>"), (re.compile(r"\b[0-9a-f]{40,64}\b"), "<hash>"),
-          (re.compile(r"repo-[0-9a-z-]+"), "<repo>"), (re.compile(r"\b[0-9a-f]{32}\b"), "<id>"),
-          (re.compile(r"\d+"), "N"), (re.compile(r"/tmp/\S+"), "<tmp>")]
+_NOISE = [
+    (re.compile(r"\s*\(Request ID: [^)]*\)?"), ""),
+    (re.compile(r"https?://127\.0\.0\.1:\d+"), "<hub>"),
+    (re.compile(r"\b[0-9a-f]{40,64}\b"), "<hash>"),
+    (re.compile(r"repo-[0-9a-z-]+"), "<repo>"),
+    (re.compile(r"\b[0-9a-f]{32}\b"), "<id>"),
+    (re.compile(r"\d+"), "N"),
+    (re.compile(r"/tmp/\S+"), "<tmp>"),
+]
 
 
 def cause(message: str) -> str:
@@ -185,25 +235,40 @@ def summarise(junit: Path, reached_file: Path, finished: bool, seconds: float, v
                 causes[cause(message)] += 1
     total = sum(per_file.values(), Counter())
     rate = total["reached_passed"] / total["reached"] if total["reached"] else 0.0
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "huggingface_hub": version,
-            "seconds": round(seconds), "finished": finished, "files": {f: dict(c) for f, c in per_file.items()},
-            "total": dict(total), "reached_pass_rate": round(rate, 4), "server_errors": server_errors,
-            "top_causes": causes.most_common(20)}
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "huggingface_hub": version,
+        "seconds": round(seconds),
+        "finished": finished,
+        "files": {f: dict(c) for f, c in per_file.items()},
+        "total": dict(total),
+        "reached_pass_rate": round(rate, 4),
+        "server_errors": server_errors,
+        "top_causes": causes.most_common(20),
+    }
 
 
 def render(summary: dict) -> str:
     t = summary["total"]
-    lines = [f"# huggingface_hub {summary['huggingface_hub']} test suite against `hub serve`",
-             "", f"{summary['date']}, {summary['seconds']} s"
-             + ("" if summary["finished"] else " (stopped by the overall timeout)"), "",
-             "| file | passed | failed | errors | skipped | reached the hub | passed of those |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# huggingface_hub {summary['huggingface_hub']} test suite against `hub serve`",
+        "",
+        f"{summary['date']}, {summary['seconds']} s"
+        + ("" if summary["finished"] else " (stopped by the overall timeout)"),
+        "",
+        "| file | passed | failed | errors | skipped | reached the hub | passed of those |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for file, c in sorted(summary["files"].items()):
-        lines.append(f"| {file} | {c.get('passed', 0)} | {c.get('failed', 0)} | {c.get('errors', 0)} | "
-                     f"{c.get('skipped', 0)} | {c.get('reached', 0)} | {c.get('reached_passed', 0)} |")
-    lines += ["", f"**{t.get('reached_passed', 0)} of {t.get('reached', 0)} tests that reached the hub passed "
-              f"({summary['reached_pass_rate']:.0%})**; {summary['server_errors']} responses were 5xx.", "",
-              "Most common failure causes (tests that reached the hub):", ""]
+        lines.append(
+            f"| {file} | {c.get('passed', 0)} | {c.get('failed', 0)} | {c.get('errors', 0)} | "
+            f"{c.get('skipped', 0)} | {c.get('reached', 0)} | {c.get('reached_passed', 0)} |"
+        )
+    headline = (
+        f"**{t.get('reached_passed', 0)} of {t.get('reached', 0)} tests that reached the hub passed "
+        f"({summary['reached_pass_rate']:.0%})**; {summary['server_errors']} responses were 5xx."
+    )
+    lines += ["", headline, "", "Most common failure causes (tests that reached the hub):", ""]
     lines += [f"- {n} × `{text}`" for text, n in summary["top_causes"]]
     return "\n".join(lines) + "\n"
 
@@ -223,20 +288,33 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = WORK / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
     (data := run_dir / "hub-data").mkdir(parents=True)
-    hub_env = {**os.environ, "HUB_DATA": str(data), "HUB_RATE_LIMITS": "0",
-               "HUB_ACCESS_LOG": str(run_dir / "access.log"), "PYTHONPATH": str(ROOT)}
-    tokens = {prefix: hub_cli("admin", "create-token", user, "--scope", scope, *(["--org", org] if org else []),
-                              env=hub_env) for prefix, (user, org, scope) in USERS.items()}
+    hub_env = {
+        **os.environ,
+        "HUB_DATA": str(data),
+        "HUB_RATE_LIMITS": "0",
+        "HUB_ACCESS_LOG": str(run_dir / "access.log"),
+        "PYTHONPATH": str(ROOT),
+    }
+    tokens = {
+        prefix: hub_cli("admin", "create-token", user, "--scope", scope, *(["--org", org] if org else []), env=hub_env)
+        for prefix, (user, org, scope) in USERS.items()
+    }
     server, url = start_hub(data, hub_env)
     started = time.monotonic()
     try:
-        finished = run_pytest(tests, args.files, suite_env(url, tokens, plugin_dir, run_dir), run_dir / "junit.xml",
-                              args.per_test, args.timeout, args.keyword)
+        finished = run_pytest(
+            tests,
+            args.files,
+            suite_env(url, tokens, plugin_dir, run_dir),
+            run_dir / "junit.xml",
+            args.per_test,
+            args.timeout,
+            args.keyword,
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    summary = summarise(run_dir / "junit.xml", run_dir / "reached.jsonl", finished,
-                        time.monotonic() - started, version)
+    summary = summarise(run_dir / "junit.xml", run_dir / "reached.jsonl", finished, time.monotonic() - started, version)
     text = render(summary)
     (WORK / "summary.md").write_text(text)
     (WORK / "summary.json").write_text(json.dumps(summary, indent=1))

@@ -13,12 +13,12 @@ to ``HF_SUITE_REACHED`` so the runner can tell the tests that reached the hub fr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 
 import pytest
-
 from huggingface_hub import HfApi, constants
 from huggingface_hub.utils import SoftTemporaryDirectory
 
@@ -38,8 +38,8 @@ for _name, _var in _ENV.items():
     if os.environ.get(_var):
         setattr(testing_constants, _name, os.environ[_var])
 
-from .testing_constants import ENDPOINT_STAGING, TOKEN  # noqa: E402  (after the values are set)
-from .testing_utils import repo_name  # noqa: E402
+from .testing_constants import ENDPOINT_STAGING, TOKEN
+from .testing_utils import repo_name
 
 _ACCESS_LOG = os.environ.get("HF_SUITE_ACCESS_LOG")
 _REACHED = os.environ.get("HF_SUITE_REACHED")
@@ -84,10 +84,8 @@ class RepoFactory:
 
     def cleanup(self) -> None:
         for repo_id, repo_type in self.repos:
-            try:
+            with contextlib.suppress(Exception):  # cleanup must not hide the test's own result
                 self.api.delete_repo(repo_id=repo_id, repo_type=repo_type, missing_ok=True)
-            except Exception:  # noqa: BLE001  (cleanup must not hide the test's own result)
-                pass
 
 
 @pytest.fixture
@@ -139,6 +137,14 @@ def pytest_runtest_logfinish(nodeid, location):
         return
     requests = _requests_since(_STARTS.pop(nodeid))
     with open(_REACHED, "a") as out:
-        out.write(json.dumps({"nodeid": nodeid, "requests": len(requests),
-                              "server_errors": [r for r in requests if (r["status"] or 0) >= 500],
-                              "last": requests[-3:]}) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "nodeid": nodeid,
+                    "requests": len(requests),
+                    "server_errors": [r for r in requests if (r["status"] or 0) >= 500],
+                    "last": requests[-3:],
+                }
+            )
+            + "\n"
+        )

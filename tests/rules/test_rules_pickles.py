@@ -44,8 +44,9 @@ def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> by
 
 
 def test_torch_style_zip_and_pickles_inside_any_zip():
-    torch_like = _zip({"archive/data.pkl": pickle.dumps({"w": 1}, protocol=2), "archive/version": b"3\n",
-                       "archive/data/0": bytes(64)})
+    torch_like = _zip(
+        {"archive/data.pkl": pickle.dumps({"w": 1}, protocol=2), "archive/version": b"3\n", "archive/data/0": bytes(64)}
+    )
     assert is_pickle_bytes(torch_like)
     renamed = _zip({"weights/blob": pickle.dumps([1, 2], protocol=4)}, zipfile.ZIP_DEFLATED)
     assert is_pickle_bytes(renamed)  # found by the member's bytes, not its name
@@ -57,8 +58,16 @@ def test_legacy_torch_stream_with_trailing_storage():
     assert is_pickle_bytes(stream)
 
 
-TEXTS = [b"", b".", b"hello world\n", b'{"a": 1}\n', b"a,b\n1,2\n" * 1000, b"0" * 100_000,
-         b"1\n2\n3\n" * 30_000, "Grüße ü\n".encode() * 500]
+TEXTS = [
+    b"",
+    b".",
+    b"hello world\n",
+    b'{"a": 1}\n',
+    b"a,b\n1,2\n" * 1000,
+    b"0" * 100_000,
+    b"1\n2\n3\n" * 30_000,
+    "Grüße ü\n".encode() * 500,
+]
 
 
 @pytest.mark.parametrize("data", TEXTS, ids=range(len(TEXTS)))
@@ -77,6 +86,6 @@ def test_random_and_encoded_bytes_are_not_pickles():
 def test_refusal_message_is_the_one_line():
     data = pickle.dumps([1], protocol=0)
     with pytest.raises(PathRefused) as caught:
-        check_not_pickle_content("data.txt", lambda start, n: data[start:start + n], len(data))
+        check_not_pickle_content("data.txt", lambda start, n: data[start : start + n], len(data))
     assert str(caught.value) == "data.txt: pickle formats are refused; save weights as .safetensors"
-    check_not_pickle_content("w.bin", lambda start, n: b"\x00\x01" [start:start + n], 2)  # not a pickle
+    check_not_pickle_content("w.bin", lambda start, n: b"\x00\x01"[start : start + n], 2)  # not a pickle

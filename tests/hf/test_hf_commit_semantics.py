@@ -1,0 +1,78 @@
+"""Commit semantics of the HF view with the unmodified ``huggingface_hub``: ``parent_commit`` is a
+compare-and-swap on ``main`` (a stale parent is HF's 412 and stores nothing, also under a real
+race of two clients), and concurrent commits without a parent never lose each other's files."""
+
+from __future__ import annotations
+
+from tests.hf.hf_harness import client, versions
+
+RACE = """
+import threading
+from huggingface_hub import CommitOperationAdd, HfApi
+from huggingface_hub.errors import HfHubHTTPError
+api = HfApi()
+repo = "{repo}"
+api.create_repo(repo, exist_ok=True)
+api.upload_file(path_or_fileobj=b"seed", path_in_repo="seed.txt", repo_id=repo)
+rounds = []
+for n in range({rounds}):
+    parent = api.model_info(repo).sha if {with_parent} else None
+    start, outcome = threading.Barrier(2), {{}}
+    def push(who):
+        start.wait()
+        try:
+            api.create_commit(repo, [CommitOperationAdd(f"r{{n}}-{{who}}.txt", f"{{n}} {{who}}".encode())],
+                              commit_message=f"round {{n}} {{who}}", parent_commit=parent)
+            outcome[who] = "ok"
+        except HfHubHTTPError as e:
+            outcome[who] = [e.response.status_code, e.response.json().get("error")]
+    threads = [threading.Thread(target=push, args=(w,)) for w in ("a", "b")]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    files = sorted(f for f in api.list_repo_files(repo) if f.startswith(f"r{{n}}-"))
+    rounds.append({{"outcome": outcome, "files": files}})
+print(json.dumps({{"rounds": rounds}}))
+"""
+
+
+def test_parent_commit_race_exactly_one_wins_each_round(hub, run_hf):
+    token = hub.token("racer")
+    out = run_hf(RACE.format(repo="racer/cas", rounds=8, with_parent=True), token=token)
+    stale = "The branch was updated since you opened this page. Please refresh and try again."
+    for entry in out["rounds"]:
+        results = entry["outcome"]
+        winners = [who for who, result in results.items() if result == "ok"]
+        losers = [result for result in results.values() if result != "ok"]
+        assert len(winners) == 1 and losers == [[412, stale]], results
+        assert entry["files"] == [f"r{out['rounds'].index(entry)}-{winners[0]}.txt"]  # the loser stored nothing
+    assert len(versions(hub, token, "racer/cas")) == 1 + 8  # the seed and one version per round
+
+
+def test_concurrent_commits_without_parent_keep_every_file(hub, run_hf):
+    token = hub.token("racer")
+    out = run_hf(RACE.format(repo="racer/merge", rounds=6, with_parent=False), token=token)
+    for n, entry in enumerate(out["rounds"]):
+        assert entry["outcome"] == {"a": "ok", "b": "ok"}
+        assert entry["files"] == [f"r{n}-a.txt", f"r{n}-b.txt"]  # neither commit lost the other's file
+
+
+def test_stale_parent_is_412_and_stores_nothing(hub, run_hf):
+    token = hub.token("racer")
+    out = run_hf("""
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import HfHubHTTPError
+        api = HfApi()
+        api.create_repo("racer/stale")
+        first = api.upload_file(path_or_fileobj=b"1", path_in_repo="one.txt", repo_id="racer/stale").oid
+        api.upload_file(path_or_fileobj=b"2", path_in_repo="two.txt", repo_id="racer/stale")
+        try:
+            api.upload_file(path_or_fileobj=b"3", path_in_repo="three.txt", repo_id="racer/stale", parent_commit=first)
+            result = "accepted"
+        except HfHubHTTPError as e:
+            result = [e.response.status_code, e.response.headers.get("X-Error-Code"), e.response.json()["error"]]
+        print(json.dumps({"result": result, "files": sorted(api.list_repo_files("racer/stale"))}))
+    """, token=token)
+    assert out["result"] == [412, "PreconditionFailed",
+                             "The branch was updated since you opened this page. Please refresh and try again."]
+    assert "three.txt" not in out["files"] and {"one.txt", "two.txt"} <= set(out["files"])
+    assert "three.txt" not in {f["path"] for f in client(hub, token).resolve("racer/stale", "main")["files"]}
