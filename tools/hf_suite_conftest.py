@@ -88,7 +88,7 @@ class RepoFactory:
                 self.api.delete_repo(repo_id=repo_id, repo_type=repo_type, missing_ok=True)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def api() -> HfApi:
     return HfApi(endpoint=ENDPOINT_STAGING, token=TOKEN)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-
 import httpx
 import pytest
+
 from tests.hf.hf_harness import client, make_runner, push_dir, safetensors_bytes, versions
 
 CARD = """---

@@ -11,6 +11,7 @@ import zipfile
 
 import httpx
 import pytest
+
 from tests.support.hub_http import auth, create_repo, digest_of, publish, raw_safetensors, safetensors_bytes, upload
 
 CARD = b"""---
