@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..errors import Conflict, EntryNotFound, Invalid
 from ..public_url import public_base
-from ..services import hf_commit, hf_views, ndjson_commit, repos, search, versions
+from ..services import hf_card_check, hf_commit, hf_initial, hf_views, ndjson_commit, repos, search, versions
 from ..services.hf_numbering import plain_revision
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
 from .deps import Caller, HubDep
@@ -108,10 +108,11 @@ async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     private = body.visibility == "private" or bool(body.private)
     url = f"{public_base(request)}/{namespace}/{name}"
     try:
-        await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind="adapter", private=private)
+        repo = await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind="adapter", private=private)
     except Conflict as exc:
         exc.extra["url"] = url  # huggingface_hub reads the url even from the 409 answer (exist_ok=True)
         raise
+    await run_in_threadpool(hf_initial.initial_commit, hub, caller, repo)  # main exists, as on the HF Hub
     return {"url": url, "name": f"{namespace}/{name}", "id": f"{namespace}/{name}"}
 
 
@@ -185,31 +186,31 @@ def commit_budget(hub) -> ndjson_commit.ByteBudget:
 
 
 @router.post("/validate-yaml", openapi_extra=hf_schema(HfValidateYaml))
-async def validate_yaml(request: Request, caller: Writer) -> JSONResponse:
+async def validate_yaml(request: Request) -> Response:
+    """Open to anonymous callers, as on the HF Hub (``RepoCard.validate`` sends no token); the
+    checks are ``hf_card_check``'s. ``Accept: text/plain`` gets the ``- Error: ...`` lines."""
     content = hf_body(HfValidateYaml, await json_object(request)).content
-    errors: list[dict] = []
-    warnings: list[dict] = []
+    errors: list[str] = []
+    warnings: list[str] = []
     front = _front_matter(content, errors)
     if front is None and not errors:
-        warnings.append({"message": "empty or missing yaml metadata in repo card"})
+        warnings.append("empty or missing yaml metadata in repo card")
     elif front is not None and not isinstance(front, dict):
-        errors.append({"message": "the metadata must be a YAML mapping"})
+        errors.append("the metadata must be a YAML mapping")
     elif front is not None:
-        hub_meta = front.get("adapter_hub")
-        if hub_meta is not None and not isinstance(hub_meta, dict):
-            errors.append({"message": '"adapter_hub" must be a mapping'})
-        elif hub_meta and hub_meta.get("kind") not in (None, "adapter", "base"):
-            errors.append({"message": '"adapter_hub.kind" must be "adapter" or "base"'})
-        if "tags" in front and not isinstance(front["tags"], list):
-            errors.append({"message": '"tags" must be a list'})
-    return JSONResponse({"errors": errors, "warnings": warnings}, status_code=400 if errors else 200)
+        errors += hf_card_check.card_problems(front)
+    status = 400 if errors else 200
+    if "text/plain" in request.headers.get("accept", ""):
+        return PlainTextResponse(hf_card_check.as_text(errors, warnings), status_code=status)
+    return JSONResponse({"errors": [{"message": e} for e in errors], "warnings": [{"message": w} for w in warnings]},
+                        status_code=status)
 
 
-def _front_matter(content: str, errors: list[dict]):
+def _front_matter(content: str, errors: list[str]):
     """The front matter through the one safe loader; its refusal becomes the error message."""
     try:
         block, _ = split_card(content)
         return (load_yaml(block) or None) if block is not None and block.strip() else None
     except CardInvalid as exc:
-        errors.append({"message": str(exc)})
+        errors.append(str(exc))
         return None

@@ -45,7 +45,7 @@ def test_parent_commit_race_exactly_one_wins_each_round(hub, run_hf):
         losers = [result for result in results.values() if result != "ok"]
         assert len(winners) == 1 and losers == [[412, stale]], results
         assert entry["files"] == [f"r{out['rounds'].index(entry)}-{winners[0]}.txt"]  # the loser stored nothing
-    assert len(versions(hub, token, "racer/cas")) == 1 + 8  # the seed and one version per round
+    assert len(versions(hub, token, "racer/cas")) == 2 + 8  # creation, the seed, one version per round
 
 
 def test_concurrent_commits_without_parent_keep_every_file(hub, run_hf):
@@ -76,3 +76,56 @@ def test_stale_parent_is_412_and_stores_nothing(hub, run_hf):
                              "The branch was updated since you opened this page. Please refresh and try again."]
     assert "three.txt" not in out["files"] and {"one.txt", "two.txt"} <= set(out["files"])
     assert "three.txt" not in {f["path"] for f in client(hub, token).resolve("racer/stale", "main")["files"]}
+
+
+def test_a_fresh_repo_has_main_with_gitattributes(hub, run_hf):
+    token = hub.token("carol")
+    out = run_hf("""
+        from huggingface_hub import HfApi, hf_hub_download
+        from huggingface_hub.errors import EntryNotFoundError
+        api = HfApi()
+        api.create_repo("carol/fresh")
+        info = api.model_info("carol/fresh")
+        try:
+            hf_hub_download("carol/fresh", "missing.txt")
+            missing = "found"
+        except EntryNotFoundError:
+            missing = "EntryNotFoundError"
+        api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="carol/fresh")
+        print(json.dumps({"sha": info.sha, "files": [s.rfilename for s in info.siblings], "missing": missing,
+                          "exists": api.file_exists("carol/fresh", "missing.txt"),
+                          "attributes": open(hf_hub_download("carol/fresh", ".gitattributes")).read()}))
+    """, token=token)
+    assert len(out["sha"]) == 40 and out["files"] == [".gitattributes"]
+    assert out["missing"] == "EntryNotFoundError" and out["exists"] is False
+    assert "*.safetensors filter=lfs diff=lfs merge=lfs -text\n" in out["attributes"]
+    assert versions(hub, token, "carol/fresh") == ["1.0.0", "0.0.0"]  # the first real commit is still 1.0.0
+
+
+def test_model_card_push_and_metadata_update_validate_anonymously(hub, run_hf):
+    token = hub.token("carol")
+    out = run_hf("""
+        from huggingface_hub import HfApi, ModelCard, ModelCardData, RepoCard, metadata_update, metadata_load
+        from huggingface_hub import hf_hub_download
+        api = HfApi()
+        api.create_repo("carol/carded")
+        card = ModelCard.from_template(ModelCardData(license="mit", library_name="peft"), model_id="carded")
+        card.push_to_hub("carol/carded")
+        metadata_update("carol/carded", {"model-index": [{"name": "carded", "results": [{
+            "task": {"type": "text-generation"}, "dataset": {"type": "wiki", "name": "Wiki"},
+            "metrics": [{"type": "accuracy", "value": 0.5}]}]}]})
+        errors = {}
+        for key, call in [("license", lambda: metadata_update("carol/carded", {"license": "nope"}, overwrite=True)),
+                          ("index", lambda: RepoCard("---\\nmodel-index:\\n- name: x\\n---\\n").validate("model"))]:
+            try:
+                call()
+                errors[key] = "accepted"
+            except ValueError as e:
+                errors[key] = str(e)
+        meta = metadata_load(hf_hub_download("carol/carded", "README.md", force_download=True))
+        print(json.dumps({"meta": meta, "errors": errors}))
+    """, token=token)
+    assert out["meta"]["license"] == "mit" and out["meta"]["model-index"][0]["results"][0]["metrics"][0]["value"] == 0.5
+    assert out["errors"]["license"].startswith('- Error: "license" must be one of [apache-2.0, mit')
+    assert out["errors"]["index"] == '- Error: "model-index[0].results" must be an array'
+    assert versions(hub, token, "carol/carded") == ["1.0.1", "1.0.0", "0.0.0"]  # the refused updates stored nothing
