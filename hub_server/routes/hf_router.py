@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from . import hf_api, hf_files
-from .hf_common import LIMIT_STATE_KEY
+from .hf_common import LIMIT_STATE_KEY, HfRoute
+from .hf_repo_ids import fallback_router
 
 DEFAULT_MAX_COMMIT_BYTES = 2 * 1024**3
 
@@ -15,6 +16,7 @@ def hf_router() -> APIRouter:
     router = APIRouter()
     router.include_router(hf_api.router)
     router.include_router(hf_files.router)
+    router.include_router(fallback_router(HfRoute))  # last: only what no HF route matched
     return router
 
 

@@ -129,3 +129,37 @@ def test_model_card_push_and_metadata_update_validate_anonymously(hub, run_hf):
     assert out["errors"]["license"].startswith('- Error: "license" must be one of [apache-2.0, mit')
     assert out["errors"]["index"] == '- Error: "model-index[0].results" must be an array'
     assert versions(hub, token, "carol/carded") == ["1.0.1", "1.0.0", "0.0.0"]  # the refused updates stored nothing
+
+
+def test_exists_helpers_answer_false_and_ids_ignore_case(hub, run_hf):
+    token = hub.token("Dora")
+    out = run_hf("""
+        from huggingface_hub import HfApi, hf_hub_download
+        api = HfApi()
+        api.create_repo("Dora/Mixed-Case")
+        api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="Dora/Mixed-Case")
+        print(json.dumps({
+            "repo": [api.repo_exists("Dora/Mixed-Case"), api.repo_exists("dora/mixed-case"),
+                     api.repo_exists("no-namespace"), api.repo_exists("dora/absent")],
+            "file": [api.file_exists("DORA/MIXED-CASE", "x.txt"), api.file_exists("dora/mixed-case", "y.txt"),
+                     api.file_exists("no-namespace", "x.txt"), api.file_exists("dora/absent", "x.txt")],
+            "revision": [api.revision_exists("dora/mixed-case", "main"),
+                         api.revision_exists("dora/mixed-case", "no-such-rev"),
+                         api.revision_exists("no-namespace", "main")],
+            "id": api.model_info("dora/MIXED-case").id,
+            "bytes": open(hf_hub_download("dora/mixed-case", "x.txt"), "rb").read().decode(),
+        }))
+    """, token=token)
+    assert out["repo"] == [True, True, False, False]
+    assert out["file"] == [True, False, False, False]
+    assert out["revision"] == [True, False, False]
+    assert out["id"] == "Dora/Mixed-Case" and out["bytes"] == "x"  # the stored spelling wins
+
+
+def test_unmatched_repo_paths_carry_an_error_code(hub):
+    import httpx
+
+    for method, path in [("GET", "/api/models/solo"), ("GET", "/api/models/a/b/c/d/unknown"),
+                         ("POST", "/api/models/solo/preupload/main"), ("HEAD", "/solo/resolve/main/x.txt")]:
+        r = httpx.request(method, hub.url + path, headers={"Authorization": f"Bearer {hub.token('Dora')}"})
+        assert r.status_code == 404 and r.headers["X-Error-Code"] == "RepoNotFound", (method, path)
