@@ -22,6 +22,7 @@ from ..public_url import public_base
 from ..services import hf_card_check, hf_commit, hf_initial, hf_views, ndjson_commit, repos, search, versions
 from ..services.hf_numbering import plain_revision
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
+from . import hf_paths as hf_paths_routes
 from .deps import Caller, HubDep
 from .hf_common import HfRoute, WritableRepo, Writer, after_cursor, json_object, page_size, paged
 
@@ -67,12 +68,12 @@ def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller:
 @router.get("/models/{namespace}/{name}/tree/{revision}")
 @router.get("/models/{namespace}/{name}/tree/{revision}/{path:path}")
 def list_tree(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller,
-              path: str = "", recursive: bool = False, limit: int | None = None,
+              path: str = "", recursive: bool = False, expand: bool = False, limit: int | None = None,
               cursor: str | None = None) -> JSONResponse:
     if revision == "refs" and path.count("/") >= 1:  # an encoded refs/heads/main arrives decoded
         _, revision, path = (path + "/").split("/", 2)
-    repo, version = versions.resolve(hub, caller, namespace, name, revision)
-    entries = hf_views.tree(version.files, path, recursive)
+    version, entry = hf_paths_routes.expanded_entries(hub, caller, namespace, name, revision, expand)
+    entries = hf_views.tree(version.files, path, recursive, entry)  # git oids; lastCommit when expanded
     if entries is None:
         raise EntryNotFound(f"{path} is not a folder of {namespace}/{name}@{version.version}")
     return paged(request, *after_cursor(entries, lambda e: e["path"], cursor, page_size(limit, _TREE_PAGE, _TREE_PAGE)))

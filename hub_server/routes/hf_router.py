@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from . import hf_api, hf_files
+from . import hf_api, hf_files, hf_paths
 from .hf_common import LIMIT_STATE_KEY, HfRoute
 from .hf_repo_ids import fallback_router
 
@@ -15,6 +15,7 @@ def hf_router() -> APIRouter:
     """All HF routes; the ``/api`` ones first so ``/{ns}/{name}/resolve`` never shadows them."""
     router = APIRouter()
     router.include_router(hf_api.router)
+    router.include_router(hf_paths.router)
     router.include_router(hf_files.router)
     router.include_router(fallback_router(HfRoute))  # last: only what no HF route matched
     return router
