@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from hub_rules import CardInvalid, load_yaml, split_card
 
-from ..errors import Conflict, EntryNotFound, Invalid
+from ..errors import Conflict, EntryNotFound, Invalid, RevisionNotFound
 from ..public_url import public_base
-from ..services import hf_card_check, hf_commit, hf_initial, hf_views, ndjson_commit, repos, search, versions
+from ..services import hf_card_check, hf_commit, hf_initial, hf_preupload, hf_views, ndjson_commit, repos, search, versions
+from ..services.auth import require_user, require_write
 from ..services.hf_numbering import plain_revision
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
 from . import hf_paths as hf_paths_routes
@@ -153,16 +154,39 @@ async def update_settings(namespace: str, name: str, request: Request, hub: HubD
 
 
 @router.post("/models/{namespace}/{name}/preupload/{revision:path}", openapi_extra=hf_schema(HfPreupload))
-async def preupload(namespace: str, name: str, revision: str, request: Request, repo: WritableRepo) -> dict:
+async def preupload(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer,
+                    repo: WritableRepo) -> dict:
     raw = await json_object(request)
     files = raw.get("files") or []
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
         raise Invalid("'files' must be a list of objects with a path")
+    gitignore = raw.get("gitIgnore")
+    if gitignore is not None and not isinstance(gitignore, str):
+        raise Invalid("'gitIgnore' must be text")
     body = hf_body(HfPreupload, raw)
     for item in body.files:
         hf_commit.check_path(item.path)
-    return {"files": [{"path": item.path, "uploadMode": "regular", "shouldIgnore": False} for item in body.files],
-            "commitOid": None}
+
+    def work() -> list[dict]:
+        _, live = versions.list_versions(hub, caller, namespace, name)
+        try:
+            version = versions.pick(live, plain_revision(revision))
+        except RevisionNotFound:
+            version = None  # a new version name, or an empty repo: nothing to compare with
+        return hf_preupload.answer(hub, version, [item.path for item in body.files], gitignore)
+
+    return {"files": await run_in_threadpool(work), "commitOid": None}
+
+
+@router.get("/models/{namespace}/{name}/auth-check")
+@router.get("/models/{namespace}/{name}/auth-check/write")
+def auth_check(namespace: str, name: str, request: Request, hub: HubDep, caller: Caller) -> dict:
+    """``HfApi.auth_check``: 404 RepoNotFound when the caller cannot see the repo; ``/write`` also
+    needs write rights (403)."""
+    repos.get_repo(hub, caller, namespace, name)
+    if request.url.path.endswith("/write"):
+        require_write(require_user(caller), namespace)
+    return {}
 
 
 @router.post("/models/{namespace}/{name}/commit/{revision:path}")

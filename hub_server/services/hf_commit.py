@@ -19,7 +19,7 @@ from typing import BinaryIO
 from hub_rules import is_commit
 
 from ..db.models import Repo, Version
-from ..errors import Conflict, RevisionNotFound
+from ..errors import Conflict, RevisionNotFound, Unprocessable
 from ..limits.quotas import check_namespace_quota
 from . import names, versions
 from .auth import Principal
@@ -30,7 +30,19 @@ from .ndjson_commit import ParsedCommit, parse_spooled
 from .publish import ANY_HEAD, HeadMoved, check_message, publish
 from .repos import reserved_versions
 
-check_path = names.check_path  # the hub's one path rule, for preupload
+
+class PathInvalid(Unprocessable):
+    """An invalid file path in an HF commit or preupload: 422, as the HF Hub answers it."""
+
+    hf_status = 422
+
+
+def check_path(path: str) -> str:
+    """The hub's one path rule (``names.check_path``), answered 422 the HF way."""
+    try:
+        return names.check_path(path)
+    except Unprocessable as exc:
+        raise PathInvalid(exc.message) from None
 
 # Each lost race means another commit won a number, so N racers need at most N attempts.
 _NUMBERING_ATTEMPTS = 32
