@@ -19,7 +19,7 @@ from hub_rules import CardInvalid, load_yaml, split_card
 
 from ..errors import Conflict, EntryNotFound, Invalid, RevisionNotFound
 from ..public_url import public_base
-from ..services import hf_card_check, hf_commit, hf_initial, hf_preupload, hf_views, ndjson_commit, repos, search, versions
+from ..services import hf_card_check, hf_commit, hf_formatted, hf_initial, hf_preupload, hf_views, ndjson_commit, repos, search, versions
 from ..services.auth import require_user, require_write
 from ..services.hf_numbering import plain_revision
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
@@ -92,7 +92,9 @@ def list_commits(namespace: str, name: str, revision: str, request: Request, hub
     """The versions up to ``revision``, newest first: each one is a commit."""
     _, history = versions.history(hub, caller, namespace, name, plain_revision(revision))
     chunk, next_cursor = after_cursor(history, lambda v: v.version, cursor, page_size(limit, _PAGE, _PAGE))
-    return paged(request, [hf_views.commit_entry(v) for v in chunk], next_cursor)
+    formatted = "formatted" in request.query_params.getlist("expand[]")  # list_repo_commits(formatted=True)
+    return paged(request, [hf_formatted.with_formatted(hf_views.commit_entry(v)) if formatted
+                           else hf_views.commit_entry(v) for v in chunk], next_cursor)
 
 
 def _repo_type(body: dict) -> None:

@@ -163,3 +163,21 @@ def test_unmatched_repo_paths_carry_an_error_code(hub):
                          ("POST", "/api/models/solo/preupload/main"), ("HEAD", "/solo/resolve/main/x.txt")]:
         r = httpx.request(method, hub.url + path, headers={"Authorization": f"Bearer {hub.token('Dora')}"})
         assert r.status_code == 404 and r.headers["X-Error-Code"] == "RepoNotFound", (method, path)
+
+
+def test_list_repo_commits_formatted(hub, run_hf):
+    token = hub.token("carol")
+    out = run_hf("""
+        from huggingface_hub import HfApi
+        api = HfApi()
+        api.create_repo("carol/history")
+        api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="carol/history",
+                        commit_message="add <x>", commit_description="first line\\n\\nsecond & last")
+        plain = api.list_repo_commits("carol/history")
+        rich = api.list_repo_commits("carol/history", formatted=True)
+        print(json.dumps({"plain": [c.formatted_title for c in plain],
+                          "rich": [[c.title, c.formatted_title, c.formatted_message] for c in rich]}))
+    """, token=token)
+    assert out["plain"] == [None, None]
+    assert out["rich"][0] == ["add <x>", "add &lt;x&gt;", "<p>first line</p><p>second &amp; last</p>"]
+    assert out["rich"][1][:2] == ["initial commit", "initial commit"]

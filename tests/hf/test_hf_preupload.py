@@ -4,6 +4,7 @@ the repo's ``.gitignore`` matches are left out, an invalid path is HF's 422, and
 from __future__ import annotations
 
 import httpx
+
 from tests.hf.hf_harness import client, versions
 
 
