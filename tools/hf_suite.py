@@ -196,8 +196,17 @@ _NOISE = [
 ]
 
 
+_BARE = re.compile(r"Error:( \d+ Client Error\.)?$")
+
+
 def cause(message: str) -> str:
-    line = next((ln.strip() for ln in message.splitlines() if ln.strip()), "?")[:160]
+    """The failure's first line, with the server's message when the first line alone says little
+    (``BadRequestError:`` is followed by the hub's one-line error), normalised so alike ones group."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    line = lines[0] if lines else "?"
+    if _BARE.search(line.rstrip('"')) and len(lines) > 1:
+        line = f"{line} {lines[1]}"
+    line = line[:200]
     for pattern, repl in _NOISE:
         line = pattern.sub(repl, line)
     return line
