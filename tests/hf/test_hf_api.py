@@ -127,10 +127,11 @@ def test_create_upload_folder_publishes_numbered_versions(hub, run_hf, tmp_path)
     """, token=(dave := hub.token("dave")))
     assert out["repo_id"] == "dave/up" and out["private"] is True
     tags = dict(out["tags"])
-    assert sorted(tags) == ["1.0.0", "1.0.1", "2.0.0", "3.1.0", "3.1.1"]  # delete_file made 3.1.1
+    assert sorted(tags) == ["0.0.0", "1.0.0", "1.0.1", "2.0.0", "3.1.0", "3.1.1"]  # 0.0.0: creation; delete_file: 3.1.1
     assert tags["1.0.0"] == out["first"] and tags["1.0.1"] == out["second"]
-    assert out["files"] == ["README.md", "adapter_config.json", "adapter_model.safetensors", "notes/extra.txt"]
-    assert out["after_delete"] == ["README.md", "adapter_config.json", "adapter_model.safetensors"]
+    assert out["files"] == [".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors",
+                            "notes/extra.txt"]
+    assert out["after_delete"] == [".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors"]
     stored = client(hub, dave).resolve("dave/up", "1.0.0")
     assert {f["path"]: f["size"] for f in stored["files"]}["adapter_config.json"] == 8
     assert stored["card"]["library_name"] == "peft"  # the card pushed over HF is the hub's metadata
@@ -230,7 +231,7 @@ def test_commit_over_the_size_limit_is_refused(tmp_path):
             print(json.dumps({"status": status}))
         """, token=(fay := small.token("fay")))
         assert out["status"][0] == 413 and "hub push" in out["status"][1]
-        assert versions(small, fay, "fay/big") == ["1.0.0"]
+        assert versions(small, fay, "fay/big") == ["1.0.0", "0.0.0"]
     finally:
         small.close()
 
@@ -245,4 +246,4 @@ def test_commit_that_changes_nothing_makes_no_version(hub, run_hf):
         print(json.dumps({"oids": oids}))
     """, token=(gus := hub.token("gus")))
     assert out["oids"][0] == out["oids"][1]
-    assert versions(hub, gus, "gus/same") == ["1.0.0"]
+    assert versions(hub, gus, "gus/same") == ["1.0.0", "0.0.0"]
