@@ -1,7 +1,8 @@
 """Repo ids in HF paths the way the HF Hub treats them: case-insensitive, the stored spelling
 winning (``canonical_path_params``, applied by ``HfRoute`` before any route runs), and every path
 that names no repo route (a repo id without a namespace, an unknown sub-path) answered with the
-``X-Error-Code`` huggingface_hub turns into ``RepositoryNotFoundError``, so ``repo_exists`` /
+``X-Error-Code`` huggingface_hub turns into ``RepositoryNotFoundError`` (``EntryNotFoundError``
+naming the path when the repo exists but this hub serves no such route), so ``repo_exists`` /
 ``file_exists`` / ``revision_exists`` return False instead of raising (``fallback_router``,
 mounted after every other HF route)."""
 
@@ -12,7 +13,9 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from ..db.models import Repo
-from ..errors import RepoNotFound
+from ..errors import EntryNotFound, RepoNotFound
+from ..services import repos
+from .deps import Caller, HubDep
 
 
 def _stored_spelling(hub, namespace: str, name: str) -> tuple[str, str] | None:
@@ -43,8 +46,14 @@ def fallback_router(route_class) -> APIRouter:
     methods = ["GET", "HEAD", "POST", "PUT", "DELETE"]
 
     @router.api_route("/api/models/{rest:path}", methods=methods)
-    def unknown_model_path(rest: str) -> None:
-        raise RepoNotFound(f"repository {'/'.join(rest.split('/')[:2])} not found")
+    def unknown_model_path(rest: str, request: Request, hub: HubDep, caller: Caller) -> None:
+        parts = rest.split("/")
+        if len(parts) < 3:
+            raise RepoNotFound(f"repository {'/'.join(parts[:2])} not found")
+        namespace, name = _stored_spelling(hub, parts[0], parts[1]) or (parts[0], parts[1])
+        repos.get_repo(hub, caller, namespace, name)  # RepoNotFound unless the caller sees it
+        tail = "/".join(parts[2:])[:200]
+        raise EntryNotFound(f"{request.method} /api/models/{namespace}/{name}/{tail} is not served by this hub")
 
     @router.api_route("/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
     def resolve_without_namespace(name: str) -> None:

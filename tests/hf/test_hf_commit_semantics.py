@@ -163,6 +163,11 @@ def test_unmatched_repo_paths_carry_an_error_code(hub):
                          ("POST", "/api/models/solo/preupload/main"), ("HEAD", "/solo/resolve/main/x.txt")]:
         r = httpx.request(method, hub.url + path, headers={"Authorization": f"Bearer {hub.token('Dora')}"})
         assert r.status_code == 404 and r.headers["X-Error-Code"] == "RepoNotFound", (method, path)
+    token = hub.token("Dora")
+    client(hub, token).create_repo("Dora/served")
+    unknown = httpx.post(f"{hub.url}/api/models/dora/served/no-such-thing/x", headers={"Authorization": f"Bearer {token}"})
+    assert unknown.status_code == 404 and unknown.headers["X-Error-Code"] == "EntryNotFound"
+    assert unknown.json()["error"] == "POST /api/models/Dora/served/no-such-thing/x is not served by this hub"
 
 
 def test_list_repo_commits_formatted(hub, run_hf):
