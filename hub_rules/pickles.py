@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 import pickletools
+import warnings
 import zipfile
 from collections.abc import Callable
+from typing import Any
 
 from .errors import PathRefused
 
@@ -52,13 +54,15 @@ def is_pickle_stream(prefix: bytes, complete: bool) -> bool:
     count, end, first = 0, None, ""
     stream = io.BytesIO(prefix)
     try:
-        for opcode, _, pos in pickletools.genops(stream):
-            seen.add(opcode.name)
-            first = first or opcode.name
-            count += 1
-            if opcode.name == "STOP":
-                end = pos + 1
-                break
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # arbitrary bytes read as string opcodes warn about escapes
+            for opcode, _, pos in pickletools.genops(stream):
+                seen.add(opcode.name)
+                first = first or opcode.name
+                count += 1
+                if opcode.name == "STOP":
+                    end = (pos or 0) + 1
+                    break
     except ValueError:
         # junk stops the walk before the end; a stream cut by the prefix fails only there
         cut = not complete and stream.tell() == len(prefix)
@@ -66,7 +70,9 @@ def is_pickle_stream(prefix: bytes, complete: bool) -> bool:
     if end is None or (end < len(prefix) and first != "PROTO"):
         return False  # bytes after STOP: only a protocol 2+ stream (torch's legacy format) is trusted
     try:
-        pickletools.dis(prefix[:end], out=io.StringIO())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pickletools.dis(prefix[:end], out=io.StringIO())
     except (ValueError, KeyError, IndexError, TypeError):
         return False
     return True
@@ -92,7 +98,7 @@ class _RangedFile(io.RawIOBase):
         self._pos = max(0, base + offset)
         return self._pos
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         want = min(len(buffer), self._size - self._pos)
         if want <= 0:
             return 0
