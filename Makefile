@@ -13,7 +13,7 @@ TORCH := torch==2.13.0
 COMPILE_FLAGS := --extra ml --extra server --extra serve --extra test --extra bench --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint test-two-hosts test-latest fuzz bench base venv lock clean
+.PHONY: demo test test-hf-suite lint test-two-hosts test-latest fuzz bench base venv lock clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(PY) -m adapters.base.default >/dev/null
 	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# huggingface_hub's own test suite (the sdist of the installed version, fetched with pip) against a fresh
+# `hub serve`; prints passed/failed per file and writes build/hf-suite/summary.md (about 20 minutes).
+test-hf-suite: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(PY) tools/hf_suite.py
 
 # The server, HF and push/pull suites again on PostgreSQL + a real S3 server (SeaweedFS) with two hub
 # processes behind a per-request round-robin proxy (needs HUB_TEST_DATABASE_URL; .ci/run sets it).

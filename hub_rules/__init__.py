@@ -48,6 +48,7 @@ from .paths import (
     check_path,
     is_pickle_name,
 )
+from .pickles import check_not_pickle_content, is_pickle, is_pickle_bytes
 from .semver import (
     MAIN_NAMES,
     Range,
@@ -93,6 +94,7 @@ __all__ = [
     "check_message",
     "check_name",
     "check_not_pickle",
+    "check_not_pickle_content",
     "check_path",
     "check_version",
     "commit_id",
@@ -100,6 +102,8 @@ __all__ = [
     "is_commit",
     "is_digest",
     "is_name",
+    "is_pickle",
+    "is_pickle_bytes",
     "is_pickle_name",
     "is_range",
     "is_repo_id",

@@ -60,6 +60,8 @@ def _has_nul(scope: Scope) -> bool:
 
 # An anonymous pull of a public repo is reported like any other (a read, counted once per pull).
 _PULL_REPORT = re.compile(r"/api/v1/repos/[^/]+/[^/]+/versions/[^/]+/pulls")
+# Card validation stores nothing and the HF Hub answers it without a token (``RepoCard.validate``).
+_ANONYMOUS_POSTS = ("/api/validate-yaml",)
 
 
 class LimitsMiddleware:
@@ -82,7 +84,7 @@ class LimitsMiddleware:
             await send_error(send, path, Invalid("NUL characters are not allowed in the path or query string"))
             return
         if (method not in SAFE_METHODS and path.startswith("/api/") and not authorization and "cookie" not in headers
-                and not _PULL_REPORT.fullmatch(path)):
+                and not _PULL_REPORT.fullmatch(path) and path not in _ANONYMOUS_POSTS):
             await send_error(send, path, Unauthorized("this call needs a token (hub login)"))
             return
 

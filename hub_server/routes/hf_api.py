@@ -14,17 +14,34 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub_rules import CardInvalid, load_yaml, split_card
 
-from ..errors import Conflict, EntryNotFound, Invalid
+from ..errors import Conflict, EntryNotFound, Invalid, RevisionNotFound
 from ..public_url import public_base
-from ..services import dataset_files, gates, hf_commit, hf_views, ndjson_commit, ref_commits, refs, repos, search, versions
+from ..services import (
+    dataset_files,
+    gates,
+    hf_card_check,
+    hf_commit,
+    hf_formatted,
+    hf_initial,
+    hf_preupload,
+    hf_views,
+    ndjson_commit,
+    ref_commits,
+    refs,
+    repos,
+    search,
+    versions,
+)
+from ..services.auth import require_user, require_write
 from ..services.hf_numbering import plain_revision
 from . import hf_ref_views
 from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
+from . import hf_paths as hf_paths_routes
 from .deps import Caller, HubDep
 from .hf_common import (
     HfRoute,
@@ -98,11 +115,11 @@ def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller:
 @each_type("GET", "/{namespace}/{name}/tree/{revision}")
 @each_type("GET", "/{namespace}/{name}/tree/{revision}/{path:path}")
 def list_tree(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo,
-              path: str = "", recursive: bool = False, limit: int | None = None,
+              path: str = "", recursive: bool = False, expand: bool = False, limit: int | None = None,
               cursor: str | None = None) -> JSONResponse:
     revision, path = revision_and_path(request, revision, path, 6)  # refs/pr/1 and branches with '/'
-    repo, version = refs.resolve(hub, caller, namespace, name, revision)
-    entries = hf_views.tree(version.files, path, recursive)
+    version, entry = hf_paths_routes.expanded_entries(hub, caller, namespace, name, revision, expand)
+    entries = hf_views.tree(version.files, path, recursive, entry)  # git oids; lastCommit when expanded
     if entries is None:
         raise EntryNotFound(f"{path} is not a folder of {namespace}/{name}@{version.version}")
     return paged(request, *after_cursor(entries, lambda e: e["path"], cursor, page_size(limit, _TREE_PAGE, _TREE_PAGE)))
@@ -120,7 +137,9 @@ def list_commits(namespace: str, name: str, revision: str, request: Request, hub
     """The versions up to ``revision``, newest first: each one is a commit."""
     _, history = refs.history(hub, caller, namespace, name, revision)
     chunk, next_cursor = after_cursor(history, lambda v: v.version, cursor, page_size(limit, _PAGE, _PAGE))
-    return paged(request, [hf_views.commit_entry(v) for v in chunk], next_cursor)
+    formatted = "formatted" in request.query_params.getlist("expand[]")  # list_repo_commits(formatted=True)
+    return paged(request, [hf_formatted.with_formatted(hf_views.commit_entry(v)) if formatted
+                           else hf_views.commit_entry(v) for v in chunk], next_cursor)
 
 
 def _repo_kind(repo_type: str | None) -> str:
@@ -141,10 +160,11 @@ async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     private = body.visibility == "private" or bool(body.private)
     url = f"{public_base(request)}/{'datasets/' if kind == 'dataset' else ''}{namespace}/{name}"
     try:
-        await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind=kind, private=private)
+        repo = await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind=kind, private=private)
     except Conflict as exc:
         exc.extra["url"] = url  # huggingface_hub reads the url even from the 409 answer (exist_ok=True)
         raise
+    await run_in_threadpool(hf_initial.initial_commit, hub, caller, repo)  # main exists, as on the HF Hub
     return {"url": url, "name": f"{namespace}/{name}", "id": f"{namespace}/{name}"}
 
 
@@ -191,6 +211,9 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
     files = raw.get("files") or []
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
         raise Invalid("'files' must be a list of objects with a path")
+    gitignore = raw.get("gitIgnore")
+    if gitignore is not None and not isinstance(gitignore, str):
+        raise Invalid("'gitIgnore' must be text")
     body = hf_body(HfPreupload, raw)
     for item in body.files:
         hf_commit.check_path(item.path)
@@ -199,9 +222,28 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
     create_pr = request.query_params.get("create_pr") in ("1", "true")
     if ref_commits.goes_to_ref(revision, create_pr):
         await run_in_threadpool(ref_commits.check_preupload, hub, caller, repo, revision, create_pr)
-    lfs_above = hub.settings.hf_lfs_threshold_bytes  # larger files go through the LFS batch API (hf_lfs)
-    return {"files": [{"path": item.path, "uploadMode": "lfs" if (item.size or 0) > lfs_above else "regular",
-                       "shouldIgnore": False} for item in body.files], "commitOid": None}
+
+    def work() -> list[dict]:
+        try:
+            _, version = refs.resolve(hub, caller, namespace, name, plain_revision(revision))
+        except RevisionNotFound:
+            version = None  # a new version name, a new pull request, or an empty repo: nothing to compare with
+        return hf_preupload.answer(hub, version, [item.path for item in body.files], gitignore,
+                                   {item.path: item.size or 0 for item in body.files},
+                                   hub.settings.hf_lfs_threshold_bytes)
+
+    return {"files": await run_in_threadpool(work), "commitOid": None}
+
+
+@each_type("GET", "/{namespace}/{name}/auth-check")
+@each_type("GET", "/{namespace}/{name}/auth-check/write")
+def auth_check(namespace: str, name: str, request: Request, hub: HubDep, caller: Caller) -> dict:
+    """``HfApi.auth_check``: 404 RepoNotFound when the caller cannot see the repo; ``/write`` also
+    needs write rights (403)."""
+    repos.get_repo(hub, caller, namespace, name)
+    if request.url.path.endswith("/write"):
+        require_write(require_user(caller), namespace)
+    return {}
 
 
 @each_type("POST", "/{namespace}/{name}/commit/{revision:path}")
@@ -230,31 +272,31 @@ def commit_budget(hub) -> ndjson_commit.ByteBudget:
 
 
 @router.post("/validate-yaml", openapi_extra=hf_schema(HfValidateYaml))
-async def validate_yaml(request: Request, caller: Writer) -> JSONResponse:
+async def validate_yaml(request: Request) -> Response:
+    """Open to anonymous callers, as on the HF Hub (``RepoCard.validate`` sends no token); the
+    checks are ``hf_card_check``'s. ``Accept: text/plain`` gets the ``- Error: ...`` lines."""
     content = hf_body(HfValidateYaml, await json_object(request)).content
-    errors: list[dict] = []
-    warnings: list[dict] = []
+    errors: list[str] = []
+    warnings: list[str] = []
     front = _front_matter(content, errors)
     if front is None and not errors:
-        warnings.append({"message": "empty or missing yaml metadata in repo card"})
+        warnings.append("empty or missing yaml metadata in repo card")
     elif front is not None and not isinstance(front, dict):
-        errors.append({"message": "the metadata must be a YAML mapping"})
+        errors.append("the metadata must be a YAML mapping")
     elif front is not None:
-        hub_meta = front.get("adapter_hub")
-        if hub_meta is not None and not isinstance(hub_meta, dict):
-            errors.append({"message": '"adapter_hub" must be a mapping'})
-        elif hub_meta and hub_meta.get("kind") not in (None, "adapter", "base"):
-            errors.append({"message": '"adapter_hub.kind" must be "adapter" or "base"'})
-        if "tags" in front and not isinstance(front["tags"], list):
-            errors.append({"message": '"tags" must be a list'})
-    return JSONResponse({"errors": errors, "warnings": warnings}, status_code=400 if errors else 200)
+        errors += hf_card_check.card_problems(front)
+    status = 400 if errors else 200
+    if "text/plain" in request.headers.get("accept", ""):
+        return PlainTextResponse(hf_card_check.as_text(errors, warnings), status_code=status)
+    return JSONResponse({"errors": [{"message": e} for e in errors], "warnings": [{"message": w} for w in warnings]},
+                        status_code=status)
 
 
-def _front_matter(content: str, errors: list[dict]):
+def _front_matter(content: str, errors: list[str]):
     """The front matter through the one safe loader; its refusal becomes the error message."""
     try:
         block, _ = split_card(content)
         return (load_yaml(block) or None) if block is not None and block.strip() else None
     except CardInvalid as exc:
-        errors.append({"message": str(exc)})
+        errors.append(str(exc))
         return None

@@ -20,6 +20,7 @@ from ..services import hf_views, repos
 from ..services.auth import Principal, require_user, require_write
 from ..services.ref_commits import check_commit_rights
 from .deps import Caller, HubDep
+from .hf_repo_ids import canonical_path_params
 
 LIMIT_STATE_KEY = "hf_max_commit_bytes"
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class HfRoute(APIRoute):
 
         async def hf_handler(request: Request) -> Response:
             try:
+                await canonical_path_params(request)  # repo ids ignore case, as on the HF Hub
                 return await handler(request)
             except ServiceError as exc:
                 return hf_error(exc)

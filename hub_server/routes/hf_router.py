@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from . import hf_api, hf_collections, hf_discussions, hf_files, hf_gates, hf_lfs, hf_refs
-from .hf_common import LIMIT_STATE_KEY
+from . import hf_api, hf_collections, hf_discussions, hf_files, hf_gates, hf_lfs, hf_paths, hf_refs
+from .hf_common import LIMIT_STATE_KEY, HfRoute
+from .hf_repo_ids import fallback_router
 
 DEFAULT_MAX_COMMIT_BYTES = 2 * 1024**3
 
@@ -14,12 +15,14 @@ def hf_router() -> APIRouter:
     """All HF routes; the ``/api`` ones first so ``/{ns}/{name}/resolve`` never shadows them."""
     router = APIRouter()
     router.include_router(hf_api.router)
+    router.include_router(hf_paths.router)
     router.include_router(hf_lfs.router)
     router.include_router(hf_refs.router)  # branches and tags
     router.include_router(hf_discussions.router)  # discussions and pull requests
     router.include_router(hf_collections.router)
     router.include_router(hf_gates.router)  # access requests of gated repos
     router.include_router(hf_files.router)
+    router.include_router(fallback_router(HfRoute))  # last: only what no HF route matched
     return router
 
 

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from hub_rules import is_commit
 
 from ..db.models import Repo, Version
-from ..errors import Conflict, RevisionNotFound
+from ..errors import Conflict, RevisionNotFound, Unprocessable
 from ..limits.quotas import check_namespace_quota
 from . import dataset_files, names, versions
 from .auth import Principal
@@ -28,10 +28,22 @@ from .context import Hub
 from .dataset_files import is_dataset
 from .hf_numbering import choose_version, version_from_message
 from .ndjson_commit import ParsedCommit, parse_spooled
-from .publish import check_message, publish
+from .publish import ANY_HEAD, HeadMoved, check_message, publish
 from .repos import reserved_versions
 
-check_path = names.check_path  # the hub's one path rule, for preupload
+
+class PathInvalid(Unprocessable):
+    """An invalid file path in an HF commit or preupload: 422, as the HF Hub answers it."""
+
+    hf_status = 422
+
+
+def check_path(path: str) -> str:
+    """The hub's one path rule (``names.check_path``), answered 422 the HF way."""
+    try:
+        return names.check_path(path)
+    except Unprocessable as exc:
+        raise PathInvalid(exc.message) from None
 
 # Each lost race means another commit won a number, so N racers need at most N attempts.
 _NUMBERING_ATTEMPTS = 32
@@ -45,9 +57,25 @@ def parse_ndjson(body: bytes | BinaryIO) -> ParsedCommit:
     return parse_spooled(spool, check_path)
 
 
+class PreconditionFailed(Conflict):
+    """HF's answer to a stale ``parentCommit``: 412 with the Hub's own message."""
+
+    status, hf_code = 412, "PreconditionFailed"
+
+
+STALE_PARENT = "The branch was updated since you opened this page. Please refresh and try again."
+# A commit without parentCommit is rebuilt on the new head when another one landed first.
+_HEAD_ATTEMPTS = 16
+
+
 def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes | BinaryIO) -> Version:
     """Apply the NDJSON ``body`` on top of ``revision`` (``main``, a version or a commit id; a new
-    version name otherwise) and publish the result; ``who`` was checked for write rights."""
+    version name otherwise) and publish the result; ``who`` was checked for write rights.
+
+    On ``main`` the result is published only if ``main`` is still the parent it was built on
+    (``publish(expect_head=...)``): a stale ``parentCommit`` is a 412 and nothing is published;
+    without one, the commit is applied again on the new head, as git's server-side merge of
+    disjoint changes, so no concurrent commit's files are lost."""
     parsed = parse_ndjson(body)
     check_message(parsed.message)  # before any blob is stored
     for path, inline in parsed.added.items() if is_dataset(repo.kind) else ():
@@ -55,29 +83,48 @@ def commit(hub: Hub, who: Principal, repo: Repo, revision: str, body: bytes | Bi
     with hub.db.read() as s:
         check_namespace_quota(s, repo.namespace, hub.settings,
                               [(f.digest, f.size) for f in parsed.added.values()] + list(map(_swap, parsed.lfs.values())))
-    _, live = versions.list_versions(hub, who, repo.namespace, repo.name)
-    parent_ref = revision if revision == "main" or is_commit(revision) or revision in {
-        v.version for v in live} else "main"
-    try:
-        parent = versions.pick(live, parent_ref)
-    except RevisionNotFound:
-        if parent_ref != "main":
-            raise
-        parent = None
-    before: Files = {f.path: (f.size, f.digest) for f in parent.files} if parent else {}
-    after = _apply(hub, who, before, parsed)
-    if parent is not None and after == before:
-        return parent  # nothing changed: no empty version
-    return _publish_numbered(hub, who, repo, after, parsed, revision, [v.version for v in live])
+    added = _store_added(hub, who, parsed)
+    for _ in range(_HEAD_ATTEMPTS):
+        _, live = versions.list_versions(hub, who, repo.namespace, repo.name)
+        parent_ref = revision if revision == "main" or is_commit(revision) or revision in {
+            v.version for v in live} else "main"
+        try:
+            parent = versions.pick(live, parent_ref)
+        except RevisionNotFound:
+            if parent_ref != "main":
+                raise
+            parent = None
+        on_main = parent_ref == "main"
+        head = parent.commit if parent is not None else None
+        if parsed.parent_commit and on_main and parsed.parent_commit != head:
+            raise PreconditionFailed(STALE_PARENT)
+        before: Files = {f.path: (f.size, f.digest) for f in parent.files} if parent else {}
+        after = _apply(before, parsed, added)
+        if parent is not None and after == before:
+            return parent  # nothing changed: no empty version
+        try:
+            return _publish_numbered(hub, who, repo, after, parsed, revision, [v.version for v in live],
+                                     head if on_main else ANY_HEAD)
+        except HeadMoved:
+            if parsed.parent_commit:
+                raise PreconditionFailed(STALE_PARENT) from None
+    raise Conflict("too many concurrent commits; try again")
 
 
-def _apply(hub: Hub, who: Principal, parent: Files, commit: ParsedCommit) -> Files:
-    """Store the added bytes as blobs and return the new version's full file list."""
-    files = {path: entry for path, entry in parent.items() if path not in commit.deleted_files
-             and not any(path.startswith(folder) for folder in commit.deleted_folders)}
+def _store_added(hub: Hub, who: Principal, commit: ParsedCommit) -> Files:
+    """Store the added bytes as blobs (once, whatever the retries): path -> (size, digest)."""
+    stored: Files = {}
     for path, inline in commit.added.items():
         digest, size = put_blob(hub, inline.open(), who.name)
-        files[path] = (size, digest)
+        stored[path] = (size, digest)
+    return stored
+
+
+def _apply(parent: Files, commit: ParsedCommit, added: Files) -> Files:
+    """The new version's full file list: the parent's, less the deleted, plus the added."""
+    files = {path: entry for path, entry in parent.items() if path not in commit.deleted_files
+             and not any(path.startswith(folder) for folder in commit.deleted_folders)}
+    files.update(added)
     files.update(commit.lfs)  # sent through the LFS batch API; publish checks the caller holds each blob
     return files
 
@@ -87,7 +134,7 @@ def _swap(entry: tuple[int, str]) -> tuple[str, int]:
 
 
 def _publish_numbered(hub: Hub, who: Principal, repo: Repo, files: Files, parsed: ParsedCommit,
-                      revision: str, live: list[str]) -> Version:
+                      revision: str, live: list[str], expect_head: object) -> Version:
     """Publish under the chosen name; an automatic number lost to a concurrent commit is retried.
     Every name ever used counts (deleted versions, those of a deleted repo of the same name)."""
     manifest = [{"path": path, "size": size, "digest": digest} for path, (size, digest) in sorted(files.items())]
@@ -97,7 +144,10 @@ def _publish_numbered(hub: Hub, who: Principal, repo: Repo, files: Files, parsed
         name = choose_version(summary=parsed.summary, description=parsed.description, url_revision=revision,
                               existing=live, reserved=reserved_versions(hub, repo))
         try:
-            return publish(hub, who, repo.namespace, repo.name, name, manifest, parsed.message)[0]
+            return publish(hub, who, repo.namespace, repo.name, name, manifest, parsed.message,
+                           expect_head=expect_head)[0]
+        except HeadMoved:
+            raise
         except Conflict:
             live = [v.version for v in versions.list_versions(hub, who, repo.namespace, repo.name)[1]]
             if name in (revision, version_from_message(parsed.summary, parsed.description)):

@@ -6,7 +6,7 @@ Git commits have no names, hub versions do (semver, never reused). The rule, in 
    (``upload_folder(..., revision="1.2.0")``) names it;
 3. otherwise it is the next patch after the highest version ever published
    (yanked, deleted and tombstoned ones count: names are never reused); after a pre-release comes its release;
-   the first one is ``1.0.0``.
+   the first one is ``1.0.0`` (the ``0.0.0`` initial commit of a repo created over HF does not count).
 
 Version names follow the one grammar of ``hub_rules.semver`` (a leading ``v`` is dropped).
 The message is scanned line by line: linear in its length whatever it holds (a commit
@@ -20,6 +20,7 @@ import re
 from hub_rules import is_version, parse_version, sort_key
 
 FIRST_VERSION = "1.0.0"
+INITIAL_VERSION = "0.0.0"  # the .gitattributes-only version a repo created over HF starts with (hf_initial)
 # One line at a time, and only the lines that hold the word: the word search is one C-level
 # scan, each line holding it is matched once (never re-read for a second hit on the same line),
 # so the whole scan is linear in the text and a message of nothing but newlines costs one pass.
@@ -50,7 +51,7 @@ def version_from_message(summary: str, description: str) -> str | None:
 
 
 def next_patch(existing: list[str]) -> str:
-    named = [n for n in (_normalise(e) for e in existing) if is_version(n)]
+    named = [n for n in (_normalise(e) for e in existing) if is_version(n) and n != INITIAL_VERSION]
     if not named:
         return FIRST_VERSION
     top = parse_version(max(named, key=sort_key))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -30,7 +30,7 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -90,14 +90,16 @@ def _file_entry(f: VersionFile) -> dict:
     return {"type": "file", "oid": _sha256(f), "size": f.size, "path": f.path}
 
 
-def _folder_entry(path: str, files: list[VersionFile]) -> dict:
+def folder_entry(path: str, files: list[VersionFile]) -> dict:
     inside = sorted(_sha256(f) for f in files if f.path.startswith(path + "/"))
     oid = hashlib.sha1("\n".join(inside).encode()).hexdigest()
     return {"type": "directory", "oid": oid, "size": 0, "path": path}
 
 
-def tree(files: Iterable[VersionFile], prefix: str, recursive: bool) -> list[dict] | None:
-    """Entries under ``prefix`` (``""`` = root) sorted by path; None if ``prefix`` is not a folder."""
+def tree(files: Iterable[VersionFile], prefix: str, recursive: bool,
+         file_entry: Callable[[VersionFile], dict] = _file_entry) -> list[dict] | None:
+    """Entries under ``prefix`` (``""`` = root) sorted by path; None if ``prefix`` is not a folder.
+    ``file_entry`` renders a file (the HF routes pass one with git oids, ``hf_paths``)."""
     prefix = prefix.strip("/")
     base = prefix + "/" if prefix else ""
     inside = [f for f in files if f.path.startswith(base)]
@@ -112,8 +114,8 @@ def tree(files: Iterable[VersionFile], prefix: str, recursive: bool) -> list[dic
                 break
             folders.add(base + "/".join(rest[:depth]))
         if recursive or len(rest) == 1:
-            entries.append(_file_entry(f))
-    entries += [_folder_entry(folder, inside) for folder in sorted(folders)]
+            entries.append(file_entry(f))
+    entries += [folder_entry(folder, inside) for folder in sorted(folders)]
     return sorted(entries, key=lambda e: e["path"])
 
 

@@ -1,10 +1,10 @@
 """Validation of names (users, orgs, repos) and manifest file paths: relative,
-normalised, no pickle formats (the shared ``hub_rules`` path rule) — checked before
-anything is stored."""
+normalised (the shared ``hub_rules`` path rule) — checked before anything is stored. Pickles
+are refused by their bytes at publish (``hub_rules.pickles``), never by their names."""
 
 from __future__ import annotations
 
-from hub_rules import NameInvalid, PathRefused, check_not_pickle
+from hub_rules import NameInvalid, PathRefused
 from hub_rules import check_manifest_paths as rules_check_manifest_paths
 from hub_rules import check_name as rules_check_name
 from hub_rules import check_path as rules_check_path
@@ -21,9 +21,9 @@ def check_name(name: str, what: str = "name") -> str:
 
 
 def check_path(path: str) -> str:
-    """The shared path rule (``hub_rules.check_path``) plus the pickle refusal, as a 422."""
+    """The shared path rule (``hub_rules.check_path``) as a 422."""
     try:
-        return check_not_pickle(rules_check_path(path))
+        return rules_check_path(path)
     except PathRefused as exc:
         raise Unprocessable(str(exc)) from None
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hub_rules import MessageTooLong, VersionInvalid
+from hub_rules import MessageTooLong, PathRefused, VersionInvalid, check_not_pickle_content
 from hub_rules import check_message as rules_check_message
 from hub_rules import check_version as rules_check_version
 from hub_rules import commit_id as rules_commit_id
@@ -31,7 +31,7 @@ from .repos import find_repo, tombstoned_commit
 from .safetensors_check import header_length, validate
 from .signatures import check_signature
 from .storage_check import check_digest_field
-from .versions import refresh_latest
+from .versions import live_versions, refresh_latest
 
 CARD_LIMIT = 1024 * 1024
 
@@ -79,9 +79,20 @@ def parse_files(raw: Any, hub: Hub) -> list[FileEntry]:
     return files
 
 
+class HeadMoved(Conflict):
+    """``main`` is no longer the commit the new version was built on (``expect_head``)."""
+
+
+ANY_HEAD = object()
+
+
 def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version: str, raw_files: Any,
-            message: str = "") -> tuple[Version, bool]:
-    """Return (version, created). Raises Conflict / MissingBlobs / Unprocessable."""
+            message: str = "", *, expect_head: object = ANY_HEAD) -> tuple[Version, bool]:
+    """Return (version, created). Raises Conflict / MissingBlobs / Unprocessable.
+
+    ``expect_head``: the commit ``main`` must still be (None: the repo has no version yet), checked
+    in the same write transaction as the insert, so of two commits built on one head exactly one
+    lands and the other gets ``HeadMoved`` (the HF view's compare-and-swap)."""
     with hub.db.read() as s:
         kind = find_repo(s, who, namespace, name).kind  # private repos stay 404 to outsiders, before any 403
     who = require_write(who, namespace)
@@ -108,6 +119,8 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             if existing is not None:
                 return _same_or_conflict(existing, commit, version), False
             _check_tombstone(s, repo, version, commit)
+            if expect_head is not ANY_HEAD:
+                _check_head(s, repo, expect_head)
             check_namespace_quota(s, namespace, hub.settings, ((f.digest, f.size) for f in files), hold=True)
             _keep_blobs(hub, s, files)
             row = Version(repo_id=repo.id, version=version, commit=commit, created_at=utcnow(), author=who.name,
@@ -127,6 +140,17 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
             if existing is None:
                 raise
             return _same_or_conflict(existing, commit, version), False
+
+
+def _check_head(session, repo, expected: object) -> None:
+    """Lock the repo row (PostgreSQL; SQLite's write transaction already holds the lock) and
+    compare ``main`` with ``expected``."""
+    from ..db.models import Repo
+
+    session.execute(select(Repo.id).where(Repo.id == repo.id).with_for_update())
+    head = next((v for v in live_versions(session, repo) if not v.yanked), None)
+    if (head.commit if head is not None else None) != expected:
+        raise HeadMoved("main moved since this commit's parent was read")
 
 
 def _existing(session, namespace: str, name: str, version: str) -> Version | None:
@@ -187,14 +211,24 @@ def _validate_content(hub: Hub, files: list[FileEntry], *, dataset: bool = False
         raise MissingBlobs(f"upload these blobs first: {', '.join(digests)}", digests=digests) from exc
 
 
+def _refuse_pickle(hub: Hub, f: FileEntry) -> None:
+    """A file whose bytes are (or hold) a pickle, whatever its name: 422 (``hub_rules.pickles``)."""
+    try:
+        check_not_pickle_content(f.path, lambda start, length: _read(hub, f.digest, start, start + length - 1), f.size)
+    except PathRefused as exc:
+        raise Unprocessable(str(exc)) from None
+
+
 def _validate_files(hub: Hub, files: list[FileEntry]) -> dict:
     card: dict = {}
     for f in files:
-        if f.path.lower().endswith(".safetensors"):
+        if f.path.lower().endswith(".safetensors"):  # a valid header proves it is no pickle
             prefix = _read(hub, f.digest, 0, 7) if f.size >= 8 else b""
             length = header_length(prefix, f.size, hub.settings.max_header_bytes, f.path)
             validate(_read(hub, f.digest, 8, 8 + length - 1) if length else b"", f.size, f.path)
-        elif f.path == "README.md":
+        else:
+            _refuse_pickle(hub, f)
+        if f.path == "README.md":
             if f.size > CARD_LIMIT:
                 raise Unprocessable(f"README.md is larger than {CARD_LIMIT} bytes")
             raw = _read(hub, f.digest, 0, f.size - 1) if f.size else b""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-
 import httpx
 import pytest
+
 from tests.hf.hf_harness import client, make_runner, push_dir, safetensors_bytes, versions
 
 CARD = """---
@@ -127,10 +127,11 @@ def test_create_upload_folder_publishes_numbered_versions(hub, run_hf, tmp_path)
     """, token=(dave := hub.token("dave")))
     assert out["repo_id"] == "dave/up" and out["private"] is True
     tags = dict(out["tags"])
-    assert sorted(tags) == ["1.0.0", "1.0.1", "2.0.0", "3.1.0", "3.1.1"]  # delete_file made 3.1.1
+    assert sorted(tags) == ["0.0.0", "1.0.0", "1.0.1", "2.0.0", "3.1.0", "3.1.1"]  # 0.0.0: creation; delete_file: 3.1.1
     assert tags["1.0.0"] == out["first"] and tags["1.0.1"] == out["second"]
-    assert out["files"] == ["README.md", "adapter_config.json", "adapter_model.safetensors", "notes/extra.txt"]
-    assert out["after_delete"] == ["README.md", "adapter_config.json", "adapter_model.safetensors"]
+    assert out["files"] == [".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors",
+                            "notes/extra.txt"]
+    assert out["after_delete"] == [".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors"]
     stored = client(hub, dave).resolve("dave/up", "1.0.0")
     assert {f["path"]: f["size"] for f in stored["files"]}["adapter_config.json"] == 8
     assert stored["card"]["library_name"] == "peft"  # the card pushed over HF is the hub's metadata
@@ -138,20 +139,27 @@ def test_create_upload_folder_publishes_numbered_versions(hub, run_hf, tmp_path)
 
 def test_uploads_refused_for_pickles_strangers_and_anonymous(hub, run_hf, seeded):
     out = run_hf("""
+        import io, pickle, zipfile
         from huggingface_hub import HfApi
         from huggingface_hub.errors import HfHubHTTPError
         api = HfApi()
+        torch_zip = io.BytesIO()
+        with zipfile.ZipFile(torch_zip, "w") as archive:
+            archive.writestr("archive/data.pkl", pickle.dumps({"w": 1}, protocol=2))
         result = {}
-        for key, repo, path in [("pickle", "alice/lora-a", "pytorch_model.bin"),
-                                ("stranger", "bob/other", "a.txt")]:
+        for key, repo, path, data in [("pickle", "alice/lora-a", "data.txt", pickle.dumps([1, 2], protocol=0)),
+                                      ("pickle5", "alice/lora-a", "pytorch_model.bin", pickle.dumps([1], protocol=5)),
+                                      ("torch", "alice/lora-a", "model.pt", torch_zip.getvalue()),
+                                      ("stranger", "bob/other", "a.txt", b"data")]:
             try:
-                api.upload_file(path_or_fileobj=b"data", path_in_repo=path, repo_id=repo)
+                api.upload_file(path_or_fileobj=data, path_in_repo=path, repo_id=repo)
                 result[key] = "accepted"
             except HfHubHTTPError as e:
                 result[key] = [e.response.status_code, e.response.json().get("error", "")]
         print(json.dumps(result))
     """, token=hub.token("alice"))
-    assert out["pickle"][0] == 400 and "pickle" in out["pickle"][1]
+    for key, path in [("pickle", "data.txt"), ("pickle5", "pytorch_model.bin"), ("torch", "model.pt")]:
+        assert out[key] == [400, f"{path}: pickle formats are refused; save weights as .safetensors"]
     assert out["stranger"][0] == 403
     anonymous = run_hf("""
         from huggingface_hub import HfApi
@@ -159,6 +167,19 @@ def test_uploads_refused_for_pickles_strangers_and_anonymous(hub, run_hf, seeded
     """, expect_ok=False)
     assert anonymous["_returncode"] != 0
     assert versions(hub, hub.token("alice"), "alice/lora-a") == ["1.1.0", "1.0.0"]
+
+
+def test_a_bin_that_is_no_pickle_uploads_like_any_file(hub, run_hf, seeded):
+    out = run_hf("""
+        from huggingface_hub import HfApi, hf_hub_download
+        api = HfApi()
+        data = bytes(range(256)) * 16
+        api.create_repo("alice/bin-ok")
+        api.upload_file(path_or_fileobj=data, path_in_repo="extra/lfs.bin", repo_id="alice/bin-ok")
+        path = hf_hub_download("alice/bin-ok", "extra/lfs.bin")
+        print(json.dumps({"same": open(path, "rb").read() == data}))
+    """, token=hub.token("alice"))
+    assert out["same"] is True
 
 
 def test_validate_yaml(hub):
@@ -169,8 +190,8 @@ def test_validate_yaml(hub):
     assert bad.status_code == 400 and "invalid YAML" in bad.json()["errors"][0]["message"]
     empty = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": "# no metadata"}, headers=headers)
     assert empty.status_code == 200 and empty.json()["warnings"]
-    anonymous = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": CARD})
-    assert anonymous.status_code == 401
+    anonymous = httpx.post(f"{hub.url}/api/validate-yaml", json={"content": CARD})  # as on the HF Hub
+    assert anonymous.status_code == 200 and anonymous.json() == {"errors": [], "warnings": []}
 
 
 def test_concurrent_commits_each_get_their_own_number(hub, run_hf):
@@ -187,8 +208,8 @@ def test_concurrent_commits_each_get_their_own_number(hub, run_hf):
         print(json.dumps({"oids": oids}))
     """, token=(erin := hub.token("erin")))
     published = client(hub, erin).versions("erin/busy")
-    assert sorted(v["version"] for v in published) == [f"1.0.{i}" for i in range(6)]
-    assert sorted(out["oids"]) == sorted(v["commit"] for v in published)
+    assert sorted(v["version"] for v in published) == ["0.0.0"] + [f"1.0.{i}" for i in range(6)]  # 0.0.0: creation
+    assert sorted(out["oids"]) == sorted(v["commit"] for v in published if v["version"] != "0.0.0")
 
 
 def test_commit_over_the_size_limit_is_refused(tmp_path):
@@ -210,7 +231,7 @@ def test_commit_over_the_size_limit_is_refused(tmp_path):
             print(json.dumps({"status": status}))
         """, token=(fay := small.token("fay")))
         assert out["status"][0] == 413 and "hub push" in out["status"][1]
-        assert versions(small, fay, "fay/big") == ["1.0.0"]
+        assert versions(small, fay, "fay/big") == ["1.0.0", "0.0.0"]
     finally:
         small.close()
 
@@ -225,4 +246,4 @@ def test_commit_that_changes_nothing_makes_no_version(hub, run_hf):
         print(json.dumps({"oids": oids}))
     """, token=(gus := hub.token("gus")))
     assert out["oids"][0] == out["oids"][1]
-    assert versions(hub, gus, "gus/same") == ["1.0.0"]
+    assert versions(hub, gus, "gus/same") == ["1.0.0", "0.0.0"]

@@ -71,7 +71,7 @@ def test_delete_repo_keeps_its_version_names(hub, run_hf):
     assert out["gone"] is True
     assert out["reuse"][0] == 409 and "1.0.0" in out["reuse"][1] and "cannot be reused" in out["reuse"][1]
     assert "\n" not in out["reuse"][1]
-    assert versions(hub, alice, "alice/gone") == ["1.0.1"]  # the next number, never 1.0.0 again
+    assert versions(hub, alice, "alice/gone") == ["1.0.1", "0.0.0"]  # the next number, never 1.0.0 again
     assert client(hub, alice).resolve("alice/gone", "1.0.1")["commit"] == out["fresh"] != out["first"]
 
 
@@ -107,7 +107,7 @@ def test_strangers_cannot_delete_or_change_visibility(hub, run_hf):
                          headers={"Authorization": f"Bearer {hub.token('bob')}"})
     assert native.status_code == 403 and native.json()["error"] == {"code": "forbidden", "message": message}
     owner = client(hub, alice)
-    assert owner.repo("alice/keep")["private"] is False and versions(hub, alice, "alice/keep") == ["1.0.0"]
+    assert owner.repo("alice/keep")["private"] is False and versions(hub, alice, "alice/keep") == ["1.0.0", "0.0.0"]
     assert owner.repo("alice/shut")["private"] is True
 
 
@@ -168,13 +168,14 @@ def test_list_repo_commits_newest_first_with_messages_and_authors(hub, run_hf):
         }))
     """)
     published = {v["version"]: v["commit"] for v in client(hub, carol).versions("acme/hist")}
-    assert [c[0] for c in out["all"]] == [published["1.0.2"], published["1.0.1"], published["1.0.0"]]
-    assert [c[1] for c in out["all"]] == [["dan"], ["carol"], ["carol"]]
-    assert [(c[2], c[3]) for c in out["all"]] == [("third", ""), ("second", "why it changed"), ("first", "")]
+    assert [c[0] for c in out["all"]] == [published[v] for v in ("1.0.2", "1.0.1", "1.0.0", "0.0.0")]
+    assert [c[1] for c in out["all"]] == [["dan"], ["carol"], ["carol"], ["carol"]]
+    assert [(c[2], c[3]) for c in out["all"]] == [("third", ""), ("second", "why it changed"), ("first", ""),
+                                                  ("initial commit", "")]  # the repo's creation
     assert out["all"][0][4] >= out["all"][1][4] >= out["all"][2][4]
-    assert [c[0] for c in out["at"]] == [published["1.0.1"], published["1.0.0"]]
+    assert [c[0] for c in out["at"]] == [published["1.0.1"], published["1.0.0"], published["0.0.0"]]
     assert out["paged"] == [c[0] for c in out["all"]]
-    assert out["tree"] == ["a.txt"]
+    assert out["tree"] == [".gitattributes", "a.txt"]
 
 
 def test_one_token_rule_for_both_protocols(hub):

@@ -65,6 +65,8 @@ def test_upload_folder_then_native_pull(full_hub, tmp_path):
     """, token=token)
     client = HubClient(endpoint=full_hub.url, token=token)
     pulled = client.pull("bob/up", "1.2.0")
-    assert _tree(pulled) == _tree(src)
-    assert [v["version"] for v in client.versions("bob/up")] == ["1.2.0"]
+    pulled_tree = _tree(pulled)
+    assert pulled_tree.pop(".gitattributes").startswith(b"*.7z filter=lfs")  # the repo's initial commit
+    assert pulled_tree == _tree(src)
+    assert [v["version"] for v in client.versions("bob/up")] == ["1.2.0", "0.0.0"]
     assert client.pull("bob/up", out["oid"]) == pulled  # the HF commit oid is the version's commit id

@@ -3,11 +3,15 @@ unsafe files, yank/delete, ranges, and the 401/403/404 visibility rules."""
 
 from __future__ import annotations
 
+import io
 import json
+import pickle
 import struct
+import zipfile
 
 import httpx
 import pytest
+
 from tests.support.hub_http import auth, create_repo, digest_of, publish, raw_safetensors, safetensors_bytes, upload
 
 CARD = b"""---
@@ -73,11 +77,34 @@ def test_unsafe_paths_are_refused(client, alice, path):
     assert r.status_code == 422 and "path" in r.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("path", ["pytorch_model.bin", "weights.pt", "model.pkl", "sub/optimizer.pth"])
-def test_pickles_are_refused(client, alice, path):
+def _torch_zip() -> bytes:
+    """What ``torch.save`` writes: a zip archive holding ``archive/data.pkl`` (written here with zipfile)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps({"w": [0.0] * 4}, protocol=2))
+        archive.writestr("archive/version", b"3\n")
+    return buf.getvalue()
+
+
+PICKLES = {f"data-p{p}.txt": pickle.dumps({"weights": [1, 2, 3]}, protocol=p) for p in range(6)}
+PICKLES.update({"notes.md": b"(lp0\nI1\naI2\na.", "model.pt": _torch_zip(), "sub/config.json": _torch_zip()})
+
+
+@pytest.mark.parametrize("path", sorted(PICKLES))
+def test_pickles_are_refused_by_content(client, alice, path):
     name = create_repo(client, alice, "alice")
-    r = publish(client, alice, f"alice/{name}", "1.0.0", {path: b"\x80\x04pickle"})
-    assert r.status_code == 422 and "pickle" in r.json()["error"]["message"]
+    r = publish(client, alice, f"alice/{name}", "1.0.0", {**_files(), path: PICKLES[path]})
+    assert r.status_code == 422
+    assert r.json()["error"]["message"] == f"{path}: pickle formats are refused; save weights as .safetensors"
+    assert client.get(f"/api/v1/repos/alice/{name}/versions", headers=auth(alice)).json()["items"] == []
+
+
+def test_a_bin_that_is_no_pickle_is_an_ordinary_file(client, alice):
+    name = create_repo(client, alice, "alice")
+    data = bytes(range(256)) * 64
+    r = publish(client, alice, f"alice/{name}", "1.0.0", {**_files(), "pytorch_model.bin": data, "tok.pkl": b"{}"})
+    assert r.status_code == 201, r.text
+    assert {"pytorch_model.bin", "tok.pkl"} <= {f["path"] for f in r.json()["files"]}
 
 
 GOOD = safetensors_bytes({"a": ("F32", [2], bytes(8)), "b": ("F16", [2], bytes(4))})
