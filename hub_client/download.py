@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hub_rules import parse_content_range
+from hub_rules import is_pickle, parse_content_range
 
 from . import refs as refmod
 from ._hashing_writer import HashingWriter
@@ -192,6 +192,7 @@ class Puller:
                     f"{path or digest}: downloaded bytes do not match {digest} "
                     f"(got {actual}, {writer.written} bytes); refusing it"
                 )
+            _refuse_pickle(path or digest, tmp, size)
             self.cache.adopt_blob(tmp, digest)
         finally:
             if tmp.exists():
@@ -230,3 +231,16 @@ class Puller:
                     raise BadServerAnswer(f"{url}: the hub sent more than the {size} bytes its manifest declares")
                 writer.commit(buf, 0, n)
                 bar.update(n)
+
+
+def _refuse_pickle(label: str, file: Path, size: int) -> None:
+    """A downloaded blob that is a pickle never reaches the cache, whatever its name (the hub's own
+    content rule, ``hub_rules.is_pickle``; a hub that let one through is not trusted with it)."""
+    with open(file, "rb") as fh:
+
+        def read(offset: int, length: int) -> bytes:
+            fh.seek(offset)
+            return fh.read(length)
+
+        if is_pickle(read, size):
+            raise BadServerAnswer(f"refused {label}: its bytes are a pickle; pickle formats are never loaded")

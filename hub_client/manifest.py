@@ -36,9 +36,17 @@ def check_path(path: str) -> str:
         raise RefusedFile(f"refused path: {exc}") from None
 
 
-def check_file_type(path: str) -> None:
-    if rules.is_pickle_name(path):
-        raise RefusedFile(f"refused {path!r}: pickle formats are not accepted, save it as safetensors")
+def check_file_type(path: str, file: Path) -> None:
+    """Refuse a file whose bytes are (or hold) a pickle, whatever its name (``hub_rules.is_pickle``, the
+    hub's own rule); a ``.bin`` that is not a pickle is an ordinary file."""
+    with open(file, "rb") as fh:
+
+        def read(offset: int, length: int) -> bytes:
+            fh.seek(offset)
+            return fh.read(length)
+
+        if rules.is_pickle(read, file.stat().st_size):
+            raise RefusedFile(f"refused {path!r}: pickle formats are not accepted, save it as safetensors")
 
 
 def sha256_file(path: Path, progress: Any = None) -> str:
@@ -65,7 +73,7 @@ def list_files(root: Path) -> list[tuple[str, Path]]:
         if item.is_file():
             rel_posix = rel.as_posix()
             check_path(rel_posix)
-            check_file_type(rel_posix)
+            check_file_type(rel_posix, item)
             found.append((rel_posix, item))
     if not found:
         raise RefusedFile(f"{root} contains no files to push")

@@ -1,5 +1,6 @@
 """CLI behaviour that needs no server: user mistakes are one line on stderr and exit code 1."""
 
+import pickle
 import socket
 
 import pytest
@@ -47,7 +48,7 @@ def test_offline_miss(env):
 def test_pickle_refused_before_any_network(env):
     d = env / "adapter"
     d.mkdir()
-    (d / "pytorch_model.bin").write_bytes(b"\x80\x04")
+    (d / "pytorch_model.bin").write_bytes(pickle.dumps({"w": 1}, protocol=4))  # written, never loaded
     assert_one_line_error(run("push", str(d), "acme/x", "--version", "1.0.0"), "pickle")
 
 

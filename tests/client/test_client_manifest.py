@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import pickle
 
 import pytest
 
@@ -32,12 +33,19 @@ def test_manifest_hashes_every_file(tmp_path):
     assert entries[1].digest == "sha256:" + hashlib.sha256(b"x" * 3000).hexdigest()
 
 
-@pytest.mark.parametrize("name", ["pytorch_model.bin", "model.pt", "x.pkl", "last.ckpt", "W.PTH"])
-def test_pickles_refused(tmp_path, name):
+@pytest.mark.parametrize("name", ["pytorch_model.bin", "model.pt", "x.pkl", "data.txt", "weights.safetensors"])
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_pickles_refused_by_their_bytes_whatever_the_name(tmp_path, name, protocol):
     (tmp_path / "ok.json").write_text("{}")
-    (tmp_path / name).write_bytes(b"\x80\x04")
+    (tmp_path / name).write_bytes(pickle.dumps({"weight": [1.0, 2.0]}, protocol=protocol))  # written, never loaded
     with pytest.raises(RefusedFile, match="pickle"):
         build_manifest(tmp_path)
+
+
+def test_a_bin_that_is_not_a_pickle_is_an_ordinary_file(tmp_path):
+    data = bytes(range(256)) * 8
+    (tmp_path / "lfs.bin").write_bytes(data)
+    assert [(e.path, e.size) for e in build_manifest(tmp_path)] == [("lfs.bin", len(data))]
 
 
 def test_symlink_escaping_the_directory_refused(tmp_path):

@@ -4,6 +4,7 @@ with one line, nothing is written outside the cache and nothing of the lie stays
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -63,11 +64,30 @@ def test_traversal_version_is_refused(hub, world, version):
 
 
 @pytest.mark.parametrize("path", ["../../home/.ssh/authorized_keys", "/etc/passwd", "a\\..\\..\\b", "a/\nb",
-                                  "a/./b", "model.bin"])
+                                  "a/./b"])
 def test_hostile_file_path_is_refused(hub, world, path):
     hub.publish("1.0.0", {**FILES, path: b"pwned"})
     _pull_refused(hub, world)
     assert not any(r.startswith("blob") for r in hub.requests)
+
+
+@pytest.mark.parametrize("path", ["model.bin", "notes.txt", "adapter_model.safetensors"])
+def test_a_pickle_under_any_name_is_refused_by_its_bytes(hub, world, path):
+    data = pickle.dumps({"w": [1.0]}, protocol=2)  # written, never loaded
+    hub.publish("1.0.0", {**FILES, path: data})
+    _pull_refused(hub, world, match="its bytes are a pickle")
+    _, _, cache = world
+    assert data not in [p.read_bytes() for p in cache.rglob("*") if p.is_file()]  # it never reached the cache
+
+
+def test_a_bin_that_is_not_a_pickle_is_pulled(hub, world):
+    files = {**FILES, "model.bin": bytes(range(256))}
+    hub.publish("1.0.0", files)
+    _, _, cache = world
+    client = HubClient(hub.url, cache_dir=cache, progress=False)
+    path = client.pull("evil/lora", "1.0.0")
+    client.close()
+    assert _tree(path) == files
 
 
 def test_file_that_is_also_a_folder_is_refused(hub, world):
