@@ -22,8 +22,9 @@ from typing import Any, Sequence
 
 from ..errors import AdapterError
 from .few_shot import Examples, encode_examples, score
+from .selection import HOLDOUT_FRACTION, Part, Split, check_metric, error, shown, split_examples
 
-__all__ = ["Candidate", "Scored", "Skipped", "FindResult", "ComposeResult", "score_candidates", "compose"]
+__all__ = ["Candidate", "Scored", "Skipped", "FindResult", "Step", "ComposeResult", "score_candidates", "compose"]
 
 BOUND = 1.5  # LoraHub's weight range [-1.5, 1.5]
 
@@ -64,8 +65,21 @@ class FindResult:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Step:
+    """One optimiser step: the weights, their score on the fit part, and what the optimiser was told."""
+
+    weights: list[float]
+    fit: Part
+    objective: float  # fit loss + l1 * sum |w|
+
+
 @dataclass
 class ComposeResult:
+    """What ``compose`` wrote. ``weights`` are the written adapter's, one per parent (one-hot when the best
+    single candidate was returned); ``mix_weights`` what the optimiser found; ``loss``/``exact_match`` the written
+    adapter on all the examples; ``scores`` the mix and the best single candidate on each part."""
+
     out: Path
     weights: list[float]
     loss: float
@@ -74,6 +88,13 @@ class ComposeResult:
     steps: int
     parents: list[Candidate]
     skipped: list[Skipped]
+    metric: str = "loss"
+    chosen: str = "mix"
+    split: Split | None = None
+    mix_weights: list[float] = field(default_factory=list)
+    scores: dict = field(default_factory=dict)
+    note: str | None = None
+    history: list[Step] = field(default_factory=list)
 
 
 def _base_and_batch(base_dir: Path, examples: Examples):
@@ -171,15 +192,17 @@ def _optimizer(name: str, count: int, steps: int, seed: int):
 
 
 def compose(base_dir: str | Path, examples: Examples, candidates: Sequence[Candidate], out: str | Path, *,
-            steps: int = 40, l1: float = 0.05, seed: int = 0, optimizer: str = "NGOpt",
-            allow_base_mismatch: bool = False, progress: bool = True) -> ComposeResult:
+            steps: int = 40, l1: float = 0.05, seed: int = 0, optimizer: str = "NGOpt", metric: str | None = None,
+            holdout: float = HOLDOUT_FRACTION, keep_mix: bool = False, allow_base_mismatch: bool = False,
+            progress: bool = True) -> ComposeResult:
     """Weight ``candidates`` into one LoRA for ``examples`` and write it (PEFT layout + card) to ``out``.
 
-    The uniform average and each candidate alone are offered to the optimiser first (when ``steps`` allows),
-    so the result is never worse on the examples than the best of them."""
-    import numpy as np
-    from tqdm.auto import tqdm
-
+    The examples are split by ``seed`` (``selection.split_examples``): the optimiser minimises the fit part's
+    loss + ``l1 * sum |w|``, offered the uniform average and each candidate alone first (when ``steps``
+    allows); the mix is the step with the best ``metric`` on the fit part (``None``: ``exact_match`` for short
+    answers, else ``loss``), ties by that objective. On the held-out part the mix meets every
+    candidate alone: when the best of them scores strictly better there, it is written instead (its own files)
+    unless ``keep_mix``, and ``ComposeResult.note`` says so in one line."""
     from .deltas import FusedDeltas
 
     out = Path(out)
@@ -187,19 +210,65 @@ def compose(base_dir: str | Path, examples: Examples, candidates: Sequence[Candi
         raise AdapterError(f"{out}: output directory is not empty")
     if steps < 1:
         raise AdapterError("--steps must be at least 1")
+    metric = check_metric(metric, examples)
+    split = split_examples(examples, holdout, seed)
     started = time.perf_counter()
-    pin, model, _, batch = _base_and_batch(Path(base_dir), examples)
+    pin, model, tokenizer, fit_batch = _base_and_batch(Path(base_dir), split.fit)
+    held_batch = encode_examples(tokenizer, split.held_out) if split.held_out else None
     kept, factors, skipped = _factors(candidates, pin, allow_base_mismatch)
     if not kept:
         reasons = "; ".join(f"{s.label}: {s.reason}" for s in skipped) or "none given"
         raise AdapterError(f"no candidate can be composed ({reasons})")
     fused = FusedDeltas(model, factors)
-    n = len(kept)
+    history = _search(model, fused, fit_batch, len(kept), steps, l1, seed, optimizer, progress)
+    # the user's metric first, then the optimiser's own objective (loss + L1): with loss that is today's choice
+    mix = min(history, key=lambda s: (0.0 if metric == "loss" else error(s.fit, metric), s.objective))
+    chosen = _choose(model, fused, mix, kept, fit_batch, held_batch, metric)
+    single = chosen["single"]
+    use_single = chosen["single_wins"] and not keep_mix
+    if use_single:
+        config = _copy_candidate(kept[single["index"]], out)
+        weights = [1.0 if i == single["index"] else 0.0 for i in range(len(kept))]
+    else:
+        config = fused.save_peft(out, mix.weights, pin.id)
+        weights = list(mix.weights)
+    fused.detach()
+    written = single if use_single else chosen["mix"]
+    overall = _overall(written["fit"], written["held_out"], split)
+    note = _note(chosen, split, metric, keep_mix, [c.label for c in kept])
+    scores = {"mix": {"weights": dict(zip([c.label for c in kept], mix.weights)), "objective": mix.objective,
+                      **{k: v and v.to_dict() for k, v in chosen["mix"].items()}},
+              "best_single": {"adapter": kept[single["index"]].label,
+                              **{k: v and v.to_dict() for k, v in single.items() if k != "index"}},
+              "candidates_held_out": {c.label: p.to_dict() for c, p in zip(kept, chosen["singles_held_out"])}}
+    from .card import write_compose_card
+
+    seconds = time.perf_counter() - started
+    write_compose_card(
+        out, pin=pin, config=config,
+        parents=[kept[single["index"]]] if use_single else kept, weights=[1.0] if use_single else weights,
+        examples=examples,
+        settings={"optimizer": f"nevergrad {optimizer}", "steps": steps, "l1": l1, "seed": seed,
+                  "bounds": [-BOUND, BOUND], "init": "zeros; uniform and one-hot points suggested"},
+        selection={"metric": metric, "split": split.to_dict(), "chosen": "best single" if use_single else "mix",
+                   "keep_mix": keep_mix, "note": note, "scores": scores},
+        overall=overall, skipped=skipped)
+    return ComposeResult(out, weights, overall.loss, overall.exact_match, seconds, steps, list(kept), skipped,
+                         metric=metric, chosen="best single" if use_single else "mix", split=split,
+                         mix_weights=list(mix.weights), scores=scores, note=note, history=history)
+
+
+def _search(model: Any, fused: Any, batch: dict, n: int, steps: int, l1: float, seed: int, optimizer: str,
+            progress: bool) -> list[Step]:
+    """Every step of the gradient-free search on the fit part (the optimiser sees nothing else)."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
     opt = _optimizer(optimizer, n, steps, seed)
     seeds = [np.full(n, 1.0 / n)] + [np.eye(n)[i] for i in range(n)] if n > 1 else [np.ones(1)]
     for point in seeds[: max(0, steps - 1)]:
         opt.suggest(point)
-    best: tuple[float, list[float], float, float] | None = None
+    history: list[Step] = []
     bar = tqdm(total=steps, desc="composing", unit="step", disable=not progress)
     with warnings.catch_warnings():
         # NGOpt may hand small budgets to SciPy's COBYLA, which warns about its own tolerance: not the user's concern
@@ -209,23 +278,71 @@ def compose(base_dir: str | Path, examples: Examples, candidates: Sequence[Candi
                 candidate = opt.ask()
                 weights = [float(w) for w in candidate.value]
                 fused.set_weights(weights)
-                loss, match = score(model, batch)
-                objective = loss + l1 * sum(abs(w) for w in weights)
+                fit = Part(*score(model, batch))
+                objective = fit.loss + l1 * sum(abs(w) for w in weights)
                 opt.tell(candidate, objective)
-                if best is None or objective < best[0]:
-                    best = (objective, weights, loss, match)
-                bar.set_postfix(best=f"{best[0]:.4f}", step=step + 1)
+                history.append(Step(weights, fit, objective))
+                bar.set_postfix(best=f"{min(s.objective for s in history):.4f}", step=step + 1)
                 bar.update(1)
         finally:
             bar.close()
-    _, weights, loss, match = best
-    config = fused.save_peft(out, weights, pin.id)
-    fused.detach()
-    from .card import write_compose_card
+    return history
 
-    seconds = time.perf_counter() - started
-    write_compose_card(out, pin=pin, config=config, parents=kept, weights=weights, examples=examples,
-                       settings={"optimizer": f"nevergrad {optimizer}", "steps": steps, "l1": l1, "seed": seed,
-                                 "bounds": [-BOUND, BOUND], "init": "zeros; uniform and one-hot points suggested"},
-                       scores={"loss": loss, "exact_match": match, "objective": best[0]}, skipped=skipped)
-    return ComposeResult(out, weights, loss, match, seconds, steps, list(kept), skipped)
+
+def _scored(model: Any, fused: Any, weights: Sequence[float], batch: dict | None) -> Part | None:
+    if batch is None:
+        return None
+    fused.set_weights(weights)
+    return Part(*score(model, batch))
+
+
+def _choose(model: Any, fused: Any, mix: Step, kept: Sequence[Candidate], fit_batch: dict, held_batch: dict | None,
+            metric: str) -> dict:
+    """The mix and every candidate alone on the held-out part (the fit part when there is none); the best
+    single candidate by ``metric`` there, ties by loss; it wins only when strictly better than the mix."""
+    n = len(kept)
+    one_hot = [[1.0 if i == j else 0.0 for i in range(n)] for j in range(n)]
+    judge = held_batch if held_batch is not None else fit_batch
+    singles = [_scored(model, fused, w, judge) for w in one_hot]
+    best = min(range(n), key=lambda i: (error(singles[i], metric), singles[i].loss))
+    mix_held = _scored(model, fused, mix.weights, held_batch)
+    single = {"index": best, "fit": _scored(model, fused, one_hot[best], fit_batch),
+              "held_out": singles[best] if held_batch is not None else None}
+    wins = mix_held is not None and error(singles[best], metric) < error(mix_held, metric)
+    return {"mix": {"fit": mix.fit, "held_out": mix_held}, "single": single, "single_wins": wins,
+            "singles_held_out": singles if held_batch is not None else []}
+
+
+def _overall(fit: Part, held: Part | None, split: Split) -> Part:
+    """The written adapter on all the examples: both parts' means weighted by their sizes."""
+    if held is None:
+        return fit
+    a, b = len(split.fit_rows), len(split.held_out_rows)
+    return Part((a * fit.loss + b * held.loss) / (a + b), (a * fit.exact_match + b * held.exact_match) / (a + b))
+
+
+def _note(chosen: dict, split: Split, metric: str, keep_mix: bool, labels: list[str]) -> str | None:
+    """The one line the user reads when the choice is not simply "the mix won"."""
+    if chosen["mix"]["held_out"] is None:
+        return (f"no held-out examples ({len(split.fit_rows)} examples, --holdout {split.fraction}): "
+                f"the mix was chosen on the examples it was fitted on")
+    if not chosen["single_wins"]:
+        return None
+    single = chosen["single"]
+    said = (f"the best single candidate {labels[single['index']]} beats the mix on {len(split.held_out_rows)} "
+            f"held-out examples: {shown(single['held_out'], chosen['mix']['held_out'], metric)}")
+    return said + ("; kept the mix (--keep-mix)" if keep_mix else "; wrote that candidate instead (--keep-mix keeps the mix)")
+
+
+def _copy_candidate(candidate: Candidate, out: Path) -> dict:
+    """The candidate's own adapter files, byte for byte (its card is replaced by the compose card)."""
+    import json
+    import shutil
+
+    from ..registry import method_for_dir
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in method_for_dir(candidate.path).files:
+        if (candidate.path / name).is_file():
+            shutil.copyfile(candidate.path / name, out / name)
+    return json.loads((out / "adapter_config.json").read_text())

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.stack_fixtures import make_adapter, pin_adapter
 from tests.support.tiny_bases import make_llama_dir, write_jsonl
-from tests.compose.tiny_library import FEW, task_rows
+from tests.compose.tiny_library import FEW, noise_like, task_rows, with_noise
 
 from adapters.composition.from_examples import Candidate, compose, score_candidates
 from adapters.errors import AdapterError
@@ -119,33 +119,6 @@ def test_a_non_empty_output_directory_is_refused_before_loading(library, tmp_pat
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
-
-def _copy_plus_noise(src: Path, dst: Path, noise: dict, sign: float) -> Path:
-    """The copy LoRA with ``sign * noise`` beside it (ranks concatenated, the scale alpha/r kept)."""
-    import shutil
-
-    import torch
-    from safetensors.torch import load_file, save_file
-
-    shutil.copytree(src, dst)
-    tensors = load_file(str(dst / "adapter_model.safetensors"))
-    save_file({k: torch.cat([v, noise[k]], 0) if "lora_A" in k else torch.cat([v, sign * noise[k]], 1)
-               for k, v in tensors.items()}, str(dst / "adapter_model.safetensors"))
-    config = json.loads((dst / "adapter_config.json").read_text())
-    config.update(r=2 * config["r"], lora_alpha=2 * config["lora_alpha"])
-    (dst / "adapter_config.json").write_text(json.dumps(config))
-    return dst
-
-
-def _noise(src: Path, seed: int) -> dict:
-    import torch
-    from safetensors.torch import load_file
-
-    g = torch.Generator().manual_seed(seed)
-    return {k: torch.randn(v.shape, generator=g) * (0.5 if "lora_B" in k else v.shape[1] ** -0.5)
-            for k, v in load_file(str(src / "adapter_model.safetensors")).items()}
-
-
 def test_compose_beats_its_seeds_when_a_better_mix_exists(library, tmp_path):
     """Candidates copy+N, copy-N and M (N, M random updates that hurt): every seeded point (the uniform
     average, each one alone) carries noise, while 0.5/0.5/0 is the clean copy LoRA. Compose must leave its
@@ -156,10 +129,10 @@ def test_compose_beats_its_seeds_when_a_better_mix_exists(library, tmp_path):
     from adapters.methods.lora.factors import low_rank_factors
 
     base, adapters = library
-    n, m = _noise(adapters["copy"], 1), _noise(adapters["copy"], 2)
-    dirs = [_copy_plus_noise(adapters["copy"], tmp_path / "plus", n, 1.0),
-            _copy_plus_noise(adapters["copy"], tmp_path / "minus", n, -1.0),
-            _copy_plus_noise(adapters["copy"], tmp_path / "other", m, 1.0)]
+    n, m = noise_like(adapters["copy"], 1), noise_like(adapters["copy"], 2)
+    dirs = [with_noise(adapters["copy"], tmp_path / "plus", n, 1.0),
+            with_noise(adapters["copy"], tmp_path / "minus", n, -1.0),
+            with_noise(adapters["copy"], tmp_path / "other", m, 1.0)]
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows("copy", FEW, repeat=1)))
 
     model, tokenizer = load_base(base)

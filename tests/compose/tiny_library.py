@@ -35,3 +35,31 @@ def build(root: Path) -> tuple[Path, dict[str, Path]]:
               eval_fraction=0.1, progress=False, seed=0)
         adapters[task] = root / task
     return base, adapters
+
+
+def with_noise(src: Path, dst: Path, noise: dict, sign: float) -> Path:
+    """The LoRA at ``src`` with ``sign * noise`` beside it (ranks concatenated, the scale alpha/r kept)."""
+    import json
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(src, dst)
+    tensors = load_file(str(dst / "adapter_model.safetensors"))
+    save_file({k: torch.cat([v, noise[k]], 0) if "lora_A" in k else torch.cat([v, sign * noise[k]], 1)
+               for k, v in tensors.items()}, str(dst / "adapter_model.safetensors"))
+    config = json.loads((dst / "adapter_config.json").read_text())
+    config.update(r=2 * config["r"], lora_alpha=2 * config["lora_alpha"])
+    (dst / "adapter_config.json").write_text(json.dumps(config))
+    return dst
+
+
+def noise_like(src: Path, seed: int, scale: float = 1.0) -> dict:
+    """A random update shaped like the LoRA at ``src`` (it hurts: nothing trained it)."""
+    import torch
+    from safetensors.torch import load_file
+
+    g = torch.Generator().manual_seed(seed)
+    return {k: torch.randn(v.shape, generator=g) * (0.5 * scale if "lora_B" in k else v.shape[1] ** -0.5)
+            for k, v in load_file(str(src / "adapter_model.safetensors")).items()}
