@@ -149,7 +149,8 @@ def test_compose_beats_its_seeds_when_a_better_mix_exists(library, tmp_path):
     assert clean < min(seed_losses) - 0.08  # the better mix exists
 
     candidates = [Candidate(f"tests/{p.name}@1.0.0", p) for p in dirs]
-    result = compose(base, examples, candidates, tmp_path / "out", steps=30, seed=0, progress=False)
+    result = compose(base, examples, candidates, tmp_path / "out", steps=30, seed=0, metric="loss", holdout=0.0,
+                     progress=False)
     assert result.loss < min(seed_losses) - 0.05, (result.loss, seed_losses, result.weights)
     assert result.loss < base_loss - 0.2
     plus, minus, other = result.weights

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.compose.tiny_library import ANSWERS, WORDS, noise_like, task_rows, with_noise
+from tests.compose.tiny_library import WORDS, noise_like, split_task_rows, task_rows, with_noise
 from tests.support.tiny_bases import write_jsonl
 
 from adapters.composition.few_shot import Examples, encode_examples, read_examples, score
@@ -19,16 +19,6 @@ from adapters.errors import AdapterError
 
 def _candidates(adapters: dict[str, Path]) -> list[Candidate]:
     return [Candidate(f"tests/{task}@1.0.0", path) for task, path in adapters.items()]
-
-
-def _split_task_examples(path: Path, fit_task: str, held_task: str, seed: int = 0) -> Examples:
-    """WORDS as examples whose held-out rows (as `split_examples` draws them for ``seed``) answer ``held_task``
-    and whose fit rows answer ``fit_task``: what the optimiser fits is not what the held-out part asks."""
-    plain = Examples([{"prompt": f"say {w}", "completion": w} for w in WORDS], "sha256:x", "plain")
-    held = set(split_examples(plain, seed=seed).held_out_rows)
-    rows = [{"prompt": f"say {w}", "completion": ANSWERS[held_task if i in held else fit_task](w)}
-            for i, w in enumerate(WORDS)]
-    return read_examples(write_jsonl(path, rows))
 
 
 def _card(out: Path) -> str:
@@ -65,7 +55,7 @@ def test_the_best_single_candidate_is_returned_when_it_beats_the_mix_on_held_out
     from adapters.base import load_base
 
     base, adapters = library
-    examples = _split_task_examples(tmp_path / "few.jsonl", "copy", "nope")
+    examples = read_examples(write_jsonl(tmp_path / "few.jsonl", split_task_rows("copy", "nope")))
     result = compose(base, examples, _candidates(adapters), tmp_path / "out", steps=8, progress=False)
     assert result.metric == "exact_match" and result.chosen == "best single"
     assert result.scores["best_single"]["adapter"] == "tests/nope@1.0.0"
@@ -98,7 +88,7 @@ def test_the_best_single_candidate_is_returned_when_it_beats_the_mix_on_held_out
 
 def test_keep_mix_writes_the_mix_and_still_says_the_single_was_better(library, tmp_path):
     base, adapters = library
-    examples = _split_task_examples(tmp_path / "few.jsonl", "copy", "nope")
+    examples = read_examples(write_jsonl(tmp_path / "few.jsonl", split_task_rows("copy", "nope")))
     result = compose(base, examples, _candidates(adapters), tmp_path / "out", steps=8, keep_mix=True,
                      progress=False)
     assert result.chosen == "mix" and result.weights == result.mix_weights

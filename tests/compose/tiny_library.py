@@ -20,6 +20,17 @@ def task_rows(task: str, words: list[str] = WORDS, repeat: int = 4) -> list[dict
     return [{"prompt": f"say {w}", "completion": ANSWERS[task](w)} for w in words] * repeat
 
 
+def split_task_rows(fit_task: str, held_task: str, seed: int = 0) -> list[dict]:
+    """WORDS as examples whose held-out rows (as compose's default split draws them for ``seed``) answer
+    ``held_task`` and whose fitted rows answer ``fit_task``: what the optimiser fits is not what is held out."""
+    from adapters.composition.few_shot import Examples
+    from adapters.composition.selection import split_examples
+
+    held = set(split_examples(Examples(task_rows(fit_task, repeat=1), "", ""), seed=seed).held_out_rows)
+    return [{"prompt": f"say {w}", "completion": ANSWERS[held_task if i in held else fit_task](w)}
+            for i, w in enumerate(WORDS)]
+
+
 def build(root: Path) -> tuple[Path, dict[str, Path]]:
     """The tiny base and one trained LoRA per task (ranks and targets differ on purpose)."""
     from adapters.training import train
