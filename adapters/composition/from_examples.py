@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import AdapterError
 from .few_shot import Examples, encode_examples, score
-from .selection import HOLDOUT_FRACTION, Part, Split, check_metric, error, shown, split_examples
+from .selection import HOLDOUT_FRACTION, Part, Split, check_metric, choose, error, note_for, overall_of, split_examples
 
-__all__ = ["Candidate", "Scored", "Skipped", "FindResult", "Step", "ComposeResult", "score_candidates", "compose"]
+__all__ = ["Candidate", "ComposeResult", "FindResult", "Scored", "Skipped", "Step", "compose", "score_candidates"]
 
 BOUND = 1.5  # LoraHub's weight range [-1.5, 1.5]
 
@@ -109,7 +110,7 @@ def _unusable(candidate: Candidate, pin: Any, allow_base_mismatch: bool) -> str 
     """Why a candidate cannot be scored on this base (pin, method, task), or None."""
     from ..base.load import check_pin
     from ..registry import method_for_dir
-    from ..runtime.stack import adapter_task, adapter_front
+    from ..runtime.stack import adapter_front, adapter_task
 
     try:
         front = adapter_front(candidate.path)
@@ -125,13 +126,19 @@ def _unusable(candidate: Candidate, pin: Any, allow_base_mismatch: bool) -> str 
     return None
 
 
-def score_candidates(base_dir: str | Path, examples: Examples, candidates: Sequence[Candidate], *,
-                     allow_base_mismatch: bool = False, progress: bool = True) -> FindResult:
+def score_candidates(
+    base_dir: str | Path,
+    examples: Examples,
+    candidates: Sequence[Candidate],
+    *,
+    allow_base_mismatch: bool = False,
+    progress: bool = True,
+) -> FindResult:
     """Score every candidate on ``examples`` over one loaded base; the unusable ones are skipped with why."""
     from tqdm.auto import tqdm
 
     from ..registry import method_for_dir
-    from ..runtime.stack import AdapterStack, adapter_task, adapter_front
+    from ..runtime.stack import AdapterStack, adapter_front, adapter_task
 
     pin, model, tokenizer, batch = _base_and_batch(Path(base_dir), examples)
     base_loss, base_match = score(model, batch)
@@ -151,8 +158,15 @@ def score_candidates(base_dir: str | Path, examples: Examples, candidates: Seque
             loss, match = score(model, batch)
         finally:
             stack.detach_all()
-        result.scored.append(Scored(candidate, method_for_dir(candidate.path).name,
-                                    adapter_task(candidate.path, adapter_front(candidate.path)), loss, match))
+        result.scored.append(
+            Scored(
+                candidate,
+                method_for_dir(candidate.path).name,
+                adapter_task(candidate.path, adapter_front(candidate.path)),
+                loss,
+                match,
+            )
+        )
     result.scored.sort(key=lambda s: (s.loss, -s.exact_match))
     return result
 
@@ -191,10 +205,22 @@ def _optimizer(name: str, count: int, steps: int, seed: int):
     return factory(parametrization=parametrization, budget=steps, num_workers=1)
 
 
-def compose(base_dir: str | Path, examples: Examples, candidates: Sequence[Candidate], out: str | Path, *,
-            steps: int = 40, l1: float = 0.05, seed: int = 0, optimizer: str = "NGOpt", metric: str | None = None,
-            holdout: float = HOLDOUT_FRACTION, keep_mix: bool = False, allow_base_mismatch: bool = False,
-            progress: bool = True) -> ComposeResult:
+def compose(
+    base_dir: str | Path,
+    examples: Examples,
+    candidates: Sequence[Candidate],
+    out: str | Path,
+    *,
+    steps: int = 40,
+    l1: float = 0.05,
+    seed: int = 0,
+    optimizer: str = "NGOpt",
+    metric: str | None = None,
+    holdout: float = HOLDOUT_FRACTION,
+    keep_mix: bool = False,
+    allow_base_mismatch: bool = False,
+    progress: bool = True,
+) -> ComposeResult:
     """Weight ``candidates`` into one LoRA for ``examples`` and write it (PEFT layout + card) to ``out``.
 
     The examples are split by ``seed`` (``selection.split_examples``): the optimiser minimises the fit part's
@@ -223,7 +249,7 @@ def compose(base_dir: str | Path, examples: Examples, candidates: Sequence[Candi
     history = _search(model, fused, fit_batch, len(kept), steps, l1, seed, optimizer, progress)
     # the user's metric first, then the optimiser's own objective (loss + L1): with loss that is today's choice
     mix = min(history, key=lambda s: (0.0 if metric == "loss" else error(s.fit, metric), s.objective))
-    chosen = _choose(model, fused, mix, kept, fit_batch, held_batch, metric)
+    chosen = choose(model, fused, mix, kept, fit_batch, held_batch, metric)
     single = chosen["single"]
     use_single = chosen["single_wins"] and not keep_mix
     if use_single:
@@ -234,32 +260,73 @@ def compose(base_dir: str | Path, examples: Examples, candidates: Sequence[Candi
         weights = list(mix.weights)
     fused.detach()
     written = single if use_single else chosen["mix"]
-    overall = _overall(written["fit"], written["held_out"], split)
-    note = _note(chosen, split, metric, keep_mix, [c.label for c in kept])
-    scores = {"mix": {"weights": dict(zip([c.label for c in kept], mix.weights)), "objective": mix.objective,
-                      **{k: v and v.to_dict() for k, v in chosen["mix"].items()}},
-              "best_single": {"adapter": kept[single["index"]].label,
-                              **{k: v and v.to_dict() for k, v in single.items() if k != "index"}},
-              "candidates_held_out": {c.label: p.to_dict() for c, p in zip(kept, chosen["singles_held_out"])}}
+    overall = overall_of(written["fit"], written["held_out"], split)
+    note = note_for(chosen, split, metric, keep_mix, [c.label for c in kept])
+    scores = {
+        "mix": {
+            "weights": dict(zip([c.label for c in kept], mix.weights, strict=True)),
+            "objective": mix.objective,
+            **{k: v and v.to_dict() for k, v in chosen["mix"].items()},
+        },
+        "best_single": {
+            "adapter": kept[single["index"]].label,
+            **{k: v and v.to_dict() for k, v in single.items() if k != "index"},
+        },
+        "candidates_held_out": {c.label: p.to_dict() for c, p in zip(kept, chosen["singles_held_out"], strict=True)}
+        if chosen["singles_held_out"]
+        else {},
+    }
     from .card import write_compose_card
 
     seconds = time.perf_counter() - started
     write_compose_card(
-        out, pin=pin, config=config,
-        parents=[kept[single["index"]]] if use_single else kept, weights=[1.0] if use_single else weights,
+        out,
+        pin=pin,
+        config=config,
+        parents=[kept[single["index"]]] if use_single else kept,
+        weights=[1.0] if use_single else weights,
         examples=examples,
-        settings={"optimizer": f"nevergrad {optimizer}", "steps": steps, "l1": l1, "seed": seed,
-                  "bounds": [-BOUND, BOUND], "init": "zeros; uniform and one-hot points suggested"},
-        selection={"metric": metric, "split": split.to_dict(), "chosen": "best single" if use_single else "mix",
-                   "keep_mix": keep_mix, "note": note, "scores": scores},
-        overall=overall, skipped=skipped)
-    return ComposeResult(out, weights, overall.loss, overall.exact_match, seconds, steps, list(kept), skipped,
-                         metric=metric, chosen="best single" if use_single else "mix", split=split,
-                         mix_weights=list(mix.weights), scores=scores, note=note, history=history)
+        settings={
+            "optimizer": f"nevergrad {optimizer}",
+            "steps": steps,
+            "l1": l1,
+            "seed": seed,
+            "bounds": [-BOUND, BOUND],
+            "init": "zeros; uniform and one-hot points suggested",
+        },
+        selection={
+            "metric": metric,
+            "split": split.to_dict(),
+            "chosen": "best single" if use_single else "mix",
+            "keep_mix": keep_mix,
+            "note": note,
+            "scores": scores,
+        },
+        overall=overall,
+        skipped=skipped,
+    )
+    return ComposeResult(
+        out,
+        weights,
+        overall.loss,
+        overall.exact_match,
+        seconds,
+        steps,
+        list(kept),
+        skipped,
+        metric=metric,
+        chosen="best single" if use_single else "mix",
+        split=split,
+        mix_weights=list(mix.weights),
+        scores=scores,
+        note=note,
+        history=history,
+    )
 
 
-def _search(model: Any, fused: Any, batch: dict, n: int, steps: int, l1: float, seed: int, optimizer: str,
-            progress: bool) -> list[Step]:
+def _search(
+    model: Any, fused: Any, batch: dict, n: int, steps: int, l1: float, seed: int, optimizer: str, progress: bool
+) -> list[Step]:
     """Every step of the gradient-free search on the fit part (the optimiser sees nothing else)."""
     import numpy as np
     from tqdm.auto import tqdm
@@ -287,51 +354,6 @@ def _search(model: Any, fused: Any, batch: dict, n: int, steps: int, l1: float, 
         finally:
             bar.close()
     return history
-
-
-def _scored(model: Any, fused: Any, weights: Sequence[float], batch: dict | None) -> Part | None:
-    if batch is None:
-        return None
-    fused.set_weights(weights)
-    return Part(*score(model, batch))
-
-
-def _choose(model: Any, fused: Any, mix: Step, kept: Sequence[Candidate], fit_batch: dict, held_batch: dict | None,
-            metric: str) -> dict:
-    """The mix and every candidate alone on the held-out part (the fit part when there is none); the best
-    single candidate by ``metric`` there, ties by loss; it wins only when strictly better than the mix."""
-    n = len(kept)
-    one_hot = [[1.0 if i == j else 0.0 for i in range(n)] for j in range(n)]
-    judge = held_batch if held_batch is not None else fit_batch
-    singles = [_scored(model, fused, w, judge) for w in one_hot]
-    best = min(range(n), key=lambda i: (error(singles[i], metric), singles[i].loss))
-    mix_held = _scored(model, fused, mix.weights, held_batch)
-    single = {"index": best, "fit": _scored(model, fused, one_hot[best], fit_batch),
-              "held_out": singles[best] if held_batch is not None else None}
-    wins = mix_held is not None and error(singles[best], metric) < error(mix_held, metric)
-    return {"mix": {"fit": mix.fit, "held_out": mix_held}, "single": single, "single_wins": wins,
-            "singles_held_out": singles if held_batch is not None else []}
-
-
-def _overall(fit: Part, held: Part | None, split: Split) -> Part:
-    """The written adapter on all the examples: both parts' means weighted by their sizes."""
-    if held is None:
-        return fit
-    a, b = len(split.fit_rows), len(split.held_out_rows)
-    return Part((a * fit.loss + b * held.loss) / (a + b), (a * fit.exact_match + b * held.exact_match) / (a + b))
-
-
-def _note(chosen: dict, split: Split, metric: str, keep_mix: bool, labels: list[str]) -> str | None:
-    """The one line the user reads when the choice is not simply "the mix won"."""
-    if chosen["mix"]["held_out"] is None:
-        return (f"no held-out examples ({len(split.fit_rows)} examples, --holdout {split.fraction}): "
-                f"the mix was chosen on the examples it was fitted on")
-    if not chosen["single_wins"]:
-        return None
-    single = chosen["single"]
-    said = (f"the best single candidate {labels[single['index']]} beats the mix on {len(split.held_out_rows)} "
-            f"held-out examples: {shown(single['held_out'], chosen['mix']['held_out'], metric)}")
-    return said + ("; kept the mix (--keep-mix)" if keep_mix else "; wrote that candidate instead (--keep-mix keeps the mix)")
 
 
 def _copy_candidate(candidate: Candidate, out: Path) -> dict:

@@ -10,19 +10,32 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 from ..errors import AdapterError
-from .few_shot import Examples
+from .few_shot import Examples, score
 
-__all__ = ["METRICS", "HOLDOUT_FRACTION", "Part", "Split", "default_metric", "split_examples", "error", "shown"]
+__all__ = [
+    "HOLDOUT_FRACTION",
+    "METRICS",
+    "Part",
+    "Split",
+    "choose",
+    "default_metric",
+    "error",
+    "note_for",
+    "overall_of",
+    "shown",
+    "split_examples",
+]
 
 METRICS = ("exact_match", "loss")
 HOLDOUT_FRACTION = 0.25  # a quarter of the examples choose; the rest are fitted
-MIN_HELD_OUT = 2         # hold out at least two rows when the examples allow it ...
-MIN_FIT = 2              # ... but always leave at least two rows to fit on
-SHORT_ANSWER_WORDS = 5   # completions this short are answers exact match can judge
+MIN_HELD_OUT = 2  # hold out at least two rows when the examples allow it ...
+MIN_FIT = 2  # ... but always leave at least two rows to fit on
+SHORT_ANSWER_WORDS = 5  # completions this short are answers exact match can judge
 
 
 @dataclass(frozen=True)
@@ -48,8 +61,13 @@ class Split:
     seed: int
 
     def to_dict(self) -> dict:
-        return {"fit": len(self.fit_rows), "held_out": len(self.held_out_rows), "fraction": self.fraction,
-                "seed": self.seed, "held_out_rows": list(self.held_out_rows)}
+        return {
+            "fit": len(self.fit_rows),
+            "held_out": len(self.held_out_rows),
+            "fraction": self.fraction,
+            "seed": self.seed,
+            "held_out_rows": list(self.held_out_rows),
+        }
 
 
 def default_metric(examples: Examples) -> str:
@@ -98,3 +116,62 @@ def check_metric(metric: str | None, examples: Examples) -> str:
     if metric not in METRICS:
         raise AdapterError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
     return metric
+
+
+def _scored(model: Any, fused: Any, weights: Sequence[float], batch: dict | None) -> Part | None:
+    if batch is None:
+        return None
+    fused.set_weights(weights)
+    return Part(*score(model, batch))
+
+
+def choose(
+    model: Any, fused: Any, mix: Any, kept: Sequence[Any], fit_batch: dict, held_batch: dict | None, metric: str
+) -> dict:
+    """The mix and every candidate alone on the held-out part (the fit part when there is none); the best
+    single candidate by ``metric`` there, ties by loss; it wins only when strictly better than the mix."""
+    n = len(kept)
+    one_hot = [[1.0 if i == j else 0.0 for i in range(n)] for j in range(n)]
+    judge = held_batch if held_batch is not None else fit_batch
+    singles = [_scored(model, fused, w, judge) for w in one_hot]
+    best = min(range(n), key=lambda i: (error(singles[i], metric), singles[i].loss))
+    mix_held = _scored(model, fused, mix.weights, held_batch)
+    single = {
+        "index": best,
+        "fit": _scored(model, fused, one_hot[best], fit_batch),
+        "held_out": singles[best] if held_batch is not None else None,
+    }
+    wins = mix_held is not None and error(singles[best], metric) < error(mix_held, metric)
+    return {
+        "mix": {"fit": mix.fit, "held_out": mix_held},
+        "single": single,
+        "single_wins": wins,
+        "singles_held_out": singles if held_batch is not None else [],
+    }
+
+
+def overall_of(fit: Part, held: Part | None, split: Split) -> Part:
+    """The written adapter on all the examples: both parts' means weighted by their sizes."""
+    if held is None:
+        return fit
+    a, b = len(split.fit_rows), len(split.held_out_rows)
+    return Part((a * fit.loss + b * held.loss) / (a + b), (a * fit.exact_match + b * held.exact_match) / (a + b))
+
+
+def note_for(chosen: dict, split: Split, metric: str, keep_mix: bool, labels: list[str]) -> str | None:
+    """The one line the user reads when the choice is not simply "the mix won"."""
+    if chosen["mix"]["held_out"] is None:
+        return (
+            f"no held-out examples ({len(split.fit_rows)} examples, --holdout {split.fraction}): "
+            f"the mix was chosen on the examples it was fitted on"
+        )
+    if not chosen["single_wins"]:
+        return None
+    single = chosen["single"]
+    said = (
+        f"the best single candidate {labels[single['index']]} beats the mix on {len(split.held_out_rows)} "
+        f"held-out examples: {shown(single['held_out'], chosen['mix']['held_out'], metric)}"
+    )
+    return said + (
+        "; kept the mix (--keep-mix)" if keep_mix else "; wrote that candidate instead (--keep-mix keeps the mix)"
+    )

@@ -72,9 +72,13 @@ def run_one(base: Path, library: dict[str, Path], task: str, size: int, steps: i
     fused = FusedDeltas(model, [low_rank_factors(c.path) for c in candidates])
     labels = [c.label for c in candidates]
     scores = {}
-    for name, weights in (("zero-shot", [0.0] * len(labels)), ("uniform", [1.0 / len(labels)] * len(labels)),
-                          ("best by find", [1.0 if lab == best else 0.0 for lab in labels]),
-                          ("mix", composed.mix_weights), ("compose", composed.weights)):
+    for name, weights in (
+        ("zero-shot", [0.0] * len(labels)),
+        ("uniform", [1.0 / len(labels)] * len(labels)),
+        ("best by find", [1.0 if lab == best else 0.0 for lab in labels]),
+        ("mix", composed.mix_weights),
+        ("compose", composed.weights),
+    ):
         fused.set_weights(weights)
         scores[name] = _exact_match(model, tokenizer, heldout)
     fused.detach()
@@ -82,12 +86,23 @@ def run_one(base: Path, library: dict[str, Path], task: str, size: int, steps: i
     stack.add(few_lora)
     scores["few-shot LoRA"] = _exact_match(model, tokenizer, heldout)
     stack.detach_all()
-    return {"task": task, "examples": size, "heldout": len(heldout), "exact_match": scores,
-            "best_by_find": best, "compose": {"metric": composed.metric, "chosen": composed.chosen,
-                                              "split": composed.split.to_dict(), "scores": composed.scores,
-                                              "note": composed.note},
-            "weights": dict(zip(labels, [round(w, 3) for w in composed.mix_weights], strict=True)),
-            "compose_seconds": round(compose_seconds, 1), "steps": steps}
+    return {
+        "task": task,
+        "examples": size,
+        "heldout": len(heldout),
+        "exact_match": scores,
+        "best_by_find": best,
+        "compose": {
+            "metric": composed.metric,
+            "chosen": composed.chosen,
+            "split": composed.split.to_dict(),
+            "scores": composed.scores,
+            "note": composed.note,
+        },
+        "weights": dict(zip(labels, [round(w, 3) for w in composed.mix_weights], strict=True)),
+        "compose_seconds": round(compose_seconds, 1),
+        "steps": steps,
+    }
 
 
 def main() -> None:
@@ -115,19 +130,23 @@ def main() -> None:
 
 def table(results: list[dict]) -> str:
     """The README's table: task held-out exact match, and compose's own held-out choice."""
-    head = ("| held-out task | examples (fitted + held out) | zero-shot base | best single by find "
-            "| on compose's held-out examples: mix vs best single | compose wrote | mix | what compose wrote "
-            "| LoRA trained on the examples | time to compose |")
+    head = (
+        "| held-out task | examples (fitted + held out) | zero-shot base | best single by find "
+        "| on compose's held-out examples: mix vs best single | compose wrote | mix | what compose wrote "
+        "| LoRA trained on the examples | time to compose |"
+    )
     lines = [head, "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         c, em = r["compose"], r["exact_match"]
         split, mix, single = c["split"], c["scores"]["mix"]["held_out"], c["scores"]["best_single"]
         wrote = "mix" if c["chosen"] == "mix" else single["adapter"].split("/")[1].split("@")[0]
-        lines.append(f"| {r['task']} ({r['heldout']} held-out) | {r['examples']} ({split['fit']} + "
-                     f"{split['held_out']}) | {em['zero-shot']:.2f} | {em['best by find']:.2f} | "
-                     f"{mix['exact_match']:.2f} vs {single['held_out']['exact_match']:.2f} | {wrote} | "
-                     f"{em['mix']:.2f} | {em['compose']:.2f} | {em['few-shot LoRA']:.2f} | "
-                     f"{r['compose_seconds']:.0f} s |")
+        lines.append(
+            f"| {r['task']} ({r['heldout']} held-out) | {r['examples']} ({split['fit']} + "
+            f"{split['held_out']}) | {em['zero-shot']:.2f} | {em['best by find']:.2f} | "
+            f"{mix['exact_match']:.2f} vs {single['held_out']['exact_match']:.2f} | {wrote} | "
+            f"{em['mix']:.2f} | {em['compose']:.2f} | {em['few-shot LoRA']:.2f} | "
+            f"{r['compose_seconds']:.0f} s |"
+        )
     return "\n".join(lines)
 
 

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.compose.tiny_library import WORDS, noise_like, split_task_rows, task_rows, with_noise
-from tests.support.tiny_bases import write_jsonl
-
 from adapters.composition.few_shot import Examples, encode_examples, read_examples, score
 from adapters.composition.from_examples import Candidate, compose
 from adapters.composition.selection import default_metric, held_out_count, split_examples
 from adapters.errors import AdapterError
+from tests.compose.tiny_library import WORDS, noise_like, split_task_rows, task_rows, with_noise
+from tests.support.tiny_bases import write_jsonl
 
 
 def _candidates(adapters: dict[str, Path]) -> list[Candidate]:
@@ -61,8 +60,10 @@ def test_the_best_single_candidate_is_returned_when_it_beats_the_mix_on_held_out
     assert result.scores["best_single"]["adapter"] == "tests/nope@1.0.0"
     assert result.scores["best_single"]["held_out"]["exact_match"] == 1.0
     assert result.scores["mix"]["held_out"]["exact_match"] == 0.0
-    assert result.note == ("the best single candidate tests/nope@1.0.0 beats the mix on 3 held-out examples: "
-                           "exact match 1.00 vs 0.00; wrote that candidate instead (--keep-mix keeps the mix)")
+    assert result.note == (
+        "the best single candidate tests/nope@1.0.0 beats the mix on 3 held-out examples: "
+        "exact match 1.00 vs 0.00; wrote that candidate instead (--keep-mix keeps the mix)"
+    )
     for name in ("adapter_model.safetensors", "adapter_config.json"):
         assert (tmp_path / "out" / name).read_bytes() == (adapters["nope"] / name).read_bytes()
     assert result.weights == [0.0, 0.0, 1.0] and result.mix_weights != result.weights
@@ -89,23 +90,26 @@ def test_the_best_single_candidate_is_returned_when_it_beats_the_mix_on_held_out
 def test_keep_mix_writes_the_mix_and_still_says_the_single_was_better(library, tmp_path):
     base, adapters = library
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", split_task_rows("copy", "nope")))
-    result = compose(base, examples, _candidates(adapters), tmp_path / "out", steps=8, keep_mix=True,
-                     progress=False)
+    result = compose(base, examples, _candidates(adapters), tmp_path / "out", steps=8, keep_mix=True, progress=False)
     assert result.chosen == "mix" and result.weights == result.mix_weights
     assert result.note.endswith("exact match 1.00 vs 0.00; kept the mix (--keep-mix)")
-    assert (tmp_path / "out" / "adapter_model.safetensors").read_bytes() != \
-        (adapters["nope"] / "adapter_model.safetensors").read_bytes()
+    assert (tmp_path / "out" / "adapter_model.safetensors").read_bytes() != (
+        adapters["nope"] / "adapter_model.safetensors"
+    ).read_bytes()
 
 
 def test_a_mix_that_beats_every_candidate_on_held_out_is_returned(library, tmp_path):
     """nope+N and nope-N: each alone carries the harmful update N, their average is the clean nope LoRA."""
     base, adapters = library
     noise = noise_like(adapters["nope"], 1)
-    dirs = [with_noise(adapters["nope"], tmp_path / "plus", noise, 1.0),
-            with_noise(adapters["nope"], tmp_path / "minus", noise, -1.0)]
+    dirs = [
+        with_noise(adapters["nope"], tmp_path / "plus", noise, 1.0),
+        with_noise(adapters["nope"], tmp_path / "minus", noise, -1.0),
+    ]
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows("nope", WORDS, repeat=1)))
-    result = compose(base, examples, [Candidate(f"tests/{d.name}@1.0.0", d) for d in dirs], tmp_path / "out",
-                     steps=6, progress=False)
+    result = compose(
+        base, examples, [Candidate(f"tests/{d.name}@1.0.0", d) for d in dirs], tmp_path / "out", steps=6, progress=False
+    )
     assert result.chosen == "mix" and result.note is None
     assert result.scores["mix"]["held_out"]["exact_match"] == 1.0
     assert max(p["exact_match"] for p in result.scores["candidates_held_out"].values()) == 0.0
@@ -118,8 +122,9 @@ def test_metric_loss_without_held_out_is_the_optimisers_own_choice(library, tmp_
     """`--metric loss --holdout 0` is compose as it always was: the step with the lowest loss + L1, the mix."""
     base, adapters = library
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows("nope", WORDS, repeat=1)))
-    result = compose(base, examples, _candidates(adapters), tmp_path / "out", steps=8, metric="loss", holdout=0.0,
-                     progress=False)
+    result = compose(
+        base, examples, _candidates(adapters), tmp_path / "out", steps=8, metric="loss", holdout=0.0, progress=False
+    )
     best = min(result.history, key=lambda s: s.objective)
     assert result.metric == "loss" and result.chosen == "mix" and result.weights == best.weights
     assert len(result.history) == 8 and result.split.held_out_rows == ()
