@@ -3,8 +3,9 @@
 ``score_candidates`` ranks saved adapters by their loss and exact match on the examples: the base loads
 once, each candidate is attached, scored in one forward pass and detached. ``compose`` weights several
 low-rank candidates into ONE LoRA gradient-free, as LoraHub (Huang et al. 2023) does: Nevergrad's
-optimiser (NGOpt, or any optimiser in its registry) minimises the examples' loss plus ``l1 * sum |w|``.
-The base and every candidate's factors load once; each step only sets the weights of fused hooks
+optimiser (NGOpt, or any optimiser in its registry) minimises the loss plus ``l1 * sum |w|`` on the fitted part
+of the examples; ``adapters.composition.selection`` decides, on the held-out part and the user's metric, whether
+the mix or the best single candidate is written. The base and every candidate's factors load once; each step only sets the weights of fused hooks
 (``adapters.composition.deltas``). Candidates of different ranks or target modules combine exactly, ranks
 concatenated. The result is a plain PEFT LoRA whose card lists every parent with its weight.
 
