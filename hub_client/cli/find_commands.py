@@ -127,6 +127,21 @@ def find_cmd(
 @click.option("--l1", default=0.05, show_default=True, type=click.FloatRange(0.0), help="L1 penalty on the weights.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--optimizer", default="NGOpt", show_default=True, help="A Nevergrad optimiser (NGOpt, CMA, ...).")
+@click.option(
+    "--metric",
+    type=click.Choice(["auto", "exact_match", "loss"]),
+    default="auto",
+    show_default=True,
+    help="What chooses the result; auto: exact_match when every completion is at most 5 words, else loss.",
+)
+@click.option(
+    "--holdout",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    help="Share of the examples held out (by --seed) to choose between the mix and each candidate alone.",
+)
+@click.option("--keep-mix", is_flag=True, help="Write the mix even when a single candidate beats it on held-out.")
 @click.option("--no-progress", is_flag=True)
 @json_option
 @client_options
@@ -141,6 +156,9 @@ def compose_cmd(
     l1: float,
     seed: int,
     optimizer: str,
+    metric: str,
+    holdout: float,
+    keep_mix: bool,
     no_progress: bool,
     as_json: bool,
     endpoint: str | None,
@@ -182,12 +200,23 @@ def compose_cmd(
             chosen = [candidate_for(client, ref) for ref in candidates]
             base_dir = _base_dir(base) if base else _pinned_base(chosen)
         result = compose(
-            base_dir, few, chosen, out, steps=steps, l1=l1, seed=seed, optimizer=optimizer, progress=not no_progress
+            base_dir,
+            few,
+            chosen,
+            out,
+            steps=steps,
+            l1=l1,
+            seed=seed,
+            optimizer=optimizer,
+            metric=metric,
+            holdout=holdout,
+            keep_mix=keep_mix,
+            progress=not no_progress,
         )
         skipped = result.skipped
     rows = [
-        {"adapter": c.label, "weight": round(w, 4), "commit": c.commit}
-        for c, w in zip(result.parents, result.weights, strict=True)
+        {"adapter": c.label, "weight": round(w, 4), "mix_weight": round(m, 4), "commit": c.commit}
+        for c, w, m in zip(result.parents, result.weights, result.mix_weights, strict=True)
     ]
     if as_json:
         print_json(
@@ -198,9 +227,16 @@ def compose_cmd(
                 "exact_match": result.exact_match,
                 "seconds": round(result.seconds, 2),
                 "steps": result.steps,
+                "metric": result.metric,
+                "chosen": result.chosen,
+                "split": result.split.to_dict(),
+                "scores": result.scores,
+                "note": result.note,
                 "skipped": [{"adapter": s.label, "reason": s.reason} for s in skipped],
             }
         )
+        if result.note:
+            click.echo(result.note, err=True)
         return
     print_table(rows, [("adapter", "ADAPTER"), ("weight", "WEIGHT")])
     for s in skipped:
@@ -209,6 +245,8 @@ def compose_cmd(
         f"examples: loss {result.loss:.4f}, exact match {result.exact_match:.2f}; "
         f"{result.steps} steps in {result.seconds:.1f} s"
     )
+    if result.note:
+        click.echo(result.note)
     click.echo(f"wrote composed adapter to {result.out}")
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stack_fixtures import make_adapter, pin_adapter
-from tests.support.tiny_bases import make_llama_dir, write_jsonl
-from tests.compose.tiny_library import FEW, task_rows
-
+from adapters.composition.few_shot import read_examples
 from adapters.composition.from_examples import Candidate, compose, score_candidates
 from adapters.errors import AdapterError
-from adapters.composition.few_shot import read_examples
+from tests.compose.tiny_library import FEW, noise_like, task_rows, with_noise
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir, write_jsonl
 
 
 def _candidates(adapters: dict[str, Path]) -> list[Candidate]:
@@ -25,7 +24,7 @@ def test_find_ranks_the_matching_task_first(library, tmp_path, task):
     base, adapters = library
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows(task, FEW, repeat=1)))
     found = score_candidates(base, examples, _candidates(adapters), progress=False)
-    assert [s.candidate.label for s in found.scored][0] == f"tests/{task}@1.0.0"
+    assert found.scored[0].candidate.label == f"tests/{task}@1.0.0"
     assert found.scored[0].loss < found.base_loss
     assert found.scored[0].method == "lora" and not found.skipped
 
@@ -35,8 +34,9 @@ def test_adapter_pinned_to_another_base_is_skipped_with_its_reason(library, tmp_
     other = make_llama_dir(tmp_path / "other-base", seed=7)
     stranger = pin_adapter(make_adapter(other, tmp_path / "stranger", "lora", seed=3), other)
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows("copy", FEW, repeat=1)))
-    found = score_candidates(base, examples, _candidates(adapters) + [Candidate("eve/stranger@1.0.0", stranger)],
-                             progress=False)
+    found = score_candidates(
+        base, examples, _candidates(adapters) + [Candidate("eve/stranger@1.0.0", stranger)], progress=False
+    )
     assert len(found.scored) == 3
     [skipped] = found.skipped
     assert skipped.label == "eve/stranger@1.0.0"
@@ -46,11 +46,15 @@ def test_adapter_pinned_to_another_base_is_skipped_with_its_reason(library, tmp_
 def test_compose_gives_the_right_candidate_the_largest_weight(library, tmp_path):
     base, adapters = library
     noise = [pin_adapter(make_adapter(base, tmp_path / f"noise{i}", "lora", seed=10 + i), base) for i in range(2)]
-    candidates = [Candidate("tests/noise0@1.0.0", noise[0]), Candidate("tests/copy@1.0.0", adapters["copy"], "c" * 40),
-                  Candidate("tests/noise1@1.0.0", noise[1]), Candidate("tests/nope@1.0.0", adapters["nope"])]
+    candidates = [
+        Candidate("tests/noise0@1.0.0", noise[0]),
+        Candidate("tests/copy@1.0.0", adapters["copy"], "c" * 40),
+        Candidate("tests/noise1@1.0.0", noise[1]),
+        Candidate("tests/nope@1.0.0", adapters["nope"]),
+    ]
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows("copy", FEW, repeat=1)))
     result = compose(base, examples, candidates, tmp_path / "out", steps=20, seed=0, progress=False)
-    weights = dict(zip([c.label for c in result.parents], result.weights))
+    weights = dict(zip([c.label for c in result.parents], result.weights, strict=True))
     assert max(weights, key=lambda k: abs(weights[k])) == "tests/copy@1.0.0", weights
     card = (tmp_path / "out" / "README.md").read_text()
     assert "tests/copy" in card and "c" * 40 in card and examples.sha256 in card and "NGOpt" in card
@@ -94,12 +98,15 @@ def test_composed_adapter_loads_in_plain_peft_and_merges(library, tmp_path):
     assert not torch.allclose(bare, expected, atol=1e-4)
 
 
-@pytest.mark.parametrize("content, message", [
-    ("", "no records"),
-    ('{"prompt": "say cat"}\n', ":1: causal-lm needs"),
-    ('{"text": "just text"}\n', ":1: examples need"),
-    ("not json\n", ":1:"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "no records"),
+        ('{"prompt": "say cat"}\n', ":1: causal-lm needs"),
+        ('{"text": "just text"}\n', ":1: examples need"),
+        ("not json\n", ":1:"),
+    ],
+)
 def test_empty_or_malformed_examples_are_one_line(tmp_path, content, message):
     path = tmp_path / "few.jsonl"
     path.write_text(content)
@@ -119,47 +126,22 @@ def test_a_non_empty_output_directory_is_refused_before_loading(library, tmp_pat
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
-
-def _copy_plus_noise(src: Path, dst: Path, noise: dict, sign: float) -> Path:
-    """The copy LoRA with ``sign * noise`` beside it (ranks concatenated, the scale alpha/r kept)."""
-    import shutil
-
-    import torch
-    from safetensors.torch import load_file, save_file
-
-    shutil.copytree(src, dst)
-    tensors = load_file(str(dst / "adapter_model.safetensors"))
-    save_file({k: torch.cat([v, noise[k]], 0) if "lora_A" in k else torch.cat([v, sign * noise[k]], 1)
-               for k, v in tensors.items()}, str(dst / "adapter_model.safetensors"))
-    config = json.loads((dst / "adapter_config.json").read_text())
-    config.update(r=2 * config["r"], lora_alpha=2 * config["lora_alpha"])
-    (dst / "adapter_config.json").write_text(json.dumps(config))
-    return dst
-
-
-def _noise(src: Path, seed: int) -> dict:
-    import torch
-    from safetensors.torch import load_file
-
-    g = torch.Generator().manual_seed(seed)
-    return {k: torch.randn(v.shape, generator=g) * (0.5 if "lora_B" in k else v.shape[1] ** -0.5)
-            for k, v in load_file(str(src / "adapter_model.safetensors")).items()}
-
-
 def test_compose_beats_its_seeds_when_a_better_mix_exists(library, tmp_path):
     """Candidates copy+N, copy-N and M (N, M random updates that hurt): every seeded point (the uniform
     average, each one alone) carries noise, while 0.5/0.5/0 is the clean copy LoRA. Compose must leave its
     seeds to find it; a search limited to them stops at the uniform average."""
     from adapters.base import load_base
-    from adapters.composition.few_shot import encode_examples, score
     from adapters.composition.deltas import FusedDeltas
+    from adapters.composition.few_shot import encode_examples, score
     from adapters.methods.lora.factors import low_rank_factors
 
     base, adapters = library
-    n, m = _noise(adapters["copy"], 1), _noise(adapters["copy"], 2)
-    dirs = [_copy_plus_noise(adapters["copy"], tmp_path / "plus", n, 1.0),
-            _copy_plus_noise(adapters["copy"], tmp_path / "minus", n, -1.0),
-            _copy_plus_noise(adapters["copy"], tmp_path / "other", m, 1.0)]
+    n, m = noise_like(adapters["copy"], 1), noise_like(adapters["copy"], 2)
+    dirs = [
+        with_noise(adapters["copy"], tmp_path / "plus", n, 1.0),
+        with_noise(adapters["copy"], tmp_path / "minus", n, -1.0),
+        with_noise(adapters["copy"], tmp_path / "other", m, 1.0),
+    ]
     examples = read_examples(write_jsonl(tmp_path / "few.jsonl", task_rows("copy", FEW, repeat=1)))
 
     model, tokenizer = load_base(base)
@@ -176,7 +158,9 @@ def test_compose_beats_its_seeds_when_a_better_mix_exists(library, tmp_path):
     assert clean < min(seed_losses) - 0.08  # the better mix exists
 
     candidates = [Candidate(f"tests/{p.name}@1.0.0", p) for p in dirs]
-    result = compose(base, examples, candidates, tmp_path / "out", steps=30, seed=0, progress=False)
+    result = compose(
+        base, examples, candidates, tmp_path / "out", steps=30, seed=0, metric="loss", holdout=0.0, progress=False
+    )
     assert result.loss < min(seed_losses) - 0.05, (result.loss, seed_losses, result.weights)
     assert result.loss < base_loss - 0.2
     plus, minus, other = result.weights
