@@ -66,3 +66,12 @@ class ClientSettings:
 def settings(environ: Mapping[str, str] | None = None) -> ClientSettings:
     """The client's settings from the environment as it is now (or from ``environ``)."""
     return read_env(ClientSettings, environ)
+
+
+def default_library_verbosity(variables: tuple[str, ...], level: str) -> None:
+    """Set each library verbosity variable (``TRANSFORMERS_VERBOSITY`` …) to ``level`` unless the user set it:
+    the user's own value always wins over the CLI's quiet default."""
+    import os
+
+    for variable in variables:
+        os.environ.setdefault(variable, level)

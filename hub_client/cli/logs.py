@@ -16,6 +16,8 @@ import sys
 import warnings
 from typing import Any
 
+from ..settings import default_library_verbosity
+
 __all__ = ["OUR_PACKAGES", "configure_logging", "is_ours", "show_warning", "verbosity"]
 
 OUR_PACKAGES = ("adapters", "hub_client", "hub_rules", "hub_server", "hub_serving", "hub_worker")
@@ -65,8 +67,7 @@ def configure_logging(verbose: int = 0) -> None:
     """Set up logging and warnings for one command run (idempotent)."""
     _state["verbose"] = min(max(int(verbose), 0), 2)
     library_level = ("error", "info", "debug")[verbosity()]
-    for variable in LIBRARY_VERBOSITY_VARIABLES:
-        os.environ.setdefault(variable, library_level)
+    default_library_verbosity(LIBRARY_VERBOSITY_VARIABLES, library_level)
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(handler)

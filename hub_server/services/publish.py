@@ -110,7 +110,7 @@ def publish(hub: Hub, who: Principal | None, namespace: str, name: str, version:
         _check_tombstone(s, find_repo(s, who, namespace, name), version, commit)
         _check_blobs(s, who, files)
         check_namespace_quota(s, namespace, hub.settings, ((f.digest, f.size) for f in files))
-    card = _validate_content(hub, files, dataset=is_dataset(kind))
+    card = validate_content(hub, files, dataset=is_dataset(kind))
     signer = check_signature(hub, who, files)
     try:
         with hub.db.write() as s:
@@ -201,7 +201,7 @@ def _read(hub: Hub, digest: str, start: int, end: int) -> bytes:
     return b"".join(hub.store.open(digest, start, end))
 
 
-def _validate_content(hub: Hub, files: list[FileEntry], *, dataset: bool = False) -> dict:
+def validate_content(hub: Hub, files: list[FileEntry], *, dataset: bool = False) -> dict:
     try:
         for f in files if dataset else ():  # a dataset holds data files only (hub_rules.data_files)
             dataset_files.check_blob(hub, f.path, f.digest, f.size)

@@ -27,7 +27,7 @@ from .context import Hub
 from .hf_numbering import is_version_name, plain_revision
 from .names import check_path
 from .ndjson_commit import ParsedCommit, parse_spooled
-from .publish import _validate_content, check_message, parse_files
+from .publish import validate_content, check_message, parse_files
 from .repos import find_repo
 
 Files = dict[str, tuple[int, str]]
@@ -122,7 +122,7 @@ def _checked_card(hub: Hub, files: Files) -> dict:
     if not files:
         return {}
     entries = parse_files([{"path": p, "size": size, "digest": digest} for p, (size, digest) in files.items()], hub)
-    return _validate_content(hub, entries)
+    return validate_content(hub, entries)
 
 
 class _HeadMoved(Exception):

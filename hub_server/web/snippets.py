@@ -137,7 +137,7 @@ def snippets(target: SnippetTarget) -> list[dict[str, str]]:
     hf = _hf(target)
     if hf is not None:
         out.append(hf)
-    if target.kind == "adapter":
+    if target.kind == "adapter" and target.capabilities.task == "causal-lm":  # the model server generates text
         out.append(_serve(target))
     elif target.kind == "dataset":
         out.append(_datasets(target))

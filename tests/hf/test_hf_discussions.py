@@ -77,7 +77,7 @@ def test_discussion_lifecycle_and_filters(hub, run_hf):
     assert merged["again"][:2] == [409, "pull request #3 is merged"]
     assert merged["reopen"][:2] == [409, "pull request #3 is merged; its status cannot change"]
     assert merged["hidden"] == [True, ""] and merged["status"] == "merged"
-    assert versions(hub, alice, "alice/talk") == ["1.0.1", "1.0.0"]
+    assert versions(hub, alice, "alice/talk") == ["1.0.1", "1.0.0", "0.0.0"]
     assert httpx.get(f"{hub.url}/alice/talk/resolve/main/b.txt").content == b"b"
 
 

@@ -45,7 +45,7 @@ def test_manual_gate_request_accept_reject(hub, run_hf):
     """,
         token=bob,
     )
-    assert before["download"] == ["GatedRepoError", 403] and before["files"] == ["a.txt"]
+    assert before["download"] == ["GatedRepoError", 403] and before["files"] == [".gitattributes", "a.txt"]
     assert before["gated"] == "manual"  # the metadata stays public and says so
     assert run_hf(DOWNLOAD + '        print(json.dumps({"d": download("alice/gated")}))')["d"] == [
         "GatedRepoError",

@@ -47,5 +47,9 @@ def test_paths_info_of_missing_repo_and_revision(hub):
     auth = {"Authorization": f"Bearer {hub.token('paula')}"}
     missing = httpx.post(f"{hub.url}/api/models/paula/nothing/paths-info/main", data={"paths": ["x"]}, headers=auth)
     assert missing.status_code == 404 and missing.headers["X-Error-Code"] == "RepoNotFound"
-    bad = httpx.post(f"{hub.url}/api/models/paula/nothing/paths-info/main", json={"paths": 3}, headers=auth)
+    from huggingface_hub import HfApi
+
+    HfApi(endpoint=hub.url, token=hub.token("paula")).create_repo("paula/something")
+    # the repo is found first (a missing one answers 404 whatever the body), then the body is read
+    bad = httpx.post(f"{hub.url}/api/models/paula/something/paths-info/main", json={"paths": 3}, headers=auth)
     assert bad.status_code == 400 and bad.json()["error"] == "'paths' must be a list of file paths"

@@ -57,4 +57,4 @@ def test_peft_and_auto_peft_load_from_the_hub(hub, run_hf, tmp_path):
     """)
     for key in ("pinned", "auto", "native"):
         assert max(abs(a - b) for a, b in zip(loaded[key], made["logits"])) < 1e-5
-    assert versions(hub, ann, "acme/tiny-lora") == ["1.0.0"]
+    assert versions(hub, ann, "acme/tiny-lora") == ["1.0.0", "0.0.0"]

@@ -57,7 +57,7 @@ def test_create_pr_never_touches_main_and_merge_publishes(hub, run_hf):
     assert out["prs"] == ["refs/pr/1"]
     # main: same commit, same files, same versions
     assert _main(hub, alice, "alice/pr") == main_before
-    assert versions(hub, alice, "alice/pr") == ["1.0.0"]
+    assert versions(hub, alice, "alice/pr") == ["1.0.0", "0.0.0"]
     assert httpx.get(f"{hub.url}/alice/pr/resolve/main/a.txt").content == b"original"
 
     merged = run_hf(
@@ -73,7 +73,7 @@ def test_create_pr_never_touches_main_and_merge_publishes(hub, run_hf):
     )
     assert merged["status"] == "merged" and merged["merge"] == merged["main"] != main_before[0]
     assert merged["events"][-2:] == ["comment", "status-change"] and merged["last"] == "merged"
-    assert versions(hub, alice, "alice/pr") == ["1.0.1", "1.0.0"]  # the merge is the next release
+    assert versions(hub, alice, "alice/pr") == ["1.0.1", "1.0.0", "0.0.0"]  # the merge is the next release
     assert httpx.get(f"{hub.url}/alice/pr/resolve/main/b.txt").content == b"new file"
     assert client(hub, alice).resolve("alice/pr", "1.0.1")["commit"] == merged["main"]
 
@@ -111,7 +111,7 @@ def test_strangers_cannot_merge_or_push_to_others_prs(hub, run_hf):
     d = httpx.get(f"{hub.url}/api/models/alice/guard/discussions/1").json()
     assert d["status"] == "open" and d["title"] == "Upload a.txt with huggingface_hub"
     assert [e["type"] for e in d["events"]] == ["comment", "commit"]
-    assert _main(hub, alice, "alice/guard") == main_before and versions(hub, alice, "alice/guard") == ["1.0.0"]
+    assert _main(hub, alice, "alice/guard") == main_before and versions(hub, alice, "alice/guard") == ["1.0.0", "0.0.0"]
 
 
 def test_merge_applies_every_publish_check(hub, run_hf):
@@ -138,7 +138,7 @@ def test_merge_applies_every_publish_check(hub, run_hf):
     )
     assert out["merge"][0] == 400 and out["merge"][1].startswith("bad signature:") and "\n" not in out["merge"][1]
     assert out["status"] == "open"
-    assert _main(hub, alice, "alice/checked") == main_before and versions(hub, alice, "alice/checked") == ["1.0.0"]
+    assert _main(hub, alice, "alice/checked") == main_before and versions(hub, alice, "alice/checked") == ["1.0.0", "0.0.0"]
 
 
 def test_pr_files_pass_the_file_checks_when_committed(hub, run_hf):

@@ -42,7 +42,7 @@ def test_branch_commits_stay_on_the_branch_and_resolve_everywhere(hub, run_hf):
         token=alice,
     )
     assert out["dev"] != out["main1"]
-    assert out["main_files"] == ["a.txt"]  # main is still version 1.0.0
+    assert out["main_files"] == [".gitattributes", "a.txt"]  # main is still version 1.0.0
     assert sorted(out["branch_files"]) == ["a.txt", "b.txt"]
     assert out["branches"] == [["feature/x", out["dev"]], ["main", out["main1"]]]
     assert out["tags"] == ["1.0.0"]  # a branch commit is no release
@@ -99,7 +99,7 @@ def test_branch_and_tag_refusals(hub, run_hf):
     assert out["to_tag"][:2] == [400, "pinned is a tag and never moves; commit to a branch instead"]
     assert out["no_branch"][0] == 404 and out["no_branch"][2] == "RevisionNotFoundError"
     assert out["no_start"][0] == 404
-    assert versions(hub, alice, "alice/refuse") == ["1.0.0"]  # nothing published by any refusal
+    assert versions(hub, alice, "alice/refuse") == ["1.0.0", "0.0.0"]  # nothing published by any refusal
     refs = httpx.get(f"{hub.url}/api/models/alice/refuse/refs", headers={"Authorization": f"Bearer {alice}"}).json()
     assert [b["name"] for b in refs["branches"]] == ["main", "dev"]
 
@@ -148,7 +148,7 @@ def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
         == b"s"
     )
     refs = httpx.get(f"{hub.url}/api/models/alice/guarded/refs").json()
-    assert [b["name"] for b in refs["branches"]] == ["main", "dev"] and [t["name"] for t in refs["tags"]] == ["1.0.0"]
+    assert [b["name"] for b in refs["branches"]] == ["main", "dev"] and [t["name"] for t in refs["tags"]] == ["1.0.0", "0.0.0"]
     assert versions(hub, alice, "alice/guarded") == ["1.0.0"]
 
 
@@ -184,7 +184,7 @@ def test_super_squash_history_is_refused_with_its_own_error_code(hub, run_hf):
         headers={"Authorization": f"Bearer {hub.token('bob')}"},
     )
     assert stranger.status_code == 403
-    assert versions(hub, alice, "alice/squash") == ["1.0.1", "1.0.0"]
+    assert versions(hub, alice, "alice/squash") == ["1.0.1", "1.0.0", "0.0.0"]
 
 
 def test_a_stale_parent_on_a_branch_is_412_and_stores_nothing(hub, run_hf):
@@ -207,4 +207,4 @@ def test_a_stale_parent_on_a_branch_is_412_and_stores_nothing(hub, run_hf):
         token=alice,
     )
     assert out["stale"][0] == 412 and out["stale"][1].startswith("parent commit ") and "\n" not in out["stale"][1]
-    assert out["head"] == out["moved"] and out["files"] == ["a.txt", "one.txt"]
+    assert out["head"] == out["moved"] and out["files"] == [".gitattributes", "a.txt", "one.txt"]

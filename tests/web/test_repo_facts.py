@@ -136,10 +136,10 @@ def _snippet_code(page: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("peft_type", "task", "offered", "model_class"),
     [
-        ("BOTTLENECK", "causal-lm", {"pull", "run", "python"}, None),
+        ("BOTTLENECK", "causal-lm", {"pull", "run", "python", "serve"}, None),
         ("PREFIX_TUNING", "seq-cls", {"pull", "run", "python", "peft"}, "AutoModelForSequenceClassification"),
         ("LORA", "seq-cls", {"pull", "run", "merge", "python", "peft"}, "AutoModelForSequenceClassification"),
-        ("IA3", "causal-lm", {"pull", "run", "merge", "python", "peft"}, "AutoModelForCausalLM"),
+        ("IA3", "causal-lm", {"pull", "run", "merge", "python", "peft", "serve"}, "AutoModelForCausalLM"),
     ],
 )
 def test_snippets_follow_what_the_adapter_can_do(web_hub, peft_type, task, offered, model_class):
