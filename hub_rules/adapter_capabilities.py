@@ -39,7 +39,11 @@ class Capabilities:
     task: str  # ``causal-lm`` or ``seq-cls``
 
 
-def _flag(declared: dict, name: str, derived: bool) -> bool:
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _flag(declared: dict[str, Any], name: str, derived: bool) -> bool:
     value = declared.get(name)
     return value if isinstance(value, bool) else derived
 
@@ -47,13 +51,13 @@ def _flag(declared: dict, name: str, derived: bool) -> bool:
 def capabilities(front: dict[str, Any] | None, adapter_config: dict[str, Any] | None) -> Capabilities:
     """The adapter's capabilities from its card's front matter and its ``adapter_config.json`` (either may
     be missing or malformed: then nothing is assumed)."""
-    front = front if isinstance(front, dict) else {}
-    hub = front.get("adapter_hub") if isinstance(front.get("adapter_hub"), dict) else {}
-    declared = hub.get("capabilities") if isinstance(hub.get("capabilities"), dict) else {}
-    config = adapter_config if isinstance(adapter_config, dict) else {}
+    hub = _mapping(_mapping(front).get("adapter_hub"))
+    declared = _mapping(hub.get("capabilities"))
+    config = _mapping(adapter_config)
     peft_type = config.get("peft_type")
     peft_type = peft_type.upper() if isinstance(peft_type, str) else ""
-    task = hub.get("task") if hub.get("task") in TASKS else "causal-lm"
+    declared_task = hub.get("task")
+    task = declared_task if isinstance(declared_task, str) and declared_task in TASKS else "causal-lm"
     return Capabilities(
         mergeable=_flag(declared, "mergeable", peft_type in PEFT_MERGEABLE),
         peft=_flag(declared, "peft", peft_type in PEFT_TYPES),

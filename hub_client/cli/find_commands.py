@@ -229,7 +229,7 @@ def compose_cmd(
                 "steps": result.steps,
                 "metric": result.metric,
                 "chosen": result.chosen,
-                "split": result.split.to_dict(),
+                "split": result.split.to_dict() if result.split is not None else None,
                 "scores": result.scores,
                 "note": result.note,
                 "skipped": [{"adapter": s.label, "reason": s.reason} for s in skipped],
