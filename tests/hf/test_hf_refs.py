@@ -43,15 +43,15 @@ def test_branch_commits_stay_on_the_branch_and_resolve_everywhere(hub, run_hf):
     )
     assert out["dev"] != out["main1"]
     assert out["main_files"] == [".gitattributes", "a.txt"]  # main is still version 1.0.0
-    assert sorted(out["branch_files"]) == ["a.txt", "b.txt"]
+    assert sorted(out["branch_files"]) == [".gitattributes", "a.txt", "b.txt"]
     assert out["branches"] == [["feature/x", out["dev"]], ["main", out["main1"]]]
-    assert out["tags"] == ["1.0.0"]  # a branch commit is no release
+    assert [t for t in out["tags"] if t != "0.0.0"] == ["1.0.0"]  # a branch commit is no release (0.0.0: the initial commit)
     assert out["info_sha"] == out["dev"] and out["file"] == "dev bytes" and out["tagged"] == "dev bytes"
-    assert out["commits"] == ["work in progress", "Upload a.txt with huggingface_hub"]  # the branch, then main
+    assert out["commits"] == ["work in progress", "Upload a.txt with huggingface_hub", "initial commit"]  # the branch, then main
     # the semver tag published the branch head as version 2.0.0, which main now resolves to
-    assert versions(hub, alice, "alice/br") == ["2.0.0", "1.0.0"]
+    assert versions(hub, alice, "alice/br") == ["2.0.0", "1.0.0", "0.0.0"]
     assert out["main_after"] == out["dev"]
-    assert out["tags_after"] == ["1.0.0", "2.0.0", "stable"]
+    assert [t for t in out["tags_after"] if t != "0.0.0"] == ["1.0.0", "2.0.0", "stable"]
     assert client(hub, alice).resolve("alice/br", "^2")["commit"] == out["dev"]
 
 
@@ -149,7 +149,7 @@ def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
     )
     refs = httpx.get(f"{hub.url}/api/models/alice/guarded/refs").json()
     assert [b["name"] for b in refs["branches"]] == ["main", "dev"] and [t["name"] for t in refs["tags"]] == ["1.0.0", "0.0.0"]
-    assert versions(hub, alice, "alice/guarded") == ["1.0.0"]
+    assert versions(hub, alice, "alice/guarded") == ["1.0.0", "0.0.0"]
 
 
 def test_super_squash_history_is_refused_with_its_own_error_code(hub, run_hf):
