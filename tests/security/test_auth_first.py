@@ -77,10 +77,14 @@ def test_hf_commit_with_a_deep_line_is_refused_and_stores_nothing(hub, client_fo
     assert Stored(hub.data_dir).nothing("olga")
 
 
-def test_validate_yaml_needs_a_token(hub, client_for):
-    r = client_for(hub).post("/api/validate-yaml", json={"content": "---\na: 1\n---\n"})
-    assert r.status_code == 401
-    assert r.json() == {"error": "this call needs a token (hub login)"}
+def test_validate_yaml_is_open_but_stores_nothing(hub, client_for):
+    """``RepoCard.validate`` posts without a token (the HF Hub answers it anonymously): it only validates."""
+    before = Stored(hub.data_dir).nothing("anyone")
+    r = client_for(hub).post("/api/validate-yaml", json={"content": "---\nlicense: 5\n---\n", "repoType": "model"})
+    assert r.status_code == 400 and "license" in r.text
+    ok = client_for(hub).post("/api/validate-yaml", json={"content": "---\nlicense: mit\n---\n", "repoType": "model"})
+    assert ok.status_code == 200
+    assert Stored(hub.data_dir).nothing("anyone") == before
 
 
 def test_native_publish_by_a_read_token_is_refused_before_the_manifest(hub, client_for):
