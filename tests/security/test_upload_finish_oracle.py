@@ -21,10 +21,9 @@ def test_finishing_known_bytes_rewrites_them_like_new_ones(hub_server):
         create_repo(client, alice, "alice", "private", private=True)
         assert publish(client, alice, "alice/private", "1.0.0", {"notes.txt": secret}).status_code == 201
         digest = "sha256:" + hashlib.sha256(secret).hexdigest()
-        found = [p for p in hub_server.data_dir.rglob(digest.split(":")[1]) if p.is_file()]
-        if not found:
-            pytest.skip("the blob store is S3 here; the write check reads the filesystem store")
-        [stored] = found
+        if os.environ.get("HUB_TEST_DEPLOYMENT") == "two-hosts":  # S3 holds the blobs: no file to stat
+            pytest.skip("needs the filesystem blob store; this deployment stores blobs in S3")
+        [stored] = [p for p in hub_server.data_dir.rglob(digest.split(":")[1]) if p.is_file()]
         before = os.stat(stored)
 
         fresh = os.urandom(64 * 1024)
