@@ -20,7 +20,7 @@ from .errors import AdapterError
 
 CARD_NAME = "README.md"
 
-__all__ = ["CARD_NAME", "CardData", "card_for_adapter", "read_card", "write_card", "parse_card", "render_card"]
+__all__ = ["CARD_NAME", "CardData", "card_for_adapter", "parse_card", "read_card", "render_card", "write_card"]
 
 
 @dataclass
@@ -88,10 +88,21 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def card_for_adapter(*, method: str, base_id: str | None, pin: dict | None, task: str = "causal-lm",
-                     options: dict | None = None, metrics: dict | None = None, training: dict | None = None,
-                     tags: list[str] | None = None, license: str = "apache-2.0", usage: str = "",
-                     versions: dict | None = None, label_names: list[str] | None = None) -> dict:
+def card_for_adapter(
+    *,
+    method: str,
+    base_id: str | None,
+    pin: dict | None,
+    task: str = "causal-lm",
+    options: dict | None = None,
+    metrics: dict | None = None,
+    training: dict | None = None,
+    tags: list[str] | None = None,
+    license: str = "apache-2.0",
+    usage: str = "",
+    versions: dict | None = None,
+    label_names: list[str] | None = None,
+) -> dict:
     """Front matter for a freshly trained adapter, following docs/contracts.md."""
     hub: dict[str, Any] = {"kind": "adapter", "method": method, "method_options": dict(options or {}), "task": task}
     if pin:
@@ -106,8 +117,13 @@ def card_for_adapter(*, method: str, base_id: str | None, pin: dict | None, task
         hub["usage"] = usage
     if versions:
         hub["versions"] = dict(versions)
-    front: dict[str, Any] = {"library_name": "peft", "base_model": base_id, "base_model_relation": "adapter",
-                             "license": license, "tags": ["adapter-hub", method, task, *(tags or [])]}
+    front: dict[str, Any] = {
+        "library_name": "peft",
+        "base_model": base_id,
+        "base_model_relation": "adapter",
+        "license": license,
+        "tags": ["adapter-hub", method, task, *(tags or [])],
+    }
     if base_id is None:
         front.pop("base_model")
     front["adapter_hub"] = hub

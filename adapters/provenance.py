@@ -10,10 +10,11 @@ record is covered by the version's signature. Pure Python: no torch import.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-__all__ = ["data_record", "training_provenance", "composition_provenance", "library_versions"]
+__all__ = ["composition_provenance", "data_record", "library_versions", "training_provenance"]
 
 
 def library_versions() -> dict[str, str]:
@@ -38,9 +39,19 @@ def data_record(path: str | Path, rows: int) -> dict[str, Any]:
     return {"path": str(path), "sha256": "sha256:" + digest.hexdigest(), "rows": int(rows)}
 
 
-def training_provenance(*, pin: dict, method: str, options: dict, task: str, objective: str | None,
-                        data: dict, eval_data: dict | None, settings: dict, metrics: dict,
-                        extra: dict | None = None) -> dict[str, Any]:
+def training_provenance(
+    *,
+    pin: dict,
+    method: str,
+    options: dict,
+    task: str,
+    objective: str | None,
+    data: dict,
+    eval_data: dict | None,
+    settings: dict,
+    metrics: dict,
+    extra: dict | None = None,
+) -> dict[str, Any]:
     """The record of one ``hub train`` run (``settings``: steps, epochs, lr, batch size, seed, ...;
     ``extra``: objective parameters such as dpo's beta, the quantization used while training)."""
     return {
@@ -65,15 +76,18 @@ def training_provenance(*, pin: dict, method: str, options: dict, task: str, obj
     }
 
 
-def composition_provenance(*, tool: str, pin: dict, how: str, parents: Sequence[dict], weights: Sequence[float],
-                           options: dict | None = None) -> dict[str, Any]:
+def composition_provenance(
+    *, tool: str, pin: dict, how: str, parents: Sequence[dict], weights: Sequence[float], options: dict | None = None
+) -> dict[str, Any]:
     """The record of a composition: each parent ``{id, version, commit, weight}`` plus how they were blended."""
     return {
         "tool": tool,
         "base": dict(pin),
         "how": how,
         "options": dict(options or {}),
-        "parents": [{**{k: p.get(k) for k in ("id", "version", "commit")}, "weight": float(w)}
-                    for p, w in zip(parents, weights)],
+        "parents": [
+            {**{k: p.get(k) for k in ("id", "version", "commit")}, "weight": float(w)}
+            for p, w in zip(parents, weights, strict=False)
+        ],
         "versions": library_versions(),
     }

@@ -7,10 +7,11 @@ never needs to know a method by name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from .errors import AdapterError
 
@@ -62,8 +63,9 @@ class MethodSpec:
         Hook a saved adapter onto a (possibly already stacked) base model.
 
     Capabilities the core reads (never the method's name):
-    objectives     training objectives it supports (``causal-lm``, ``seq-cls``, ``dpo``, see
-                   ``adapters.training.objectives``); ``dpo`` also needs ``peft_config``.
+    objectives     training objectives it supports (``causal-lm``, ``seq-cls``, ``dpo``, ``distill``, ``reward``,
+                   ``grpo``, see ``adapters.training.objectives``); ``dpo``, ``reward`` and ``grpo`` also need
+                   ``peft_config``.
     quantizable    it trains and runs on a base quantized with bitsandbytes (``--quantize nf4|int8``).
     checkpointable it trains under gradient checkpointing (used on quantized bases to save memory).
     peft_config(model, options, task) -> peft.PeftConfig
@@ -93,7 +95,7 @@ class MethodSpec:
     tasks: tuple[str, ...] = ("causal-lm", "seq-cls")
     mergeable: bool = False
     combinable: bool = False
-    combine: Callable[["CombineRequest"], dict] | None = None
+    combine: Callable[[CombineRequest], dict] | None = None
     combinations: tuple[str, ...] = ()
     prepares_inputs: bool = False
     default_lr: float | None = None
@@ -108,8 +110,9 @@ class MethodSpec:
 
     def __post_init__(self) -> None:
         if self.combinable and (self.combine is None or not self.combinations):
-            raise AdapterError(f"method {self.name!r} declares combinable but gives no combine callable "
-                               "and combinations")
+            raise AdapterError(
+                f"method {self.name!r} declares combinable but gives no combine callable and combinations"
+            )
 
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}

@@ -7,9 +7,10 @@ Without a resolver, hub references are refused with one line saying to pull them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from .errors import AdapterError
 
@@ -41,8 +42,11 @@ def is_reference(ref: str | Path) -> bool:
     text = str(ref)
     if text.startswith(HUB_SCHEME):
         return True
-    return not Path(text).expanduser().exists() and text.partition("@")[0].count("/") == 1 \
+    return (
+        not Path(text).expanduser().exists()
+        and text.partition("@")[0].count("/") == 1
         and not text.startswith((".", "/", "~"))
+    )
 
 
 def pull_reference(ref: str, resolver: Resolver | None, what: str) -> Path:

@@ -26,22 +26,32 @@ def user_cache_path(name: str) -> Path:
 @dataclass(frozen=True)
 class CoreSettings:
     base_cache: Path | None = env_field(
-        "HUB_BASE_CACHE", None,
-        "where the default SmolLM2 base directory is built; unset: `bases` in the user cache dir")
+        "HUB_BASE_CACHE",
+        None,
+        "where the default SmolLM2 base directory is built; unset: `bases` in the user cache dir",
+    )
     base_index: Path | None = env_field(
-        "HUB_BASE_INDEX", None,
-        "the local base index file (fingerprint → directory); unset: `bases.json` in the user cache dir")
+        "HUB_BASE_INDEX",
+        None,
+        "the local base index file (fingerprint → directory); unset: `bases.json` in the user cache dir",
+    )
     fingerprint_cache: Path | None = env_field(
-        "HUB_FINGERPRINT_CACHE", None,
+        "HUB_FINGERPRINT_CACHE",
+        None,
         "the base-fingerprint cache file, keyed by (path, size, mtime); unset: `fingerprints.json` in the "
-        "user cache dir")
+        "user cache dir",
+    )
     train_max_steps: int | None = env_field(
-        "HUB_TRAIN_MAX_STEPS", None,
-        "caps every training run at this many steps (smoke tests of scripts and docs); at least 1")
+        "HUB_TRAIN_MAX_STEPS",
+        None,
+        "caps every training run at this many steps (smoke tests of scripts and docs); at least 1",
+    )
     hf_hub_offline: bool = env_field(
-        "HF_HUB_OFFLINE", False,
+        "HF_HUB_OFFLINE",
+        False,
         "`1`: finding a pinned base looks only in the Hugging Face cache, never on the Hugging Face hub "
-        "(huggingface_hub's own variable)")
+        "(huggingface_hub's own variable)",
+    )
 
     def base_cache_dir(self) -> Path:
         return self.base_cache or user_cache_path("bases")

@@ -50,8 +50,13 @@ def make_lora(base_dir: Path, out: Path) -> Path:
 
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-    cfg = LoraConfig(r=8, lora_alpha=16, task_type="CAUSAL_LM", init_lora_weights=False,
-                     target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])
+    cfg = LoraConfig(
+        r=8,
+        lora_alpha=16,
+        task_type="CAUSAL_LM",
+        init_lora_weights=False,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+    )
     get_peft_model(model, cfg).save_pretrained(out)
     return pin_adapter(out, base_dir)
 
@@ -59,7 +64,7 @@ def make_lora(base_dir: Path, out: Path) -> Path:
 def timed(cmd: list[str], env: dict) -> tuple[float, str]:
     """Seconds from launch to exit, and what the process printed (its generated text)."""
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1][:300]
@@ -77,10 +82,25 @@ def main() -> int:
     base_dir = Path(args.base) if args.base else ensure_default_base()
     work = Path(tempfile.mkdtemp(prefix="bench-cold-"))
     adapter = make_lora(base_dir, work / "lora")
-    env = dict(os.environ, HUB_NO_PROGRESS="1", HUB_FINGERPRINT_CACHE=str(work / "fp.json"),
-               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-    ours_cmd = [sys.executable, "-m", "hub_client.cli", "run", "--base", str(base_dir), str(adapter),
-                "--prompt", "hello", "--max-new-tokens", "1"]
+    env = dict(
+        os.environ,
+        HUB_NO_PROGRESS="1",
+        HUB_FINGERPRINT_CACHE=str(work / "fp.json"),
+        OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
+    )
+    ours_cmd = [
+        sys.executable,
+        "-m",
+        "hub_client.cli",
+        "run",
+        "--base",
+        str(base_dir),
+        str(adapter),
+        "--prompt",
+        "hello",
+        "--max-new-tokens",
+        "1",
+    ]
     plain_cmd = [sys.executable, "-c", PLAIN, str(base_dir), str(adapter)]
     try:
         cold, cold_text = timed(ours_cmd, env)  # the first run fills the fingerprint cache
@@ -88,7 +108,7 @@ def main() -> int:
         texts: dict[str, set[str]] = {"hub run": {cold_text}, "transformers + PEFT": set()}
         for i in range(args.runs + 1):  # round 0 warms the page cache and is dropped
             pair = ((ours, ours_cmd, "hub run"), (plain, plain_cmd, "transformers + PEFT"))
-            for times, cmd, label in (pair if i % 2 == 0 else pair[::-1]):
+            for times, cmd, label in pair if i % 2 == 0 else pair[::-1]:
                 elapsed, text = timed(cmd, env)
                 texts[label].add(text)
                 if i:
@@ -99,9 +119,20 @@ def main() -> int:
     except Exception as exc:  # noqa: BLE001 - reported as a failed row, never dropped
         message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         print(f"cold start FAILED: {message}", file=sys.stderr)
-        emit({"name": "hub run time to first token vs transformers + PEFT (fingerprint cached)",
-                                      "ours": None, "reference": None, "unit": "s", "ratio": None, "goal": "<= 1.1",
-                                      "ok": False, "error": message}, interleaved=True, threads=int(os.environ.get("OMP_NUM_THREADS", "1")))
+        emit(
+            {
+                "name": "hub run time to first token vs transformers + PEFT (fingerprint cached)",
+                "ours": None,
+                "reference": None,
+                "unit": "s",
+                "ratio": None,
+                "goal": "<= 1.1",
+                "ok": False,
+                "error": message,
+            },
+            interleaved=True,
+            threads=int(os.environ.get("OMP_NUM_THREADS", "1")),
+        )
         return 1
     m_ours, m_plain = statistics.median(ours), statistics.median(plain)
     print(f"hub run        median {m_ours:.2f} s   runs " + " ".join(f"{t:.2f}" for t in ours), file=sys.stderr)
@@ -112,9 +143,19 @@ def main() -> int:
         ("hub run time to first token, empty fingerprint cache, vs transformers + PEFT", cold, None),
     ):
         ratio = value / m_plain
-        emit({"name": name, "ours": round(value, 3), "reference": round(m_plain, 3),
-                                      "unit": "s", "ratio": round(ratio, 3), "goal": goal or "report",
-                                      "ok": None if goal is None else ratio <= 1.1}, interleaved=True, threads=int(os.environ.get("OMP_NUM_THREADS", "1")))
+        emit(
+            {
+                "name": name,
+                "ours": round(value, 3),
+                "reference": round(m_plain, 3),
+                "unit": "s",
+                "ratio": round(ratio, 3),
+                "goal": goal or "report",
+                "ok": None if goal is None else ratio <= 1.1,
+            },
+            interleaved=True,
+            threads=int(os.environ.get("OMP_NUM_THREADS", "1")),
+        )
     return 0
 
 

@@ -35,12 +35,12 @@ def main() -> int:
     args = parser.parse_args()
 
     import torch
+    from bench_latency import make_lora
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from adapters.base.default import ensure_default_base
     from adapters.runtime.generation import cache_argument, greedy_generate, output_cache
     from adapters.runtime.stack import AdapterStack
-    from bench_latency import make_lora
 
     torch.set_num_threads(1)
     base_dir = Path(args.base) if args.base else ensure_default_base()
@@ -56,8 +56,7 @@ def main() -> int:
     stack = AdapterStack(work, tok)
     for path in loras:
         stack.add(path, weight=1.0)
-    factors = sum(p.numel() * p.element_size() for path in loras
-                  for p in _lora_tensors(path))
+    factors = sum(p.numel() * p.element_size() for path in loras for p in _lora_tensors(path))
     with torch.no_grad():
         # the same tokens for both sides: the base's greedy continuation
         tokens = greedy_generate(base_model, enc["input_ids"], enc["attention_mask"], args.block)
@@ -65,8 +64,11 @@ def main() -> int:
         stacked_logits = stack.model(**enc).logits
     moved = float((stacked_logits - base_logits).abs().max())
     if len(stack.entries) != args.adapters or moved < 1e-4:
-        print(f"the stack does not change the output (largest logit change {moved:.2e}, "
-              f"{len(stack.entries)} adapters): nothing to time", file=sys.stderr)
+        print(
+            f"the stack does not change the output (largest logit change {moved:.2e}, "
+            f"{len(stack.entries)} adapters): nothing to time",
+            file=sys.stderr,
+        )
         return 1
 
     @torch.no_grad()
@@ -90,14 +92,27 @@ def main() -> int:
     per_step = {side: [t for b in values for t in b] for side, values in runs.items()}
     med = {side: statistics.median(values) for side, values in per_step.items()}
     ratio = med["stacked"] / med["base"]
-    print(f"{blocks} blocks of {tokens.shape[1]} steps per side, ABBA, torch on 1 thread; "
-          f"LoRA factors {factors / 1e6:.1f} MB", file=sys.stderr)
+    print(
+        f"{blocks} blocks of {tokens.shape[1]} steps per side, ABBA, torch on 1 thread; "
+        f"LoRA factors {factors / 1e6:.1f} MB",
+        file=sys.stderr,
+    )
     for side, values in per_step.items():
         print(f"{side:8} median {med[side] * 1000:.3f} ms CPU per step (n={len(values)})", file=sys.stderr)
-    emit({"name": f"decode step CPU time (time.thread_time), {args.adapters} fused rank-8 LoRAs vs base, "
-                  f"{len(per_step['base'])} steps each ({factors / 1e6:.1f} MB of factors)",
-          "ours": round(med["stacked"] * 1000, 3), "reference": round(med["base"] * 1000, 3), "unit": "ms CPU",
-          "ratio": round(ratio, 3), "goal": "report", "ok": None}, interleaved=True, threads=1)
+    emit(
+        {
+            "name": f"decode step CPU time (time.thread_time), {args.adapters} fused rank-8 LoRAs vs base, "
+            f"{len(per_step['base'])} steps each ({factors / 1e6:.1f} MB of factors)",
+            "ours": round(med["stacked"] * 1000, 3),
+            "reference": round(med["base"] * 1000, 3),
+            "unit": "ms CPU",
+            "ratio": round(ratio, 3),
+            "goal": "report",
+            "ok": None,
+        },
+        interleaved=True,
+        threads=1,
+    )
     return 0
 
 

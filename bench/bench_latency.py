@@ -46,8 +46,13 @@ def make_lora(base_model, out: Path, seed: int) -> Path:
     from peft import LoraConfig, get_peft_model
 
     torch.manual_seed(seed)
-    cfg = LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
-                     task_type="CAUSAL_LM", init_lora_weights=False)
+    cfg = LoraConfig(
+        r=8,
+        lora_alpha=16,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
+        task_type="CAUSAL_LM",
+        init_lora_weights=False,
+    )
     peft_model = get_peft_model(base_model, cfg)
     peft_model.save_pretrained(out)
     peft_model.unload()
@@ -93,11 +98,13 @@ def compare(base_fn, contenders: list, runs: int, tokens: int):
     their_tokens = [fn() for fn in contenders]
     for out in their_tokens:
         if out.shape != base_tokens.shape or out.shape[-1] != tokens:
-            raise BenchFailure(f"the sides did different work: {tuple(out.shape)} vs {tuple(base_tokens.shape)} "
-                               f"tokens (expected {tokens})")
+            raise BenchFailure(
+                f"the sides did different work: {tuple(out.shape)} vs {tuple(base_tokens.shape)} "
+                f"tokens (expected {tokens})"
+            )
     sides = [(base_fn, [])] + [(fn, []) for fn in contenders]
     for i in range(runs):
-        for fn, times in (sides if i % 2 == 0 else sides[::-1]):
+        for fn, times in sides if i % 2 == 0 else sides[::-1]:
             times.append(timed(fn))
     medians = [statistics.median(times) for _, times in sides]
     return medians[1:], medians[0], their_tokens, base_tokens
@@ -111,13 +118,22 @@ def same_tokens(label: str, ours, reference) -> None:
         raise BenchFailure(f"{label}: generated tokens differ, so the two do not compute the same thing")
 
 
-def report(rows: list[dict], name: str, ours: float, ref: float, goal: str | None, ok: bool | None = None,
-           kind: str = "") -> None:
+def report(
+    rows: list[dict], name: str, ours: float, ref: float, goal: str | None, ok: bool | None = None, kind: str = ""
+) -> None:
     ratio = ours / ref
     if ok is None and goal and goal.startswith("<="):
         ok = ratio <= float(goal[2:])
-    row = {"kind": kind, "name": name, "ours": round(ours, 4), "reference": round(ref, 4), "unit": "s", "ratio": round(ratio, 3),
-           "goal": goal or "report", "ok": ok}
+    row = {
+        "kind": kind,
+        "name": name,
+        "ours": round(ours, 4),
+        "reference": round(ref, 4),
+        "unit": "s",
+        "ratio": round(ratio, 3),
+        "goal": goal or "report",
+        "ok": ok,
+    }
     rows.append(row)
     print(f"{name:<50} {ours:>9.3f} {ref:>11.3f} {ratio:>7.3f}  {row['goal']}", file=sys.stderr)
     emit(row, interleaved=True)
@@ -126,8 +142,17 @@ def report(rows: list[dict], name: str, ours: float, ref: float, goal: str | Non
 def report_failure(rows: list[dict], name: str, exc: BaseException, kind: str = "") -> None:
     """A row that raised is reported as failed (never dropped): the bench then exits non-zero."""
     message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-    row = {"kind": kind, "name": name, "ours": None, "reference": None, "unit": "s", "ratio": None,
-           "goal": "runs", "ok": False, "error": message}
+    row = {
+        "kind": kind,
+        "name": name,
+        "ours": None,
+        "reference": None,
+        "unit": "s",
+        "ratio": None,
+        "goal": "runs",
+        "ok": False,
+        "error": message,
+    }
     rows.append(row)
     print(f"{name:<50} FAILED: {message}", file=sys.stderr)
     emit(row, interleaved=True)
@@ -138,9 +163,12 @@ def main() -> int:
     parser.add_argument("--base", default=None, help="base model dir (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--threads", default="1,0",
-                        help="torch thread counts, comma separated, one process each (1 keeps ratios steady on a "
-                             "shared CPU; 0 = torch's default)")
+    parser.add_argument(
+        "--threads",
+        default="1,0",
+        help="torch thread counts, comma separated, one process each (1 keeps ratios steady on a "
+        "shared CPU; 0 = torch's default)",
+    )
     args = parser.parse_args()
     settings = [int(t) for t in args.threads.split(",") if t.strip()]
     if len(settings) > 1:  # one process per setting: torch's thread pools are set once per process
@@ -149,9 +177,15 @@ def main() -> int:
             argv = [a for a in sys.argv[1:]]
             if "--threads" in argv:
                 at = argv.index("--threads")
-                del argv[at:at + 2]
+                del argv[at : at + 2]
             argv = [a for a in argv if not a.startswith("--threads=")]
-            codes.append(subprocess.run([sys.executable, __file__, *argv, "--threads", str(threads)]).returncode)
+            codes.append(
+                subprocess.run(
+                    [sys.executable, "-m", "bench.bench_latency", *argv, "--threads", str(threads)],
+                    check=False,
+                    cwd=ROOT,  # as a module from the repository root, like run_all starts it
+                ).returncode
+            )
         return 0 if all(code == 0 for code in codes) else 1  # a setting killed by a signal has a negative code
     args.threads = settings[0] if settings else 1
 
@@ -166,8 +200,9 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     # the setting is part of every row's name: the ratios move with it
-    setting = "1 thread" if args.threads == 1 else (
-        f"{threads} threads" + (" (torch default)" if not args.threads else ""))
+    setting = (
+        "1 thread" if args.threads == 1 else (f"{threads} threads" + (" (torch default)" if not args.threads else ""))
+    )
     base_dir = Path(args.base) if args.base else ensure_default_base()
     tok = AutoTokenizer.from_pretrained(base_dir)
     enc = tok("Write a short poem about the sea.", return_tensors="pt")
@@ -202,8 +237,12 @@ def main() -> int:
 
     print(f"{'figure':<50} {'ours (s)':>9} {'reference':>11} {'ratio':>7}  goal", file=sys.stderr)
     twin = load()  # the noise floor: the base against an identical copy of itself
-    row(f"noise floor: base vs its twin, {tok_label}", "noise", loop(twin),
-        judge=lambda ratio, tokens, base_tokens: same_tokens("base vs its twin", tokens, base_tokens))
+    row(
+        f"noise floor: base vs its twin, {tok_label}",
+        "noise",
+        loop(twin),
+        judge=lambda ratio, tokens, base_tokens: same_tokens("base vs its twin", tokens, base_tokens),
+    )
     del twin
     from peft import PeftModel
 
@@ -222,7 +261,8 @@ def main() -> int:
             while len(stack.entries) < count:
                 stack.add(loras[len(stack.entries)], weight=1.0)
             (peft_t, ours), ref, (peft_tokens, stacked_tokens), _ = compare(
-                loop(base_model), [loop(peft_model), loop(stack.model)], args.runs, n)
+                loop(base_model), [loop(peft_model), loop(stack.model)], args.runs, n
+            )
             same_tokens(f"fused stack vs PEFT with the same {count} LoRAs", stacked_tokens, peft_tokens)
         except Exception as exc:  # noqa: BLE001 - both rows are reported failed, never dropped
             for name, kind in ((peft_name, "peft"), (stacked_name, "stacked")):
@@ -233,8 +273,15 @@ def main() -> int:
             report(rows, peft_name, peft_t, ref, None, kind="peft")
             half = 1 + (peft_t / ref - 1) / 2
             ratio = ours / ref
-            report(rows, stacked_name, ours, ref, f"<= {goals[count]} and <= {half:.3f} (half PEFT's overhead)",
-                   ok=ratio <= goals[count] and ratio <= half, kind="stacked")
+            report(
+                rows,
+                stacked_name,
+                ours,
+                ref,
+                f"<= {goals[count]} and <= {half:.3f} (half PEFT's overhead)",
+                ok=ratio <= goals[count] and ratio <= half,
+                kind="stacked",
+            )
         try:
             stack.merge()
         except Exception as exc:  # noqa: BLE001
@@ -255,19 +302,27 @@ def main() -> int:
         try:
             peft_model.base_model.set_adapter([f"l{i}" for i in range(count)])
             reference = loop(peft_model)()
-            peft_model.add_weighted_adapter([f"l{i}" for i in range(count)], [1.0] * count,
-                                            adapter_name=f"cat{count}", combination_type="cat")
+            peft_model.add_weighted_adapter(
+                [f"l{i}" for i in range(count)], [1.0] * count, adapter_name=f"cat{count}", combination_type="cat"
+            )
             peft_model.set_adapter(f"cat{count}")
         except Exception as exc:  # noqa: BLE001
             report_failure(rows, name, exc, kind="peft")
             failed.append(name)
             continue
-        row(name, "peft", loop(peft_model),
+        row(
+            name,
+            "peft",
+            loop(peft_model),
             judge=lambda ratio, tokens, _, count=count, reference=reference: same_tokens(
-                f"PEFT cat vs set_adapter, {count} LoRAs", tokens, reference))
+                f"PEFT cat vs set_adapter, {count} LoRAs", tokens, reference
+            ),
+        )
     del peft_model
-    for label, build in (("bottleneck", lambda: make_bottleneck(base_dir, tmp / "bottleneck")),
-                         ("prompt tuning (20 tokens)", lambda: make_prompt(load(), tmp / "prompt"))):
+    for label, build in (
+        ("bottleneck", lambda: make_bottleneck(base_dir, tmp / "bottleneck")),
+        ("prompt tuning (20 tokens)", lambda: make_prompt(load(), tmp / "prompt")),
+    ):
         name = f"stacked {label}, {tok_label}"
         try:
             stack.add(build())

@@ -29,11 +29,10 @@ from bench.figures import emit, interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from tests.support.deployment import TwoHosts  # noqa: E402
-from tests.support.hub_process import HubProcess, PostgresDatabase  # noqa: E402
-from tests.support.s3_server import CREDENTIALS, SeaweedS3  # noqa: E402
-
-from hub_client import HubClient  # noqa: E402
+from hub_client import HubClient
+from tests.support.deployment import TwoHosts
+from tests.support.hub_process import HubProcess, PostgresDatabase
+from tests.support.s3_server import CREDENTIALS, SeaweedS3
 
 MIX = (("search", 0.35), ("resolve", 0.30), ("pull", 0.25), ("push", 0.10))
 WORDS = ("pirate", "sentiment", "summary", "translate", "chat", "code")
@@ -44,11 +43,15 @@ class OneHost:
 
     def __init__(self, work: Path, s3: SeaweedS3, admin_url: str) -> None:
         self.database = PostgresDatabase(admin_url)
-        self.host = HubProcess(work / "one-host", database_url=self.database.url,
-                               storage_url=s3.storage_url(f"load-one-{os.getpid()}"), env=dict(CREDENTIALS))
+        self.host = HubProcess(
+            work / "one-host",
+            database_url=self.database.url,
+            storage_url=s3.storage_url(f"load-one-{os.getpid()}"),
+            env=dict(CREDENTIALS),
+        )
         self.url = self.host.url
 
-    def start(self) -> "OneHost":
+    def start(self) -> OneHost:
         self.host.start()
         return self
 
@@ -107,7 +110,7 @@ def run_clients(url: str, tokens: list[str], repos: list[str], seconds: float, w
                         folder.mkdir(parents=True, exist_ok=True)
                         (folder / "weights.raw").write_bytes(os.urandom(32 * 1024))
                         client.push(folder, f"load{n}/bench", f"1.{window}.{pushes}", kind="base")
-                except Exception as exc:  # every failure counts; the figure must show 0
+                except Exception as exc:  # noqa: BLE001 - every failure counts; the figure must show 0
                     with lock:
                         errors.append(f"{op}: {exc}")
                     continue
@@ -122,21 +125,35 @@ def run_clients(url: str, tokens: list[str], repos: list[str], seconds: float, w
         t.join()
     elapsed = time.perf_counter() - started
     done = sum(len(v) for v in latencies.values())
-    return {"ops_per_s": done / elapsed, "errors": len(errors), "first_errors": errors[:3],
-            "per_op": {op: _percentiles(v) for op, v in latencies.items()}}
+    return {
+        "ops_per_s": done / elapsed,
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        "per_op": {op: _percentiles(v) for op, v in latencies.items()},
+    }
 
 
 def _combine(runs: list[dict]) -> dict:
     """One deployment's windows as one result: medians of ops/s and of each op's p50/p99, errors summed."""
+
     def median_of(values: list) -> float | None:
         values = [v for v in values if v is not None]
         return round(statistics.median(values), 1) if values else None
 
-    per_op = {op: {"n": sum(r["per_op"][op]["n"] for r in runs),
-                   "p50_ms": median_of([r["per_op"][op]["p50_ms"] for r in runs]),
-                   "p99_ms": median_of([r["per_op"][op]["p99_ms"] for r in runs])} for op, _ in MIX}
-    return {"ops_per_s": statistics.median(r["ops_per_s"] for r in runs), "errors": sum(r["errors"] for r in runs),
-            "per_op": per_op, "first_errors": [line for r in runs for line in r["first_errors"]][:5]}
+    per_op = {
+        op: {
+            "n": sum(r["per_op"][op]["n"] for r in runs),
+            "p50_ms": median_of([r["per_op"][op]["p50_ms"] for r in runs]),
+            "p99_ms": median_of([r["per_op"][op]["p99_ms"] for r in runs]),
+        }
+        for op, _ in MIX
+    }
+    return {
+        "ops_per_s": statistics.median(r["ops_per_s"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "per_op": per_op,
+        "first_errors": [line for r in runs for line in r["first_errors"]][:5],
+    }
 
 
 def _percentiles(values: list[float]) -> dict:
@@ -164,8 +181,10 @@ def main() -> int:
     deployments: dict[str, object] = {}
     try:
         setups = {}
-        for label, make in (("1 host", lambda: OneHost(work, s3, admin_url)),
-                            ("2 hosts", lambda: TwoHosts(work / "two-hosts", s3))):
+        for label, make in (
+            ("1 host", lambda: OneHost(work, s3, admin_url)),
+            ("2 hosts", lambda: TwoHosts(work / "two-hosts", s3)),
+        ):
             deployment = deployments[label] = make().start()
             token = deployment.token("load")
             repos = seed(deployment.url, token, work / label.replace(" ", "-"), args.repos)
@@ -175,10 +194,12 @@ def main() -> int:
 
         def window(label: str):
             url, tokens, repos = setups[label]
+
             def one_window() -> dict:
                 number = next(counter)
-                return run_clients(url, tokens, repos, args.seconds, work / f"run-{label.replace(' ', '-')}-{number}",
-                                   window=number)
+                return run_clients(
+                    url, tokens, repos, args.seconds, work / f"run-{label.replace(' ', '-')}-{number}", window=number
+                )
 
             return one_window
 
@@ -189,27 +210,44 @@ def main() -> int:
             deployment.close()
         s3.close()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{args.clients} clients, {args.rounds} windows of {args.seconds:.0f} s per deployment, interleaved "
-          "(PostgreSQL + SeaweedFS S3)")
+    print(
+        f"{args.clients} clients, {args.rounds} windows of {args.seconds:.0f} s per deployment, interleaved "
+        "(PostgreSQL + SeaweedFS S3)"
+    )
     print(f"{'':9}{'ops/s':>8}{'errors':>8}   " + "   ".join(f"{op} p50/p99 ms" for op, _ in MIX))
     for label, r in results.items():
-        cells = "   ".join(f"{r['per_op'][op]['p50_ms']}/{r['per_op'][op]['p99_ms']} (n={r['per_op'][op]['n']})"
-                           for op, _ in MIX)
+        cells = "   ".join(
+            f"{r['per_op'][op]['p50_ms']}/{r['per_op'][op]['p99_ms']} (n={r['per_op'][op]['n']})" for op, _ in MIX
+        )
         print(f"{label:9}{r['ops_per_s']:>8.1f}{r['errors']:>8}   {cells}")
         for line in r["first_errors"]:
             print(f"  error: {line}")
     one, two = results["1 host"], results["2 hosts"]
     ratio = two["ops_per_s"] / one["ops_per_s"]
-    emit({
-        "name": f"load {args.clients} clients: 2 hosts vs 1 host (ops/s, median of {args.rounds} windows of "
-                f"{args.seconds:.0f} s each)", "ours": round(two["ops_per_s"], 1),
-        "reference": round(one["ops_per_s"], 1), "unit": "ops/s", "ratio": round(ratio, 3),
-        "goal": "errors 0", "ok": one["errors"] == 0 and two["errors"] == 0,
-    }, interleaved=True)
+    emit(
+        {
+            "name": f"load {args.clients} clients: 2 hosts vs 1 host (ops/s, median of {args.rounds} windows of "
+            f"{args.seconds:.0f} s each)",
+            "ours": round(two["ops_per_s"], 1),
+            "reference": round(one["ops_per_s"], 1),
+            "unit": "ops/s",
+            "ratio": round(ratio, 3),
+            "goal": "errors 0",
+            "ok": one["errors"] == 0 and two["errors"] == 0,
+        },
+        interleaved=True,
+    )
     for label, r in results.items():
         for op, _ in MIX:
-            emit({"name": f"load {label}: {op} p99", "ours": r["per_op"][op]["p99_ms"],
-                  "reference": r["per_op"][op]["p50_ms"], "unit": "ms (p99 vs p50)"}, interleaved=True)
+            emit(
+                {
+                    "name": f"load {label}: {op} p99",
+                    "ours": r["per_op"][op]["p99_ms"],
+                    "reference": r["per_op"][op]["p50_ms"],
+                    "unit": "ms (p99 vs p50)",
+                },
+                interleaved=True,
+            )
     return 0 if one["errors"] == 0 and two["errors"] == 0 else 1
 
 

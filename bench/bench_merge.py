@@ -47,7 +47,7 @@ def fp32_size(model_dir: Path) -> int:
     total = 0
     for path in sorted(Path(model_dir).glob("*.safetensors")):
         with safe_open(str(path), framework="pt") as f:
-            for key in f.keys():
+            for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping; keys() is its API
                 n = 1
                 for dim in f.get_slice(key).get_shape():
                     n *= dim
@@ -66,20 +66,33 @@ def make_loras(base_dir: Path, root: Path, count: int) -> list[Path]:
     for i in range(count):
         torch.manual_seed(i)
         model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-        cfg = LoraConfig(r=16, lora_alpha=32, task_type="CAUSAL_LM", init_lora_weights=False,
-                         target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+        cfg = LoraConfig(
+            r=16,
+            lora_alpha=32,
+            task_type="CAUSAL_LM",
+            init_lora_weights=False,
+            target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        )
         get_peft_model(model, cfg).save_pretrained(root / f"lora{i}")
         out.append(pin_adapter(root / f"lora{i}", base_dir))
     return out
 
 
-def emit(name: str, ours: float, ref: float | None, unit: str, goal: str, ok: bool,
-         interleaved: bool | None = True) -> None:
+def emit(
+    name: str, ours: float, ref: float | None, unit: str, goal: str, ok: bool, interleaved: bool | None = True
+) -> None:
     ratio = round(ours / ref, 3) if ref else None
-    row = {"name": name, "ours": round(ours, 4), "reference": None if ref is None else round(ref, 4), "unit": unit,
-           "ratio": ratio, "goal": goal, "ok": ok}
+    row = {
+        "name": name,
+        "ours": round(ours, 4),
+        "reference": None if ref is None else round(ref, 4),
+        "unit": unit,
+        "ratio": ratio,
+        "goal": goal,
+        "ok": ok,
+    }
     ref_text = "-" if ref is None else f"{ref:.3f}"
-    print(f"{name:<40} {ours:>10.3f} {ref_text:>10} {str(ratio):>7}  {goal}", file=sys.stderr)
+    print(f"{name:<40} {ours:>10.3f} {ref_text:>10} {ratio!s:>7}  {goal}", file=sys.stderr)
     emit_row(row, interleaved=interleaved)
 
 
@@ -111,7 +124,7 @@ def main() -> None:
     def peft(model) -> None:
         names = [f"a{i}" for i in range(len(loras))]
         wrapped = PeftModel.from_pretrained(model, str(loras[0]), adapter_name=names[0], low_cpu_mem_usage=True)
-        for name, path in zip(names[1:], loras[1:]):
+        for name, path in zip(names[1:], loras[1:], strict=False):
             wrapped.load_adapter(str(path), adapter_name=name, low_cpu_mem_usage=True)
         return wrapped.merge_and_unload(adapter_names=names)
 
@@ -127,13 +140,25 @@ def main() -> None:
         diff = max(float((t - theirs_state[k]).abs().max()) for k, t in mine_state.items())
         pristine_state = pristine.state_dict()
         moved = max(float((t - pristine_state[k]).abs().max()) for k, t in mine_state.items())
-    print(f"largest weight difference ours vs PEFT after merging: {diff:.2e} "
-          f"(largest change a merge made to the base: {moved:.2e})", file=sys.stderr)
+    print(
+        f"largest weight difference ours vs PEFT after merging: {diff:.2e} "
+        f"(largest change a merge made to the base: {moved:.2e})",
+        file=sys.stderr,
+    )
     if moved < 1e-4:  # two merges that both did nothing would also agree
         raise SystemExit(f"merging changed the base by only {moved:.2e}: the LoRAs were not applied")
-    emit_row({"name": f"merge {len(loras)} LoRAs: largest weight difference ours vs PEFT "
-                                          "(checked before timing)", "ours": float(f"{diff:.3g}"), "reference": None,
-                                  "unit": "abs", "ratio": None, "goal": "<= 1e-5", "ok": diff <= 1e-5}, interleaved=None)
+    emit_row(
+        {
+            "name": f"merge {len(loras)} LoRAs: largest weight difference ours vs PEFT (checked before timing)",
+            "ours": float(f"{diff:.3g}"),
+            "reference": None,
+            "unit": "abs",
+            "ratio": None,
+            "goal": "<= 1e-5",
+            "ok": diff <= 1e-5,
+        },
+        interleaved=None,
+    )
     if diff > 1e-5:
         raise SystemExit(f"merged weights differ from PEFT's by {diff:.2e} (> 1e-5): timing not reported")
     del mine_model, theirs_model, theirs_state, mine_state, pristine_state
@@ -141,7 +166,7 @@ def main() -> None:
     times: dict[str, list[float]] = {"ours": [], "peft": []}
     for run in range(args.runs + 1):  # the first round warms up and is dropped
         order = (("ours", ours), ("peft", peft))
-        for label, fn in (order if run % 2 == 0 else order[::-1]):
+        for label, fn in order if run % 2 == 0 else order[::-1]:
             model = copy.deepcopy(pristine)
             start = time.perf_counter()
             with torch.no_grad():
@@ -152,18 +177,30 @@ def main() -> None:
                 times[label].append(elapsed)
     print(f"{'figure':<40} {'ours':>10} {'reference':>10} {'ratio':>7}  goal", file=sys.stderr)
     mine, theirs = statistics.median(times["ours"]), statistics.median(times["peft"])
-    emit(f"merge {len(loras)} LoRAs vs PEFT merge_and_unload (low_cpu_mem_usage, same weights)", mine, theirs, "s",
-         "<= 1.0", mine <= theirs)
+    emit(
+        f"merge {len(loras)} LoRAs vs PEFT merge_and_unload (low_cpu_mem_usage, same weights)",
+        mine,
+        theirs,
+        "s",
+        "<= 1.0",
+        mine <= theirs,
+    )
 
-    child = RSS_CHILD.format(base=str(base_dir), adapters=[str(p) for p in loras],
-                             out=str(tmp / "merged"))
+    child = RSS_CHILD.format(base=str(base_dir), adapters=[str(p) for p in loras], out=str(tmp / "merged"))
     proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True, cwd=ROOT)
     rss = json.loads(proc.stdout.strip().splitlines()[-1])
     size = fp32_size(base_dir)
     used = rss["peak"] - rss["baseline"]
     mib = 1024 * 1024
-    emit("merge_to_dir peak RSS above baseline", used / mib, size / mib, "MiB", "<= 1.10 (x fp32 base size)",
-         used <= 1.10 * size, interleaved=None)  # one measurement against the base's size on disk
+    emit(
+        "merge_to_dir peak RSS above baseline",
+        used / mib,
+        size / mib,
+        "MiB",
+        "<= 1.10 (x fp32 base size)",
+        used <= 1.10 * size,
+        interleaved=None,
+    )  # one measurement against the base's size on disk
 
 
 if __name__ == "__main__":

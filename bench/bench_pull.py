@@ -33,8 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -42,7 +42,7 @@ from bench.figures import emit, interleaved, medians, with_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from hub_client import HubClient  # noqa: E402
+from hub_client import HubClient
 
 
 def free_port() -> int:
@@ -65,16 +65,16 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
 
 
 def hub(*args: str, env: dict) -> str:
-    out = subprocess.run([sys.executable, "-m", "hub_client.cli", *args], env=env, cwd=ROOT,
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "hub_client.cli", *args], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
     return out.stdout.strip()
 
 
 def write_random(path: Path, size_mb: int) -> None:
     block = os.urandom(1 << 20)
     with open(path, "wb") as fh:
-        for i in range(size_mb):
-            fh.write(block[i % 251:] + block[: i % 251])
+        fh.writelines(block[i % 251 :] + block[: i % 251] for i in range(size_mb))
 
 
 NGINX_CONF = """daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/nginx.err;
@@ -100,10 +100,10 @@ def nginx_binary() -> tuple[str | None, str]:
     print("nginx missing: installing Debian's nginx with apt-get", file=sys.stderr)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "nginx"]
-    done = subprocess.run(install, capture_output=True, text=True, env=env)
+    done = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:  # stale or empty package lists: refresh once
-        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env)
-        done = subprocess.run(install, capture_output=True, text=True, env=env)
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env, check=False)
+        done = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
     found = _nginx_on_disk()
     if found:
         return found, f"nginx: installed Debian's nginx with apt-get for this bench ({found})"
@@ -122,8 +122,11 @@ def start_nginx(work: Path, root: Path, procs: list) -> tuple[str | None, str]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     conf = work / "nginx.conf"
     conf.write_text(NGINX_CONF.format(work=work, port=port, root=root))
-    procs.append(subprocess.Popen([binary, "-c", str(conf), "-p", str(work)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    procs.append(
+        subprocess.Popen(
+            [binary, "-c", str(conf), "-p", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    )
     url = f"http://127.0.0.1:{port}/"
     wait_until_up(url, procs[-1])
     return url, note
@@ -163,13 +166,12 @@ def hub_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "hub_client.cli"]
 
 
-def row(name: str, ours: float | None, ref: float | None, ratio: float | None, goal: str | None,
-        **extra) -> None:
+def row(name: str, ours: float | None, ref: float | None, ratio: float | None, goal: str | None, **extra) -> None:
     ok = None if goal is None or ratio is None else ratio >= float(goal.split()[-1])
-    rounded = {k: None if v is None else round(v, 3) for k, v in (("ours", ours), ("reference", ref),
-                                                                   ("ratio", ratio))}
-    emit({"name": name, **rounded, "unit": "s", "goal": goal or "report", "ok": ok, **extra},
-         interleaved=True)  # ``unit`` in extra overrides "s"
+    rounded = {k: None if v is None else round(v, 3) for k, v in (("ours", ours), ("reference", ref), ("ratio", ratio))}
+    emit(
+        {"name": name, **rounded, "unit": "s", "goal": goal or "report", "ok": ok, **extra}, interleaved=True
+    )  # ``unit`` in extra overrides "s"
 
 
 def load() -> str:
@@ -192,9 +194,15 @@ def main() -> int:
         data = work / "hub-data"
         token = hub("admin", "create-token", "bench", "--scope", "write", "--data", str(data), env=env)
         port = free_port()
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "hub_client.cli", "serve", "--data", str(data), "--port", str(port)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "hub_client.cli", "serve", "--data", str(data), "--port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         endpoint = f"http://127.0.0.1:{port}"
         wait_until_up(endpoint + "/api/v1/whoami", procs[-1])
 
@@ -220,8 +228,13 @@ def main() -> int:
             cache = work / f"cache-{next(counter)}"
             before = cpu_seconds()
             started = time.perf_counter()
-            out = subprocess.run([*hub_cmd, "pull", "bench/big@1.0.0", "--endpoint", endpoint],
-                                 env=dict(cli_env, HUB_CACHE=str(cache)), check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [*hub_cmd, "pull", "bench/big@1.0.0", "--endpoint", endpoint],
+                env=dict(cli_env, HUB_CACHE=str(cache)),
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             elapsed = time.perf_counter() - started
             cli_cpu.append(cpu_seconds() - before)
             same_bytes(Path(out.stdout.strip().splitlines()[-1]) / "big.safetensors.raw", expected, "hub pull")
@@ -241,8 +254,11 @@ def main() -> int:
         def curl_from(url: str, cpu: list | None, label: str) -> Callable[[], float]:
             return lambda: curl(url, work / "c", cpu, expected, label)
 
-        sides = {"hub pull": cli_pull, "HubClient.pull": client_pull,
-                 "curl from hub": curl_from(hub_blob, curl_cpu, "curl from the hub")}
+        sides = {
+            "hub pull": cli_pull,
+            "HubClient.pull": client_pull,
+            "curl from hub": curl_from(hub_blob, curl_cpu, "curl from the hub"),
+        }
         if nginx:
             sides["curl from nginx"] = curl_from(nginx + "big.safetensors.raw", None, "curl from nginx")
         cli_pull()  # one warm-up pull, not counted: writes the command's bytecode and fills the page cache
@@ -256,24 +272,56 @@ def main() -> int:
         for label, values in times.items():
             print(f"{label:18}{med[label]:>10.2f}{mb / med[label]:>10.0f}   " + " ".join(f"{t:.2f}" for t in values))
         m_ours, m_client, m_hub = med["hub pull"], med["HubClient.pull"], med["curl from hub"]
-        row(f"pull {args.size_mb} MB: client overhead, `hub pull` command (curl -o from the hub / hub pull)",
-            m_ours, m_hub, m_hub / m_ours, ">= 0.9", load=load())
-        row(f"pull {args.size_mb} MB: HubClient.pull in-process, no CLI start-up (curl -o from the hub / pull)",
-            m_client, m_hub, m_hub / m_client, None, load=load())
+        row(
+            f"pull {args.size_mb} MB: client overhead, `hub pull` command (curl -o from the hub / hub pull)",
+            m_ours,
+            m_hub,
+            m_hub / m_ours,
+            ">= 0.9",
+            load=load(),
+        )
+        row(
+            f"pull {args.size_mb} MB: HubClient.pull in-process, no CLI start-up (curl -o from the hub / pull)",
+            m_client,
+            m_hub,
+            m_hub / m_client,
+            None,
+            load=load(),
+        )
         c_ours, c_curl = statistics.median(cli_cpu), statistics.median(curl_cpu)
-        print(f"client CPU s per pull (median): hub pull {c_ours:.2f} (start-up, read, write, sha256), "
-              f"curl {c_curl:.2f} (process start, read, write)")
-        row(f"pull {args.size_mb} MB: client CPU seconds (hub pull incl. start-up and sha256 vs curl from the hub)",
-            c_ours, c_curl, c_curl / c_ours, None, load=load(), unit="CPU s")
+        print(
+            f"client CPU s per pull (median): hub pull {c_ours:.2f} (start-up, read, write, sha256), "
+            f"curl {c_curl:.2f} (process start, read, write)"
+        )
+        row(
+            f"pull {args.size_mb} MB: client CPU seconds (hub pull incl. start-up and sha256 vs curl from the hub)",
+            c_ours,
+            c_curl,
+            c_curl / c_ours,
+            None,
+            load=load(),
+            unit="CPU s",
+        )
         if not nginx:
-            row(f"pull {args.size_mb} MB: server overhead vs nginx NOT MEASURED ({nginx_note})", None, None, None,
-                None)
+            row(f"pull {args.size_mb} MB: server overhead vs nginx NOT MEASURED ({nginx_note})", None, None, None, None)
         else:
             m_nginx = med["curl from nginx"]
-            row(f"pull {args.size_mb} MB: server overhead (curl from nginx / curl from the hub)", m_hub, m_nginx,
-                m_nginx / m_hub, None, load=load())
-            row(f"pull {args.size_mb} MB: end to end (curl from nginx / hub pull)", m_ours, m_nginx,
-                m_nginx / m_ours, None, load=load())
+            row(
+                f"pull {args.size_mb} MB: server overhead (curl from nginx / curl from the hub)",
+                m_hub,
+                m_nginx,
+                m_nginx / m_hub,
+                None,
+                load=load(),
+            )
+            row(
+                f"pull {args.size_mb} MB: end to end (curl from nginx / hub pull)",
+                m_ours,
+                m_nginx,
+                m_nginx / m_ours,
+                None,
+                load=load(),
+            )
         if not args.no_s3:
             from tests.support.s3_server import weed_binary
 
@@ -295,6 +343,7 @@ def main() -> int:
 def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None:
     """Pull via presigned redirect vs curl straight from S3; hub CPU s/GB with and without redirect."""
     import psutil
+
     from tests.support.s3_server import CREDENTIALS, SeaweedS3
 
     s3 = SeaweedS3(work / "s3").start()
@@ -302,13 +351,24 @@ def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None
         hubs = {}
         for label, redirect in (("redirect", "1"), ("stream", "0")):
             data = work / f"hub-{label}"
-            hub_env = dict(env, **CREDENTIALS, HUB_STORAGE_URL=s3.storage_url("bench-pull"),
-                           HUB_STORAGE_REDIRECT=redirect, HUB_DATA=str(data))
+            hub_env = dict(
+                env,
+                **CREDENTIALS,
+                HUB_STORAGE_URL=s3.storage_url("bench-pull"),
+                HUB_STORAGE_REDIRECT=redirect,
+                HUB_DATA=str(data),
+            )
             token = hub("admin", "create-token", "bench", "--scope", "write", "--data", str(data), env=hub_env)
             port = free_port()
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "hub_client.cli", "serve", "--data", str(data), "--port", str(port)],
-                cwd=ROOT, env=hub_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "hub_client.cli", "serve", "--data", str(data), "--port", str(port)],
+                    cwd=ROOT,
+                    env=hub_env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             endpoint = f"http://127.0.0.1:{port}"
             wait_until_up(endpoint + "/api/v1/whoami", procs[-1])
             with HubClient(endpoint, token, cache_dir=work / f"push-{label}", progress=False) as client:
@@ -317,10 +377,13 @@ def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None
             hubs[label] = (endpoint, psutil.Process(procs[-1].pid))
         size = (files / "big.safetensors.raw").stat().st_size
         object_url = s3.client().generate_presigned_url(  # the same object, straight from S3
-            "get_object", Params={"Bucket": s3.bucket, "Key": f"bench-pull/sha256/{digest.split(':', 1)[1]}"},
-            ExpiresIn=3600)
+            "get_object",
+            Params={"Bucket": s3.bucket, "Key": f"bench-pull/sha256/{digest.split(':', 1)[1]}"},
+            ExpiresIn=3600,
+        )
         times = {"redirect": [], "stream": [], "curl": []}
         cpu = {"redirect": 0.0, "stream": 0.0}
+
         def s3_curl(i: int) -> None:
             times["curl"].append(curl(object_url, work / f"s3-curl-{i}"))
 
@@ -337,27 +400,45 @@ def redirect_rows(args, work: Path, env: dict, files: Path, procs: list) -> None
             shutil.rmtree(cache)
 
         for i in range(args.runs):  # ABBA here too: curl, redirected, streamed, streamed, redirected, curl, ...
-            steps = [lambda: s3_curl(i), lambda: s3_pull(i, "redirect"), lambda: s3_pull(i, "stream")]
-            for step in (steps if i % 2 == 0 else steps[::-1]):
+            steps = [lambda i=i: s3_curl(i), lambda i=i: s3_pull(i, "redirect"), lambda i=i: s3_pull(i, "stream")]
+            for step in steps if i % 2 == 0 else steps[::-1]:
                 step()
         med = {k: statistics.median(v) for k, v in times.items()}
         gb = size * args.runs / 1e9
         per_gb = {k: v / gb for k, v in cpu.items()}
         ratio = med["curl"] / med["redirect"]
         print(f"{'':22}{'median s':>10}{'MB/s':>10}")
-        for label, name in (("redirect", "hub pull (302 to S3)"), ("stream", "hub pull (streamed)"),
-                            ("curl", "curl from S3")):
+        for label, name in (
+            ("redirect", "hub pull (302 to S3)"),
+            ("stream", "hub pull (streamed)"),
+            ("curl", "curl from S3"),
+        ):
             print(f"{name:22}{med[label]:>10.2f}{size / 1e6 / med[label]:>10.0f}")
         print(f"ratio curl-from-S3/redirected pull = {ratio:.2f} (goal >= 0.8); {load()}")
         print(f"hub CPU per GB served: {per_gb['redirect']:.3f} s with redirect, {per_gb['stream']:.3f} s streaming")
-        emit({
-            "name": f"pull {args.size_mb} MB via presigned redirect vs curl from S3", "ours": round(med["redirect"], 3),
-            "reference": round(med["curl"], 3), "unit": "s", "ratio": round(ratio, 3), "goal": ">= 0.8",
-            "ok": ratio >= 0.8, "load": load()}, interleaved=True)
-        emit({
-            "name": "hub CPU s per GB served: redirect vs streamed", "ours": round(per_gb["redirect"], 3),
-            "reference": round(per_gb["stream"], 3), "unit": "CPU s/GB",
-            "ratio": round(per_gb["stream"] / max(per_gb["redirect"], 1e-9), 1)}, interleaved=True)
+        emit(
+            {
+                "name": f"pull {args.size_mb} MB via presigned redirect vs curl from S3",
+                "ours": round(med["redirect"], 3),
+                "reference": round(med["curl"], 3),
+                "unit": "s",
+                "ratio": round(ratio, 3),
+                "goal": ">= 0.8",
+                "ok": ratio >= 0.8,
+                "load": load(),
+            },
+            interleaved=True,
+        )
+        emit(
+            {
+                "name": "hub CPU s per GB served: redirect vs streamed",
+                "ours": round(per_gb["redirect"], 3),
+                "reference": round(per_gb["stream"], 3),
+                "unit": "CPU s/GB",
+                "ratio": round(per_gb["stream"] / max(per_gb["redirect"], 1e-9), 1),
+            },
+            interleaved=True,
+        )
     finally:
         s3.close()
 
@@ -369,7 +450,7 @@ def _cpu(proc) -> float:
         try:
             t = p.cpu_times()
             total += t.user + t.system
-        except Exception:
+        except Exception:  # noqa: BLE001, S112 - a child that exited meanwhile has no CPU time left to add
             continue
     return total
 

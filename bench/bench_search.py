@@ -18,30 +18,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import socket
-import subprocess
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import insert, select
+
 from bench.figures import emit
-
-ROOT = Path(__file__).resolve().parent.parent
-
-from sqlalchemy import insert, select  # noqa: E402
-
-from hub_server.app import build_hub  # noqa: E402
-from hub_server.db.models import Repo, RepoTag, RepoTerm  # noqa: E402
-from hub_server.services.auth import Principal  # noqa: E402
-from hub_server.services.search import search  # noqa: E402
-from hub_server.services.search_terms import terms_of  # noqa: E402
-from hub_server.settings import Settings  # noqa: E402
+from hub_server.app import build_hub
+from hub_server.db.models import Repo, RepoTag, RepoTerm
+from hub_server.services.auth import Principal
+from hub_server.services.search import search
+from hub_server.services.search_terms import terms_of
+from hub_server.settings import Settings
+from tests.support.hub_process import HubProcess, PostgresDatabase
 
 METHODS = ["lora", "ia3", "prompt_tuning", "prefix_tuning", "bottleneck"]
 TASKS = ["causal-lm", "seq-cls"]
@@ -50,7 +44,7 @@ TAGS = ["chat", "tiny", "sentiment", "code", "math", "pirate", "summary", "qa"]
 
 def fill(hub, count: int, seed: int = 0) -> None:
     rnd = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     batch, tags, terms = [], [], []
     with hub.db.write() as s:
         start = (s.scalar(select(Repo.id).order_by(Repo.id.desc()).limit(1)) or 0) + 1
@@ -59,15 +53,37 @@ def fill(hub, count: int, seed: int = 0) -> None:
         method, task = rnd.choice(METHODS), rnd.choice(TASKS)
         base = f"org/base-{i % 20}"
         repo_tags = rnd.sample(TAGS, 2)
-        meta = {"method": method, "task": task, "base_id": base, "base_fingerprint": f"sha256:{i % 20:064x}",
-                "pinned": True, "tags": sorted(repo_tags), "license": "mit", "usage": f"usage text {i}"}
-        batch.append(dict(id=start + i, namespace=ns, name=name, full_name=f"{ns}/{name}", kind="adapter",
-                          private=i % 50 == 0, downloads=rnd.randint(0, 100000),
-                          created_at=now, updated_at=now - timedelta(seconds=rnd.randint(0, 10**7)),
-                          latest_version="1.0.0", method=method, task=task, base_id=base,
-                          base_fingerprint=meta["base_fingerprint"], license="mit",
-                          search_text=f"{ns}/{name} usage text {i} {' '.join(repo_tags)} {method}",
-                          metadata_json=json.dumps(meta)))
+        meta = {
+            "method": method,
+            "task": task,
+            "base_id": base,
+            "base_fingerprint": f"sha256:{i % 20:064x}",
+            "pinned": True,
+            "tags": sorted(repo_tags),
+            "license": "mit",
+            "usage": f"usage text {i}",
+        }
+        batch.append(
+            dict(
+                id=start + i,
+                namespace=ns,
+                name=name,
+                full_name=f"{ns}/{name}",
+                kind="adapter",
+                private=i % 50 == 0,
+                downloads=rnd.randint(0, 100000),
+                created_at=now,
+                updated_at=now - timedelta(seconds=rnd.randint(0, 10**7)),
+                latest_version="1.0.0",
+                method=method,
+                task=task,
+                base_id=base,
+                base_fingerprint=meta["base_fingerprint"],
+                license="mit",
+                search_text=f"{ns}/{name} usage text {i} {' '.join(repo_tags)} {method}",
+                metadata_json=json.dumps(meta),
+            )
+        )
         tags += [dict(repo_id=start + i, tag=t) for t in repo_tags]
         terms += [dict(repo_id=start + i, term=t, full_name=f"{ns}/{name}") for t in terms_of(batch[-1]["search_text"])]
         if len(batch) >= 5000 or i == count - 1:
@@ -91,15 +107,15 @@ QUERIES = [
     dict(fingerprint="sha256:" + f"{3:064x}"),
     dict(sort="updated"),
     dict(sort="name", namespace="user42"),
-    dict(q="adapter-9999"),           # a name: a handful of repos
-    dict(q="lora"),                   # a common word: a fifth of all repos
+    dict(q="adapter-9999"),  # a name: a handful of repos
+    dict(q="lora"),  # a common word: a fifth of all repos
     dict(q="pirate lora", sort="updated"),
-    dict(q="lora", sort="name"),       # a common word in name order: its matches are sorted
-    dict(q="user42/", sort="name"),   # a namespace prefix
+    dict(q="lora", sort="name"),  # a common word in name order: its matches are sorted
+    dict(q="user42/", sort="name"),  # a namespace prefix
     dict(q="nosuchword"),
-    dict(q="adapter", sort="name"),   # a word in every repo
-    dict(q="adapter nosuchword"),     # a common word and a rare one
-    dict(q="user4", sort="name"),     # the known slow spot: matches bunch far down the name order
+    dict(q="adapter", sort="name"),  # a word in every repo
+    dict(q="adapter nosuchword"),  # a common word and a rare one
+    dict(q="user4", sort="name"),  # the known slow spot: matches bunch far down the name order
 ]
 WHO = {"anonymous": None, "signed in": Principal(user_id=1, name="user42", orgs=("user7",), scope="read")}
 
@@ -129,8 +145,11 @@ def measure(hub, rounds: int) -> dict[str, list[float]]:
                     out["text"] += samples
     for i, params in enumerate(QUERIES):
         each = sorted(per_query[i])
-        print(f"  {str(params):<48} first page {hits[i]:>2} hits, p50 {statistics.median(each):6.2f} ms, "
-              f"p99 {_p99(each):6.2f} ms, max {each[-1]:6.2f} ms", file=sys.stderr)
+        print(
+            f"  {params!s:<48} first page {hits[i]:>2} hits, p50 {statistics.median(each):6.2f} ms, "
+            f"p99 {_p99(each):6.2f} ms, max {each[-1]:6.2f} ms",
+            file=sys.stderr,
+        )
     return out
 
 
@@ -156,44 +175,6 @@ def measure_http(url: str, rounds: int) -> list[float]:
     return out
 
 
-class Server:
-    """The hub in its own uvicorn process, on a loopback socket this process bound to port 0."""
-
-    def __init__(self, data: Path, database_url: str | None) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(128)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-        env.update(HUB_DATA=str(data), HUB_RATE_LIMITS="false", HUB_ACCESS_LOG="off")
-        if database_url:
-            env["HUB_DATABASE_URL"] = database_url
-        fd = self.sock.fileno()
-        self.proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "hub_server.app:create_app",
-                                      "--fd", str(fd), "--log-level", "warning", "--no-access-log"],
-                                     env=env, pass_fds=(fd,), cwd=ROOT, stdout=subprocess.DEVNULL)
-        import httpx
-
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"the hub server exited with {self.proc.returncode}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise SystemExit("the hub server did not come up")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.sock.close()
-
-
 def _p99(ordered: list[float]) -> float:
     """The 99th percentile of sorted timings (nearest rank)."""
     return ordered[max(0, -(-len(ordered) * 99 // 100) - 1)]
@@ -207,59 +188,65 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [("sqlite", None)]
+        targets: list[tuple[str, PostgresDatabase | None]] = [("sqlite", None)]
         if args.database_url:
-            targets.append(("postgresql", _fresh_pg(args.database_url)))
-        for label, url in targets:
+            targets.append(("postgresql", PostgresDatabase(args.database_url)))
+        for label, pg in targets:
+            url = pg.url if pg else None
             hub = build_hub(Settings(data=Path(tmp) / label, database_url=url))
             t0 = time.perf_counter()
             fill(hub, args.repos)
             filled = time.perf_counter() - t0
             mixes = measure(hub, args.rounds)
             hub.db.dispose()
-            server = Server(Path(tmp) / label, url)
+            server = HubProcess(Path(tmp) / label, database_url=url, env={"HUB_RATE_LIMITS": "false"}).start()
             try:
                 mixes["http"] = measure_http(server.url, args.rounds)
             finally:
                 server.close()
             rows.append((label, mixes, filled))
-            if url:
-                _drop_pg(args.database_url, url)
+            if pg:
+                pg.drop()
     print(f"{'search, ' + str(args.repos) + ' repos':<40} {'p50 ms':>8} {'p99 ms':>8} {'goal':>10}")
     for label, mixes, filled in rows:
         everything = sorted(mixes["anonymous"] + mixes["signed in"])
-        for mix, times in (("all requests", everything), ("anonymous", sorted(mixes["anonymous"])),
-                           ("signed in", sorted(mixes["signed in"])), ("free text", sorted(mixes["text"]))):
+        for mix, times in (
+            ("all requests", everything),
+            ("anonymous", sorted(mixes["anonymous"])),
+            ("signed in", sorted(mixes["signed in"])),
+            ("free text", sorted(mixes["text"])),
+        ):
             p50, p99 = statistics.median(times), _p99(times)
             print(f"{label + ' ' + mix:<40} {p50:>8.2f} {p99:>8.2f} {'< 50 ms':>10}   (fill {filled:.0f}s)")
-            emit({
-                "name": f"search p99 {label} {args.repos} repos, {mix} (in-process service calls, p50 {p50:.2f} ms)",
-                "ours": round(p99, 2), "reference": None, "unit": "ms", "ratio": None, "goal": "< 50 ms",
-                "ok": p99 < 50}, interleaved=None)
+            emit(
+                {
+                    "name": f"search p99 {label} {args.repos} repos, {mix} (in-process service calls, p50 {p50:.2f} ms)",
+                    "ours": round(p99, 2),
+                    "reference": None,
+                    "unit": "ms",
+                    "ratio": None,
+                    "goal": "< 50 ms",
+                    "ok": p99 < 50,
+                },
+                interleaved=None,
+            )
         times = sorted(mixes["http"])
         p50, p99 = statistics.median(times), _p99(times)
         print(f"{label + ' HTTP, anonymous':<40} {p50:>8.2f} {p99:>8.2f} {'< 50 ms':>10}")
-        emit({"name": f"search p99 {label} {args.repos} repos, HTTP requests to a uvicorn server, anonymous "
-                      f"(p50 {p50:.2f} ms)", "ours": round(p99, 2), "reference": None, "unit": "ms", "ratio": None,
-              "goal": "< 50 ms", "ok": p99 < 50}, interleaved=None)
+        emit(
+            {
+                "name": f"search p99 {label} {args.repos} repos, HTTP requests to a uvicorn server, anonymous "
+                f"(p50 {p50:.2f} ms)",
+                "ours": round(p99, 2),
+                "reference": None,
+                "unit": "ms",
+                "ratio": None,
+                "goal": "< 50 ms",
+                "ok": p99 < 50,
+            },
+            interleaved=None,
+        )
     return 0
-
-
-def _fresh_pg(admin_url: str) -> str:
-    import psycopg
-
-    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    name = f"hub_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin.rpartition("/")[0] + "/" + name
-
-
-def _drop_pg(admin_url: str, url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

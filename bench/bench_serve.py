@@ -14,6 +14,7 @@ concatenated low-rank pair per module) vs the same stack merged, with a ~20- and
 draws ``bench/serve_throughput.png`` (tokens/s against distinct adapters).
 
     python -m bench.bench_serve [--base DIR] [--runs 5] [--new-tokens 24] [--threads 1] [--grid-tokens 8]
+                                [--skip-mixed | --only-stack]
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def main() -> int:
     parser.add_argument("--grid-runs", type=int, default=3, help="rotations of the throughput grid")
     parser.add_argument("--grid-tokens", type=int, default=8, help="new tokens per request in the grid")
     parser.add_argument("--skip-mixed", action="store_true", help="only the rows of bench/serve_rows.py")
+    parser.add_argument("--only-stack", action="store_true", help="only the stack-of-8 unmerged vs merged rows")
+    parser.add_argument("--stack-prompts", default="20,200", help="prompt lengths of the stack rows")
     args = parser.parse_args()
 
     import torch
@@ -69,8 +72,13 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     from bench.serve_rows import make_loras, more_rows
 
-    loras = make_loras(base_dir, tmp, 32)
     tok = AutoTokenizer.from_pretrained(base_dir)
+    if args.only_stack:
+        from bench.serve_rows import stack_rows
+
+        stack_rows(args, base_dir, tok, make_loras(base_dir, tmp, 8), torch.get_num_threads(), {"base": base_dir.name})
+        return 0
+    loras = make_loras(base_dir, tmp, 32)
     # same length for every prompt: cut to the shortest
     ids = [tok(p)["input_ids"] for p in PROMPTS]
     length = min(len(i) for i in ids)

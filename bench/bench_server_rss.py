@@ -21,15 +21,15 @@ import threading
 import time
 from pathlib import Path
 
-from bench.figures import emit
-
 import httpx
 import psutil
 
+from bench.figures import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 
-from hub_server.admin import create_user_token  # noqa: E402
-from hub_server.settings import Settings  # noqa: E402
+from hub_server.admin import create_user_token
+from hub_server.settings import Settings
 
 CHUNK = 16 * 1024 * 1024
 
@@ -87,12 +87,17 @@ def push(url: str, token: str, path: Path, digest: str, size: int) -> None:
         with open(path, "rb") as fh:
             offset = 0
             while chunk := fh.read(CHUNK):
-                c.patch(f"/api/v1/uploads/{upload_id}", content=chunk,
-                        headers={"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/*"}).raise_for_status()
+                c.patch(
+                    f"/api/v1/uploads/{upload_id}",
+                    content=chunk,
+                    headers={"Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/*"},
+                ).raise_for_status()
                 offset += len(chunk)
         c.put(f"/api/v1/uploads/{upload_id}", params={"digest": digest}).raise_for_status()
-        c.post("/api/v1/repos/bench/big/versions", json={"version": "1.0.0", "files": [
-            {"path": "big.safetensors", "size": size, "digest": digest}]}).raise_for_status()
+        c.post(
+            "/api/v1/repos/bench/big/versions",
+            json={"version": "1.0.0", "files": [{"path": "big.safetensors", "size": size, "digest": digest}]},
+        ).raise_for_status()
 
 
 def pull(url: str, digest: str) -> None:
@@ -120,10 +125,23 @@ def main() -> int:
             port = s.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         env["HUB_DATA"] = str(data)
-        server_log = open(work / "server.log", "wb")  # one access-log line per 16 MiB chunk: kept out of the table
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "hub_server.app:create_app",
-                                 "--port", str(port), "--log-level", "warning"], env=env,
-                                stdout=server_log, stderr=subprocess.STDOUT)
+        server_log = open(work / "server.log", "wb")  # noqa: SIM115 - held for the server's life; one access-log line per 16 MiB chunk: kept out of the table
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "hub_server.app:create_app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             for _ in range(600):
@@ -154,17 +172,27 @@ def main() -> int:
             server_log.close()
     idle_mb = idle / 2**20
     gib = f"{size / 2**30:.2f} GiB"
-    print(f"{'server RSS, ' + str(args.size_mb) + ' MB file':<34} {'ours':>9} {'reference':>10} {'ratio':>6} {'goal':>10}")
+    print(
+        f"{'server RSS, ' + str(args.size_mb) + ' MB file':<34} {'ours':>9} {'reference':>10} {'ratio':>6} {'goal':>10}"
+    )
     print(f"{'idle RSS (MB)':<34} {idle_mb:>9.1f} {'-':>10} {'-':>6} {'':>10}")
     print(f"{'peak RSS push+publish (MB)':<34} {push_peak / 2**20:>9.1f} {'-':>10} {'-':>6} {'< 200 MB':>10}")
     print(f"{'peak RSS pull (MB)':<34} {pull_peak / 2**20:>9.1f} {'-':>10} {'-':>6} {'< 200 MB':>10}")
     print(f"(push+publish {t1 - t0:.1f}s, pull {t2 - t1:.1f}s, file {gib})")
     for phase, peak in (("upload + publish", push_peak), ("download", pull_peak)):
         mb = peak / 2**20
-        emit({"name": f"server peak RSS during {phase} of a {gib} safetensors file "
-                                              f"(idle {idle_mb:.0f} MB)", "ours": round(mb, 1),
-                                      "reference": None, "unit": "MB", "ratio": None, "goal": "< 200 MB",
-                                      "ok": mb < 200}, interleaved=None)
+        emit(
+            {
+                "name": f"server peak RSS during {phase} of a {gib} safetensors file (idle {idle_mb:.0f} MB)",
+                "ours": round(mb, 1),
+                "reference": None,
+                "unit": "MB",
+                "ratio": None,
+                "goal": "< 200 MB",
+                "ok": mb < 200,
+            },
+            interleaved=None,
+        )
     return 0
 
 

@@ -23,16 +23,17 @@ from bench.figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from bench.bench_search import _drop_pg, _fresh_pg, _p99, fill  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from hub_server.app import build_hub, create_app  # noqa: E402
-from hub_server.services.blobs import put_blob  # noqa: E402
-from hub_server.services.auth import authenticate, create_token  # noqa: E402
-from hub_server.services.publish import publish  # noqa: E402
-from hub_server.services.repos import create_repo  # noqa: E402
-from hub_server.services.versions import yank  # noqa: E402
-from hub_server.settings import Settings  # noqa: E402
+from bench.bench_search import _p99, fill
+from hub_server.app import build_hub, create_app
+from hub_server.services.auth import authenticate, create_token
+from hub_server.services.blobs import put_blob
+from hub_server.services.publish import publish
+from hub_server.services.repos import create_repo
+from hub_server.services.versions import yank
+from hub_server.settings import Settings
+from tests.support.hub_process import PostgresDatabase
 
 CARD = """---
 license: mit
@@ -52,18 +53,30 @@ adapter_hub:
 | held-out | 0.92 |
 
 Trained for the bench, version %s.
-""" % ("%064x" % 7, "%s")
+""" % ("%064x" % 7, "%s")  # noqa: UP031 - a %s template filled per version (the YAML braces rule out str.format)
 
-SEARCH_PAGES = ["/search", "/search?q=lora", "/search?method=lora&sort=likes", "/search?q=adapter-9999",
-                "/search?tag=pirate&sort=updated", "/search?base=org/base-7&task=seq-cls", "/search?q=pirate+lora",
-                "/search?sort=name&namespace=user42"]
+SEARCH_PAGES = [
+    "/search",
+    "/search?q=lora",
+    "/search?method=lora&sort=likes",
+    "/search?q=adapter-9999",
+    "/search?tag=pirate&sort=updated",
+    "/search?base=org/base-7&task=seq-cls",
+    "/search?q=pirate+lora",
+    "/search?sort=name&namespace=user42",
+]
 
 
 def repo_pages(count: int) -> list[str]:
     """The published adapter (default, newest and oldest version) and two filled repos without versions."""
     last = count - 1
-    return ["/bench/sentiment-lora", "/bench/sentiment-lora/v/1.2.0", "/bench/sentiment-lora/v/1.0.0",
-            "/user42/adapter-42", f"/user{last % 5000}/adapter-{last}"]
+    return [
+        "/bench/sentiment-lora",
+        "/bench/sentiment-lora/v/1.2.0",
+        "/bench/sentiment-lora/v/1.0.0",
+        "/user42/adapter-42",
+        f"/user{last % 5000}/adapter-{last}",
+    ]
 
 
 def _safetensors(seed: int) -> bytes:
@@ -80,8 +93,11 @@ def publish_real(hub) -> None:
     create_repo(hub, who, "bench", "sentiment-lora")
     for i, version in enumerate(("1.0.0", "1.1.0", "1.2.0", "1.3.0", "2.0.0")):
         files = []
-        for path, data in (("README.md", (CARD % version).encode()), ("adapter_model.safetensors", _safetensors(i)),
-                           ("adapter_config.json", b'{"peft_type": "LORA", "r": 8}')):
+        for path, data in (
+            ("README.md", (CARD % version).encode()),
+            ("adapter_model.safetensors", _safetensors(i)),
+            ("adapter_config.json", b'{"peft_type": "LORA", "r": 8}'),
+        ):
             digest, size = put_blob(hub, io.BytesIO(data), who.name)  # recorded as this uploader's
             files.append({"path": path, "size": size, "digest": digest})
         publish(hub, who, "bench", "sentiment-lora", version, files, f"release {version}")
@@ -132,10 +148,11 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [("sqlite", None)]
+        targets: list[tuple[str, PostgresDatabase | None]] = [("sqlite", None)]
         if args.database_url:
-            targets.append(("postgresql", _fresh_pg(args.database_url)))
-        for label, url in targets:
+            targets.append(("postgresql", PostgresDatabase(args.database_url)))
+        for label, pg in targets:
+            url = pg.url if pg else None
             settings = Settings(data=Path(tmp) / label, database_url=url, access_log="off")
             hub = build_hub(settings)
             t0 = time.perf_counter()
@@ -159,18 +176,26 @@ def main() -> int:
                 print(f"{label}: home page (no goal)", file=sys.stderr)
                 measure(client, timer, ["/"], args.rounds)
             rows.append((label, search_times, repo_times, filled))
-            if url:
-                _drop_pg(args.database_url, url)
+            if pg:
+                pg.drop()
     print(f"{'pages, ' + str(args.repos) + ' repos':<34} {'p50 (ms)':>9} {'p99 (ms)':>9} {'goal':>10}")
     for label, search_times, repo_times, filled in rows:
         for page, times in (("search page", search_times), ("repo page", repo_times)):
             p50, p99 = statistics.median(times), _p99(times)
             print(f"{label + ' ' + page:<34} {p50:>9.2f} {p99:>9.2f} {'< 100 ms':>10}   (fill {filled:.0f}s)")
             for stat, value, goal in (("p50", p50, None), ("p99", p99, "< 100 ms")):
-                emit({
-                    "name": f"web {page} {stat} {label} {args.repos} repos", "ours": round(value, 2),
-                    "reference": None, "unit": "ms", "ratio": None, "goal": goal,
-                    "ok": None if goal is None else value < 100}, interleaved=None)
+                emit(
+                    {
+                        "name": f"web {page} {stat} {label} {args.repos} repos",
+                        "ours": round(value, 2),
+                        "reference": None,
+                        "unit": "ms",
+                        "ratio": None,
+                        "goal": goal,
+                        "ok": None if goal is None else value < 100,
+                    },
+                    interleaved=None,
+                )
     return 0
 
 

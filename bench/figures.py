@@ -12,7 +12,8 @@ import os
 import statistics
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def interleaved(sides: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import re
 import socket
 import statistics
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
 from bench.bench_hostile import MB, PeakRss, _latencies, ndjson_commit, p99, raw_request, upload_blob
 from tests.support.hub_process import HubProcess
 
@@ -37,8 +39,16 @@ def _row(name: str, runs: list[tuple[int, float, float]]) -> dict:
     label = "/".join("timeout" if s == 0 else str(s) for s in statuses)
     ok = 0 not in statuses and 500 not in statuses and len(statuses) == 1 and seconds < 0.05 and extra < 20
     print(f"{name:34s} -> {label}  median {seconds * 1000:6.1f} ms of {len(runs)}  +{extra:6.1f} MB", flush=True)
-    return {"name": name, "ours": round(seconds * 1000, 1), "unit": "ms", "reference": round(extra, 1),
-            "status": label, "goal": "<50 ms, <20 MB extra", "ok": ok}
+    return {
+        "name": name,
+        "ours": round(seconds * 1000, 1),
+        "unit": "ms",
+        "reference": round(extra, 1),
+        "reference_unit": "MB extra",
+        "status": label,
+        "goal": "<50 ms, <20 MB extra",
+        "ok": ok,
+    }
 
 
 def run_inputs(tries: int) -> list[dict]:
@@ -57,16 +67,35 @@ def run_inputs(tries: int) -> list[dict]:
 
         cursor = base64.urlsafe_b64encode(json.dumps([1, 2**64]).encode()).decode()
         inputs = [
-            ("max safetensors header, huge shapes", "POST", "/api/v1/repos/bench/hostile/versions",
-             {"content-type": "application/json"}, lambda i: json.dumps({"version": f"1.0.{i}", "files": [
-                 {"path": "model.safetensors", "size": len(header), "digest": shapes}]}).encode()),
+            (
+                "max safetensors header, huge shapes",
+                "POST",
+                "/api/v1/repos/bench/hostile/versions",
+                {"content-type": "application/json"},
+                lambda i: json.dumps(
+                    {
+                        "version": f"1.0.{i}",
+                        "files": [{"path": "model.safetensors", "size": len(header), "digest": shapes}],
+                    }
+                ).encode(),
+            ),
             ("1,500 tag filters", "GET", "/api/models?" + filters, {}, lambda i: b""),
             ("search cursor id above 2**63", "GET", f"/api/v1/search?cursor={cursor}", {}, lambda i: b""),
             ("NUL in a query string", "GET", "/api/v1/search?q=a%00b", {}, lambda i: b""),
-            ("Content-Range of 5,000 digits", "PATCH", f"/api/v1/uploads/{upload_id}",
-             {"content-range": "bytes " + "9" * 5000 + "-" + "9" * 5000 + "/*"}, lambda i: b"xy"),
-            ("deep JSON as text/plain to HF", "POST", "/api/repos/create", {"content-type": "text/plain"},
-             lambda i: b"[" * 1_000_000),
+            (
+                "Content-Range of 5,000 digits",
+                "PATCH",
+                f"/api/v1/uploads/{upload_id}",
+                {"content-range": "bytes " + "9" * 5000 + "-" + "9" * 5000 + "/*"},
+                lambda i: b"xy",
+            ),
+            (
+                "deep JSON as text/plain to HF",
+                "POST",
+                "/api/repos/create",
+                {"content-type": "text/plain"},
+                lambda i: b"[" * 1_000_000,
+            ),
         ]
         rows = []
         for name, method, path, headers, body in inputs:
@@ -84,26 +113,72 @@ def run_inputs(tries: int) -> list[dict]:
         hub.close()
 
 
+# Each password check is argon2 with 64 MiB of memory, at most HUB_MAX_CONCURRENT_PASSWORD_CHECKS (2) at once:
+# the bound is that memory per slot plus 20 MB per slot for everything else, however many sign in.
+_SLOTS, _ARGON2_MB = 2, 64 * 1.048576
+_SIGNIN_BOUND_MB = round(_SLOTS * (_ARGON2_MB + 20), 1)
+_SIGNIN_GOAL = f"no 500, <= {_SIGNIN_BOUND_MB} MB extra (2 check slots x (64 MiB argon2 + 20 MB))"
+
+
 def _signins(hub: HubProcess, n: int = 32) -> dict:
     """``n`` anonymous sign-ins at once (wrong passwords): time until all are answered, extra memory."""
     csrf = re.compile(r'name="csrf_token" value="([^"]+)"')
     clients = [httpx.Client(base_url=hub.url, timeout=60) for _ in range(n)]
-    forms = [{"name": f"user{i}", "password": "wrong password", "csrf_token": csrf.search(c.get("/signin").text)[1]}
-             for i, c in enumerate(clients)]
+    forms = [
+        {"name": f"user{i}", "password": "wrong password", "csrf_token": csrf.search(c.get("/signin").text)[1]}
+        for i, c in enumerate(clients)
+    ]
     time.sleep(0.3)
     rss = PeakRss(hub.proc.pid)
     rss.start()
     started = time.perf_counter()
     with ThreadPoolExecutor(n) as pool:
-        statuses = list(pool.map(lambda cf: cf[0].post("/signin", data=cf[1]).status_code, zip(clients, forms)))
+        statuses = list(
+            pool.map(lambda cf: cf[0].post("/signin", data=cf[1]).status_code, zip(clients, forms, strict=False))
+        )
     seconds, extra = time.perf_counter() - started, rss.extra_mb()
     for c in clients:
         c.close()
     label = "/".join(f"{statuses.count(s)}x{s}" for s in sorted(set(statuses)))
     print(f"{n} concurrent sign-ins -> {label} in {seconds * 1000:.0f} ms  +{extra:.1f} MB", flush=True)
-    return {"name": f"{n} concurrent sign-ins (all answered)", "ours": round(seconds * 1000, 1), "unit": "ms",
-            "reference": round(extra, 1), "status": label, "goal": "no 500, <20 MB extra per check slot",
-            "ok": 500 not in statuses and 0 not in statuses}
+    return {
+        "name": f"{n} concurrent sign-ins (all answered)",
+        "ours": round(seconds * 1000, 1),
+        "unit": "ms",
+        "reference": round(extra, 1),
+        "reference_unit": "MB extra",
+        "status": label,
+        "goal": _SIGNIN_GOAL,
+        "ok": 500 not in statuses and 0 not in statuses and extra <= _SIGNIN_BOUND_MB,
+    }
+
+
+def _attack_main(make: tuple, stop, out) -> None:
+    attack = make[0](*make[1:])
+    attack.start()
+    out.put("started")
+    stop.wait()
+    attack.stop.set()
+    attack.join(60)
+    out.put(dict(attack.answers))
+
+
+class _AttackProcess:
+    """An attack in a process of its own: the attacker's client CPU is not charged to the measuring
+    client through the GIL (on a real network it would not even share the machine)."""
+
+    def __init__(self, make: tuple) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.stop, self.out = ctx.Event(), ctx.Queue()
+        self.proc = ctx.Process(target=_attack_main, args=(make, self.stop, self.out), daemon=True)
+        self.proc.start()
+        self.out.get(timeout=120)
+
+    def finish(self) -> dict:
+        self.stop.set()
+        answers = self.out.get(timeout=120)
+        self.proc.join(30)
+        return answers
 
 
 class _SlowBodies(threading.Thread):
@@ -118,8 +193,12 @@ class _SlowBodies(threading.Thread):
         parts = urlsplit(self.url)
         try:
             sock = socket.create_connection((parts.hostname, parts.port), timeout=5)
-            sock.sendall((f"PATCH /api/v1/uploads/{self.upload_id} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                          f"Authorization: Bearer {self.token}\r\nContent-Length: 100000\r\n\r\nx").encode())
+            sock.sendall(
+                (
+                    f"PATCH /api/v1/uploads/{self.upload_id} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                    f"Authorization: Bearer {self.token}\r\nContent-Length: 100000\r\n\r\nx"
+                ).encode()
+            )
             sock.setblocking(False)
             self.opened += 1
             return sock
@@ -161,9 +240,13 @@ class _Floods(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            status, _ = raw_request(self.url, "POST", "/api/models/mallory/r/commit/main",
-                                    {"Authorization": f"Bearer {self.token}",
-                                     "content-type": "application/x-ndjson"}, self.body)
+            status, _ = raw_request(
+                self.url,
+                "POST",
+                "/api/models/mallory/r/commit/main",
+                {"Authorization": f"Bearer {self.token}", "content-type": "application/x-ndjson"},
+                self.body,
+            )
             self.answers[str(status)] = self.answers.get(str(status), 0) + 1
 
 
@@ -185,29 +268,41 @@ def run_attacks(seconds: float, rounds: int, users: int = 8, rate: float = 5.0) 
 
             async def all_users():
                 return await asyncio.gather(*(_latencies(hub.url, t, path, rate, seconds) for t in tokens))
+
             return p99([x for lat, _ in asyncio.run(all_users()) for x in lat])
 
         measure()  # warm-up
         rows = []
-        for name, make in (("45 slow upload bodies from one token", lambda: _SlowBodies(hub.url, attacker, upload_id)),
-                           ("30 MB newline floods in HF commits", lambda: _Floods(hub.url, attacker))):
+        for name, make in (
+            ("45 slow upload bodies from one token", (_SlowBodies, hub.url, attacker, upload_id)),
+            ("30 MB newline floods in HF commits", (_Floods, hub.url, attacker)),
+        ):
             quiet, loud, answers = [], [], {}
             for _ in range(rounds):
                 quiet.append(measure())
-                attack = make()
-                attack.start()
+                attack = _AttackProcess(make)
                 time.sleep(1.0)
                 loud.append(measure())
-                attack.stop.set()
-                attack.join(60)
-                for k, v in attack.answers.items():
+                for k, v in attack.finish().items():
                     answers[k] = answers.get(k, 0) + v
             q, a = statistics.median(quiet), statistics.median(loud)
-            print(f"{name}: other users' p99 quiet {', '.join(f'{x:.1f}' for x in quiet)} ms; attacked "
-                  f"{', '.join(f'{x:.1f}' for x in loud)} ms; attacker's answers {answers}", flush=True)
-            rows.append({"name": f"other users' p99 under {name}", "ours": round(a, 1), "reference": round(q, 1),
-                         "unit": "ms", "ratio": round(a / q, 2), "status": json.dumps(answers, sort_keys=True),
-                         "goal": "<= 1.5x quiet", "ok": a <= 1.5 * q})
+            print(
+                f"{name}: other users' p99 quiet {', '.join(f'{x:.1f}' for x in quiet)} ms; attacked "
+                f"{', '.join(f'{x:.1f}' for x in loud)} ms; attacker's answers {answers}",
+                flush=True,
+            )
+            rows.append(
+                {
+                    "name": f"other users' p99 under {name}",
+                    "ours": round(a, 1),
+                    "reference": round(q, 1),
+                    "unit": "ms",
+                    "ratio": round(a / q, 2),
+                    "status": json.dumps(answers, sort_keys=True),
+                    "goal": "<= 1.5x quiet",
+                    "ok": a <= 1.5 * q,
+                }
+            )
         return rows
     finally:
         hub.close()

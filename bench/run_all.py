@@ -36,8 +36,7 @@ def run_one(script: Path) -> tuple[list[dict], int, float]:
     started = time.perf_counter()
     # as a module from the repository root, so a bench imports ``tests.support`` as the suite does
     proc = subprocess.Popen(
-        [sys.executable, "-m", f"{HERE.name}.{script.stem}", *args], stdout=subprocess.PIPE, text=True,
-        cwd=HERE.parent
+        [sys.executable, "-m", f"{HERE.name}.{script.stem}", *args], stdout=subprocess.PIPE, text=True, cwd=HERE.parent
     )
     results = []
     assert proc.stdout is not None
@@ -45,7 +44,7 @@ def run_one(script: Path) -> tuple[list[dict], int, float]:
         sys.stdout.write(line)
         if line.startswith("RESULT "):
             try:
-                results.append(json.loads(line[len("RESULT "):]))
+                results.append(json.loads(line[len("RESULT ") :]))
             except json.JSONDecodeError:
                 pass
     return results, proc.wait(), time.perf_counter() - started
@@ -92,8 +91,9 @@ def write_outputs(rows: list[dict], failed: list[str]) -> None:
     ax.set_xlim(min(0.9, min(ratios) - 0.02), max(ratios) * 1.08)
     ax.set_xlabel("generation time / base generation time (lower is better)")
     threads = {r.get("torch_threads") for r in latency}
-    ax.set_title("Latency added by adapters (bench/bench_latency.py"
-                 + (", torch on 1 thread)" if threads == {1} else ")"))
+    ax.set_title(
+        "Latency added by adapters (bench/bench_latency.py" + (", torch on 1 thread)" if threads == {1} else ")")
+    )
     fig.tight_layout()
     fig.savefig(HERE / "latency.png", dpi=110)
     plt.close(fig)
@@ -104,8 +104,9 @@ def update_readme() -> None:
     readme = HERE.parent / "README.md"
     tool = HERE.parent / "tools" / "readme_tables.py"
     if readme.is_file() and tool.is_file() and "<!-- bench-table:" in readme.read_text():
-        subprocess.run([sys.executable, str(tool), "--readme", str(readme), "--results", str(HERE / "results.json")],
-                       check=True)
+        subprocess.run(
+            [sys.executable, str(tool), "--readme", str(readme), "--results", str(HERE / "results.json")], check=True
+        )
 
 
 def main() -> int:
@@ -143,15 +144,17 @@ def main() -> int:
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    print("\n" + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("\n" + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)))
     print("  ".join("-" * w for w in widths))
     for row in table[1:]:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))
     missed = [str(r.get("name")) for r in rows if r.get("ok") is False]
     if missed:
         print(f"\ngoals not met: {'; '.join(missed)}")
     if only:  # a partial run replaces only its own benches' rows in results.json
-        rows = kept_rows({s.stem for s in scripts}) + rows
+        # a bench that failed without reporting anything keeps its previous rows: a crash never erases figures
+        rerun = {s.stem for s in scripts if any(r.get("bench") == s.stem for r in rows)}
+        rows = kept_rows(rerun) + rows
         rows.sort(key=lambda r: str(r.get("bench")))  # stable: each bench's rows keep their order
     write_outputs(rows, failed)
     print(f"wrote {HERE / 'results.json'} and {HERE / 'latency.png'}")

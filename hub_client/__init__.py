@@ -1,6 +1,7 @@
 """Adapter Hub client: push, pull and find adapters on a hub server, from Python or the ``hub`` CLI.
 
-Only ``HubClient``, its result type and the exception tree are public; modules starting with an
+Only ``HubClient``, its result type, the exception tree and the offline check of the hub's verified results
+(``check_token``, ``check_evaluations``) are public; modules starting with an
 underscore, and the helpers behind ``HubClient``, may change.
 
 ``HubClient`` and ``PushResult`` are imported on first use (PEP 562), so importing the package, or the
@@ -33,9 +34,15 @@ __version__ = "0.1.0"  # the distribution's version (pyproject.toml); a test che
 
 if TYPE_CHECKING:
     from .client import HubClient
+    from .eval_tokens import check_evaluations, check_token
     from .upload import PushResult
 
-_LAZY = {"HubClient": ".client", "PushResult": ".upload"}
+_LAZY = {
+    "HubClient": ".client",
+    "PushResult": ".upload",
+    "check_evaluations": ".eval_tokens",
+    "check_token": ".eval_tokens",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -67,4 +74,6 @@ __all__ = [
     "TransportError",
     "Unauthorized",
     "__version__",
+    "check_evaluations",
+    "check_token",
 ]

@@ -73,6 +73,8 @@ def _error_from(response: httpx.Response) -> errors.HubError:
         err = body.get("error") if isinstance(body, dict) else None
         if isinstance(err, dict):
             code, message = err.get("code"), err.get("message")
+        elif isinstance(err, str):  # the HF-shaped routes (webhooks, discussions): {"error": "message"}
+            message = err
         elif isinstance(body, dict) and "detail" in body:
             message = str(body["detail"])
     except (ValueError, RecursionError):  # not JSON, or nested past the parser's recursion limit

@@ -23,6 +23,7 @@ from .pull_check import Verdict
 from .refs import check_message, parse_repo_id, parse_version
 from .signing import SIGNATURE_FILE, sign_dir
 from .upload import DEFAULT_CHUNK, Pusher, PushResult
+from .webhooks import Webhooks
 
 
 class HubClient:
@@ -58,6 +59,7 @@ class HubClient:
         self.progress = progress_enabled(progress)
         self._pusher = Pusher(self._http, self.progress, chunk_size)
         self._puller = Puller(self._http, self.cache, self.progress)
+        self.webhooks = Webhooks(self._http)  # your webhooks: list, create, get, enable/disable, delete, log
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -106,7 +108,9 @@ class HubClient:
             self._pusher.ensure_repo(ns, name, kind=kind, private=private)
             return self.repo(repo_id)
         return self._http.json(
-            "POST", "/api/v1/repos", json={"namespace": ns, "name": name, "kind": kind, "private": private}
+            "POST",
+            "/api/v1/repos",  # "private" only when asked: otherwise the namespace's default
+            json={"namespace": ns, "name": name, "kind": kind, **({"private": True} if private else {})},
         )
 
     def repo(self, repo_id: str) -> dict[str, Any]:
@@ -155,6 +159,53 @@ class HubClient:
         ns, name = parse_repo_id(repo_id)
         return self._http.json("POST", f"/api/v1/repos/{ns}/{name}/versions/{version}/yank", json={"reason": reason})
 
+    # --- evaluations -------------------------------------------------------------------------
+    def evaluations(self, repo_id: str) -> list[dict[str, Any]]:
+        """Verified evaluations of every version: ``value`` (null until done) beside the card's ``reported``."""
+        ns, name = parse_repo_id(repo_id)
+        try:
+            return self._http.json("GET", f"/api/v1/repos/{ns}/{name}/evaluations")
+        except NotFound as exc:
+            raise explain_not_found(self._http, ns, name, None, exc) from None
+
+    def evaluation_key(self) -> str:
+        """The PEM of the hub's result-signing key: save it once, then ``check_evaluations`` works offline."""
+        key: str = self._http.json("GET", "/api/v1/evaluations/key")["public_key"]
+        return key
+
+    def reevaluate(self, repo_id: str, version: str) -> list[str]:
+        """Queue the declared evaluations of ``version`` again (owner or admin); the new job ids."""
+        ns, name = parse_repo_id(repo_id)
+        return self._http.json("POST", f"/api/v1/repos/{ns}/{name}/evaluations", json={"version": version})["jobs"]
+
+    def leaderboard(self, base: str, dataset: str, metric: str | None = None) -> list[dict[str, Any]]:
+        """Verified results on ``dataset`` of adapters pinned to base fingerprint ``base``, best first."""
+        params = {"base": base, "dataset": dataset, **({"metric": metric} if metric else {})}
+        return self._http.json("GET", "/api/v1/leaderboard", params=params)
+
+    def claim_evaluation(self, job_id: str, worker: str, evaluator: dict[str, str]) -> dict[str, Any]:
+        """A worker takes a job (token scope ``evaluate``); ``Conflict`` when it is done or taken."""
+        body = {"worker": worker, "evaluator": evaluator}
+        return self._http.json("POST", f"/api/v1/evaluations/{job_id}/claim", json=body)
+
+    def evaluation_heartbeat(self, job_id: str, worker: str) -> None:
+        self._http.json("POST", f"/api/v1/evaluations/{job_id}/heartbeat", json={"worker": worker})
+
+    def report_evaluation(self, job_id: str, worker: str, **result: Any) -> dict[str, Any]:
+        """``status="done", value=..., n=...`` or ``status="failed", reason=...``; idempotent per job."""
+        body = {"worker": worker, **result}
+        return self._http.json("POST", f"/api/v1/evaluations/{job_id}/result", json=body)
+
+    def claim_delivery(self, delivery_id: str, worker: str) -> dict[str, Any]:
+        """A worker takes one attempt of a webhook delivery (token scope ``evaluate``): the URL, the body
+        and its signed headers; ``Conflict`` when it is finished, being sent or not due."""
+        return self._http.json("POST", f"/api/v1/webhook-deliveries/{delivery_id}/claim", json={"worker": worker})
+
+    def report_delivery(self, delivery_id: str, worker: str, **result: Any) -> dict[str, Any]:
+        """``attempt=N, status_code=...`` (None: no answer), ``error=...``, ``duration_ms=...``."""
+        body = {"worker": worker, **result}
+        return self._http.json("POST", f"/api/v1/webhook-deliveries/{delivery_id}/result", json=body)
+
     def search(
         self,
         text: str | None = None,
@@ -170,8 +221,12 @@ class HubClient:
         license: str | None = None,
         sort: str | None = None,
         limit: int = 20,
+        verified: bool = False,
     ) -> list[dict[str, Any]]:
         """Repos matching every given filter, following cursors until ``limit`` items.
+
+        ``verified``: only repos with a result the hub's evaluator measured; ``sort="verified:exact_match"``
+        (any metric of ``hub_rules.METRICS``): best verified value first, each item's ``verified`` holding it.
 
         ``fingerprint``: adapters (and merges) pinned to that base; ``model_fingerprint``: base repos whose own
         weights have it."""
@@ -189,6 +244,7 @@ class HubClient:
                 tag=tag,
                 license=license,
                 sort=sort,
+                verified="true" if verified else None,
             ).items()
             if v is not None
         }

@@ -8,6 +8,7 @@ is generated from the fields below (``tools/settings_table.py``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,3 +76,14 @@ def default_library_verbosity(variables: tuple[str, ...], level: str) -> None:
 
     for variable in variables:
         os.environ.setdefault(variable, level)
+
+
+def set_by_user(names: tuple[str, ...], ours: set[str]) -> set[str]:
+    """Which of ``names`` the environment holds that this process did not set itself (``ours``): a library
+    variable the user chose wins over the CLI's quiet default."""
+    return {name for name in names if name in os.environ and name not in ours}
+
+
+def unset(name: str) -> None:
+    """Remove a variable this process set for its libraries (they read it again on next use)."""
+    os.environ.pop(name, None)

@@ -118,7 +118,8 @@ class Pusher:
             self.http.request(  # a retried create that already landed answers 409: handled below
                 "POST",
                 "/api/v1/repos",
-                json={"namespace": namespace, "name": name, "kind": kind, "private": private},
+                # "private" only when asked: otherwise the namespace's default (an org may be private by default)
+                json={"namespace": namespace, "name": name, "kind": kind, **({"private": True} if private else {})},
                 retry=True,
             )
         except Conflict:

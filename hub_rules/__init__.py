@@ -7,7 +7,7 @@ atomic small-file write. Pure Python (PyYAML only); no settings of its own
 
 Errors: ``RuleError`` (a ``ValueError``) with ``PathRefused``, ``VersionInvalid`` and
 ``CardInvalid``, ``MessageTooLong``, ``NameInvalid``, ``DigestInvalid``, ``BearerInvalid``, ``RangeNotSatisfiable`` (a 416),
-``SettingInvalid`` and ``hub_rules.signatures.SignatureError`` below it. Messages are one line.
+``SettingInvalid``, ``ModelIndexInvalid`` (a card's declared evaluations, ``eval_index``), ``TargetRefused`` (a webhook URL, ``webhook_targets``) and ``hub_rules.signatures.SignatureError`` below it. Messages are one line.
 """
 
 from .atomic_file import write_atomically
@@ -37,7 +37,18 @@ from .errors import (
     PathRefused,
     RuleError,
     SettingInvalid,
+    TargetRefused,
     VersionInvalid,
+)
+from .eval_index import (
+    MAX_EVAL_RESULTS_BYTES,
+    METRICS,
+    DeclaredEval,
+    ModelIndexInvalid,
+    declared_evals,
+    eval_results_declared,
+    is_eval_results_path,
+    model_index_entry,
 )
 from .messages import MAX_MESSAGE_CHARS, check_message
 from .names import MAX_NAME_CHARS, check_name, is_name, is_repo_id, split_repo_id
@@ -68,23 +79,28 @@ __all__ = [
     "DIGEST_RE",
     "MAIN_NAMES",
     "MAX_DEPTH",
+    "MAX_EVAL_RESULTS_BYTES",
     "MAX_FRONT_MATTER_BYTES",
     "MAX_MESSAGE_CHARS",
     "MAX_NAME_CHARS",
+    "METRICS",
     "PICKLE_SUFFIXES",
     "BearerInvalid",
     "ByteRange",
     "CardInvalid",
     "DataFileCheck",
     "DataFileRefused",
+    "DeclaredEval",
     "DigestInvalid",
     "MessageTooLong",
+    "ModelIndexInvalid",
     "NameInvalid",
     "PathRefused",
     "Range",
     "RangeNotSatisfiable",
     "RuleError",
     "SettingInvalid",
+    "TargetRefused",
     "Version",
     "VersionInvalid",
     "check_data_file",
@@ -99,8 +115,11 @@ __all__ = [
     "check_version",
     "commit_id",
     "data_kind",
+    "declared_evals",
+    "eval_results_declared",
     "is_commit",
     "is_digest",
+    "is_eval_results_path",
     "is_name",
     "is_pickle",
     "is_pickle_bytes",
@@ -111,6 +130,7 @@ __all__ = [
     "load_front_matter",
     "load_yaml",
     "matches",
+    "model_index_entry",
     "newest",
     "parse_bearer",
     "parse_card",

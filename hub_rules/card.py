@@ -23,43 +23,46 @@ class _SafeLoader(yaml.SafeLoader):
 
     max_depth = MAX_DEPTH
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, what: str = "model card front matter") -> None:
         super().__init__(stream)
         self._depth = 0
+        self.what = what
 
     def fetch_flow_collection_start(self, TokenClass: Any) -> None:
         # The scanner looks ahead while '[' / '{' may start a key, at a cost that grows with the
         # flow level: refuse deep flow nesting here, before the composer would see it.
         if self.flow_level >= self.max_depth:
-            raise CardInvalid(f"model card front matter is nested deeper than {self.max_depth} levels")
+            raise CardInvalid(f"{self.what} is nested deeper than {self.max_depth} levels")
         super().fetch_flow_collection_start(TokenClass)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, AliasEvent):
-            raise CardInvalid(
-                "model card front matter uses a YAML alias ('*name'); anchors and aliases are not allowed"
-            )
+            raise CardInvalid(f"{self.what} uses a YAML alias ('*name'); anchors and aliases are not allowed")
         if isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor is not None:
-            raise CardInvalid(
-                "model card front matter uses a YAML anchor ('&name'); anchors and aliases are not allowed"
-            )
+            raise CardInvalid(f"{self.what} uses a YAML anchor ('&name'); anchors and aliases are not allowed")
         self._depth += 1
         try:
             if self._depth > self.max_depth:
-                raise CardInvalid(f"model card front matter is nested deeper than {self.max_depth} levels")
+                raise CardInvalid(f"{self.what} is nested deeper than {self.max_depth} levels")
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
 
-def load_yaml(text: str, *, max_bytes: int = MAX_FRONT_MATTER_BYTES, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse one YAML document under the safe rules; ``CardInvalid`` (one line) on any refusal."""
+def load_yaml(
+    text: str,
+    *,
+    max_bytes: int = MAX_FRONT_MATTER_BYTES,
+    max_depth: int = MAX_DEPTH,
+    what: str = "model card front matter",
+) -> Any:
+    """Parse one YAML document under the safe rules; ``CardInvalid`` (one line, naming ``what``) on any refusal."""
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-        raise CardInvalid(f"model card front matter is larger than {max_bytes} bytes")
+        raise CardInvalid(f"{what} is larger than {max_bytes} bytes")
     loader = None
     try:
-        loader = _SafeLoader(text)
+        loader = _SafeLoader(text, what)
         loader.max_depth = max_depth
         return loader.get_single_data()
     except CardInvalid:
@@ -68,19 +71,20 @@ def load_yaml(text: str, *, max_bytes: int = MAX_FRONT_MATTER_BYTES, max_depth: 
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        raise CardInvalid(f"model card front matter is invalid YAML: {problem}{where}") from None
+        raise CardInvalid(f"{what} is invalid YAML: {problem}{where}") from None
     except (RecursionError, ValueError, TypeError, OverflowError) as exc:
-        raise CardInvalid(f"model card front matter cannot be read: {type(exc).__name__}") from None
+        raise CardInvalid(f"{what} cannot be read: {type(exc).__name__}") from None
     finally:
         if loader is not None:
             loader.dispose()
 
 
 def split_card(text: str) -> tuple[str | None, str]:
-    """``(front matter text or None, body)``. Front matter starts with a first line ``---`` and
-    ends at the next line that is ``---`` or ``...``; without it the whole text is body."""
+    """``(front matter text or None, body)``. Front matter starts with a first non-blank line
+    ``---`` (blank lines before it are allowed, as on the HF Hub) and ends at the next line that is
+    ``---`` or ``...``; without it the whole text is body."""
     text = text.lstrip("\ufeff")
-    first, _newline, rest = text.partition("\n")
+    first, _newline, rest = text.lstrip().partition("\n")
     if first.strip() != "---":
         return None, text
     lines = rest.split("\n")

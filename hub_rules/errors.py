@@ -10,7 +10,9 @@
      ├── BearerInvalid      an Authorization header that is not ``Bearer <token>``
      ├── RangeNotSatisfiable  a well-formed HTTP Range outside the file (416)
      ├── SignatureError     a signature bundle, key or signed file list that is not acceptable
-     └── SettingInvalid     an environment variable whose value does not parse
+     ├── SettingInvalid     an environment variable whose value does not parse
+     ├── ModelIndexInvalid  a card's declared evaluations (``eval_index``) the hub cannot run as written
+     └── TargetRefused      a webhook URL the hub will not send to (``webhook_targets``)
 
 Servers map these to 4xx answers and clients to their own error types; both keep the text.
 """
@@ -59,3 +61,8 @@ class BearerInvalid(RuleError):
 
 class SettingInvalid(RuleError):
     pass
+
+
+class TargetRefused(RuleError):
+    """A webhook URL the hub will not send to: not http(s), unresolvable, or resolving to a private,
+    loopback or link-local address (``webhook_targets``)."""

@@ -15,7 +15,8 @@ import sys
 import time
 import uuid
 
-from .request_context import reset_request_id, set_request_id
+from .public_url import scope_base
+from .request_context import reset_public_base, reset_request_id, set_public_base, set_request_id
 
 LOGGER_NAME = "hub_server.access"
 FORMATS = ("json", "text")
@@ -78,9 +79,11 @@ class RequestLogMiddleware:
             await send(message)
 
         token = set_request_id(request_id)
+        base_token = set_public_base(scope_base(scope))
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            reset_public_base(base_token)
             reset_request_id(token)
             if self.logger.isEnabledFor(logging.INFO):
                 client = scope.get("client")

@@ -1,6 +1,7 @@
 """Administration without a running server, straight on the database and store of a data dir
 (or of ``HUB_DATABASE_URL`` / ``HUB_STORAGE_URL``): tokens, the audit trail and garbage
-collection, and accounts (end their web sessions, disable, enable). Used by ``hub admin ...`` and the test fixtures."""
+collection, and accounts (end their web sessions, disable, enable, display names, an org's
+private-by-default). Used by ``hub admin ...`` and the test fixtures."""
 
 from __future__ import annotations
 
@@ -26,11 +27,17 @@ def _database(settings: Settings) -> Iterator[Database]:
         db.dispose()
 
 
-def create_user_token(settings: Settings, user: str, scope: str = "write", orgs: Iterable[str] = (), *,
-                      expires_in: timedelta | str | None = None, name: str = "") -> str:
+def create_user_token(
+    settings: Settings,
+    user: str,
+    scope: str = "write",
+    orgs: Iterable[str] = (),
+    *,
+    expires_in: timedelta | str | None = None,
+    name: str = "",
+) -> str:
     with _database(settings) as db:
-        return tokens.issue_token(db, user, scope, tuple(orgs), expires_in=expires_in, name=name,
-                                  actor="admin")[1]
+        return tokens.issue_token(db, user, scope, tuple(orgs), expires_in=expires_in, name=name, actor="admin")[1]
 
 
 def list_user_tokens(settings: Settings, user: str | None = None) -> list[dict]:
@@ -51,6 +58,16 @@ def end_user_sessions(settings: Settings, user: str) -> dict:
 def set_user_disabled(settings: Settings, user: str, disabled: bool) -> dict:
     with _database(settings) as db:
         return account_admin.set_disabled(db, user, disabled)
+
+
+def set_account_fullname(settings: Settings, name: str, fullname: str) -> dict:
+    with _database(settings) as db:
+        return account_admin.set_fullname(db, name, fullname)
+
+
+def set_org_private_by_default(settings: Settings, org: str, private: bool) -> dict:
+    with _database(settings) as db:
+        return account_admin.set_private_by_default(db, org, private)
 
 
 def audit_events(settings: Settings, **filters) -> dict:

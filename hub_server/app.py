@@ -21,16 +21,27 @@ from .api_docs import install_docs
 from .db import Database, upgrade
 from .errors import ServiceError
 from .limits import PasswordChecks, install_limits
-from .routes import admin, keys, quotas, repos, search, tokens, uploads, versions
+from .routes import admin, evaluations, keys, quotas, repos, search, tokens, uploads, versions, webhook_deliveries
 from .services.auth import token_is_valid
 from .services.context import Hub
+from .services.evaluations import run_sweeps_forever
 from .services.gc_schedule import run_gc_forever
 from .services.uploads import cleanup_stale
+from .services.webhook_deliveries import install as install_deliveries
+from .services.webhook_deliveries import run_deliveries_forever
 from .settings import Settings
 from .storage import open_store
 
-_HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "invalid", 409: "conflict",
-               413: "too_large", 416: "range_not_satisfiable", 429: "rate_limited"}
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "invalid",
+    409: "conflict",
+    413: "too_large",
+    416: "range_not_satisfiable",
+    429: "rate_limited",
+}
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -44,11 +55,14 @@ def build_hub(settings: Settings) -> Hub:
         settings.data.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url(), settings.query_timeout_seconds)
     upgrade(db)
-    return Hub(db=db, store=open_store(settings.storage_url, settings.data), settings=settings)
+    hub = Hub(db=db, store=open_store(settings.storage_url, settings.data), settings=settings)
+    install_deliveries(hub)  # webhook deliveries recorded by a transaction are queued once it commits
+    return hub
 
 
-def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter] = (), hf: bool = True,
-               web: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, routers: Iterable[APIRouter] = (), hf: bool = True, web: bool = True
+) -> FastAPI:
     settings = settings or Settings()
     hub = build_hub(settings)
     cleanup_stale(hub)
@@ -58,9 +72,12 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(run_gc_forever, hub)  # HUB_GC_INTERVAL_SECONDS; 0 turns it off
+            tasks.start_soon(run_sweeps_forever, hub)  # evaluation leases (HUB_EVAL_LEASE_SECONDS)
+            tasks.start_soon(run_deliveries_forever, hub)  # webhook retries (HUB_WEBHOOK_BACKOFF_SECONDS)
             yield
             tasks.cancel_scope.cancel()
-        hub.downloads.close()  # buffered download counts reach the database before exit
+        hub.downloads.close()
+        hub.queue.close()  # buffered download counts reach the database before exit
 
     app = FastAPI(title="Adapter Hub", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.hub = hub
@@ -68,7 +85,7 @@ def create_app(settings: Settings | None = None, *, routers: Iterable[APIRouter]
     hub.password_checks = PasswordChecks(settings, hub.limits)
     hub.limits.valid_token = lambda token: run_in_threadpool(token_is_valid, hub.db, token)
     app.add_middleware(RequestLogMiddleware)  # outermost: refusals by the limits are logged with their request id
-    for module in (repos, versions, uploads, search, tokens, admin, quotas, keys):
+    for module in (repos, versions, uploads, search, tokens, admin, quotas, keys, evaluations, webhook_deliveries):
         app.include_router(module.router)
     for router in routers:
         app.include_router(router)
@@ -92,8 +109,9 @@ def _install_hf(app: FastAPI, hub: Hub) -> None:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status,
-                            headers=exc.headers or None)
+        return JSONResponse(
+            error_body(exc.code, exc.message, **exc.extra), status_code=exc.status, headers=exc.headers or None
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -113,5 +131,6 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body(_HTTP_CODES.get(exc.status_code, "invalid"), str(exc.detail)),
-                            status_code=exc.status_code)
+        return JSONResponse(
+            error_body(_HTTP_CODES.get(exc.status_code, "invalid"), str(exc.detail)), status_code=exc.status_code
+        )

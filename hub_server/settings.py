@@ -28,12 +28,18 @@ class Settings(BaseSettings):
     max_header_bytes: int = 8 * 1024 * 1024
     """a safetensors file's JSON header, checked at publish (422 above it; real ones are KiB to a few MiB)"""
     upload_ttl_seconds: int = 24 * 3600
-    """upload sessions untouched this long are swept with their parts and any abandoned S3 multipart upload"""
+    """upload sessions untouched this long are swept with their parts and any abandoned S3 multipart upload; so is
+    the data of a Xet xorb whose chunks are in no uploaded file"""
     hf_max_commit_bytes: int = 64 * 1024 * 1024
     """one HF NDJSON commit (its files travel inline); use `hub push` for bigger files"""
     hf_lfs_threshold_bytes: int = 64 * 1024 * 1024
-    """HF uploads of files larger than this go through the git-LFS batch API (preupload answers "lfs");
-    a client with `hf_xet` installed needs `HF_HUB_DISABLE_XET=1` for them"""
+    """HF uploads of files larger than this skip the inline commit (preupload answers "lfs"): `huggingface_hub`
+    sends them through Xet when `hf_xet` is installed (its default), else through the git-LFS batch API"""
+    hf_lfs_multipart_bytes: int = 5 * 1024 * 1024 * 1024
+    """an LFS object larger than this is sent in parts (HF's multipart transfer: `chunk_size` plus one
+    URL per part and a completion call); 5 GiB, the largest single PUT S3 takes"""
+    hf_lfs_chunk_bytes: int = 100 * 1024 * 1024
+    """the part size of a multipart LFS upload (the last part may be shorter)"""
     open_signup: bool = True
     """`0`: only an admin creates accounts (`hub admin create-token`); the site's sign-up page is closed"""
     session_days: int = 30
@@ -113,6 +119,45 @@ class Settings(BaseSettings):
     expired upload sessions); 0 turns the schedule off (``hub admin gc`` still runs it by hand)."""
     gc_grace_seconds: float = 3600.0
     """How long an unreferenced blob is kept before the scheduled gc removes it."""
+
+    queue_url: str | None = None
+    """broker of the job queue (evaluations, webhook deliveries): `redis://host:6379/0` or `amqp://user@host//`; unset: an
+    embedded queue in a SQLite file of the data dir (`queue.sqlite`), for one machine"""
+    eval_lease_seconds: float = 60.0
+    """a running evaluation whose worker has not been heard from for this long is queued again (kill -9)"""
+    eval_max_attempts: int = 3
+    """attempts an evaluation gets (failures, lost workers, time-outs) before it is `failed` with its reason"""
+    eval_resend_seconds: float = 120.0
+    """a queued evaluation sent to the queue this long ago and still unclaimed is sent again (a message the
+    broker lost); the wait doubles with each resend, and a worker skips a job already taken"""
+    eval_time_limit_seconds: float = 3600.0
+    """an evaluation running longer than this counts as a failed attempt ("timed out")"""
+    eval_signing_key: Path | None = None
+    """PEM file of the Ed25519 key that signs verified results (`verifyToken`), made there if missing (every
+    host then needs the same file); unset: one key kept in the database, made on first use and shared by
+    every host of the deployment"""
+    queue_visibility_seconds: int = 7200
+    """Redis/SQS only: an unacknowledged job is handed out again after this long (the hub's lease usually acts first)"""
+
+    webhook_allow_private: bool = False
+    """`1`: webhooks may target loopback, private and link-local addresses (a receiver on the hub's own
+    network, tests); otherwise such URLs are refused when a webhook is saved and again at each delivery"""
+    webhook_max_per_user: int = 25
+    """webhooks one account may have (403 past it)"""
+    webhook_max_attempts: int = 8
+    """tries of one delivery (the first and its retries) before it counts as failed"""
+    webhook_backoff_seconds: float = 5.0
+    """the wait before the first retry, doubled before each next one (5 s and 8 attempts: retries over
+    about 10 minutes, so a receiver down for that long still gets the event)"""
+    webhook_backoff_max_seconds: float = 3600.0
+    """the longest wait between two tries of one delivery"""
+    webhook_disable_after: int = 10
+    """a webhook whose deliveries failed this many times in a row (each after all its attempts) is
+    disabled; its owner enables it again (`enable_webhook`)"""
+    webhook_timeout_seconds: float = 10.0
+    """one delivery's POST (connect and answer); longer counts as a failed attempt"""
+    webhook_log_size: int = 100
+    """finished deliveries kept per webhook for its delivery log (older ones are removed)"""
 
     def uses_data_dir(self) -> bool:
         """False when both the database and the blobs live elsewhere: then the host keeps no state."""

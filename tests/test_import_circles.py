@@ -32,8 +32,9 @@ def test_the_scan_finds_a_lazy_relative_circle_and_ignores_the_enclosing_package
     (pkg / "a.py").write_text("from . import b\n\ndef f():\n    return b\n")
     (pkg / "b.py").write_text("def g():\n    from .sub.c import h\n    return h\n")
     (pkg / "sub" / "__init__.py").write_text("")
-    (pkg / "sub" / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..a import f\n"
-                                      "from pkg import a\n")
+    (pkg / "sub" / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..a import f\nfrom pkg import a\n"
+    )
     assert import_circles("pkg", tmp_path) == [["pkg.a", "pkg.b", "pkg.sub.c"]]
     (pkg / "sub" / "c.py").write_text("def h():\n    return 1\n")
     assert import_circles("pkg", tmp_path) == []

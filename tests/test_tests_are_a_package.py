@@ -16,8 +16,13 @@ def _edits_sys_path(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and is_sys_path(node.func.value):
             return True  # sys.path.insert / append / extend ...
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, (ast.AugAssign, ast.AnnAssign)) else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, (ast.AugAssign, ast.AnnAssign))
+            else []
+        )
         if any(is_sys_path(t) or isinstance(t, ast.Subscript) and is_sys_path(t.value) for t in targets):
             return True  # sys.path = ..., sys.path[:0] = ..., sys.path += ...
     return False
@@ -40,7 +45,12 @@ def test_no_test_or_bench_edits_sys_path():
 
 def test_the_scan_sees_each_way_of_editing_sys_path():
     p = "sys." + "path"  # spelled apart so this file is not itself an example of what it looks for
-    for edit in (f"{p}.insert(0, 'x')", f"{p}[:0] = ['x']", f"{p} += ['x']", f"{p} = ['x']",
-                 f"def f():\n    {p}.append('x')"):
+    for edit in (
+        f"{p}.insert(0, 'x')",
+        f"{p}[:0] = ['x']",
+        f"{p} += ['x']",
+        f"{p} = ['x']",
+        f"def f():\n    {p}.append('x')",
+    ):
         assert _edits_sys_path(ast.parse("import sys\n" + edit)), edit
     assert not _edits_sys_path(ast.parse(f"import sys\nprint({p}[0])\npaths = list({p})"))

@@ -15,8 +15,12 @@ def _xfails(tree: ast.AST):
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
-            if (isinstance(func, ast.Attribute) and func.attr == "xfail"
-                    and isinstance(func.value, ast.Attribute) and func.value.attr == "mark"):
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "xfail"
+                and isinstance(func.value, ast.Attribute)
+                and func.value.attr == "mark"
+            ):
                 yield node  # pytest.mark.xfail(...); pytest.xfail() inside a test is a deliberate stop
 
 
@@ -32,7 +36,9 @@ def test_every_xfail_names_its_exception():
 
 
 def test_the_scan_catches_a_bare_xfail():
-    tree = ast.parse("import pytest\n@pytest.mark.xfail(True, reason='x', strict=True)\ndef test_a(): pass\n"
-                     "pytest.xfail('imperative')\n")
+    tree = ast.parse(
+        "import pytest\n@pytest.mark.xfail(True, reason='x', strict=True)\ndef test_a(): pass\n"
+        "pytest.xfail('imperative')\n"
+    )
     calls = list(_xfails(tree))
     assert len(calls) == 1 and not any(k.arg == "raises" for c in calls for k in c.keywords)

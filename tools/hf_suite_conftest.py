@@ -1,7 +1,7 @@
 """The ``tests/conftest.py`` that ``tools/hf_suite.py`` puts next to huggingface_hub's own tests.
 
 The sdist ships the test files but not their conftest, so the fixtures they import (``api``,
-``repo_factory``, ``RepoFactory``) are provided here the way the library's CI defines them.
+``repo_factory``, ``RepoFactory``, ``new_repo_id``) are provided here the way the library's CI defines them.
 Everything that points the suite at a hub comes from the environment: ``HF_SUITE_ENDPOINT`` and
 the users and tokens ``HF_SUITE_USER``/``_TOKEN``, ``HF_SUITE_OTHER_USER``/``_TOKEN`` and
 ``HF_SUITE_ENTERPRISE_USER``/``_ORG``/``_TOKEN`` replace the values of ``testing_constants``
@@ -91,6 +91,15 @@ class RepoFactory:
 @pytest.fixture(scope="session")
 def api() -> HfApi:
     return HfApi(endpoint=ENDPOINT_STAGING, token=TOKEN)
+
+
+@pytest.fixture
+def new_repo_id(api: HfApi):
+    """A repo id in the suite user's namespace that no repo has yet; deleted after the test."""
+    repo_id = f"{testing_constants.USER}/{repo_name()}"
+    yield repo_id
+    with contextlib.suppress(Exception):
+        api.delete_repo(repo_id=repo_id, missing_ok=True)
 
 
 @pytest.fixture

@@ -26,9 +26,19 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REGION = re.compile(r"(<!-- bench-table: (?P<which>[\w, ]+) -->\n)(?P<body>.*?)(<!-- /bench-table -->)", re.S)
-HEADER = ("figure (bench)", "ours", "reference", "ratio", "goal", "met", "measured (UTC)", "load 1/5/15 min",
-          "torch threads", "interleaved")
+REGION = re.compile(r"(<!-- bench-table: (?P<which>[\w, ]+) -->\n)(?P<body>.*?)(<!-- /bench-table -->)", re.DOTALL)
+HEADER = (
+    "figure (bench)",
+    "ours",
+    "reference",
+    "ratio",
+    "goal",
+    "met",
+    "measured (UTC)",
+    "load 1/5/15 min",
+    "torch threads",
+    "interleaved",
+)
 
 
 def _number(value: object, digits: int = 4) -> str:
@@ -40,7 +50,7 @@ def _number(value: object, digits: int = 4) -> str:
     if isinstance(value, float):
         if value != 0 and abs(value) < 0.01:
             return f"{value:.2g}"
-        return f"{value:,.{digits}g}" if abs(value) < 10 ** digits else f"{value:,.0f}"
+        return f"{value:,.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
     return str(value)
 
 

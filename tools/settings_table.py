@@ -53,8 +53,10 @@ def server_rows() -> list[tuple[str, str, str]]:
 def env_rows(cls: type) -> list[tuple[str, str, str]]:
     import dataclasses
 
-    return [(f.metadata["env"], _default_text(f.name, f.default), _one_line(f.metadata["doc"]))
-            for f in dataclasses.fields(cls)]
+    return [
+        (f.metadata["env"], _default_text(f.name, f.default), _one_line(f.metadata["doc"]))
+        for f in dataclasses.fields(cls)
+    ]
 
 
 def render() -> str:
@@ -92,8 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     new = rewrite(text)
     if args.check:
         if new != text:
-            print(f"{args.readme}: configuration tables differ from the settings modules; "
-                  "run python tools/settings_table.py", file=sys.stderr)
+            print(
+                f"{args.readme}: configuration tables differ from the settings modules; "
+                "run python tools/settings_table.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     if new != text:

@@ -19,8 +19,13 @@ from ..errors import AdapterError
 __all__ = ["gguf_model_id", "import_gguf"]
 
 # llama.cpp's metadata keys that hold the model's own repository (a base_model.* key names another model)
-REPO_KEYS = ("general.source.huggingface.repository", "general.source.repo_url", "general.repo_url",
-             "general.source.url", "general.url")
+REPO_KEYS = (
+    "general.source.huggingface.repository",
+    "general.source.repo_url",
+    "general.repo_url",
+    "general.source.url",
+    "general.url",
+)
 _HF_URL = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/([\w.-]+/[\w.-]+?)(?:/.*)?$")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 # quantization tags llama.cpp tools append to file names: .Q4_1, -Q8_0, .IQ4_XS, -f16, .bf16 ...
@@ -40,7 +45,7 @@ def _metadata(gguf_path: Path) -> dict[str, object]:
         if key.startswith("general."):
             try:
                 found[key] = field.contents()
-            except Exception:  # noqa: BLE001 - an odd field is skipped, not fatal
+            except Exception:  # noqa: BLE001, S112 - an odd field is skipped, not fatal
                 continue
     return found
 
@@ -122,11 +127,20 @@ def import_gguf(gguf_path: str | Path, out_dir: str | Path, base_id: str | None 
         gen.pad_token_id = tokenizer.pad_token_id
     gen.save_pretrained(tmp)
     _strip_quantization(tmp / "config.json")
-    front = {"library_name": "transformers", "base_model": base_id or gguf_path.stem, "license": "apache-2.0",
-             "tags": ["adapter-hub", "base", "gguf-import"],
-             "adapter_hub": {"kind": "base", "fingerprint": fingerprint(tmp),
-                             "source": {"gguf": gguf_path.name, "dtype": "float32"}}}
-    write_card(tmp, front, f"# {base_id or gguf_path.stem}\n\nImported from `{gguf_path.name}` (dequantized to fp32).\n")
+    front = {
+        "library_name": "transformers",
+        "base_model": base_id or gguf_path.stem,
+        "license": "apache-2.0",
+        "tags": ["adapter-hub", "base", "gguf-import"],
+        "adapter_hub": {
+            "kind": "base",
+            "fingerprint": fingerprint(tmp),
+            "source": {"gguf": gguf_path.name, "dtype": "float32"},
+        },
+    }
+    write_card(
+        tmp, front, f"# {base_id or gguf_path.stem}\n\nImported from `{gguf_path.name}` (dequantized to fp32).\n"
+    )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     if out_dir.exists():
         out_dir.rmdir()

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from hub_rules import write_atomically
 
@@ -96,12 +96,18 @@ def _fresh(entry: dict) -> bool:
 
 
 def _as_base(entry: dict) -> IndexedBase:
-    return IndexedBase(entry["fingerprint"], Path(entry["path"]), entry.get("id") or "", float(entry.get("added", 0)),
-                       entry.get("source") or "")
+    return IndexedBase(
+        entry["fingerprint"],
+        Path(entry["path"]),
+        entry.get("id") or "",
+        float(entry.get("added", 0)),
+        entry.get("source") or "",
+    )
 
 
-def remember(model_dir: str | Path, fingerprint: str, base_id: str = "", source: str = "", *,
-             keep_source: bool = True) -> None:
+def remember(
+    model_dir: str | Path, fingerprint: str, base_id: str = "", source: str = "", *, keep_source: bool = True
+) -> None:
     """Add (or refresh) ``model_dir`` as the base with ``fingerprint`` (already computed by the caller).
 
     An unchanged entry keeps how it was first learned (a pulled base stays "hub NS/NAME@V" when used later)."""
@@ -114,8 +120,16 @@ def remember(model_dir: str | Path, fingerprint: str, base_id: str = "", source:
         if keep_source and same and same[-1].get("fingerprint") == fingerprint and same[-1].get("files") == stamp:
             return
         bases = [e for e in data["bases"] if e.get("path") != str(model_dir)]
-        bases.append({"fingerprint": fingerprint, "path": str(model_dir), "id": base_id, "files": stamp,
-                      "added": time.time(), "source": source})
+        bases.append(
+            {
+                "fingerprint": fingerprint,
+                "path": str(model_dir),
+                "id": base_id,
+                "files": stamp,
+                "added": time.time(),
+                "source": source,
+            }
+        )
         data["bases"] = bases[-MAX_ENTRIES:]
 
 

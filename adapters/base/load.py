@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import AdapterError, BaseMismatchError
 from ..resolver import HUB_SCHEME, Resolver, pull_reference
 from .pin import BasePin
 
-__all__ = ["BasePin", "BaseWarning", "base_dir_for", "check_pin", "load_base", "pin_for", "resolve_base", "TASKS"]
+__all__ = ["TASKS", "BasePin", "BaseWarning", "base_dir_for", "check_pin", "load_base", "pin_for", "resolve_base"]
 
 TASKS = ("causal-lm", "seq-cls")
 
@@ -46,8 +47,13 @@ def resolve_base(ref: str | Path, revision: str | None = None, resolver: Resolve
         raise AdapterError(f"base {ref!r} is not in the local Hugging Face cache ({type(exc).__name__})") from None
 
 
-def base_dir_for(base: str | Path | None, fronts: Sequence[dict], names: Sequence[str],
-                 resolver: Resolver | None = None, revision: str | None = None) -> Path:
+def base_dir_for(
+    base: str | Path | None,
+    fronts: Sequence[dict],
+    names: Sequence[str],
+    resolver: Resolver | None = None,
+    revision: str | None = None,
+) -> Path:
     """The base directory for a command on some adapters: ``base`` when given, else the base they are pinned
     to, found by its fingerprint (``adapters.base.lookup.find_base``). Adapters with no pin at all fall back
     to the ``base_model`` their card names (looked up like ``--base``; loading them warns that nothing is checked)."""
@@ -67,7 +73,7 @@ def _hf_cache_repo_id(model_dir: Path) -> str | None:
     resolved = model_dir.absolute()
     owner = resolved.parent.parent.name
     if resolved.parent.name == "snapshots" and owner.startswith("models--"):
-        return owner[len("models--"):].replace("--", "/")
+        return owner[len("models--") :].replace("--", "/")
     return None
 
 
@@ -91,8 +97,8 @@ def _base_id(model_dir: Path) -> str:
 def pin_for(model_dir: str | Path, base_id: str | None = None, revision: str | None = None) -> BasePin:
     """The pin of a local base directory (fingerprint of its safetensors weights); the directory is remembered
     in the local base index so adapters pinned to it find it later."""
-    from .index import remember
     from .fingerprint import fingerprint
+    from .index import remember
 
     model_dir = Path(model_dir)
     pin = BasePin(id=base_id or _base_id(model_dir), revision=revision, fingerprint=fingerprint(model_dir))
@@ -106,22 +112,32 @@ def check_pin(adapter_front: dict, pin: BasePin, allow_mismatch: bool = False, a
     hub = (adapter_front or {}).get("adapter_hub") or {}
     pinned = hub.get("base") or {}
     if not pinned.get("fingerprint"):
-        warnings.warn(f"{label} is not pinned to a base; cannot verify it matches {pin.id} ({pin.fingerprint})",
-                      BaseWarning, stacklevel=2)
+        warnings.warn(
+            f"{label} is not pinned to a base; cannot verify it matches {pin.id} ({pin.fingerprint})",
+            BaseWarning,
+            stacklevel=2,
+        )
         return
     if pinned["fingerprint"] == pin.fingerprint:
         return
-    message = (f"{label} was trained on base {pinned.get('id') or '?'} ({pinned['fingerprint']}) "
-               f"but the loaded base is {pin.id} ({pin.fingerprint})")
+    message = (
+        f"{label} was trained on base {pinned.get('id') or '?'} ({pinned['fingerprint']}) "
+        f"but the loaded base is {pin.id} ({pin.fingerprint})"
+    )
     if allow_mismatch:
         warnings.warn(message + "; continuing because the mismatch was allowed", BaseWarning, stacklevel=2)
         return
     raise BaseMismatchError(message + "; pass --allow-base-mismatch to use it anyway")
 
 
-def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | None = None,
-              label_names: list[str] | None = None, with_tokenizer: bool = True,
-              quantize: str | None = None) -> tuple[Any, Any]:
+def load_base(
+    model_dir: str | Path,
+    task: str = "causal-lm",
+    num_labels: int | None = None,
+    label_names: list[str] | None = None,
+    with_tokenizer: bool = True,
+    quantize: str | None = None,
+) -> tuple[Any, Any]:
     """``(model, tokenizer)``: fp32, eval mode, every parameter frozen.
 
     ``quantize="nf4"|"int8"`` loads the linear layers quantized with bitsandbytes (``adapters.training.quantize``);
@@ -149,8 +165,9 @@ def load_base(model_dir: str | Path, task: str = "causal-lm", num_labels: int | 
         if label_names:
             kwargs["id2label"] = dict(enumerate(label_names))
             kwargs["label2id"] = {n: i for i, n in enumerate(label_names)}
-        model = AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32, **kwargs,
-                                                                   **load_kwargs(quantize))
+        model = AutoModelForSequenceClassification.from_pretrained(
+            model_dir, dtype=torch.float32, **kwargs, **load_kwargs(quantize)
+        )
         if model.config.pad_token_id is None and tokenizer.pad_token_id is not None:
             model.config.pad_token_id = tokenizer.pad_token_id
     if quantize is not None:

@@ -9,8 +9,8 @@ matches, one line lists what was tried.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..errors import AdapterError
 from ..settings import settings
@@ -73,8 +73,9 @@ def _from_hf(pin) -> tuple[Path | None, str]:
     what = f"Hugging Face cache {label} (not cached)"
     for offline in attempts:
         try:
-            path = Path(snapshot_download(pin.id, revision=pin.revision, local_files_only=offline,
-                                          allow_patterns=HF_PATTERNS))
+            path = Path(
+                snapshot_download(pin.id, revision=pin.revision, local_files_only=offline, allow_patterns=HF_PATTERNS)
+            )
         except Exception as exc:  # noqa: BLE001 - a miss here is one entry in the "tried" line
             what = f"Hugging Face {'cache' if offline else 'hub'} {label} ({type(exc).__name__})"
             continue
@@ -100,8 +101,10 @@ def find_base(pin, resolver=None) -> Path:
         found, what = _from_hf(pin)
         tried.append(what)
     if found is None:
-        raise BaseNotFound(f"no base with fingerprint {_short(pin.fingerprint)} ({pin.id or 'no id'}) found; "
-                           f"tried {'; '.join(tried)}; pass --base DIR")
+        raise BaseNotFound(
+            f"no base with fingerprint {_short(pin.fingerprint)} ({pin.id or 'no id'}) found; "
+            f"tried {'; '.join(tried)}; pass --base DIR"
+        )
     from .fingerprint import fingerprint
 
     base_index.remember(found, fingerprint(found), pin.id, "found by pin")
@@ -113,7 +116,7 @@ def pin_of_adapters(fronts: Iterable[dict], names: Iterable[str]):
     from .pin import BasePin
 
     pins: dict[str, BasePin] = {}
-    for front, name in zip(fronts, names):
+    for front, name in zip(fronts, names, strict=False):
         pinned = ((front or {}).get("adapter_hub") or {}).get("base") or {}
         if not pinned.get("fingerprint"):
             raise AdapterError(f"adapter {name} is not pinned to a base; pass --base")
@@ -121,6 +124,9 @@ def pin_of_adapters(fronts: Iterable[dict], names: Iterable[str]):
     if not pins:
         raise AdapterError("no adapters given, so no base to find; pass --base")
     if len(pins) > 1:
-        raise AdapterError("the adapters are pinned to different bases (" +
-                           ", ".join(f"{p.id or '?'} {_short(fp)}" for fp, p in pins.items()) + "); pass --base")
+        raise AdapterError(
+            "the adapters are pinned to different bases ("
+            + ", ".join(f"{p.id or '?'} {_short(fp)}" for fp, p in pins.items())
+            + "); pass --base"
+        )
     return next(iter(pins.values()))

@@ -25,7 +25,7 @@ class BasePin:
         return {"id": self.id, "revision": self.revision, "fingerprint": self.fingerprint}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "BasePin":
+    def from_dict(cls, data: dict) -> BasePin:
         if not data or not data.get("fingerprint"):
             raise AdapterError("a base pin needs at least a fingerprint")
         return cls(id=str(data.get("id") or ""), revision=data.get("revision"), fingerprint=str(data["fingerprint"]))

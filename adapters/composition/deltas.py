@@ -11,9 +11,9 @@ PEFT LoRA, so the saved adapter computes exactly what was scored.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -28,8 +28,8 @@ Factors = dict[str, tuple[torch.Tensor, torch.Tensor]]
 @dataclass
 class _Layer:
     module: nn.Linear
-    a: torch.Tensor      # (R, in)
-    b: torch.Tensor      # (out, R)
+    a: torch.Tensor  # (R, in)
+    b: torch.Tensor  # (out, R)
     owner: torch.Tensor  # (R,) candidate index of each rank column
 
 
@@ -52,9 +52,12 @@ class FusedDeltas:
                 if a.shape[1] != module.in_features or b.shape[0] != module.out_features:
                     raise AdapterError(f"{path}: delta shapes do not fit the base layer; wrong base?")
             device = module.weight.device
-            self.layers[path] = _Layer(module, torch.cat([a for _, a, _ in parts]).to(device),
-                                       torch.cat([b for _, _, b in parts], dim=1).to(device),
-                                       torch.cat([torch.full((a.shape[0],), i) for i, a, _ in parts]).to(device))
+            self.layers[path] = _Layer(
+                module,
+                torch.cat([a for _, a, _ in parts]).to(device),
+                torch.cat([b for _, _, b in parts], dim=1).to(device),
+                torch.cat([torch.full((a.shape[0],), i) for i, a, _ in parts]).to(device),
+            )
         self._handles = [layer.module.register_forward_hook(self._hook(layer)) for layer in self.layers.values()]
 
     def _hook(self, layer: _Layer):
@@ -94,8 +97,15 @@ class FusedDeltas:
             b[:, :r] = layer.b.float().cpu() * w[layer.owner.cpu()]
             tensors[f"base_model.model.{path}.lora_A.weight"] = a.contiguous()
             tensors[f"base_model.model.{path}.lora_B.weight"] = b.contiguous()
-        config = LoraConfig(task_type="CAUSAL_LM", r=rank, lora_alpha=rank, lora_dropout=0.0, bias="none",
-                            target_modules=sorted(self.layers), base_model_name_or_path=base_id)
+        config = LoraConfig(
+            task_type="CAUSAL_LM",
+            r=rank,
+            lora_alpha=rank,
+            lora_dropout=0.0,
+            bias="none",
+            target_modules=sorted(self.layers),
+            base_model_name_or_path=base_id,
+        )
         out.mkdir(parents=True, exist_ok=True)
         config.save_pretrained(str(out))
         save_file(tensors, str(out / "adapter_model.safetensors"), metadata={"format": "pt"})

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import AdapterError
 
-__all__ = ["Examples", "read_examples", "encode_examples", "score"]
+__all__ = ["Examples", "encode_examples", "read_examples", "score"]
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,10 @@ def read_examples(path: str | Path) -> Examples:
         raise AdapterError(f"{path}: no such examples file")
     rows = read_jsonl(path, "causal-lm")
     if not rows:
-        raise AdapterError(f"{path}: no examples (expected JSONL lines of {{\"prompt\", \"completion\"}})")
+        raise AdapterError(f'{path}: no examples (expected JSONL lines of {{"prompt", "completion"}})')
     for lineno, row in enumerate(rows, 1):
         if "prompt" not in row:
-            raise AdapterError(f"{path}:{lineno}: examples need {{\"prompt\": str, \"completion\": str}}")
+            raise AdapterError(f'{path}:{lineno}: examples need {{"prompt": str, "completion": str}}')
     return Examples(rows, "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest(), str(path))
 
 
@@ -58,7 +58,7 @@ def score(model: Any, batch: dict) -> tuple[float, float]:
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
         logits = out.logits if hasattr(out, "logits") else out[0]
         width = batch["input_ids"].shape[1]
-        logits = logits[:, logits.shape[1] - width:]  # methods that prepend virtual tokens: keep the text's
+        logits = logits[:, logits.shape[1] - width :]  # methods that prepend virtual tokens: keep the text's
         shifted, labels = logits[:, :-1].float(), batch["labels"][:, 1:]
         mask = labels != -100
         losses = torch.nn.functional.cross_entropy(shifted.transpose(1, 2), labels.clamp(min=0), reduction="none")

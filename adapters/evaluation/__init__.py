@@ -1,5 +1,5 @@
-"""Judging adapters on held-out data: ``heldout`` (``hub evaluate``: exact match, accuracy, preference pairs)
-and ``matrix`` (every adapter on every task, ``hub evaluate --table``). Names are loaded lazily.
+"""Judging adapters on held-out data: ``heldout`` (``hub evaluate``: exact match, perplexity, accuracy,
+preference pairs; perplexity itself in ``perplexity``) and ``matrix`` (every adapter on every task, ``hub evaluate --table``). Names are loaded lazily.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate_pairs": "adapters.evaluation.heldout",
     "greedy_batch": "adapters.evaluation.heldout",
     "normalise": "adapters.evaluation.heldout",
+    "perplexity": "adapters.evaluation.perplexity",
     "evaluate_matrix": "adapters.evaluation.matrix",
 }
 

@@ -1,39 +1,55 @@
-"""Held-out evaluation of a base alone or a base + stacked adapters: exact match or accuracy.
+"""Held-out evaluation of a base alone or a base + stacked adapters: exact match, perplexity or accuracy.
 
 Why a hand-written greedy loop instead of ``model.generate``: it only needs a forward pass, so it
 works the same for a bare base and for any stack of adapters (prompt and prefix methods included,
 which change the sequence length), and it is batched. Rows are right-padded and each row's next
 token is read at its own last position, so padding never changes a result (no position-id tricks).
-Prompts are rendered exactly as in training (``adapters.training.data.format_prompt``).
+Prompts are rendered exactly as in training (``adapters.training.data.format_prompt``). Perplexity is
+``adapters.evaluation.perplexity``: the same rows, tokenised by the training rule, one forward pass a batch.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import AdapterError
 from ..resolver import Resolver
+from .forward import logits_of as _logits
 
 
 @dataclass
 class EvalResult:
-    """``exact_match`` for causal-lm (normalised: case, outer whitespace and final period ignored),
-    ``accuracy`` for seq-cls; ``predictions`` in data order."""
+    """``exact_match`` for causal-lm prompt/completion rows (normalised: case, outer whitespace and final
+    period ignored) and ``perplexity`` for every causal-lm set (over the completions, or the whole text of
+    ``{"text"}`` rows; ``tokens`` scored), ``accuracy`` for seq-cls; ``predictions`` in data order."""
 
     n: int
     exact_match: float | None = None
+    perplexity: float | None = None
+    tokens: int | None = None  # how many tokens the perplexity averages over
     accuracy: float | None = None
     predictions: list[str] = field(default_factory=list)
     preferred_rate: float | None = None  # preference pairs: see adapters.training.preferences
     reward_margin: float | None = None
     beta: float | None = None
+    pairwise_accuracy: float | None = None  # a reward adapter on pairs: see adapters.training.reward_model
 
     def as_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {"n": self.n}
-        for name in ("exact_match", "accuracy", "preferred_rate", "reward_margin", "beta"):
+        for name in (
+            "exact_match",
+            "perplexity",
+            "tokens",
+            "accuracy",
+            "preferred_rate",
+            "reward_margin",
+            "beta",
+            "pairwise_accuracy",
+        ):
             if getattr(self, name) is not None:
                 found[name] = getattr(self, name)
         return found
@@ -41,11 +57,6 @@ class EvalResult:
 
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip()).rstrip(".").strip().casefold()
-
-
-def _logits(model: Any, **inputs: Any):
-    out = model(**inputs)
-    return out.logits if hasattr(out, "logits") else out[0]
 
 
 def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
@@ -57,8 +68,9 @@ def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
     return ids
 
 
-def greedy_batch(model: Any, tokenizer: Any, prompts: Sequence[str], max_new_tokens: int = 16,
-                 stop_ids: set[int] | None = None) -> list[str]:
+def greedy_batch(
+    model: Any, tokenizer: Any, prompts: Sequence[str], max_new_tokens: int = 16, stop_ids: set[int] | None = None
+) -> list[str]:
     """Greedy continuations of already-formatted prompts, one forward pass per new token."""
     import torch
 
@@ -71,7 +83,7 @@ def greedy_batch(model: Any, tokenizer: Any, prompts: Sequence[str], max_new_tok
     pad = pad_id(tokenizer)
     with torch.no_grad():
         for _ in range(max_new_tokens):
-            seqs = [r + n for r, n in zip(rows, new)]
+            seqs = [r + n for r, n in zip(rows, new, strict=False)]
             width = max(len(s) for s in seqs)
             ids = torch.full((len(seqs), width), pad, dtype=torch.long)
             mask = torch.zeros((len(seqs), width), dtype=torch.long)
@@ -93,13 +105,28 @@ def greedy_batch(model: Any, tokenizer: Any, prompts: Sequence[str], max_new_tok
     return [tokenizer.decode(n, skip_special_tokens=True) for n in new]
 
 
-def _load(base: str | Path | None, adapters: Sequence[str | Path], task: str, weights: Sequence[float] | None,
-          revision: str | None, allow_base_mismatch: bool, resolver: Resolver | None, quantize: str | None = None):
+def _load(
+    base: str | Path | None,
+    adapters: Sequence[str | Path],
+    task: str,
+    weights: Sequence[float] | None,
+    revision: str | None,
+    allow_base_mismatch: bool,
+    resolver: Resolver | None,
+    quantize: str | None = None,
+):
     if adapters:
         from ..runtime.stack import load_stack
 
-        stack = load_stack(None if base is None else str(base), [str(a) for a in adapters], weights=weights,
-                           task=task, allow_base_mismatch=allow_base_mismatch, resolver=resolver, quantize=quantize)
+        stack = load_stack(
+            None if base is None else str(base),
+            [str(a) for a in adapters],
+            weights=weights,
+            task=task,
+            allow_base_mismatch=allow_base_mismatch,
+            resolver=resolver,
+            quantize=quantize,
+        )
         return stack, stack.tokenizer
     from ..base.load import load_base, resolve_base
     from ..training.quantize import check_backend
@@ -123,59 +150,101 @@ def _label_names(adapters: Sequence[str | Path], model: Any) -> list[str] | None
     return [id2label[i] for i in sorted(id2label)] if id2label else None
 
 
-def evaluate(base: str | Path | None, data: str | Path, adapters: Sequence[str | Path] = (), *,
-             task: str = "causal-lm", weights: Sequence[float] | None = None, batch_size: int = 8,
-             max_new_tokens: int = 16, revision: str | None = None, allow_base_mismatch: bool = False,
-             limit: int | None = None, progress: bool = True, resolver: Resolver | None = None,
-             quantize: str | None = None) -> EvalResult:
-    """Score ``base`` (+ ``adapters``) on a JSONL file: exact match of completions, or label accuracy;
-    on preference pairs, the preferred-answer rate and mean reward margin (``evaluate_pairs``).
+def evaluate(
+    base: str | Path | None,
+    data: str | Path,
+    adapters: Sequence[str | Path] = (),
+    *,
+    task: str = "causal-lm",
+    weights: Sequence[float] | None = None,
+    batch_size: int = 8,
+    max_new_tokens: int = 16,
+    revision: str | None = None,
+    allow_base_mismatch: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+    resolver: Resolver | None = None,
+    quantize: str | None = None,
+) -> EvalResult:
+    """Score ``base`` (+ ``adapters``) on a JSONL file: on causal-lm data the perplexity (``{"text"}`` rows:
+    over the whole text; ``{"prompt", "completion"}`` rows: over the completion given the prompt) and, when
+    every row has a prompt, the exact match of greedy completions; on seq-cls data the label accuracy; on
+    preference pairs, the preferred-answer rate and mean reward margin (``evaluate_pairs``).
 
     ``base=None`` with adapters: the base they are pinned to, found by fingerprint."""
     from tqdm.auto import tqdm
 
-    from ..training.data import format_prompt, read_jsonl
+    from ..training.data import read_jsonl
     from ..training.preferences import is_pairs_file
     from ..training.run import hf_progress
 
     if is_pairs_file(data):
-        return evaluate_pairs(base, data, adapters, weights=weights, batch_size=batch_size,
-                              allow_base_mismatch=allow_base_mismatch, limit=limit, progress=progress,
-                              quantize=quantize, resolver=resolver)
+        return evaluate_pairs(
+            base,
+            data,
+            adapters,
+            weights=weights,
+            batch_size=batch_size,
+            allow_base_mismatch=allow_base_mismatch,
+            limit=limit,
+            progress=progress,
+            quantize=quantize,
+            resolver=resolver,
+        )
     rows = read_jsonl(data, task)[:limit]
-    if task == "causal-lm" and not all("prompt" in r for r in rows):
-        raise AdapterError(f"{data}: exact match needs {{\"prompt\", \"completion\"}} records")
     with hf_progress(progress):
         model, tokenizer = _load(base, adapters, task, weights, revision, allow_base_mismatch, resolver, quantize)
     if hasattr(model, "eval"):
         model.eval()
-    predictions: list[str] = []
-    bar = tqdm(total=len(rows), desc="evaluating", unit="row", disable=not progress)
     if task == "causal-lm":
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start: start + batch_size]
-            prompts = [format_prompt(tokenizer, r["prompt"]) for r in chunk]
-            predictions += greedy_batch(model, tokenizer, prompts, max_new_tokens)
-            bar.update(len(chunk))
-        bar.close()
-        hits = sum(normalise(p) == normalise(r["completion"]) for p, r in zip(predictions, rows))
-        return EvalResult(n=len(rows), exact_match=hits / len(rows), predictions=predictions)
+        return _causal_lm(model, tokenizer, rows, batch_size, max_new_tokens, progress)
+    bar = tqdm(total=len(rows), desc="evaluating", unit="row", disable=not progress)
     names = getattr(model, "label_names", None) or _label_names(adapters, model)
     predictions = _classify(model, tokenizer, rows, batch_size, names, bar)
     bar.close()
     gold = [str(r["label"]) if isinstance(r["label"], str) or not names else names[r["label"]] for r in rows]
-    hits = sum(p == g for p, g in zip(predictions, gold))
+    hits = sum(p == g for p, g in zip(predictions, gold, strict=False))
     return EvalResult(n=len(rows), accuracy=hits / len(rows), predictions=predictions)
 
 
-def _classify(model: Any, tokenizer: Any, rows: list[dict], batch_size: int, names: list[str] | None,
-              bar: Any) -> list[str]:
+def _causal_lm(
+    model: Any, tokenizer: Any, rows: list[dict], batch_size: int, max_new_tokens: int, progress: bool
+) -> EvalResult:
+    """Perplexity of every row; exact match too when every row is a prompt with its expected completion."""
+    from tqdm.auto import tqdm
+
+    from ..training.data import format_prompt
+    from .perplexity import perplexity
+
+    prompted = all("prompt" in r for r in rows)
+    bar = tqdm(total=len(rows) * (2 if prompted else 1), desc="evaluating", unit="row", disable=not progress)
+    try:
+        value, tokens = perplexity(model, tokenizer, rows, batch_size=batch_size, progress=bar)
+    except AdapterError:
+        bar.close()
+        raise
+    found = EvalResult(n=len(rows), perplexity=value, tokens=tokens)
+    if prompted:
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start : start + batch_size]
+            prompts = [format_prompt(tokenizer, r["prompt"]) for r in chunk]
+            found.predictions += greedy_batch(model, tokenizer, prompts, max_new_tokens)
+            bar.update(len(chunk))
+        hits = sum(normalise(p) == normalise(r["completion"]) for p, r in zip(found.predictions, rows, strict=False))
+        found.exact_match = hits / len(rows)
+    bar.close()
+    return found
+
+
+def _classify(
+    model: Any, tokenizer: Any, rows: list[dict], batch_size: int, names: list[str] | None, bar: Any
+) -> list[str]:
     import torch
 
     found: list[str] = []
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
-            chunk = rows[start: start + batch_size]
+            chunk = rows[start : start + batch_size]
             enc = tokenizer([r["text"] for r in chunk], padding=True, truncation=True, return_tensors="pt")
             ids = _logits(model, **enc).argmax(-1).tolist()
             found += [names[i] if names and i < len(names) else str(i) for i in ids]
@@ -196,25 +265,54 @@ def _adapter_beta(adapters: Sequence[str | Path]) -> float:
     return float(get_objective("dpo").default_beta)
 
 
-def evaluate_pairs(base: str | Path | None, data: str | Path, adapters: Sequence[str | Path] = (), *,
-                   weights: Sequence[float] | None = None, batch_size: int = 8, allow_base_mismatch: bool = False,
-                   limit: int | None = None, progress: bool = True, quantize: str | None = None,
-                   beta: float | None = None, resolver: Resolver | None = None) -> EvalResult:
+def evaluate_pairs(
+    base: str | Path | None,
+    data: str | Path,
+    adapters: Sequence[str | Path] = (),
+    *,
+    weights: Sequence[float] | None = None,
+    batch_size: int = 8,
+    allow_base_mismatch: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+    quantize: str | None = None,
+    beta: float | None = None,
+    resolver: Resolver | None = None,
+) -> EvalResult:
     """Preferred-answer rate of ``base`` (+ ``adapters``) on preference pairs, and the mean reward margin
-    against the base alone (the DPO reference); ``beta`` defaults to the adapter's own."""
+    against the base alone (the DPO reference); ``beta`` defaults to the adapter's own. A reward adapter
+    (``--objective reward``) is scored by its pairwise accuracy instead (``evaluate_reward_pairs``)."""
     from tqdm.auto import tqdm
 
-    from ..training.preferences import pair_logps, read_pairs, score_pairs
     from ..runtime.stack import load_stack
+    from ..training.preferences import pair_logps, read_pairs, score_pairs
     from ..training.run import hf_progress
 
+    if _reward_adapters(adapters) is not None:
+        return evaluate_reward_pairs(
+            base,
+            data,
+            adapters,
+            batch_size=batch_size,
+            allow_base_mismatch=allow_base_mismatch,
+            limit=limit,
+            progress=progress,
+            quantize=quantize,
+            resolver=resolver,
+        )
     rows = read_pairs(data)[:limit]
     with hf_progress(progress):
         if base is None and not adapters:
             raise AdapterError("evaluating a base alone needs --base")
-        stack = load_stack(None if base is None else str(base), [str(a) for a in adapters], weights=weights,
-                           task="causal-lm", allow_base_mismatch=allow_base_mismatch, quantize=quantize,
-                           resolver=resolver)
+        stack = load_stack(
+            None if base is None else str(base),
+            [str(a) for a in adapters],
+            weights=weights,
+            task="causal-lm",
+            allow_base_mismatch=allow_base_mismatch,
+            quantize=quantize,
+            resolver=resolver,
+        )
     stack.model.eval()
     bar = tqdm(total=len(rows) * (2 if adapters else 1), desc="scoring pairs", unit="pair", disable=not progress)
     policy = pair_logps(stack, stack.tokenizer, rows, batch_size, progress=bar)
@@ -225,5 +323,50 @@ def evaluate_pairs(base: str | Path | None, data: str | Path, adapters: Sequence
         reference = pair_logps(stack, stack.tokenizer, rows, batch_size, progress=bar)
     bar.close()
     found = score_pairs(policy, reference, beta)
-    return EvalResult(n=found.n, preferred_rate=found.preferred_rate, reward_margin=found.reward_margin,
-                      beta=found.beta)
+    return EvalResult(
+        n=found.n, preferred_rate=found.preferred_rate, reward_margin=found.reward_margin, beta=found.beta
+    )
+
+
+def _reward_adapters(adapters: Sequence[str | Path]) -> int | None:
+    """The token limit a (local) adapter trained with ``--objective reward`` was trained under; None for others."""
+    from ..card import read_card
+
+    for adapter in adapters:
+        card = read_card(Path(adapter)) if Path(adapter).is_dir() else None
+        if card and (card.hub.get("objective") or {}).get("name") == "reward":
+            return int((card.hub.get("training") or {}).get("max_length") or 512)
+    return None
+
+
+def evaluate_reward_pairs(
+    base: str | Path | None,
+    data: str | Path,
+    adapters: Sequence[str | Path],
+    *,
+    batch_size: int = 8,
+    allow_base_mismatch: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+    quantize: str | None = None,
+    resolver: Resolver | None = None,
+) -> EvalResult:
+    """Pairwise accuracy of a reward adapter on preference pairs: the share where chosen out-scores rejected."""
+    from ..runtime.stack import load_stack
+    from ..training.preferences import read_pairs
+    from ..training.reward_model import pair_rewards, pairwise_accuracy
+    from ..training.run import hf_progress
+
+    rows = read_pairs(data)[:limit]
+    with hf_progress(progress):
+        stack = load_stack(
+            None if base is None else str(base),
+            [str(a) for a in adapters],
+            task="seq-cls",
+            allow_base_mismatch=allow_base_mismatch,
+            quantize=quantize,
+            resolver=resolver,
+        )
+    stack.model.eval()
+    chosen, rejected = pair_rewards(stack, stack.tokenizer, rows, batch_size, _reward_adapters(adapters) or 512)
+    return EvalResult(n=len(rows), pairwise_accuracy=pairwise_accuracy(chosen, rejected))

@@ -8,16 +8,27 @@ hooks the saved tensors onto the base without PEFT's wrappers (``adapters.runtim
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import AdapterError
 
-__all__ = ["ALL_OBJECTIVES", "TASK_TYPES", "VIRTUAL_NOTE", "detector", "lazy_attach", "save", "split_modules",
-           "task_type", "wrap", "wrapping"]
+__all__ = [
+    "ALL_OBJECTIVES",
+    "TASK_TYPES",
+    "VIRTUAL_NOTE",
+    "detector",
+    "lazy_attach",
+    "save",
+    "split_modules",
+    "task_type",
+    "wrap",
+    "wrapping",
+]
 
 TASK_TYPES = {"causal-lm": "CAUSAL_LM", "seq-cls": "SEQ_CLS"}
-ALL_OBJECTIVES = ("causal-lm", "seq-cls", "dpo")
+ALL_OBJECTIVES = ("causal-lm", "seq-cls", "dpo", "distill", "reward", "grpo")
 
 
 def task_type(task: str):

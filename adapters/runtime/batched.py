@@ -2,9 +2,10 @@
 
 Why: a model server answers requests on different adapters together (the Punica / S-LoRA idea in plain
 torch). Nothing is merged and nothing is copied per request: each adapter's tensors are read once and
-kept beside the base, and a forward pass is told which adapter each row uses (``rows``). On every adapted
-module the rows are grouped by adapter and each distinct adapter costs one low-rank product on its rows
-only (LoRA, DoRA), one per-row scale (IA3), or its bottleneck layer on its rows only. Prompt and prefix
+kept beside the base, and a forward pass is told which adapter each row uses (``rows``). What each adapted
+module does for those rows is decided once per assignment (``row_plan.RowPlan``): plain LoRAs run as one
+gathered low-rank product for all rows (modules reading the same input share its first half), DoRA, IA3 and
+bottleneck layers as a loop over the distinct adapters on their rows only. Prompt and prefix
 adapters act on a row's inputs at prefill (``prepare``); their virtual tokens then live in that row's cache.
 
 Adapters are read through the same attachments ``hub run`` uses (attached, read, detached again), so the
@@ -13,6 +14,8 @@ numbers served are the ones ``hub run`` folds into the weights; the base is left
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import AdapterError
+from .row_plan import RowPlan
 
 __all__ = ["BatchedRuntime", "RowAdapter", "read_row_adapter"]
 
@@ -76,8 +81,10 @@ def read_row_adapter(model: nn.Module, adapter_dir: Path | str, name: str) -> Ro
     row = RowAdapter(name, spec.name)
     try:
         if _saves_modules(attachment):
-            raise AdapterError(f"{name}: it replaces whole base modules (e.g. a trained head), so it cannot "
-                               "share a batch with other adapters")
+            raise AdapterError(
+                f"{name}: it replaces whole base modules (e.g. a trained head), so it cannot "
+                "share a batch with other adapters"
+            )
         if spec.prepares_inputs:
             row.preparer = attachment
             return row
@@ -89,9 +96,11 @@ def read_row_adapter(model: nn.Module, adapter_dir: Path | str, name: str) -> Ro
             module_name = names[id(layer.module)]
             if hasattr(layer, "a"):
                 dora = getattr(layer, "dora_scale", None)
-                row.lora[module_name] = (layer.a.to(layer.module.weight.dtype),
-                                         (layer.b * layer.scale).to(layer.module.weight.dtype),
-                                         None if dora is None else dora.clone())
+                row.lora[module_name] = (
+                    layer.a.to(layer.module.weight.dtype),
+                    (layer.b * layer.scale).to(layer.module.weight.dtype),
+                    None if dora is None else dora.clone(),
+                )
             elif hasattr(layer, "vector"):
                 target = row.scale_in if layer.feedforward else row.scale_out
                 target[module_name] = layer.vector.to(layer.module.weight.dtype)
@@ -108,16 +117,20 @@ def read_row_adapter(model: nn.Module, adapter_dir: Path | str, name: str) -> Ro
 class BatchedRuntime:
     """The base model plus any number of ``RowAdapter``s; ``rows`` says which one each batch row runs.
 
-    One forward hook (and, for IA3 on inputs, one pre-hook) per adapted module, installed once for all
-    adapters; with no rows set, or only base rows, the hooks return at once."""
+    Each adapted module's ``forward`` is replaced on the instance (registered hooks would put every call, base
+    rows included, on PyTorch's slow call path); it runs the step the current ``RowPlan`` gives it, or just
+    the base when no row is adapted there. Plans are built once per assignment of adapters to rows and kept
+    (a few, least recently used first out) so decode steps of an unchanged batch reuse them."""
+
+    MIXED_PLANS = 8  # gathered factor stacks kept for multi-adapter batches (each holds rows x factors)
+    SINGLE_PLANS = 64  # plans of one adapter on every row (hold only concatenated A factors)
 
     def __init__(self, model: nn.Module):
         self.model = model
         self.adapters: dict[str, RowAdapter] = {}
-        self._groups: list[tuple[RowAdapter, torch.Tensor | None]] = []
-        self._handles: dict[str, list] = {}
-        self._names: tuple[str | None, ...] = ()
-        self._gathered: dict[tuple, dict[str, Any]] = {}  # rows' adapters -> module -> gathered LoRA factors
+        self._handles: dict[str, Any] = {}  # module name -> the instance forward it had before (or None)
+        self._plan: dict[str, Any] | None = None  # module -> step, while ``rows`` runs
+        self._plans: OrderedDict[tuple, RowPlan] = OrderedDict()
 
     # -- adapters ---------------------------------------------------------------------------
     def add(self, name: str, adapter_dir: Path | str) -> RowAdapter:
@@ -125,46 +138,84 @@ class BatchedRuntime:
             return self.adapters[name]
         row = read_row_adapter(self.model, adapter_dir, name)
         self.adapters[name] = row
-        self._gathered.clear()
+        self._plans.clear()
         for module_name in row.modules | set(row.blocks):
-            self._hook(module_name)
+            self._install(module_name)
         return row
 
     def remove(self, name: str) -> None:
         row = self.adapters.pop(name, None)
         if row is None:
             return
-        self._gathered.clear()
+        self._plans.clear()
         still = {m for r in self.adapters.values() for m in r.modules | set(r.blocks)}
         for module_name in (row.modules | set(row.blocks)) - still:
-            for handle in self._handles.pop(module_name, []):
-                handle.remove()
+            self._uninstall(module_name)
 
-    def _hook(self, module_name: str) -> None:
+    def _install(self, module_name: str) -> None:
         if module_name in self._handles:
             return
         module = self.model.get_submodule(module_name)
-        self._handles[module_name] = [module.register_forward_pre_hook(self._pre_hook(module_name)),
-                                      module.register_forward_hook(self._post_hook(module_name))]
+        own = module.__dict__.get("forward")
+        self._handles[module_name] = own
+        linear = own is None and type(module) is nn.Linear
+        runtime = weakref.ref(self)
+
+        def base(args: tuple, kwargs: dict) -> Any:
+            if linear and len(args) == 1 and not kwargs:
+                return F.linear(args[0], module.weight, module.bias)
+            if own is not None:
+                return own(*args, **kwargs)
+            return type(module).forward(module, *args, **kwargs)
+
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            rt = runtime()
+            plan = rt._plan if rt is not None else None
+            step = plan.get(module_name) if plan else None
+            if step is None:
+                return base(args, kwargs)
+            return step(module, base, args, kwargs)
+
+        module.forward = forward
+
+    def _uninstall(self, module_name: str) -> None:
+        own = self._handles.pop(module_name)
+        module = self.model.get_submodule(module_name)
+        if own is None:
+            module.__dict__.pop("forward", None)
+        else:
+            module.forward = own
 
     # -- rows -------------------------------------------------------------------------------
+    def plan(self, names: Sequence[str | None]) -> RowPlan:
+        """The (cached) plan for rows on ``names``; refuses an adapter that is not loaded."""
+        key = tuple(names)
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+            return plan
+        for name in key:
+            if name is not None and name not in self.adapters:
+                raise AdapterError(f"adapter {name} is not loaded")
+        plan = RowPlan(self.model, self.adapters, list(self._handles), key)
+        self._plans[key] = plan
+        mixed = [k for k in self._plans if len({n for n in k}) > 1]
+        single = [k for k in self._plans if len({n for n in k}) <= 1]
+        for keys, limit in ((mixed, self.MIXED_PLANS), (single, self.SINGLE_PLANS)):
+            for old in keys[: max(0, len(keys) - limit)]:
+                del self._plans[old]
+        return plan
+
     @contextmanager
     def rows(self, names: Sequence[str | None]) -> Iterator[None]:
         """Within the block, row ``i`` of every forward runs adapter ``names[i]`` (``None``: the base)."""
-        groups: dict[str, list[int]] = {}
-        for i, name in enumerate(names):
-            if name is not None:
-                if name not in self.adapters:
-                    raise AdapterError(f"adapter {name} is not loaded")
-                groups.setdefault(name, []).append(i)
-        device = next(self.model.parameters()).device
-        self._groups = [(self.adapters[name], None if len(idx) == len(names) else
-                         torch.tensor(idx, dtype=torch.long, device=device)) for name, idx in groups.items()]
-        self._names = tuple(names)
+        plan = self.plan(names)
+        self._plan = plan.steps
         try:
             yield
         finally:
-            self._groups, self._names = [], ()
+            self._plan = None
+            plan.release()
 
     def prepare(self, name: str | None, inputs: dict) -> dict:
         """Forward kwargs for one new sequence on adapter ``name`` (virtual tokens, a prefix cache)."""
@@ -172,96 +223,3 @@ class BatchedRuntime:
         if row is None or row.preparer is None:
             return dict(inputs)
         return row.preparer.prepare_inputs(self.model, inputs)
-
-    GATHER_FROM = 3  # distinct plain-LoRA adapters on a module from which one batched product beats a loop
-
-    def _gather(self, module_name: str) -> Any:
-        """Every plain-LoRA row's factors on this module stacked (ranks zero-padded to the largest), so all of
-        them run as one ``bmm`` pair (Punica's gathered product); ``False`` when a per-adapter loop is cheaper.
-        Built once per set of rows' adapters, reused by every decode step until a row joins or leaves."""
-        per_module = self._gathered.setdefault(self._names, {})
-        if module_name in per_module:
-            return per_module[module_name]
-        rows = [(i, self.adapters[n].lora[module_name]) for i, n in enumerate(self._names)
-                if n is not None and module_name in self.adapters[n].lora and self.adapters[n].lora[module_name][2] is None]
-        plan: Any = False
-        if len({id(f) for _, f in rows}) >= self.GATHER_FROM:
-            rank = max(f[0].shape[0] for _, f in rows)
-            a = torch.stack([torch.nn.functional.pad(f[0], (0, 0, 0, rank - f[0].shape[0])) for _, f in rows])
-            b = torch.stack([torch.nn.functional.pad(f[1], (0, rank - f[1].shape[1])) for _, f in rows])
-            idx = torch.tensor([i for i, _ in rows], dtype=torch.long, device=a.device)
-            plan = (idx, a.transpose(1, 2).contiguous(), b.transpose(1, 2).contiguous())
-        if len(self._gathered) > 64:
-            self._gathered.clear()
-            per_module = self._gathered.setdefault(self._names, {})
-        per_module[module_name] = plan
-        return plan
-
-    # -- hooks ------------------------------------------------------------------------------
-    def _pre_hook(self, module_name: str):
-        def hook(_module: nn.Module, args: tuple):
-            if not self._groups or not args:
-                return None
-            x = args[0]
-            changed = False
-            for row, idx in self._groups:
-                vec = row.scale_in.get(module_name)
-                if vec is None:
-                    continue
-                if not changed:
-                    x, changed = x.clone(), True
-                if idx is None:
-                    x = x * vec
-                else:
-                    x[idx] = x[idx] * vec
-            return (x, *args[1:]) if changed else None
-
-        return hook
-
-    def _post_hook(self, module_name: str):
-        def hook(module: nn.Module, args: tuple, output: Any):
-            if not self._groups:
-                return None
-            x = args[0] if args else None
-            hidden = output[0] if isinstance(output, tuple) else output
-            new = hidden
-            gathered = self._gather(module_name) if x is not None and len(self._groups) >= self.GATHER_FROM else False
-            if gathered:
-                idx, a_t, b_t = gathered
-                xs = x.index_select(0, idx).reshape(idx.numel(), -1, x.shape[-1])
-                delta = torch.bmm(torch.bmm(xs, a_t), b_t).reshape(idx.numel(), *hidden.shape[1:])
-                new = hidden.index_add(0, idx, delta)
-            for row, idx in self._groups:
-                lora = row.lora.get(module_name)
-                if gathered and lora is not None and lora[2] is None:
-                    lora = None  # already added by the gathered product
-                scale = row.scale_out.get(module_name)
-                block = row.blocks.get(module_name)
-                if lora is None and scale is None and block is None:
-                    continue
-                if lora is not None and lora[2] is None and scale is None and block is None:
-                    a, b, _ = lora
-                    xs = x if idx is None else x.index_select(0, idx)
-                    delta = (xs @ a.T) @ b.T
-                    new = new + delta if idx is None else new.index_add(0, idx, delta)
-                    continue
-                ys = new if idx is None else new.index_select(0, idx)
-                if lora is not None:
-                    a, b, dora = lora
-                    xs = x if idx is None else x.index_select(0, idx)
-                    delta = (xs @ a.T) @ b.T
-                    if dora is None:
-                        ys = ys + delta
-                    else:
-                        base = ys if getattr(module, "bias", None) is None else ys - module.bias
-                        ys = ys + (dora - 1) * base + dora * delta
-                if scale is not None:
-                    ys = ys * scale
-                if block is not None:
-                    ys = block(ys)
-                new = ys if idx is None else new.index_copy(0, idx, ys)
-            if new is hidden:
-                return None
-            return (new, *output[1:]) if isinstance(output, tuple) else new
-
-        return hook

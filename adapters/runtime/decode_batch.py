@@ -25,7 +25,7 @@ def _layers(cache: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
     layers = getattr(cache, "layers", None)
     if layers is not None:
         return [(layer.keys, layer.values) for layer in layers]
-    return list(zip(cache.key_cache, cache.value_cache))  # transformers before the cache layers
+    return list(zip(cache.key_cache, cache.value_cache, strict=False))  # transformers before the cache layers
 
 
 def _make_cache(model: Any, layers: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> Any:
@@ -87,8 +87,10 @@ class DecodeBatch:
         else:
             have = self.mask.shape[1]
             width = max(have, seq.length)
-            self.layers = [(torch.cat([_pad(k, width), _pad(nk, width)]), torch.cat([_pad(v, width), _pad(nv, width)]))
-                           for (k, v), (nk, nv) in zip(self.layers, seq.layers)]
+            self.layers = [
+                (torch.cat([_pad(k, width), _pad(nk, width)]), torch.cat([_pad(v, width), _pad(nv, width)]))
+                for (k, v), (nk, nv) in zip(self.layers, seq.layers, strict=False)
+            ]
             self.mask = torch.cat([_pad_mask(self.mask, width), _pad_mask(mask, width)])
         self.adapters.append(seq.adapter)
         self.positions.append(seq.length)
@@ -109,8 +111,9 @@ class DecodeBatch:
         used = mask.any(dim=0).nonzero()
         start = int(used[0]) if used.numel() else 0  # leading columns no remaining row attends to
         self.mask = mask[:, start:]
-        self.layers = [(k.index_select(0, index)[..., start:, :], v.index_select(0, index)[..., start:, :])
-                       for k, v in self.layers]
+        self.layers = [
+            (k.index_select(0, index)[..., start:, :], v.index_select(0, index)[..., start:, :]) for k, v in self.layers
+        ]
 
     @torch.no_grad()
     def step(self, tokens: Sequence[int]) -> torch.Tensor:
@@ -122,8 +125,13 @@ class DecodeBatch:
         positions = torch.tensor([[p] for p in self.positions], dtype=torch.long, device=device)
         cache = self._cache if self._cache is not None else _make_cache(model, self.layers)
         with self.runtime.rows(self.adapters):
-            out = model(input_ids=ids, attention_mask=self.mask, position_ids=positions, use_cache=True,
-                        **{cache_argument(model): cache})
+            out = model(
+                input_ids=ids,
+                attention_mask=self.mask,
+                position_ids=positions,
+                use_cache=True,
+                **{cache_argument(model): cache},
+            )
         self._cache, self.layers = output_cache(out), []
         self.positions = [p + 1 for p in self.positions]
         return out.logits[:, -1]

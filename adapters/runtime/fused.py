@@ -15,7 +15,10 @@ re-weighted) the fuser compiles them into steps:
 * consecutive output rescalings (IA3) are multiplied into one vector;
 * anything that needs the output so far (DoRA's row rescaling) stays its own step, in its place, so the
   result equals the separate-hook one in any stack order;
-* input rescalings (IA3 on feed-forward inputs) are multiplied into one vector, applied before the layer.
+* input rescalings (IA3 on feed-forward inputs) are multiplied into one vector, applied before the layer;
+* Linears that read the same hidden state (``q/k/v``, ``gate/up``: ``link_siblings``) and each run exactly one
+  low-rank pair share ONE ``x A^T`` product: their A's are concatenated along the rank, the first of them
+  called computes it and the others read their columns, as long as it is the very same unmodified input.
 
 The steps and the base call are compiled into one plan per module, so a call runs no checks, casts or
 loops beyond the steps themselves (factors are converted to a new activation dtype once, then cached).
@@ -32,19 +35,29 @@ import functools
 import itertools
 import types
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["LowRank", "OutputScale", "InputScale", "OutputStep", "ModuleFuser", "fuser_for", "separate_steps",
-           "Slot", "is_fused"]
+__all__ = [
+    "InputScale",
+    "LowRank",
+    "ModuleFuser",
+    "OutputScale",
+    "OutputStep",
+    "Slot",
+    "fuser_for",
+    "is_fused",
+    "link_siblings",
+    "separate_steps",
+]
 
 _order = itertools.count()
 _fuse = [True]
-_fusers: "weakref.WeakKeyDictionary[nn.Module, ModuleFuser]" = weakref.WeakKeyDictionary()
+_fusers: weakref.WeakKeyDictionary[nn.Module, ModuleFuser] = weakref.WeakKeyDictionary()
 
 
 @dataclass(eq=False)
@@ -171,6 +184,7 @@ class ModuleFuser:
         self._plan: Callable | None = None
         self._installed = False
         self._own_forward = None  # an instance-level forward someone set before us (put back on removal)
+        self.group: _InputGroup | None = None  # Linears reading the same input (one shared x A^T)
 
     # -- membership ---------------------------------------------------------------------------
     def add(self, item) -> None:
@@ -189,6 +203,8 @@ class ModuleFuser:
     def invalidate(self) -> None:
         """Re-fuse before the next forward (weights, membership or fusion mode changed)."""
         self._steps = self._plan = None
+        if self.group is not None:
+            self.group.invalidate()
 
     @property
     def hook_count(self) -> int:
@@ -250,8 +266,24 @@ class ModuleFuser:
             if inputs and fuse:
                 inputs = [functools.reduce(torch.mul, inputs)]
         self._steps, self._inputs = steps, [_factor_cache(v) for v in inputs]
+        if fuse and self.group is not None and not inputs and len(steps) == 1:
+            shared = self.group.step_for(self)
+            if shared is not None:
+                self._steps = [shared]
         self._plan = _plan(self._own_forward, self._steps, self._inputs)
         return self._plan
+
+    def low_rank_pair(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(A, B)`` (weights folded into B) when this module's whole update is one low-rank pair, else None."""
+        if not self.items or not all(isinstance(i, LowRank) for i in self.items):
+            return None
+        with torch.no_grad():
+            a = torch.cat([p.a for p in self.items], dim=0)
+            b = torch.cat([p.b * p.factor() for p in self.items], dim=1)
+        r, n_in = a.shape
+        if r * (n_in + b.shape[0]) >= n_in * b.shape[0]:
+            return None  # runs as a dense delta: nothing to share
+        return a, b
 
     # -- running ------------------------------------------------------------------------------
     def run(self, module: nn.Module, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
@@ -259,6 +291,108 @@ class ModuleFuser:
         if plan is None:
             plan = self._compile()
         return plan(module, x, args, kwargs)
+
+
+class _SharedProduct:
+    """``x A^T`` for the group's concatenated A: computed once per input tensor, read by every member."""
+
+    __slots__ = ("a_columns", "factors", "version", "x", "xa")
+
+    def __init__(self, a_t: torch.Tensor) -> None:
+        self.factors = _factor_cache(a_t)
+        self.x: torch.Tensor | None = None
+        self.version = -1
+        self.xa: torch.Tensor | None = None
+        self.a_columns = a_t.shape[1]
+
+    def product(self, x: torch.Tensor) -> torch.Tensor:
+        if x is self.x and x._version == self.version:
+            return self.xa  # type: ignore[return-value]
+        (a_t,) = self.factors(x.dtype)
+        xa = torch.mm(x.reshape(-1, x.shape[-1]), a_t)
+        self.x, self.version, self.xa = x, x._version, xa
+        return xa
+
+
+class _InputGroup:
+    """Fusers of Linears that read the same input; built lazily from the members that run one low-rank pair."""
+
+    def __init__(self, fusers: list[ModuleFuser]) -> None:
+        self.fusers = fusers
+        self._steps: dict[int, Callable] | None = None
+        self._shared: _SharedProduct | None = None
+
+    def invalidate(self) -> None:
+        if self._steps is None:
+            return
+        self._steps = None
+        if self._shared is not None:
+            self._shared.x = self._shared.xa = None
+        self._shared = None
+        for fuser in self.fusers:
+            fuser._steps = fuser._plan = None
+
+    def step_for(self, fuser: ModuleFuser) -> Callable | None:
+        if self._steps is None:
+            pairs = [(f, f.low_rank_pair()) for f in self.fusers]
+            pairs = [(f, p) for f, p in pairs if p is not None]
+            self._steps = {}
+            if len(pairs) > 1:
+                shared = self._shared = _SharedProduct(torch.cat([p[0] for _, p in pairs], dim=0).t().contiguous())
+                offset = 0
+                for f, (a, b) in pairs:
+                    self._steps[id(f)] = _shared_step(shared, offset, offset + a.shape[0], b)
+                    offset += a.shape[0]
+        return self._steps.get(id(fuser))
+
+
+def _shared_step(shared: _SharedProduct, lo: int, hi: int, b: torch.Tensor):
+    """``output += (x A_group^T)[:, lo:hi] B^T``: this member's columns of the group's one product."""
+    factors = _factor_cache(b.t().contiguous())
+
+    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        (bt,) = factors(x.dtype)
+        return _add_product(output, shared.product(x)[:, lo:hi], bt)
+
+    step.kind = "shared-low-rank"
+    return step
+
+
+# Linears under one parent that read the same input (attention projections, gated MLP inputs).
+SIBLINGS = (
+    frozenset({"q_proj", "k_proj", "v_proj"}),
+    frozenset({"gate_proj", "up_proj"}),
+    frozenset({"query", "key", "value"}),
+    frozenset({"q_lin", "k_lin", "v_lin"}),
+)
+
+
+def link_siblings(model: nn.Module) -> int:
+    """Group the fusers of ``model``'s sibling Linears (``SIBLINGS``) so they share one ``x A^T``; returns
+    how many groups have more than one adapted member. Cheap and idempotent: call after attaching."""
+    found: dict[tuple, list[ModuleFuser]] = {}
+    for name, module in model.named_modules():
+        fuser = _fusers.get(module)
+        if fuser is None or not isinstance(module, nn.Linear):
+            continue
+        parent, _, leaf = name.rpartition(".")
+        for group in SIBLINGS:
+            if leaf in group:
+                found.setdefault((parent, group, module.in_features), []).append(fuser)
+    linked = 0
+    for fusers in found.values():
+        if fusers[0].group is not None and fusers[0].group.fusers == fusers:
+            linked += len(fusers) > 1
+            continue
+        for fuser in fusers:
+            if fuser.group is not None:
+                fuser.group.invalidate()
+        group = _InputGroup(fusers) if len(fusers) > 1 else None
+        for fuser in fusers:
+            fuser.group = group
+            fuser._steps = fuser._plan = None
+        linked += group is not None
+    return linked
 
 
 def _reference_step(item):

@@ -7,7 +7,7 @@ ratio measures the adapters only.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -18,9 +18,14 @@ Prepare = Callable[[dict], dict]
 
 
 @torch.no_grad()
-def greedy_generate(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                    max_new_tokens: int = 32, eos_token_id: int | list[int] | None = None,
-                    prepare: Prepare | None = None) -> torch.Tensor:
+def greedy_generate(
+    model: nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    max_new_tokens: int = 32,
+    eos_token_id: int | list[int] | None = None,
+    prepare: Prepare | None = None,
+) -> torch.Tensor:
     """New token ids ``(batch, <= max_new_tokens)``; stops early once every row has produced EOS."""
     if attention_mask is None:
         attention_mask = torch.ones_like(input_ids)

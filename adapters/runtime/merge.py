@@ -8,9 +8,9 @@ fast as the base. Adapters that cannot be folded are never dropped silently: the
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import AdapterError
 from ..resolver import Resolver
@@ -30,9 +30,13 @@ def lineage_entry(ref: str | Path, adapter_dir: Path, front: dict, weight: float
     text = str(ref)
     repo, _, version = text.partition("@")
     is_ref = not Path(text).is_dir()
-    return {"id": repo if is_ref else (hub.get("id") or adapter_dir.name), "version": (version or None) if is_ref
-            else hub.get("version"), "fingerprint": fingerprint(adapter_dir), "weight": float(weight),
-            "method": method}
+    return {
+        "id": repo if is_ref else (hub.get("id") or adapter_dir.name),
+        "version": (version or None) if is_ref else hub.get("version"),
+        "fingerprint": fingerprint(adapter_dir),
+        "weight": float(weight),
+        "method": method,
+    }
 
 
 def _card_front(stack, lineage: list[dict], attached: list[dict], own_fingerprint: str) -> dict:
@@ -42,10 +46,16 @@ def _card_front(stack, lineage: list[dict], attached: list[dict], own_fingerprin
         "base_model": (pin or {}).get("id"),
         "base_model_relation": "merge",
         "tags": ["adapter-hub", "merge", stack.task],
-        "adapter_hub": {"kind": "base", "task": stack.task, "base": pin, "fingerprint": own_fingerprint,
-                        "lineage": lineage,
-                        "attached": [{"name": a["name"], "method": a["method"], "note": a["note"],
-                                      "path": a["path"]} for a in attached]},
+        "adapter_hub": {
+            "kind": "base",
+            "task": stack.task,
+            "base": pin,
+            "fingerprint": own_fingerprint,
+            "lineage": lineage,
+            "attached": [
+                {"name": a["name"], "method": a["method"], "note": a["note"], "path": a["path"]} for a in attached
+            ],
+        },
     }
 
 
@@ -57,8 +67,15 @@ def _card_body(merged: list[str], attached: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-TOKENIZER_FILES = ("tokenizer*", "special_tokens_map.json", "added_tokens.json", "vocab.*", "merges.txt",
-                   "chat_template.*", "*.model")
+TOKENIZER_FILES = (
+    "tokenizer*",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.*",
+    "merges.txt",
+    "chat_template.*",
+    "*.model",
+)
 
 
 def _copy_tokenizer_files(base_dir: Path, out: Path) -> None:
@@ -69,10 +86,18 @@ def _copy_tokenizer_files(base_dir: Path, out: Path) -> None:
                 shutil.copyfile(path, out / path.name)
 
 
-def merge_to_dir(base: str | Path | None, adapters: Sequence[str | Path], weights: Sequence[float] | None,
-                 out: str | Path, *, task: str | None = None, allow_base_mismatch: bool = False,
-                 progress: bool = True, resolver: Resolver | None = None,
-                 quantize: str | None = None) -> MergeResult:
+def merge_to_dir(
+    base: str | Path | None,
+    adapters: Sequence[str | Path],
+    weights: Sequence[float] | None,
+    out: str | Path,
+    *,
+    task: str | None = None,
+    allow_base_mismatch: bool = False,
+    progress: bool = True,
+    resolver: Resolver | None = None,
+    quantize: str | None = None,
+) -> MergeResult:
     """Load ``base`` with ``adapters`` stacked, merge in place, save the weights, tokenizer and a card.
 
     ``base=None``: the base the adapters are pinned to, found by fingerprint; ``resolver`` as in ``load_stack``.
@@ -81,8 +106,8 @@ def merge_to_dir(base: str | Path | None, adapters: Sequence[str | Path], weight
     copied as files, so the peak memory is the base model plus one adapter."""
     from tqdm.auto import tqdm
 
-    from ..card import write_card
     from ..base.fingerprint import fingerprint
+    from ..card import write_card
     from ..training.quantize import check_mergeable
     from .stack import adapter_front, load_stack
 
@@ -91,21 +116,30 @@ def merge_to_dir(base: str | Path | None, adapters: Sequence[str | Path], weight
     if out.exists() and any(out.iterdir()):
         raise AdapterError(f"{out}: output directory is not empty")
     weights = list(weights) if weights is not None else [1.0] * len(adapters)
-    stack = load_stack(base, adapters, weights, task=task, allow_base_mismatch=allow_base_mismatch,
-                       with_tokenizer=False, fold=True, resolver=resolver)
+    stack = load_stack(
+        base,
+        adapters,
+        weights,
+        task=task,
+        allow_base_mismatch=allow_base_mismatch,
+        with_tokenizer=False,
+        fold=True,
+        resolver=resolver,
+    )
     bar = tqdm(total=len(stack.entries) + 1, desc="merge", unit="adapter", disable=not progress)
     result = MergeResult(out, merged=[e.name for e in stack.entries if e.mergeable])  # folded by load_stack
     lineage = []
     out.mkdir(parents=True, exist_ok=True)
-    for ref, entry, weight in zip(adapters, stack.entries, weights):
+    for ref, entry, weight in zip(adapters, stack.entries, weights, strict=False):
         adapter_dir = entry.path
         lineage.append(lineage_entry(ref, adapter_dir, adapter_front(adapter_dir), weight, entry.method))
         if not entry.mergeable:
             dest = out / "attached" / entry.name.replace("/", "--")
             shutil.copytree(adapter_dir, dest)
             note = next(r["note"] for r in stack.latency_report() if r["name"] == entry.name)
-            result.attached.append({"name": entry.name, "method": entry.method, "note": note,
-                                    "path": dest.relative_to(out).as_posix()})
+            result.attached.append(
+                {"name": entry.name, "method": entry.method, "note": note, "path": dest.relative_to(out).as_posix()}
+            )
             entry.attachment.detach()
         bar.update(1)
     from .memory import release_freed_memory
@@ -115,6 +149,7 @@ def merge_to_dir(base: str | Path | None, adapters: Sequence[str | Path], weight
     _copy_tokenizer_files(stack.base_dir, out)
     bar.update(1)
     bar.close()
-    write_card(out, _card_front(stack, lineage, result.attached, fingerprint(out)),
-               _card_body(result.merged, result.attached))
+    write_card(
+        out, _card_front(stack, lineage, result.attached, fingerprint(out)), _card_body(result.merged, result.attached)
+    )
     return result

@@ -42,7 +42,7 @@ PROMPT_LEARNING_PREFIX = "base_model."  # prompt-learning wrappers hold the tran
 
 def module_path(key: str, prefix: str = PEFT_PREFIX) -> str:
     """``base_model.model.model.layers.0.q_proj.lora_A.weight`` → ``model.layers.0.q_proj.lora_A.weight``."""
-    return key[len(prefix):] if key.startswith(prefix) else key
+    return key.removeprefix(prefix)
 
 
 def get_module(model: nn.Module, path: str, adapter_dir: Path | str) -> nn.Module:
@@ -65,8 +65,9 @@ def pattern_value(patterns: dict, name: str, default):
 class SavedModules:
     """PEFT's ``modules_to_save`` (e.g. a classification head): swapped in on attach, restored on detach."""
 
-    def __init__(self, model: nn.Module, tensors: dict[str, torch.Tensor], adapter_dir: Path | str,
-                 prefix: str = PEFT_PREFIX):
+    def __init__(
+        self, model: nn.Module, tensors: dict[str, torch.Tensor], adapter_dir: Path | str, prefix: str = PEFT_PREFIX
+    ):
         self._originals: list[tuple[torch.Tensor, torch.Tensor]] = []
         params = dict(model.named_parameters())
         for key, value in tensors.items():
@@ -75,8 +76,10 @@ class SavedModules:
             if param is None:
                 raise AdapterError(f"{adapter_dir}: the base model has no parameter {name!r}; wrong base or task?")
             if param.shape != value.shape:
-                raise AdapterError(f"{adapter_dir}: {name} has shape {tuple(value.shape)}, the base "
-                                   f"{tuple(param.shape)} (a different number of labels?)")
+                raise AdapterError(
+                    f"{adapter_dir}: {name} has shape {tuple(value.shape)}, the base "
+                    f"{tuple(param.shape)} (a different number of labels?)"
+                )
             self._originals.append((param, param.detach().clone()))
             with torch.no_grad():
                 param.copy_(value.to(param.dtype))

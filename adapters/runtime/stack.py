@@ -8,15 +8,17 @@ caches) expose ``prepare_inputs`` and the stack applies it in ``__call__`` and `
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..errors import AdapterError
 from ..resolver import Resolver, resolve_adapter
+from .fused import link_siblings
 
 
 @dataclass
@@ -63,8 +65,11 @@ class AdapterStack:
         self.model = model
         self.tokenizer = tokenizer
         self.pin = pin
-        self.task = task or ("causal-lm" if hasattr(model, "generate") and
-                             "ForSequenceClassification" not in type(model).__name__ else "seq-cls")
+        self.task = task or (
+            "causal-lm"
+            if hasattr(model, "generate") and "ForSequenceClassification" not in type(model).__name__
+            else "seq-cls"
+        )
         self.entries: list[StackEntry] = []
         self.label_names: list[str] | None = None
         self.base_dir: Path | None = None  # set by load_stack: where the base's files are
@@ -79,12 +84,23 @@ class AdapterStack:
         from ..base.load import check_pin
 
         adapter_dir = Path(adapter_dir)
-        check_pin(adapter_front(adapter_dir), self.pin, allow_mismatch=allow_base_mismatch,
-                  adapter_name=name or str(adapter_dir))
+        check_pin(
+            adapter_front(adapter_dir),
+            self.pin,
+            allow_mismatch=allow_base_mismatch,
+            adapter_name=name or str(adapter_dir),
+        )
 
-    def add(self, adapter_dir: Path | str, weight: float = 1.0, name: str | None = None,
-            allow_base_mismatch: bool = False, *, pin_checked: bool = False,
-            resolver: Resolver | None = None) -> StackEntry:
+    def add(
+        self,
+        adapter_dir: Path | str,
+        weight: float = 1.0,
+        name: str | None = None,
+        allow_base_mismatch: bool = False,
+        *,
+        pin_checked: bool = False,
+        resolver: Resolver | None = None,
+    ) -> StackEntry:
         """Attach one saved adapter (a directory, or ``NS/NAME[@VERSION]`` pulled by ``resolver``) after those
         already attached."""
         from ..registry import method_for_dir
@@ -100,17 +116,29 @@ class AdapterStack:
             name = f"{name}#{len(self.entries)}"
         other = next((e for e in self.entries if e.prepares_inputs), None) if spec.prepares_inputs else None
         if other is not None:
-            raise AdapterError(f"{adapter_dir}: method {spec.name} feeds the model extra positions and only one "
-                               f"such adapter can be stacked (already have {other.name}, {other.method})")
+            raise AdapterError(
+                f"{adapter_dir}: method {spec.name} feeds the model extra positions and only one "
+                f"such adapter can be stacked (already have {other.name}, {other.method})"
+            )
         attachment = spec.attach(self.model, adapter_dir, weight=weight, name=name)
         if hasattr(attachment, "prepare_inputs") != spec.prepares_inputs:
             attachment.detach()
-            raise AdapterError(f"{adapter_dir}: method {spec.name}'s attachment "
-                               f"{'has' if hasattr(attachment, 'prepare_inputs') else 'lacks'} prepare_inputs but "
-                               f"its MethodSpec says prepares_inputs={spec.prepares_inputs}")
-        entry = StackEntry(name, spec.name, float(weight), bool(spec.mergeable and attachment.mergeable), attachment,
-                           adapter_dir, prepares_inputs=spec.prepares_inputs)
+            raise AdapterError(
+                f"{adapter_dir}: method {spec.name}'s attachment "
+                f"{'has' if hasattr(attachment, 'prepare_inputs') else 'lacks'} prepare_inputs but "
+                f"its MethodSpec says prepares_inputs={spec.prepares_inputs}"
+            )
+        entry = StackEntry(
+            name,
+            spec.name,
+            float(weight),
+            bool(spec.mergeable and attachment.mergeable),
+            attachment,
+            adapter_dir,
+            prepares_inputs=spec.prepares_inputs,
+        )
         self.entries.append(entry)
+        link_siblings(self.model)  # q/k/v (gate/up) running one low-rank pair each share one x A^T
         return entry
 
     def _input_preparer(self):
@@ -132,8 +160,8 @@ class AdapterStack:
 
     def fold(self, entry: StackEntry) -> None:
         """Merge ``entry`` for good and free its adapter tensors: cheaper than ``merge``, with no way back."""
-        from .memory import release_freed_memory
         from ..training.quantize import check_mergeable
+        from .memory import release_freed_memory
 
         check_mergeable(self.quantization)
         entry.attachment.merge()
@@ -166,10 +194,24 @@ class AdapterStack:
         report = []
         for e in self.entries:
             merged = bool(getattr(e.attachment, "merged", False))
-            note = "" if merged else (getattr(e.attachment, "latency_note", "") or
-                                      "hooked, not merged: adds a matmul per adapted layer (merge to remove it)")
-            report.append({"name": e.name, "method": e.method, "weight": e.weight, "mergeable": e.mergeable,
-                           "merged": merged, "note": note})
+            note = (
+                ""
+                if merged
+                else (
+                    getattr(e.attachment, "latency_note", "")
+                    or "hooked, not merged: adds a matmul per adapted layer (merge to remove it)"
+                )
+            )
+            report.append(
+                {
+                    "name": e.name,
+                    "method": e.method,
+                    "weight": e.weight,
+                    "mergeable": e.mergeable,
+                    "merged": merged,
+                    "note": note,
+                }
+            )
         return report
 
     # -- running --------------------------------------------------------------------------
@@ -191,8 +233,9 @@ class AdapterStack:
             raise AdapterError("this stack has no tokenizer")
         use_chat = chat if chat is not None else bool(getattr(self.tokenizer, "chat_template", None))
         if use_chat and self.task == "causal-lm":
-            text = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                                      add_generation_prompt=True)
+            text = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            )
             return dict(self.tokenizer(text, return_tensors="pt", add_special_tokens=False))
         return dict(self.tokenizer(prompt, return_tensors="pt"))
 
@@ -206,8 +249,14 @@ class AdapterStack:
             self.merge()
         enc = self.encode(prompt, chat)
         eos = self.tokenizer.eos_token_id
-        new = greedy_generate(self.model, enc["input_ids"], enc.get("attention_mask"), max_new_tokens, eos,
-                              prepare=self.prepare_inputs if self._input_preparer() else None)
+        new = greedy_generate(
+            self.model,
+            enc["input_ids"],
+            enc.get("attention_mask"),
+            max_new_tokens,
+            eos,
+            prepare=self.prepare_inputs if self._input_preparer() else None,
+        )
         return self.tokenizer.decode(new[0], skip_special_tokens=True)
 
     @torch.no_grad()
@@ -219,8 +268,11 @@ class AdapterStack:
             self.merge()
         enc = self.encode(text, chat=False)
         probs = torch.softmax(self(**enc).logits[0], dim=-1)
-        id2label = dict(enumerate(self.label_names)) if self.label_names else \
-            (getattr(self.model.config, "id2label", None) or {})
+        id2label = (
+            dict(enumerate(self.label_names))
+            if self.label_names
+            else (getattr(self.model.config, "id2label", None) or {})
+        )
         ranked = sorted(range(probs.numel()), key=lambda i: -float(probs[i]))
         return [(str(id2label.get(i, f"LABEL_{i}")), float(probs[i])) for i in ranked]
 
@@ -244,17 +296,26 @@ def adapter_num_labels(adapter_dir: Path) -> int | None:
     if not path.is_file():
         return None
     with safe_open(str(path), framework="pt") as f:
-        for key in f.keys():
+        for key in f.keys():  # noqa: SIM118 - safe_open is not a mapping; keys() is its API
             parts = key.split(".")
             if key.endswith(".weight") and any(h in parts for h in heads):
                 return int(f.get_slice(key).get_shape()[0])
     return None
 
 
-def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights: Sequence[float] | None = None,
-               task: str | None = None, allow_base_mismatch: bool = False, *, with_tokenizer: bool = True,
-               fold: bool = False, resolver: Resolver | None = None, quantize: str | None = None,
-               merge: bool = True) -> AdapterStack:
+def load_stack(
+    base: str | Path | None,
+    adapters: Sequence[str | Path],
+    weights: Sequence[float] | None = None,
+    task: str | None = None,
+    allow_base_mismatch: bool = False,
+    *,
+    with_tokenizer: bool = True,
+    fold: bool = False,
+    resolver: Resolver | None = None,
+    quantize: str | None = None,
+    merge: bool = True,
+) -> AdapterStack:
     """Resolve the base and adapters, check every pin, then load the base once and attach in order.
 
     ``base=None`` loads the base the adapters are pinned to, found by its fingerprint (see
@@ -268,8 +329,8 @@ def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights:
     ``fold=True`` merges each mergeable adapter as soon as it is attached and frees its weights (see
     ``AdapterStack.fold``), so at most one adapter's tensors sit beside the model at any time."""
     from ..base.load import base_dir_for, check_pin, load_base, pin_for
-    from ..training.quantize import check_backend, check_mergeable
     from ..registry import method_for_dir
+    from ..training.quantize import check_backend, check_mergeable
 
     if fold:
         check_mergeable(quantize)
@@ -280,34 +341,40 @@ def load_stack(base: str | Path | None, adapters: Sequence[str | Path], weights:
     fronts = [adapter_front(d) for d in dirs]
     base_dir = base_dir_for(base, fronts, [str(d) for d in dirs], resolver)
     pin = pin_for(base_dir)
-    for d, front in zip(dirs, fronts):  # every refusal happens before any weights load
+    for d, front in zip(dirs, fronts, strict=False):  # every refusal happens before any weights load
         check_pin(front, pin, allow_mismatch=allow_base_mismatch, adapter_name=str(d))
     specs = [method_for_dir(d) for d in dirs]  # an unknown method is refused before the base loads too
     if quantize is not None:
-        for d, spec in zip(dirs, specs):
+        for d, spec in zip(dirs, specs, strict=False):
             if not spec.quantizable:
                 raise AdapterError(f"{d}: method {spec.name} cannot run on a quantized base; drop --quantize")
         check_backend(quantize)
-    tasks = {t for t in (adapter_task(d, f) for d, f in zip(dirs, fronts)) if t}
+    tasks = {t for t in (adapter_task(d, f) for d, f in zip(dirs, fronts, strict=False)) if t}
     if task is None:
         if len(tasks) > 1:
             raise AdapterError(f"adapters for different tasks cannot be stacked: {', '.join(sorted(tasks))}")
         task = tasks.pop() if tasks else "causal-lm"
     num_labels, label_names = None, None
     if task == "seq-cls":
-        for d, front in zip(dirs, fronts):
+        for d, front in zip(dirs, fronts, strict=False):
             label_names = label_names or (front.get("adapter_hub") or {}).get("label_names")
             num_labels = num_labels or adapter_num_labels(d)
         if label_names:
             num_labels = len(label_names)
-    model, tokenizer = load_base(base_dir, task=task, num_labels=num_labels, label_names=label_names,
-                                 with_tokenizer=with_tokenizer, quantize=quantize)
+    model, tokenizer = load_base(
+        base_dir,
+        task=task,
+        num_labels=num_labels,
+        label_names=label_names,
+        with_tokenizer=with_tokenizer,
+        quantize=quantize,
+    )
     stack = AdapterStack(model, tokenizer, pin, task)
     stack.quantization = quantize
     stack.label_names = list(label_names) if label_names else None
     stack.base_dir = base_dir
     stack.auto_merge = merge and quantize is None
-    for ref, d, w in zip(adapters, dirs, weights):
+    for ref, d, w in zip(adapters, dirs, weights, strict=False):
         entry = stack.add(d, weight=w, pin_checked=True, name=adapter_label(ref, d))
         if fold and entry.mergeable:
             stack.fold(entry)

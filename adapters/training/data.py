@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from ..errors import AdapterError
 
@@ -126,6 +127,42 @@ def split_eval(rows: Sequence[dict], fraction: float, seed: int = 0) -> tuple[li
     return [rows[i] for i in kept], [rows[i] for i in held]
 
 
+def read_prompts(path: str | Path, keep_columns: bool = False) -> list[dict]:
+    """``{"prompt": str}`` rows, for objectives that make their own answers (distill, grpo); the first bad row
+    raises naming ``file:line``. ``keep_columns`` keeps every column and requires the same ones on each row
+    (GRPO hands them to the reward function); otherwise only the prompt is kept."""
+    path = Path(path)
+    rows: list[dict] = []
+    columns: set[str] | None = None
+    for lineno, row in json_lines(path):
+        if not isinstance(row, dict):
+            raise row_error(path, lineno, f"expected a JSON object, got {type(row).__name__}")
+        if not isinstance(row.get("prompt"), str) or not row["prompt"].strip():
+            raise row_error(path, lineno, 'missing or empty "prompt" (this objective reads {"prompt": str} rows)')
+        if keep_columns:
+            columns = set(row) if columns is None else columns
+            if set(row) != columns:
+                raise row_error(path, lineno, f"columns {sorted(row)} differ from the first row's {sorted(columns)}")
+        rows.append(row if keep_columns else {"prompt": row["prompt"]})
+    if not rows:
+        raise AdapterError(f"{path}: no prompts (the file is empty)")
+    return rows
+
+
+def load_split(read: Callable[[Any], list[dict]], num_labels: int | None = None) -> Callable[..., tuple]:
+    """An objective's ``load`` over a row reader: the rows of ``data``, held out from ``eval_data`` when given,
+    else a seeded ``eval_fraction`` of ``data`` (``(train, eval, label_names, num_labels)``)."""
+
+    def load(data: Any, eval_data: Any, eval_fraction: float, seed: int) -> tuple:
+        rows = read(data)
+        if eval_data is not None:
+            return rows, read(eval_data), None, num_labels
+        train_rows, eval_rows = split_eval(rows, eval_fraction, seed)
+        return train_rows, eval_rows, None, num_labels
+
+    return load
+
+
 def format_prompt(tokenizer: Any, prompt: str) -> str:
     """The exact text a model sees before its answer: the chat template's user turn when there is one."""
     if getattr(tokenizer, "chat_template", None):
@@ -143,7 +180,7 @@ def _completion_text(tokenizer: Any, prompt: str, completion: str) -> str:
             [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}], tokenize=False
         )
         if full.startswith(head):
-            return full[len(head):]
+            return full[len(head) :]
     return completion + (tokenizer.eos_token or "")
 
 
@@ -151,15 +188,16 @@ def _ids(tokenizer: Any, text: str) -> list[int]:
     return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
-def _bos(tokenizer: Any) -> list[int]:
+def bos_ids(tokenizer: Any) -> list[int]:
     """BOS when the tokenizer adds one by itself and no chat template already renders it."""
     if getattr(tokenizer, "chat_template", None) or tokenizer.bos_token_id is None:
         return []
     return [tokenizer.bos_token_id] if getattr(tokenizer, "add_bos_token", False) else []
 
 
-def encode_row(tokenizer: Any, row: dict, task: str, max_length: int = 512,
-               label_names: list[str] | None = None) -> dict:
+def encode_row(
+    tokenizer: Any, row: dict, task: str, max_length: int = 512, label_names: list[str] | None = None
+) -> dict:
     """One row -> ``input_ids`` and ``labels`` (token labels for causal-lm, a class id for seq-cls)."""
     if task == "seq-cls":
         ids = list(tokenizer(row["text"], truncation=True, max_length=max_length)["input_ids"])
@@ -169,7 +207,7 @@ def encode_row(tokenizer: Any, row: dict, task: str, max_length: int = 512,
                 raise AdapterError(f"label {label!r} is not among the label names {label_names}")
             label = label_names.index(label)
         return {"input_ids": ids, "labels": int(label)}
-    bos = _bos(tokenizer)
+    bos = bos_ids(tokenizer)
     if "prompt" in row:
         head = bos + _ids(tokenizer, format_prompt(tokenizer, row["prompt"]))
         tail = _ids(tokenizer, _completion_text(tokenizer, row["prompt"], row["completion"]))
@@ -182,8 +220,9 @@ def encode_row(tokenizer: Any, row: dict, task: str, max_length: int = 512,
     return {"input_ids": ids, "labels": labels}
 
 
-def encode_rows(tokenizer: Any, rows: Sequence[dict], task: str, max_length: int = 512,
-                label_names: list[str] | None = None) -> list[dict]:
+def encode_rows(
+    tokenizer: Any, rows: Sequence[dict], task: str, max_length: int = 512, label_names: list[str] | None = None
+) -> list[dict]:
     encoded = [encode_row(tokenizer, r, task, max_length, label_names) for r in rows]
     if task == "causal-lm" and not any(l != IGNORE_INDEX for e in encoded for l in e["labels"]):
         raise AdapterError("every completion was truncated away; raise max_length")

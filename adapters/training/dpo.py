@@ -9,72 +9,61 @@ preferred-answer rate and reward margin, the figures ``hub evaluate`` reports.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-from .fit import FitContext, FitOutcome, log_metrics_quietly, runtime_settings
+from .fit import FitContext, FitOutcome, log_metrics_quietly, quiet_trl, runtime_settings, trainer_settings
 
 DPO_LOGGING_STEPS = 5
-
-
-def load_pairs_for_training(data: Any, eval_data: Any, eval_fraction: float, seed: int) -> tuple:
-    from .data import split_eval
-    from .preferences import read_pairs
-
-    rows = read_pairs(data)
-    if eval_data is not None:
-        return rows, read_pairs(eval_data), None, None
-    train_rows, eval_rows = split_eval(rows, eval_fraction, seed)
-    return train_rows, eval_rows, None, None
 
 
 def _as_dataset(rows: list[dict], tokenizer: Any):
     from datasets import Dataset
 
     if getattr(tokenizer, "chat_template", None):
-        return Dataset.from_list([{"prompt": [{"role": "user", "content": r["prompt"]}],
-                                   "chosen": [{"role": "assistant", "content": r["chosen"]}],
-                                   "rejected": [{"role": "assistant", "content": r["rejected"]}]} for r in rows])
+        return Dataset.from_list(
+            [
+                {
+                    "prompt": [{"role": "user", "content": r["prompt"]}],
+                    "chosen": [{"role": "assistant", "content": r["chosen"]}],
+                    "rejected": [{"role": "assistant", "content": r["rejected"]}],
+                }
+                for r in rows
+            ]
+        )
     eos = tokenizer.eos_token or ""
-    return Dataset.from_list([{"prompt": r["prompt"], "chosen": r["chosen"] + eos, "rejected": r["rejected"] + eos}
-                              for r in rows])
+    return Dataset.from_list(
+        [{"prompt": r["prompt"], "chosen": r["chosen"] + eos, "rejected": r["rejected"] + eos} for r in rows]
+    )
 
 
 def _config(ctx: FitContext):
-    import torch
     from trl import DPOConfig
 
     return DPOConfig(
-        output_dir=str(ctx.work_dir / "trainer"), beta=float(ctx.beta), learning_rate=ctx.lr,
-        per_device_train_batch_size=ctx.batch_size, per_device_eval_batch_size=ctx.batch_size,
-        max_steps=ctx.max_steps if ctx.max_steps is not None else -1,
-        num_train_epochs=ctx.epochs if ctx.epochs is not None else 1, seed=ctx.seed, data_seed=ctx.seed,
-        max_length=ctx.max_length, use_cpu=not torch.cuda.is_available(), bf16=False, fp16=False,
-        gradient_checkpointing=False, logging_steps=DPO_LOGGING_STEPS, save_strategy="no", eval_strategy="no",
-        report_to=[], disable_tqdm=not ctx.progress, dataloader_num_workers=0, dataloader_pin_memory=False,
-        warmup_steps=0,
+        **trainer_settings(ctx, trl=True),
+        beta=float(ctx.beta),
+        max_length=ctx.max_length,
+        logging_steps=DPO_LOGGING_STEPS,
     )
 
 
 def fit_dpo(ctx: FitContext) -> FitOutcome:
     from transformers import set_seed
-    from transformers.utils import logging as hf_logging
     from trl import DPOTrainer
 
     set_seed(ctx.seed)
     peft_config = ctx.spec.peft_config(ctx.model, ctx.options, "causal-lm")
     dataset = _as_dataset(ctx.train_rows, ctx.tokenizer)
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # TRL's notes on dataset mapping are not the user's concern
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=FutureWarning)
-            trainer = DPOTrainer(model=ctx.model, args=_config(ctx), train_dataset=dataset,
-                                 processing_class=ctx.tokenizer, peft_config=peft_config)
-            log_metrics_quietly(trainer)
-            outcome = trainer.train()
-    finally:
-        hf_logging.set_verbosity(verbosity)
+    with quiet_trl():
+        trainer = DPOTrainer(
+            model=ctx.model,
+            args=_config(ctx),
+            train_dataset=dataset,
+            processing_class=ctx.tokenizer,
+            peft_config=peft_config,
+        )
+        log_metrics_quietly(trainer)
+        outcome = trainer.train()
     trained = trainer.model
     trained.eval()
     metrics = {"train_loss": float(outcome.training_loss)}
@@ -83,8 +72,13 @@ def fit_dpo(ctx: FitContext) -> FitOutcome:
         metrics["train_reward_margin"] = float(logged[-1]["rewards/margins"])
     if ctx.eval_rows:
         metrics.update(_held_out(trained, ctx))
-    return FitOutcome(trained, metrics, int(outcome.global_step), trainer.is_world_process_zero(),
-                      extra_settings={"beta": float(ctx.beta), **runtime_settings(outcome)})
+    return FitOutcome(
+        trained,
+        metrics,
+        int(outcome.global_step),
+        trainer.is_world_process_zero(),
+        extra_settings={"beta": float(ctx.beta), **runtime_settings(outcome)},
+    )
 
 
 def _held_out(trained: Any, ctx: FitContext) -> dict[str, float]:

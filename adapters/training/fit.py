@@ -7,11 +7,14 @@ imports these types and the registry imports the objectives, never the reverse.
 from __future__ import annotations
 
 import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FitContext", "FitOutcome", "log_metrics_quietly", "runtime_settings"]
+__all__ = ["FitContext", "FitOutcome", "log_metrics_quietly", "quiet_trl", "runtime_settings", "trainer_settings"]
 
 log = logging.getLogger("adapters.training")
 
@@ -37,6 +40,14 @@ class FitContext:
     max_length: int
     progress: bool
     beta: float | None = None
+    teacher: Any = None  # distill: the resolved teacher (``adapters.training.teacher.TeacherPlan``)
+    # grpo: the checked reward (``adapters.training.reward_source``), the base it may load a reward adapter on,
+    # and the bounded generation settings (None: the objective's defaults)
+    reward: Any = None
+    base_dir: Path | None = None
+    resolver: Any = None
+    num_generations: int | None = None
+    max_completion_length: int | None = None
 
 
 @dataclass
@@ -46,6 +57,51 @@ class FitOutcome:
     steps: int
     is_main_process: bool = True
     extra_settings: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)  # objective-specific entries of the card's provenance record
+
+
+def trainer_settings(ctx: FitContext, *, trl: bool = False) -> dict[str, Any]:
+    """The ``TrainingArguments`` every objective shares: the run's lr, steps or epochs, seed and batch size, no
+    checkpoints, no in-loop evaluation, no reporting, bars as the run asks, data loaded in-process. ``trl``
+    adds what TRL's configs need on a CPU (its defaults assume a GPU with bf16)."""
+    found: dict[str, Any] = {
+        "output_dir": str(ctx.work_dir / "trainer"),
+        "learning_rate": ctx.lr,
+        "per_device_train_batch_size": ctx.batch_size,
+        "per_device_eval_batch_size": ctx.batch_size,
+        "max_steps": ctx.max_steps if ctx.max_steps is not None else -1,
+        "num_train_epochs": ctx.epochs if ctx.epochs is not None else 1,
+        "seed": ctx.seed,
+        "data_seed": ctx.seed,
+        "save_strategy": "no",
+        "eval_strategy": "no",
+        "report_to": [],
+        "disable_tqdm": not ctx.progress,
+        "dataloader_num_workers": 0,
+        "dataloader_pin_memory": False,
+        "warmup_steps": 0,
+    }
+    if trl:
+        import torch
+
+        found.update(use_cpu=not torch.cuda.is_available(), bf16=False, fp16=False, gradient_checkpointing=False)
+    return found
+
+
+@contextmanager
+def quiet_trl() -> Iterator[None]:
+    """While a TRL trainer is built and trained: transformers' logs at ERROR (TRL's notes on dataset mapping
+    are not the user's concern) and FutureWarnings dropped; both restored afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def runtime_settings(outcome: Any) -> dict[str, float]:

@@ -9,11 +9,15 @@ which objectives it supports in ``MethodSpec.objectives``; nothing here knows a 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import AdapterError
+from .data import load_split, read_prompts
 from .fit import FitContext, FitOutcome
+from .preferences import read_pairs
 from .supervised import fit_supervised, load_supervised
 
 __all__ = ["FitContext", "FitOutcome", "Objective", "get_objective", "list_objectives"]
@@ -34,14 +38,10 @@ class Objective:
     fit: Callable[[FitContext], FitOutcome]
     needs_peft_config: bool = False  # the trainer wraps the model itself from ``spec.peft_config``
     default_beta: float | None = None  # objectives with a temperature (DPO's beta) name their default
+    uses_teacher: bool = False  # the run takes --teacher / --teacher-adapter / --teacher-prompt
 
 
 # ---- the registry ---------------------------------------------------------------------------
-
-def _dpo_load(*args: Any) -> tuple:
-    from .dpo import load_pairs_for_training
-
-    return load_pairs_for_training(*args)
 
 
 def _dpo_fit(ctx: FitContext) -> FitOutcome:
@@ -50,14 +50,70 @@ def _dpo_fit(ctx: FitContext) -> FitOutcome:
     return fit_dpo(ctx)
 
 
+def _distill_fit(ctx: FitContext) -> FitOutcome:
+    from .distill import fit_distill
+
+    return fit_distill(ctx)
+
+
+def _reward_fit(ctx: FitContext) -> FitOutcome:
+    from .reward import fit_reward
+
+    return fit_reward(ctx)
+
+
+def _grpo_fit(ctx: FitContext) -> FitOutcome:
+    from .grpo import fit_grpo
+
+    return fit_grpo(ctx)
+
+
 _OBJECTIVES: dict[str, Objective] = {
-    "causal-lm": Objective("causal-lm", "causal-lm", "supervised: loss on the completion (or the whole text)",
-                           load_supervised("causal-lm"), fit_supervised),
-    "seq-cls": Objective("seq-cls", "seq-cls", "supervised: a label per text", load_supervised("seq-cls"),
-                         fit_supervised),
-    "dpo": Objective("dpo", "causal-lm", "preference pairs {prompt, chosen, rejected} with TRL's DPOTrainer; "
-                     "the reference is the base itself (adapter disabled)", _dpo_load, _dpo_fit,
-                     needs_peft_config=True, default_beta=0.1),
+    "causal-lm": Objective(
+        "causal-lm",
+        "causal-lm",
+        "supervised: loss on the completion (or the whole text)",
+        load_supervised("causal-lm"),
+        fit_supervised,
+    ),
+    "seq-cls": Objective(
+        "seq-cls", "seq-cls", "supervised: a label per text", load_supervised("seq-cls"), fit_supervised
+    ),
+    "dpo": Objective(
+        "dpo",
+        "causal-lm",
+        "preference pairs {prompt, chosen, rejected} with TRL's DPOTrainer; "
+        "the reference is the base itself (adapter disabled)",
+        load_split(read_pairs),
+        _dpo_fit,
+        needs_peft_config=True,
+        default_beta=0.1,
+    ),
+    "distill": Objective(
+        "distill",
+        "causal-lm",
+        "prompts {prompt}: the new adapter learns the teacher's next-token distributions "
+        "(forward KL on the teacher's greedy answers)",
+        load_split(read_prompts),
+        _distill_fit,
+        uses_teacher=True,
+    ),
+    "reward": Objective(
+        "reward",
+        "seq-cls",
+        "preference pairs {prompt, chosen, rejected} -> a one-output reward model with TRL's RewardTrainer",
+        load_split(read_pairs, num_labels=1),  # one output: the reward
+        _reward_fit,
+        needs_peft_config=True,
+    ),
+    "grpo": Objective(
+        "grpo",
+        "causal-lm",
+        "prompts {prompt} -> TRL's GRPOTrainer against a reward (--reward-fn module:function or --reward ADAPTER)",
+        load_split(functools.partial(read_prompts, keep_columns=True)),  # columns reach the reward
+        _grpo_fit,
+        needs_peft_config=True,
+    ),
 }
 
 

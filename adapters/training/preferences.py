@@ -15,12 +15,13 @@ Figures
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from .data import row_error, json_lines
 from ..errors import AdapterError
+from .data import json_lines, row_error
 
 __all__ = ["PreferenceResult", "is_pairs_file", "pair_logps", "read_pairs", "score_pairs"]
 
@@ -36,8 +37,11 @@ def read_pairs(path: str | Path) -> list[dict]:
             raise row_error(path, lineno, f"expected a JSON object, got {type(row).__name__}")
         for name in FIELDS:
             if not isinstance(row.get(name), str) or not row[name].strip():
-                raise row_error(path, lineno, f'missing or empty "{name}" (pairs need {{"prompt", "chosen", '
-                                               f'"rejected"}} as non-empty strings)')
+                raise row_error(
+                    path,
+                    lineno,
+                    f'missing or empty "{name}" (pairs need {{"prompt", "chosen", "rejected"}} as non-empty strings)',
+                )
         if row["chosen"].strip() == row["rejected"].strip():
             raise row_error(path, lineno, '"chosen" equals "rejected"; a pair must prefer one answer to another')
         rows.append({name: row[name] for name in FIELDS})
@@ -64,8 +68,9 @@ def _logits(model: Any, **inputs: Any):
     return out.logits if hasattr(out, "logits") else out[0]
 
 
-def pair_logps(model: Any, tokenizer: Any, rows: Sequence[dict], batch_size: int = 8, max_length: int = 512,
-               progress: Any = None) -> tuple[list[float], list[float]]:
+def pair_logps(
+    model: Any, tokenizer: Any, rows: Sequence[dict], batch_size: int = 8, max_length: int = 512, progress: Any = None
+) -> tuple[list[float], list[float]]:
     """Summed log-likelihood of each pair's chosen and rejected answer after its prompt."""
     import torch
 
@@ -76,9 +81,10 @@ def pair_logps(model: Any, tokenizer: Any, rows: Sequence[dict], batch_size: int
     items = [(r["prompt"], r[side]) for r in rows for side in ("chosen", "rejected")]
     with torch.no_grad():
         for start in range(0, len(items), batch_size):
-            chunk = items[start: start + batch_size]
-            batch = collate([encode_row(tokenizer, {"prompt": p, "completion": c}, "causal-lm", max_length)
-                             for p, c in chunk])
+            chunk = items[start : start + batch_size]
+            batch = collate(
+                [encode_row(tokenizer, {"prompt": p, "completion": c}, "causal-lm", max_length) for p, c in chunk]
+            )
             logits = _logits(model, input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
             labels = batch["labels"][:, 1:]
             logprobs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
@@ -100,16 +106,27 @@ class PreferenceResult:
     rejected_logps: list[float] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "preferred_rate": self.preferred_rate, "reward_margin": self.reward_margin,
-                "beta": self.beta}
+        return {
+            "n": self.n,
+            "preferred_rate": self.preferred_rate,
+            "reward_margin": self.reward_margin,
+            "beta": self.beta,
+        }
 
 
-def score_pairs(policy: tuple[list[float], list[float]], reference: tuple[list[float], list[float]] | None,
-                beta: float) -> PreferenceResult:
+def score_pairs(
+    policy: tuple[list[float], list[float]], reference: tuple[list[float], list[float]] | None, beta: float
+) -> PreferenceResult:
     """The two figures from log-likelihoods (no reference: the policy is the base, margin 0)."""
     chosen, rejected = policy
     ref_chosen, ref_rejected = reference or policy
     n = len(chosen)
-    rate = sum(c > r for c, r in zip(chosen, rejected)) / n
-    margin = sum(beta * ((c - rc) - (r - rr)) for c, r, rc, rr in zip(chosen, rejected, ref_chosen, ref_rejected)) / n
+    rate = sum(c > r for c, r in zip(chosen, rejected, strict=False)) / n
+    margin = (
+        sum(
+            beta * ((c - rc) - (r - rr))
+            for c, r, rc, rr in zip(chosen, rejected, ref_chosen, ref_rejected, strict=False)
+        )
+        / n
+    )
     return PreferenceResult(n, rate, margin, beta, list(chosen), list(rejected))

@@ -15,8 +15,16 @@ from typing import Any
 
 from ..errors import AdapterError
 
-__all__ = ["QUANTIZATIONS", "card_entry", "check_backend", "check_mergeable", "quantization_config",
-           "is_quantized", "fit_cpu_kernels", "packable_on_cpu"]
+__all__ = [
+    "QUANTIZATIONS",
+    "card_entry",
+    "check_backend",
+    "check_mergeable",
+    "fit_cpu_kernels",
+    "is_quantized",
+    "packable_on_cpu",
+    "quantization_config",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +51,8 @@ def check_backend(kind: str) -> None:
     """Refuse in one line unless bitsandbytes can quantize on this machine's device."""
     _validate(kind)
     try:
-        import torch
         import bitsandbytes.functional as bnbf
+        import torch
 
         probe = torch.linspace(-1, 1, 128, device=device()).reshape(2, 64)
         if kind == "nf4":
@@ -57,8 +65,10 @@ def check_backend(kind: str) -> None:
             raise RuntimeError("quantize round trip gave wrong values")
     except Exception as exc:  # noqa: BLE001 - any failure here means "no working backend"
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise AdapterError(f"--quantize {kind} needs a working bitsandbytes backend on {device()}, "
-                           f"and this machine has none ({reason})") from None
+        raise AdapterError(
+            f"--quantize {kind} needs a working bitsandbytes backend on {device()}, "
+            f"and this machine has none ({reason})"
+        ) from None
 
 
 def quantization_config(kind: str):
@@ -67,8 +77,12 @@ def quantization_config(kind: str):
     from transformers import BitsAndBytesConfig
 
     if _validate(kind) == "nf4":
-        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32,
-                                  bnb_4bit_use_double_quant=False)
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_compute_dtype=torch.float32,
+            bnb_4bit_use_double_quant=False,
+        )
     return BitsAndBytesConfig(load_in_8bit=True)
 
 
@@ -105,16 +119,24 @@ def fit_cpu_kernels(model: Any) -> dict[str, list[str]]:
             continue  # not an NF4 layer (int8 and full-precision layers never take the packed path)
         out_features, in_features = (int(n) for n in state.shape)
         on_cpu = module.weight.device.type == "cpu"
-        if module.support_avx512bf16_for_cpu and on_cpu and not packable_on_cpu(out_features, in_features,
-                                                                                   int(state.blocksize)):
+        if (
+            module.support_avx512bf16_for_cpu
+            and on_cpu
+            and not packable_on_cpu(out_features, in_features, int(state.blocksize))
+        ):
             module.support_avx512bf16_for_cpu = False
             refused.append(f"{name} [{out_features}x{in_features}]")
         placed["packed" if module.support_avx512bf16_for_cpu and on_cpu else "generic"].append(name)
     if refused:
-        logger.warning("%d NF4 layer(s) have shapes bitsandbytes' packed AVX-512-BF16 CPU kernel cannot take "
-                       "(it needs out %% %d == 0 and in %% blocksize == 0); they stay NF4 on the generic "
-                       "4-bit kernel: %s%s", len(refused), PACKED_ROWS, ", ".join(refused[:8]),
-                       f" and {len(refused) - 8} more" if len(refused) > 8 else "")
+        logger.warning(
+            "%d NF4 layer(s) have shapes bitsandbytes' packed AVX-512-BF16 CPU kernel cannot take "
+            "(it needs out %% %d == 0 and in %% blocksize == 0); they stay NF4 on the generic "
+            "4-bit kernel: %s%s",
+            len(refused),
+            PACKED_ROWS,
+            ", ".join(refused[:8]),
+            f" and {len(refused) - 8} more" if len(refused) > 8 else "",
+        )
     return placed
 
 
@@ -144,8 +166,10 @@ def is_quantized(model: Any) -> str | None:
 def check_mergeable(kind: str | None) -> None:
     """Folding adapter deltas into packed 4/8-bit weights would re-quantize them: refuse, point at the fix."""
     if kind:
-        raise AdapterError(f"cannot merge into a {kind}-quantized base: merge into the full-precision base "
-                           "instead (drop --quantize); the adapter is pinned to it")
+        raise AdapterError(
+            f"cannot merge into a {kind}-quantized base: merge into the full-precision base "
+            "instead (drop --quantize); the adapter is pinned to it"
+        )
 
 
 def prepare_for_training(model: Any, checkpointing: bool = True) -> Any:
@@ -157,5 +181,6 @@ def prepare_for_training(model: Any, checkpointing: bool = True) -> Any:
     under it (``MethodSpec.checkpointable``) pass ``checkpointing=False``."""
     from peft import prepare_model_for_kbit_training
 
-    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing,
-                                           gradient_checkpointing_kwargs={"use_reentrant": False})
+    return prepare_model_for_kbit_training(
+        model, use_gradient_checkpointing=checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False}
+    )

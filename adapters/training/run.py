@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import AdapterError
 from ..provenance import library_versions
@@ -77,9 +78,19 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
-def build_card(pin: Any, spec: MethodSpec, options: dict, task: str, metrics: dict, settings: dict,
-               label_names: list[str] | None, license: str = "apache-2.0", objective: dict | None = None,
-               quantize: str | None = None, provenance: dict | None = None) -> dict:
+def build_card(
+    pin: Any,
+    spec: MethodSpec,
+    options: dict,
+    task: str,
+    metrics: dict,
+    settings: dict,
+    label_names: list[str] | None,
+    license: str = "apache-2.0",
+    objective: dict | None = None,
+    quantize: str | None = None,
+    provenance: dict | None = None,
+) -> dict:
     """The model card front matter for a freshly trained adapter (schema: docs/contracts.md).
 
     ``quantization`` sits next to ``base``: the pin names the full-precision weights, the quantization how
@@ -107,8 +118,9 @@ def build_card(pin: Any, spec: MethodSpec, options: dict, task: str, metrics: di
         hub["provenance"] = _json_safe(provenance)
     if label_names:
         hub["label_names"] = list(label_names)
-    extra_tags = [t for t in (objective["name"] if objective["name"] != task else None,
-                              "qlora" if quantize else None) if t]
+    extra_tags = [
+        t for t in (objective["name"] if objective["name"] != task else None, "qlora" if quantize else None) if t
+    ]
     return {
         "library_name": "peft",
         "base_model": pin_dict.get("id"),
@@ -121,9 +133,11 @@ def build_card(pin: Any, spec: MethodSpec, options: dict, task: str, metrics: di
 
 def card_body(spec: MethodSpec, base_id: str, task: str, metrics: dict) -> str:
     shown = ", ".join(f"{k} = {v:.4g}" for k, v in metrics.items()) or "none"
-    return (f"# {spec.name} adapter for {base_id}\n\n"
-            f"Task: `{task}`. Held-out metrics: {shown}.\n\n"
-            f"Load it with `hub run` / `adapters.load_stack`, or with PEFT when the method is PEFT-backed.\n")
+    return (
+        f"# {spec.name} adapter for {base_id}\n\n"
+        f"Task: `{task}`. Held-out metrics: {shown}.\n\n"
+        f"Load it with `hub run` / `adapters.load_stack`, or with PEFT when the method is PEFT-backed.\n"
+    )
 
 
 @contextmanager
@@ -149,18 +163,24 @@ def check_declared_fingerprint(model_dir: Path, pin: Any, allow_mismatch: bool =
     from ..errors import BaseMismatchError
 
     card = read_card(Path(model_dir))
-    declared = ((card.front.get("adapter_hub") or {}).get("fingerprint") if card else None)
+    declared = (card.front.get("adapter_hub") or {}).get("fingerprint") if card else None
     if not declared or declared == pin.fingerprint:
         return
-    message = (f"base {model_dir}: its card declares fingerprint {declared} but its weights hash to "
-               f"{pin.fingerprint}")
+    message = f"base {model_dir}: its card declares fingerprint {declared} but its weights hash to {pin.fingerprint}"
     if not allow_mismatch:
         raise BaseMismatchError(message + " (use --allow-base-mismatch to train on it anyway)")
     warnings.warn(message + "; training on it anyway, the adapter is pinned to the weights", stacklevel=3)
 
 
-def _check_request(spec: MethodSpec, objective: Any, task: str, quantize: str | None, beta: float | None,
-                   max_steps: int | None, epochs: float | None) -> None:
+def _check_request(
+    spec: MethodSpec,
+    objective: Any,
+    task: str,
+    quantize: str | None,
+    beta: float | None,
+    max_steps: int | None,
+    epochs: float | None,
+) -> None:
     """Every refusal that needs no data and no model, read from the method's capability flags."""
     from .objectives import check_supported
 
@@ -168,8 +188,10 @@ def _check_request(spec: MethodSpec, objective: Any, task: str, quantize: str | 
         raise AdapterError(f"method {spec.name!r} does not support task {task!r} (supports: {', '.join(spec.tasks)})")
     check_supported(spec, objective)
     if quantize is not None and not spec.quantizable:
-        raise AdapterError(f"method {spec.name!r} cannot train on a quantized base; drop --quantize "
-                           "(`hub methods` shows which methods can)")
+        raise AdapterError(
+            f"method {spec.name!r} cannot train on a quantized base; drop --quantize "
+            "(`hub methods` shows which methods can)"
+        )
     if beta is not None and objective.default_beta is None:
         raise AdapterError(f"--beta applies to preference objectives (dpo), not {objective.name!r}")
     if beta is not None and beta <= 0:
@@ -178,25 +200,93 @@ def _check_request(spec: MethodSpec, objective: Any, task: str, quantize: str | 
         raise AdapterError("give either max_steps or epochs, not both")
 
 
-def train(base: str | Path, method: str, data: str | Path, out: str | Path, *, task: str = "causal-lm",
-          objective: str | None = None, beta: float | None = None, quantize: str | None = None,
-          options: dict | None = None, max_steps: int | None = None, epochs: float | None = None,
-          lr: float | None = None, batch_size: int | None = None, seed: int = 0, eval_fraction: float = 0.1,
-          eval_data: str | Path | None = None, revision: str | None = None, base_id: str | None = None,
-          max_length: int = DEFAULT_MAX_LENGTH, progress: bool = True, license: str = "apache-2.0",
-          allow_base_mismatch: bool = False, resolver: Resolver | None = None) -> TrainResult:
+def train(
+    base: str | Path,
+    method: str,
+    data: str | Path,
+    out: str | Path,
+    *,
+    task: str = "causal-lm",
+    objective: str | None = None,
+    beta: float | None = None,
+    quantize: str | None = None,
+    options: dict | None = None,
+    max_steps: int | None = None,
+    epochs: float | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    eval_fraction: float = 0.1,
+    eval_data: str | Path | None = None,
+    revision: str | None = None,
+    base_id: str | None = None,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    progress: bool = True,
+    license: str = "apache-2.0",
+    allow_base_mismatch: bool = False,
+    resolver: Resolver | None = None,
+    teacher: str | Path | None = None,
+    teacher_adapters: Sequence[str | Path] | None = None,
+    teacher_prompt: str | Path | None = None,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    max_new_tokens: int | None = None,
+    reward: str | Path | None = None,
+    reward_fn: str | None = None,
+    num_generations: int | None = None,
+    max_completion_length: int | None = None,
+) -> TrainResult:
     """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``.
 
     ``objective`` defaults to ``task`` (supervised); ``"dpo"`` trains on preference pairs with ``beta``
     (default 0.1). ``quantize="nf4"|"int8"`` loads the base quantized with bitsandbytes (QLoRA); the
     pin stays the full-precision base's fingerprint. ``resolver`` pulls a ``hub://`` base (the hub client
-    passes its own)."""
+    passes its own).
+
+    ``"distill"`` trains on prompts to mimic a teacher: ``teacher`` (a model directory or ``hub://`` reference
+    with the same vocabulary), and/or ``teacher_adapters`` stacked on it (default: on the base), and/or a
+    ``teacher_prompt`` file the teacher alone sees; ``temperature``, ``top_k`` and ``max_new_tokens`` (the
+    teacher's greedy answers) shape the loss (``adapters.training.distill``).
+
+    ``"reward"`` trains a one-output reward model on pairs; ``"grpo"`` trains on prompts against
+    ``reward_fn`` (``module:function``) or ``reward`` (a reward adapter), sampling ``num_generations`` completions
+    of at most ``max_completion_length`` tokens per prompt."""
     with hf_progress(progress):
-        return _train(base, method, data, out, task=task, objective=objective, beta=beta, quantize=quantize,
-                      options=options, max_steps=max_steps, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                      eval_fraction=eval_fraction, eval_data=eval_data, revision=revision, base_id=base_id,
-                      max_length=max_length, progress=progress, license=license,
-                      allow_base_mismatch=allow_base_mismatch, resolver=resolver)
+        return _train(
+            base,
+            method,
+            data,
+            out,
+            task=task,
+            objective=objective,
+            beta=beta,
+            quantize=quantize,
+            options=options,
+            max_steps=max_steps,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            seed=seed,
+            eval_fraction=eval_fraction,
+            eval_data=eval_data,
+            revision=revision,
+            base_id=base_id,
+            max_length=max_length,
+            progress=progress,
+            license=license,
+            allow_base_mismatch=allow_base_mismatch,
+            resolver=resolver,
+            teacher=teacher,
+            teacher_adapters=teacher_adapters,
+            teacher_prompt=teacher_prompt,
+            temperature=temperature,
+            top_k=top_k,
+            max_new_tokens=max_new_tokens,
+            reward=reward,
+            reward_fn=reward_fn,
+            num_generations=num_generations,
+            max_completion_length=max_completion_length,
+        )
 
 
 def _capped(max_steps: int | None, epochs: float | None) -> tuple[int | None, float | None]:
@@ -216,19 +306,51 @@ def _capped(max_steps: int | None, epochs: float | None) -> tuple[int | None, fl
     return (cap if max_steps is None else min(max_steps, cap)), None
 
 
-def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective: str | None, beta: float | None,
-           quantize: str | None, options: dict | None, max_steps: int | None, epochs: float | None,
-           lr: float | None, batch_size: int | None, seed: int, eval_fraction: float, eval_data: Any,
-           revision: str | None, base_id: str | None, max_length: int, progress: bool, license: str,
-           allow_base_mismatch: bool, resolver: Resolver | None) -> TrainResult:
+def _train(
+    base: Any,
+    method: str,
+    data: Any,
+    out: Any,
+    *,
+    task: str,
+    objective: str | None,
+    beta: float | None,
+    quantize: str | None,
+    options: dict | None,
+    max_steps: int | None,
+    epochs: float | None,
+    lr: float | None,
+    batch_size: int | None,
+    seed: int,
+    eval_fraction: float,
+    eval_data: Any,
+    revision: str | None,
+    base_id: str | None,
+    max_length: int,
+    progress: bool,
+    license: str,
+    allow_base_mismatch: bool,
+    resolver: Resolver | None,
+    teacher: Any = None,
+    teacher_adapters: Sequence[str | Path] | None = None,
+    teacher_prompt: Any = None,
+    temperature: float | None = None,
+    top_k: int | None = None,
+    max_new_tokens: int | None = None,
+    reward: Any = None,
+    reward_fn: str | None = None,
+    num_generations: int | None = None,
+    max_completion_length: int | None = None,
+) -> TrainResult:
     from transformers import set_seed
 
     from ..base.load import load_base, pin_for, resolve_base
     from ..card import write_card
+    from ..provenance import data_record, training_provenance
     from .data import pad_id
     from .objectives import FitContext, get_objective
     from .quantize import check_backend, prepare_for_training
-    from ..provenance import data_record, training_provenance
+    from .teacher import TeacherRequest
 
     spec = get_method(method)
     goal = get_objective(objective or task)
@@ -236,6 +358,14 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective:
         raise AdapterError(f"objective {goal.name!r} trains a {goal.task} model, not {task!r}")
     task = goal.task
     _check_request(spec, goal, task, quantize, beta, max_steps, epochs)
+    wanted = TeacherRequest.from_options(
+        goal.name, goal.uses_teacher, teacher, teacher_adapters, teacher_prompt, temperature, top_k, max_new_tokens
+    )
+    from .reward_source import reward_request
+
+    reward_from = reward_request(
+        goal.name, None if reward is None else str(reward), reward_fn, num_generations, max_completion_length, resolver
+    )
     max_steps, epochs = _capped(max_steps, epochs)
     if goal.default_beta is not None and beta is None:
         beta = goal.default_beta
@@ -256,9 +386,11 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective:
     model_dir = resolve_base(str(base), revision=revision, resolver=resolver)
     pin = pin_for(model_dir, base_id=base_id, revision=revision)  # the full-precision weights, quantized or not
     check_declared_fingerprint(model_dir, pin, allow_base_mismatch)
+    plan = wanted.resolve(model_dir, pin, resolver, allow_base_mismatch) if wanted is not None else None
     set_seed(seed)  # before loading: a seq-cls head is initialised there
-    model, tokenizer = load_base(model_dir, task=task, num_labels=num_labels, label_names=label_names,
-                                 quantize=quantize)
+    model, tokenizer = load_base(
+        model_dir, task=task, num_labels=num_labels, label_names=label_names, quantize=quantize
+    )
     if task == "seq-cls" and getattr(model.config, "pad_token_id", None) is None:
         model.config.pad_token_id = pad_id(tokenizer)  # decoder classifiers find the last real token by it
     if quantize is not None:
@@ -267,33 +399,87 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
-        ctx = FitContext(model=model, tokenizer=tokenizer, spec=spec, options=opts, task=task, train_rows=train_rows,
-                         eval_rows=eval_rows, label_names=label_names, work_dir=tmp, lr=lr, batch_size=batch_size,
-                         max_steps=max_steps, epochs=epochs, seed=seed, max_length=max_length, progress=progress,
-                         beta=beta)
+        ctx = FitContext(
+            model=model,
+            tokenizer=tokenizer,
+            spec=spec,
+            options=opts,
+            task=task,
+            train_rows=train_rows,
+            eval_rows=eval_rows,
+            label_names=label_names,
+            work_dir=tmp,
+            lr=lr,
+            batch_size=batch_size,
+            max_steps=max_steps,
+            epochs=epochs,
+            seed=seed,
+            max_length=max_length,
+            progress=progress,
+            beta=beta,
+            teacher=plan,
+            reward=reward_from,
+            base_dir=model_dir,
+            resolver=resolver,
+            num_generations=num_generations,
+            max_completion_length=max_completion_length,
+        )
         fitted = goal.fit(ctx)
         metrics = fitted.metrics
         if epochs is None and max_steps is None:
             epochs = DEFAULT_EPOCHS
-        settings = {"objective": goal.name, "steps": fitted.steps, "epochs": epochs, "max_steps": max_steps,
-                    "lr": lr, "batch_size": batch_size, "seed": seed, "max_length": max_length,
-                    "dataset": str(data), "train_records": len(train_rows), "eval_records": len(eval_rows),
-                    **fitted.extra_settings}
+        settings = {
+            "objective": goal.name,
+            "steps": fitted.steps,
+            "epochs": epochs,
+            "max_steps": max_steps,
+            "lr": lr,
+            "batch_size": batch_size,
+            "seed": seed,
+            "max_length": max_length,
+            "dataset": str(data),
+            "train_records": len(train_rows),
+            "eval_records": len(eval_rows),
+            **fitted.extra_settings,
+        }
         shutil.rmtree(tmp / "trainer", ignore_errors=True)
         if not (fitted.is_main_process and _rank_zero()):  # under torchrun/accelerate only rank 0 writes
-            return TrainResult(output_dir=out, metrics=metrics, steps=fitted.steps, settings=settings,
-                               model=fitted.trained, tokenizer=tokenizer)
+            return TrainResult(
+                output_dir=out,
+                metrics=metrics,
+                steps=fitted.steps,
+                settings=settings,
+                model=fitted.trained,
+                tokenizer=tokenizer,
+            )
         adapter_tmp = tmp / "adapter"
         adapter_tmp.mkdir()
         spec.save(fitted.trained, adapter_tmp, opts)
         record = training_provenance(
-            pin=pin.to_dict(), method=spec.name, options=opts, task=task, objective=goal.name, settings=settings,
+            pin=pin.to_dict(),
+            method=spec.name,
+            options=opts,
+            task=task,
+            objective=goal.name,
+            settings=settings,
             data=data_record(data, len(train_rows) + (len(eval_rows) if eval_data is None else 0)),
             eval_data=data_record(eval_data, len(eval_rows)) if eval_data is not None else None,
-            metrics=metrics, extra={"beta": beta, "quantize": quantize})
-        front = build_card(pin, spec, opts, task, metrics, settings, label_names, license,
-                           objective={"name": goal.name, **({"beta": float(beta)} if beta is not None else {})},
-                           quantize=quantize, provenance=record)
+            metrics=metrics,
+            extra={"beta": beta, "quantize": quantize, **fitted.provenance},
+        )
+        front = build_card(
+            pin,
+            spec,
+            opts,
+            task,
+            metrics,
+            settings,
+            label_names,
+            license,
+            objective={"name": goal.name, **({"beta": float(beta)} if beta is not None else {})},
+            quantize=quantize,
+            provenance=record,
+        )
         write_card(adapter_tmp, front, card_body(spec, front["base_model"] or str(model_dir), task, metrics))
         _check_out(out)
         if out.exists():
@@ -301,5 +487,11 @@ def _train(base: Any, method: str, data: Any, out: Any, *, task: str, objective:
         adapter_tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return TrainResult(output_dir=out, metrics=metrics, steps=fitted.steps, settings=settings,
-                       model=fitted.trained, tokenizer=tokenizer)
+    return TrainResult(
+        output_dir=out,
+        metrics=metrics,
+        steps=fitted.steps,
+        settings=settings,
+        model=fitted.trained,
+        tokenizer=tokenizer,
+    )

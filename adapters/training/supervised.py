@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from .fit import FitContext, FitOutcome, log_metrics_quietly, runtime_settings
+from .fit import FitContext, FitOutcome, log_metrics_quietly, runtime_settings, trainer_settings
 
 __all__ = ["fit_supervised", "load_supervised"]
 
@@ -39,13 +40,10 @@ def _trainer_args(ctx: FitContext):
     from transformers import TrainingArguments
 
     return TrainingArguments(
-        output_dir=str(ctx.work_dir / "trainer"), learning_rate=ctx.lr,
-        per_device_train_batch_size=ctx.batch_size, per_device_eval_batch_size=ctx.batch_size,
-        max_steps=ctx.max_steps if ctx.max_steps is not None else -1,
-        num_train_epochs=ctx.epochs if ctx.epochs is not None else 1, seed=ctx.seed, data_seed=ctx.seed,
-        logging_steps=10, save_strategy="no", eval_strategy="no", report_to=[], disable_tqdm=not ctx.progress,
-        remove_unused_columns=False, prediction_loss_only=ctx.task == "causal-lm", dataloader_num_workers=0,
-        dataloader_pin_memory=False, warmup_steps=0,
+        **trainer_settings(ctx),
+        logging_steps=10,
+        remove_unused_columns=False,
+        prediction_loss_only=ctx.task == "causal-lm",
     )
 
 
@@ -57,11 +55,17 @@ def fit_supervised(ctx: FitContext) -> FitOutcome:
     set_seed(ctx.seed)
     trainable = ctx.spec.prepare(ctx.model, ctx.options, ctx.task)
     train_set = encode_rows(ctx.tokenizer, ctx.train_rows, ctx.task, ctx.max_length, ctx.label_names)
-    eval_set = (encode_rows(ctx.tokenizer, ctx.eval_rows, ctx.task, ctx.max_length, ctx.label_names)
-                if ctx.eval_rows else None)
-    trainer = Trainer(model=trainable, args=_trainer_args(ctx), train_dataset=train_set, eval_dataset=eval_set,
-                      data_collator=Collator(pad_id(ctx.tokenizer)),
-                      compute_metrics=_accuracy if ctx.task == "seq-cls" else None)
+    eval_set = (
+        encode_rows(ctx.tokenizer, ctx.eval_rows, ctx.task, ctx.max_length, ctx.label_names) if ctx.eval_rows else None
+    )
+    trainer = Trainer(
+        model=trainable,
+        args=_trainer_args(ctx),
+        train_dataset=train_set,
+        eval_dataset=eval_set,
+        data_collator=Collator(pad_id(ctx.tokenizer)),
+        compute_metrics=_accuracy if ctx.task == "seq-cls" else None,
+    )
     log_metrics_quietly(trainer)
     outcome = trainer.train()
     metrics = {"train_loss": float(outcome.training_loss)}
@@ -73,5 +77,10 @@ def fit_supervised(ctx: FitContext) -> FitOutcome:
         else:
             metrics["accuracy"] = float(found["eval_accuracy"])
     trainable.eval()
-    return FitOutcome(trainable, metrics, int(outcome.global_step), trainer.is_world_process_zero(),
-                      extra_settings=runtime_settings(outcome))
+    return FitOutcome(
+        trainable,
+        metrics,
+        int(outcome.global_step),
+        trainer.is_world_process_zero(),
+        extra_settings=runtime_settings(outcome),
+    )

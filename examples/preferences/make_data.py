@@ -56,8 +56,11 @@ TRAIN = [
     ("How many teeth does an adult usually have?", "32.", "An adult usually has 32 teeth."),
     ("What carries oxygen in the blood?", "Haemoglobin.", "Haemoglobin in red blood cells carries oxygen."),
     # everyday science
-    ("At what temperature in Celsius does water boil at sea level?", "100.",
-     "Water boils at 100 degrees Celsius at sea level."),
+    (
+        "At what temperature in Celsius does water boil at sea level?",
+        "100.",
+        "Water boils at 100 degrees Celsius at sea level.",
+    ),
     ("What gas do plants take in?", "CO2.", "Plants take in carbon dioxide."),
     ("What is ice made of?", "Water.", "Ice is frozen water."),
     ("What makes a rainbow?", "Sunlight.", "Sunlight bent by raindrops makes a rainbow."),
@@ -79,10 +82,17 @@ HELD_OUT = [
     ("How many strings does a violin have?", "Four.", "A violin has four strings."),
     ("How many keys does a piano have?", "88.", "A piano has 88 keys."),
     ("Who composed the Moonlight Sonata?", "Beethoven.", "Beethoven composed the Moonlight Sonata."),
-    ("Which instrument has a bow and is larger than a violin?", "Cello.", "The cello is played with a bow and is larger."),
+    (
+        "Which instrument has a bow and is larger than a violin?",
+        "Cello.",
+        "The cello is played with a bow and is larger.",
+    ),
     # sport
-    ("How many players does a football team have on the pitch?", "Eleven.",
-     "A football team has eleven players on the pitch."),
+    (
+        "How many players does a football team have on the pitch?",
+        "Eleven.",
+        "A football team has eleven players on the pitch.",
+    ),
     ("How often, in years, are the Summer Olympics held?", "Four.", "The Summer Olympics are held every four years."),
     ("In which sport is a shuttlecock used?", "Badminton.", "A shuttlecock is used in badminton."),
     ("How long is a marathon in kilometres?", "42.", "A marathon is about 42 kilometres."),

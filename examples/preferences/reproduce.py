@@ -20,9 +20,18 @@ DEFAULT_STEPS = 10
 DEFAULT_LR = 3e-3
 
 
-def reproduce(base: str | Path, out: Path, *, steps: int = DEFAULT_STEPS, train_limit: int | None = None,
-              held_limit: int | None = None, quantize: str | None = None, lr: float = DEFAULT_LR,
-              batch_size: int = 4, progress: bool = True) -> dict:
+def reproduce(
+    base: str | Path,
+    out: Path,
+    *,
+    steps: int = DEFAULT_STEPS,
+    train_limit: int | None = None,
+    held_limit: int | None = None,
+    quantize: str | None = None,
+    lr: float = DEFAULT_LR,
+    batch_size: int = 4,
+    progress: bool = True,
+) -> dict:
     """Train and measure; returns the figures (``before``, ``after``: EvalResult; ``seconds``, ``steps``)."""
     from adapters.evaluation.heldout import evaluate
     from adapters.training import train
@@ -34,8 +43,19 @@ def reproduce(base: str | Path, out: Path, *, steps: int = DEFAULT_STEPS, train_
         _head(HERE / "heldout.jsonl", held_file, held_limit)
         before = evaluate(base, held_file, progress=progress, quantize=quantize)
         started = time.perf_counter()
-        result = train(base, "lora", train_file, out, objective="dpo", quantize=quantize, max_steps=steps, lr=lr,
-                       batch_size=batch_size, eval_data=held_file, progress=progress)
+        result = train(
+            base,
+            "lora",
+            train_file,
+            out,
+            objective="dpo",
+            quantize=quantize,
+            max_steps=steps,
+            lr=lr,
+            batch_size=batch_size,
+            eval_data=held_file,
+            progress=progress,
+        )
         seconds = time.perf_counter() - started
         after = evaluate(base, held_file, [out], progress=progress, quantize=quantize)
     finally:
@@ -67,11 +87,15 @@ def main() -> None:
             shutil.rmtree(scratch, ignore_errors=True)
     before, after = found["before"], found["after"]
     print(f"preferred-answer rate before: {before.preferred_rate:.2f}  ({before.n} held-out pairs)")
-    print(f"dpo lora training: {found['steps']} steps in {found['seconds']:.0f} s"
-          + (f" on a {args.quantize} base" if args.quantize else ""))
-    print(f"preferred-answer rate after:  {after.preferred_rate:.2f}  "
-          f"(gain {after.preferred_rate - before.preferred_rate:+.2f}, mean reward margin {after.reward_margin:.3f}, "
-          f"beta {after.beta:g})")
+    print(
+        f"dpo lora training: {found['steps']} steps in {found['seconds']:.0f} s"
+        + (f" on a {args.quantize} base" if args.quantize else "")
+    )
+    print(
+        f"preferred-answer rate after:  {after.preferred_rate:.2f}  "
+        f"(gain {after.preferred_rate - before.preferred_rate:+.2f}, mean reward margin {after.reward_margin:.3f}, "
+        f"beta {after.beta:g})"
+    )
 
 
 if __name__ == "__main__":

@@ -17,24 +17,86 @@ import random
 from pathlib import Path
 
 PROMPT = "Review: {review}"
-TRAIN_SUBJECTS = ["pasta", "hotel room", "phone", "movie", "concert", "book", "laptop", "coffee", "haircut",
-                  "flight", "sofa", "game", "museum", "bakery", "headphones", "jacket", "tour", "pizza",
-                  "camera", "train ride", "soup", "hike", "spa", "printer", "bike"]
+TRAIN_SUBJECTS = [
+    "pasta",
+    "hotel room",
+    "phone",
+    "movie",
+    "concert",
+    "book",
+    "laptop",
+    "coffee",
+    "haircut",
+    "flight",
+    "sofa",
+    "game",
+    "museum",
+    "bakery",
+    "headphones",
+    "jacket",
+    "tour",
+    "pizza",
+    "camera",
+    "train ride",
+    "soup",
+    "hike",
+    "spa",
+    "printer",
+    "bike",
+]
 HELD_OUT_SUBJECTS = ["sushi", "taxi", "tablet", "play", "garden", "watch", "beach", "lecture", "burger", "gym"]
-POSITIVE = ["was wonderful", "exceeded my expectations", "was worth every penny", "made my day",
-            "was a pleasant surprise", "works perfectly", "was fantastic", "is the best I have had",
-            "left me smiling", "was delightful"]
-NEGATIVE = ["was a waste of money", "broke after one day", "was terribly disappointing", "ruined my evening",
-            "was cold and bland", "never worked properly", "was awful", "is the worst I have had",
-            "left me angry", "was a complete mess"]
-EXTRAS = ["", " I would recommend it to friends.", " Never again.", " The staff said nothing.",
-          " It took an hour.", " My sister agreed."]
-HELD_OUT_POSITIVE = ["was simply superb", "felt like a real treat", "was better than I hoped", "was a joy",
-                     "impressed everyone at the table", "was lovely from start to finish", "is excellent value",
-                     "put me in a great mood"]
-HELD_OUT_NEGATIVE = ["was a total letdown", "fell apart within a week", "was overpriced and dull",
-                     "spoiled the whole trip", "tasted stale", "stopped working at once", "was dreadful",
-                     "made me regret coming"]
+POSITIVE = [
+    "was wonderful",
+    "exceeded my expectations",
+    "was worth every penny",
+    "made my day",
+    "was a pleasant surprise",
+    "works perfectly",
+    "was fantastic",
+    "is the best I have had",
+    "left me smiling",
+    "was delightful",
+]
+NEGATIVE = [
+    "was a waste of money",
+    "broke after one day",
+    "was terribly disappointing",
+    "ruined my evening",
+    "was cold and bland",
+    "never worked properly",
+    "was awful",
+    "is the worst I have had",
+    "left me angry",
+    "was a complete mess",
+]
+EXTRAS = [
+    "",
+    " I would recommend it to friends.",
+    " Never again.",
+    " The staff said nothing.",
+    " It took an hour.",
+    " My sister agreed.",
+]
+HELD_OUT_POSITIVE = [
+    "was simply superb",
+    "felt like a real treat",
+    "was better than I hoped",
+    "was a joy",
+    "impressed everyone at the table",
+    "was lovely from start to finish",
+    "is excellent value",
+    "put me in a great mood",
+]
+HELD_OUT_NEGATIVE = [
+    "was a total letdown",
+    "fell apart within a week",
+    "was overpriced and dull",
+    "spoiled the whole trip",
+    "tasted stale",
+    "stopped working at once",
+    "was dreadful",
+    "made me regret coming",
+]
 HELD_OUT_EXTRAS = ["", " We paid cash.", " It rained all day.", " My colleague noticed it too."]
 
 
@@ -63,8 +125,10 @@ def make_rows(subjects: list[str], n: int, seed: int, held_out: bool = False) ->
 
 
 def main(out_dir: Path = Path(__file__).parent) -> None:
-    for name, subjects, n, seed, held in (("train.jsonl", TRAIN_SUBJECTS, 300, 0, False),
-                                          ("eval.jsonl", HELD_OUT_SUBJECTS, 50, 1, True)):
+    for name, subjects, n, seed, held in (
+        ("train.jsonl", TRAIN_SUBJECTS, 300, 0, False),
+        ("eval.jsonl", HELD_OUT_SUBJECTS, 50, 1, True),
+    ):
         rows = make_rows(subjects, n, seed, held)
         (out_dir / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
         print(f"{out_dir / name}: {len(rows)} rows")

@@ -39,8 +39,10 @@ def main() -> None:
         if not args.out:
             shutil.rmtree(work, ignore_errors=True)
     print(f"exact match before: {before.exact_match:.2f}  ({before.n} held-out reviews)")
-    print(f"lora training: {result.steps} steps in {seconds:.0f} s, "
-          f"held-out perplexity {result.metrics['perplexity']:.3f}")
+    print(
+        f"lora training: {result.steps} steps in {seconds:.0f} s, "
+        f"held-out perplexity {result.metrics['perplexity']:.3f}"
+    )
     print(f"exact match after:  {after.exact_match:.2f}")
     print(f"example before: {before.predictions[0]!r}  after: {after.predictions[0]!r}")
 

@@ -22,8 +22,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from adapters.settings import user_cache_path  # noqa: E402
-from examples.tasks.make_tasks import LIBRARY, TASKS  # noqa: E402
+from adapters.settings import user_cache_path
+from examples.tasks.make_tasks import LIBRARY, TASKS
 
 SETTINGS = {"method": "lora", "r": 8, "lora_alpha": 16, "max_steps": 6, "lr": 1e-2, "batch_size": 8, "seed": 0}
 VERSION = "1.0.0"
@@ -40,8 +40,14 @@ def _key(task: str, base_fingerprint: str, settings: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def train_task(base: Path, task: str, out_root: Path | None = None, settings: dict = SETTINGS,
-               data: Path | None = None, progress: bool = True) -> Path:
+def train_task(
+    base: Path,
+    task: str,
+    out_root: Path | None = None,
+    settings: dict = SETTINGS,
+    data: Path | None = None,
+    progress: bool = True,
+) -> Path:
     """The cached LoRA for ``task`` (trained now if missing); ``data`` overrides the task's training file."""
     from adapters.base import pin_for
     from adapters.card import read_card, write_card
@@ -49,8 +55,11 @@ def train_task(base: Path, task: str, out_root: Path | None = None, settings: di
 
     data = data or HERE / task / "train.jsonl"
     pin = pin_for(base)
-    key = _key(task, pin.fingerprint, settings) if data == HERE / task / "train.jsonl" else \
-        hashlib.sha256(data.read_bytes() + json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    key = (
+        _key(task, pin.fingerprint, settings)
+        if data == HERE / task / "train.jsonl"
+        else hashlib.sha256(data.read_bytes() + json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    )
     out = (out_root or cache_dir()) / f"{task}-{key}"
     if (out / "adapter_model.safetensors").is_file() and (out / "README.md").is_file():
         return out
@@ -59,15 +68,28 @@ def train_task(base: Path, task: str, out_root: Path | None = None, settings: di
         import shutil
 
         shutil.rmtree(tmp)
-    train(base, settings["method"], data, tmp, options={"r": settings["r"], "lora_alpha": settings["lora_alpha"]},
-          max_steps=settings["max_steps"], lr=settings["lr"], batch_size=settings["batch_size"],
-          seed=settings["seed"], eval_data=HERE / task / "heldout.jsonl", progress=progress)
+    train(
+        base,
+        settings["method"],
+        data,
+        tmp,
+        options={"r": settings["r"], "lora_alpha": settings["lora_alpha"]},
+        max_steps=settings["max_steps"],
+        lr=settings["lr"],
+        batch_size=settings["batch_size"],
+        seed=settings["seed"],
+        eval_data=HERE / task / "heldout.jsonl",
+        progress=progress,
+    )
     card = read_card(tmp)
     front = dict(card.front)
     front["tags"] = sorted(set(front.get("tags") or []) | {task, "task-library"})
     front["adapter_hub"] = {**front["adapter_hub"], "usage": TASKS[task][0]}
-    write_card(tmp, front, f"# {task} LoRA\n\nOne-word answers for the `{task}` task of examples/tasks.\n"
-                           f"Prompt: `{TASKS[task][0]}`\n")
+    write_card(
+        tmp,
+        front,
+        f"# {task} LoRA\n\nOne-word answers for the `{task}` task of examples/tasks.\nPrompt: `{TASKS[task][0]}`\n",
+    )
     tmp.rename(out)
     return out
 
@@ -102,7 +124,7 @@ def main() -> None:
     for task, path in dirs.items():
         print(f"{task}\t{path}")
     if args.push:
-        for task, ref in push(dirs, args.namespace).items():
+        for ref in push(dirs, args.namespace).values():
             print(f"pushed {ref}")
 
 

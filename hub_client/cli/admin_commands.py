@@ -5,15 +5,12 @@ reads the audit trail of a running hub with an admin token instead."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any
 
 import click
 
 from ._output import json_option, print_json, print_table
-from .server_settings import ServerCommandError, server_settings
+from .server_settings import DATA_OPTION, server_call, server_settings
 
-_DATA = click.option("--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA).")
 _TOKEN_COLUMNS = [
     ("id", "ID"),
     ("user", "USER"),
@@ -33,15 +30,6 @@ _AUDIT_COLUMNS = [
 ]
 
 
-def _server_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    from hub_server.errors import ServiceError
-
-    try:
-        return func(*args, **kwargs)
-    except ServiceError as exc:
-        raise ServerCommandError(exc.message) from None
-
-
 @click.group("tokens")
 def tokens() -> None:
     """List and revoke the tokens of a hub."""
@@ -49,13 +37,13 @@ def tokens() -> None:
 
 @tokens.command("list")
 @click.option("--user", default=None, help="Only this user's tokens.")
-@_DATA
+@DATA_OPTION
 @json_option
 def tokens_list(user: str | None, data: str | None, as_json: bool) -> None:
     """Every token (never the secret): id, owner, scope, state (active, expired, revoked)."""
     from hub_server.admin import list_user_tokens
 
-    rows = _server_call(list_user_tokens, server_settings(data), user)
+    rows = server_call(list_user_tokens, server_settings(data), user)
     if as_json:
         print_json(rows)
     else:
@@ -64,13 +52,13 @@ def tokens_list(user: str | None, data: str | None, as_json: bool) -> None:
 
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
-@_DATA
+@DATA_OPTION
 @json_option
 def tokens_revoke(token_id: int, data: str | None, as_json: bool) -> None:
     """Revoke a token by id: it is refused from the next request on, on every worker."""
     from hub_server.admin import revoke_user_token
 
-    row = _server_call(revoke_user_token, server_settings(data), token_id)
+    row = server_call(revoke_user_token, server_settings(data), token_id)
     if as_json:
         print_json(row)
         return
@@ -84,13 +72,13 @@ def users() -> None:
 
 @users.command("end-sessions")
 @click.argument("user")
-@_DATA
+@DATA_OPTION
 @json_option
 def users_end_sessions(user: str, data: str | None, as_json: bool) -> None:
     """Sign USER out of the site everywhere (their tokens keep working)."""
     from hub_server.admin import end_user_sessions
 
-    row = _server_call(end_user_sessions, server_settings(data), user)
+    row = server_call(end_user_sessions, server_settings(data), user)
     if as_json:
         print_json(row)
         return
@@ -99,13 +87,13 @@ def users_end_sessions(user: str, data: str | None, as_json: bool) -> None:
 
 @users.command("disable")
 @click.argument("user")
-@_DATA
+@DATA_OPTION
 @json_option
 def users_disable(user: str, data: str | None, as_json: bool) -> None:
     """Disable USER: tokens and web sessions refused from the next request on, sign-in refused."""
     from hub_server.admin import set_user_disabled
 
-    row = _server_call(set_user_disabled, server_settings(data), user, True)
+    row = server_call(set_user_disabled, server_settings(data), user, True)
     if as_json:
         print_json(row)
         return
@@ -114,13 +102,13 @@ def users_disable(user: str, data: str | None, as_json: bool) -> None:
 
 @users.command("enable")
 @click.argument("user")
-@_DATA
+@DATA_OPTION
 @json_option
 def users_enable(user: str, data: str | None, as_json: bool) -> None:
     """Enable USER again (their unrevoked tokens work again)."""
     from hub_server.admin import set_user_disabled
 
-    row = _server_call(set_user_disabled, server_settings(data), user, False)
+    row = server_call(set_user_disabled, server_settings(data), user, False)
     if as_json:
         print_json(row)
         return
@@ -134,7 +122,7 @@ def users_enable(user: str, data: str | None, as_json: bool) -> None:
 @click.option("--action", default=None, help="Only this action, e.g. version.publish or token.revoke.")
 @click.option("--endpoint", default=None, help="Read a running hub's audit API instead of the data dir.")
 @click.option("--token", default=None, help="Admin token for --endpoint (default: HUB_TOKEN, then `hub login`).")
-@_DATA
+@DATA_OPTION
 @json_option
 def audit(
     limit: int,
@@ -156,7 +144,7 @@ def audit(
     else:
         from hub_server.admin import audit_events
 
-        page = _server_call(audit_events, server_settings(data), **filters)
+        page = server_call(audit_events, server_settings(data), **filters)
     if as_json:
         print_json(page)
         return
@@ -168,7 +156,7 @@ def audit(
 @click.command("gc")
 @click.option("--grace", default="1h", show_default=True, help="Keep blobs used more recently than this (30m, 1h, 2d).")
 @click.option("--dry-run", is_flag=True, help="Only report what would be removed.")
-@_DATA
+@DATA_OPTION
 @json_option
 def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
     """Remove blobs no version references (idle longer than --grace) and expired upload sessions."""
@@ -177,9 +165,9 @@ def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
     from hub_server.admin import garbage_collect
     from hub_server.services.durations import parse_duration
 
-    period = _server_call(parse_duration, grace)
+    period = server_call(parse_duration, grace)
     with tqdm(desc="gc", unit="blob", file=sys.stderr, leave=False, disable=None) as bar:
-        report = _server_call(garbage_collect, server_settings(data), period, dry_run=dry_run, progress=bar.update)
+        report = server_call(garbage_collect, server_settings(data), period, dry_run=dry_run, progress=bar.update)
     if as_json:
         print_json(report.as_json())
         return
@@ -191,5 +179,7 @@ def gc(grace: str, dry_run: bool, data: str | None, as_json: bool) -> None:
 
 
 def add_admin_commands(admin: click.Group) -> None:
-    for command in (tokens, users, audit, gc):
+    from .account_commands import orgs, set_fullname
+
+    for command in (tokens, users, audit, gc, set_fullname, orgs):
         admin.add_command(command)

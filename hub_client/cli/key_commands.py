@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -102,7 +103,7 @@ def forget(user: str, endpoint: str | None, as_json: bool) -> None:
 
 
 @click.command("verify")
-@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option(
     "--key",
     "key",
@@ -110,9 +111,66 @@ def forget(user: str, endpoint: str | None, as_json: bool) -> None:
     default=None,
     help="Public key PEM (default: the pinned key the signature names, or your own).",
 )
+@click.option(
+    "--evaluations",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="A version's evaluations (JSON list, as GET .../evaluations serves): check every verifyToken.",
+)
+@click.option(
+    "--hub-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The hub's result-signing key PEM (GET /api/v1/evaluations/key), for --evaluations.",
+)
 @json_option
-def verify(directory: Path, key: Path | None, as_json: bool) -> None:
-    """Check DIRECTORY against its model.sig offline: every file, byte for byte."""
+def verify(
+    directory: Path | None, key: Path | None, evaluations: Path | None, hub_key: Path | None, as_json: bool
+) -> None:
+    """Check DIRECTORY against its model.sig offline: every file, byte for byte; with --evaluations and
+    --hub-key, check that each verified result was signed by the hub's evaluator key, also offline."""
+    if directory is None and evaluations is None:
+        raise click.UsageError("give a DIRECTORY, --evaluations FILE, or both")
+    report: dict[str, Any] = {}
+    if directory is not None:
+        report.update(_verify_directory(directory, key))
+    if evaluations is not None:
+        report["evaluations"] = _verify_evaluations(evaluations, hub_key)
+    if as_json:
+        print_json({**report, "verified": True})
+        return
+    if directory is not None:
+        click.echo(
+            f"verified {directory}: every file matches model.sig, signed by {report['signer']} "
+            f"with key {report['fingerprint']}"
+        )
+    for row in report.get("evaluations", []):
+        click.echo(
+            f"verified {row['repo']}@{row['version']} {row['dataset']} {row['split']} {row['metric']} = "
+            f"{row['value']:.4g}: signed by the hub's evaluator key"
+        )
+
+
+def _verify_evaluations(path: Path, hub_key: Path | None) -> list[dict[str, Any]]:
+    import json
+
+    from ..eval_tokens import check_evaluations
+
+    if hub_key is None:
+        raise click.UsageError("--evaluations needs --hub-key PEM (GET /api/v1/evaluations/key)")
+    try:
+        rows = json.loads(path.read_text())
+    except (ValueError, UnicodeError):
+        raise BadSignature(f"{path} is not JSON") from None
+    if not isinstance(rows, list):
+        raise BadSignature(f"{path} is not a JSON list of evaluations")
+    checked = check_evaluations(rows, hub_key.read_text())
+    if not checked:
+        raise BadSignature(f"{path} has no verified result to check")
+    return checked
+
+
+def _verify_directory(directory: Path, key: Path | None) -> dict[str, Any]:
     from .. import key_pins as trust
     from .. import signing
 
@@ -132,7 +190,4 @@ def verify(directory: Path, key: Path | None, as_json: bool) -> None:
             )
         pem = own.read_text()
     signing.verify_dir(directory, pem)
-    if as_json:
-        print_json({"directory": str(directory), "verified": True, "signer": who, "fingerprint": fingerprint})
-        return
-    click.echo(f"verified {directory}: every file matches model.sig, signed by {who} with key {fingerprint}")
+    return {"directory": str(directory), "signer": who, "fingerprint": fingerprint}

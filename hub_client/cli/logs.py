@@ -2,10 +2,12 @@
 
 Quiet by default: a command prints its progress bars and its result; our own warnings (``HubWarning``, the
 ML core's) show as one ``warning: ...`` line; libraries' log records below ERROR and their warnings
-(FutureWarning, UserWarning, bitsandbytes' kernel notes, transformers' advice) are dropped. ``-v`` shows
-library logs at INFO and their warnings; ``-vv`` at DEBUG. Libraries that keep their own handlers
-(transformers, datasets, huggingface_hub) are set through their verbosity variables before they are
-imported; a variable the user set stays as it is.
+(FutureWarning, UserWarning, bitsandbytes' kernel notes, transformers' advice) are dropped, and so are the
+libraries' own progress bars (transformers' "Loading weights" / "Loading checkpoint shards" / "Writing model
+shards", datasets' "Map", huggingface_hub's downloads): ours are drawn with tqdm directly and stay. ``-v`` shows
+library logs at INFO, their warnings and their bars; ``-vv`` logs at DEBUG. Libraries that keep their own
+handlers (transformers, datasets, huggingface_hub) are set through their variables before they are imported
+(and switched directly when already imported); a variable the user set stays as it is.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ __all__ = ["OUR_PACKAGES", "configure_logging", "is_ours", "show_warning", "verb
 
 OUR_PACKAGES = ("adapters", "hub_client", "hub_rules", "hub_server", "hub_serving", "hub_worker")
 LIBRARY_VERBOSITY_VARIABLES = ("TRANSFORMERS_VERBOSITY", "HF_DATASETS_VERBOSITY", "HF_HUB_VERBOSITY")
+# transformers reads huggingface_hub's variable when it is imported; datasets has its own
+LIBRARY_PROGRESS_VARIABLES = ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS")
 _HANDLER_NAME = "hub-cli"
 _state = {"verbose": 0}
+_progress_variables_set_here: set[str] = set()
 
 
 def verbosity() -> int:
@@ -68,6 +73,7 @@ def configure_logging(verbose: int = 0) -> None:
     _state["verbose"] = min(max(int(verbose), 0), 2)
     library_level = ("error", "info", "debug")[verbosity()]
     default_library_verbosity(LIBRARY_VERBOSITY_VARIABLES, library_level)
+    _library_progress_bars(show=verbosity() > 0)
     root = logging.getLogger()
     for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(handler)
@@ -80,6 +86,26 @@ def configure_logging(verbose: int = 0) -> None:
     if not sys.warnoptions:  # -W / PYTHONWARNINGS given by the user win
         warnings.simplefilter("default")
     warnings.showwarning = show_warning
+
+
+def _library_progress_bars(show: bool) -> None:
+    """Libraries' own progress bars off when quiet, on with ``-v``; a variable the user set wins."""
+    from hub_client.settings import set_by_user, unset
+
+    users = set_by_user(LIBRARY_PROGRESS_VARIABLES, _progress_variables_set_here)
+    users_choice = LIBRARY_PROGRESS_VARIABLES[0] in users
+    for variable in LIBRARY_PROGRESS_VARIABLES:
+        if variable in users:
+            continue
+        if show:  # unset is the libraries' default (bars on) and leaves `--no-progress` free to turn them off
+            unset(variable)
+            _progress_variables_set_here.discard(variable)
+        else:
+            os.environ[variable] = "1"
+            _progress_variables_set_here.add(variable)
+    transformers_logging = sys.modules.get("transformers.utils.logging")  # imported before this run
+    if transformers_logging is not None and not users_choice:
+        (transformers_logging.enable_progress_bar if show else transformers_logging.disable_progress_bar)()
 
 
 def show_warning(message: Any, category: type[Warning], filename: str, lineno: int, *_args: Any, **_kw: Any) -> None:

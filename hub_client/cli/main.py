@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "find": "find_commands:find_cmd",
     "info": "repo_commands:info",
     "keys": "key_commands:keys",
+    "leaderboard": "worker_commands:leaderboard_cmd",
     "login": "auth_commands:login",
     "logout": "auth_commands:logout",
     "merge": "compose_commands:merge_cmd",
@@ -40,7 +41,9 @@ COMMANDS: dict[str, str] = {
     "train": "train_commands:train_cmd",
     "verify": "key_commands:verify",
     "versions": "repo_commands:versions",
+    "webhooks": "webhook_commands:webhooks",
     "whoami": "auth_commands:whoami",
+    "worker": "worker_commands:worker_cmd",
     "yank": "repo_commands:yank",
 }
 

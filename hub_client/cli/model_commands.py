@@ -17,14 +17,16 @@ from ._output import json_option, print_json, print_table, short_fingerprint, wa
 def _method_rows() -> list[dict[str, Any]]:
     from adapters.registry import list_methods
     from adapters.training import method_defaults
+    from adapters.training.objectives import list_objectives
 
+    trainer_wrapped = {o.name for o in list_objectives() if o.needs_peft_config}  # dpo, reward, grpo: need peft_config
     return [
         {
             "name": s.name,
             "summary": s.summary,
             "tasks": list(s.tasks),
             "mergeable": bool(s.mergeable),
-            "objectives": [o for o in s.objectives if o != "dpo" or s.peft_config is not None],
+            "objectives": [o for o in s.objectives if o not in trainer_wrapped or s.peft_config is not None],
             "quantizable": bool(s.quantizable),
             "combinations": list(s.combinations) if s.combinable else [],
             **{f"default_{key}": value for key, value in method_defaults(s).items()},

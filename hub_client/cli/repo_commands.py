@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -149,7 +150,14 @@ def pull(
 @click.option("--kind", type=click.Choice(["adapter", "base", "dataset"]), default=None)
 @click.option("--namespace", default=None)
 @click.option("--license", "license_", default=None)
-@click.option("--sort", type=click.Choice(["downloads", "likes", "updated", "name"]), default=None)
+@click.option(
+    "--sort",
+    default=None,
+    callback=lambda _ctx, _param, value: _search_sort(value),
+    help="downloads, likes, updated, name, or verified:METRIC (e.g. verified:exact_match): the best value "
+    "the hub's evaluator measured first (lowest first for perplexity).",
+)
+@click.option("--verified", is_flag=True, help="Only repos with a verified evaluation result.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @client_options
 @json_option
@@ -165,6 +173,7 @@ def search(
     namespace: str | None,
     license_: str | None,
     sort: str | None,
+    verified: bool,
     limit: int,
     endpoint: str | None,
     token: str | None,
@@ -185,6 +194,7 @@ def search(
             license=license_,
             sort=sort,
             limit=limit,
+            verified=verified,
         )
     if as_json:
         print_json(items)
@@ -206,12 +216,15 @@ def search(
                 else "-",
                 "downloads": item.get("downloads"),
                 "signed": signed_text(item.get("signature"), short=True),
+                "verified": _verified_cell(item.get("verified")),
             }
         )
+    by_verified = [("verified", f"VERIFIED {sort.split(':', 1)[1]}")] if sort and sort.startswith("verified:") else []
     print_table(
         rows,
         [
             ("id", "REPO"),
+            *by_verified,
             ("kind", "KIND"),
             ("latest", "LATEST"),
             ("method", "METHOD"),
@@ -227,6 +240,23 @@ def search(
         filters = dict(text=text, base=base, fingerprint=fingerprint, model_fingerprint=model_fingerprint)
         filters.update(method=method, task=task, tag=tag, kind=kind, namespace=namespace, license=license_)
         click.echo(no_search_match(filters), err=True)
+
+
+def _search_sort(value: str | None) -> str | None:
+    """The sorts the hub knows; metric names come from ``hub_rules`` (imported here, not at ``--help``)."""
+    if value is None or value in ("downloads", "likes", "updated", "name"):
+        return value
+    from hub_rules import METRICS
+
+    if value.startswith("verified:") and value.split(":", 1)[1] in METRICS:
+        return value
+    choices = ", ".join(["downloads", "likes", "updated", "name", *(f"verified:{m}" for m in METRICS)])
+    raise click.BadParameter(f"{value!r} is not one of {choices}")
+
+
+def _verified_cell(verified: Any) -> str:
+    value = verified.get("value") if isinstance(verified, dict) else None
+    return f"{value:.4g}" if isinstance(value, (int, float)) else "-"
 
 
 @click.command("info")
@@ -276,6 +306,7 @@ def info(reference: str, provenance: bool, endpoint: str | None, token: str | No
     if detail.get("yanked"):
         fields.append(("yanked", detail.get("yank_reason") or "yes"))
     print_fields(fields)
+    _print_evaluations(reference, detail.get("version"), endpoint, token)
     files = detail.get("files") or []
     if files:
         click.echo("")
@@ -286,6 +317,51 @@ def info(reference: str, provenance: bool, endpoint: str | None, token: str | No
             ],
             [("path", "FILE"), ("size", "SIZE"), ("digest", "DIGEST")],
         )
+
+
+def _print_evaluations(reference: str, version: str | None, endpoint: str | None, token: str | None) -> None:
+    """Verified beside reported for the version shown; ``!`` marks a claim off by more than the sampling error."""
+    from hub_rules.eval_index import disagrees
+
+    from ..errors import NotFound
+    from ..refs import parse_repo_ref
+
+    try:
+        with make_client(endpoint, token) as client:
+            rows = [r for r in client.evaluations(parse_repo_ref(reference).repo_id) if r["version"] == version]
+    except NotFound:  # a hub without verified evaluations
+        return
+    if not rows:
+        return
+
+    def number(value: float | None) -> str:
+        return "-" if value is None else f"{value:.4f}"
+
+    click.echo("")
+    print_table(
+        [
+            {
+                "dataset": r["dataset"],
+                "split": r["split"],
+                "metric": r["metric"],
+                "verified": number(r["value"])
+                + (" !" if disagrees(r["metric"], r["value"], r["reported"], r["n"]) else ""),
+                "reported": number(r["reported"]),
+                "status": r["status"] if r["status"] != "failed" else f"failed: {r['reason']}",
+            }
+            for r in rows
+        ],
+        [
+            ("dataset", "EVAL SET"),
+            ("split", "SPLIT"),
+            ("metric", "METRIC"),
+            ("verified", "VERIFIED"),
+            ("reported", "REPORTED"),
+            ("status", "STATUS"),
+        ],
+    )
+    if any(disagrees(r["metric"], r["value"], r["reported"], r["n"]) for r in rows):
+        click.echo("! the card's claim differs from the verified value by more than the eval set's sampling error")
 
 
 @click.command("versions")

@@ -78,7 +78,13 @@ def admin() -> None:
 
 @admin.command("create-token")
 @click.argument("user")
-@click.option("--scope", type=click.Choice(["read", "write", "admin"]), default="write", show_default=True)
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "write", "evaluate", "admin"]),
+    default="write",
+    show_default=True,
+    help="evaluate: a worker's token (`hub worker`): reads, reports evaluation results and delivers webhooks.",
+)
 @click.option("--org", "orgs", multiple=True, help="Make USER a member of this org (repeatable).")
 @click.option("--expires", default=None, help="Lifetime, e.g. 30d, 12h, 1w (default: never expires).")
 @click.option("--name", default="", help="A label shown by `hub admin tokens list`.")

@@ -5,8 +5,11 @@ commands and so must not import each other for these.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import click
 
 from ..errors import HubError
 
@@ -24,3 +27,18 @@ def server_settings(data: str | None) -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise ServerCommandError("the server is not installed: pip install 'adapter-hub[server]'") from exc
     return Settings(data=Path(data)) if data else Settings()
+
+
+DATA_OPTION = click.option(
+    "--data", type=click.Path(file_okay=False), envvar="HUB_DATA", help="Data directory (HUB_DATA)."
+)
+
+
+def server_call(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a hub_server service function for an admin command; its one-line refusal becomes the CLI's error."""
+    from hub_server.errors import ServiceError
+
+    try:
+        return func(*args, **kwargs)
+    except ServiceError as exc:
+        raise ServerCommandError(exc.message) from None

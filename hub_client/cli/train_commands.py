@@ -16,7 +16,7 @@ import click
 from ._output import hub_resolver
 
 # kept here (not imported from adapters) so `hub --help` never imports the ML core
-OBJECTIVES = ("causal-lm", "seq-cls", "dpo")
+OBJECTIVES = ("causal-lm", "seq-cls", "dpo", "distill", "reward", "grpo")
 QUANTIZATIONS = ("nf4", "int8")
 
 # friendly flag -> candidate option names, tried in order against the chosen method's options
@@ -98,9 +98,57 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
     "--objective",
     type=click.Choice(OBJECTIVES),
     default=None,
-    help="Training objective (default: the task's). dpo: preference pairs {prompt, chosen, rejected}.",
+    help="Training objective (default: the task's). dpo: preference pairs {prompt, chosen, rejected}. "
+    "distill: prompts {prompt}; the adapter learns to mimic a teacher (--teacher, --teacher-adapter, --teacher-prompt). "
+    "reward: a one-output reward model from such pairs. grpo: prompts {prompt}, trained against --reward-fn or --reward.",
 )
 @click.option("--beta", type=float, default=None, help="DPO temperature (default 0.1).")
+@click.option(
+    "--teacher",
+    default=None,
+    help="distill: the teacher model (local dir, hub://NS/NAME[@V] or HF repo id); it must share the base's "
+    "tokenizer. Default: the base itself.",
+)
+@click.option(
+    "--teacher-adapter",
+    "teacher_adapters",
+    multiple=True,
+    help="distill: an adapter stacked on the teacher (repeatable; several are compressed into one).",
+)
+@click.option(
+    "--teacher-prompt",
+    default=None,
+    help="distill: a text file the teacher alone sees before every prompt (context distillation).",
+)
+@click.option(
+    "--temperature",
+    type=float,
+    default=None,
+    help="distill: softens both next-token distributions before the KL (default 1.0).",
+)
+@click.option(
+    "--top-k",
+    type=int,
+    default=None,
+    help="distill: compare only the teacher's K most likely tokens, both renormalised over them (default: all).",
+)
+@click.option(
+    "--max-new-tokens",
+    type=int,
+    default=None,
+    help="distill: length cap of the teacher's greedy answers, the completions both models are scored on (default 32).",
+)
+@click.option(
+    "--reward-fn",
+    default=None,
+    help="grpo: reward as module:function or path/to/file.py:function (TRL's reward-function arguments, "
+    "returns one float per completion).",
+)
+@click.option("--reward", default=None, help="grpo: a reward adapter (trained with --objective reward) as the reward.")
+@click.option("--num-generations", type=int, default=None, help="grpo: completions sampled per prompt (default 4).")
+@click.option(
+    "--max-completion-length", type=int, default=None, help="grpo: token limit per sampled completion (default 16)."
+)
 @click.option(
     "--quantize",
     type=click.Choice(QUANTIZATIONS),
@@ -112,7 +160,12 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.option("--lr", type=float, default=None, help="Learning rate (default: the method's).")
 @click.option("--batch-size", type=int, default=None, help="Per-device batch size (default: the method's).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--eval-data", type=click.Path(dir_okay=False), default=None, help="Held-out JSONL.")
+@click.option(
+    "--eval-data",
+    default=None,
+    help="Held-out JSONL, or an eval set on the hub (NS/NAME@VERSION[:SPLIT]): the card then declares it "
+    "in model-index, so the hub verifies the claim.",
+)
 @click.option(
     "--eval-fraction",
     type=float,
@@ -142,6 +195,16 @@ def train_cmd(
     task: str,
     objective: str | None,
     beta: float | None,
+    teacher: str | None,
+    teacher_adapters: tuple[str, ...],
+    teacher_prompt: str | None,
+    temperature: float | None,
+    top_k: int | None,
+    max_new_tokens: int | None,
+    reward_fn: str | None,
+    reward: str | None,
+    num_generations: int | None,
+    max_completion_length: int | None,
     quantize: str | None,
     max_steps: int | None,
     epochs: float | None,
@@ -165,6 +228,7 @@ def train_cmd(
 
     spec = get_method(method)
     options = parse_method_options(spec, list(ctx.args), generic)
+    eval_set, eval_data = _hub_eval_set(eval_data)
     result = train(
         base,
         method,
@@ -189,13 +253,52 @@ def train_cmd(
         license=license_,
         allow_base_mismatch=allow_base_mismatch,
         resolver=hub_resolver(),
+        teacher=teacher,
+        teacher_adapters=teacher_adapters,
+        teacher_prompt=teacher_prompt,
+        temperature=temperature,
+        top_k=top_k,
+        max_new_tokens=max_new_tokens,
+        reward=reward,
+        reward_fn=reward_fn,
+        num_generations=num_generations,
+        max_completion_length=max_completion_length,
     )
+    if eval_set is not None:
+        _declare(result.output_dir, eval_set, eval_data, task)
     if as_json:
         click.echo(json.dumps({"output_dir": str(result.output_dir), "steps": result.steps, "metrics": result.metrics}))
         return
     shown = "  ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
     click.echo(f"trained {spec.name} for {result.steps} steps -> {result.output_dir}")
     click.echo(f"metrics: {shown}")
+
+
+def _hub_eval_set(eval_data: str | None) -> tuple[Any, str | None]:
+    """An eval set on the hub is pulled and its split's file used; a local file is used as it is."""
+    from ..eval_sets import parse_eval_set, split_file
+
+    eval_set = parse_eval_set(eval_data) if eval_data else None
+    if eval_set is None:
+        return None, eval_data
+    from ..client import HubClient
+
+    with HubClient() as client:
+        folder = client.pull(eval_set.dataset, eval_set.version)
+    return eval_set, str(split_file(folder, eval_set.split))
+
+
+def _declare(out: Any, eval_set: Any, data: Any, task: str) -> None:
+    """Score the new adapter as the hub's evaluator will (``adapters.evaluate``) and claim that in its card."""
+    from adapters.card import read_card, write_card
+    from adapters.evaluation import evaluate
+
+    from ..eval_sets import declare
+
+    scored = evaluate(None, data, [out], task=task, progress=False, resolver=hub_resolver()).as_dict()
+    card = read_card(out)
+    front = declare(card.front if card else {}, eval_set, task, scored, out.name)
+    write_card(out, front, card.body if card else "")
 
 
 @click.command("evaluate")
@@ -251,7 +354,8 @@ def evaluate_cmd(
     """Exact match (causal-lm) or accuracy (seq-cls) of a base, alone or with adapters, on held-out data.
 
     On preference pairs ({prompt, chosen, rejected}): the preferred-answer rate (share of pairs where the
-    chosen answer is the more likely) and the mean DPO reward margin against the base alone.
+    chosen answer is the more likely) and the mean DPO reward margin against the base alone; for a reward
+    adapter (--objective reward), its pairwise accuracy (share of pairs where chosen gets the higher reward).
     Several --data files or --each adapters: a task x adapter table of exact match."""
     from adapters.evaluation.heldout import evaluate
 

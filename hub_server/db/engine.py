@@ -11,7 +11,7 @@ so a client that leaves stops the statement at once rather than at the time boun
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event
@@ -80,6 +80,11 @@ class Database:
         except DataError as exc:
             _refuse_nul(exc)
             raise
+
+    def after_commit(self, hook: Callable[[Session], None]) -> None:
+        """Call ``hook(session)`` once each write transaction has committed: work that must not happen
+        unless the change is stored (queueing the webhook deliveries it recorded in ``session.info``)."""
+        event.listen(self._write_sessions, "after_commit", hook)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,19 +8,27 @@ import re
 from starlette.types import Message, Receive
 
 from ..errors import TooLarge
+from ..services.xet_shard import MAX_SHARD_BYTES
+from ..services.xet_xorb import MAX_XORB_BYTES
 from ..settings import Settings
 
 _UPLOAD_CHUNK = re.compile(r"^/api/v1/uploads/[^/]+$|^/lfs/uploads/[^/]+/[^/]+$")  # native and LFS
 _HF_COMMIT = re.compile(r"^/api/(models|datasets)/[^/]+/[^/]+/commit/")
+_XET_XORB = re.compile(r"^/xet/v1/xorbs/[^/]+/[^/]+$")
+_XET_SHARD = re.compile(r"^/xet/v[12]/shards$")
 
 
 def body_limit(method: str, path: str, settings: Settings) -> tuple[int, bool]:
-    """(byte limit, streamed): blob chunks and HF commits stream with their own limits;
-    every other body is small and is buffered for the JSON depth check."""
+    """(byte limit, streamed): blob chunks, HF commits, Xet xorbs and shards stream with their own
+    limits; every other body is small and is buffered for the JSON depth check."""
     if method in ("PATCH", "PUT") and _UPLOAD_CHUNK.match(path):
         return settings.max_file_bytes, True
     if method == "POST" and _HF_COMMIT.match(path):
         return settings.hf_max_commit_bytes, True
+    if method == "POST" and _XET_XORB.match(path):
+        return MAX_XORB_BYTES, True
+    if method == "POST" and _XET_SHARD.match(path):
+        return MAX_SHARD_BYTES, True
     return settings.max_body_bytes, False
 
 

@@ -62,6 +62,9 @@ def _has_nul(scope: Scope) -> bool:
 _PULL_REPORT = re.compile(r"/api/v1/repos/[^/]+/[^/]+/versions/[^/]+/pulls")
 # Card validation stores nothing and the HF Hub answers it without a token (``RepoCard.validate``).
 _ANONYMOUS_POSTS = ("/api/validate-yaml",)
+# Native upload bodies: a credential whose account is at its limit of bodies in flight is refused here, before
+# the token or the upload session is looked up (``BodySlots.refusal``).
+_UPLOAD_BODY = re.compile(r"/api/v1/uploads/[^/]+")
 
 
 class LimitsMiddleware:
@@ -83,15 +86,23 @@ class LimitsMiddleware:
         if _has_nul(scope):
             await send_error(send, path, Invalid("NUL characters are not allowed in the path or query string"))
             return
-        if (method not in SAFE_METHODS and path.startswith("/api/") and not authorization and "cookie" not in headers
-                and not _PULL_REPORT.fullmatch(path) and path not in _ANONYMOUS_POSTS):
+        if (
+            method not in SAFE_METHODS
+            and path.startswith("/api/")
+            and not authorization
+            and "cookie" not in headers
+            and not _PULL_REPORT.fullmatch(path)
+            and path not in _ANONYMOUS_POSTS
+        ):
             await send_error(send, path, Unauthorized("this call needs a token (hub login)"))
             return
 
         limit, streamed = body_limit(method, path, self.settings)
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await send_error(send, path, too_large(limit, path) if declared.isdigit() else Invalid("bad Content-Length"))
+            await send_error(
+                send, path, too_large(limit, path) if declared.isdigit() else Invalid("bad Content-Length")
+            )
             return
         receive = counting_receive(receive, limit, path)
         if not streamed and method not in SAFE_METHODS and _is_json(headers.get("content-type"), path):
@@ -104,9 +115,17 @@ class LimitsMiddleware:
                 await send_error(send, path, Invalid("NUL characters are not allowed in the body"))
                 return
             if body and json_depth_exceeds(body, self.settings.max_json_depth):
-                await send_error(send, path, Unprocessable(f"JSON nested deeper than {self.settings.max_json_depth} levels"))
+                await send_error(
+                    send, path, Unprocessable(f"JSON nested deeper than {self.settings.max_json_depth} levels")
+                )
                 return
             receive = replay(body, receive)
+        if authorization and method in ("PATCH", "PUT") and _UPLOAD_BODY.fullmatch(path):
+            slots = getattr(scope["app"].state.hub, "body_slots", None)
+            refused = slots.refusal(authorization) if slots is not None else None
+            if refused is not None:
+                await send_error(send, path, refused)
+                return
         await self._run(scope, receive, send, authorization, address)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, authorization: str | None, address: str) -> None:

@@ -13,13 +13,12 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from collections.abc import Awaitable, Callable
-
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerSecond, parse
-from limits.storage import storage_from_string
 from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
 
 from hub_rules import BearerInvalid, parse_bearer
 
@@ -76,17 +75,23 @@ class RateLimits:
         if not self.enabled:
             return None
         try:
-            if (authorization and not await self.limiter.test(self.auth_failures, self.prefix, "authfail", address)
-                    and not await self._valid(authorization)):
+            if (
+                authorization
+                and not await self.limiter.test(self.auth_failures, self.prefix, "authfail", address)
+                and not await self._valid(authorization)
+            ):
                 # the address is locked out for bad tokens; a valid token still works (NAT, proxies)
-                return Refusal("too many failed logins from this address; wait before trying again",
-                               await self._retry_after(self.auth_failures, "authfail", address))
+                return Refusal(
+                    "too many failed logins from this address; wait before trying again",
+                    await self._retry_after(self.auth_failures, "authfail", address),
+                )
             item, kind = (self.read, "read") if method in SAFE_METHODS else (self.write, "write")
             key = caller_key(authorization, address)
             if not await self.limiter.hit(item, self.prefix, kind, key):
-                return Refusal(f"too many {kind} requests (limit {item}); slow down",
-                               await self._retry_after(item, kind, key))
-        except Exception:  # noqa: BLE001 - a dead counter store must not take the hub down
+                return Refusal(
+                    f"too many {kind} requests (limit {item}); slow down", await self._retry_after(item, kind, key)
+                )
+        except Exception:
             log.exception("rate limiter unavailable; request admitted")
         return None
 
@@ -104,7 +109,7 @@ class RateLimits:
             return True
         try:
             return await self.once.hit(RateLimitItemPerSecond(1, seconds), self.prefix, "once", *keys)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("rate limiter unavailable; counted")
             return True
 
@@ -112,7 +117,7 @@ class RateLimits:
         if self.enabled:
             try:
                 await self.limiter.hit(self.auth_failures, self.prefix, "authfail", address)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("rate limiter unavailable")
 
     async def charge_upload(self, user: str, nbytes: int) -> None:
@@ -121,13 +126,14 @@ class RateLimits:
             return
         try:
             allowed = await self.limiter.hit(self.upload_bytes, self.prefix, "bytes", user, cost=nbytes)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("rate limiter unavailable; upload admitted")
             return
         if not allowed:
             raise TooManyRequests(
                 f"{user} has used the {self.upload_bytes.amount}-byte daily upload quota",
-                await self._retry_after(self.upload_bytes, "bytes", user))
+                await self._retry_after(self.upload_bytes, "bytes", user),
+            )
 
     async def _retry_after(self, item: RateLimitItem, *keys: str) -> int:
         stats = await self.limiter.get_window_stats(item, self.prefix, *keys)

@@ -42,8 +42,9 @@ class PasswordChecks:
             with anyio.fail_after(self.wait):
                 await self._semaphore.acquire()
         except TimeoutError:
-            raise Unavailable("too many sign-ins are being checked right now; try again in a few seconds",
-                              retry_after=2) from None
+            raise Unavailable(
+                "too many sign-ins are being checked right now; try again in a few seconds", retry_after=2
+            ) from None
         try:
             return await run_in_threadpool(work)
         finally:
@@ -63,18 +64,21 @@ class PasswordChecks:
         if not self.rates.enabled:
             return
         limiter, prefix = self.rates.limiter, self.rates.prefix
-        for item, kind, key, whom in ((self.per_account, "signin-account", account, "this account"),
-                                      (self.per_address, "signin-address", address, "this address")):
+        for item, kind, key, whom in (
+            (self.per_account, "signin-account", account, "this account"),
+            (self.per_address, "signin-address", address, "this address"),
+        ):
             try:
                 full = not await limiter.test(item, prefix, kind, key)
                 stats = await limiter.get_window_stats(item, prefix, kind, key) if full else None
-            except Exception:  # noqa: BLE001 - a dead counter store must not take sign-in down
+            except Exception:
                 log.exception("sign-in limiter unavailable; attempt admitted")
                 return
             if full:
                 wait = max(1, math.ceil(stats.reset_time - time.time()))
-                raise TooManyRequests(f"too many failed sign-ins for {whom} (limit {item}); "
-                                      f"try again in {wait} s", retry_after=wait)
+                raise TooManyRequests(
+                    f"too many failed sign-ins for {whom} (limit {item}); try again in {wait} s", retry_after=wait
+                )
 
     async def _count_failure(self, address: str, account: str) -> None:
         if not self.rates.enabled:
@@ -82,5 +86,5 @@ class PasswordChecks:
         try:
             await self.rates.limiter.hit(self.per_account, self.rates.prefix, "signin-account", account)
             await self.rates.limiter.hit(self.per_address, self.rates.prefix, "signin-address", address)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("sign-in limiter unavailable")

@@ -39,10 +39,14 @@ def enable_user(hub: HubDep, who: Caller, user: str) -> dict:
 
 
 @router.get("/audit")
-def read_audit(hub: HubDep, who: Caller, limit: int = Query(100, ge=1, le=1000),
-               before: int | None = Query(None, ge=1, le=MAX_ROW_ID),
-               actor: str | None = Query(None, max_length=200),
-               action: str | None = Query(None, max_length=200)) -> dict:
+def read_audit(
+    hub: HubDep,
+    who: Caller,
+    limit: int = Query(100, ge=1, le=1000),
+    before: int | None = Query(None, ge=1, le=MAX_ROW_ID),
+    actor: str | None = Query(None, max_length=200),
+    action: str | None = Query(None, max_length=200),
+) -> dict:
     if not require_user(who).is_admin:
         raise Forbidden("the audit log needs an admin token")
     return audit.list_events(hub.db, limit=limit, before=before, actor=actor, action=action)

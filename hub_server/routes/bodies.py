@@ -24,7 +24,7 @@ class NewRepo(_Body):
     namespace: str = Field(max_length=200)
     name: str = Field(max_length=200)
     kind: str = Field("adapter", max_length=20, description="adapter or base")
-    private: StrictBool = False
+    private: StrictBool | None = Field(None, description="default: public, or the org's private-by-default")
 
 
 class RepoSettings(_Body):
@@ -40,8 +40,9 @@ class NewToken(_Body):
 class NewKey(_Body):
     public_key: str = Field(max_length=20_000, description="PEM EC public key")
     name: str = Field("", max_length=100)
-    proof: str | None = Field(None, max_length=1024,
-                              description="base64 signature by the key over the registration statement")
+    proof: str | None = Field(
+        None, max_length=1024, description="base64 signature by the key over the registration statement"
+    )
 
 
 class QuotaSetting(_Body):
@@ -66,6 +67,7 @@ class Yank(_Body):
 
 # --- HF-compatible bodies ----------------------------------------------------------------------
 
+
 class HfNewRepo(_Body):
     name: str = Field(max_length=200)
     organization: str | None = Field(None, max_length=200)
@@ -77,6 +79,12 @@ class HfNewRepo(_Body):
 class HfDeleteRepo(_Body):
     name: str = Field(max_length=200)
     organization: str | None = Field(None, max_length=200)
+    type: str | None = Field(None, max_length=20)
+
+
+class HfMoveRepo(_Body):
+    fromRepo: str = Field(max_length=201)
+    toRepo: str = Field(max_length=201)
     type: str | None = Field(None, max_length=20)
 
 
@@ -98,7 +106,7 @@ class HfPreupload(_Body):
 
 class HfValidateYaml(_Body):
     content: str = ""
-    repoType: str | None = None  # noqa: N815 - HF's field name
+    repoType: str | None = None
 
 
 def hf_body(model: type[Model], raw: dict) -> Model:
@@ -130,5 +138,59 @@ def _inline(schema: dict) -> dict:
 
 def hf_schema(model: type[BaseModel]) -> dict:
     """``openapi_extra`` documenting ``model`` as the JSON body of an HF route."""
-    return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": _inline(model.model_json_schema())}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline(model.model_json_schema())}},
+        }
+    }
+
+
+class EvalClaim(_Body):
+    worker: str = Field("", max_length=100, description="the worker's name (hub worker --name)")
+    evaluator: dict[str, Any] = Field(default_factory=dict, description="evaluator versions and hardware")
+
+
+class EvalHeartbeat(_Body):
+    worker: str = Field("", max_length=100)
+
+
+class EvalResult(_Body):
+    worker: str = Field("", max_length=100)
+    status: str = Field(max_length=10, description="done or failed")
+    value: float | None = None
+    n: StrictInt | None = Field(None, ge=0, description="rows evaluated")
+    reason: str = Field("", max_length=4000, description="why it failed (one line)")
+
+
+class Reevaluate(_Body):
+    version: str = Field(max_length=200)
+
+
+class DeliveryClaim(_Body):
+    worker: str = Field("", max_length=100, description="the worker's name (hub worker --name)")
+
+
+class DeliveryResult(_Body):
+    worker: str = Field("", max_length=100)
+    attempt: StrictInt = Field(ge=1, le=1000, description="the attempt number the claim answered")
+    status_code: StrictInt | None = Field(None, description="the receiver's HTTP status; null: no answer")
+    error: str = Field("", max_length=4000, description="why the attempt failed (one line)")
+    duration_ms: StrictInt | None = Field(None, ge=0, le=10**9)
+
+
+class WatchedItem(_Body):
+    type: str = Field(max_length=20, description="user, org, model or dataset")
+    name: str = Field(max_length=250, description="a user or org name, or a repo id NAMESPACE/NAME")
+
+
+class WebhookBody(_Body):
+    """``HfApi.create_webhook`` / ``update_webhook``: on update, what is left out (and an empty
+    ``watched``, which the client always sends) stays as it was."""
+
+    url: str | None = Field(None, max_length=2000)
+    watched: list[WatchedItem] | None = Field(None, max_length=100)
+    domains: list[str] | None = Field(None, max_length=10, description="repo, discussion")
+    secret: str | None = Field(None, max_length=200)
+    jobSourceId: str | None = Field(None, max_length=100, description="refused: this hub runs no Jobs")
+    secrets: dict[str, str] | None = Field(None, description="refused: this hub runs no Jobs")

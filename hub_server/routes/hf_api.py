@@ -22,14 +22,18 @@ from hub_rules import CardInvalid, load_yaml, split_card
 from ..errors import Conflict, EntryNotFound, Invalid, RevisionNotFound
 from ..public_url import public_base
 from ..services import (
+    accounts,
     dataset_files,
     gates,
     hf_card_check,
     hf_commit,
     hf_formatted,
+    hf_gitattributes,
     hf_initial,
+    hf_paths,
     hf_preupload,
     hf_views,
+    likes,
     ndjson_commit,
     ref_commits,
     refs,
@@ -39,9 +43,9 @@ from ..services import (
 )
 from ..services.auth import require_user, require_write
 from ..services.hf_numbering import plain_revision
-from . import hf_ref_views
-from .bodies import HfDeleteRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
 from . import hf_paths as hf_paths_routes
+from . import hf_ref_views
+from .bodies import HfDeleteRepo, HfMoveRepo, HfNewRepo, HfPreupload, HfSettings, HfValidateYaml, hf_body, hf_schema
 from .deps import Caller, HubDep
 from .hf_common import (
     HfRoute,
@@ -64,9 +68,23 @@ _SORTS = {"downloads": "downloads", "likes": "likes", "lastModified": "updated",
 _PAGE, _TREE_PAGE = 100, 1000
 
 
+@router.get("/users/{user}/likes")
+def user_likes(user: str, hub: HubDep, caller: Caller) -> list[dict]:
+    """``HfApi.list_liked_repos``: the repos ``user`` likes that the caller may see."""
+    return [
+        {
+            "createdAt": hf_views.iso(at),
+            "repo": {"name": f"{repo.namespace}/{repo.name}", "type": "dataset" if repo.kind == "dataset" else "model"},
+        }
+        for repo, at in likes.liked_by(hub, caller, user)
+    ]
+
+
 @router.get("/whoami-v2")
-def whoami(caller: Writer) -> dict:
-    return hf_views.whoami(caller.name, caller.orgs, caller.scope)
+def whoami(caller: Writer, hub: HubDep) -> dict:
+    with hub.db.read() as s:
+        names = accounts.display_names(s, [caller.name, *caller.orgs])
+    return hf_views.whoami(caller.name, caller.orgs, caller.scope, names)
 
 
 def each_type(method: str, path: str, **kwargs):
@@ -81,47 +99,102 @@ def each_type(method: str, path: str, **kwargs):
     return register
 
 
+@each_type("POST", "/{namespace}/{name}/like")
+@each_type("DELETE", "/{namespace}/{name}/like")
+def like(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer, _: TypedRepo) -> dict:
+    """``HfApi.unlike`` (DELETE) and its counterpart (POST, as the HF site sends it)."""
+    likes.set_like(hub, caller, namespace, name, request.method == "POST")
+    return {}
+
+
 @each_type("GET", "")
 def list_models(
-    request: Request, hub: HubDep, caller: Caller, kind: RepoType,
+    request: Request,
+    hub: HubDep,
+    caller: Caller,
+    kind: RepoType,
     search_text: Annotated[str | None, Query(alias="search")] = None,
-    author: str | None = None, filter: Annotated[list[str] | None, Query()] = None, sort: str | None = None,
-    limit: int | None = None, cursor: str | None = None,
+    author: str | None = None,
+    filter: Annotated[list[str] | None, Query()] = None,
+    sort: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
 ) -> JSONResponse:
     if sort is not None and sort not in _SORTS:
         raise Invalid(f"invalid sort {sort!r}: use {', '.join(sorted(_SORTS))}")
     dataset = kind == "dataset"  # a dataset lists under /api/datasets only, a model never does
     rows, next_cursor = search.search_rows(
-        hub, caller, q=search_text or None, namespace=author or None, tags=filter or [],
-        kind="dataset" if dataset else None, not_kind=None if dataset else "dataset",
-        sort=_SORTS.get(sort or "downloads", "downloads"), limit=page_size(limit, _PAGE, _PAGE), cursor=cursor)
+        hub,
+        caller,
+        q=search_text or None,
+        namespace=author or None,
+        tags=filter or [],
+        kind="dataset" if dataset else None,
+        not_kind=None if dataset else "dataset",
+        sort=_SORTS.get(sort or "downloads", "downloads"),
+        limit=page_size(limit, _PAGE, _PAGE),
+        cursor=cursor,
+    )
     cards = versions.latest_cards(hub, rows)
     return paged(request, [hf_views.model_summary(r, cards.get(r.id, {})) for r in rows], next_cursor)
 
 
 @each_type("GET", "/{namespace}/{name}")
-def model_info(namespace: str, name: str, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
+def model_info(namespace: str, name: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
     repo, live = versions.list_versions(hub, caller, namespace, name)
     main = next((v for v in live if not v.yanked), None)  # an empty repo has no main yet
-    return {**hf_views.model_info(repo, main), "gated": gates.gated(hub, repo)}
+    lfs = hf_gitattributes.is_lfs(hub, main)
+    return {
+        **hf_views.model_info(repo, main, lfs),
+        "gated": gates.gated(hub, repo),
+        **_expanded(request, hub, caller, namespace, name, main),
+    }
+
+
+def _expanded(request: Request, hub, caller, namespace: str, name: str, version) -> dict:
+    """``expand=evalResults``: verified results (``hf_evals``); other expansions are in the info already."""
+    if "evalResults" not in request.query_params.getlist("expand"):
+        return {}
+    from .hf_evals import eval_results
+
+    return {"evalResults": eval_results(request, hub, caller, namespace, name, getattr(version, "version", None))}
 
 
 @each_type("GET", "/{namespace}/{name}/revision/{revision:path}")
-def model_info_at(namespace: str, name: str, revision: str, hub: HubDep, caller: Caller, _: TypedRepo) -> dict:
+def model_info_at(
+    namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo
+) -> dict:
     repo, snapshot = refs.resolve(hub, caller, namespace, name, revision)
-    return {**hf_views.model_info(repo, snapshot), "gated": gates.gated(hub, repo)}
+    lfs = hf_gitattributes.is_lfs(hub, snapshot)
+    return {
+        **hf_views.model_info(repo, snapshot, lfs),
+        "gated": gates.gated(hub, repo),
+        **_expanded(request, hub, caller, namespace, name, snapshot),
+    }
 
 
 @each_type("GET", "/{namespace}/{name}/tree/{revision}")
 @each_type("GET", "/{namespace}/{name}/tree/{revision}/{path:path}")
-def list_tree(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo,
-              path: str = "", recursive: bool = False, expand: bool = False, limit: int | None = None,
-              cursor: str | None = None) -> JSONResponse:
+def list_tree(
+    namespace: str,
+    name: str,
+    revision: str,
+    request: Request,
+    hub: HubDep,
+    caller: Caller,
+    _: TypedRepo,
+    path: str = "",
+    recursive: bool = False,
+    expand: bool = False,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> JSONResponse:
     revision, path = revision_and_path(request, revision, path, 6)  # refs/pr/1 and branches with '/'
-    version, entry = hf_paths_routes.expanded_entries(hub, caller, namespace, name, revision, expand)
+    version, entry, last = hf_paths_routes.expanded_entries(hub, caller, namespace, name, revision, expand)
     entries = hf_views.tree(version.files, path, recursive, entry)  # git oids; lastCommit when expanded
     if entries is None:
         raise EntryNotFound(f"{path} is not a folder of {namespace}/{name}@{version.version}")
+    hf_paths.add_folder_commits(entries, last)
     return paged(request, *after_cursor(entries, lambda e: e["path"], cursor, page_size(limit, _TREE_PAGE, _TREE_PAGE)))
 
 
@@ -132,14 +205,29 @@ def list_refs(namespace: str, name: str, hub: HubDep, caller: Caller, _: TypedRe
 
 
 @each_type("GET", "/{namespace}/{name}/commits/{revision:path}")
-def list_commits(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Caller, _: TypedRepo,
-                 limit: int | None = None, cursor: str | None = None) -> JSONResponse:
+def list_commits(
+    namespace: str,
+    name: str,
+    revision: str,
+    request: Request,
+    hub: HubDep,
+    caller: Caller,
+    _: TypedRepo,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> JSONResponse:
     """The versions up to ``revision``, newest first: each one is a commit."""
     _, history = refs.history(hub, caller, namespace, name, revision)
     chunk, next_cursor = after_cursor(history, lambda v: v.version, cursor, page_size(limit, _PAGE, _PAGE))
     formatted = "formatted" in request.query_params.getlist("expand[]")  # list_repo_commits(formatted=True)
-    return paged(request, [hf_formatted.with_formatted(hf_views.commit_entry(v)) if formatted
-                           else hf_views.commit_entry(v) for v in chunk], next_cursor)
+    return paged(
+        request,
+        [
+            hf_formatted.with_formatted(hf_views.commit_entry(v)) if formatted else hf_views.commit_entry(v)
+            for v in chunk
+        ],
+        next_cursor,
+    )
 
 
 def _repo_kind(repo_type: str | None) -> str:
@@ -157,7 +245,8 @@ async def create_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     kind = _repo_kind(body.type)
     name = body.name
     namespace = body.organization or caller.name
-    private = body.visibility == "private" or bool(body.private)
+    # visibility wins, then private; neither: the namespace's default (an org may be private by default)
+    private = {"private": True, "public": False}.get(body.visibility or "", body.private)
     url = f"{public_base(request)}/{'datasets/' if kind == 'dataset' else ''}{namespace}/{name}"
     try:
         repo = await run_in_threadpool(repos.create_repo, hub, caller, namespace, name, kind=kind, private=private)
@@ -180,9 +269,26 @@ async def delete_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
     return {}
 
 
+@router.post("/repos/move", openapi_extra=hf_schema(HfMoveRepo))
+async def move_repo(request: Request, hub: HubDep, caller: Writer) -> dict:
+    """``HfApi.move_repo``: rename a repo (``services.repos.move_repo``: the old name redirects and
+    its version names stay tombstoned)."""
+    body = hf_body(HfMoveRepo, await json_object(request))
+    kind = _repo_kind(body.type)
+    ids = [body.fromRepo.split("/"), body.toRepo.split("/")]
+    if any(len(parts) != 2 for parts in ids):
+        raise Invalid("'fromRepo' and 'toRepo' must be namespace/name")
+    (namespace, name), (to_namespace, to_name) = ids
+    of_type(await run_in_threadpool(repos.get_repo, hub, caller, namespace, name), kind)
+    word = "dataset" if kind == "dataset" else "model"
+    await run_in_threadpool(repos.move_repo, hub, caller, namespace, name, to_namespace, to_name, word)
+    return {}
+
+
 @each_type("PUT", "/{namespace}/{name}/settings", openapi_extra=hf_schema(HfSettings))
-async def update_settings(namespace: str, name: str, request: Request, hub: HubDep, caller: Writer,
-                          repo: WritableRepo) -> dict:
+async def update_settings(
+    namespace: str, name: str, request: Request, hub: HubDep, caller: Writer, repo: WritableRepo
+) -> dict:
     """``HfApi.update_repo_settings``: visibility (``private``) through the native service, owners
     only (checked before the body is read); and `gated` ("auto", "manual", false: ``services.gates``)."""
     raw = await json_object(request)
@@ -205,8 +311,9 @@ async def update_settings(namespace: str, name: str, request: Request, hub: HubD
 
 
 @each_type("POST", "/{namespace}/{name}/preupload/{revision:path}", openapi_extra=hf_schema(HfPreupload))
-async def preupload(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer,
-                    repo: WritableRepo) -> dict:
+async def preupload(
+    namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer, repo: WritableRepo
+) -> dict:
     raw = await json_object(request)
     files = raw.get("files") or []
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
@@ -228,9 +335,14 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
             _, version = refs.resolve(hub, caller, namespace, name, plain_revision(revision))
         except RevisionNotFound:
             version = None  # a new version name, a new pull request, or an empty repo: nothing to compare with
-        return hf_preupload.answer(hub, version, [item.path for item in body.files], gitignore,
-                                   {item.path: item.size or 0 for item in body.files},
-                                   hub.settings.hf_lfs_threshold_bytes)
+        return hf_preupload.answer(
+            hub,
+            version,
+            [item.path for item in body.files],
+            gitignore,
+            {item.path: item.size or 0 for item in body.files},
+            hub.settings.hf_lfs_threshold_bytes,
+        )
 
     return {"files": await run_in_threadpool(work), "commitOid": None}
 
@@ -238,17 +350,18 @@ async def preupload(namespace: str, name: str, revision: str, request: Request, 
 @each_type("GET", "/{namespace}/{name}/auth-check")
 @each_type("GET", "/{namespace}/{name}/auth-check/write")
 def auth_check(namespace: str, name: str, request: Request, hub: HubDep, caller: Caller) -> dict:
-    """``HfApi.auth_check``: 404 RepoNotFound when the caller cannot see the repo; ``/write`` also
-    needs write rights (403)."""
-    repos.get_repo(hub, caller, namespace, name)
+    """``HfApi.auth_check``: 404 RepoNotFound when the caller cannot see the repo, GatedRepo when its
+    files are gated to them; ``/write`` also needs write rights (403)."""
+    gates.require_access(hub, caller, repos.get_repo(hub, caller, namespace, name))
     if request.url.path.endswith("/write"):
         require_write(require_user(caller), namespace)
     return {}
 
 
 @each_type("POST", "/{namespace}/{name}/commit/{revision:path}")
-async def commit(namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer,
-                 repo: WritableRepo) -> dict:
+async def commit(
+    namespace: str, name: str, revision: str, request: Request, hub: HubDep, caller: Writer, repo: WritableRepo
+) -> dict:
     # ``repo`` is resolved with the write check first: the body is read only for a caller who may write.
     # The body is spooled on the event loop (bounded memory, minimum rate) within the host's budget
     # of commit bytes in flight; blob writes and the publish are blocking: off the event loop.
@@ -288,8 +401,9 @@ async def validate_yaml(request: Request) -> Response:
     status = 400 if errors else 200
     if "text/plain" in request.headers.get("accept", ""):
         return PlainTextResponse(hf_card_check.as_text(errors, warnings), status_code=status)
-    return JSONResponse({"errors": [{"message": e} for e in errors], "warnings": [{"message": w} for w in warnings]},
-                        status_code=status)
+    return JSONResponse(
+        {"errors": [{"message": e} for e in errors], "warnings": [{"message": w} for w in warnings]}, status_code=status
+    )
 
 
 def _front_matter(content: str, errors: list[str]):

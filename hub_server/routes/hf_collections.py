@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from ..db.models import Collection
+from ..db.models import Collection, CollectionItem, Repo
 from ..errors import Conflict
 from ..public_url import public_base
 from ..services import collections
@@ -37,20 +37,28 @@ def collection_json(hub, who: Principal | None, row: Collection, base: str, *, m
         "upvotes": 0,
         "isUpvotedByUser": False,
         "url": f"{base}/collections/{row.slug}",
-        "items": [
-            {
-                "_id": item.object_id,
-                "id": item.item_id,
-                "type": item.item_type,
-                "position": item.position,
-                "note": {"text": item.note} if item.note else None,
-                "private": repo.private,
-                "author": repo.namespace,
-                "downloads": repo.downloads,
-                "likes": repo.likes or 0,
-            }
-            for item, repo in shown
-        ],
+        "items": [item_json(item, target) for item, target in shown],
+    }
+
+
+def item_json(item: CollectionItem, target: Repo | Collection) -> dict:
+    """A repo item, or a nested collection (``id`` its key, ``slug`` its current slug: the client
+    reads ``slug`` as the item id, as for the HF Hub's)."""
+    common = {
+        "_id": item.object_id,
+        "type": item.item_type,
+        "position": item.position,
+        "note": {"text": item.note} if item.note else None,
+        "private": target.private,
+    }
+    if isinstance(target, Collection):
+        return {**common, "id": target.slug.rsplit("-", 1)[-1], "slug": target.slug, "title": target.title}
+    return {
+        **common,
+        "id": item.item_id,
+        "author": target.namespace,
+        "downloads": target.downloads,
+        "likes": target.likes or 0,
     }
 
 

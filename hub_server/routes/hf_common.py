@@ -75,15 +75,17 @@ def typed_repo(namespace: str, name: str, hub: HubDep, who: Caller, kind: RepoTy
     return of_type(repos.get_repo(hub, who, namespace, name), kind)
 
 
-def writable_repo(namespace: str, name: str, request: Request, hub: HubDep,
-                  who: Annotated[Principal, Depends(writer)], kind: RepoType) -> Repo:
+def writable_repo(
+    namespace: str, name: str, request: Request, hub: HubDep, who: Annotated[Principal, Depends(writer)], kind: RepoType
+) -> Repo:
     """The repo of the path, once the caller is known to may write to it: runs before the
     route reads its body, so a caller without rights costs nothing and stores nothing. A commit
     route opening or feeding a pull request is checked per pull request (``ref_commits``)."""
     repo = of_type(repos.get_repo(hub, who, namespace, name), kind)
     if "revision" in request.path_params:
-        check_commit_rights(who, namespace, request.path_params["revision"],
-                            request.query_params.get("create_pr") in ("1", "true"))
+        check_commit_rights(
+            who, namespace, request.path_params["revision"], request.query_params.get("create_pr") in ("1", "true")
+        )
     else:
         require_write(who, namespace)
     return repo
@@ -141,7 +143,9 @@ def decode_cursor(cursor: str) -> str:
         raise Invalid("invalid cursor") from None
 
 
-def after_cursor(items: Sequence[T], key: Callable[[T], str], cursor: str | None, size: int) -> tuple[list[T], str | None]:
+def after_cursor(
+    items: Sequence[T], key: Callable[[T], str], cursor: str | None, size: int
+) -> tuple[list[T], str | None]:
     """The page of ``items`` (already in order) after the one whose key the cursor names, and the
     next cursor. A cursor names an item, not an offset, so a page never repeats one."""
     start = 0
@@ -150,7 +154,7 @@ def after_cursor(items: Sequence[T], key: Callable[[T], str], cursor: str | None
         start = next((i + 1 for i, item in enumerate(items) if key(item) == last), None)
         if start is None:
             raise Invalid("invalid cursor")
-    chunk = list(items[start:start + size])
+    chunk = list(items[start : start + size])
     more = start + size < len(items)
     return chunk, encode_cursor(key(chunk[-1])) if more and chunk else None
 

@@ -41,6 +41,7 @@ for kind in ("models", "datasets"):
             body.get("user"),
             body.get("status"),
             body.get("rejectionReason"),
+            body.get("requestId"),
         )
         return {}
 

@@ -1,7 +1,8 @@
 """The git-LFS batch API of the HF view (``services.hf_lfs``): ``POST [/datasets]/{ns}/{name}.git/
 info/lfs/objects/batch`` (write rights on the repo, checked before the body is read), the basic
 transfer's ``PUT`` of the bytes (the upload session in the href is the credential, as git-LFS
-hrefs are), and the verify call (the caller's token)."""
+hrefs are), the multipart transfer's part PUTs and completion call (the same credential), and the
+verify call (the caller's token)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,23 @@ async def lfs_upload(upload_id: str, oid: str, request: Request, hub: HubDep) ->
     who = await run_in_threadpool(hf_lfs.uploader, hub, upload_id)
     await uploads.finish(hub, who, upload_id, f"sha256:{oid}", request.stream())
     return Response(status_code=200)
+
+
+@router.put("/lfs/uploads/{upload_id}/parts/{number}")  # a multipart upload's part, no token either
+async def lfs_upload_part(upload_id: str, number: int, request: Request, hub: HubDep) -> Response:
+    """Part ``number`` of a multipart upload, appended to the session in order (a retried part that
+    already arrived is acknowledged, not stored twice); the ETag is what the completion call lists."""
+    who = await run_in_threadpool(hf_lfs.uploader, hub, upload_id)
+    await uploads.append_at(hub, who, upload_id, hf_lfs.part_start(hub, number), request.stream())
+    return Response(status_code=200, headers={"ETag": f'"{upload_id}-{number}"'})
+
+
+@router.post("/lfs/uploads/{upload_id}/{oid}")  # the completion call: LFS headers only, as on the HF Hub
+async def lfs_complete(upload_id: str, oid: str, request: Request, hub: HubDep) -> JSONResponse:
+    who = await run_in_threadpool(hf_lfs.uploader, hub, upload_id)
+    body = await json_object(request)
+    await run_in_threadpool(hf_lfs.complete, hub, who, upload_id, oid, body)
+    return JSONResponse({"oid": oid}, media_type=LFS_JSON)
 
 
 @router.post("/api/lfs/verify")

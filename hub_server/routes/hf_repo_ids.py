@@ -1,5 +1,6 @@
 """Repo ids in HF paths the way the HF Hub treats them: case-insensitive, the stored spelling
-winning (``canonical_path_params``, applied by ``HfRoute`` before any route runs), and every path
+winning (``canonical_path_params``, applied by ``HfRoute`` before any route runs; a moved repo's
+former name is rewritten to its current one), and every path
 that names no repo route (a repo id without a namespace, an unknown sub-path) answered with the
 ``X-Error-Code`` huggingface_hub turns into ``RepositoryNotFoundError`` (``EntryNotFoundError``
 naming the path when the repo exists but this hub serves no such route), so ``repo_exists`` /
@@ -12,22 +13,30 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from ..db.models import Repo
+from ..db.models import Repo, RepoRedirect
 from ..errors import EntryNotFound, RepoNotFound
 from ..services import repos
 from .deps import Caller, HubDep
 
 
 def _stored_spelling(hub, namespace: str, name: str) -> tuple[str, str] | None:
+    """The stored ``(namespace, name)`` of the repo the id names, ignoring case; a moved repo's
+    former name gives its current one (``RepoRedirect``)."""
+    full_name = f"{namespace}/{name}".lower()
     with hub.db.read() as s:
-        row = s.execute(select(Repo.namespace, Repo.name).where(
-            Repo.full_name == f"{namespace}/{name}".lower())).first()
+        row = s.execute(select(Repo.namespace, Repo.name).where(Repo.full_name == full_name)).first()
+        if row is None:
+            row = s.execute(
+                select(Repo.namespace, Repo.name)
+                .join(RepoRedirect, RepoRedirect.repo_id == Repo.id)
+                .where(RepoRedirect.full_name == full_name)
+            ).first()
     return (row[0], row[1]) if row is not None else None
 
 
 async def canonical_path_params(request: Request) -> None:
     """Rewrite ``namespace``/``name`` path parameters to the stored spelling when they differ only
-    by case (one indexed lookup; visibility is checked later by the route as usual)."""
+    by case or name a moved repo (indexed lookups; visibility is checked later by the route)."""
     params = request.scope.get("path_params") or {}
     namespace, name = params.get("namespace"), params.get("name")
     if not isinstance(namespace, str) or not isinstance(name, str):

@@ -23,8 +23,11 @@ def _admin(who: Principal | None) -> Principal:
 
 def _answer(hub, namespace: str) -> dict:
     with hub.db.read() as s:
-        return {"namespace": namespace, "max_bytes": quota_of(s, namespace, hub.settings),
-                "used_bytes": namespace_usage(s, namespace)}
+        return {
+            "namespace": namespace,
+            "max_bytes": quota_of(s, namespace, hub.settings),
+            "used_bytes": namespace_usage(s, namespace),
+        }
 
 
 @router.get("/{namespace}")

@@ -33,13 +33,22 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         raise error from None
 
 
-def blob_response(hub: Hub, digest: str, size: int, range_header: str | None, *, method: str = "GET",
-                  headers: dict[str, str] | None = None, filename: str | None = None) -> Response:
+def blob_response(
+    hub: Hub,
+    digest: str,
+    size: int,
+    range_header: str | None,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    filename: str | None = None,
+) -> Response:
     base = {"Accept-Ranges": "bytes", "ETag": f'"{digest.split(":", 1)[1]}"', **(headers or {})}
     if method == "GET" and size > 0 and (url := storage_redirect_url(hub, digest, filename)):
         # storage answers the Range itself; the 302 must not outlive the URL
-        return Response(status_code=302, headers={**base, "Location": url, "Cache-Control": "no-store",
-                                                  "X-Hub-Size": str(size)})
+        return Response(
+            status_code=302, headers={**base, "Location": url, "Cache-Control": "no-store", "X-Hub-Size": str(size)}
+        )
     span = parse_range(range_header, size)
     if span is None:
         status, start, end = 200, 0, size - 1

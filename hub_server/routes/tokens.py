@@ -31,8 +31,9 @@ async def create_token(hub: HubDep, who: Caller, body: NewToken | None = None) -
     tokens.check_mintable(who.scope, scope)
     expires = body.expires_in
     lifetime = tokens.capped_lifetime(parse_duration(expires) if expires is not None else None, who.expires_at)
-    info, plain = await run_in_threadpool(tokens.issue_token, hub.db, who.name, scope, (), expires_in=lifetime,
-                                          name=name)
+    info, plain = await run_in_threadpool(
+        tokens.issue_token, hub.db, who.name, scope, (), expires_in=lifetime, name=name
+    )
     return {**info, "token": plain}
 
 

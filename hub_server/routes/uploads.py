@@ -12,8 +12,11 @@ from .deps import Caller, HubDep
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 
 
-@router.head("/blobs/{digest}", response_class=Response,
-             responses={200: {"description": "the blob exists and may be used; Content-Length is its size"}})
+@router.head(
+    "/blobs/{digest}",
+    response_class=Response,
+    responses={200: {"description": "the blob exists and may be used; Content-Length is its size"}},
+)
 def head_blob(hub: HubDep, who: Caller, digest: str) -> Response:
     size = uploads.blob_size(hub, who, digest)
     return Response(status_code=200, headers={"Content-Length": str(size)})
@@ -31,13 +34,22 @@ def upload_status(hub: HubDep, who: Caller, upload_id: str) -> dict:
 
 @router.patch("/uploads/{upload_id}")
 async def append_chunk(hub: HubDep, who: Caller, request: Request, upload_id: str) -> JSONResponse:
-    answer = await uploads.append(hub, who, upload_id, request.headers.get("content-range"), request.stream())
+    answer = await uploads.append(
+        hub,
+        who,
+        upload_id,
+        request.headers.get("content-range"),
+        request.stream(),
+        credential=request.headers.get("authorization"),
+    )
     return JSONResponse(answer, status_code=202, headers={"Upload-Offset": str(answer["offset"])})
 
 
 @router.put("/uploads/{upload_id}", status_code=201)
 async def finish_upload(hub: HubDep, who: Caller, request: Request, upload_id: str, digest: str | None = None) -> dict:
-    return await uploads.finish(hub, who, upload_id, digest, request.stream())
+    return await uploads.finish(
+        hub, who, upload_id, digest, request.stream(), credential=request.headers.get("authorization")
+    )
 
 
 @router.delete("/uploads/{upload_id}", status_code=204)

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from ..services import gates, versions
-from ..services.pull_counts import count_pull
 from ..services.publish import publish
+from ..services.pull_counts import count_pull
 from ..services.signatures import signature_status
 from ..services.storage_check import check_digest_field
 from ..services.views import version_detail, version_summary
@@ -35,7 +35,7 @@ def resolve(hub: HubDep, who: Caller, namespace: str, name: str, ref: str = "mai
 async def record_pull(request: Request, hub: HubDep, who: Caller, namespace: str, name: str, version: str) -> dict:
     """A client reports one real pull (bytes fetched, not a cached re-pull): counted off the request path,
     once per caller and version in a window."""
-    address = (request.client.host if request.client else "unknown")
+    address = request.client.host if request.client else "unknown"
     return {"counted": await count_pull(hub, who, address, namespace, name, version)}
 
 
@@ -43,9 +43,10 @@ async def record_pull(request: Request, hub: HubDep, who: Caller, namespace: str
 def publish_version(hub: HubDep, who: Caller, namespace: str, name: str, body: NewVersion) -> JSONResponse:
     files = [f.model_dump() for f in body.files]
     row, created = publish(hub, who, namespace, name, body.version, files, body.message)
-    repo, row = versions.resolve(hub, who, namespace, name, row.version)
-    return JSONResponse(version_detail(repo, row, signature_status(hub, row, repo.namespace)),
-                        status_code=201 if created else 200)
+    repo, row = versions.exact(hub, who, namespace, name, row.version)
+    return JSONResponse(
+        version_detail(repo, row, signature_status(hub, row, repo.namespace)), status_code=201 if created else 200
+    )
 
 
 @router.post("/versions/{version}/yank")
@@ -66,12 +67,20 @@ def get_blob(hub: HubDep, who: Caller, request: Request, namespace: str, name: s
     return blob_response(hub, digest, hub.store.size(digest), request.headers.get("range"), method=request.method)
 
 
-@router.api_route("/files/{ref}/{path:path}", methods=["GET", "HEAD"], response_class=Response,
-                  responses=BYTES_RESPONSES)
+@router.api_route(
+    "/files/{ref}/{path:path}", methods=["GET", "HEAD"], response_class=Response, responses=BYTES_RESPONSES
+)
 def get_file(hub: HubDep, who: Caller, request: Request, namespace: str, name: str, ref: str, path: str) -> Response:
     repo, version = versions.resolve(hub, who, namespace, name, ref)
     gates.require_access(hub, who, repo)  # a gated repo's files: owners and accepted requests only
     entry = versions.file_of(version, path)
     headers = {"X-Hub-Version": version.version, "X-Hub-Commit": version.commit}
-    return blob_response(hub, entry.digest, entry.size, request.headers.get("range"), method=request.method,
-                         headers=headers, filename=path.rsplit("/", 1)[-1])
+    return blob_response(
+        hub,
+        entry.digest,
+        entry.size,
+        request.headers.get("range"),
+        method=request.method,
+        headers=headers,
+        filename=path.rsplit("/", 1)[-1],
+    )

@@ -16,8 +16,27 @@ _HASHER = PasswordHasher()
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 # Names the site's own pages use at the top level (``/search``, ``/settings`` ...).
-RESERVED = frozenset({"api", "bases", "search", "settings", "signin", "signout", "signup", "static", "healthz",
-                      "docs", "redoc", "openapi.json", "admin", "new", "datasets", "collections"})
+RESERVED = frozenset(
+    {
+        "api",
+        "bases",
+        "search",
+        "settings",
+        "signin",
+        "signout",
+        "signup",
+        "static",
+        "healthz",
+        "docs",
+        "redoc",
+        "openapi.json",
+        "admin",
+        "new",
+        "datasets",
+        "collections",
+        "xet",
+    }
+)
 # Verifying against a real hash when the user is unknown keeps both answers equally slow.
 _DUMMY_HASH = _HASHER.hash("not a real password")
 
@@ -73,3 +92,16 @@ def _check_password(password: str) -> None:
         raise Invalid(f"the password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise Invalid(f"the password may have at most {MAX_PASSWORD} characters")
+
+
+def display_names(session, names: list[str]) -> dict[str, str]:
+    """Name -> display name of the users and orgs among ``names`` that have one (``hub admin
+    set-fullname``); the others are left out and shown by their name."""
+    lowered = [n.lower() for n in names]
+    out: dict[str, str] = {}
+    for model in (User, Org):
+        for name, fullname in session.execute(
+            select(model.name, model.fullname).where(func.lower(model.name).in_(lowered), model.fullname.is_not(None))
+        ):
+            out[name] = fullname
+    return out

@@ -1,4 +1,4 @@
-"""The append-only audit trail: one row per publish, yank, delete, token and gc event, written
+"""The append-only audit trail: one row per publish, yank, delete, token, webhook and gc event, written
 in the same transaction as the change it records (so a rolled-back change leaves no event)."""
 
 from __future__ import annotations
@@ -13,19 +13,52 @@ from ..db import Database
 from ..db.models import AuditEvent, utcnow
 from ..request_context import current_request_id
 
-ACTIONS = ("repo.create", "repo.delete", "repo.visibility", "version.publish", "version.yank", "version.delete",
-           "token.create", "token.revoke", "gc.run", "user.sessions_end", "user.disable", "user.enable")
+ACTIONS = (
+    "repo.create",
+    "repo.delete",
+    "repo.move",
+    "repo.visibility",
+    "version.publish",
+    "version.yank",
+    "version.delete",
+    "branch.create",
+    "branch.delete",
+    "tag.create",
+    "tag.delete",
+    "token.create",
+    "token.revoke",
+    "gc.run",
+    "user.sessions_end",
+    "user.disable",
+    "user.enable",
+    "user.fullname",
+    "org.fullname",
+    "org.private_by_default",
+    "webhook.create",
+    "webhook.update",
+    "webhook.delete",
+    "webhook.disable",
+)
 
 
 def record(session: Session, action: str, actor: str | None, target: str, **detail: Any) -> None:
     """Add one event to ``session``'s transaction."""
     assert action in ACTIONS, action
-    session.add(AuditEvent(at=utcnow(), actor=actor, action=action, target=target[:400],
-                           request_id=current_request_id(), detail_json=json.dumps(detail, default=str)))
+    session.add(
+        AuditEvent(
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            target=target[:400],
+            request_id=current_request_id(),
+            detail_json=json.dumps(detail, default=str),
+        )
+    )
 
 
-def list_events(db: Database, *, limit: int = 100, before: int | None = None, actor: str | None = None,
-                action: str | None = None) -> dict:
+def list_events(
+    db: Database, *, limit: int = 100, before: int | None = None, actor: str | None = None, action: str | None = None
+) -> dict:
     """Newest first; ``next_before`` pages on to older events."""
     limit = max(1, min(int(limit), 1000))
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
@@ -42,5 +75,12 @@ def list_events(db: Database, *, limit: int = 100, before: int | None = None, ac
 
 
 def event_json(e: AuditEvent) -> dict:
-    return {"id": e.id, "at": e.at.isoformat() if e.at else None, "actor": e.actor, "action": e.action,
-            "target": e.target, "request_id": e.request_id, "detail": json.loads(e.detail_json or "{}")}
+    return {
+        "id": e.id,
+        "at": e.at.isoformat() if e.at else None,
+        "actor": e.actor,
+        "action": e.action,
+        "target": e.target,
+        "request_id": e.request_id,
+        "detail": json.loads(e.detail_json or "{}"),
+    }

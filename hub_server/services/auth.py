@@ -1,5 +1,5 @@
 """Who is calling and what they may do: a token (stored only as a sha256 hash, see tokens.py)
-carries one scope (read < write < admin) and is checked against its row on every request;
+carries one scope (read < write < admin; evaluate = read + report evaluations + deliver webhooks: ``hub worker``) and is checked against its row on every request;
 a user may write to their own namespace and their orgs'."""
 
 from __future__ import annotations
@@ -16,8 +16,19 @@ from ..db.models import Org, OrgMember, Repo, Token, User, utcnow
 from ..errors import Forbidden, Unauthorized
 from .tokens import SCOPES, aware, create_token, hash_token, list_tokens, revoke_token
 
-__all__ = ["SCOPES", "Principal", "authenticate", "bearer", "can_see", "create_token", "hash_token", "list_tokens",
-           "require_user", "require_write", "revoke_token"]
+__all__ = [
+    "SCOPES",
+    "Principal",
+    "authenticate",
+    "bearer",
+    "can_see",
+    "create_token",
+    "hash_token",
+    "list_tokens",
+    "require_user",
+    "require_write",
+    "revoke_token",
+]
 
 
 @dataclass(frozen=True)
@@ -43,9 +54,17 @@ def authenticate(db: Database, token: str | None) -> Principal | None:
         return None
     with db.read() as s:
         row = s.execute(
-            select(Token.id.label("token_id"), Token.scope, Token.expires_at, Token.revoked_at, User.id, User.name,
-                   User.disabled_at)
-            .join(User, User.id == Token.user_id).where(Token.token_hash == hash_token(token))
+            select(
+                Token.id.label("token_id"),
+                Token.scope,
+                Token.expires_at,
+                Token.revoked_at,
+                User.id,
+                User.name,
+                User.disabled_at,
+            )
+            .join(User, User.id == Token.user_id)
+            .where(Token.token_hash == hash_token(token))
         ).first()
         if row is None:
             raise Unauthorized("invalid or revoked token")
@@ -59,8 +78,14 @@ def authenticate(db: Database, token: str | None) -> Principal | None:
         orgs = s.scalars(
             select(Org.name).join(OrgMember, OrgMember.org_id == Org.id).where(OrgMember.user_id == row.id)
         ).all()
-    return Principal(user_id=row.id, name=row.name, orgs=tuple(sorted(orgs)), scope=row.scope,
-                     token_id=row.token_id, expires_at=expires)
+    return Principal(
+        user_id=row.id,
+        name=row.name,
+        orgs=tuple(sorted(orgs)),
+        scope=row.scope,
+        token_id=row.token_id,
+        expires_at=expires,
+    )
 
 
 def token_is_valid(db: Database, token: str) -> bool:
@@ -96,4 +121,3 @@ def require_write(who: Principal | None, namespace: str | None = None) -> Princi
 
 def can_see(who: Principal | None, repo: Repo) -> bool:
     return not repo.private or (who is not None and who.owns(repo.namespace))
-

@@ -29,17 +29,25 @@ def known_digests(session: Session, who: Principal | None, digests: Iterable[str
     wanted = sorted(set(digests))
     found: dict[str, int] = {}
     for i in range(0, len(wanted), _BATCH):
-        batch = wanted[i:i + _BATCH]
+        batch = wanted[i : i + _BATCH]
         if who is not None:
-            found.update(session.execute(
-                select(Blob.digest, Blob.size).join(BlobUpload, BlobUpload.digest == Blob.digest)
-                .join(User, User.id == BlobUpload.user_id)
-                .where(User.name == who.name, Blob.digest.in_(batch))).all())
+            found.update(
+                session.execute(
+                    select(Blob.digest, Blob.size)
+                    .join(BlobUpload, BlobUpload.digest == Blob.digest)
+                    .join(User, User.id == BlobUpload.user_id)
+                    .where(User.name == who.name, Blob.digest.in_(batch))
+                ).all()
+            )
         rest = [d for d in batch if d not in found]
         if rest:
-            visible = select(Blob.digest, Blob.size).join(VersionFile, VersionFile.digest == Blob.digest) \
-                .join(Version, Version.id == VersionFile.version_id).join(Repo, Repo.id == Version.repo_id) \
+            visible = (
+                select(Blob.digest, Blob.size)
+                .join(VersionFile, VersionFile.digest == Blob.digest)
+                .join(Version, Version.id == VersionFile.version_id)
+                .join(Repo, Repo.id == Version.repo_id)
                 .where(Blob.digest.in_(rest), Version.deleted.is_(False))
+            )
             if who is None:
                 visible = visible.where(Repo.private.is_(False))
             elif not who.is_admin:
@@ -99,9 +107,10 @@ def touch_blobs(session: Session, digests: Iterable[str]) -> set[str]:
     wanted = sorted(set(digests))
     now, present = utcnow(), set()
     for i in range(0, len(wanted), _BATCH):
-        batch = wanted[i:i + _BATCH]
-        locked = session.scalars(select(Blob.digest).where(Blob.digest.in_(batch)).order_by(Blob.digest)
-                                 .with_for_update()).all()
+        batch = wanted[i : i + _BATCH]
+        locked = session.scalars(
+            select(Blob.digest).where(Blob.digest.in_(batch)).order_by(Blob.digest).with_for_update()
+        ).all()
         if locked:
             session.execute(update(Blob).where(Blob.digest.in_(locked)).values(last_used_at=now))
         present.update(locked)

@@ -2,9 +2,10 @@
 ``add_collection_item``, ``get_collection`` …), for the HF routes and the site.
 
 Rules: only those who may write to a namespace create, change or delete its collections; a private
-collection is 404 to everyone else. An item must be a repo the caller can see when it is added, and
-items whose repo later turns private (or is deleted) are left out for viewers who cannot see it, so a
-collection never reveals a private repo. Titles, notes and item counts are bounded."""
+collection is 404 to everyone else. An item must be a repo, or another collection (by slug, as on the
+HF Hub; not the collection itself), the caller can see when it is added, and items whose repo or
+collection later turns private (or is deleted) are left out for viewers who cannot see it, so a
+collection never reveals a private repo or collection. Titles, notes and item counts are bounded."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .context import Hub
 from .names import check_name
 
 MAX_TITLE_CHARS, MAX_NOTE_CHARS, MAX_DESCRIPTION_CHARS, MAX_ITEMS = 60, 500, 2000, 1000
-ITEM_TYPES = ("model", "dataset")
+ITEM_TYPES = ("model", "dataset", "collection")
 THEMES = ("default", "orange", "blue", "green", "purple", "pink", "indigo")
 
 
@@ -38,13 +39,22 @@ def _text(value: object, what: str, limit: int, *, required: bool = False) -> st
     return value.strip()
 
 
-def _slug(namespace: str, title: str) -> str:
+def _slug(namespace: str, title: str, key: str | None = None) -> str:
+    """``namespace/title-words-<24 hex>``: the hex part is the collection's stable key, so a new
+    title gives a new slug and the old one still finds the collection (as on the HF Hub)."""
     words = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "collection"
-    return f"{namespace}/{words}-{secrets.token_hex(12)}"
+    return f"{namespace}/{words}-{key or secrets.token_hex(12)}"
+
+
+_KEY = re.compile(r"([^/]+)/.*-([0-9a-f]{24})")
 
 
 def visible(session: Session, who: Principal | None, slug: str) -> Collection:
     row = session.scalar(select(Collection).where(Collection.slug == slug[:260]))
+    if row is None and (m := _KEY.fullmatch(slug[:260])):  # a slug from before a title change
+        row = session.scalar(
+            select(Collection).where(Collection.namespace == m[1], Collection.slug.endswith(f"-{m[2]}"))
+        )
     if row is None or (row.private and (who is None or not who.owns(row.namespace))):
         raise NotFound(f"collection {slug[:260]} not found")
     return row
@@ -56,21 +66,50 @@ def _owned(session: Session, who: Principal | None, slug: str) -> Collection:
     return row
 
 
-def items(session: Session, who: Principal | None, row: Collection) -> list[tuple[CollectionItem, Repo]]:
-    """The collection's items in order, each with its repo; those the viewer cannot see left out."""
+def items(session: Session, who: Principal | None, row: Collection) -> list[tuple[CollectionItem, Repo | Collection]]:
+    """The collection's items in order, each with its repo or (item type ``collection``) the nested
+    collection under its current slug; those the viewer cannot see left out."""
     found = session.scalars(
         select(CollectionItem)
         .where(CollectionItem.collection_id == row.id)
         .order_by(CollectionItem.position, CollectionItem.id)
     ).all()
-    names = [i.item_id.lower() for i in found]
+    names = [i.item_id.lower() for i in found if i.item_type != "collection"]
     repos = {r.full_name: r for r in session.scalars(select(Repo).where(Repo.full_name.in_(names)))} if names else {}
-    out = []
+    out: list[tuple[CollectionItem, Repo | Collection]] = []
     for item in found:
+        if item.item_type == "collection":
+            nested = _visible_or_none(session, who, item.item_id)
+            if nested is not None:
+                out.append((item, nested))
+            continue
         repo = repos.get(item.item_id.lower())
         if repo is not None and can_see(who, repo):
             out.append((item, repo))
     return out
+
+
+def _visible_or_none(session: Session, who: Principal | None, slug: str) -> Collection | None:
+    try:
+        return visible(session, who, slug)
+    except NotFound:
+        return None
+
+
+def _target(s: Session, who: Principal | None, row: Collection, item: dict) -> str:
+    """The stored id of what ``item`` names: ``ns/name`` of a visible repo, or the slug of a visible
+    collection (found by its stable key, so a later title change keeps the item)."""
+    if item["type"] == "collection":
+        nested = _visible_or_none(s, who, item["id"])
+        if nested is None:
+            raise NotFound(f"collection {item['id'][:260]} not found")
+        if nested.id == row.id:
+            raise Invalid("a collection cannot contain itself")
+        return nested.slug
+    repo = s.scalar(select(Repo).where(Repo.full_name == item["id"].lower()[:201]))
+    if repo is None or not can_see(who, repo) or (repo.kind == "dataset") != (item["type"] == "dataset"):
+        raise NotFound(f"{item['type']} {item['id'][:201]} not found")  # a model is no dataset (HF's 404)
+    return f"{repo.namespace}/{repo.name}"
 
 
 def create(
@@ -110,6 +149,7 @@ def update(hub: Hub, who: Principal | None, slug: str, changes: dict) -> Collect
         row = _owned(s, who, slug)
         if "title" in changes:
             row.title = _text(changes["title"], "title", MAX_TITLE_CHARS, required=True)
+            row.slug = _slug(row.namespace, row.title, row.slug.rsplit("-", 1)[-1])
         if "description" in changes:
             row.description = _text(changes["description"], "description", MAX_DESCRIPTION_CHARS)
         if "private" in changes:
@@ -138,28 +178,21 @@ def delete(hub: Hub, who: Principal | None, slug: str) -> None:
 
 
 def add_item(hub: Hub, who: Principal | None, slug: str, item: object, note: object) -> Collection:
-    """Add a repo the caller can see; 409 if it is already there."""
+    """Add a repo or a collection the caller can see; 409 if it is already there."""
     if not isinstance(item, dict) or not isinstance(item.get("id"), str) or item.get("type") not in ITEM_TYPES:
-        raise Invalid('\'item\' must be {"id": "namespace/name", "type": "model" or "dataset"}')
+        raise Invalid(
+            '\'item\' must be {"id": "namespace/name", "type": "model" or "dataset"}'
+            ' or {"id": "<collection slug>", "type": "collection"}'
+        )
     note = _text(note, "note", MAX_NOTE_CHARS) or None
     try:
         with hub.db.write() as s:
             row = _owned(s, who, slug)
-            repo = s.scalar(select(Repo).where(Repo.full_name == item["id"].lower()[:201]))
-            if repo is None or not can_see(who, repo):
-                raise NotFound(f"repository {item['id'][:201]} not found")
+            full = _target(s, who, row, item)
             count = s.scalar(select(func.count()).where(CollectionItem.collection_id == row.id)) or 0
             if count >= MAX_ITEMS:
                 raise TooLarge(f"a collection holds at most {MAX_ITEMS} items")
-            full = f"{repo.namespace}/{repo.name}"
-            if (
-                s.scalar(
-                    select(CollectionItem.id).where(
-                        CollectionItem.collection_id == row.id, CollectionItem.item_id == full
-                    )
-                )
-                is not None
-            ):
+            if _stored(s, row, item["type"], full) is not None:
                 raise Conflict(f"{full} is already in collection {row.slug}")
             s.add(
                 CollectionItem(
@@ -175,6 +208,18 @@ def add_item(hub: Hub, who: Principal | None, slug: str, item: object, note: obj
             return row
     except IntegrityError:
         raise Conflict(f"{item['id'][:201]} is already in collection {slug[:260]}") from None
+
+
+def _stored(s: Session, row: Collection, kind: str, full: str) -> int | None:
+    """The item already holding ``full``: a repo by ``ns/name``; a collection by its stable key
+    (its slug's last part), whatever title it had when it was added."""
+    if kind == "collection":
+        same = CollectionItem.item_id.endswith("-" + full.rsplit("-", 1)[-1])
+    else:
+        same = CollectionItem.item_id == full
+    return s.scalar(
+        select(CollectionItem.id).where(CollectionItem.collection_id == row.id, CollectionItem.item_type == kind, same)
+    )
 
 
 def _item(s: Session, row: Collection, object_id: str) -> CollectionItem:

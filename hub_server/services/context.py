@@ -18,10 +18,16 @@ class Hub:
     store: BlobStore
     settings: Settings
     downloads: DownloadCounter = field(default=None)  # type: ignore[assignment]
+    queue: Any = None  # hub_server.services.eval_queue.JobQueue, made with the hub (connects on first send)
 
     def __post_init__(self) -> None:
         if self.downloads is None:
             self.downloads = DownloadCounter(self.db, self.settings.download_flush_seconds)
+        if self.queue is None:
+            from .eval_queue import JobQueue
+
+            self.queue = JobQueue(self.settings)
+
     limits: Any = None  # hub_server.limits.RateLimits, set by create_app
     password_checks: Any = None  # hub_server.limits.PasswordChecks, set by create_app
     commit_budget: Any = None  # hub_server.services.ndjson_commit.ByteBudget, made on first HF commit

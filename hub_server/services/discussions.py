@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import Discussion, DiscussionEvent, Repo, utcnow
 from ..errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
-from . import refs
+from . import refs, webhook_events
 from .auth import Principal, require_user, require_write
 from .context import Hub
 from .repos import find_repo
@@ -61,9 +61,24 @@ def find(session: Session, repo: Repo, num: int) -> Discussion:
     return row
 
 
+ANNOUNCED = {  # timeline kind → webhook (action, scope); a commit is announced as its ref's move
+    "comment": ("create", "discussion.comment"),
+    "status-change": ("update", "discussion"),
+    "title-change": ("update", "discussion"),
+}
+
+
 def add_event(
-    session: Session, discussion: Discussion, kind: str, author: str, *, content: str = "", data: dict | None = None
+    session: Session,
+    discussion: Discussion,
+    kind: str,
+    author: str,
+    *,
+    content: str = "",
+    data: dict | None = None,
+    announce: bool = True,
 ) -> DiscussionEvent:
+    """One timeline entry; comments, status and title changes are webhook events (``announce``)."""
     now = utcnow()
     event = DiscussionEvent(
         discussion_id=discussion.id,
@@ -80,6 +95,9 @@ def add_event(
     session.add(event)
     discussion.updated_at = now
     session.flush()
+    if announce and kind in ANNOUNCED:
+        action, scope = ANNOUNCED[kind]
+        webhook_events.discussion_changed(session, discussion, action, scope, event if kind == "comment" else None)
     return event
 
 
@@ -115,7 +133,8 @@ def open_discussion(
     )
     session.add(row)
     session.flush()
-    add_event(session, row, "comment", author, content=description)
+    first = add_event(session, row, "comment", author, content=description, announce=False)
+    webhook_events.discussion_changed(session, row, "create", "discussion", first)
     return row
 
 
@@ -291,6 +310,7 @@ def edit_comment(
         event.content, event.edited, event.updated_at = text, True, utcnow()
         event.data_json = json.dumps(data)
         s.flush()
+        webhook_events.discussion_changed(s, row, "update", "discussion.comment", event)
         return event
 
 
@@ -305,6 +325,7 @@ def hide_comment(
             raise Forbidden(f"{who.name} may not hide a comment of {event.author}")
         event.hidden, event.content, event.data_json, event.updated_at = True, "", "{}", utcnow()
         s.flush()
+        webhook_events.discussion_changed(s, row, "update", "discussion.comment", event)
         return event
 
 

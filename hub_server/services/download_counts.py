@@ -49,12 +49,16 @@ class DownloadCounter:
         try:
             with self.db.write() as s:
                 conn = s.connection()
-                conn.execute(update(Repo).where(Repo.id == bindparam("rid"))
-                             .values(downloads=Repo.downloads + bindparam("n")),
-                             [{"rid": r, "n": n} for r, n in per_repo.items()])
-                conn.execute(update(Version).where(Version.id == bindparam("vid"))
-                             .values(downloads=Version.downloads + bindparam("n")),
-                             [{"vid": v, "n": n} for (_, v), n in batch.items()])
+                conn.execute(
+                    update(Repo).where(Repo.id == bindparam("rid")).values(downloads=Repo.downloads + bindparam("n")),
+                    [{"rid": r, "n": n} for r, n in per_repo.items()],
+                )
+                conn.execute(
+                    update(Version)
+                    .where(Version.id == bindparam("vid"))
+                    .values(downloads=Version.downloads + bindparam("n")),
+                    [{"vid": v, "n": n} for (_, v), n in batch.items()],
+                )
         except Exception:
             with self._lock:
                 self._pending.update(batch)
@@ -65,7 +69,7 @@ class DownloadCounter:
         while not self._stop.wait(self.interval):
             try:
                 self.flush()
-            except Exception:  # noqa: BLE001 - keep counting; the next flush retries
+            except Exception:
                 log.exception("flushing download counts failed; will retry")
 
     def close(self) -> None:
@@ -74,6 +78,5 @@ class DownloadCounter:
             self._thread.join(timeout=30)
         try:
             self.flush()
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("final flush of download counts failed")
-

@@ -29,6 +29,12 @@ class GatedRepo(ServiceError):
     status, code, hf_code = 403, "gated", "GatedRepo"
 
 
+class GatedRepoAnonymous(GatedRepo):
+    """401 for a caller without a token (HF's answer), still ``GatedRepo`` so the client says why."""
+
+    status = 401
+
+
 def mode_of(session: Session, repo: Repo) -> str | None:
     row = session.get(RepoGate, repo.id)
     return row.mode if row is not None else None
@@ -73,10 +79,14 @@ def require_access(hub: Hub, who: Principal | None, repo: Repo) -> None:
             return
         row = s.get(AccessRequest, (repo.id, who.name)) if who is not None else None
     repo_id = f"{repo.namespace}/{repo.name}"
-    if who is None:  # 403 too: the HF view turns every 401 into "bad token", which would hide the gate
-        raise GatedRepo(f"{repo_id} is gated: sign in and request access at /{repo_id}/access")
+    kind = "dataset" if repo.kind == "dataset" else "model"
+    if who is None:  # 401 as on the HF Hub; the code keeps it a gate, not a bad token
+        raise GatedRepoAnonymous(
+            f"Access to {kind} {repo_id} is restricted. You must have access to it and be authenticated to "
+            f"access it. Please log in (request access at /{repo_id}/access)."
+        )
     state = f"your request is {row.status}" if row is not None else f"request access at /{repo_id}/access"
-    raise GatedRepo(f"{repo_id} is gated: {state}")
+    raise GatedRepo(f"Access to {kind} {repo_id} is restricted and you are not in the authorized list ({state}).")
 
 
 def ask(hub: Hub, who: Principal | None, namespace: str, name: str) -> AccessRequest:
@@ -122,9 +132,17 @@ def listing(hub: Hub, who: Principal | None, namespace: str, name: str, status: 
 
 
 def handle(
-    hub: Hub, who: Principal | None, namespace: str, name: str, user: object, status: object, reason: object = None
+    hub: Hub,
+    who: Principal | None,
+    namespace: str,
+    name: str,
+    user: object,
+    status: object,
+    reason: object = None,
+    request_id: object = None,
 ) -> AccessRequest:
-    """Accept, reject or reset to pending a user's request; owners only; 404 without a request."""
+    """Accept, reject or reset to pending a request, named by its user or its ``requestId``; owners
+    only; 404 without a request, 409 when it already has that status."""
     if status not in STATUSES:
         raise Invalid("'status' must be pending, accepted or rejected")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 1000):
@@ -132,9 +150,20 @@ def handle(
     with hub.db.write() as s:
         repo = find_repo(s, require_user(who), namespace, name)
         require_write(who, namespace)
-        row = s.get(AccessRequest, (repo.id, str(user)[:100])) if isinstance(user, str) else None
+        if isinstance(user, str):
+            row = s.get(AccessRequest, (repo.id, user[:100]))
+        elif isinstance(request_id, str):
+            row = s.scalar(
+                select(AccessRequest).where(
+                    AccessRequest.repo_id == repo.id, AccessRequest.request_id == request_id[:100]
+                )
+            )
+        else:
+            raise Invalid("name the request by 'user' or 'requestId'")
         if row is None:
-            raise NotFound(f"no access request from {str(user)[:100]!r} for {namespace}/{name}")
+            raise NotFound(f"no access request from {str(user or request_id)[:100]!r} for {namespace}/{name}")
+        if row.status == status:
+            raise Conflict(f"the request of {row.user_name} for {namespace}/{name} is already {status}")
         row.status, row.reason, row.updated_at = status, reason if status == "rejected" else None, utcnow()
         return row
 

@@ -30,7 +30,11 @@ async def run_gc_forever(hub: Hub) -> None:
         try:
             report = await run_in_threadpool(collect_garbage, hub, grace, actor="scheduler")
             if report.removed_blobs or report.upload_sessions_removed:
-                log.info("scheduled gc removed %d blobs (%d bytes) and %d upload sessions", report.removed_blobs,
-                         report.freed_bytes, report.upload_sessions_removed)
-        except Exception:  # noqa: BLE001 - the next tick tries again
+                log.info(
+                    "scheduled gc removed %d blobs (%d bytes) and %d upload sessions",
+                    report.removed_blobs,
+                    report.freed_bytes,
+                    report.upload_sessions_removed,
+                )
+        except Exception:
             log.exception("scheduled gc failed")

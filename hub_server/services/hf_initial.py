@@ -16,22 +16,20 @@ from ..db.models import Repo
 from .auth import Principal
 from .blobs import put_blob
 from .context import Hub
+from .hf_gitattributes import GITATTRIBUTES
 from .hf_numbering import INITIAL_VERSION
 from .publish import publish
-
-GITATTRIBUTES = "".join(
-    f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
-    for pattern in (
-        "*.7z", "*.arrow", "*.bin", "*.bz2", "*.ckpt", "*.ftz", "*.gz", "*.h5", "*.joblib", "*.lfs.*",
-        "*.mlmodel", "*.model", "*.msgpack", "*.npy", "*.npz", "*.onnx", "*.ot", "*.parquet", "*.pb",
-        "*.pickle", "*.pkl", "*.pt", "*.pth", "*.rar", "*.safetensors", "saved_model/**/*", "*.tar.*", "*.tar",
-        "*.tflite", "*.tgz", "*.wasm", "*.xz", "*.zip", "*.zst", "*tfevents*",
-    )
-).encode()
 
 
 def initial_commit(hub: Hub, who: Principal, repo: Repo) -> None:
     """Publish ``INITIAL_VERSION`` holding the default ``.gitattributes`` on a just-created repo."""
     digest, size = put_blob(hub, io.BytesIO(GITATTRIBUTES), who.name)
-    publish(hub, who, repo.namespace, repo.name, INITIAL_VERSION,
-            [{"path": ".gitattributes", "size": size, "digest": digest}], "initial commit")
+    publish(
+        hub,
+        who,
+        repo.namespace,
+        repo.name,
+        INITIAL_VERSION,
+        [{"path": ".gitattributes", "size": size, "digest": digest}],
+        "initial commit",
+    )

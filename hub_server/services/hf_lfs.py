@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import select
 
 from ..db.models import UploadSession, User
-from ..errors import Invalid, NotFound, TooManyRequests
+from ..errors import Invalid, MissingBlobs, NotFound, TooManyRequests
 from ..limits.quotas import check_namespace_quota
 from . import uploads
 from .auth import Principal
 from .blobs import known_digests
 from .context import Hub
+from .ndjson_commit import UNKNOWN_SIZE
 
 _OID = re.compile(r"[0-9a-f]{64}")
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
@@ -66,7 +67,7 @@ def batch(hub: Hub, who: Principal, namespace: str, body: dict[str, Any], base_u
         who,
         sum(1 for oid, size in objects if held.get(f"sha256:{oid}") != size and size <= hub.settings.max_file_bytes),
     )
-    answers = []
+    answers, multipart = [], False
     for oid, size in objects:
         answer: dict[str, Any] = {"oid": oid, "size": size, "authenticated": True}
         if held.get(f"sha256:{oid}") == size:
@@ -81,6 +82,9 @@ def batch(hub: Hub, who: Principal, namespace: str, body: dict[str, Any], base_u
                     },
                 }
             )
+        elif size > hub.settings.hf_lfs_multipart_bytes and "multipart" in (body.get("transfers") or []):
+            answers.append({**answer, "actions": _multipart(hub, who, oid, size, base_url)})
+            multipart = True
         else:
             upload_id = uploads.start(hub, who)["upload_id"]
             direct = (
@@ -93,7 +97,51 @@ def batch(hub: Hub, who: Principal, namespace: str, body: dict[str, Any], base_u
                 "verify": {"href": f"{base_url}/api/lfs/verify" + (f"?upload={upload_id}" if direct else "")},
             }
             answers.append(answer)
-    return {"transfer": "basic", "objects": answers, "hash_algo": "sha256"}
+    return {"transfer": "multipart" if multipart else "basic", "objects": answers, "hash_algo": "sha256"}
+
+
+def part_name(number: int) -> str:
+    return f"lfs-{number:05d}"
+
+
+def _multipart(hub: Hub, who: Principal, oid: str, size: int, base_url: str) -> dict[str, Any]:
+    """HF's multipart answer: ``chunk_size`` and one PUT URL per part (``00001``...) in the upload
+    header, the href is the completion call. Parts go to the hub's upload session, or, with storage
+    redirects on and a presigning backend, straight into storage as the session's parts."""
+    chunk = max(1, hub.settings.hf_lfs_chunk_bytes)
+    upload_id = uploads.start(hub, who)["upload_id"]
+    header: dict[str, str] = {"chunk_size": str(chunk)}
+    direct = hub.settings.storage_redirect
+    for number in range(1, -(-size // chunk) + 1):
+        url = hub.store.upload_part_url(upload_id, part_name(number), HREF_SECONDS) if direct else None
+        direct = url is not None
+        header[f"{number:05d}"] = url or f"{base_url}/lfs/uploads/{upload_id}/parts/{number}"
+    return {
+        "upload": {"href": f"{base_url}/lfs/uploads/{upload_id}/{oid}", "header": header, "expires_in": HREF_SECONDS},
+        "verify": {"href": f"{base_url}/api/lfs/verify"},
+    }
+
+
+def part_start(hub: Hub, number: int) -> int:
+    """Where part ``number`` (from 1) of a multipart upload begins in the object."""
+    if number < 1 or number > 100_000:
+        raise Invalid(f"part number {number} is outside 1 to 100000")
+    return (number - 1) * max(1, hub.settings.hf_lfs_chunk_bytes)
+
+
+def complete(hub: Hub, who: Principal, upload_id: str, oid: str, body: dict[str, Any]) -> None:
+    """The completion call of a multipart upload: the parts, in order, are hashed and checked
+    against ``oid`` and the blob recorded as the uploader's (as a basic PUT's bytes are)."""
+    if not _OID.fullmatch(oid) or body.get("oid") != oid:
+        raise Invalid("the completion body's 'oid' must be the sha256 of the upload href")
+    parts = body.get("parts")
+    numbers = [p.get("partNumber") if isinstance(p, dict) else None for p in parts] if isinstance(parts, list) else []
+    if not numbers or numbers != list(range(1, len(numbers) + 1)):
+        raise Invalid("'parts' must list every part as {partNumber, etag}, numbered from 1 in order")
+    if uploads.has_parts(hub, who, upload_id):  # sent through the hub: the session holds them
+        uploads.finish_stored(hub, who, upload_id, f"sha256:{oid}")
+    else:  # PUT straight into storage under their part names
+        uploads.finish_direct(hub, who, upload_id, [part_name(n) for n in numbers], f"sha256:{oid}")
 
 
 def _check_sessions(hub: Hub, who: Principal, needed: int) -> None:
@@ -125,8 +173,28 @@ def verify(hub: Hub, who: Principal, body: dict[str, Any], upload_id: str | None
     (``upload_id``) this is where the bytes are hashed, checked against the oid and recorded."""
     oid, size = _objects({"operation": "upload", "objects": [body]})[0]
     if upload_id is not None:
-        uploads.finish_direct(hub, who, upload_id, DIRECT_PART, f"sha256:{oid}")
+        uploads.finish_direct(hub, who, upload_id, [DIRECT_PART], f"sha256:{oid}")
     with hub.db.read() as s:
         held = known_digests(s, who, [f"sha256:{oid}"])
     if held.get(f"sha256:{oid}") != size:
         raise NotFound(f"object {oid} of {size} bytes was not uploaded")
+
+
+def held_files(hub: Hub, who: Principal, lfs: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """The ``lfsFile`` lines of a commit as ``path -> (size, digest)``, each naming a blob ``who``
+    may use (uploaded by them or in a version they can read) with that size; a copied LFS file
+    (no size in its line, ``UNKNOWN_SIZE``) takes the blob's. Refused with one line otherwise."""
+    if not lfs:
+        return {}
+    with hub.db.read() as s:
+        known = known_digests(s, who, [digest for _, digest in lfs.values()])
+    missing = sorted({digest for _, digest in lfs.values() if digest not in known})
+    if missing:  # publish's own answer for blobs it lacks
+        raise MissingBlobs(f"upload these blobs first: {', '.join(missing)}", digests=missing)
+    out = {}
+    for path, (size, digest) in lfs.items():
+        held = known[digest]
+        if size not in (UNKNOWN_SIZE, held):
+            raise Invalid(f"{path}: the LFS object {digest} has {held} bytes, not {size}")
+        out[path] = (held, digest)
+    return out

@@ -78,5 +78,5 @@ def plain_revision(revision: str) -> str:
     """``refs/heads/main`` → ``main``, ``refs/tags/1.0.0`` → ``1.0.0`` (git-style names)."""
     for prefix in ("refs/heads/", "refs/tags/"):
         if revision.startswith(prefix):
-            return revision[len(prefix):]
+            return revision[len(prefix) :]
     return revision

@@ -1,10 +1,10 @@
 """The git object ids the HF view shows for files, computed from the blobs we already store
 (sha256 stays the content address; nothing new is stored).
 
-Like the HF Hub, a file under ``LFS_THRESHOLD`` is a plain git blob whose ``oid`` is the git blob
-sha1 (``sha1(b"blob <size>\\0" + bytes)``: what ``verify_repo_checksums`` recomputes locally); a
-larger one is an LFS file: its ``oid`` is the sha1 of its LFS pointer and ``lfs`` carries the
-sha256, so nothing big is ever read to name it. Blobs are immutable, so a sha1 once computed is
+Like the HF Hub, a plain git blob's ``oid`` is the git blob sha1 (``sha1(b"blob <size>\\0" +
+bytes)``: what ``verify_repo_checksums`` recomputes locally); an LFS file (``hf_gitattributes``
+decides which: tracked by ``.gitattributes`` or large) is named by its pointer: its ``oid`` is the
+sha1 of its LFS pointer and ``lfs`` carries the sha256, so nothing big is ever read to name it. Blobs are immutable, so a sha1 once computed is
 kept in a bounded in-process cache keyed by the sha256.
 """
 
@@ -17,7 +17,6 @@ from collections import OrderedDict
 from ..db.models import VersionFile
 from .context import Hub
 
-LFS_THRESHOLD = 10 * 1024 * 1024
 _CACHE_ENTRIES = 65_536
 _cache: OrderedDict[str, str] = OrderedDict()
 _lock = threading.Lock()
@@ -48,11 +47,14 @@ def _blob_sha1(hub: Hub, digest: str, size: int) -> str:
     return oid
 
 
-def file_ids(hub: Hub, f: VersionFile) -> dict:
-    """``{"oid": ...}`` plus ``"lfs"`` for a large file: the fields of an HF tree/paths-info entry."""
+def file_ids(hub: Hub, f: VersionFile, lfs: bool) -> dict:
+    """``{"oid": ...}`` plus ``"lfs"`` for an LFS file (``hf_gitattributes.is_lfs``): the fields of
+    an HF tree/paths-info entry."""
     sha256 = f.digest.split(":", 1)[1]
-    if f.size >= LFS_THRESHOLD:
+    if lfs:
         pointer = lfs_pointer(sha256, f.size)
-        return {"oid": git_blob_sha1([pointer], len(pointer)),
-                "lfs": {"oid": sha256, "size": f.size, "pointerSize": len(pointer)}}
+        return {
+            "oid": git_blob_sha1([pointer], len(pointer)),
+            "lfs": {"oid": sha256, "size": f.size, "pointerSize": len(pointer)},
+        }
     return {"oid": _blob_sha1(hub, f.digest, f.size)}

@@ -1,7 +1,7 @@
 """``paths-info`` and the expanded tree of the HF view: the entries of given paths at a revision,
 with git oids (``hf_oids``) and, when asked (``expand``), the ``lastCommit`` that gave each file its
 current content: the oldest version in the revision's history from which the file kept the same
-digest (versions are the commits)."""
+digest (versions are the commits); a folder's is the last version that changed anything inside it."""
 
 from __future__ import annotations
 
@@ -12,15 +12,31 @@ from . import hf_views
 
 
 def last_commits(history: list[Version]) -> dict[str, Version]:
-    """path -> the version that last changed it; ``history`` newest first (as ``versions.history``)."""
+    """path -> the version that last changed it; ``history`` newest first (as ``versions.history``).
+    A folder is keyed with a trailing ``/`` (``"data/"``): the version that last added, changed or
+    removed anything inside it, as git's last commit touching a tree (``HfFileSystem.modified``)."""
     last: dict[str, Version] = {}
-    seen: dict[str, str] = {}
+    before: dict[str, str] = {}
     for version in reversed(history):  # oldest first
-        for f in version.files:
-            if seen.get(f.path) != f.digest:
-                seen[f.path] = f.digest
-                last[f.path] = version
+        now = {f.path: f.digest for f in version.files}
+        changed = {p for p in now.keys() | before.keys() if now.get(p) != before.get(p)}
+        for path in changed:
+            if path in now:
+                last[path] = version
+            parts = path.split("/")[:-1]
+            for depth in range(1, len(parts) + 1):
+                last["/".join(parts[:depth]) + "/"] = version
+        before = now
     return last
+
+
+def add_folder_commits(entries: list[dict], last: dict[str, Version] | None) -> list[dict]:
+    """Give each folder entry its ``lastCommit`` (``expand``); files got theirs from ``file_entry``."""
+    if last is not None:
+        for entry in entries:
+            if entry["type"] == "directory" and entry["path"] + "/" in last:
+                entry["lastCommit"] = commit_ref(last[entry["path"] + "/"])
+    return entries
 
 
 def commit_ref(version: Version) -> dict:

@@ -2,9 +2,9 @@
 rows (``Repo``, ``Version``, ``VersionFile``) and errors; nothing else knows the HF shapes.
 
 ``huggingface_hub`` parses these into ``ModelInfo``, ``RepoFile``/``RepoFolder``, ``GitRefs``
-and ``GitCommitInfo``, and picks its exception from ``X-Error-Code``. Files are always plain
-(no ``lfs``, no ``xetHash``) so the library never switches to LFS or Xet transfers that a
-self-hosted hub does not speak. Versions are the repo's tags, ``main`` its only branch.
+and ``GitCommitInfo``, and picks its exception from ``X-Error-Code``. Entries never carry a
+``xetHash`` (nor resolve an ``X-Xet-Hash``): downloads stay plain HTTP, which every client
+speaks; Xet serves uploads only (``xet_cas``). Versions are the repo's tags, ``main`` its only branch.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from urllib.parse import quote
 from ..db.models import Repo, Version, VersionFile
 from ..errors import ServiceError
 from .card import card_tags
+from .hf_oids import lfs_pointer
 
 # huggingface_hub treats exactly this message as "bad token", not "repo not found".
 BAD_TOKEN = "Invalid credentials in Authorization header"
@@ -70,19 +71,28 @@ def model_summary(repo: Repo, card: dict) -> dict:
     }
 
 
-def model_info(repo: Repo, version: Version | None) -> dict:
-    """``GET /api/models/{repo}[/revision/{rev}]`` (``model_info`` / ``repo_info``)."""
+def _sibling(f: VersionFile, lfs: Callable[[str, int], bool] | None) -> dict:
+    entry: dict[str, Any] = {"rfilename": f.path, "size": f.size, "blobId": _sha256(f)}
+    if lfs is not None and lfs(f.path, f.size):  # hf_gitattributes: as tree and paths-info list it
+        entry["lfs"] = {"sha256": _sha256(f), "size": f.size, "pointerSize": len(lfs_pointer(_sha256(f), f.size))}
+    return entry
+
+
+def model_info(repo: Repo, version: Version | None, lfs: Callable[[str, int], bool] | None = None) -> dict:
+    """``GET /api/models/{repo}[/revision/{rev}]`` (``model_info`` / ``repo_info``); ``lfs`` says
+    which siblings are LFS files (``hf_gitattributes.is_lfs``)."""
     card = json.loads(version.card_json or "{}") if version is not None else {}
     info = model_summary(repo, card)
-    info.update({
-        "sha": version.commit if version else None,
-        "lastModified": iso(version.created_at if version else repo.updated_at),
-        "gated": False,
-        "disabled": False,
-        "cardData": card,
-        "siblings": [{"rfilename": f.path, "size": f.size, "blobId": _sha256(f)}
-                     for f in (version.files if version else ())],
-    })
+    info.update(
+        {
+            "sha": version.commit if version else None,
+            "lastModified": iso(version.created_at if version else repo.updated_at),
+            "gated": False,
+            "disabled": False,
+            "cardData": card,
+            "siblings": [_sibling(f, lfs) for f in (version.files if version else ())],
+        }
+    )
     return info
 
 
@@ -96,8 +106,9 @@ def folder_entry(path: str, files: list[VersionFile]) -> dict:
     return {"type": "directory", "oid": oid, "size": 0, "path": path}
 
 
-def tree(files: Iterable[VersionFile], prefix: str, recursive: bool,
-         file_entry: Callable[[VersionFile], dict] = _file_entry) -> list[dict] | None:
+def tree(
+    files: Iterable[VersionFile], prefix: str, recursive: bool, file_entry: Callable[[VersionFile], dict] = _file_entry
+) -> list[dict] | None:
     """Entries under ``prefix`` (``""`` = root) sorted by path; None if ``prefix`` is not a folder.
     ``file_entry`` renders a file (the HF routes pass one with git oids, ``hf_paths``)."""
     prefix = prefix.strip("/")
@@ -108,7 +119,7 @@ def tree(files: Iterable[VersionFile], prefix: str, recursive: bool,
     folders: set[str] = set()
     entries: list[dict] = []
     for f in inside:
-        rest = f.path[len(base):].split("/")
+        rest = f.path[len(base) :].split("/")
         for depth in range(1, len(rest)):
             if depth > 1 and not recursive:
                 break
@@ -144,14 +155,22 @@ def commit_entry(version: Version) -> dict:
 
 def commit_answer(base_url: str, repo: Repo, version: Version) -> dict:
     """What ``create_commit`` reads back; ``version`` is the hub version the commit became."""
-    return {"commitUrl": f"{base_url}/{repo.namespace}/{repo.name}/commit/{version.commit}",
-            "commitOid": version.commit, "pullRequestUrl": None, "version": version.version}
-
-
-def whoami(name: str, orgs: Iterable[str], scope: str) -> dict:
     return {
-        "type": "user", "name": name, "fullname": name,
-        "orgs": [{"type": "org", "name": org} for org in orgs],
+        "commitUrl": f"{base_url}/{repo.namespace}/{repo.name}/commit/{version.commit}",
+        "commitOid": version.commit,
+        "pullRequestUrl": None,
+        "version": version.version,
+    }
+
+
+def whoami(name: str, orgs: Iterable[str], scope: str, fullnames: dict[str, str] | None = None) -> dict:
+    """``fullnames``: display names by account name (``accounts.display_names``); the name otherwise."""
+    fullnames = fullnames or {}
+    return {
+        "type": "user",
+        "name": name,
+        "fullname": fullnames.get(name, name),
+        "orgs": [{"type": "org", "name": org, "fullname": fullnames.get(org, org)} for org in orgs],
         "auth": {"type": "access_token", "accessToken": {"displayName": "hub token", "role": scope}},
     }
 
@@ -164,13 +183,14 @@ def content_disposition(path: str) -> str:
     return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def file_headers(repo: Repo, version: Version, f: VersionFile) -> dict[str, str]:
-    """What ``hf_hub_download`` needs from HEAD: the commit, an ETag (the sha256, so the HF cache
-    deduplicates like ours) and the size."""
+def file_headers(repo: Repo, version: Version, f: VersionFile, git_oid: str | None = None) -> dict[str, str]:
+    """What ``hf_hub_download`` needs from HEAD: the commit, an ETag and the size. As on the HF Hub,
+    a plain git file (``git_oid`` given) has its git blob sha1 as ETag; an LFS file has its sha256
+    as ``X-Linked-Etag`` and ETag (so the HF cache deduplicates like ours)."""
+    etags = {"ETag": f'"{git_oid}"'} if git_oid else {"ETag": f'"{_sha256(f)}"', "X-Linked-Etag": f'"{_sha256(f)}"'}
     return {
         "X-Repo-Commit": version.commit,
-        "ETag": f'"{_sha256(f)}"',
-        "X-Linked-Etag": f'"{_sha256(f)}"',
+        **etags,
         "X-Linked-Size": str(f.size),
         "Accept-Ranges": "bytes",
         "Content-Type": "application/octet-stream",
@@ -197,8 +217,40 @@ def error(exc: ServiceError, extra_headers: dict[str, str] | None = None) -> tup
     """``(status, body, headers)`` of a hub error the HF way: ``{"error": message}`` and X-Error-*."""
     status = exc.hf_status or exc.status
     headers = {**exc.headers, "X-Error-Code": exc.hf_code, "X-Error-Message": header_safe(exc.message)}
-    if status == 401:
+    if status == 401 and exc.hf_code == "Unauthorized":  # a gate's 401 keeps its code (GatedRepo)
         headers["X-Error-Message"] = BAD_TOKEN
         headers.pop("X-Error-Code")
     headers.update(extra_headers or {})
     return status, {"error": exc.message, **exc.extra}, headers
+
+
+def eval_result(row: dict, *, verify_token: str | None, source_url: str) -> dict:
+    """One ``evalResults`` item (``huggingface_hub.EvalResultEntry`` reads ``data``): a verified result
+    carries ``verifyToken`` and ``verified: true``; a claim of the card alone ``verified: false``."""
+    dataset, _, revision = row["dataset"].partition("@")
+    verified = verify_token is not None
+    data: dict[str, Any] = {
+        "dataset": {"id": dataset, "task_id": row["metric"], "revision": revision},
+        "value": row["value"] if verified else row["reported"],
+        "source": {"url": source_url, "name": "Adapter Hub evaluator" if verified else "model card"},
+        "notes": f"split {row['split']}",
+    }
+    if verified:
+        data["verifyToken"] = verify_token
+        data["date"] = row["finished"]
+    return {"filename": f".eval_results/{dataset.replace('/', '__')}.yaml", "verified": verified, "data": data}
+
+
+def leaderboard_entry(rank: int, row: dict, *, author_type: str, source_url: str) -> dict:
+    """One ``get_dataset_leaderboard`` entry (``DatasetLeaderboardEntry``)."""
+    namespace = row["repo"].split("/", 1)[0]
+    return {
+        "rank": rank,
+        "modelId": row["repo"],
+        "value": row["value"],
+        "filename": f".eval_results/{row['dataset'].split('@', 1)[0].replace('/', '__')}.yaml",
+        "verified": True,
+        "source": {"url": source_url, "name": "Adapter Hub evaluator"},
+        "author": {"name": namespace, "type": author_type, "fullname": namespace, "avatarUrl": ""},
+        "notes": f"{row['metric']} on split {row['split']}, version {row['version']}",
+    }

@@ -35,7 +35,9 @@ _BLOCK = 1024 * 1024  # multiple of 4: base64 is decoded a block at a time
 _FILE_START = re.compile(rb'\s*\{\s*"key"\s*:\s*"file"\s*,\s*"value"\s*:\s*\{\s*"content"\s*:\s*"')
 _KEY = re.compile(rb'\s*\{\s*"key"\s*:\s*"([A-Za-z]+)"')
 _LFS_OID = re.compile(r"[0-9a-f]{64}")
-_NOT_BASE64 = bytes(b for b in range(256) if b not in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+_NOT_BASE64 = bytes(
+    b for b in range(256) if b not in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+)
 
 
 class ByteBudget:
@@ -54,8 +56,9 @@ class ByteBudget:
                 self._changed = self._changed or anyio.Event()
                 await self._changed.wait()
         if scope.cancelled_caught:
-            raise Unavailable(f"the hub is reading {self.used} bytes of commits already; try again shortly",
-                              retry_after=5)
+            raise Unavailable(
+                f"the hub is reading {self.used} bytes of commits already; try again shortly", retry_after=5
+            )
         self.used += nbytes
         try:
             yield
@@ -71,7 +74,7 @@ async def _header_bounded(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
     first, done = b"", False
     async for chunk in chunks:
         if not done:
-            first += chunk[:HEADER_LINE_MAX + 1]
+            first += chunk[: HEADER_LINE_MAX + 1]
             done = b"\n" in first
             key = _KEY.match(first[:64])
             if key is not None and key.group(1) == b"header" and len(first.partition(b"\n")[0]) > HEADER_LINE_MAX:
@@ -81,8 +84,9 @@ async def _header_bounded(chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def spool_commit(chunks: AsyncIterable[bytes], settings: Settings,
-                       charge: Callable[[int], Awaitable[None]] | None = None) -> IO[bytes]:
+async def spool_commit(
+    chunks: AsyncIterable[bytes], settings: Settings, charge: Callable[[int], Awaitable[None]] | None = None
+) -> IO[bytes]:
     """The whole body in one rewound spooled file (the body limit is enforced by the middleware)."""
     spooled = settings.model_copy(update={"upload_segment_bytes": 2**62})
     body = await BodySegments(_header_bounded(chunks), spooled, charge).next()
@@ -216,8 +220,10 @@ def _small_line(commit: ParsedCommit, number: int, line: bytes, check_path: Call
         oid, size = value.get("oid"), value.get("size")
         if value.get("algo", "sha256") != "sha256" or not isinstance(oid, str) or not _LFS_OID.fullmatch(oid):
             raise Invalid(f"{path}: an lfsFile needs a sha256 'oid' (64 lowercase hex characters)")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise Invalid(f"{path}: an lfsFile needs its 'size'")
+        if size is None:  # a copy of an LFS file names only its oid: the size is the held blob's (hf_commit)
+            size = UNKNOWN_SIZE
+        elif not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise Invalid(f"{path}: an lfsFile's 'size' must be a non-negative integer")
         commit.lfs[path] = (size, f"sha256:{oid}")
     elif key == "deletedFile":
         commit.deleted_files.add(str(value.get("path", "")))
@@ -227,16 +233,22 @@ def _small_line(commit: ParsedCommit, number: int, line: bytes, check_path: Call
         raise Invalid(f"commit line {number}: unsupported operation {str(key)[:40]!r}")
 
 
-def _large_file_line(spool: BinaryIO, number: int, start: int, end: int,
-                     check_path: Callable[[str], str]) -> tuple[str, InlineFile]:
+UNKNOWN_SIZE = -1  # an lfsFile line without 'size' (huggingface_hub's copy of an LFS file)
+
+
+def _large_file_line(
+    spool: BinaryIO, number: int, start: int, end: int, check_path: Callable[[str], str]
+) -> tuple[str, InlineFile]:
     head = _read(spool, start, min(end, start + 4096))
     opening = _FILE_START.match(head)
     if opening is None:
         key = _KEY.match(head)
         if key is not None and key.group(1) == b"header":
             raise TooLarge(f"the commit message is longer than the limit of {MAX_MESSAGE_CHARS} characters")
-        raise Invalid(f"commit line {number} is longer than {SMALL_LINE} bytes and is not a file line "
-                      "that starts with its content")
+        raise Invalid(
+            f"commit line {number} is longer than {SMALL_LINE} bytes and is not a file line "
+            "that starts with its content"
+        )
     content_start = start + opening.end()
     content_end = _closing_quote(spool, content_start, end)
     rest = _read(spool, content_end, end)

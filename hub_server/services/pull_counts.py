@@ -22,13 +22,13 @@ def pulled_version(hub: Hub, who: Principal | None, namespace: str, name: str, v
         return repo.id, row.id
 
 
-async def count_pull(hub: Hub, who: Principal | None, address: str, namespace: str, name: str,
-                     version: str) -> bool:
+async def count_pull(hub: Hub, who: Principal | None, address: str, namespace: str, name: str, version: str) -> bool:
     """Count one reported pull unless this caller's pull of that version was counted in the window."""
     repo_id, version_id = await run_in_threadpool(pulled_version, hub, who, namespace, name, version)
     caller = f"user:{who.user_id}" if who is not None else f"addr:{address}"
-    if not await hub.limits.first_in_window(hub.settings.download_count_window_seconds, "pull", caller,
-                                            str(version_id)):
+    if not await hub.limits.first_in_window(
+        hub.settings.download_count_window_seconds, "pull", caller, str(version_id)
+    ):
         return False
     hub.downloads.add(repo_id, version_id)
     return True

@@ -24,10 +24,12 @@ from . import discussions, refs
 from .auth import Principal, require_write
 from .blobs import put_blob
 from .context import Hub
+from .dataset_files import is_dataset
+from .hf_lfs import held_files
 from .hf_numbering import is_version_name, plain_revision
 from .names import check_path
 from .ndjson_commit import ParsedCommit, parse_spooled
-from .publish import validate_content, check_message, parse_files
+from .publish import check_message, parse_files, validate_content
 from .repos import find_repo
 
 Files = dict[str, tuple[int, str]]
@@ -61,6 +63,7 @@ def commit(
     """Apply the NDJSON ``body`` to the ref ``revision`` names, or open a pull request against it."""
     parsed = parse_spooled(io.BytesIO(body) if isinstance(body, (bytes, bytearray)) else body, check_path)
     check_message(parsed.message)
+    parsed.lfs = held_files(hub, who, parsed.lfs)  # sent through the LFS batch API (or copied): held blobs only
     rev = plain_revision(revision)
     num = None if create_pr else refs.pr_number(rev)
     target = ("main" if rev in MAIN_NAMES else rev) if create_pr else None
@@ -75,7 +78,7 @@ def commit(
                 )
             check_namespace_quota(s, who.name, hub.settings, [(f.digest, f.size) for f in parsed.added.values()])
         files = _apply(hub, who, refs.files_of(head), parsed)
-        card = _checked_card(hub, files)
+        card = _checked_card(hub, files, dataset=is_dataset(repo.kind))
         try:
             return _record(hub, who, repo, rev, num, target, head, files, card, parsed)
         except _HeadMoved:
@@ -114,15 +117,17 @@ def _apply(hub: Hub, who: Principal, parent: Files, parsed: ParsedCommit) -> Fil
     for path, inline in parsed.added.items():
         digest, size = put_blob(hub, inline.open(), who.name)
         files[path] = (size, digest)
+    files.update(parsed.lfs)
     return files
 
 
-def _checked_card(hub: Hub, files: Files) -> dict:
-    """The checks every published file passes; the model card of the result."""
+def _checked_card(hub: Hub, files: Files, *, dataset: bool) -> dict:
+    """The checks every published file of the repo's kind passes (a dataset's: data files only);
+    the model card of the result."""
     if not files:
         return {}
     entries = parse_files([{"path": p, "size": size, "digest": digest} for p, (size, digest) in files.items()], hub)
-    return validate_content(hub, entries)
+    return validate_content(hub, entries, dataset=dataset)
 
 
 class _HeadMoved(Exception):

@@ -31,6 +31,7 @@ from hub_rules import MAIN_NAMES, is_commit, is_version, sort_key
 
 from ..db.models import Blob, BlobUpload, RefCommit, RefCommitFile, Repo, RepoRef, Version, utcnow
 from ..errors import Conflict, Forbidden, Invalid, RevisionNotFound
+from . import audit, webhook_events
 from .auth import Principal, require_user, require_write
 from .context import Hub
 from .publish import FileEntry, publish
@@ -112,11 +113,34 @@ def lookup(session: Session, repo: Repo, revision: str) -> Snapshot:
         return _target(session, repo, ref, rev)
     try:
         return pick(live_versions(session, repo), rev)
-    except RevisionNotFound:
-        found = by_commit(session, repo, rev) if is_commit(rev) else None
+    except (RevisionNotFound, Invalid):
+        found = by_commit(session, repo, rev) if is_commit(rev) else by_short_commit(session, repo, rev)
         if found is None:
             raise
         return found
+
+
+_SHORT_COMMIT = re.compile(r"[0-9a-f]{7,39}")
+
+
+def by_short_commit(session: Session, repo: Repo, prefix: str) -> Snapshot | None:
+    """The one snapshot whose commit id starts with ``prefix`` (7 to 39 hex digits, git's short
+    form); None when none or more than one does."""
+    if not _SHORT_COMMIT.fullmatch(prefix):
+        return None
+    commits = set(
+        session.scalars(
+            select(RefCommit.commit).where(RefCommit.repo_id == repo.id, RefCommit.commit.startswith(prefix)).limit(2)
+        )
+    )
+    commits |= set(
+        session.scalars(
+            select(Version.commit)
+            .where(Version.repo_id == repo.id, Version.commit.startswith(prefix), Version.deleted.is_(False))
+            .limit(2)
+        )
+    )
+    return by_commit(session, repo, commits.pop()) if len(commits) == 1 else None
 
 
 def _exact_version(session: Session, repo: Repo, name: str) -> Version:
@@ -198,13 +222,26 @@ def store_commit(
     return row
 
 
+REF_PREFIXES = {"branch": "refs/heads/", "tag": "refs/tags/", "pr": PR_PREFIX}
+
+
 def set_ref(session: Session, repo: Repo, kind: str, name: str, commit: str, author: str | None) -> None:
+    """Point the ref at ``commit`` (made when new); watchers of the repo hear of the move."""
     row = named_ref(session, repo, kind, name)
+    old = row.commit if row is not None else None
     if row is None:
         session.add(RepoRef(repo_id=repo.id, kind=kind, name=name, commit=commit, author=author, created_at=utcnow()))
     else:
         row.commit = commit
     session.flush()
+    if old != commit:
+        webhook_events.ref_moved(session, repo, REF_PREFIXES[kind] + name, old, commit)
+
+
+def drop_ref(session: Session, repo: Repo, row: RepoRef) -> None:
+    """Remove a named ref; watchers of the repo hear of it."""
+    webhook_events.ref_moved(session, repo, REF_PREFIXES[row.kind] + row.name, row.commit, None)
+    session.delete(row)
 
 
 def list_refs(
@@ -224,14 +261,19 @@ def create_branch(
 ) -> None:
     """A new branch at ``starting_point`` (default ``main``); 409 when the name is taken."""
     who = require_user(who)
+    if branch in MAIN_NAMES or branch == "refs/heads/main":
+        with hub.db.read() as s:
+            require_write(who, find_repo(s, who, namespace, name).namespace)
+        raise Conflict(f"Reference refs/heads/main already exists in {namespace}/{name} (the default branch)")
     check_ref_name(branch, "branch")
     with hub.db.write() as s:
         repo = find_repo(s, who, namespace, name)
         require_write(who, namespace)
         if named_ref(s, repo, "branch", branch) is not None:
-            raise Conflict(f"branch {branch} already exists in {namespace}/{name}")
+            raise Conflict(f"Reference refs/heads/{branch} already exists in {namespace}/{name}")
         start = keep_snapshot(s, repo, lookup(s, repo, starting_point or "main"))
         set_ref(s, repo, "branch", branch, start.commit, who.name)
+        audit.record(s, "branch.create", who.name, f"{namespace}/{name}", branch=branch, commit=start.commit)
 
 
 def delete_branch(hub: Hub, who: Principal | None, namespace: str, name: str, branch: str) -> None:
@@ -241,11 +283,12 @@ def delete_branch(hub: Hub, who: Principal | None, namespace: str, name: str, br
         repo = find_repo(s, who, namespace, name)
         require_write(who, namespace)
         if branch in MAIN_NAMES or branch == "refs/heads/main":
-            raise Forbidden("main is the default branch (the newest version) and cannot be deleted")
+            raise Forbidden("Cannot delete refs/heads/main: it is the default branch (the newest version)")
         row = named_ref(s, repo, "branch", branch.removeprefix("refs/heads/"))
         if row is None:
-            raise RevisionNotFound(f"no branch {branch!r} in {namespace}/{name}")
-        s.delete(row)
+            raise RevisionNotFound(f"Invalid rev id: {branch} is no branch of {namespace}/{name}")
+        audit.record(s, "branch.delete", who.name, f"{namespace}/{name}", branch=row.name, commit=row.commit)
+        drop_ref(s, repo, row)
 
 
 def create_tag(
@@ -270,6 +313,7 @@ def create_tag(
             raise Conflict(f"tag {tag} already exists in {namespace}/{name}")
         kept = keep_snapshot(s, repo, lookup(s, repo, revision or "main"))
         set_ref(s, repo, "tag", tag, kept.commit, who.name)
+        audit.record(s, "tag.create", who.name, f"{namespace}/{name}", tag=tag, commit=kept.commit)
 
 
 def delete_tag(hub: Hub, who: Principal | None, namespace: str, name: str, tag: str) -> None:
@@ -285,7 +329,8 @@ def delete_tag(hub: Hub, who: Principal | None, namespace: str, name: str, tag: 
             if is_version(tag) and any(v.version == tag for v in live_versions(s, repo)):
                 raise Conflict(f"tag {tag} is the release {tag}; releases are immutable: yank it instead")
             raise RevisionNotFound(f"no tag {tag!r} in {namespace}/{name}")
-        s.delete(row)
+        audit.record(s, "tag.delete", who.name, f"{namespace}/{name}", tag=tag, commit=row.commit)
+        drop_ref(s, repo, row)
 
 
 def publish_files(

@@ -30,9 +30,17 @@ def index_metadata(repo: Repo, card: dict, signature: dict | None) -> None:
     for column in ("method", "task", "base_id", "base_fingerprint", "fingerprint", "license"):
         value = metadata[column]
         setattr(repo, column, value[:200] if isinstance(value, str) else None)
-    set_search_text(repo, " ".join(
-        [f"{repo.namespace}/{repo.name}", metadata["usage"] or "", " ".join(metadata["tags"]), metadata["method"] or ""]
-    ))
+    set_search_text(
+        repo,
+        " ".join(
+            [
+                f"{repo.namespace}/{repo.name}",
+                metadata["usage"] or "",
+                " ".join(metadata["tags"]),
+                metadata["method"] or "",
+            ]
+        ),
+    )
     wanted = {t[:100] for t in metadata["tags"]}
     repo.tags[:] = [t for t in repo.tags if t.tag in wanted]
     have = {t.tag for t in repo.tags}

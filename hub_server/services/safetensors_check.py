@@ -6,15 +6,29 @@ covered) without importing torch or safetensors."""
 from __future__ import annotations
 
 import json
+import re
 import struct
+from collections.abc import Iterable
 
 from ..errors import Unprocessable
 
 DTYPE_BYTES = {
-    "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M0": 1,
-    "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-    "I32": 4, "U32": 4, "F32": 4,
-    "I64": 8, "U64": 8, "F64": 8,
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "F8_E8M0": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "I64": 8,
+    "U64": 8,
+    "F64": 8,
 }
 
 
@@ -47,6 +61,30 @@ def _depth(value) -> int:
     return deepest
 
 
+_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_INT_DIGITS + 1))
+
+
+def read_header(chunks: Iterable[bytes], length: int) -> bytearray:
+    """The header's bytes gathered into one buffer as they are read (never a list of chunks plus
+    their joined copy: an 8 MiB header costs 8 MiB here)."""
+    buffer, filled = bytearray(length), 0
+    for chunk in chunks:
+        buffer[filled : filled + len(chunk)] = chunk
+        filled += len(chunk)
+    del buffer[filled:]
+    return buffer
+
+
+def _long_integer_outside_strings(header: bytes | bytearray) -> bool:
+    """True when a run of more than 19 digits stands outside every JSON string: found by a C-level
+    regex scan and a quote count, before the header is decoded or parsed. (With backslashes in the
+    header, quotes may be escaped: the parser's own bound decides then.)"""
+    found = _LONG_DIGITS.search(header)
+    if found is None or b"\\" in header:
+        return False
+    return header.count(b'"', 0, found.start()) % 2 == 0
+
+
 def header_length(prefix: bytes, file_size: int, max_header: int, path: str) -> int:
     if len(prefix) < 8 or file_size < 8:
         raise Unprocessable(f"{path}: not a safetensors file (shorter than its 8-byte header length)")
@@ -58,8 +96,11 @@ def header_length(prefix: bytes, file_size: int, max_header: int, path: str) -> 
     return length
 
 
-def validate(header_bytes: bytes, file_size: int, path: str) -> None:
-    """``header_bytes`` is the JSON header (without the 8-byte length)."""
+def validate(header_bytes: bytes | bytearray, file_size: int, path: str) -> None:
+    """``header_bytes`` is the JSON header (without the 8-byte length). Refusals that need no parse
+    (an integer over 19 digits) come first, so a hostile header costs one scan of its bytes."""
+    if _long_integer_outside_strings(header_bytes):
+        raise Unprocessable(f"{path}: safetensors header holds an integer over {MAX_INT_DIGITS} digits")
     try:
         header = json.loads(header_bytes.decode("utf-8"), parse_int=_bounded_int)
     except _BigInteger:
@@ -102,11 +143,15 @@ def _span(name: str, info, path: str, data_size: int) -> tuple[int, int, str]:
     dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
     if dtype not in DTYPE_BYTES:
         raise Unprocessable(f"{path}: tensor {name!r} has unknown dtype {str(dtype)[:40]!r}")
-    if (not isinstance(shape, list) or len(shape) > MAX_DIMS
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_DIMS
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
         raise Unprocessable(f"{path}: tensor {name!r} has an invalid shape")
     if (
-        not isinstance(offsets, list) or len(offsets) != 2
+        not isinstance(offsets, list)
+        or len(offsets) != 2
         or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)
         or offsets[0] > offsets[1]
     ):
@@ -116,8 +161,9 @@ def _span(name: str, info, path: str, data_size: int) -> tuple[int, int, str]:
     for d in shape if count else ():
         count *= d
         if count * DTYPE_BYTES[dtype] > data_size:
-            raise Unprocessable(f"{path}: tensor {name!r} shape needs more bytes than the data section holds "
-                                f"({data_size})")
+            raise Unprocessable(
+                f"{path}: tensor {name!r} shape needs more bytes than the data section holds ({data_size})"
+            )
     if count * DTYPE_BYTES[dtype] != span:
         shown = str(shape) if len(shape) <= 8 else f"{shape[:8]}…"
         raise Unprocessable(

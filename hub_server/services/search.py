@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from ..db.models import Repo, RepoTag, RepoTerm
 from ..errors import Invalid
+from . import search_verified
 from .auth import Principal
 from .context import Hub
 from .search_terms import TOP, query_words
@@ -25,11 +26,23 @@ WALK_ROWS = 2000
 # Candidates checked at once in name order (ids bound one by one: SQLite's variable limit is far above).
 MAX_BATCH = 3200
 
-SORTS = {"downloads": (Repo.downloads, True), "likes": (Repo.likes, True), "updated": (Repo.updated_at, True),
-         "name": (Repo.full_name, False)}
+SORTS = {
+    "downloads": (Repo.downloads, True),
+    "likes": (Repo.likes, True),
+    "updated": (Repo.updated_at, True),
+    "name": (Repo.full_name, False),
+}
 # fingerprint: the base a repo is pinned to; model_fingerprint: a base repo's own weights
-FILTERS = {"namespace": Repo.namespace, "kind": Repo.kind, "base": Repo.base_id, "fingerprint": Repo.base_fingerprint,
-           "model_fingerprint": Repo.fingerprint, "method": Repo.method, "task": Repo.task, "license": Repo.license}
+FILTERS = {
+    "namespace": Repo.namespace,
+    "kind": Repo.kind,
+    "base": Repo.base_id,
+    "fingerprint": Repo.base_fingerprint,
+    "model_fingerprint": Repo.fingerprint,
+    "method": Repo.method,
+    "task": Repo.task,
+    "license": Repo.license,
+}
 
 
 def _encode(value: Any, repo_id: int) -> str:
@@ -47,9 +60,18 @@ def _decode(cursor: str, sort: str) -> tuple[Any, int]:
         if len(cursor) > 1000:
             raise ValueError
         value, repo_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if sort.startswith(search_verified.PREFIX):
+            if type(repo_id) is not int or not 0 <= repo_id <= _MAX_ID:
+                raise ValueError
+            return search_verified.cursor_value(value), repo_id
         kind = _CURSOR_VALUE[sort]
-        if (type(repo_id) is not int or not 0 <= repo_id <= _MAX_ID or type(value) is not kind
-                or (kind is int and not -_MAX_ID <= value <= _MAX_ID) or (kind is str and len(value) > 300)):
+        if (
+            type(repo_id) is not int
+            or not 0 <= repo_id <= _MAX_ID
+            or type(value) is not kind
+            or (kind is int and not -_MAX_ID <= value <= _MAX_ID)
+            or (kind is str and len(value) > 300)
+        ):
             raise ValueError
         if sort == "updated":
             from datetime import datetime
@@ -101,8 +123,9 @@ def _sorted_page(session, query, column, descending: bool, page: int) -> list[Re
     """Sort the rows of ``query`` (few) rather than walk the sort index: OFFSET 0 keeps every
     planner from merging the derived table into a walk of the sort order."""
     rows = aliased(Repo, query.offset(0).subquery())
-    return list(session.scalars(select(rows).order_by(*_order(getattr(rows, column.key), descending, rows.id))
-                                .limit(page)))
+    return list(
+        session.scalars(select(rows).order_by(*_order(getattr(rows, column.key), descending, rows.id)).limit(page))
+    )
 
 
 def _text_page(session, query, q: str, sort: str, page: int, start: tuple = ()) -> list[Repo]:
@@ -126,8 +149,9 @@ def _text_page(session, query, q: str, sort: str, page: int, start: tuple = ()) 
     order = _order(column, descending)
     # Where the walk stops: WALK_ROWS rows on from the cursor in the bare sort index (any split point
     # is correct; one without the filters costs the same whatever they are).
-    edge = session.execute(select(column, Repo.id).where(*start).order_by(*order)
-                           .offset(WALK_ROWS - 1).limit(1)).first()
+    edge = session.execute(
+        select(column, Repo.id).where(*start).order_by(*order).offset(WALK_ROWS - 1).limit(1)
+    ).first()
     walk = query.where(*has.values())
     if edge is not None:
         walk = walk.where(_before_or_at(column, descending, *edge))
@@ -136,8 +160,11 @@ def _text_page(session, query, q: str, sort: str, page: int, start: tuple = ()) 
         return rows  # a full page, or the walk reached the end of the sort order
     if sort == "name":
         return rows + _in_name_order(session, query, words, has, tuple(edge), page - len(rows))
-    rest = query.where(_after(column, descending, *edge), Repo.id.in_(select(RepoTerm.repo_id).where(
-        _starts_with(words[0]))), *(has[w] for w in words[1:]))
+    rest = query.where(
+        _after(column, descending, *edge),
+        Repo.id.in_(select(RepoTerm.repo_id).where(_starts_with(words[0]))),
+        *(has[w] for w in words[1:]),
+    )
     return rows + _sorted_page(session, rest, column, descending, page - len(rows))
 
 
@@ -151,16 +178,21 @@ def _in_name_order(session, query, words: list[str], has: dict, after: tuple, wa
     batch = max(2 * wanted, 50)
     while True:
         candidates = session.execute(
-            select(RepoTerm.repo_id, RepoTerm.full_name).where(
+            select(RepoTerm.repo_id, RepoTerm.full_name)
+            .where(
                 _starts_with(words[0]),
-                tuple_(RepoTerm.full_name, RepoTerm.repo_id) > tuple_(literal(after[0], RepoTerm.full_name.type),
-                                                                      literal(after[1])))
-            .order_by(RepoTerm.full_name, RepoTerm.repo_id).limit(batch)).all()
+                tuple_(RepoTerm.full_name, RepoTerm.repo_id)
+                > tuple_(literal(after[0], RepoTerm.full_name.type), literal(after[1])),
+            )
+            .order_by(RepoTerm.full_name, RepoTerm.repo_id)
+            .limit(batch)
+        ).all()
         if not candidates:
             return found
         ids = list(dict.fromkeys(repo_id for repo_id, _ in candidates))  # a repo with two such terms
-        found += session.scalars(query.where(Repo.id.in_(ids), *(has[w] for w in words[1:]))
-                                 .order_by(*_order(Repo.full_name, False))).all()
+        found += session.scalars(
+            query.where(Repo.id.in_(ids), *(has[w] for w in words[1:])).order_by(*_order(Repo.full_name, False))
+        ).all()
         if len(found) >= wanted or len(candidates) < batch:
             return found[:wanted]
         after, batch = (candidates[-1][1], candidates[-1][0]), min(batch * 4, MAX_BATCH)
@@ -177,21 +209,43 @@ def _visible(query, who: Principal | None):
 def top_bases(hub: Hub, who: Principal | None, limit: int = 8) -> list[dict]:
     """The base fingerprints most adapters are pinned to: ``{"base_id", "fingerprint", "adapters"}``."""
     count = func.count(Repo.id)
-    query = _visible(select(Repo.base_fingerprint, func.max(Repo.base_id), count), who).where(
-        Repo.kind == "adapter", Repo.base_fingerprint.is_not(None)).group_by(Repo.base_fingerprint)
+    query = (
+        _visible(select(Repo.base_fingerprint, func.max(Repo.base_id), count), who)
+        .where(Repo.kind == "adapter", Repo.base_fingerprint.is_not(None))
+        .group_by(Repo.base_fingerprint)
+    )
     with hub.db.read() as s:
         rows = s.execute(query.order_by(count.desc(), Repo.base_fingerprint).limit(limit)).all()
     return [{"fingerprint": fp, "base_id": base_id, "adapters": n} for fp, base_id, n in rows]
 
 
-def search(hub: Hub, who: Principal | None, *, q: str | None = None, tag: str | None = None,
-           sort: str = "downloads", limit: int = 20, cursor: str | None = None, **filters: str | None) -> dict:
-    """One page of repo objects and the cursor of the next page (None on the last)."""
+def search(
+    hub: Hub,
+    who: Principal | None,
+    *,
+    q: str | None = None,
+    tag: str | None = None,
+    sort: str = "downloads",
+    limit: int = 20,
+    cursor: str | None = None,
+    verified: bool = False,
+    **filters: str | None,
+) -> dict:
+    """One page of repo objects and the cursor of the next page (None on the last). ``verified``: only repos
+    with a verified result; sort ``verified:<metric>``: by the best verified value, shown as ``verified``."""
     from .views import repo_json
 
-    rows, next_cursor = search_rows(hub, who, q=q, tags=[tag] if tag else [], sort=sort, limit=limit,
-                                    cursor=cursor, **filters)
-    return {"items": [repo_json(r) for r in rows], "next_cursor": next_cursor}
+    rows, next_cursor = search_rows(
+        hub, who, q=q, tags=[tag] if tag else [], sort=sort, limit=limit, cursor=cursor, verified=verified, **filters
+    )
+    items = [repo_json(r) for r in rows]
+    metric = search_verified.metric_of(sort)
+    if metric and rows:
+        with hub.db.read() as s:
+            values = search_verified.best_values(s, metric, [r.id for r in rows], who)
+        for item, row in zip(items, rows, strict=True):
+            item["verified"] = {"metric": metric, "value": values.get(row.id)}
+    return {"items": items, "next_cursor": next_cursor}
 
 
 def check_bounds(hub: Hub, q: str | None, tags: list[str] | tuple = ()) -> None:
@@ -204,17 +258,27 @@ def check_bounds(hub: Hub, q: str | None, tags: list[str] | tuple = ()) -> None:
         raise Invalid(f"search text longer than {settings.search_max_query_chars} characters")
 
 
-def search_rows(hub: Hub, who: Principal | None, *, q: str | None = None, tags: list[str] = (),
-                sort: str = "downloads", limit: int = 20, cursor: str | None = None, not_kind: str | None = None,
-                **filters: str | None) -> tuple[list[Repo], str | None]:
+def search_rows(
+    hub: Hub,
+    who: Principal | None,
+    *,
+    q: str | None = None,
+    tags: list[str] = (),
+    sort: str = "downloads",
+    limit: int = 20,
+    cursor: str | None = None,
+    not_kind: str | None = None,
+    verified: bool = False,
+    **filters: str | None,
+) -> tuple[list[Repo], str | None]:
     """``search`` as repo rows (every tag in ``tags`` required; none of kind ``not_kind``, so the HF
     model list leaves datasets out): the HF view renders its own shape."""
-    if sort not in SORTS:
-        raise Invalid(f"invalid sort {sort!r}: use downloads, likes, updated or name")
+    metric = search_verified.metric_of(sort)
+    if sort not in SORTS and metric is None:
+        raise Invalid(f"invalid sort {sort[:60]!r}: use downloads, likes, updated, name or verified:<metric>")
     if not 1 <= limit <= 100:
         raise Invalid("limit must be between 1 and 100")
     check_bounds(hub, q, tags)
-    column, descending = SORTS[sort]
     query = _visible(select(Repo), who)
     for key, value in filters.items():
         if key not in FILTERS:
@@ -225,6 +289,14 @@ def search_rows(hub: Hub, who: Principal | None, *, q: str | None = None, tags: 
         query = query.where(Repo.kind != not_kind)
     for tag in dict.fromkeys(tags):
         query = query.where(exists().where(and_(RepoTag.repo_id == Repo.id, RepoTag.tag == tag)))
+    if verified:
+        query = query.where(search_verified.has_verified(who))
+    if metric is not None:
+        after = _decode(cursor, sort) if cursor else None
+        with hub.db.read() as s:
+            items, last = search_verified.rows(s, query, metric, q, limit, after, who)
+        return items, _encode(*last) if last else None
+    column, descending = SORTS[sort]
     start = (_after(column, descending, *_decode(cursor, sort)),) if cursor else ()
     query = query.where(*start)
     with hub.db.read() as s:

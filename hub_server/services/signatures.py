@@ -20,8 +20,8 @@ from hub_rules.signatures import (
     SIGNATURE_FILE,
     SignatureError,
     bundle_key_fingerprint,
-    check_possession,
     check_files,
+    check_possession,
     key_fingerprint,
     normalized_pem,
     signed_files,
@@ -44,15 +44,20 @@ class Signer:
 
 
 def key_json(key: SigningKey, user: str, *, with_pem: bool = True) -> dict:
-    out = {"fingerprint": key.fingerprint, "user": user, "name": key.name, "created_at": iso(key.created_at),
-           "revoked": key.revoked_at is not None, "revoked_at": iso(key.revoked_at)}
+    out = {
+        "fingerprint": key.fingerprint,
+        "user": user,
+        "name": key.name,
+        "created_at": iso(key.created_at),
+        "revoked": key.revoked_at is not None,
+        "revoked_at": iso(key.revoked_at),
+    }
     if with_pem:
         out["public_key"] = key.public_pem
     return out
 
 
-def register_key(hub: Hub, who: Principal | None, public_key: object, name: object = "",
-                 proof: object = None) -> dict:
+def register_key(hub: Hub, who: Principal | None, public_key: object, name: object = "", proof: object = None) -> dict:
     """Add a public key to the caller's account; 422 for anything but an EC PEM key or without a
     proof of possession (the key's signature over ``registration_statement`` for the caller), 409 if known."""
     who = require_write(who)
@@ -125,8 +130,10 @@ def check_signature(hub: Hub, who: Principal, files: list) -> Signer | None:
         with hub.db.read() as s:
             row = _key(s, fingerprint)
         if row is None or row[1] != who.name:
-            raise SignatureError(f"{SIGNATURE_FILE}: signed with key {fingerprint}, which is not registered to "
-                                 f"{who.name} (register it with `hub keys add`)")
+            raise SignatureError(
+                f"{SIGNATURE_FILE}: signed with key {fingerprint}, which is not registered to "
+                f"{who.name} (register it with `hub keys add`)"
+            )
         key, _ = row
         if key.revoked_at is not None:
             raise SignatureError(f"{SIGNATURE_FILE}: key {fingerprint} of {who.name} is revoked")
@@ -144,9 +151,16 @@ def signature_json(session: Session, version: Version, namespace: str) -> dict |
         return None
     row = _key(session, version.signing_key)
     revoked = row is None or row[0].revoked_at is not None
-    owner = version.signed_by == namespace or session.scalar(
-        select(OrgMember.user_id).join(Org, Org.id == OrgMember.org_id).join(User, User.id == OrgMember.user_id)
-        .where(Org.name == namespace, User.name == version.signed_by)) is not None
+    owner = (
+        version.signed_by == namespace
+        or session.scalar(
+            select(OrgMember.user_id)
+            .join(Org, Org.id == OrgMember.org_id)
+            .join(User, User.id == OrgMember.user_id)
+            .where(Org.name == namespace, User.name == version.signed_by)
+        )
+        is not None
+    )
     return {"signed_by": version.signed_by, "key": version.signing_key, "key_revoked": revoked, "owner_key": owner}
 
 
@@ -160,8 +174,11 @@ def _user(session: Session, name: str) -> User:
 
 
 def _key(session: Session, fingerprint: str) -> tuple[SigningKey, str] | None:
-    row = session.execute(select(SigningKey, User.name).join(User, User.id == SigningKey.user_id)
-                          .where(SigningKey.fingerprint == fingerprint)).first()
+    row = session.execute(
+        select(SigningKey, User.name)
+        .join(User, User.id == SigningKey.user_id)
+        .where(SigningKey.fingerprint == fingerprint)
+    ).first()
     return None if row is None else (row[0], row[1])
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,9 @@ from . import audit
 from .durations import parse_duration
 from .names import check_name, namespace_owner
 
-SCOPES = ("read", "write", "admin")
+SCOPES = ("read", "write", "evaluate", "admin")  # evaluate: read + report evaluations, deliver webhooks (hub worker)
+# what a token may mint: never wider than itself; an evaluator's token cannot mint a writer's
+MINTABLE = {"read": ("read",), "write": ("read", "write"), "evaluate": ("read", "evaluate"), "admin": SCOPES}
 
 
 def hash_token(token: str) -> str:
@@ -30,7 +32,7 @@ def hash_token(token: str) -> str:
 def aware(moment: datetime | None) -> datetime | None:
     """SQLite hands datetimes back naive; they were stored in UTC."""
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 
@@ -48,13 +50,28 @@ def token_json(row: Token, user: str) -> dict:
         value = aware(value)
         return value.isoformat() if value else None
 
-    return {"id": row.id, "user": user, "name": row.name or "", "scope": row.scope, "created_at": iso(row.created_at),
-            "expires_at": iso(row.expires_at), "revoked_at": iso(row.revoked_at), "state": token_state(row)}
+    return {
+        "id": row.id,
+        "user": user,
+        "name": row.name or "",
+        "scope": row.scope,
+        "created_at": iso(row.created_at),
+        "expires_at": iso(row.expires_at),
+        "revoked_at": iso(row.revoked_at),
+        "state": token_state(row),
+    }
 
 
-def issue_token(db: Database, user: str, scope: str = "write", orgs: Iterable[str] = (), *,
-                expires_in: timedelta | str | int | None = None, name: str = "",
-                actor: str | None = None) -> tuple[dict, str]:
+def issue_token(
+    db: Database,
+    user: str,
+    scope: str = "write",
+    orgs: Iterable[str] = (),
+    *,
+    expires_in: timedelta | str | int | None = None,
+    name: str = "",
+    actor: str | None = None,
+) -> tuple[dict, str]:
     """Create the user (and orgs, with membership) if missing; return (token info, plain token)."""
     if scope not in SCOPES:
         raise Invalid(f"unknown scope {scope!r}; choose one of {', '.join(SCOPES)}")
@@ -76,20 +93,41 @@ def issue_token(db: Database, user: str, scope: str = "write", orgs: Iterable[st
                 org = _account(s, org_name, "org")
                 if s.get(OrgMember, (org.id, account.id)) is None:
                     s.add(OrgMember(org_id=org.id, user_id=account.id))
-            row = Token(user_id=account.id, token_hash=hash_token(plain), scope=scope, created_at=now, name=name,
-                        expires_at=now + lifetime if lifetime is not None else None)
+            row = Token(
+                user_id=account.id,
+                token_hash=hash_token(plain),
+                scope=scope,
+                created_at=now,
+                name=name,
+                expires_at=now + lifetime if lifetime is not None else None,
+            )
             s.add(row)
             s.flush()
-            audit.record(s, "token.create", actor or user, f"token {row.id}", user=user, scope=scope,
-                         name=name, expires_at=row.expires_at)
+            audit.record(
+                s,
+                "token.create",
+                actor or user,
+                f"token {row.id}",
+                user=user,
+                scope=scope,
+                name=name,
+                expires_at=row.expires_at,
+            )
             info = token_json(row, account.name)
     except IntegrityError:
         raise Conflict(f"the name {user!r} was taken concurrently; try again") from None
     return info, plain
 
 
-def create_token(db: Database, user: str, scope: str = "write", orgs: Iterable[str] = (), *,
-                 expires_in: timedelta | str | int | None = None, name: str = "") -> str:
+def create_token(
+    db: Database,
+    user: str,
+    scope: str = "write",
+    orgs: Iterable[str] = (),
+    *,
+    expires_in: timedelta | str | int | None = None,
+    name: str = "",
+) -> str:
     """Create the user (and orgs) if missing; return a new plain token."""
     return issue_token(db, user, scope, orgs, expires_in=expires_in, name=name)[1]
 
@@ -155,5 +193,5 @@ def capped_lifetime(requested: timedelta | None, caller_expires: datetime | None
 def check_mintable(caller_scope: str, wanted: str) -> None:
     if wanted not in SCOPES:
         raise Invalid(f"unknown scope {wanted!r}; choose one of {', '.join(SCOPES)}")
-    if SCOPES.index(wanted) > SCOPES.index(caller_scope):
+    if wanted not in MINTABLE.get(caller_scope, ()):
         raise Forbidden(f"a {caller_scope!r} token cannot create a {wanted!r} token")

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterable, Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anyio
 from sqlalchemy import delete, func, select, update
@@ -32,7 +32,7 @@ _SWEEP_EVERY = 300.0  # seconds between two sweeps of stale sessions by one proc
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _session(hub: Hub, who: Principal, upload_id: str) -> UploadSession:
@@ -83,41 +83,50 @@ def _out_of_order(start: int, offset: int) -> RangeNotSatisfiable:
     return error
 
 
-async def append(hub: Hub, who: Principal | None, upload_id: str, content_range: str | None,
-                 chunks: AsyncIterable[bytes]) -> dict:
-    """Append one chunk; a START other than the current offset is a 416 carrying the offset."""
+async def append(
+    hub: Hub,
+    who: Principal | None,
+    upload_id: str,
+    content_range: str | None,
+    chunks: AsyncIterable[bytes],
+    credential: str | None = None,
+) -> dict:
+    """Append one chunk; a START other than the current offset is a 416 carrying the offset.
+    ``credential``: the request's ``Authorization`` header (``BodySlots`` learns whose it is)."""
     who = require_write(who)
     row = await run_in_threadpool(_session, hub, who, upload_id)
     start, end = parse_content_range(content_range, row.received)
     if start != row.received:
         raise _out_of_order(start, row.received)
-    with _slots(hub).hold(who.name):
+    with body_slots(hub).hold(who.name, credential):
         offset = await _append_body(hub, who, row, end, chunks)
     return {"upload_id": upload_id, "offset": offset}
 
 
-def _slots(hub: Hub) -> BodySlots:
+def body_slots(hub: Hub) -> BodySlots:
     if hub.body_slots is None:
         hub.body_slots = BodySlots(hub.settings.max_concurrent_uploads)
     return hub.body_slots
 
 
-async def _append_body(hub: Hub, who: Principal, row: UploadSession, end: int | None,
-                       chunks: AsyncIterable[bytes]) -> int:
+async def _append_body(
+    hub: Hub, who: Principal, row: UploadSession, end: int | None, chunks: AsyncIterable[bytes]
+) -> int:
     """Store the body as the next parts, then move ``received`` forward only if nobody else did.
 
     The body is read on the event loop (``BodySegments``: minimum rate, bounded memory); a worker
     thread only stores a segment that has fully arrived, so a slow client never holds one."""
     start, names, size = row.received, [], 0
     await run_in_threadpool(_check_quota, hub, who.name, 0 if end is None else end - start + 1)
-    body = BodySegments(chunks, hub.settings, _charger(hub, who.name))
+    body = BodySegments(chunks, hub.settings, upload_charger(hub, who.name))
     try:
         while (segment := await body.next()) is not None:
             with segment:
                 name = f"{start + size:016d}-{uuid.uuid4().hex[:8]}"
                 names.append(name)
-                size += await run_in_threadpool(hub.store.put_part, row.id, name, segment,
-                                                hub.settings.max_file_bytes - start - size)
+                size += await run_in_threadpool(
+                    hub.store.put_part, row.id, name, segment, hub.settings.max_file_bytes - start - size
+                )
         if end is not None and size != end - start + 1:
             raise Invalid(f"chunk carried {size} bytes but Content-Range announced {end - start + 1}; discarded")
         if size:
@@ -150,32 +159,64 @@ def _record_parts(hub: Hub, who: Principal, row: UploadSession, names: list[str]
         raise _out_of_order(start, _session(hub, who, row.id).received)
 
 
-async def finish(hub: Hub, who: Principal | None, upload_id: str, digest: str | None,
-                 chunks: AsyncIterable[bytes]) -> dict:
+async def finish(
+    hub: Hub,
+    who: Principal | None,
+    upload_id: str,
+    digest: str | None,
+    chunks: AsyncIterable[bytes],
+    credential: str | None = None,
+) -> dict:
     """Append the optional last chunk, then verify and store (hashing runs off the event loop)."""
     who = require_write(who)
     if not digest:
         raise Invalid("finishing an upload needs ?digest=sha256:<hex>")
     check_digest(digest)
     row = await run_in_threadpool(_session, hub, who, upload_id)
-    with _slots(hub).hold(who.name):
+    with body_slots(hub).hold(who.name, credential):
         await _append_body(hub, who, row, None, chunks)
     return await run_in_threadpool(_complete, hub, who, upload_id, digest)
 
 
-def finish_direct(hub: Hub, who: Principal | None, upload_id: str, part: str, digest: str) -> dict:
-    """Finish a session whose one part the client PUT straight into storage (``upload_part_url``):
+def finish_direct(hub: Hub, who: Principal | None, upload_id: str, parts: list[str], digest: str) -> dict:
+    """Finish a session whose parts the client PUT straight into storage (``upload_part_url``):
     the same verification and recording as ``finish``."""
     who = require_write(who)
     check_digest(digest)
     _session(hub, who, upload_id)
     with hub.db.write() as s:
-        s.get(UploadSession, upload_id).parts = json.dumps([part])
+        s.get(UploadSession, upload_id).parts = json.dumps(parts)
     try:
         return _complete(hub, who, upload_id, digest)
     except BlobNotFound:  # nothing was PUT there
         _forget(hub, upload_id)
         raise NotFound(f"upload {upload_id} has no bytes") from None
+
+
+def has_parts(hub: Hub, who: Principal, upload_id: str) -> bool:
+    """Whether bytes reached this session through the hub (``append``)."""
+    return bool(json.loads(_session(hub, who, upload_id).parts))
+
+
+def finish_stored(hub: Hub, who: Principal | None, upload_id: str, digest: str) -> dict[str, object]:
+    """Verify and store what the session already holds, with no last chunk."""
+    who = require_write(who)
+    check_digest(digest)
+    return _complete(hub, who, upload_id, digest)
+
+
+async def append_at(hub: Hub, who: Principal | None, upload_id: str, start: int, chunks: AsyncIterable[bytes]) -> bool:
+    """Append a body meant to begin at ``start``: False (nothing stored) when the session already
+    holds those bytes (a retried part), a 416 when bytes before it are missing."""
+    who = require_write(who)
+    row = await run_in_threadpool(_session, hub, who, upload_id)
+    if start < row.received:
+        return False
+    if start != row.received:
+        raise _out_of_order(start, row.received)
+    with body_slots(hub).hold(who.name):
+        await _append_body(hub, who, row, None, chunks)
+    return True
 
 
 def _complete(hub: Hub, who: Principal, upload_id: str, digest: str) -> dict:
@@ -208,7 +249,7 @@ def cleanup_stale(hub: Hub, now: float | None = None) -> int:
     hub.last_cleanup = time.monotonic()
     now = time.time() if now is None else now
     cutoff = now - hub.settings.upload_ttl_seconds
-    cutoff_dt = datetime.fromtimestamp(cutoff, timezone.utc)
+    cutoff_dt = datetime.fromtimestamp(cutoff, UTC)
     with hub.db.write() as s:
         stale = list(s.scalars(select(UploadSession.id).where(UploadSession.updated_at < cutoff_dt)))
         if stale:
@@ -224,7 +265,7 @@ def cleanup_stale(hub: Hub, now: float | None = None) -> int:
     return len(stale)
 
 
-def _charger(hub: Hub, user: str) -> Callable[[int], Awaitable[None]] | None:
+def upload_charger(hub: Hub, user: str) -> Callable[[int], Awaitable[None]] | None:
     """Charge arriving bytes to the user's daily upload allowance."""
     if hub.limits is None:
         return None

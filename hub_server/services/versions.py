@@ -13,17 +13,20 @@ from hub_rules import MAIN_NAMES, VersionInvalid, is_commit, is_range, newest, s
 
 from ..db.models import Repo, Version, utcnow
 from ..errors import EntryNotFound, Invalid, RevisionNotFound
-from . import audit
+from . import audit, webhook_events
 from .auth import Principal, require_write
 from .context import Hub
+from .job_grants import find_for_download
 from .repo_index import index_latest
 from .repos import find_repo
+from .webhook_payloads import main_head
 
-def live_versions(session: Session, repo: Repo) -> list[Version]:
-    """Not-deleted versions, newest first by semver."""
-    rows = session.scalars(
-        select(Version).where(Version.repo_id == repo.id, Version.deleted.is_(False)).options(selectinload(Version.files))
-    ).all()
+
+def live_versions(session: Session, repo: Repo, *, files: bool = True) -> list[Version]:
+    """Not-deleted versions, newest first by semver (``files=False``: without their file lists, for
+    callers that only pick one, so a repo's 500th publish does not load the 499 others' files)."""
+    query = select(Version).where(Version.repo_id == repo.id, Version.deleted.is_(False))
+    rows = session.scalars(query.options(selectinload(Version.files)) if files else query).all()
     return sorted(rows, key=lambda v: sort_key(v.version), reverse=True)
 
 
@@ -46,10 +49,26 @@ def pick(versions: list[Version], ref: str) -> Version:
 
 
 def resolve(hub: Hub, who: Principal | None, namespace: str, name: str, ref: str) -> tuple[Repo, Version]:
+    """A download's version; a worker's token also reaches the hidden version its running job names."""
+    with hub.db.read() as s:
+        repo, only = find_for_download(s, who, namespace, name)
+        live = live_versions(s, repo)
+        version = pick(live if only is None else [v for v in live if v.version in only], ref)
+    return repo, version
+
+
+def exact(hub: Hub, who: Principal | None, namespace: str, name: str, version: str) -> tuple[Repo, Version]:
+    """One version by its exact name, with its files (not every version of the repo)."""
     with hub.db.read() as s:
         repo = find_repo(s, who, namespace, name)
-        version = pick(live_versions(s, repo), ref)
-    return repo, version
+        row = s.scalar(
+            select(Version)
+            .where(Version.repo_id == repo.id, Version.version == version, Version.deleted.is_(False))
+            .options(selectinload(Version.files))
+        )
+        if row is None:
+            raise RevisionNotFound(f"version {version} of {namespace}/{name} not found")
+        return repo, row
 
 
 def list_versions(hub: Hub, who: Principal | None, namespace: str, name: str) -> tuple[Repo, list[Version]]:
@@ -73,13 +92,16 @@ def latest_cards(hub: Hub, repos: list[Repo]) -> dict[int, dict]:
     if not latest:
         return {}
     with hub.db.read() as s:
-        rows = s.execute(select(Version.repo_id, Version.version, Version.card_json).where(
-            Version.repo_id.in_(latest), Version.version.in_(set(latest.values())))).all()
+        rows = s.execute(
+            select(Version.repo_id, Version.version, Version.card_json).where(
+                Version.repo_id.in_(latest), Version.version.in_(set(latest.values()))
+            )
+        ).all()
     return {repo_id: json.loads(card or "{}") for repo_id, version, card in rows if latest[repo_id] == version}
 
 
 def refresh_latest(session: Session, repo: Repo) -> None:
-    live = [v for v in live_versions(session, repo) if not v.yanked]
+    live = [v for v in live_versions(session, repo, files=False) if not v.yanked]
     repo.latest_version = live[0].version if live else None
     repo.updated_at = utcnow()
     index_latest(repo, live[0] if live else None)
@@ -90,9 +112,11 @@ def yank(hub: Hub, who: Principal | None, namespace: str, name: str, version: st
         repo = find_repo(s, who, namespace, name)
         who = require_write(who, namespace)
         row = _exact(s, repo, version)
+        old_head = main_head(s, repo)
         row.yanked, row.yank_reason = True, (reason or "")[:2000]
         refresh_latest(s, repo)
         audit.record(s, "version.yank", who.name, f"{namespace}/{name}@{version}", reason=row.yank_reason)
+        webhook_events.version_changed(s, repo, row, old_head)
         return row
 
 
@@ -101,10 +125,12 @@ def delete_version(hub: Hub, who: Principal | None, namespace: str, name: str, v
         repo = find_repo(s, who, namespace, name)
         who = require_write(who, namespace)
         row = _exact(s, repo, version)
+        old_head = main_head(s, repo)
         row.deleted = True
         row.files.clear()
         refresh_latest(s, repo)
         audit.record(s, "version.delete", who.name, f"{namespace}/{name}@{version}", commit=row.commit)
+        webhook_events.version_changed(s, repo, row, old_head)
 
 
 def _exact(session: Session, repo: Repo, version: str) -> Version:
@@ -127,11 +153,15 @@ def repo_has_blob(hub: Hub, who: Principal | None, namespace: str, name: str, di
     from ..db.models import VersionFile
 
     with hub.db.read() as s:
-        repo = find_repo(s, who, namespace, name)
-        hit = s.scalar(
-            select(VersionFile.digest).join(Version, Version.id == VersionFile.version_id)
-            .where(Version.repo_id == repo.id, Version.deleted.is_(False), VersionFile.digest == digest).limit(1)
+        repo, only = find_for_download(s, who, namespace, name)
+        query = (
+            select(VersionFile.digest)
+            .join(Version, Version.id == VersionFile.version_id)
+            .where(Version.repo_id == repo.id, Version.deleted.is_(False), VersionFile.digest == digest)
         )
+        if only is not None:  # a worker's token: the blobs of the version its job names, no other
+            query = query.where(Version.version.in_(sorted(only)))
+        hit = s.scalar(query.limit(1))
         if hit is None:
             raise EntryNotFound(f"blob {digest} is not part of {namespace}/{name}")
         return repo

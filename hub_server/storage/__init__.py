@@ -17,7 +17,7 @@ def open_store(url: str | None, data_dir: Path) -> BlobStore:
 
         return S3BlobStore(url)
     if url.startswith("file://"):
-        return FsBlobStore(Path(url[len("file://"):]))
+        return FsBlobStore(Path(url[len("file://") :]))
     raise ValueError(f"unsupported storage URL {url!r} (use s3://bucket/prefix?endpoint=... or file:///path)")
 
 

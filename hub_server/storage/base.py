@@ -18,6 +18,8 @@ from hub_rules import check_digest as rules_check_digest
 from ..errors import DigestMismatch, Invalid, NotFound, RangeNotSatisfiable, TooLarge
 
 CHUNK = 1024 * 1024
+
+
 def check_digest(digest: str) -> str:
     """The shared digest rule (``hub_rules.check_digest``) as a 400."""
     try:

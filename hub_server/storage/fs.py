@@ -12,8 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .base import (CHUNK, BlobNotFound, BlobStore, LimitedReader, check_digest, check_name, check_range,
-                   hash_to_sink, verify)
+from .base import (
+    CHUNK,
+    BlobNotFound,
+    BlobStore,
+    LimitedReader,
+    check_digest,
+    check_name,
+    check_range,
+    hash_to_sink,
+    verify,
+)
 
 
 class FsBlobStore(BlobStore):
@@ -61,7 +70,7 @@ class FsBlobStore(BlobStore):
     def open(self, digest: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         path = self._path(digest)
         try:
-            fh = open(path, "rb")
+            fh = open(path, "rb")  # noqa: SIM115 - closed by _read_range when the iteration ends
         except FileNotFoundError:
             raise BlobNotFound(f"blob {digest} not found") from None
         end = check_range(os.fstat(fh.fileno()).st_size, start, end)
@@ -108,7 +117,7 @@ class FsBlobStore(BlobStore):
 
     def open_part(self, session: str, name: str) -> Iterator[bytes]:
         try:
-            fh = open(self._session(session) / check_name(name), "rb")
+            fh = open(self._session(session) / check_name(name), "rb")  # noqa: SIM115 - closed by _read_range
         except FileNotFoundError:
             raise BlobNotFound(f"part {name} of upload {session} not found") from None
         return _read_range(fh, 0, os.fstat(fh.fileno()).st_size - 1)

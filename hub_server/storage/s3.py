@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO
 from urllib.parse import parse_qs, urlparse
 
@@ -31,8 +31,11 @@ class S3BlobStore(BlobStore):
             "s3",
             endpoint_url=query.get("endpoint"),
             region_name=query.get("region", "us-east-1"),
-            config=Config(signature_version="s3v4", max_pool_connections=32,
-                          s3={"addressing_style": query.get("addressing", "path")}),
+            config=Config(
+                signature_version="s3v4",
+                max_pool_connections=32,
+                s3={"addressing_style": query.get("addressing", "path")},
+            ),
         )
 
     def _join(self, *parts: str) -> str:
@@ -134,24 +137,25 @@ class S3BlobStore(BlobStore):
         else:
             keys = [{"Key": f"{folder}/{check_name(name)}"} for name in names]
         for start in range(0, len(keys), 1000):
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]})
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000]})
 
     def staged_sessions(self) -> Iterator[tuple[str, float]]:
         newest: dict[str, float] = {}
         base = self._join("uploads") + "/"
         for item in self._list(base):
-            session = item["Key"][len(base):].split("/", 1)[0]
+            session = item["Key"][len(base) :].split("/", 1)[0]
             newest[session] = max(newest.get(session, 0.0), item["LastModified"].timestamp())
         yield from newest.items()
 
     def abort_stale(self, older_than: float) -> int:
-        cutoff, aborted = datetime.fromtimestamp(older_than, timezone.utc), 0
+        cutoff, aborted = datetime.fromtimestamp(older_than, UTC), 0
         paginator = self.client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + "/" if self.prefix else ""):
             for upload in page.get("Uploads", []):
                 if upload["Initiated"] < cutoff:
-                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
-                                                       UploadId=upload["UploadId"])
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
                     aborted += 1
         for item in self._list(self._join("tmp") + "/"):
             if item["LastModified"] < cutoff:
@@ -161,8 +165,9 @@ class S3BlobStore(BlobStore):
 
     def upload_part_url(self, session: str, name: str, expires: int) -> str | None:
         key = self._join("uploads", check_name(session), check_name(name))
-        return self.client.generate_presigned_url("put_object", Params={"Bucket": self.bucket, "Key": key},
-                                                  ExpiresIn=int(expires))
+        return self.client.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=int(expires)
+        )
 
     def download_url(self, digest: str, expires: int, filename: str | None = None) -> str | None:
         params = {"Bucket": self.bucket, "Key": self._key(digest)}

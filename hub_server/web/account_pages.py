@@ -1,6 +1,6 @@
 """Accounts in the browser: sign up (unless ``HUB_OPEN_SIGNUP=0``), sign in, sign out, and the
 settings page that creates, lists and revokes access tokens — the same tokens ``hub login``
-takes — and signs the user out of every browser."""
+takes — signs the user out of every browser, and shows the user's webhooks with their delivery log."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import ServiceError
 from ..public_url import public_base
+from ..services import webhooks
 from ..services.accounts import sign_in, sign_up
 from ..services.auth import SCOPES, create_token, list_tokens, revoke_token
 from .render import page
@@ -28,10 +29,21 @@ async def signup(request: Request, hub: HubDep, visitor: VisitorDep, form: FormD
     name = form.get("name", "").strip()
     try:
         user_id = await hub.password_checks.hashing(
-            lambda: sign_up(hub.db, name, form.get("password", ""), open_signup=hub.settings.open_signup))
+            lambda: sign_up(hub.db, name, form.get("password", ""), open_signup=hub.settings.open_signup)
+        )
     except ServiceError as exc:
-        return _with_headers(page(request, visitor, "signup.html", status=exc.status,
-                                  open_signup=hub.settings.open_signup, error=exc.message, name=name), exc)
+        return _with_headers(
+            page(
+                request,
+                visitor,
+                "signup.html",
+                status=exc.status,
+                open_signup=hub.settings.open_signup,
+                error=exc.message,
+                name=name,
+            ),
+            exc,
+        )
     response = redirect("/settings")
     await run_in_threadpool(start_session, hub.db, request, response, user_id, hub.settings.session_days)
     return response
@@ -48,11 +60,13 @@ async def signin(request: Request, hub: HubDep, visitor: VisitorDep, form: FormD
     name, target = form.get("name", "").strip(), safe_next(form.get("next"))
     address = request.client.host if request.client else "unknown"
     try:
-        user_id = await hub.password_checks.sign_in(address, name,
-                                                    lambda: sign_in(hub.db, name, form.get("password", "")))
+        user_id = await hub.password_checks.sign_in(
+            address, name, lambda: sign_in(hub.db, name, form.get("password", ""))
+        )
     except ServiceError as exc:
-        return _with_headers(page(request, visitor, "signin.html", status=exc.status, error=exc.message, name=name,
-                                  next=target), exc)
+        return _with_headers(
+            page(request, visitor, "signin.html", status=exc.status, error=exc.message, name=name, next=target), exc
+        )
     response = redirect(target)
     await run_in_threadpool(start_session, hub.db, request, response, user_id, hub.settings.session_days)
     return response
@@ -73,9 +87,18 @@ def signout(hub: HubDep, visitor: VisitorDep, form: FormDep):
 
 def _settings(request: Request, hub, visitor, new_token: str | None = None, status: int = 200):
     who = visitor.principal
-    return page(request, visitor, "settings.html", status=status, tokens=list_tokens(hub.db, who.name),
-                sessions=list_sessions(hub.db, who.user_id), scopes=[s for s in SCOPES if s != "admin"],
-                new_token=new_token, endpoint=public_base(request))
+    return page(
+        request,
+        visitor,
+        "settings.html",
+        status=status,
+        tokens=list_tokens(hub.db, who.name),
+        sessions=list_sessions(hub.db, who.user_id),
+        scopes=[s for s in SCOPES if s not in ("admin", "evaluate")],
+        new_token=new_token,
+        endpoint=public_base(request),
+        webhooks=webhooks.with_recent_deliveries(hub, who),
+    )
 
 
 @router.get("/settings")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..db.models import Org, User
 from ..errors import NotFound
+from ..services.leaderboard import boards_for_base
 from ..services.repos import find_base
 from ..services.search import SORTS, search, top_bases
 from .render import page
@@ -26,8 +27,10 @@ FILTER_NAMES = ("kind", "base", "fingerprint", "method", "task", "tag", "license
 @router.get("/")
 def home(request: Request, hub: HubDep, visitor: VisitorDep):
     who = visitor.principal
-    lists = {sort: search(hub, who, kind="adapter", sort=sort, limit=6)["items"]
-             for sort in ("updated", "downloads", "likes")}
+    lists = {
+        sort: search(hub, who, kind="adapter", sort=sort, limit=6)["items"]
+        for sort in ("updated", "downloads", "likes")
+    }
     return page(request, visitor, "home.html", lists=lists, bases=_top_bases(request, hub))
 
 
@@ -44,18 +47,35 @@ def _filters(request: Request) -> dict[str, str]:
 
 
 @router.get("/search")
-def search_page(request: Request, hub: HubDep, visitor: VisitorDep, q: str | None = None, sort: str = "downloads",
-                cursor: str | None = None):
+def search_page(
+    request: Request,
+    hub: HubDep,
+    visitor: VisitorDep,
+    q: str | None = None,
+    sort: str = "downloads",
+    cursor: str | None = None,
+):
     filters = _filters(request)
     tag = filters.pop("tag", None)
     results = search(hub, visitor.principal, q=q, tag=tag, sort=sort, limit=PAGE, cursor=cursor, **filters)
-    facets = {key: sorted({str(item["metadata"].get(key)) for item in results["items"]
-                           if item["metadata"].get(key)}) for key in ("method", "task", "license")}
+    facets = {
+        key: sorted({str(item["metadata"].get(key)) for item in results["items"] if item["metadata"].get(key)})
+        for key in ("method", "task", "license")
+    }
     facets["kind"] = ["adapter", "base", "dataset"]
     if tag:
         filters["tag"] = tag
-    return page(request, visitor, "search.html", q=q or "", sort=sort, sorts=list(SORTS), results=results,
-                filters=filters, facets=facets)
+    return page(
+        request,
+        visitor,
+        "search.html",
+        q=q or "",
+        sort=sort,
+        sorts=list(SORTS),
+        results=results,
+        filters=filters,
+        facets=facets,
+    )
 
 
 @router.get("/datasets")
@@ -65,12 +85,20 @@ def datasets_page():
 
 
 @router.get("/bases/{fingerprint}")
-def base_page(request: Request, hub: HubDep, visitor: VisitorDep, fingerprint: str, method: str | None = None,
-              task: str | None = None, cursor: str | None = None):
+def base_page(
+    request: Request,
+    hub: HubDep,
+    visitor: VisitorDep,
+    fingerprint: str,
+    method: str | None = None,
+    task: str | None = None,
+    cursor: str | None = None,
+):
     """Every adapter pinned to this base's weights, grouped by method and task."""
     who = visitor.principal
-    results = search(hub, who, kind="adapter", fingerprint=fingerprint, method=method, task=task, limit=50,
-                     cursor=cursor)
+    results = search(
+        hub, who, kind="adapter", fingerprint=fingerprint, method=method, task=task, limit=50, cursor=cursor
+    )
     with hub.db.read() as s:
         base_repo = find_base(s, who, fingerprint)
     if not results["items"] and base_repo is None and not (method or task or cursor):
@@ -82,8 +110,19 @@ def base_page(request: Request, hub: HubDep, visitor: VisitorDep, fingerprint: s
     base_id = base_repo and f"{base_repo.namespace}/{base_repo.name}"
     if not base_id and results["items"]:
         base_id = results["items"][0]["metadata"].get("base_id")
-    return page(request, visitor, "base_page.html", fingerprint=fingerprint, base_id=base_id, base_repo=base_repo,
-                groups=sorted(groups.items()), results=results, method=method, task=task)
+    return page(
+        request,
+        visitor,
+        "base_page.html",
+        fingerprint=fingerprint,
+        base_id=base_id,
+        base_repo=base_repo,
+        groups=sorted(groups.items()),
+        results=results,
+        method=method,
+        task=task,
+        boards=boards_for_base(hub, who, fingerprint),
+    )
 
 
 @router.get("/{namespace}")
@@ -96,5 +135,3 @@ def owner_page(request: Request, hub: HubDep, visitor: VisitorDep, namespace: st
         raise NotFound(f"no user or org named {namespace}")
     results = search(hub, visitor.principal, namespace=namespace, sort="updated", limit=PAGE, cursor=cursor)
     return page(request, visitor, "owner.html", namespace=namespace, is_org=org is not None, results=results)
-
-

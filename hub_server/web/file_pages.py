@@ -20,7 +20,7 @@ from ..errors import Invalid
 from ..services import gates
 from ..services import versions as version_service
 from ..services.context import Hub
-from ..services.safetensors_check import header_length
+from ..services.safetensors_check import header_length, read_header
 from ..services.versions import file_of
 from ..services.views import repo_json
 from .render import page
@@ -53,7 +53,7 @@ def safetensors_table(hub: Hub, entry) -> tuple[list[dict], dict]:
     ``max_header_bytes``, as at publish); a malformed header is a 422 with its one-line reason."""
     prefix = _read(hub, entry, 8)
     length = header_length(prefix, entry.size, hub.settings.max_header_bytes, entry.path)
-    raw = b"".join(hub.store.open(entry.digest, 8, 8 + length - 1)) if length else b"{}"
+    raw = read_header(hub.store.open(entry.digest, 8, 8 + length - 1), length) if length else b"{}"
     try:
         header = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

@@ -27,5 +27,13 @@ def strip_front_matter(text: str) -> str:
 def render_markdown(text: str) -> Markup:
     """Safe HTML for ``text`` (Markdown, raw HTML allowed but sanitised)."""
     html = _MD.render(text or "")
-    return Markup(nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES, strip_comments=True,
-                            link_rel="noopener noreferrer nofollow"))
+    return Markup(
+        nh3.clean(
+            html,
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_SCHEMES,
+            strip_comments=True,
+            link_rel="noopener noreferrer nofollow",
+        )
+    )

@@ -11,12 +11,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 
 from hub_rules import is_version
-from hub_rules.adapter_capabilities import capabilities
+from hub_rules.adapter_capabilities import Capabilities, capabilities
 
 from ..errors import NotFound
 from ..public_url import public_base
 from ..routes.streaming import blob_response
-from ..services import gates
+from ..services import capabilities as capability_index
+from ..services import evaluations, gates, leaderboard
 from ..services import versions as version_service
 from ..services.card import metadata_from_card
 from ..services.context import Hub
@@ -27,6 +28,7 @@ from ..services.search import search
 from ..services.signatures import signature_json
 from ..services.versions import file_of, live_versions, pick
 from ..services.views import repo_json
+from ..storage.base import BlobNotFound
 from . import dataset_preview
 from .markdown import strip_front_matter
 from .render import page
@@ -44,19 +46,24 @@ def _card_text(hub: Hub, version) -> str:
     return strip_front_matter(raw.decode("utf-8", errors="replace"))
 
 
-CONFIG_LIMIT = 64 * 1024  # an adapter_config.json is a few hundred bytes; a larger one is not read
 PINNED_SHOWN = 20
 
 
-def _adapter_config(hub: Hub, version) -> dict | None:
-    """The version's ``adapter_config.json`` (bounded), for what the adapter can do; None if absent or bad."""
-    entry = next((f for f in version.files if f.path == "adapter_config.json"), None)
-    if entry is None or entry.size == 0 or entry.size > CONFIG_LIMIT:
-        return None
-    try:
-        return json.loads(b"".join(hub.store.open(entry.digest, 0, entry.size - 1)))
-    except (ValueError, UnicodeDecodeError):
-        return None
+def _capabilities(hub: Hub, kind: str, version, front: dict) -> Capabilities:
+    """What the adapter can do, as indexed at publish; a version published before they were indexed has its
+    ``adapter_config.json`` read instead (once per view, bounded)."""
+    indexed = capability_index.from_index(version.capabilities_json)
+    if indexed is not None:
+        return indexed
+    config = None
+    if kind == "adapter":
+        try:
+            config = capability_index.read_adapter_config(
+                version.files, lambda digest, size: b"".join(hub.store.open(digest, 0, size - 1))
+            )
+        except BlobNotFound:
+            config = None
+    return capabilities(front, config)
 
 
 def _hosted_base(base_repo, metadata: dict) -> tuple[str, str] | None:
@@ -100,18 +107,41 @@ def _repo_page(request: Request, hub: Hub, visitor, namespace: str, name: str, r
         version=version.version,
         kind=repo.kind,
         metadata=metadata,
-        capabilities=capabilities(front, _adapter_config(hub, version) if repo.kind == "adapter" else None),
+        capabilities=_capabilities(hub, repo.kind, version, front),
         hosted_base=_hosted_base(base_repo, metadata),
     )
     own_fingerprint = metadata.get("fingerprint") if repo.kind == "base" else None
     pinned = (
         search(hub, who, kind="adapter", fingerprint=own_fingerprint, limit=PINNED_SHOWN) if own_fingerprint else None
     )
+    verified = (
+        evaluations.verified_beside_reported(hub, who, namespace, name, version.version)
+        if version and repo.kind == "adapter"
+        else []
+    )
+    ranking = leaderboard.board(hub, who, base=None, dataset=repo_id) if repo.kind == "dataset" else []
     return page(
-        request, visitor, "repo.html", repo=repo_json(repo), versions=rows, version=version, metadata=metadata,
-        card=_card_text(hub, version) if version else "", liked=liked, base_repo=base_repo, signatures=signatures,
-        snippets=snippets(target) if target else [], snippet_endpoint=endpoint, own_fingerprint=own_fingerprint,
-        pinned=pinned, options=options if isinstance(options, dict) else None, preview=preview, data_files=data_info)
+        request,
+        visitor,
+        "repo.html",
+        verified=verified,
+        ranking=ranking,
+        repo=repo_json(repo),
+        versions=rows,
+        version=version,
+        metadata=metadata,
+        card=_card_text(hub, version) if version else "",
+        liked=liked,
+        base_repo=base_repo,
+        signatures=signatures,
+        snippets=snippets(target) if target else [],
+        snippet_endpoint=endpoint,
+        own_fingerprint=own_fingerprint,
+        pinned=pinned,
+        options=options if isinstance(options, dict) else None,
+        preview=preview,
+        data_files=data_info,
+    )
 
 
 def _dataset_view(hub: Hub, version):
@@ -142,15 +172,25 @@ def version_page(request: Request, hub: HubDep, visitor: VisitorDep, namespace: 
 
 
 @router.api_route("/{namespace}/{name}/v/{version}/files/{path:path}", methods=["GET", "HEAD"])
-def file_download(request: Request, hub: HubDep, visitor: VisitorDep, namespace: str, name: str, version: str,
-                  path: str):
+def file_download(
+    request: Request, hub: HubDep, visitor: VisitorDep, namespace: str, name: str, version: str, path: str
+):
     repo, row = version_service.resolve(hub, visitor.principal, namespace, name, version)
     gates.require_access(hub, visitor.principal, repo)
     entry = file_of(row, path)
     filename = quote(path.rsplit("/", 1)[-1])
-    return blob_response(hub, entry.digest, entry.size, request.headers.get("range"), method=request.method,
-                         headers={"X-Hub-Version": row.version, "X-Hub-Commit": row.commit,
-                                  "Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
+    return blob_response(
+        hub,
+        entry.digest,
+        entry.size,
+        request.headers.get("range"),
+        method=request.method,
+        headers={
+            "X-Hub-Version": row.version,
+            "X-Hub-Commit": row.commit,
+            "Content-Disposition": f"attachment; filename*=UTF-8''{filename}",
+        },
+    )
 
 
 @router.post("/{namespace}/{name}/like")

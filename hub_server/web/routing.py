@@ -14,8 +14,15 @@ from ..services.context import Hub
 from .render import page
 from .sessions import Visitor, checked_form, visitor_of
 
-TITLES = {400: "Bad request", 401: "Sign in needed", 403: "Not allowed", 404: "Not found", 409: "Conflict",
-          413: "Too large", 422: "Cannot process"}
+TITLES = {
+    400: "Bad request",
+    401: "Sign in needed",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "Too large",
+    422: "Cannot process",
+}
 
 
 class PageRoute(APIRoute):
@@ -29,8 +36,14 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except ServiceError as exc:
                 visitor = await visitor_of(request)
-                return page(request, visitor, "error.html", status=exc.status,
-                            title=TITLES.get(exc.status, "Error"), message=exc.message)
+                return page(
+                    request,
+                    visitor,
+                    "error.html",
+                    status=exc.status,
+                    title=TITLES.get(exc.status, "Error"),
+                    message=exc.message,
+                )
 
         return render_errors
 

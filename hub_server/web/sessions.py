@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi import Request, Response
 from sqlalchemy import delete, select
@@ -47,11 +47,11 @@ def _digest(value: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def principal_of(db: Database, user_id: int) -> Principal | None:
@@ -60,8 +60,9 @@ def principal_of(db: Database, user_id: int) -> Principal | None:
         user = s.get(User, user_id)
         if user is None or user.disabled_at is not None:
             return None
-        orgs = s.scalars(select(Org.name).join(OrgMember, OrgMember.org_id == Org.id)
-                         .where(OrgMember.user_id == user_id)).all()
+        orgs = s.scalars(
+            select(Org.name).join(OrgMember, OrgMember.org_id == Org.id).where(OrgMember.user_id == user_id)
+        ).all()
     return Principal(user_id=user.id, name=user.name, orgs=tuple(sorted(orgs)), scope="write")
 
 
@@ -84,7 +85,8 @@ async def visitor_of(request: Request) -> Visitor:
     if not hasattr(request.state, "visitor"):
         db = request.app.state.hub.db
         request.state.visitor = await run_in_threadpool(
-            _load, db, request.cookies.get(SESSION_COOKIE), request.cookies.get(CSRF_COOKIE))
+            _load, db, request.cookies.get(SESSION_COOKIE), request.cookies.get(CSRF_COOKIE)
+        )
     return request.state.visitor
 
 
@@ -102,8 +104,9 @@ async def checked_form(request: Request) -> dict[str, str]:
 
 
 def _cookie(response: Response, request: Request, key: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(key, value, max_age=max_age, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        key, value, max_age=max_age, httponly=True, samesite="lax", path="/", secure=request.url.scheme == "https"
+    )
 
 
 def remember_csrf(request: Request, response: Response, visitor: Visitor) -> None:
@@ -116,9 +119,16 @@ def start_session(db: Database, request: Request, response: Response, user_id: i
     """Sign the browser in as ``user_id``: a fresh session id and CSRF token (never reuse the old ones)."""
     session_id = secrets.token_urlsafe(32)
     with db.write() as s:
-        s.add(WebSession(id_hash=_digest(session_id), user_id=user_id, csrf=secrets.token_urlsafe(32),
-                         created_at=_now(), expires_at=_now() + timedelta(days=days),
-                         user_agent=(request.headers.get("user-agent") or "")[:200]))
+        s.add(
+            WebSession(
+                id_hash=_digest(session_id),
+                user_id=user_id,
+                csrf=secrets.token_urlsafe(32),
+                created_at=_now(),
+                expires_at=_now() + timedelta(days=days),
+                user_agent=(request.headers.get("user-agent") or "")[:200],
+            )
+        )
     _cookie(response, request, SESSION_COOKIE, session_id, days * 86400)
 
 
@@ -132,8 +142,9 @@ def end_session(db: Database, visitor: Visitor, response: Response) -> None:
 
 def list_sessions(db: Database, user_id: int) -> list[WebSession]:
     with db.read() as s:
-        return list(s.scalars(select(WebSession).where(WebSession.user_id == user_id)
-                              .order_by(WebSession.created_at.desc())))
+        return list(
+            s.scalars(select(WebSession).where(WebSession.user_id == user_id).order_by(WebSession.created_at.desc()))
+        )
 
 
 def end_all_sessions(db: Database, user_id: int) -> int:

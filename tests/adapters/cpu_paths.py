@@ -28,8 +28,14 @@ def _packed_gemv_in_torch(A, B, out=None, state=None, transposed_A=False, transp
     if not getattr(state, "packing_format_for_cpu", False):
         return _real_gemv(A, B, out=out, state=state, transposed_A=transposed_A, transposed_B=transposed_B)
     qweight, _ = bnbf._convert_weight_packed_for_cpu_inverse(B, copy.deepcopy(state))
-    flat = bnbf.QuantState(absmax=state.absmax.T.reshape(-1).float(), shape=state.shape, code=state.code,
-                           blocksize=state.blocksize, quant_type=state.quant_type, dtype=torch.bfloat16)
+    flat = bnbf.QuantState(
+        absmax=state.absmax.T.reshape(-1).float(),
+        shape=state.shape,
+        code=state.code,
+        blocksize=state.blocksize,
+        quant_type=state.quant_type,
+        dtype=torch.bfloat16,
+    )
     weight = bnbf.dequantize_4bit(qweight, flat)
     return torch.nn.functional.linear(A.to(torch.bfloat16), weight).to(A.dtype)
 

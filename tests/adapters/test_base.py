@@ -4,10 +4,9 @@ import warnings
 
 import pytest
 
-from tests.support.tiny_bases import make_bert_dir, make_llama_dir
-
 from adapters.base import BasePin, BaseWarning, check_pin, load_base, pin_for, resolve_base
 from adapters.errors import AdapterError, BaseMismatchError
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
 
 @pytest.fixture(scope="module")

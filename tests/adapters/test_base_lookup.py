@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stack_fixtures import make_adapter, pin_adapter
-from tests.support.tiny_bases import make_llama_dir
-
-from adapters.base import index as base_index
 from adapters.base import BasePin, pin_for
+from adapters.base import index as base_index
+from adapters.base.fingerprint import fingerprint
 from adapters.base.lookup import BaseNotFound, find_base, pin_of_adapters
 from adapters.errors import AdapterError, BaseMismatchError
-from adapters.base.fingerprint import fingerprint
 from adapters.resolver import Resolver
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,10 @@ import json
 import pytest
 import torch
 
-from tests.support.tiny_bases import make_bert_dir, make_llama_dir
-
 from adapters.base import load_base
 from adapters.errors import AdapterError
 from adapters.methods.bottleneck import BOTTLENECK
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +91,8 @@ def test_weight_scales_the_delta(bases, tmp_path):
         first = next(name for name, _ in fresh.named_modules() if name in att.layers)
         seen = {}
         handle = fresh.get_submodule(first).register_forward_hook(  # runs after the adapter's own hook
-            lambda _m, _i, out: seen.setdefault("out", (out[0] if isinstance(out, tuple) else out).clone()))
+            lambda _m, _i, out: seen.setdefault("out", (out[0] if isinstance(out, tuple) else out).clone())
+        )
         with torch.no_grad():
             logits = fresh(**enc).logits.clone()
         handle.remove()

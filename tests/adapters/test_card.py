@@ -10,9 +10,14 @@ from adapters.errors import AdapterError
 
 
 def test_round_trip(tmp_path):
-    front = card_for_adapter(method="lora", base_id="org/base", task="causal-lm",
-                             pin={"id": "org/base", "revision": None, "fingerprint": "sha256:" + "a" * 64},
-                             options={"r": 8, "target_modules": ("q_proj", "v_proj")}, metrics={"eval_loss": 1.5})
+    front = card_for_adapter(
+        method="lora",
+        base_id="org/base",
+        task="causal-lm",
+        pin={"id": "org/base", "revision": None, "fingerprint": "sha256:" + "a" * 64},
+        options={"r": 8, "target_modules": ("q_proj", "v_proj")},
+        metrics={"eval_loss": 1.5},
+    )
     write_card(tmp_path, front, "# hello\n")
     card = read_card(tmp_path)
     assert card.front["adapter_hub"]["base"]["fingerprint"] == "sha256:" + "a" * 64

@@ -29,8 +29,7 @@ def _peft_reference(base, loras, weights, how, **kwargs):
     return model
 
 
-@pytest.mark.parametrize("how,kwargs", [("linear", {}), ("cat", {}), ("ties", {"density": 0.5}),
-                                        ("svd", {})])
+@pytest.mark.parametrize("how,kwargs", [("linear", {}), ("cat", {}), ("ties", {"density": 0.5}), ("svd", {})])
 def test_combine_equals_peft_add_weighted_adapter(how, kwargs, setup, tmp_path):
     from peft import PeftModel
 
@@ -135,8 +134,7 @@ def test_a_method_without_combinable_is_refused_naming_the_capability(setup, tmp
     prompts = [pin_adapter(make_adapter(base, tmp_path / f"p{i}", "prompt_tuning", seed=i), base) for i in range(2)]
     with pytest.raises(AdapterError) as caught:
         combine_adapters(prompts, tmp_path / "x", base=base, progress=False)
-    assert str(caught.value) == ("method prompt_tuning cannot be combined: its MethodSpec does not declare "
-                                 "combinable")
+    assert str(caught.value) == ("method prompt_tuning cannot be combined: its MethodSpec does not declare combinable")
     assert "\n" not in str(caught.value) and not (tmp_path / "x").exists()
 
 
@@ -149,5 +147,6 @@ def test_cli_combine_of_a_missing_folder_is_one_line_and_writes_nothing(tmp_path
     result = CliRunner().invoke(main, ["combine", str(tmp_path / "missing"), "./also-missing", "--out", str(out)])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"error: {tmp_path / 'missing'}: no such adapter directory (hub references look like NS/NAME[@VERSION])"]
+        f"error: {tmp_path / 'missing'}: no such adapter directory (hub references look like NS/NAME[@VERSION])"
+    ]
     assert not out.exists()

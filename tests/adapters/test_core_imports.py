@@ -19,6 +19,8 @@ def test_adapters_does_not_even_name_the_hub_client():
 
 def test_the_scan_sees_a_lazy_import(tmp_path):
     sample = tmp_path / "m.py"
-    sample.write_text("def f():\n    from hub_client import HubClient\n    import importlib\n"
-                      "    importlib.import_module('hub_client.refs')\n")
+    sample.write_text(
+        "def f():\n    from hub_client import HubClient\n    import importlib\n"
+        "    importlib.import_module('hub_client.refs')\n"
+    )
     assert {"hub_client", "hub_client.refs"} <= imported_modules(sample)

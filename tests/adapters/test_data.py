@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.tiny_bases import char_tokenizer, write_jsonl
-
-from adapters.training.data import (IGNORE_INDEX, Collator, encode_row, format_prompt, load_records, read_jsonl,
-                           split_eval)
 from adapters.errors import AdapterError
+from adapters.training.data import (
+    IGNORE_INDEX,
+    Collator,
+    encode_row,
+    format_prompt,
+    load_records,
+    read_jsonl,
+    split_eval,
+)
+from tests.support.tiny_bases import char_tokenizer, write_jsonl
 
 
 def test_malformed_line_names_file_and_line(tmp_path):
@@ -39,15 +45,18 @@ def test_missing_and_empty_files(tmp_path):
 
 
 def test_label_names_sorted_and_mixed_kinds_refused(tmp_path):
-    rec = load_records(write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "label": "pos"},
-                                                           {"text": "u", "label": "neg"}]), "seq-cls")
+    rec = load_records(
+        write_jsonl(tmp_path / "a.jsonl", [{"text": "t", "label": "pos"}, {"text": "u", "label": "neg"}]), "seq-cls"
+    )
     assert rec.label_names == ["neg", "pos"] and rec.num_labels == 2
-    rec = load_records(write_jsonl(tmp_path / "b.jsonl", [{"text": "t", "label": 0},
-                                                           {"text": "u", "label": 3}]), "seq-cls")
+    rec = load_records(
+        write_jsonl(tmp_path / "b.jsonl", [{"text": "t", "label": 0}, {"text": "u", "label": 3}]), "seq-cls"
+    )
     assert rec.label_names is None and rec.num_labels == 4
     with pytest.raises(AdapterError, match="mix"):
-        load_records(write_jsonl(tmp_path / "c.jsonl", [{"text": "t", "label": 0},
-                                                         {"text": "u", "label": "x"}]), "seq-cls")
+        load_records(
+            write_jsonl(tmp_path / "c.jsonl", [{"text": "t", "label": 0}, {"text": "u", "label": "x"}]), "seq-cls"
+        )
 
 
 def test_split_is_deterministic_and_disjoint():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from adapters.errors import AdapterError
 from adapters.base.fingerprint import fingerprint
+from adapters.errors import AdapterError
 
 
 @pytest.fixture(autouse=True)
@@ -15,8 +15,10 @@ def _cache(tmp_path, monkeypatch):
 
 def _tensors():
     rng = np.random.default_rng(0)
-    return {"a.weight": rng.standard_normal((4, 3)).astype(np.float32),
-            "b.bias": rng.standard_normal((5,)).astype(np.float32)}
+    return {
+        "a.weight": rng.standard_normal((4, 3)).astype(np.float32),
+        "b.bias": rng.standard_normal((5,)).astype(np.float32),
+    }
 
 
 def test_same_tensors_different_sharding_same_fingerprint(tmp_path):

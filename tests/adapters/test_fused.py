@@ -216,7 +216,8 @@ def test_dense_delta_where_the_total_rank_costs_more_and_back_when_it_shrinks(ll
     assert (_logits(stack.model, ids) - separate).abs().max() <= 1e-5
     last = stack.entries.pop()
     last.attachment.detach()
-    assert _kinds(attn.v_proj) == ["low-rank"]  # rank 8: 8 * 48 < 512
+    # rank 8: 8 * 48 < 512, so v_proj is a low-rank pair again, and with q_proj's it shares one x A^T
+    assert _kinds(attn.v_proj) == ["shared-low-rank"] and _kinds(attn.q_proj) == ["shared-low-rank"]
     with separate_steps():
         separate = _logits(stack.model, ids)
     assert (_logits(stack.model, ids) - separate).abs().max() <= 1e-5
@@ -263,3 +264,33 @@ def test_a_stack_of_eight_loras_unmerged_generates_the_merged_tokens(llama_dir, 
         assert ours.shape[-1] == 24 and torch.equal(ours, reference)
         assert not torch.equal(ours, plain)  # the stack changes the output
     assert len(fuser_for(q)._steps) == 1  # eight adapters, one step on the module
+
+
+def test_q_and_v_share_one_a_product_equal_to_separate_steps_and_merged(llama_dir, loras):
+    """q_proj and v_proj read the same hidden state: their A's are concatenated and one ``x A^T`` serves
+    both (each reads its columns); the logits equal the unfused reference and the merged weights, the group
+    re-plans when an adapter goes, and an input that is not the same tensor gets its own product."""
+    ids = _ids()
+    stack = AdapterStack(load_plain(llama_dir))
+    stack.add(loras[0])
+    attn = stack.model.model.layers[0].self_attn
+    shared = _logits(stack.model, ids)
+    assert _kinds(attn.q_proj) == ["shared-low-rank"] and _kinds(attn.v_proj) == ["shared-low-rank"]
+    group = fuser_for(attn.q_proj).group
+    assert group is fuser_for(attn.v_proj).group and group._shared.a_columns == 4 + 4  # rank 4 on each
+    with separate_steps():
+        separate = _logits(stack.model, ids)
+    assert (shared - separate).abs().max() <= 1e-5
+    # the same module called on two different inputs: the second is not served the first one's product
+    x1, x2 = torch.randn(3, 32), torch.randn(3, 32)
+    with torch.no_grad():
+        q1, v2 = attn.q_proj(x1), attn.v_proj(x2)
+    with separate_steps(), torch.no_grad():
+        assert (q1 - attn.q_proj(x1)).abs().max() <= 1e-5 and (v2 - attn.v_proj(x2)).abs().max() <= 1e-5
+    stack.add(loras[1], weight=0.5)  # a second adapter: the group re-plans with the longer pairs
+    assert group._shared is None
+    two = _logits(stack.model, ids)
+    with separate_steps():
+        assert (two - _logits(stack.model, ids)).abs().max() <= 1e-5
+    stack.merge()
+    assert not _hooks(stack.model) and (_logits(stack.model, ids) - two).abs().max() <= 1e-5

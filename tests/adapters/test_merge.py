@@ -16,8 +16,13 @@ def _mergeable() -> list:
     """Every mergeable method on every task it declares."""
     from adapters.registry import list_methods
 
-    return [pytest.param(s.name, task, id=f"{s.name}-{task}") for s in list_methods() if s.mergeable
-            for task in ("causal-lm", "seq-cls") if task in s.tasks]
+    return [
+        pytest.param(s.name, task, id=f"{s.name}-{task}")
+        for s in list_methods()
+        if s.mergeable
+        for task in ("causal-lm", "seq-cls")
+        if task in s.tasks
+    ]
 
 
 BASES = {"causal-lm": make_llama_dir, "seq-cls": make_bert_dir}
@@ -41,8 +46,8 @@ def _ids():
 
 @pytest.mark.parametrize("method,task", _mergeable())
 def test_mergeable_method_contract(method, task, bases, tmp_path):
-    from adapters.runtime.merge import merge_to_dir
     from adapters.registry import get_method
+    from adapters.runtime.merge import merge_to_dir
     from adapters.runtime.stack import load_stack
 
     spec = get_method(method)
@@ -129,5 +134,7 @@ def test_fold_frees_each_adapter_and_matches_merge(bases, tmp_path):
     for name in ("tokenizer.json", "tokenizer_config.json"):  # the base's own files, byte for byte
         assert (tmp_path / "out" / name).read_bytes() == (base / name).read_bytes()
     text = "hello there"
-    assert AutoTokenizer.from_pretrained(tmp_path / "out")(text)["input_ids"] == \
-        AutoTokenizer.from_pretrained(base)(text)["input_ids"]
+    assert (
+        AutoTokenizer.from_pretrained(tmp_path / "out")(text)["input_ids"]
+        == AutoTokenizer.from_pretrained(base)(text)["input_ids"]
+    )

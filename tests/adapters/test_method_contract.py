@@ -10,17 +10,20 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.support.tiny_bases import copy_task_rows, make_bert_dir, make_llama_dir, sentiment_rows, write_jsonl
-
+from adapters.base.fingerprint import fingerprint
 from adapters.card import read_card
 from adapters.errors import BaseMismatchError
-from adapters.base.fingerprint import fingerprint
 from adapters.registry import list_methods
 from adapters.training import method_defaults, train
+from tests.support.tiny_bases import copy_task_rows, make_bert_dir, make_llama_dir, sentiment_rows, write_jsonl
 
 TASKS = ("causal-lm", "seq-cls")
-CASES = [pytest.param(spec, task, id=f"{spec.name}-{task}") for spec in list_methods() for task in TASKS
-         if task in spec.tasks]  # each method on each task it declares
+CASES = [
+    pytest.param(spec, task, id=f"{spec.name}-{task}")
+    for spec in list_methods()
+    for task in TASKS
+    if task in spec.tasks
+]  # each method on each task it declares
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +33,10 @@ def bases(tmp_path_factory):
     return {
         "causal-lm": (make_llama_dir(root / "llama"), write_jsonl(data / "lm.jsonl", copy_task_rows())),
         # a wider init than BERT's 0.02 gives a random encoder features a classifier can tell apart
-        "seq-cls": (make_bert_dir(root / "bert", initializer_range=0.3),
-                    write_jsonl(data / "cls.jsonl", sentiment_rows())),
+        "seq-cls": (
+            make_bert_dir(root / "bert", initializer_range=0.3),
+            write_jsonl(data / "cls.jsonl", sentiment_rows()),
+        ),
         "other-causal-lm": make_llama_dir(root / "llama-other", seed=1),
         "other-seq-cls": make_bert_dir(root / "bert-other", seed=1, initializer_range=0.3),
     }
@@ -41,8 +46,7 @@ def _train(spec, task, bases, out, **kw):
     base, data = bases[task]
     # tiny random models need a bolder step than the real defaults; a random BERT head more so
     lr = kw.pop("lr", max(method_defaults(spec)["lr"], 1e-2 if task == "causal-lm" else 5e-2))
-    return train(base, spec.name, data, out, task=task, lr=lr, batch_size=8, eval_fraction=0.25, progress=False,
-                 **kw)
+    return train(base, spec.name, data, out, task=task, lr=lr, batch_size=8, eval_fraction=0.25, progress=False, **kw)
 
 
 def _last_positions(logits: torch.Tensor, n: int) -> torch.Tensor:

@@ -15,9 +15,19 @@ import torch
 from tests.adapters.cpu_paths import PATHS, use_path
 from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
-LAYERS = [f"model.layers.{i}.{part}" for i in range(2) for part in (
-    "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")]
+LAYERS = [
+    f"model.layers.{i}.{part}"
+    for i in range(2)
+    for part in (
+        "self_attn.q_proj",
+        "self_attn.k_proj",
+        "self_attn.v_proj",
+        "self_attn.o_proj",
+        "mlp.gate_proj",
+        "mlp.up_proj",
+        "mlp.down_proj",
+    )
+]
 UNPACKABLE = [name for name in LAYERS if name.endswith("down_proj")]  # [64x96]
 
 
@@ -38,8 +48,11 @@ def _loss(model, tokenizer, rows) -> float:
     with torch.no_grad():
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     labels = batch["labels"][:, 1:]
-    return float(torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]),
-                                                   labels.reshape(-1), ignore_index=-100))
+    return float(
+        torch.nn.functional.cross_entropy(
+            logits[:, :-1].reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100
+        )
+    )
 
 
 def test_the_shape_rule_is_the_packed_kernels():
@@ -76,9 +89,12 @@ def test_every_layer_is_nf4_and_runs_on_a_kernel_that_takes_its_shape(path, mixe
     rows = copy_task_rows(8)
     nf4_loss, full_loss = _loss(model, tokenizer, rows), _loss(full, tokenizer, rows)
     assert abs(nf4_loss - full_loss) < 0.05 * full_loss  # 4-bit weights, same model
-    repacked = {n for n, m in model.named_modules()
-                if getattr(getattr(m, "weight", None), "quant_state", None) is not None
-                and getattr(m.weight.quant_state, "packing_format_for_cpu", False)}
+    repacked = {
+        n
+        for n, m in model.named_modules()
+        if getattr(getattr(m, "weight", None), "quant_state", None) is not None
+        and getattr(m.weight.quant_state, "packing_format_for_cpu", False)
+    }
     assert repacked == (set(LAYERS) - set(UNPACKABLE) if path == "packed" else set())
 
 
@@ -91,11 +107,21 @@ def test_qlora_lowers_the_loss_saves_and_loads_on_each_path(path, mixed, data, m
     from adapters.training import train
 
     use_path(monkeypatch, path)
-    result = train(mixed, "lora", data, tmp_path / "q", quantize="nf4", max_steps=12, lr=5e-2, batch_size=8,
-                   options={"target_modules": "q_proj,v_proj,down_proj"}, progress=False)
+    result = train(
+        mixed,
+        "lora",
+        data,
+        tmp_path / "q",
+        quantize="nf4",
+        max_steps=12,
+        lr=5e-2,
+        batch_size=8,
+        options={"target_modules": "q_proj,v_proj,down_proj"},
+        progress=False,
+    )
     assert "eval_loss" in result.metrics  # the held-out rows ran through the quantized base in eval mode
     with safe_open(str(tmp_path / "q" / "adapter_model.safetensors"), "pt") as f:
-        assert any("q_proj.lora_A" in k for k in f.keys()) and any("down_proj.lora_A" in k for k in f.keys())
+        assert any("q_proj.lora_A" in k for k in f.keys()) and any("down_proj.lora_A" in k for k in f.keys())  # noqa: SIM118 - safe_open is no mapping
     rows = copy_task_rows(16)
     bare, tokenizer = load_base(mixed, quantize="nf4")
     before = _loss(bare, tokenizer, rows)

@@ -3,11 +3,10 @@
 import pytest
 import torch
 
-from tests.support.tiny_bases import make_bert_dir, make_llama_dir
-
 from adapters.base import load_base
 from adapters.errors import AdapterError
 from adapters.registry import get_method, list_methods, method_for_dir, registry
+from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
 PEFT_METHODS = ["lora", "ia3", "prompt_tuning", "prefix_tuning", "p_tuning"]
 

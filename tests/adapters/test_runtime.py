@@ -10,12 +10,16 @@ from adapters.methods.ia3 import hooks as ia3
 from adapters.methods.lora import hooks as lora
 from adapters.methods.prefix import hooks as prefix
 from adapters.methods.prompt import hooks as prompt
-
 from tests.support.stack_fixtures import load_plain, make_adapter, peft_logits
 from tests.support.tiny_bases import make_bert_dir, make_llama_dir
 
-ATTACH = {"lora": lora.attach, "ia3": ia3.attach, "prompt_tuning": prompt.attach, "p_tuning": prompt.attach,
-          "prefix_tuning": prefix.attach}
+ATTACH = {
+    "lora": lora.attach,
+    "ia3": ia3.attach,
+    "prompt_tuning": prompt.attach,
+    "p_tuning": prompt.attach,
+    "prefix_tuning": prefix.attach,
+}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +101,6 @@ def test_merge_equals_hooks_and_unmerge_restores_weights(method, llama_dir, tmp_
 
 def test_lora_weight_scales_the_delta(llama_dir, tmp_path):
     adapter = make_adapter(llama_dir, tmp_path / "lora", "lora")
-    ids = _ids()
     model = load_plain(llama_dir)
     att = lora.attach(model, adapter, weight=1.0)
     q = model.model.layers[0].self_attn.q_proj

@@ -7,14 +7,16 @@ from __future__ import annotations
 import pytest
 import torch
 
+from tests.adapters.upstream import CACHE_RENAME, CACHE_RENAME_REASON
 from tests.support.stack_fixtures import make_adapter, peft_logits, peft_prefix_logits_via_cache, pin_adapter
 from tests.support.tiny_bases import make_bert_dir, make_llama_dir
-from tests.adapters.upstream import CACHE_RENAME, CACHE_RENAME_REASON
 
 BASES = {"llama": make_llama_dir, "bert": make_bert_dir}
 METHODS = ["prefix_tuning", "prompt_tuning", "p_tuning", "lora", "ia3"]
-LLAMA_TARGETS = {"lora": {"target_modules": ["q_proj", "v_proj", "down_proj"]},
-                 "ia3": {"target_modules": ["k_proj", "v_proj", "down_proj"], "feedforward_modules": ["down_proj"]}}
+LLAMA_TARGETS = {
+    "lora": {"target_modules": ["q_proj", "v_proj", "down_proj"]},
+    "ia3": {"target_modules": ["k_proj", "v_proj", "down_proj"], "feedforward_modules": ["down_proj"]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +62,9 @@ def test_seq_cls_stack_matches_peft_and_restores_the_head(method, base_name, bas
         torch.testing.assert_close(stack(input_ids=ids, attention_mask=mask).logits, base_logits)
 
 
-@pytest.mark.xfail(CACHE_RENAME, reason=CACHE_RENAME_REASON, strict=True,
-                   raises=ValueError)  # PEFT: "Model does not support past key values ... prefix tuning"
+@pytest.mark.xfail(
+    CACHE_RENAME, reason=CACHE_RENAME_REASON, strict=True, raises=ValueError
+)  # PEFT: "Model does not support past key values ... prefix tuning"
 @pytest.mark.parametrize("base_name", list(BASES))
 def test_peft_own_prefix_seq_cls_forward_equals_our_stack(base_name, bases, tmp_path):
     from adapters.base import load_base

@@ -7,11 +7,10 @@ import warnings
 import pytest
 import torch
 
+from adapters.errors import AdapterError, BaseMismatchError
+from tests.adapters.upstream import CACHE_RENAME, CACHE_RENAME_REASON
 from tests.support.stack_fixtures import load_plain, make_adapter, pin_adapter
 from tests.support.tiny_bases import make_bert_dir, make_llama_dir
-from tests.adapters.upstream import CACHE_RENAME, CACHE_RENAME_REASON
-
-from adapters.errors import AdapterError, BaseMismatchError
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +22,13 @@ def llama_dir(tmp_path_factory):
 def adapters_dir(tmp_path_factory, llama_dir):
     root = tmp_path_factory.mktemp("adapters")
     made = {}
-    for name, method, seed in [("lora1", "lora", 1), ("lora2", "lora", 2), ("ia3", "ia3", 3),
-                               ("prompt", "prompt_tuning", 4), ("prefix", "prefix_tuning", 5)]:
+    for name, method, seed in [
+        ("lora1", "lora", 1),
+        ("lora2", "lora", 2),
+        ("ia3", "ia3", 3),
+        ("prompt", "prompt_tuning", 4),
+        ("prefix", "prefix_tuning", 5),
+    ]:
         made[name] = pin_adapter(make_adapter(llama_dir, root / name, method, seed=seed), llama_dir)
     return made
 
@@ -128,8 +132,9 @@ def _peft_generate_case(name):
     if name == "lora1":
         return name
     # PEFT generates other tokens than ours: the comparison's assert is what fails, nothing else may
-    return pytest.param(name, marks=pytest.mark.xfail(CACHE_RENAME, reason=CACHE_RENAME_REASON, strict=True,
-                                                      raises=AssertionError))
+    return pytest.param(
+        name, marks=pytest.mark.xfail(CACHE_RENAME, reason=CACHE_RENAME_REASON, strict=True, raises=AssertionError)
+    )
 
 
 @pytest.mark.parametrize("name", [_peft_generate_case(n) for n in ["lora1", "prompt", "prefix"]])
@@ -143,10 +148,11 @@ def test_greedy_generation_equals_peft_generate(name, llama_dir, adapters_dir):
     stack = load_stack(llama_dir, [adapters_dir[name]])
     ours = greedy_generate(stack.model, ids, max_new_tokens=8, prepare=stack.prepare_inputs)
     peft_model = PeftModel.from_pretrained(load_plain(llama_dir), adapters_dir[name]).eval()
-    ref = peft_model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8,
-                              do_sample=False)[:, ids.shape[1]:]
+    ref = peft_model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8, do_sample=False)[
+        :, ids.shape[1] :
+    ]
     assert ref.shape[1] >= 1
-    assert torch.equal(ours[:, :ref.shape[1]], ref)
+    assert torch.equal(ours[:, : ref.shape[1]], ref)
 
 
 def test_generate_returns_text(llama_dir, adapters_dir):
@@ -160,8 +166,11 @@ def test_generate_returns_text(llama_dir, adapters_dir):
 def test_only_one_prompt_style_adapter(llama_dir, adapters_dir):
     from adapters.runtime.stack import load_stack
 
-    with pytest.raises(AdapterError, match=r"method prefix_tuning feeds the model extra positions and only one such "
-                                           r"adapter can be stacked \(already have prompt, prompt_tuning\)"):
+    with pytest.raises(
+        AdapterError,
+        match=r"method prefix_tuning feeds the model extra positions and only one such "
+        r"adapter can be stacked \(already have prompt, prompt_tuning\)",
+    ):
         load_stack(llama_dir, [adapters_dir["prompt"], adapters_dir["prefix"]])
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from hub_client.cli.main import main
 from tests.support.stack_fixtures import make_adapter, pin_adapter
 from tests.support.tiny_bases import make_bert_dir, make_llama_dir
-
-from hub_client.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +22,20 @@ def setup(tmp_path_factory):
 
 def test_run_merges_by_default_and_says_what_stays_attached_in_one_line(setup):
     base, lora, lora2, prompt = setup
-    args = ["run", "--base", str(base), str(lora), str(lora2), str(prompt), "--weights", "1,0.7,0.5",
-            "--prompt", "say cat", "--max-new-tokens", "4"]
+    args = [
+        "run",
+        "--base",
+        str(base),
+        str(lora),
+        str(lora2),
+        str(prompt),
+        "--weights",
+        "1,0.7,0.5",
+        "--prompt",
+        "say cat",
+        "--max-new-tokens",
+        "4",
+    ]
     merged = CliRunner().invoke(main, args)
     assert merged.exit_code == 0, merged.output
     notes = [ln for ln in merged.stderr.splitlines() if ln.startswith("merged")]
@@ -43,8 +54,7 @@ def test_load_stack_generate_merges_unless_told_not_to(setup):
     stack = load_stack(base, [lora, lora2, prompt])
     assert not any(r["merged"] for r in stack.latency_report())
     text = stack.generate("say cat", max_new_tokens=4)
-    assert {r["name"]: r["merged"] for r in stack.latency_report()} == {"lora": True, "lora2": True,
-                                                                         "prompt": False}
+    assert {r["name"]: r["merged"] for r in stack.latency_report()} == {"lora": True, "lora2": True, "prompt": False}
     hooked = load_stack(base, [lora, lora2, prompt], merge=False)
     assert hooked.generate("say cat", max_new_tokens=4) == text
     assert not any(r["merged"] for r in hooked.latency_report())
@@ -80,13 +90,28 @@ def test_wrong_weight_count_is_a_usage_error(setup):
 
 def test_merge_and_combine_write_their_outputs(setup, tmp_path):
     base, lora, lora2, prompt = setup
-    result = CliRunner().invoke(main, ["merge", "--base", str(base), str(lora), str(prompt), "--out",
-                                       str(tmp_path / "merged"), "--no-progress"])
+    result = CliRunner().invoke(
+        main, ["merge", "--base", str(base), str(lora), str(prompt), "--out", str(tmp_path / "merged"), "--no-progress"]
+    )
     assert result.exit_code == 0, result.output
     assert "still attached (adds latency): prompt" in result.output
     assert (tmp_path / "merged" / "model.safetensors").is_file()
-    result = CliRunner().invoke(main, ["combine", str(lora), str(lora2), "--how", "ties", "--density", "0.5",
-                                       "--base", str(base), "--out", str(tmp_path / "child")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "combine",
+            str(lora),
+            str(lora2),
+            "--how",
+            "ties",
+            "--density",
+            "0.5",
+            "--base",
+            str(base),
+            "--out",
+            str(tmp_path / "child"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "child" / "adapter_model.safetensors").is_file()
     assert (tmp_path / "child" / "README.md").is_file()

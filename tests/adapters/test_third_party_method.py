@@ -116,8 +116,9 @@ def plugin_path(tmp_path, monkeypatch):
     dist = root / "logit_bias_plugin-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: logit-bias-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[adapter_hub.methods]\nlogit_bias = logit_bias_plugin:LOGIT_BIAS\n"
-                                           "plain_bias = logit_bias_plugin:PLAIN_BIAS\n")
+    (dist / "entry_points.txt").write_text(
+        "[adapter_hub.methods]\nlogit_bias = logit_bias_plugin:LOGIT_BIAS\nplain_bias = logit_bias_plugin:PLAIN_BIAS\n"
+    )
     from adapters.registry import registry
 
     monkeypatch.syspath_prepend(str(root))
@@ -129,8 +130,13 @@ def plugin_path(tmp_path, monkeypatch):
 
 def test_hub_methods_lists_the_plugin(plugin_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_path), os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, "-m", "hub_client.cli", "methods", "--json"], capture_output=True,
-                         text=True, env=env, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "hub_client.cli", "methods", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
     rows = {r["name"]: r for r in json.loads(out)}
     assert rows["logit_bias"]["options"][0]["name"] == "unused"
     assert rows["logit_bias"]["default_lr"] == 0.1 and rows["logit_bias"]["combinations"] == ["sum"]
@@ -164,8 +170,9 @@ def test_plugin_trains_saves_loads_and_stacks(plugin_path, tmp_path):
 def _bias_adapter(out: Path, base: Path, peft_type: str, seed: int) -> Path:
     """A saved, pinned plugin adapter with a random (non-zero) bias, written as the plugin's ``save`` does."""
     from safetensors.torch import save_file
-    from tests.support.stack_fixtures import pin_adapter
     from transformers import AutoConfig
+
+    from tests.support.stack_fixtures import pin_adapter
 
     vocab = AutoConfig.from_pretrained(base).vocab_size
     out.mkdir(parents=True)
@@ -176,10 +183,20 @@ def _bias_adapter(out: Path, base: Path, peft_type: str, seed: int) -> Path:
 
 
 def _hub(args: list[str], plugin_path: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_path), os.environ.get("PYTHONPATH", "")]),
-           "HUB_CACHE": str(tmp_path / "cache"), "HUB_CONFIG_DIR": str(tmp_path / "config")}
-    return subprocess.run([sys.executable, "-m", "hub_client.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(plugin_path), os.environ.get("PYTHONPATH", "")]),
+        "HUB_CACHE": str(tmp_path / "cache"),
+        "HUB_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "hub_client.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_a_plugin_declaring_combinable_is_combined_by_the_api_and_hub_combine(plugin_path, tmp_path):
@@ -191,8 +208,21 @@ def test_a_plugin_declaring_combinable_is_combined_by_the_api_and_hub_combine(pl
     parents = [_bias_adapter(tmp_path / f"b{i}", base, "LOGIT_BIAS", seed=i) for i in range(2)]
     weights = [0.5, 2.0]
     api = combine_adapters(parents, tmp_path / "api", weights=weights, base=base, progress=False)
-    done = _hub(["combine", *map(str, parents), "--weights", "0.5,2", "--base", str(base), "--out",
-                 str(tmp_path / "cli"), "--no-progress"], plugin_path, tmp_path)
+    done = _hub(
+        [
+            "combine",
+            *map(str, parents),
+            "--weights",
+            "0.5,2",
+            "--base",
+            str(base),
+            "--out",
+            str(tmp_path / "cli"),
+            "--no-progress",
+        ],
+        plugin_path,
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     ids = torch.randint(8, 100, (2, 5), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -218,8 +248,11 @@ def test_a_plugin_without_combinable_is_refused_in_one_line(plugin_path, tmp_pat
     with pytest.raises(AdapterError) as caught:
         combine_adapters(parents, tmp_path / "api", base=base, progress=False)
     assert str(caught.value) == line
-    done = _hub(["combine", *map(str, parents), "--base", str(base), "--out", str(tmp_path / "cli"),
-                 "--no-progress"], plugin_path, tmp_path)
+    done = _hub(
+        ["combine", *map(str, parents), "--base", str(base), "--out", str(tmp_path / "cli"), "--no-progress"],
+        plugin_path,
+        tmp_path,
+    )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"error: {line}"]
     assert not (tmp_path / "api").exists() and not (tmp_path / "cli").exists()

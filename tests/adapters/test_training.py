@@ -9,12 +9,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
-
 from adapters.errors import AdapterError
 from adapters.registry import MethodOption, MethodSpec
 from hub_client.cli.main import main
 from hub_client.cli.train_commands import parse_method_options
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -26,26 +25,40 @@ def _spec() -> MethodSpec:
     def unused(*args, **kwargs):
         raise AssertionError("not called")
 
-    return MethodSpec(name="toy", summary="", prepare=unused, save=unused, detect=unused, attach=unused,
-                      options=(MethodOption("r", int, 8), MethodOption("lora_alpha", int, 16),
-                               MethodOption("target_modules", list, None), MethodOption("use_dora", bool, False),
-                               MethodOption("dropout", float, 0.0)))
+    return MethodSpec(
+        name="toy",
+        summary="",
+        prepare=unused,
+        save=unused,
+        detect=unused,
+        attach=unused,
+        options=(
+            MethodOption("r", int, 8),
+            MethodOption("lora_alpha", int, 16),
+            MethodOption("target_modules", list, None),
+            MethodOption("use_dora", bool, False),
+            MethodOption("dropout", float, 0.0),
+        ),
+    )
 
 
 def test_method_flags_map_to_spec_options():
-    got = parse_method_options(_spec(), ["--rank", "4", "--alpha=32", "--target-modules", "q_proj, v_proj",
-                                         "--use-dora"], ("dropout=0.1",))
-    assert got == {"r": 4, "lora_alpha": 32, "target_modules": ["q_proj", "v_proj"], "use_dora": True,
-                   "dropout": 0.1}
+    got = parse_method_options(
+        _spec(), ["--rank", "4", "--alpha=32", "--target-modules", "q_proj, v_proj", "--use-dora"], ("dropout=0.1",)
+    )
+    assert got == {"r": 4, "lora_alpha": 32, "target_modules": ["q_proj", "v_proj"], "use_dora": True, "dropout": 0.1}
     assert parse_method_options(_spec(), ["--use-dora", "false"], ()) == {"use_dora": False}
 
 
-@pytest.mark.parametrize("words,message", [
-    (["--num-virtual-tokens", "8"], "has no option 'num_virtual_tokens'"),
-    (["--rank", "four"], "expected int"),
-    (["--rank"], "needs a value"),
-    (["stray"], "unexpected argument"),
-])
+@pytest.mark.parametrize(
+    "words,message",
+    [
+        (["--num-virtual-tokens", "8"], "has no option 'num_virtual_tokens'"),
+        (["--rank", "four"], "expected int"),
+        (["--rank"], "needs a value"),
+        (["stray"], "unexpected argument"),
+    ],
+)
 def test_bad_method_flags_are_usage_errors(words, message):
     with pytest.raises(click.UsageError, match=message):
         parse_method_options(_spec(), words, ())
@@ -83,9 +96,30 @@ def test_cli_trains_with_method_flags_and_writes_the_card(llama, tmp_path):
 
     data = write_jsonl(tmp_path / "d.jsonl", copy_task_rows(24))
     out = tmp_path / "adapter"
-    result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", "lora", "--data", str(data),
-                                       "--out", str(out), "--max-steps", "3", "--rank", "4", "--alpha", "8",
-                                       "--target-modules", "q_proj,v_proj", "--no-progress", "--json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--base",
+            str(llama),
+            "--method",
+            "lora",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--max-steps",
+            "3",
+            "--rank",
+            "4",
+            "--alpha",
+            "8",
+            "--target-modules",
+            "q_proj,v_proj",
+            "--no-progress",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 3 and Path(summary["output_dir"]) == out
@@ -99,8 +133,21 @@ def test_cli_trains_with_method_flags_and_writes_the_card(llama, tmp_path):
 def test_cli_reports_a_bad_line_in_one_line(llama, tmp_path):
     data = tmp_path / "bad.jsonl"
     data.write_text('{"text": "fine"}\n[1]\n')
-    result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", "lora", "--data", str(data),
-                                       "--out", str(tmp_path / "o"), "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--base",
+            str(llama),
+            "--method",
+            "lora",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 1
     assert "bad.jsonl:2" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
@@ -119,7 +166,7 @@ def test_evaluate_batches_match_one_by_one_generation(llama, tmp_path):
     singles = [stack.generate(r["prompt"], max_new_tokens=6) for r in rows]
     assert result.n == 12 and len(result.predictions) == 12
     assert result.predictions == singles  # right padding inside a batch changes nothing
-    hits = sum(normalise(p) == r["completion"] for p, r in zip(singles, rows))
+    hits = sum(normalise(p) == r["completion"] for p, r in zip(singles, rows, strict=False))
     assert result.exact_match == pytest.approx(hits / 12)
     alone = evaluate(llama, data, batch_size=12, max_new_tokens=6, progress=False)
     assert alone.n == 12 and alone.as_dict()["exact_match"] == alone.exact_match
@@ -127,8 +174,22 @@ def test_evaluate_batches_match_one_by_one_generation(llama, tmp_path):
 
 def test_cli_evaluate_reports_exact_match(llama, tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", copy_task_rows(4))
-    result = CliRunner().invoke(main, ["evaluate", "--base", str(llama), "--data", str(data), "--max-new-tokens", "3",
-                                       "--no-progress", "--json", "--show", "2"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            "--base",
+            str(llama),
+            "--data",
+            str(data),
+            "--max-new-tokens",
+            "3",
+            "--no-progress",
+            "--json",
+            "--show",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["n"] == 4 and 0.0 <= found["exact_match"] <= 1.0 and len(found["predictions"]) == 2
@@ -143,8 +204,7 @@ def test_seq_cls_with_integer_labels_and_a_separate_eval_file(tmp_path):
     rows = [{"text": t, "label": i % 3} for i, t in enumerate(["a b", "c d", "e f"] * 6)]
     data = write_jsonl(tmp_path / "train.jsonl", rows)
     held = write_jsonl(tmp_path / "held.jsonl", rows[:6])
-    result = train(bert, "lora", data, tmp_path / "cls", task="seq-cls", eval_data=held, max_steps=2,
-                   progress=False)
+    result = train(bert, "lora", data, tmp_path / "cls", task="seq-cls", eval_data=held, max_steps=2, progress=False)
     hub = read_card(result.output_dir).front["adapter_hub"]
     assert "label_names" not in hub and hub["task"] == "seq-cls"
     assert 0.0 <= hub["metrics"]["accuracy"] <= 1.0
@@ -157,8 +217,9 @@ def test_a_base_card_that_lies_about_its_fingerprint_is_refused(tmp_path):
     from adapters.training import train
 
     base = make_llama_dir(tmp_path / "base")
-    write_card(base, {"library_name": "transformers",
-                      "adapter_hub": {"kind": "base", "fingerprint": "sha256:" + "0" * 64}})
+    write_card(
+        base, {"library_name": "transformers", "adapter_hub": {"kind": "base", "fingerprint": "sha256:" + "0" * 64}}
+    )
     data = write_jsonl(tmp_path / "d.jsonl", copy_task_rows(8))
     with pytest.raises(BaseMismatchError, match="declares fingerprint"):
         train(base, "lora", data, tmp_path / "a", max_steps=1, progress=False)

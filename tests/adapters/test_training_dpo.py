@@ -10,22 +10,16 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.adapters.cpu_paths import PATHS, use_path
-from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
-
 from adapters.card import read_card
 from adapters.errors import AdapterError
 from adapters.registry import list_methods
 from hub_client.cli.main import main
+from tests.adapters.cpu_paths import PATHS, use_path
+from tests.support.preference_pairs import pair_files
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 DPO_METHODS = [s.name for s in list_methods() if "dpo" in s.objectives and s.peft_config is not None]
 NO_DPO = [s.name for s in list_methods() if s.name not in DPO_METHODS]
-WORDS = ["cat", "dog", "sun", "red", "blue", "tree", "moon", "fish", "star", "leaf", "rain", "sand"]
-
-
-def pairs(words) -> list[dict]:
-    """Chosen answers open with a fixed friendly phrase; rejected ones are the bare word."""
-    return [{"prompt": f"say {w}", "chosen": f"ok! {w}", "rejected": w} for w in words]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +29,7 @@ def llama(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    root = tmp_path_factory.mktemp("pairs")
-    return write_jsonl(root / "train.jsonl", pairs(WORDS[:8])), write_jsonl(root / "held.jsonl", pairs(WORDS[8:]))
+    return pair_files(tmp_path_factory.mktemp("pairs"))
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +37,19 @@ def dpo_lora(llama, files, tmp_path_factory):
     from adapters.training import train
 
     out = tmp_path_factory.mktemp("runs") / "dpo"
-    result = train(llama, "lora", files[0], out, objective="dpo", beta=0.2, eval_data=files[1], max_steps=6,
-                   lr=2e-2, batch_size=4, progress=False)
+    result = train(
+        llama,
+        "lora",
+        files[0],
+        out,
+        objective="dpo",
+        beta=0.2,
+        eval_data=files[1],
+        max_steps=6,
+        lr=2e-2,
+        batch_size=4,
+        progress=False,
+    )
     return out, result
 
 
@@ -71,8 +75,10 @@ def test_evaluate_on_pairs_matches_the_trainers_held_out_figures(llama, files, d
     base_only = evaluate(llama, files[1], progress=False)
     assert base_only.reward_margin == 0.0 and base_only.exact_match is None
 
-    cli = CliRunner().invoke(main, ["evaluate", "--base", str(llama), "--data", str(files[1]), "--adapter", str(out),
-                                    "--no-progress", "--json"])
+    cli = CliRunner().invoke(
+        main,
+        ["evaluate", "--base", str(llama), "--data", str(files[1]), "--adapter", str(out), "--no-progress", "--json"],
+    )
     assert cli.exit_code == 0, cli.output
     shown = json.loads(cli.output)
     assert shown["preferred_rate"] == found.preferred_rate and shown["n"] == 4
@@ -84,9 +90,29 @@ def test_every_dpo_method_trains_and_loads_back(method, llama, files, tmp_path):
     from adapters.evaluation.heldout import evaluate
 
     out = tmp_path / method
-    result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", method, "--data", str(files[0]),
-                                       "--out", str(out), "--objective", "dpo", "--max-steps", "1",
-                                       "--batch-size", "4", "--eval-fraction", "0.25", "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--base",
+            str(llama),
+            "--method",
+            method,
+            "--data",
+            str(files[0]),
+            "--out",
+            str(out),
+            "--objective",
+            "dpo",
+            "--max-steps",
+            "1",
+            "--batch-size",
+            "4",
+            "--eval-fraction",
+            "0.25",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert read_card(out).hub["objective"] == {"name": "dpo", "beta": 0.1}
     assert evaluate(llama, files[1], [out], progress=False).n == 4
@@ -97,8 +123,18 @@ def test_dpo_on_a_quantized_base(path, llama, files, tmp_path, monkeypatch):
     from adapters.training import train
 
     use_path(monkeypatch, path)
-    result = train(llama, "lora", files[0], tmp_path / "q", objective="dpo", quantize="nf4", max_steps=1, batch_size=4,
-          eval_data=files[1], progress=False)
+    result = train(
+        llama,
+        "lora",
+        files[0],
+        tmp_path / "q",
+        objective="dpo",
+        quantize="nf4",
+        max_steps=1,
+        batch_size=4,
+        eval_data=files[1],
+        progress=False,
+    )
     hub = read_card(tmp_path / "q").hub
     assert hub["objective"]["name"] == "dpo" and hub["quantization"]["type"] == "nf4"
     assert 0.0 <= result.metrics["preferred_rate"] <= 1.0  # the held-out pairs ran on the quantized base
@@ -106,19 +142,38 @@ def test_dpo_on_a_quantized_base(path, llama, files, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("method", NO_DPO)
 def test_a_method_without_the_objective_is_refused_in_one_line(method, llama, files, tmp_path):
-    result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", method, "--data", str(files[0]),
-                                       "--out", str(tmp_path / "runs" / "x"), "--objective", "dpo"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--base",
+            str(llama),
+            "--method",
+            method,
+            "--data",
+            str(files[0]),
+            "--out",
+            str(tmp_path / "runs" / "x"),
+            "--objective",
+            "dpo",
+        ],
+    )
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"error: method {method!r} does not support objective 'dpo' (supports: causal-lm, seq-cls)"]
+        f"error: method {method!r} does not support objective 'dpo' (supports: causal-lm, seq-cls, distill)"
+    ]
     assert not (tmp_path / "runs").exists()
 
 
 BAD = [
-    ('{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": "a", "chosen": "b"}\n',
-     ':2: missing or empty "rejected"'),
-    ('{"prompt": "a", "chosen": "b", "rejected": "c"}\n\n{"prompt": "x", "chosen": "same", "rejected": "same "}\n',
-     ':3: "chosen" equals "rejected"'),
+    (
+        '{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": "a", "chosen": "b"}\n',
+        ':2: missing or empty "rejected"',
+    ),
+    (
+        '{"prompt": "a", "chosen": "b", "rejected": "c"}\n\n{"prompt": "x", "chosen": "same", "rejected": "same "}\n',
+        ':3: "chosen" equals "rejected"',
+    ),
     ("", ": no preference pairs (the file is empty)"),
     ('{"prompt": "a", "chosen": 1, "rejected": "c"}\n', ':1: missing or empty "chosen"'),
     ('{"prompt": "a", "chosen": "b", "rejected": "c"}\n{oops\n', ":2: not valid JSON"),
@@ -135,8 +190,22 @@ def test_bad_pairs_name_the_row_and_write_nothing(text, message, llama, tmp_path
     with pytest.raises(AdapterError) as caught:
         train(llama, "lora", data, runs / "a", objective="dpo", max_steps=1, progress=False)
     assert str(caught.value).startswith(f"{data}{message}")
-    result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", "lora", "--data", str(data),
-                                       "--out", str(runs / "b"), "--objective", "dpo"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--base",
+            str(llama),
+            "--method",
+            "lora",
+            "--data",
+            str(data),
+            "--out",
+            str(runs / "b"),
+            "--objective",
+            "dpo",
+        ],
+    )
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {data}{message}")
@@ -157,7 +226,10 @@ def test_beta_only_with_a_preference_objective(llama, tmp_path):
 def test_pairs_without_the_dpo_objective_say_so(llama, files, tmp_path):
     from adapters.training import train
 
-    with pytest.raises(AdapterError, match=r"train\.jsonl:1: this is a preference pair; train on pairs with "
-                                           r"--objective dpo"):
+    with pytest.raises(
+        AdapterError,
+        match=r"train\.jsonl:1: this is a preference pair; train on pairs with "
+        r"--objective dpo",
+    ):
         train(llama, "lora", files[0], tmp_path / "x", max_steps=1, progress=False)
     assert not (tmp_path / "x").exists()

@@ -16,14 +16,13 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from tests.adapters.cpu_paths import PATHS, use_path
-from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
-
+from adapters.base.fingerprint import fingerprint
 from adapters.card import read_card
 from adapters.errors import AdapterError
-from adapters.base.fingerprint import fingerprint
 from adapters.registry import list_methods
 from hub_client.cli.main import main
+from tests.adapters.cpu_paths import PATHS, use_path
+from tests.support.tiny_bases import copy_task_rows, make_llama_dir, write_jsonl
 
 QUANTIZABLE = [s.name for s in list_methods() if s.quantizable]
 NOT_QUANTIZABLE = [s.name for s in list_methods() if not s.quantizable]
@@ -62,8 +61,8 @@ def test_the_flags_are_declared_and_shown():
     assert {n for n, r in rows.items() if r["quantizable"]} == set(QUANTIZABLE)
     assert "dpo" in rows["lora"]["objectives"] and "dpo" not in rows["bottleneck"]["objectives"]
     text = CliRunner().invoke(main, ["methods"]).output
-    assert "objectives: causal-lm, seq-cls, dpo; --quantize nf4|int8" in text
-    assert "objectives: causal-lm, seq-cls; no --quantize" in text
+    assert "objectives: causal-lm, seq-cls, dpo, distill, reward, grpo; --quantize nf4|int8" in text
+    assert "objectives: causal-lm, seq-cls, distill; no --quantize" in text
 
 
 @pytest.mark.parametrize("method", QUANTIZABLE)
@@ -92,8 +91,9 @@ def test_int8_trains_and_the_card_says_so(llama, data, tmp_path):
 
 
 @pytest.mark.parametrize("path", PATHS)  # bitsandbytes' two CPU paths (tests/adapters/cpu_paths.py)
-def test_qlora_adapter_runs_on_both_bases_and_merges_into_the_full_precision_one(path, llama, qlora, tmp_path,
-                                                                                monkeypatch):
+def test_qlora_adapter_runs_on_both_bases_and_merges_into_the_full_precision_one(
+    path, llama, qlora, tmp_path, monkeypatch
+):
     from transformers import AutoModelForCausalLM
 
     from adapters.base import load_base
@@ -130,23 +130,30 @@ def test_merge_into_a_quantized_base_is_refused_before_anything_is_written(llama
         stack.merge()
     torch.testing.assert_close(_logits(stack), before)  # nothing was folded
 
-    result = CliRunner().invoke(main, ["merge", "--base", str(llama), str(qlora), "--out", str(tmp_path / "c"),
-                                       "--quantize", "nf4"])
+    result = CliRunner().invoke(
+        main, ["merge", "--base", str(llama), str(qlora), "--out", str(tmp_path / "c"), "--quantize", "nf4"]
+    )
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "error: cannot merge into a nf4-quantized base: merge into the full-precision base instead (drop "
-        "--quantize); the adapter is pinned to it"]
+        (
+            "error: cannot merge into a nf4-quantized base: merge into the full-precision base instead (drop "
+            "--quantize); the adapter is pinned to it"
+        )
+    ]
     assert not (tmp_path / "c").exists()
-    run = CliRunner().invoke(main, ["run", "--base", str(llama), str(qlora), "--merge", "--quantize", "nf4",
-                                    "--prompt", "say cat"])
+    run = CliRunner().invoke(
+        main, ["run", "--base", str(llama), str(qlora), "--merge", "--quantize", "nf4", "--prompt", "say cat"]
+    )
     assert run.exit_code == 1 and "merge into the full-precision base" in run.output
 
 
 @pytest.mark.parametrize("path", PATHS)
 def test_hub_run_on_a_quantized_base(path, llama, qlora, monkeypatch):
     use_path(monkeypatch, path)
-    result = CliRunner().invoke(main, ["run", "--base", str(llama), str(qlora), "--quantize", "nf4",
-                                       "--prompt", "say cat", "--max-new-tokens", "3"])
+    result = CliRunner().invoke(
+        main,
+        ["run", "--base", str(llama), str(qlora), "--quantize", "nf4", "--prompt", "say cat", "--max-new-tokens", "3"],
+    )
     assert result.exit_code == 0, result.output
     assert "(lora, weight 1): attached" in result.output
 
@@ -154,12 +161,31 @@ def test_hub_run_on_a_quantized_base(path, llama, qlora, monkeypatch):
 @pytest.mark.parametrize("method", NOT_QUANTIZABLE)
 def test_a_method_that_cannot_quantize_is_refused_in_one_line(method, llama, data, tmp_path):
     out = tmp_path / "runs" / "x"
-    result = CliRunner().invoke(main, ["train", "--base", str(llama), "--method", method, "--data", str(data),
-                                       "--out", str(out), "--quantize", "nf4", "--max-steps", "1"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--base",
+            str(llama),
+            "--method",
+            method,
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--quantize",
+            "nf4",
+            "--max-steps",
+            "1",
+        ],
+    )
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"error: method {method!r} cannot train on a quantized base; drop --quantize (`hub methods` shows which "
-        "methods can)"]
+        (
+            f"error: method {method!r} cannot train on a quantized base; drop --quantize (`hub methods` shows which "
+            "methods can)"
+        )
+    ]
     assert not (tmp_path / "runs").exists()
 
 
@@ -171,11 +197,38 @@ def test_no_bitsandbytes_backend_is_one_line_and_nothing_written(llama, data, tm
     runs = tmp_path / "runs"
     runs.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "shadow"), str(ROOT)])}
-    proc = subprocess.run([sys.executable, "-m", "hub_client.cli", "train", "--base", str(llama), "--method", "lora",
-                           "--data", str(data), "--out", str(runs / "q"), "--quantize", "nf4", "--max-steps", "1"],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub_client.cli",
+            "train",
+            "--base",
+            str(llama),
+            "--method",
+            "lora",
+            "--data",
+            str(data),
+            "--out",
+            str(runs / "q"),
+            "--quantize",
+            "nf4",
+            "--max-steps",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 1, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert lines == ["error: --quantize nf4 needs a working bitsandbytes backend on cpu, and this machine has none "
-                     "(bitsandbytes library load error: no CPU backend)"]
+    assert lines == [
+        (
+            "error: --quantize nf4 needs a working bitsandbytes backend on cpu, and this machine has none "
+            "(bitsandbytes library load error: no CPU backend)"
+        )
+    ]
     assert list(runs.iterdir()) == []

@@ -27,11 +27,15 @@ ROW = 'import json; print("RESULT " + json.dumps({"name": "%s", "ours": 1.0, "ok
 
 
 def test_failed_and_silent_benches_fail_the_run_by_name(tmp_path, monkeypatch, capsys):
-    rc, results = _run_all(tmp_path, monkeypatch, {
-        "bench_good.py": ROW % ("fine", "True"),
-        "bench_crash.py": ROW % ("half", "True") + "\nraise SystemExit(3)",
-        "bench_silent.py": "print('no figures')",
-    })
+    rc, results = _run_all(
+        tmp_path,
+        monkeypatch,
+        {
+            "bench_good.py": ROW % ("fine", "True"),
+            "bench_crash.py": ROW % ("half", "True") + "\nraise SystemExit(3)",
+            "bench_silent.py": "print('no figures')",
+        },
+    )
     out = capsys.readouterr().out
     assert rc == 1
     assert results["failed"] == ["bench_crash.py (exit 3)", "bench_silent.py (no RESULT rows)"]

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 
-from tests.support.hostile_hub import HostileHub, digest_of
-
 from hub_client import HubClient
+from tests.support.hostile_hub import HostileHub, digest_of
 
 
 def cut_after(data: bytes, n: int = 1 << 20):
@@ -47,12 +46,15 @@ def test_error_status_on_the_bulk_path_is_one_hub_error(tmp_path):
     with HostileHub() as hub:
         hub.publish("1.0.0", {"w.safetensors": b"x" * 10})
         hub.blobs.clear()  # the blob answers 404
-        with HubClient(hub.url, cache_dir=tmp_path / "cache", progress=False) as client:
-            with pytest.raises(HubError) as caught:
-                client.pull("evil/lora", "1.0.0")
+        with (
+            HubClient(hub.url, cache_dir=tmp_path / "cache", progress=False) as client,
+            pytest.raises(HubError) as caught,
+        ):
+            client.pull("evil/lora", "1.0.0")
     assert "\n" not in str(caught.value)
-    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.suffix != ".lock"
-                and "refs" not in p.parts]
+    assert not [
+        p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.suffix != ".lock" and "refs" not in p.parts
+    ]
 
 
 def test_a_blob_of_many_buffers_arrives_whole_in_odd_pieces(tmp_path):
@@ -63,7 +65,7 @@ def test_a_blob_of_many_buffers_arrives_whole_in_odd_pieces(tmp_path):
         at, step = 0, 1
         while at < len(data):
             step = step * 7 % 1_000_003 + 1
-            yield data[at:at + step]
+            yield data[at : at + step]
             at += step
 
     with HostileHub() as hub:
@@ -88,15 +90,21 @@ def test_resume_answered_with_the_wrong_content_range_is_refused(tmp_path):
         calls.append(1)
         if len(calls) == 1:
             return cut_after(data)
-        return StreamingResponse(iter([data]), status_code=206, media_type="application/octet-stream",
-                                 headers={"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"})
+        return StreamingResponse(
+            iter([data]),
+            status_code=206,
+            media_type="application/octet-stream",
+            headers={"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"},
+        )
 
     with HostileHub() as hub:
         hub.publish("1.0.0", {"w.safetensors": data})
         hub.blobs[digest_of(data)] = cut_then_wrong_range
-        with HubClient(hub.url, cache_dir=tmp_path / "cache", progress=False) as client:
-            with pytest.raises(BadServerAnswer, match="Content-Range"):
-                client.pull("evil/lora", "1.0.0")
+        with (
+            HubClient(hub.url, cache_dir=tmp_path / "cache", progress=False) as client,
+            pytest.raises(BadServerAnswer, match="Content-Range"),
+        ):
+            client.pull("evil/lora", "1.0.0")
     assert len(calls) == 2
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and "blobs" in p.parts]
 
@@ -117,15 +125,21 @@ def test_a_corrupt_resumed_tail_is_caught_by_the_digest(tmp_path):
         start = 1 << 20
         tail = bytearray(data[start:])
         tail[12345] ^= 0xFF
-        return StreamingResponse(iter([bytes(tail)]), status_code=206, media_type="application/octet-stream",
-                                 headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
+        return StreamingResponse(
+            iter([bytes(tail)]),
+            status_code=206,
+            media_type="application/octet-stream",
+            headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"},
+        )
 
     with HostileHub() as hub:
         hub.publish("1.0.0", {"w.safetensors": data})
         hub.blobs[digest_of(data)] = cut_then_corrupt_tail
-        with HubClient(hub.url, cache_dir=tmp_path / "cache", progress=False) as client:
-            with pytest.raises(DigestMismatch):
-                client.pull("evil/lora", "1.0.0")
+        with (
+            HubClient(hub.url, cache_dir=tmp_path / "cache", progress=False) as client,
+            pytest.raises(DigestMismatch),
+        ):
+            client.pull("evil/lora", "1.0.0")
     assert len(calls) == 2
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and "blobs" in p.parts]
 

@@ -27,8 +27,11 @@ def test_adapter_errors_are_user_errors_and_look_alikes_are_not():
 
 
 def test_mapping_an_error_does_not_import_the_ml_core():
-    code = ("import sys; from hub_client.cli.main import _is_user_error; "
-            "assert not _is_user_error(RuntimeError('x')); print('adapters' in sys.modules)")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
-                         cwd=ROOT)
+    code = (
+        "import sys; from hub_client.cli.main import _is_user_error; "
+        "assert not _is_user_error(RuntimeError('x')); print('adapters' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True, cwd=ROOT
+    )
     assert run.stdout.strip() == "False"

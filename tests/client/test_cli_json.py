@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hub_client.cli.main import main
 
 # Commands that run a server until stopped: nothing to report.
-NO_REPORT = {"serve", "serve-model"}
+NO_REPORT = {"serve", "serve-model", "worker"}
 
 # command -> keys of its JSON object ("[]" suffix: a list of such objects)
 SHAPES: dict[str, set[str]] = {
@@ -27,6 +27,7 @@ SHAPES: dict[str, set[str]] = {
     "info": {"id", "kind", "latest_version", "version"},
     "versions[]": {"version", "commit", "yanked"},
     "search[]": {"id", "kind", "latest_version"},
+    "leaderboard[]": {"repo", "version", "metric", "value", "reported"},
     "yank": {"version", "yanked"},
     "token create": {"id", "token", "scope"},
     "token list[]": {"id", "scope", "state", "current"},
@@ -46,6 +47,8 @@ SHAPES: dict[str, set[str]] = {
     "admin audit": {"items", "next_before"},
     "admin quota set": {"namespace", "max_bytes", "used_bytes"},
     "admin quota show": {"namespace", "max_bytes", "used_bytes"},
+    "admin set-fullname": {"account", "kind", "fullname"},
+    "admin orgs private-by-default": {"org", "private_by_default"},
     "cache ls[]": {"repo", "version", "commit", "files", "size", "yanked"},
     "cache verify": {"blobs_checked", "corrupt_blobs", "broken_snapshots"},
     "cache prune": {"snapshots", "blobs", "bytes", "leftovers"},
@@ -175,6 +178,10 @@ def test_operator_commands_print_their_documented_json(cli):
     cli.json("admin audit", "admin", "audit")
     assert cli.json("admin quota set", "admin", "quota", "set", "bob", "10MB")["max_bytes"] == 10**7
     cli.json("admin quota show", "admin", "quota", "show", "bob")
+    assert cli.json("admin set-fullname", "admin", "set-fullname", "bob", "Bob B")["fullname"] == "Bob B"
+    cli.json("admin create-token", "admin", "create-token", "bob", "--org", "bob-lab")
+    made = cli.json("admin orgs private-by-default", "admin", "orgs", "private-by-default", "bob-lab", "on")
+    assert made == {"org": "bob-lab", "private_by_default": True}
 
 
 def test_model_commands_print_their_documented_json(cli, tmp_path):

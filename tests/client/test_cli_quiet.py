@@ -18,6 +18,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "sentiment" / "train.jsonl"
 METRIC_DICT = "{'loss'"  # what Trainer prints between its progress bars
+# transformers' own bars around from_pretrained/save_pretrained (5.x names, and 4.x's shard loader)
+LIBRARY_BARS = ("Loading weights", "Loading checkpoint shards", "Writing model shards")
+
+
+def _library_bars(stderr: str) -> list[str]:
+    return [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith(LIBRARY_BARS)]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -64,6 +70,7 @@ def test_train_shows_progress_and_result_and_keeps_trainer_dicts_for_verbose(bas
     assert METRIC_DICT not in quiet.stdout + quiet.stderr and "'train_runtime'" not in quiet.stderr
     assert "[transformers]" not in quiet.stderr and "Warning:" not in quiet.stderr
     assert "10/10" in quiet.stderr  # the progress bar is still there
+    assert _library_bars(quiet.stderr) == []
     loud = _hub(tmp_path, "-v", *train, "--out", str(tmp_path / "loud"), "--no-progress")
     assert "info: adapters.training: step 10: {'loss'" in loud.stderr
     assert "[transformers]" in loud.stderr  # library logs
@@ -79,14 +86,21 @@ def test_run_and_merge_print_results_only_and_library_logs_with_verbose(base, tm
     quiet = _hub(tmp_path, *run)
     assert "[transformers]" not in quiet.stderr and "Warning" not in quiet.stderr
     assert [line for line in quiet.stderr.splitlines() if line.startswith("merged ")] == ["merged lora"]
+    assert _library_bars(quiet.stderr) == [] and "it/s]" not in quiet.stderr  # no "Loading weights" bar
+    assert [line for line in quiet.stderr.splitlines() if line.strip()] == ["merged lora"]
     loud = _hub(tmp_path, "-v", *run)
     assert "[transformers]" in loud.stderr and loud.stdout == quiet.stdout  # greedy: the same answer
+    assert any(line.startswith("Loading weights") for line in _library_bars(loud.stderr))
     merged = _hub(
         tmp_path, "merge", str(adapter), "--base", str(base), "--out", str(tmp_path / "merged"), "--no-progress"
     )
     assert merged.stdout.startswith("merged lora into ")
-    # what is left on stderr is transformers' own load/save progress bars
-    assert [line for line in merged.stderr.splitlines() if line.strip() and "it/s]" not in line] == []
+    # nothing else: transformers' load/save bars are hidden too
+    assert [line for line in merged.stderr.splitlines() if line.strip()] == []
+    loud_merge = _hub(
+        tmp_path, "-v", "merge", str(adapter), "--base", str(base), "--out", str(tmp_path / "m2"), "--no-progress"
+    )
+    assert {"Loading weights", "Writing model shards"} <= {b.split(":")[0] for b in _library_bars(loud_merge.stderr)}
 
 
 def _free_port() -> int:

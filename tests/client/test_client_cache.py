@@ -37,8 +37,9 @@ def test_refs_recorded_and_merged(tmp_path):
     d = _blob(cache, b"a")
     files = [{"path": "a", "size": 1, "digest": d}]
     cache.record_version("acme", "x", {"version": "1.0.0", "commit": "c1", "files": files})
-    cache.record_version("acme", "x", {"version": "1.1.0", "commit": "c2", "files": files, "yanked": True,
-                                       "yank_reason": "bad"})
+    cache.record_version(
+        "acme", "x", {"version": "1.1.0", "commit": "c2", "files": files, "yanked": True, "yank_reason": "bad"}
+    )
     versions = cache.read_refs("acme", "x")["versions"]
     assert set(versions) == {"1.0.0", "1.1.0"}
     assert versions["1.1.0"]["yanked"] is True and versions["1.0.0"]["yanked"] is False

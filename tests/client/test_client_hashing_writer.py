@@ -28,7 +28,7 @@ def test_reused_buffers_are_not_overwritten_before_written_and_hashed(tmp_path):
     fd = os.open(tmp_path / "out", os.O_WRONLY | os.O_CREAT)
     writer = HashingWriter(fd, buffers=2, buffer_size=1500)
     for i in range(300):
-        piece = data[i * 1000:(i + 1) * 1000]
+        piece = data[i * 1000 : (i + 1) * 1000]
         if i % 7 == 3:
             writer.write(piece)
             continue

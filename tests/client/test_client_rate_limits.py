@@ -7,9 +7,8 @@ import time
 
 import pytest
 
-from tests.support.hub_process import HubProcess
-
 from hub_client import HubClient, RateLimited
+from tests.support.hub_process import HubProcess
 
 
 def _hub(tmp_path, rate: str) -> HubProcess:
@@ -23,7 +22,7 @@ def test_short_retry_after_is_waited_for_and_every_call_succeeds(tmp_path):
             started = time.monotonic()
             answers = [client.search("anything") for _ in range(7)]
             elapsed = time.monotonic() - started
-        assert all(isinstance(a, list) or isinstance(a, dict) for a in answers)
+        assert all(isinstance(a, (list, dict)) for a in answers)
         assert elapsed >= 1.0  # 7 calls at 2 per second cannot all pass at once: the client waited
     finally:
         hub.close()

@@ -36,9 +36,19 @@ def test_prerelease_only_when_nothing_else_matches():
     assert pick(VERSIONS, ">=2.1.0-rc.1") == "2.1.0-rc.1"
 
 
-@pytest.mark.parametrize("ref, expected", [("^1.2", True), (">=1.0,<2", True), ("1.x", True),
-                                           ("1.2.0", False), ("main", False), ("a" * 40, False),
-                                           ("1.0.0-next", False), ("1.2.X", True)])
+@pytest.mark.parametrize(
+    "ref, expected",
+    [
+        ("^1.2", True),
+        (">=1.0,<2", True),
+        ("1.x", True),
+        ("1.2.0", False),
+        ("main", False),
+        ("a" * 40, False),
+        ("1.0.0-next", False),
+        ("1.2.X", True),
+    ],
+)
 def test_is_range(ref, expected):
     assert is_range(ref) is expected
 

@@ -9,8 +9,14 @@ from click.testing import CliRunner
 
 from hub_client.cli.main import main
 
-BUILT_IN = {"lora": True, "ia3": True, "prompt_tuning": False, "prefix_tuning": False, "p_tuning": False,
-            "bottleneck": False}
+BUILT_IN = {
+    "lora": True,
+    "ia3": True,
+    "prompt_tuning": False,
+    "prefix_tuning": False,
+    "p_tuning": False,
+    "bottleneck": False,
+}
 
 
 def test_methods_json_lists_every_built_in_with_its_merge_flag():
@@ -22,7 +28,9 @@ def test_methods_json_lists_every_built_in_with_its_merge_flag():
         assert set(rows[name]["tasks"]) == {"causal-lm", "seq-cls"}, name
         assert rows[name]["default_lr"] > 0
     assert rows["prompt_tuning"]["default_lr"] > rows["lora"]["default_lr"]  # soft prompts need bigger steps
-    assert {"r", "lora_alpha", "target_modules", "use_dora", "use_rslora"} <= {o["name"] for o in rows["lora"]["options"]}
+    assert {"r", "lora_alpha", "target_modules", "use_dora", "use_rslora"} <= {
+        o["name"] for o in rows["lora"]["options"]
+    }
     assert "reduction_factor" in {o["name"] for o in rows["bottleneck"]["options"]}
 
 

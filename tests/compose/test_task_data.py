@@ -10,8 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-from examples.sentiment import make_data as sentiment  # noqa: E402
-from examples.tasks import make_tasks  # noqa: E402
+from examples.sentiment import make_data as sentiment
+from examples.tasks import make_tasks
 
 
 def _rows(path: Path) -> list[dict]:
@@ -22,7 +22,7 @@ def _rows(path: Path) -> list[dict]:
 def test_task_heldout_items_never_appear_in_training(task):
     template = make_tasks.TASKS[task][0]
     head, _, tail = template.partition("{x}")
-    item = lambda r: r["prompt"][len(head): len(r["prompt"]) - len(tail)]  # noqa: E731
+    item = lambda r: r["prompt"][len(head) : len(r["prompt"]) - len(tail)]
     train = _rows(ROOT / "examples/tasks" / task / "train.jsonl")
     held = _rows(ROOT / "examples/tasks" / task / "heldout.jsonl")
     assert len(train) >= 14 and len(held) >= 6
@@ -48,8 +48,9 @@ def test_generators_reproduce_the_shipped_files(tmp_path):
     make_tasks.main(tmp_path)
     for task in make_tasks.TASKS:
         for part in ("train", "heldout"):
-            assert (tmp_path / task / f"{part}.jsonl").read_bytes() == \
-                (ROOT / "examples/tasks" / task / f"{part}.jsonl").read_bytes()
+            assert (tmp_path / task / f"{part}.jsonl").read_bytes() == (
+                ROOT / "examples/tasks" / task / f"{part}.jsonl"
+            ).read_bytes()
     sentiment.main(tmp_path)
     for name in ("train.jsonl", "eval.jsonl"):
         assert (tmp_path / name).read_bytes() == (ROOT / "examples/sentiment" / name).read_bytes()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from tests.hf.hf_harness import make_runner
 from tests.support.deployment import deployment_kind, start_hub
 from tests.support.hub_process import PostgresDatabase

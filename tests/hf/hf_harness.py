@@ -27,7 +27,13 @@ def make_runner(url: str, workdir: Path):
         script = workdir / "snippet.py"
         script.write_text("import json, sys\n" + textwrap.dedent(code))
         done = subprocess.run(
-            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300, cwd=workdir
+            [sys.executable, str(script)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=workdir,
+            check=False,
         )
         if expect_ok and done.returncode != 0:
             raise AssertionError(f"snippet failed:\n{done.stdout}\n{done.stderr[-4000:]}")
@@ -46,8 +52,9 @@ def client(hub, token: str):
     return HubClient(endpoint=hub.url, token=token)
 
 
-def push_dir(hub, token: str, repo_id: str, directory: Path, version: str, *, private: bool = False,
-             kind: str | None = None) -> str:
+def push_dir(
+    hub, token: str, repo_id: str, directory: Path, version: str, *, private: bool = False, kind: str | None = None
+) -> str:
     """``hub push`` of a directory; returns the version's commit id."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unpinned test adapters

@@ -65,7 +65,9 @@ def test_info_tree_refs_and_search(run_hf, seeded):
     assert out["library"] == "peft" and "lora" in out["tags"]
     assert out["card_base"] == "acme/tiny-base"
     assert out["siblings"] == sorted(out["files"]) == ["README.md", "adapter_config.json", "deep/er/x.txt"]
-    assert ["deep", False] in out["tree"] and ["deep/er", False] in out["tree"] and ["deep/er/x.txt", True] in out["tree"]
+    assert (
+        ["deep", False] in out["tree"] and ["deep/er", False] in out["tree"] and ["deep/er/x.txt", True] in out["tree"]
+    )
     assert out["top"] == ["README.md", "adapter_config.json", "deep"]
     assert out["branches"] == [["main", second]]
     assert out["tags_refs"] == [["1.0.0", first], ["1.1.0", second]]
@@ -90,11 +92,14 @@ def test_private_repo_is_not_found_without_the_right_token(hub, run_hf, seeded):
 
 
 def test_whoami(hub, run_hf):
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import whoami
         me = whoami()
         print(json.dumps({"name": me["name"], "orgs": [o["name"] for o in me["orgs"]]}))
-    """, token=hub.token("carol", orgs=("acme",)))
+    """,
+        token=hub.token("carol", orgs=("acme",)),
+    )
     assert out == {"name": "carol", "orgs": ["acme"], "_returncode": 0, "_stderr": out["_stderr"]}
     anonymous = run_hf("from huggingface_hub import whoami\nwhoami()", expect_ok=False)
     assert anonymous["_returncode"] != 0
@@ -106,7 +111,8 @@ def test_create_upload_folder_publishes_numbered_versions(hub, run_hf, tmp_path)
     (folder / "README.md").write_text(CARD)
     (folder / "adapter_config.json").write_text('{"r": 4}')
     (folder / "adapter_model.safetensors").write_bytes(safetensors_bytes())
-    out = run_hf(f"""
+    out = run_hf(
+        f"""
         from huggingface_hub import HfApi
         api = HfApi()
         url = api.create_repo("dave/up", private=True)
@@ -124,13 +130,20 @@ def test_create_upload_folder_publishes_numbered_versions(hub, run_hf, tmp_path)
                           "tags": sorted((t.name, t.target_commit) for t in refs.tags),
                           "private": api.model_info("dave/up").private,
                           "files": sorted(api.list_repo_files("dave/up", revision="3.1.0"))}}))
-    """, token=(dave := hub.token("dave")))
+    """,
+        token=(dave := hub.token("dave")),
+    )
     assert out["repo_id"] == "dave/up" and out["private"] is True
     tags = dict(out["tags"])
     assert sorted(tags) == ["0.0.0", "1.0.0", "1.0.1", "2.0.0", "3.1.0", "3.1.1"]  # 0.0.0: creation; delete_file: 3.1.1
     assert tags["1.0.0"] == out["first"] and tags["1.0.1"] == out["second"]
-    assert out["files"] == [".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors",
-                            "notes/extra.txt"]
+    assert out["files"] == [
+        ".gitattributes",
+        "README.md",
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        "notes/extra.txt",
+    ]
     assert out["after_delete"] == [".gitattributes", "README.md", "adapter_config.json", "adapter_model.safetensors"]
     stored = client(hub, dave).resolve("dave/up", "1.0.0")
     assert {f["path"]: f["size"] for f in stored["files"]}["adapter_config.json"] == 8
@@ -138,7 +151,8 @@ def test_create_upload_folder_publishes_numbered_versions(hub, run_hf, tmp_path)
 
 
 def test_uploads_refused_for_pickles_strangers_and_anonymous(hub, run_hf, seeded):
-    out = run_hf("""
+    out = run_hf(
+        """
         import io, pickle, zipfile
         from huggingface_hub import HfApi
         from huggingface_hub.errors import HfHubHTTPError
@@ -157,20 +171,26 @@ def test_uploads_refused_for_pickles_strangers_and_anonymous(hub, run_hf, seeded
             except HfHubHTTPError as e:
                 result[key] = [e.response.status_code, e.response.json().get("error", "")]
         print(json.dumps(result))
-    """, token=hub.token("alice"))
+    """,
+        token=hub.token("alice"),
+    )
     for key, path in [("pickle", "data.txt"), ("pickle5", "pytorch_model.bin"), ("torch", "model.pt")]:
         assert out[key] == [400, f"{path}: pickle formats are refused; save weights as .safetensors"]
     assert out["stranger"][0] == 403
-    anonymous = run_hf("""
+    anonymous = run_hf(
+        """
         from huggingface_hub import HfApi
         HfApi().upload_file(path_or_fileobj=b"x", path_in_repo="a.txt", repo_id="alice/lora-a")
-    """, expect_ok=False)
+    """,
+        expect_ok=False,
+    )
     assert anonymous["_returncode"] != 0
     assert versions(hub, hub.token("alice"), "alice/lora-a") == ["1.1.0", "1.0.0"]
 
 
 def test_a_bin_that_is_no_pickle_uploads_like_any_file(hub, run_hf, seeded):
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi, hf_hub_download
         api = HfApi()
         data = bytes(range(256)) * 16
@@ -178,7 +198,9 @@ def test_a_bin_that_is_no_pickle_uploads_like_any_file(hub, run_hf, seeded):
         api.upload_file(path_or_fileobj=data, path_in_repo="extra/lfs.bin", repo_id="alice/bin-ok")
         path = hf_hub_download("alice/bin-ok", "extra/lfs.bin")
         print(json.dumps({"same": open(path, "rb").read() == data}))
-    """, token=hub.token("alice"))
+    """,
+        token=hub.token("alice"),
+    )
     assert out["same"] is True
 
 
@@ -195,7 +217,8 @@ def test_validate_yaml(hub):
 
 
 def test_concurrent_commits_each_get_their_own_number(hub, run_hf):
-    out = run_hf("""
+    out = run_hf(
+        """
         from concurrent.futures import ThreadPoolExecutor
         from huggingface_hub import HfApi
         api = HfApi()
@@ -206,7 +229,9 @@ def test_concurrent_commits_each_get_their_own_number(hub, run_hf):
         with ThreadPoolExecutor(6) as pool:
             oids = list(pool.map(push, range(6)))
         print(json.dumps({"oids": oids}))
-    """, token=(erin := hub.token("erin")))
+    """,
+        token=(erin := hub.token("erin")),
+    )
     published = client(hub, erin).versions("erin/busy")
     assert sorted(v["version"] for v in published) == ["0.0.0"] + [f"1.0.{i}" for i in range(6)]  # 0.0.0: creation
     assert sorted(out["oids"]) == sorted(v["commit"] for v in published if v["version"] != "0.0.0")
@@ -217,7 +242,8 @@ def test_commit_over_the_size_limit_is_refused(tmp_path):
 
     small = HubProcess(tmp_path / "data", env={"HUB_HF_MAX_COMMIT_BYTES": "4096"}).start()
     try:
-        out = make_runner(small.url, tmp_path)("""
+        out = make_runner(small.url, tmp_path)(
+            """
             from huggingface_hub import HfApi
             from huggingface_hub.errors import HfHubHTTPError
             api = HfApi()
@@ -229,7 +255,9 @@ def test_commit_over_the_size_limit_is_refused(tmp_path):
             except HfHubHTTPError as e:
                 status = [e.response.status_code, e.response.json()["error"]]
             print(json.dumps({"status": status}))
-        """, token=(fay := small.token("fay")))
+        """,
+            token=(fay := small.token("fay")),
+        )
         assert out["status"][0] == 413 and "hub push" in out["status"][1]
         assert versions(small, fay, "fay/big") == ["1.0.0", "0.0.0"]
     finally:
@@ -237,13 +265,16 @@ def test_commit_over_the_size_limit_is_refused(tmp_path):
 
 
 def test_commit_that_changes_nothing_makes_no_version(hub, run_hf):
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("gus/same")
         oids = [api.upload_file(path_or_fileobj=b"same", path_in_repo="a.txt", repo_id="gus/same").oid
                 for _ in range(2)]
         print(json.dumps({"oids": oids}))
-    """, token=(gus := hub.token("gus")))
+    """,
+        token=(gus := hub.token("gus")),
+    )
     assert out["oids"][0] == out["oids"][1]
     assert versions(hub, gus, "gus/same") == ["1.0.0", "0.0.0"]

@@ -4,6 +4,8 @@ race of two clients), and concurrent commits without a parent never lose each ot
 
 from __future__ import annotations
 
+import httpx
+
 from tests.hf.hf_harness import client, versions
 
 RACE = """
@@ -58,7 +60,8 @@ def test_concurrent_commits_without_parent_keep_every_file(hub, run_hf):
 
 def test_stale_parent_is_412_and_stores_nothing(hub, run_hf):
     token = hub.token("racer")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi
         from huggingface_hub.errors import HfHubHTTPError
         api = HfApi()
@@ -71,16 +74,22 @@ def test_stale_parent_is_412_and_stores_nothing(hub, run_hf):
         except HfHubHTTPError as e:
             result = [e.response.status_code, e.response.headers.get("X-Error-Code"), e.response.json()["error"]]
         print(json.dumps({"result": result, "files": sorted(api.list_repo_files("racer/stale"))}))
-    """, token=token)
-    assert out["result"] == [412, "PreconditionFailed",
-                             "The branch was updated since you opened this page. Please refresh and try again."]
+    """,
+        token=token,
+    )
+    assert out["result"] == [
+        412,
+        "PreconditionFailed",
+        "The branch was updated since you opened this page. Please refresh and try again.",
+    ]
     assert "three.txt" not in out["files"] and {"one.txt", "two.txt"} <= set(out["files"])
     assert "three.txt" not in {f["path"] for f in client(hub, token).resolve("racer/stale", "main")["files"]}
 
 
 def test_a_fresh_repo_has_main_with_gitattributes(hub, run_hf):
     token = hub.token("carol")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi, hf_hub_download
         from huggingface_hub.errors import EntryNotFoundError
         api = HfApi()
@@ -95,7 +104,9 @@ def test_a_fresh_repo_has_main_with_gitattributes(hub, run_hf):
         print(json.dumps({"sha": info.sha, "files": [s.rfilename for s in info.siblings], "missing": missing,
                           "exists": api.file_exists("carol/fresh", "missing.txt"),
                           "attributes": open(hf_hub_download("carol/fresh", ".gitattributes")).read()}))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert len(out["sha"]) == 40 and out["files"] == [".gitattributes"]
     assert out["missing"] == "EntryNotFoundError" and out["exists"] is False
     assert "*.safetensors filter=lfs diff=lfs merge=lfs -text\n" in out["attributes"]
@@ -104,7 +115,8 @@ def test_a_fresh_repo_has_main_with_gitattributes(hub, run_hf):
 
 def test_model_card_push_and_metadata_update_validate_anonymously(hub, run_hf):
     token = hub.token("carol")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi, ModelCard, ModelCardData, RepoCard, metadata_update, metadata_load
         from huggingface_hub import hf_hub_download
         api = HfApi()
@@ -124,7 +136,9 @@ def test_model_card_push_and_metadata_update_validate_anonymously(hub, run_hf):
                 errors[key] = str(e)
         meta = metadata_load(hf_hub_download("carol/carded", "README.md", force_download=True))
         print(json.dumps({"meta": meta, "errors": errors}))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert out["meta"]["license"] == "mit" and out["meta"]["model-index"][0]["results"][0]["metrics"][0]["value"] == 0.5
     assert out["errors"]["license"].startswith('- Error: "license" must be one of [apache-2.0, mit')
     assert out["errors"]["index"] == '- Error: "model-index[0].results" must be an array'
@@ -133,7 +147,8 @@ def test_model_card_push_and_metadata_update_validate_anonymously(hub, run_hf):
 
 def test_exists_helpers_answer_false_and_ids_ignore_case(hub, run_hf):
     token = hub.token("Dora")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi, hf_hub_download
         api = HfApi()
         api.create_repo("Dora/Mixed-Case")
@@ -149,7 +164,9 @@ def test_exists_helpers_answer_false_and_ids_ignore_case(hub, run_hf):
             "id": api.model_info("dora/MIXED-case").id,
             "bytes": open(hf_hub_download("dora/mixed-case", "x.txt"), "rb").read().decode(),
         }))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert out["repo"] == [True, True, False, False]
     assert out["file"] == [True, False, False, False]
     assert out["revision"] == [True, False, False]
@@ -159,20 +176,27 @@ def test_exists_helpers_answer_false_and_ids_ignore_case(hub, run_hf):
 def test_unmatched_repo_paths_carry_an_error_code(hub):
     import httpx
 
-    for method, path in [("GET", "/api/models/solo"), ("GET", "/api/models/a/b/c/d/unknown"),
-                         ("POST", "/api/models/solo/preupload/main"), ("HEAD", "/solo/resolve/main/x.txt")]:
+    for method, path in [
+        ("GET", "/api/models/solo"),
+        ("GET", "/api/models/a/b/c/d/unknown"),
+        ("POST", "/api/models/solo/preupload/main"),
+        ("HEAD", "/solo/resolve/main/x.txt"),
+    ]:
         r = httpx.request(method, hub.url + path, headers={"Authorization": f"Bearer {hub.token('Dora')}"})
         assert r.status_code == 404 and r.headers["X-Error-Code"] == "RepoNotFound", (method, path)
     token = hub.token("Dora")
     client(hub, token).create_repo("Dora/served")
-    unknown = httpx.post(f"{hub.url}/api/models/dora/served/no-such-thing/x", headers={"Authorization": f"Bearer {token}"})
+    unknown = httpx.post(
+        f"{hub.url}/api/models/dora/served/no-such-thing/x", headers={"Authorization": f"Bearer {token}"}
+    )
     assert unknown.status_code == 404 and unknown.headers["X-Error-Code"] == "EntryNotFound"
     assert unknown.json()["error"] == "POST /api/models/Dora/served/no-such-thing/x is not served by this hub"
 
 
 def test_list_repo_commits_formatted(hub, run_hf):
     token = hub.token("carol")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("carol/history")
@@ -182,7 +206,41 @@ def test_list_repo_commits_formatted(hub, run_hf):
         rich = api.list_repo_commits("carol/history", formatted=True)
         print(json.dumps({"plain": [c.formatted_title for c in plain],
                           "rich": [[c.title, c.formatted_title, c.formatted_message] for c in rich]}))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert out["plain"] == [None, None]
     assert out["rich"][0] == ["add <x>", "add &lt;x&gt;", "<p>first line</p><p>second &amp; last</p>"]
     assert out["rich"][1][:2] == ["initial commit", "initial commit"]
+
+
+DELETE_LAST = """
+from huggingface_hub import CommitOperationDelete, HfApi, hf_hub_download
+api = HfApi()
+repo = "tilda/last"
+api.create_repo(repo)
+api.upload_file(path_or_fileobj=b"only", path_in_repo="a.txt", repo_id=repo)
+api.create_branch(repo, branch="dev")
+before = api.model_info(repo).sha
+on_main = api.create_commit(repo, [CommitOperationDelete("a.txt"), CommitOperationDelete(".gitattributes")],
+                            commit_message="delete everything")
+api.delete_file("a.txt", repo, revision="dev")
+api.delete_file(".gitattributes", repo, revision="dev")
+print(json.dumps({
+    "main": api.list_repo_files(repo), "dev": api.list_repo_files(repo, revision="dev"),
+    "siblings": len(api.model_info(repo).siblings), "head": api.model_info(repo).sha == on_main.oid,
+    "titles": [c.title for c in api.list_repo_commits(repo)][:2],
+    "old": open(hf_hub_download(repo, "a.txt", revision=before)).read(),
+}))
+"""
+
+
+def test_deleting_the_last_file_is_an_empty_commit_on_main_and_on_a_branch(hub, run_hf):
+    token = hub.token("tilda")
+    out = run_hf(DELETE_LAST, token=token)
+    assert out["main"] == [] and out["dev"] == [] and out["siblings"] == 0 and out["head"] is True
+    assert out["titles"] == ["delete everything", "Upload a.txt with huggingface_hub"]
+    assert out["old"] == "only"  # the earlier commit keeps its file
+    assert client(hub, token).resolve("tilda/last", "main")["files"] == []
+    for page in ("", "/tree/main"):  # the site shows the empty repo
+        assert httpx.get(f"{hub.url}/tilda/last{page}").status_code == 200, page

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from tests.hf.hf_harness import client, downloads, push_dir, safetensors_bytes
 
 
@@ -30,7 +31,7 @@ def test_download_by_main_version_and_commit_then_cache(hub, run_hf, adapter_rep
     out = run_hf(f"""
         from huggingface_hub import hf_hub_download
         paths = {{rev: open(hf_hub_download("alice/tiny", "sub/notes.txt", revision=rev)).read()
-                  for rev in ("main", "1.0.0", "{adapter_repo['c1']}")}}
+                  for rev in ("main", "1.0.0", "{adapter_repo["c1"]}")}}
         paths["config"] = open(hf_hub_download("alice/tiny", "adapter_config.json")).read()
         print(json.dumps(paths))
     """)

@@ -49,7 +49,22 @@ def test_manual_gate_request_accept_reject(hub, run_hf):
     assert before["gated"] == "manual"  # the metadata stays public and says so
     assert run_hf(DOWNLOAD + '        print(json.dumps({"d": download("alice/gated")}))')["d"] == [
         "GatedRepoError",
+        401,  # anonymous: 401 as on the HF Hub, still GatedRepo
+    ]
+    checked = run_hf(
+        with_refused("""
+        from huggingface_hub import HfApi
+        print(json.dumps({"check": refused(lambda: HfApi().auth_check("alice/gated"))}))
+    """),
+        token=bob,
+    )
+    assert checked["check"] == [
         403,
+        (
+            "Access to model alice/gated is restricted and you are not in the authorized list "
+            "(request access at /alice/gated/access)."
+        ),
+        "GatedRepoError",
     ]
     asked = httpx.post(
         f"{hub.url}/api/models/alice/gated/user-access-request/ask", headers={"Authorization": f"Bearer {bob}"}
@@ -65,11 +80,16 @@ def test_manual_gate_request_accept_reject(hub, run_hf):
         api.accept_access_request("alice/gated", "bob")
         accepted = [r.username for r in api.list_accepted_access_requests("alice/gated")]
         missing = refused(lambda: api.accept_access_request("alice/gated", "nobody"))
-        print(json.dumps({"pending": pending, "accepted": accepted, "missing": missing}))
+        twice = refused(lambda: api.accept_access_request("alice/gated", "bob"))
+        api.cancel_access_request("alice/gated", "bob")
+        request_id = next(iter(api.list_pending_access_requests("alice/gated"))).request_id
+        api.accept_access_request("alice/gated", request_id=request_id)
+        print(json.dumps({"pending": pending, "accepted": accepted, "missing": missing, "twice": twice}))
     """),
         token=alice,
     )
     assert owner["pending"] == ["bob"] and owner["accepted"] == ["bob"] and owner["missing"][0] == 404
+    assert owner["twice"][:2] == [409, "the request of bob for alice/gated is already accepted"]
     assert (
         run_hf(DOWNLOAD + '        print(json.dumps({"d": download("alice/gated")}))', token=bob)["d"] == "secret sauce"
     )
@@ -99,7 +119,8 @@ def test_manual_gate_request_accept_reject(hub, run_hf):
     )
     assert (
         native.status_code == 403
-        and native.json()["error"]["message"] == "alice/gated is gated: your request is rejected"
+        and native.json()["error"]["message"]
+        == "Access to model alice/gated is restricted and you are not in the authorized list (your request is rejected)."
     )
 
 
@@ -122,6 +143,6 @@ def test_auto_gate_accepts_at_once_and_ungating_opens_the_files(hub, run_hf):
     assert (
         run_hf(DOWNLOAD + '        print(json.dumps({"d": download("alice/auto")}))', token=bob)["d"] == "open sesame"
     )
-    assert run_hf(DOWNLOAD + '        print(json.dumps({"d": download("alice/auto")}))')["d"] == ["GatedRepoError", 403]
+    assert run_hf(DOWNLOAD + '        print(json.dumps({"d": download("alice/auto")}))')["d"] == ["GatedRepoError", 401]
     run_hf('from huggingface_hub import HfApi\nHfApi().update_repo_settings("alice/auto", gated=False)', token=alice)
     assert run_hf(DOWNLOAD + '        print(json.dumps({"d": download("alice/auto")}))')["d"] == "open sesame"

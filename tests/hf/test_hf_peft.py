@@ -21,7 +21,8 @@ def test_peft_and_auto_peft_load_from_the_hub(hub, run_hf, tmp_path):
     push_dir(hub, ann, "acme/tiny-base", tmp_path / "base", "1.0.0", kind="base")
 
     # Train-side: base fetched from the hub, LoRA made on it, pushed with upload_folder.
-    made = run_hf("""
+    made = run_hf(
+        """
         import torch
         from huggingface_hub import HfApi
         from peft import LoraConfig, get_peft_model
@@ -36,7 +37,9 @@ def test_peft_and_auto_peft_load_from_the_hub(hub, run_hf, tmp_path):
         with torch.no_grad():
             print(json.dumps({"logits": model(ids).logits[0, -1].tolist(),
                               "base_name": json.load(open("lora/adapter_config.json"))["base_model_name_or_path"]}))
-    """, token=ann)
+    """,
+        token=ann,
+    )
     assert made["base_name"] == "acme/tiny-base"  # names the hub repo of the base
     push_dir(hub, ann, "acme/tiny-lora-native", tmp_path / "lora", "2.0.0")  # the `hub push` path
 
@@ -56,5 +59,5 @@ def test_peft_and_auto_peft_load_from_the_hub(hub, run_hf, tmp_path):
                               "native": native(ids).logits[0, -1].tolist()}))
     """)
     for key in ("pinned", "auto", "native"):
-        assert max(abs(a - b) for a, b in zip(loaded[key], made["logits"])) < 1e-5
+        assert max(abs(a - b) for a, b in zip(loaded[key], made["logits"], strict=False)) < 1e-5
     assert versions(hub, ann, "acme/tiny-lora") == ["1.0.0", "0.0.0"]

@@ -14,7 +14,8 @@ def test_unchanged_and_gitignored_files_are_not_committed(hub, run_hf, tmp_path)
     (folder / "logs").mkdir(parents=True)
     (folder / "a.txt").write_text("same")
     (folder / "logs" / "run.log").write_text("noise")
-    out = run_hf(f"""
+    out = run_hf(
+        f"""
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("ivan/ignore")
@@ -22,7 +23,9 @@ def test_unchanged_and_gitignored_files_are_not_committed(hub, run_hf, tmp_path)
         api.upload_file(path_or_fileobj=b"same", path_in_repo="a.txt", repo_id="ivan/ignore")
         again = api.upload_folder(folder_path={str(folder)!r}, repo_id="ivan/ignore")
         print(json.dumps({{"files": sorted(api.list_repo_files("ivan/ignore")), "oid": again.oid}}))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert out["files"] == [".gitattributes", ".gitignore", "a.txt"]  # logs/ ignored, nothing new
     assert versions(hub, token, "ivan/ignore") == ["1.0.1", "1.0.0", "0.0.0"]  # no empty version
     assert out["oid"] == client(hub, token).resolve("ivan/ignore", "main")["commit"]
@@ -30,7 +33,8 @@ def test_unchanged_and_gitignored_files_are_not_committed(hub, run_hf, tmp_path)
 
 def test_invalid_path_is_422_and_stores_nothing(hub, run_hf):
     token = hub.token("ivan")
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi
         from huggingface_hub.errors import HfHubHTTPError
         api = HfApi()
@@ -41,7 +45,9 @@ def test_invalid_path_is_422_and_stores_nothing(hub, run_hf):
         except HfHubHTTPError as e:
             result = [e.response.status_code, e.response.json()["error"]]
         print(json.dumps({"result": result}))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert out["result"] == [422, "invalid file path '..\\\\ddd': must be relative with forward slashes"]
     assert versions(hub, token, "ivan/paths") == ["0.0.0"]
 
@@ -56,7 +62,8 @@ def test_auth_check(hub, run_hf):
     assert hidden.status_code == 404 and hidden.headers["X-Error-Code"] == "RepoNotFound"
     write = httpx.get(f"{url}/ivan/open/auth-check/write", headers={"Authorization": f"Bearer {stranger}"})
     assert write.status_code == 403
-    out = run_hf("""
+    out = run_hf(
+        """
         from huggingface_hub import HfApi
         from huggingface_hub.errors import RepositoryNotFoundError
         HfApi().auth_check("ivan/open")
@@ -66,5 +73,7 @@ def test_auth_check(hub, run_hf):
         except RepositoryNotFoundError:
             missing = "RepositoryNotFoundError"
         print(json.dumps({"missing": missing}))
-    """, token=stranger)
+    """,
+        token=stranger,
+    )
     assert out["missing"] == "RepositoryNotFoundError"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC
 
 import pytest
 
@@ -19,8 +20,9 @@ def test_version_numbering_rule():
     assert next_patch([]) == "1.0.0"
     assert next_patch(["1.0.0", "1.10.0", "1.9.3", "2.0.0-rc.1"]) == "2.0.0"  # a pre-release is followed by its release
     assert next_patch(["1.2.3", "1.2.10"]) == "1.2.11"
-    pick = lambda **kw: choose_version(**{"summary": "", "description": "", "url_revision": "main",
-                                           "existing": ["1.0.0"], **kw})
+    pick = lambda **kw: choose_version(
+        **{"summary": "", "description": "", "url_revision": "main", "existing": ["1.0.0"], **kw}
+    )
     assert pick() == "1.0.1"
     assert pick(summary="Upload\nversion: 3.0.0") == "3.0.0"
     assert pick(description="notes\nVersion = v2.1.0\n") == "2.1.0"
@@ -33,19 +35,23 @@ def _line(key, value):
 
 
 def test_ndjson_commit_parsing_and_refusals():
-    body = b"\n".join([
-        _line("header", {"summary": "s", "description": "d"}),
-        _line("file", {"path": "a/b.json", "encoding": "base64", "content": base64.b64encode(b"{}").decode()}),
-        _line("deletedFile", {"path": "old.txt"}),
-        _line("deletedFolder", {"path": "logs"}),
-    ])
+    body = b"\n".join(
+        [
+            _line("header", {"summary": "s", "description": "d"}),
+            _line("file", {"path": "a/b.json", "encoding": "base64", "content": base64.b64encode(b"{}").decode()}),
+            _line("deletedFile", {"path": "old.txt"}),
+            _line("deletedFolder", {"path": "logs"}),
+        ]
+    )
     parsed = parse_ndjson(body)
     assert parsed.summary == "s" and {p: f.read_all() for p, f in parsed.added.items()} == {"a/b.json": b"{}"}
     assert parsed.deleted_files == {"old.txt"} and parsed.deleted_folders == {"logs/"}
     lfs = parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": "0" * 64, "size": 8}))
     assert lfs.lfs == {"w.safetensors": (8, "sha256:" + "0" * 64)} and lfs.added == {}
-    with pytest.raises(Invalid, match=r"^w.safetensors: an lfsFile needs its 'size'$"):
-        parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": "0" * 64}))
+    copy = parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": "0" * 64}))
+    assert copy.lfs == {"w.safetensors": (-1, "sha256:" + "0" * 64)}  # a copy: hf_commit reads the held blob's size
+    with pytest.raises(Invalid, match=r"^w.safetensors: an lfsFile's 'size' must be a non-negative integer$"):
+        parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha256", "oid": "0" * 64, "size": -5}))
     with pytest.raises(Invalid, match=r"^w.safetensors: an lfsFile needs a sha256 'oid'"):
         parse_ndjson(_line("lfsFile", {"path": "w.safetensors", "algo": "sha1", "oid": "0" * 40, "size": 8}))
     with pytest.raises(Invalid, match="base64"):
@@ -73,7 +79,7 @@ def test_parse_range():
 
 
 def test_tree_listing_and_dates():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     files = [VersionFile(path=p, size=1, digest="sha256:" + "0" * 64) for p in ("a.txt", "d/b.txt", "d/e/c.txt")]
     top = tree(files, "", recursive=False)
@@ -83,4 +89,4 @@ def test_tree_listing_and_dates():
     assert [e["path"] for e in tree(files, "", recursive=True)] == ["a.txt", "d", "d/b.txt", "d/e", "d/e/c.txt"]
     assert tree(files, "nope", recursive=True) is None
     assert all("lfs" not in e and "xetHash" not in e for e in top)
-    assert iso(datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)) == "2026-01-02T03:04:05.678Z"
+    assert iso(datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)) == "2026-01-02T03:04:05.678Z"

@@ -138,7 +138,10 @@ def test_merge_applies_every_publish_check(hub, run_hf):
     )
     assert out["merge"][0] == 400 and out["merge"][1].startswith("bad signature:") and "\n" not in out["merge"][1]
     assert out["status"] == "open"
-    assert _main(hub, alice, "alice/checked") == main_before and versions(hub, alice, "alice/checked") == ["1.0.0", "0.0.0"]
+    assert _main(hub, alice, "alice/checked") == main_before and versions(hub, alice, "alice/checked") == [
+        "1.0.0",
+        "0.0.0",
+    ]
 
 
 def test_pr_files_pass_the_file_checks_when_committed(hub, run_hf):

@@ -45,9 +45,15 @@ def test_branch_commits_stay_on_the_branch_and_resolve_everywhere(hub, run_hf):
     assert out["main_files"] == [".gitattributes", "a.txt"]  # main is still version 1.0.0
     assert sorted(out["branch_files"]) == [".gitattributes", "a.txt", "b.txt"]
     assert out["branches"] == [["feature/x", out["dev"]], ["main", out["main1"]]]
-    assert [t for t in out["tags"] if t != "0.0.0"] == ["1.0.0"]  # a branch commit is no release (0.0.0: the initial commit)
+    assert [t for t in out["tags"] if t != "0.0.0"] == [
+        "1.0.0"
+    ]  # a branch commit is no release (0.0.0: the initial commit)
     assert out["info_sha"] == out["dev"] and out["file"] == "dev bytes" and out["tagged"] == "dev bytes"
-    assert out["commits"] == ["work in progress", "Upload a.txt with huggingface_hub", "initial commit"]  # the branch, then main
+    assert out["commits"] == [
+        "work in progress",
+        "Upload a.txt with huggingface_hub",
+        "initial commit",
+    ]  # the branch, then main
     # the semver tag published the branch head as version 2.0.0, which main now resolves to
     assert versions(hub, alice, "alice/br") == ["2.0.0", "1.0.0", "0.0.0"]
     assert out["main_after"] == out["dev"]
@@ -85,12 +91,28 @@ def test_branch_and_tag_refusals(hub, run_hf):
             "no_branch": refused(lambda: api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt",
                                                          repo_id="alice/refuse", revision="nope")),
             "no_start": refused(lambda: api.create_branch("alice/refuse", branch="x", revision="nope")),
+            "main_again": refused(lambda: api.create_branch("alice/refuse", branch="main")),
+            "main_ok": api.create_branch("alice/refuse", branch="main", exist_ok=True),
+            "delete_missing": refused(lambda: api.delete_branch("alice/refuse", branch="pinned")),
+            "short": api.create_tag("alice/refuse", tag="short", revision=api.model_info("alice/refuse").sha[:7]),
+            "short_sha": api.model_info("alice/refuse", revision="short").sha,
+            "main_sha": api.model_info("alice/refuse").sha,
         }))
     """),
         token=alice,
     )
-    assert out["delete_main"][:2] == [403, "main is the default branch (the newest version) and cannot be deleted"]
-    assert out["again"][:2] == [409, "branch dev already exists in alice/refuse"]
+    assert out["delete_main"][:2] == [
+        403,
+        "Cannot delete refs/heads/main: it is the default branch (the newest version)",
+    ]
+    assert out["again"][:2] == [409, "Reference refs/heads/dev already exists in alice/refuse"]
+    assert out["main_again"][:2] == [
+        409,
+        "Reference refs/heads/main already exists in alice/refuse (the default branch)",
+    ]
+    assert out["main_ok"] is None
+    assert out["delete_missing"][:2] == [404, "Invalid rev id: pinned is no branch of alice/refuse"]  # a tag
+    assert out["short_sha"] == out["main_sha"]  # a 7-digit commit prefix names the commit, as in git
     assert out["exist_ok"] is None
     assert out["semver_branch"][0] == 400 and "reads as a version" in out["semver_branch"][1]
     assert out["bad_name"][0] == 400
@@ -148,7 +170,10 @@ def test_strangers_cannot_touch_refs_and_private_refs_stay_hidden(hub, run_hf):
         == b"s"
     )
     refs = httpx.get(f"{hub.url}/api/models/alice/guarded/refs").json()
-    assert [b["name"] for b in refs["branches"]] == ["main", "dev"] and [t["name"] for t in refs["tags"]] == ["1.0.0", "0.0.0"]
+    assert [b["name"] for b in refs["branches"]] == ["main", "dev"] and [t["name"] for t in refs["tags"]] == [
+        "1.0.0",
+        "0.0.0",
+    ]
     assert versions(hub, alice, "alice/guarded") == ["1.0.0", "0.0.0"]
 
 

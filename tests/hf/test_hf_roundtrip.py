@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.hf.hf_harness import make_runner, tree_bytes as _tree
+
+from tests.hf.hf_harness import make_runner
+from tests.hf.hf_harness import tree_bytes as _tree
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 
@@ -56,13 +58,16 @@ def test_upload_folder_then_native_pull(full_hub, tmp_path):
     token = full_hub.token("bob", "write", [])
     src = _adapter_dir(tmp_path / "src")
     run = make_runner(full_hub.url, tmp_path)
-    out = run(f"""
+    out = run(
+        f"""
         from huggingface_hub import HfApi
         api = HfApi()
         api.create_repo("bob/up")
         info = api.upload_folder(folder_path="{src}", repo_id="bob/up", commit_message="version: 1.2.0")
         print(json.dumps({{"oid": info.oid}}))
-    """, token=token)
+    """,
+        token=token,
+    )
     client = HubClient(endpoint=full_hub.url, token=token)
     pulled = client.pull("bob/up", "1.2.0")
     pulled_tree = _tree(pulled)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.hf.hf_harness import client, safetensors_bytes, versions
 
 from hub_client.signing import generate_key, verify_dir
+from tests.hf.hf_harness import client, safetensors_bytes, versions
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 
@@ -33,7 +33,8 @@ def test_signed_version_downloads_and_verifies_through_huggingface_hub(hub, run_
     assert out["files"] == ["adapter_config.json", "adapter_model.safetensors", "model.sig"]
     assert verify_dir(out["path"], pair.public.read_text()) == pair.fingerprint
 
-    refused = run_hf("""
+    refused = run_hf(
+        """
         from huggingface_hub import HfApi
         try:
             HfApi().upload_file(path_or_fileobj=b'{"peft_type": "LORA", "r": 8}', path_in_repo="adapter_config.json",
@@ -41,6 +42,8 @@ def test_signed_version_downloads_and_verifies_through_huggingface_hub(hub, run_
             print(json.dumps({"ok": True}))
         except Exception as exc:
             print(json.dumps({"ok": False, "error": str(exc)}))
-    """, token=token)
+    """,
+        token=token,
+    )
     assert refused["ok"] is False and "adapter_config.json" in refused["error"]
     assert versions(hub, token, "sig-hf/signed") == ["1.0.0"]

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hub_client.cli.main import main
 from tests.support.stack_fixtures import make_adapter, pin_adapter
 from tests.support.tiny_bases import make_llama_dir
-
-from hub_client.cli.main import main
 
 
 def _fresh_machine(monkeypatch, root: Path, name: str) -> None:

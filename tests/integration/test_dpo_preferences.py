@@ -12,14 +12,15 @@ pytestmark = pytest.mark.slow
 
 
 def test_dpo_on_smollm2_raises_the_held_out_preferred_answer_rate(tmp_path):
-    from adapters.card import read_card
     from adapters.base.default import ensure_default_base
     from adapters.base.fingerprint import fingerprint
+    from adapters.card import read_card
     from examples.preferences.reproduce import reproduce
 
     base = ensure_default_base()
-    found = reproduce(base, tmp_path / "dpo", steps=4, train_limit=16, held_limit=8, lr=3e-3, batch_size=4,
-                      progress=False)
+    found = reproduce(
+        base, tmp_path / "dpo", steps=4, train_limit=16, held_limit=8, lr=3e-3, batch_size=4, progress=False
+    )
     before, after = found["before"], found["after"]
     assert before.n == after.n == 8
     assert before.preferred_rate < 1.0  # the base leaves room to learn: the data is not solved already

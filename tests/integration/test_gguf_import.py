@@ -22,9 +22,9 @@ def test_model_id_comes_from_the_gguf_metadata():
 
 
 def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatch):
-    from adapters.card import read_card
     from adapters.base.default import BASE_ID, ensure_default_base
     from adapters.base.fingerprint import fingerprint
+    from adapters.card import read_card
 
     default_dir = ensure_default_base()
     gguf = next((default_dir.parent / "downloads").glob("*.gguf"))
@@ -35,8 +35,12 @@ def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatc
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HUB_CACHE", str(tmp_path / "hub-cache"))
     out = tmp_path / "smol"
-    proc = subprocess.run([sys.executable, "-m", "hub_client.cli", "base", "import-gguf", str(gguf), "--out", str(out),
-                           "--json"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hub_client.cli", "base", "import-gguf", str(gguf), "--out", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     printed = json.loads(proc.stdout)  # the documented shape: {path, id, fingerprint}
     assert set(printed) == {"path", "id", "fingerprint"} and printed["id"] == BASE_ID
@@ -51,8 +55,12 @@ def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatc
     assert card.hub["fingerprint"] == fingerprint(out) == read_card(default_dir).hub["fingerprint"]
     assert printed["fingerprint"] == card.hub["fingerprint"]
 
-    again = subprocess.run([sys.executable, "-m", "hub_client.cli", "base", "import-gguf", str(gguf), "--out", str(out)],
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [sys.executable, "-m", "hub_client.cli", "base", "import-gguf", str(gguf), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert again.returncode == 1 and "Traceback" not in again.stderr and "not empty" in again.stderr
 
     import torch
@@ -61,27 +69,31 @@ def test_import_gguf_cli_matches_default_base_and_generates(tmp_path, monkeypatc
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)
     assert {p.dtype for p in model.parameters()} == {torch.float32}
-    enc = tok.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
-                                  add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    enc = tok.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
     with torch.no_grad():
         ids = model.generate(**enc, max_new_tokens=16, do_sample=False)
-    answer = tok.decode(ids[0][enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    answer = tok.decode(ids[0][enc["input_ids"].shape[1] :], skip_special_tokens=True)
     assert "Paris" in answer
 
     _adapters_on_the_import_need_no_base(out, tmp_path)
 
 
 def _adapters_on_the_import_need_no_base(imported: Path, tmp_path: Path) -> None:
-    from tests.support.stack_fixtures import make_adapter, pin_adapter
-
     from hub_client.cli.main import main
+    from tests.support.stack_fixtures import make_adapter, pin_adapter
 
     listed = CliRunner().invoke(main, ["base", "ls"]).output
     assert "import-gguf" in listed and str(imported.absolute()) in listed and BASE_ID_LINE in listed
     a = pin_adapter(make_adapter(imported, tmp_path / "a", "lora", seed=1), imported)
     b = pin_adapter(make_adapter(imported, tmp_path / "b", "lora", seed=2), imported)
-    ran = CliRunner().invoke(main, ["run", str(a), "--prompt", "What is the capital of France?",
-                                    "--max-new-tokens", "2"])
+    ran = CliRunner().invoke(
+        main, ["run", str(a), "--prompt", "What is the capital of France?", "--max-new-tokens", "2"]
+    )
     assert ran.exit_code == 0, ran.output
     combined = CliRunner().invoke(main, ["combine", str(a), str(b), "--out", str(tmp_path / "c"), "--no-progress"])
     assert combined.exit_code == 0, combined.output

@@ -12,12 +12,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from tests.support.stack_fixtures import make_adapter, pin_adapter
-from tests.support.tiny_bases import make_llama_dir
-
 from adapters.card import read_card
 from hub_client import HubClient
 from hub_client.cli import main
+from tests.support.stack_fixtures import make_adapter, pin_adapter
+from tests.support.tiny_bases import make_llama_dir
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sentiment"
 
@@ -40,9 +39,31 @@ def test_hub_train_writes_provenance_that_follows_the_data(tmp_path, hub_server)
         data = tmp_path / f"{label}.jsonl"
         data.write_text("\n".join(chosen) + "\n")
         out = tmp_path / f"lora-{label}"
-        _hub(["train", "--base", str(base), "--method", "lora", "--data", str(data), "--out", str(out),
-              "--max-steps", "1", "--batch-size", "2", "--max-length", "96", "--seed", "3", "--rank", "4",
-              "--no-progress"], {})
+        _hub(
+            [
+                "train",
+                "--base",
+                str(base),
+                "--method",
+                "lora",
+                "--data",
+                str(data),
+                "--out",
+                str(out),
+                "--max-steps",
+                "1",
+                "--batch-size",
+                "2",
+                "--max-length",
+                "96",
+                "--seed",
+                "3",
+                "--rank",
+                "4",
+                "--no-progress",
+            ],
+            {},
+        )
         records[label] = read_card(out).front["adapter_hub"]["provenance"]
 
     a, b = records["a"], records["b"]
@@ -56,21 +77,38 @@ def test_hub_train_writes_provenance_that_follows_the_data(tmp_path, hub_server)
     assert {"train_loss", "eval_loss", "perplexity"} <= set(a["metrics"])
     assert a["metrics"] != b["metrics"]
 
-    env = {"HUB_ENDPOINT": hub_server.url, "HUB_TOKEN": hub_server.token("alice"),
-           "HUB_CACHE": str(tmp_path / "cache"), "HUB_CONFIG_DIR": str(tmp_path / "config")}
+    env = {
+        "HUB_ENDPOINT": hub_server.url,
+        "HUB_TOKEN": hub_server.token("alice"),
+        "HUB_CACHE": str(tmp_path / "cache"),
+        "HUB_CONFIG_DIR": str(tmp_path / "config"),
+    }
     _hub(["push", str(tmp_path / "lora-a"), "alice/prov", "--version", "1.0.0"], env)
     indexed = httpx.get(f"{hub_server.url}/api/v1/repos/alice/prov").json()["metadata"]["provenance"]
     assert indexed["data"] == a["data"] and indexed["seed"] == 3
     shown = _hub(["info", "alice/prov", "--provenance"], env).stdout
-    for text in (a["data"]["sha256"], "10 rows", "made by", "hub train", "seed", "objective", "causal-lm",
-                 "transformers=", "perplexity="):
+    for text in (
+        a["data"]["sha256"],
+        "10 rows",
+        "made by",
+        "hub train",
+        "seed",
+        "objective",
+        "causal-lm",
+        "transformers=",
+        "perplexity=",
+    ):
         assert text in shown, shown
 
 
 def test_hub_combine_records_parents_with_commit_ids(tmp_path, hub_server):
     base = make_llama_dir(tmp_path / "base")
-    env = {"HUB_ENDPOINT": hub_server.url, "HUB_TOKEN": hub_server.token("alice"),
-           "HUB_CACHE": str(tmp_path / "cache"), "HUB_CONFIG_DIR": str(tmp_path / "config")}
+    env = {
+        "HUB_ENDPOINT": hub_server.url,
+        "HUB_TOKEN": hub_server.token("alice"),
+        "HUB_CACHE": str(tmp_path / "cache"),
+        "HUB_CONFIG_DIR": str(tmp_path / "config"),
+    }
     commits = {}
     with HubClient(hub_server.url, env["HUB_TOKEN"], cache_dir=tmp_path / "push-cache", progress=False) as client:
         for i, version in ((0, "1.0.0"), (1, "1.2.0")):
@@ -79,8 +117,22 @@ def test_hub_combine_records_parents_with_commit_ids(tmp_path, hub_server):
     local = pin_adapter(make_adapter(base, tmp_path / "local", "lora", seed=5), base)
 
     out = tmp_path / "child"
-    _hub(["combine", "alice/part0@1.0.0", "alice/part1@^1.0", str(local), "--base", str(base), "--out", str(out),
-          "--weights", "0.5,0.3,0.2", "--no-progress"], env)
+    _hub(
+        [
+            "combine",
+            "alice/part0@1.0.0",
+            "alice/part1@^1.0",
+            str(local),
+            "--base",
+            str(base),
+            "--out",
+            str(out),
+            "--weights",
+            "0.5,0.3,0.2",
+            "--no-progress",
+        ],
+        env,
+    )
     hub = read_card(out).front["adapter_hub"]
     parents = hub["provenance"]["parents"]
     assert parents[:2] == [

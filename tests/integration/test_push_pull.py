@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.peft_dirs import make_lora_dir, tree_bytes
-
 from hub_client import HubClient, HubWarning, NotFound, OfflineMiss, TransportError
 from hub_client.cli import main
 from hub_client.manifest import build_manifest, commit_id
+from tests.support.peft_dirs import make_lora_dir, tree_bytes
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 
@@ -59,7 +58,12 @@ def blob_counter():
 
 
 def cli(hub_server_module, token, *args, cache: Path):
-    env = {"HUB_ENDPOINT": hub_server_module.url, "HUB_TOKEN": token or "", "HUB_CACHE": str(cache), "HUB_NO_PROGRESS": "1"}
+    env = {
+        "HUB_ENDPOINT": hub_server_module.url,
+        "HUB_TOKEN": token or "",
+        "HUB_CACHE": str(cache),
+        "HUB_NO_PROGRESS": "1",
+    }
     return CliRunner().invoke(main, list(args), env=env)
 
 
@@ -181,7 +185,9 @@ def test_yank(hub_server_module, client_factory, tmp_path):
 
 
 def test_cli_push_pull_info_versions(hub_server_module, writer, lora_dir, tmp_path):
-    result = cli(hub_server_module, writer, "push", str(lora_dir), "alice/cli-lora", "--version", "0.1.0", cache=tmp_path / "c1")
+    result = cli(
+        hub_server_module, writer, "push", str(lora_dir), "alice/cli-lora", "--version", "0.1.0", cache=tmp_path / "c1"
+    )
     assert result.exit_code == 0, result.output
     assert "unpinned" in result.stderr and "published" in result.stdout
 
@@ -211,14 +217,44 @@ def test_cli_errors_are_one_line(hub_server_module, writer, lora_dir, tmp_path):
         assert "Traceback" not in result.output
 
     one_line(cli(hub_server_module, None, "pull", "alice/does-not-exist", cache=tmp_path / "c"), "not")
-    one_line(cli(hub_server_module, None, "push", str(lora_dir), "alice/x", "--version", "1.0.0", cache=tmp_path / "c"), "hub login")
+    one_line(
+        cli(hub_server_module, None, "push", str(lora_dir), "alice/x", "--version", "1.0.0", cache=tmp_path / "c"),
+        "hub login",
+    )
     one_line(cli(hub_server_module, "wrong-token", "whoami", cache=tmp_path / "c"), "hub login")
-    assert cli(hub_server_module, writer, "push", str(lora_dir), "alice/conflict", "--version", "1.0.0",
-               cache=tmp_path / "c").exit_code == 0
+    assert (
+        cli(
+            hub_server_module,
+            writer,
+            "push",
+            str(lora_dir),
+            "alice/conflict",
+            "--version",
+            "1.0.0",
+            cache=tmp_path / "c",
+        ).exit_code
+        == 0
+    )
     (lora_dir / "extra.txt").write_text("different content")
-    one_line(cli(hub_server_module, writer, "push", str(lora_dir), "alice/conflict", "--version", "1.0.0", cache=tmp_path / "c"),
-             "")
-    one_line(cli(hub_server_module, writer, "push", str(lora_dir), "bob/not-mine", "--version", "1.0.0", cache=tmp_path / "c"), "")
+    one_line(
+        cli(
+            hub_server_module,
+            writer,
+            "push",
+            str(lora_dir),
+            "alice/conflict",
+            "--version",
+            "1.0.0",
+            cache=tmp_path / "c",
+        ),
+        "",
+    )
+    one_line(
+        cli(
+            hub_server_module, writer, "push", str(lora_dir), "bob/not-mine", "--version", "1.0.0", cache=tmp_path / "c"
+        ),
+        "",
+    )
     one_line(cli(hub_server_module, None, "pull", "alice/conflict@9.9.9", cache=tmp_path / "c"), "")
 
 
@@ -289,11 +325,24 @@ def test_search_filters_and_pinned_info(hub_server_module, client_factory, lora_
     args = ["search", "--method", "lora", "--tag", "searchable-tag", "--task", "causal-lm", "--json"]
     found = json.loads(cli(hub_server_module, None, *args, cache=tmp_path / "c").stdout)
     assert [r["id"] for r in found] == ["alice/filtered-lora"]
-    by_fp = json.loads(cli(hub_server_module, None, "search", "--fingerprint", f"sha256:{fp}", "--json",
-                           cache=tmp_path / "c").stdout)
+    by_fp = json.loads(
+        cli(hub_server_module, None, "search", "--fingerprint", f"sha256:{fp}", "--json", cache=tmp_path / "c").stdout
+    )
     assert [r["id"] for r in by_fp] == ["alice/filtered-lora"]
-    assert cli(hub_server_module, None, "search", "--method", "ia3", "--tag", "searchable-tag", "--json",
-               cache=tmp_path / "c").stdout.strip() == "[]"
+    assert (
+        cli(
+            hub_server_module,
+            None,
+            "search",
+            "--method",
+            "ia3",
+            "--tag",
+            "searchable-tag",
+            "--json",
+            cache=tmp_path / "c",
+        ).stdout.strip()
+        == "[]"
+    )
     info = cli(hub_server_module, None, "info", "alice/filtered-lora", cache=tmp_path / "c")
     assert "acme/tiny-base@1.0.0 (sha256:abababababab)" in info.stdout and "unpinned" not in info.stdout
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.peft_dirs import make_base_dir, make_lora_dir
-
 from hub_client import HubClient, HubWarning
 from hub_client.cli import main
+from tests.support.peft_dirs import make_base_dir, make_lora_dir
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +24,15 @@ def dirs(tmp_path_factory):
 
 @pytest.fixture
 def client(hub_server_module, tmp_path):
-    with HubClient(hub_server_module.url, hub_server_module.token("dana", "write"), cache_dir=tmp_path / "cache", progress=False) as c:
+    with HubClient(
+        hub_server_module.url, hub_server_module.token("dana", "write"), cache_dir=tmp_path / "cache", progress=False
+    ) as c:
         yield c
 
 
 def test_push_with_local_base_writes_the_pin(hub_server_module, client, dirs, tmp_path):
-    from adapters.card import read_card  # noqa: F401 - the card helpers must be importable without torch
     from adapters.base.fingerprint import fingerprint
+    from adapters.card import read_card  # noqa: F401 - the card helpers must be importable without torch
 
     base_dir, lora_src = dirs
     lora = Path(shutil.copytree(lora_src, tmp_path / "lora"))
@@ -65,8 +66,21 @@ def test_push_with_hub_base(hub_server_module, client, dirs, tmp_path):
 def test_bad_base_is_one_line(hub_server_module, dirs, tmp_path):
     _, lora_src = dirs
     lora = Path(shutil.copytree(lora_src, tmp_path / "lora"))
-    result = CliRunner().invoke(main, ["push", str(lora), "dana/x", "--version", "1.0.0", "--base",
-                                       str(tmp_path / "nowhere"), "--endpoint", hub_server_module.url,
-                                       "--token", hub_server_module.token("dana", "write")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "push",
+            str(lora),
+            "dana/x",
+            "--version",
+            "1.0.0",
+            "--base",
+            str(tmp_path / "nowhere"),
+            "--endpoint",
+            hub_server_module.url,
+            "--token",
+            hub_server_module.token("dana", "write"),
+        ],
+    )
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error:") and len(result.stderr.strip().splitlines()) == 1

@@ -44,8 +44,9 @@ class DroppingTransport(httpx.BaseTransport):
             raise httpx.ReadError("connection reset (simulated)", request=request)
         if how == "mid_body":
             self.dropped += 1
-            return httpx.Response(response.status_code, headers=response.headers,
-                                  stream=_BreakingStream(response), request=request)
+            return httpx.Response(
+                response.status_code, headers=response.headers, stream=_BreakingStream(response), request=request
+            )
         return response
 
     def close(self) -> None:
@@ -84,8 +85,9 @@ def test_upload_resumes_after_dropped_connections(hub_server, tmp_path, payload)
     src, data = payload
     transport = DroppingTransport({2: "after_send", 4: "before_send"})
     token = hub_server.token("carol", "write")
-    with HubClient(hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
-                   chunk_size=CHUNK) as client:
+    with HubClient(
+        hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport, chunk_size=CHUNK
+    ) as client:
         result = client.push(src, "carol/resumed", "1.0.0", kind="base")
     assert transport.dropped == 2
     assert transport.seen == 7  # 6 chunks + the one dropped before it was sent; the processed one is not resent
@@ -98,8 +100,9 @@ def test_upload_gives_up_with_a_transport_error(hub_server, tmp_path, payload):
     src, _ = payload
     transport = DroppingTransport({n: "before_send" for n in range(1, 50)})
     token = hub_server.token("carol", "write")
-    with HubClient(hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
-                   chunk_size=CHUNK) as client:
+    with HubClient(
+        hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport, chunk_size=CHUNK
+    ) as client:
         with pytest.raises(TransportError):
             client.push(src, "carol/never", "1.0.0", kind="base")
         assert client.versions("carol/never") == []
@@ -140,8 +143,9 @@ def test_upload_resumes_after_the_server_is_killed_and_restarted(hub_server, tmp
     src, data = payload
     token = hub_server.token("erin", "write")
     transport = KillingTransport(hub_server, at=3)
-    with HubClient(hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport,
-                   chunk_size=CHUNK) as client:
+    with HubClient(
+        hub_server.url, token, cache_dir=tmp_path / "c", progress=False, transport=transport, chunk_size=CHUNK
+    ) as client:
         result = client.push(src, "erin/survivor", "1.0.0", kind="base")
     assert transport.dropped == 1 and result.uploaded_bytes == len(data)
     assert transport.seen == 6  # 6 chunks, none sent twice: the session's offset survived the crash

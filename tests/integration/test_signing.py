@@ -13,9 +13,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from tests.support.peft_dirs import make_lora_dir
-
 from hub_client.cli import main
+from tests.support.peft_dirs import make_lora_dir
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*has no base pin:hub_client.errors.HubWarning")
 
@@ -39,8 +38,15 @@ class User:
         self.token = hub.token(name, scope)
 
     def env(self, **extra) -> dict:
-        return {"HUB_CONFIG_DIR": str(self.config), "HUB_CACHE": str(self.cache), "HUB_ENDPOINT": self.hub.url,
-                "HUB_TOKEN": self.token, "HUB_NO_PROGRESS": "1", "HUB_REQUIRE_SIGNED": "", **extra}
+        return {
+            "HUB_CONFIG_DIR": str(self.config),
+            "HUB_CACHE": str(self.cache),
+            "HUB_ENDPOINT": self.hub.url,
+            "HUB_TOKEN": self.token,
+            "HUB_NO_PROGRESS": "1",
+            "HUB_REQUIRE_SIGNED": "",
+            **extra,
+        }
 
     def run(self, *args: str, ok: bool = True, **env):
         result = CliRunner().invoke(main, list(args), env=self.env(**env), catch_exceptions=False)
@@ -92,8 +98,7 @@ def test_sign_push_pull_verifies(people, lora_src, tmp_path, hub):
     assert not (work / "model.sig").exists()  # the signature travels to the hub; the directory is unchanged
 
     detail = httpx.get(f"{hub.url}/api/v1/repos/{repo}/resolve").json()
-    assert detail["signature"] == {"signed_by": alice.name, "key": fingerprint, "key_revoked": False,
-                                   "owner_key": True}
+    assert detail["signature"] == {"signed_by": alice.name, "key": fingerprint, "key_revoked": False, "owner_key": True}
     assert "model.sig" in [f["path"] for f in detail["files"]]
     keys = httpx.get(f"{hub.url}/api/v1/users/{alice.name}/keys").json()["items"]
     assert [(k["fingerprint"], k["name"], k["revoked"]) for k in keys] == [(fingerprint, "laptop", False)]
@@ -154,8 +159,9 @@ def test_unregistered_or_foreign_key_is_refused_at_publish(people, lora_src, tmp
     assert _versions(hub, repo) == []
 
     bob_fp = _keys_ready(bob)  # bob's registered key, used by alice: foreign
-    result = alice.run("push", str(work), repo, "--version", "1.0.0", "--sign", "--key",
-                       str(bob.config / "signing-key.pem"), ok=False)
+    result = alice.run(
+        "push", str(work), repo, "--version", "1.0.0", "--sign", "--key", str(bob.config / "signing-key.pem"), ok=False
+    )
     line = _error_line(result)
     assert "422" in line and bob_fp in line and "not registered to " + alice.name in line
     assert _versions(hub, repo) == []

@@ -18,9 +18,9 @@ def test_smollm2_lora_trains_saves_and_loads_in_peft(tmp_path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from adapters.card import read_card
     from adapters.base.default import BASE_ID, ensure_default_base
     from adapters.base.fingerprint import fingerprint
+    from adapters.card import read_card
     from adapters.runtime.stack import load_stack
     from adapters.training import train
 

@@ -11,7 +11,6 @@ import torch
 pytestmark = pytest.mark.slow
 
 
-
 def _lora(base: Path, out: Path, seed: int, targets: list[str]) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -20,8 +19,9 @@ def _lora(base: Path, out: Path, seed: int, targets: list[str]) -> Path:
 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-    peft_model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=targets, task_type="CAUSAL_LM",
-                                                  init_lora_weights=False))
+    peft_model = get_peft_model(
+        model, LoraConfig(r=8, lora_alpha=16, target_modules=targets, task_type="CAUSAL_LM", init_lora_weights=False)
+    )
     peft_model.save_pretrained(out)
     return pin_adapter(out, base)
 

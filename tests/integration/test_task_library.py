@@ -33,8 +33,9 @@ def test_find_ranks_the_library_task_first_on_its_held_out_examples(hub_server, 
     for task in ("sentiment", "language"):
         few = tmp_path / f"{task}.jsonl"
         few.write_text("".join((ROOT / "examples/tasks" / task / "heldout.jsonl").read_text().splitlines(True)[:5]))
-        result = CliRunner().invoke(main, ["find", "--base", str(base), "--examples", str(few), "--json",
-                                           "--no-progress"])
+        result = CliRunner().invoke(
+            main, ["find", "--base", str(base), "--examples", str(few), "--json", "--no-progress"]
+        )
         assert result.exit_code == 0, result.output
         found = json.loads(result.stdout)
         assert found["results"][0]["adapter"] == refs[task], found["results"]

@@ -12,12 +12,41 @@ from hypothesis import strategies as st
 from hub_rules import CardInvalid, parse_card
 
 SETTINGS = settings(max_examples=200, deadline=None)
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=10))
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.text(max_size=10))
 KEYS = st.text(alphabet="abcdefghij_", min_size=1, max_size=6)
-DATA = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                     st.dictionaries(KEYS, inner, max_size=4)), max_leaves=20)
-YAMLISH = st.lists(st.sampled_from(["a:", " b", "&x", "*x", "[", "]", "{", "}", "- ", "\n", ": ", "<<:", "!!binary",
-                                    "'", '"', "---", "1e9999", "2001-13-45", "?", "|", "#"]), max_size=30).map("".join)
+DATA = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=20,
+)
+YAMLISH = st.lists(
+    st.sampled_from(
+        [
+            "a:",
+            " b",
+            "&x",
+            "*x",
+            "[",
+            "]",
+            "{",
+            "}",
+            "- ",
+            "\n",
+            ": ",
+            "<<:",
+            "!!binary",
+            "'",
+            '"',
+            "---",
+            "1e9999",
+            "2001-13-45",
+            "?",
+            "|",
+            "#",
+        ]
+    ),
+    max_size=30,
+).map("".join)
 
 
 @SETTINGS
@@ -61,3 +90,8 @@ def test_depth_is_bounded(depth):
         assert "nested deeper" in str(exc)
     else:
         raise AssertionError("a deep document was accepted")
+
+
+def test_front_matter_may_follow_blank_lines_as_on_the_hf_hub():
+    assert parse_card("\n\n---\nlicense: mit\n---\nbody") == ({"license": "mit"}, "body")
+    assert parse_card("text first\n---\nlicense: mit\n---\n") == ({}, "text first\n---\nlicense: mit\n---\n")

@@ -87,3 +87,14 @@ def test_json_documents_and_parquet_magic():
     assert check("p.parquet", b"PAR1" + bytes(10) + b"PAR1", chunk=5)
     with pytest.raises(DataFileRefused, match=r"^p.parquet: not a Parquet file \(it must start and end with PAR1\)$"):
         check("p.parquet", b"PAR1" + bytes(10) + b"PAR2")
+
+
+def test_bad_json_is_refused_naming_the_file_the_line_and_the_parser_s_first_line():
+    with pytest.raises(DataFileRefused) as info:
+        check_data_file("d.jsonl", [b'{"a": 1}\n{bad\n'])
+    assert str(info.value) == (
+        "d.jsonl line 2: not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
+    )
+    with pytest.raises(DataFileRefused) as info:
+        check_data_file("d.json", [b"[1, 2"])
+    assert str(info.value) == "d.json: not valid JSON (Expecting ',' delimiter: line 1 column 6 (char 5))"

@@ -16,26 +16,37 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGE_START = "AdapterHub's `adapters` distribution 1.3.0 is installed in this environment"
-ADVICE = ("shares the import name `adapters` with Adapter Hub's ML core; use a separate virtual environment for "
-          "Adapter Hub, or run `pip uninstall adapters` in this one")
+ADVICE = (
+    "shares the import name `adapters` with Adapter Hub's ML core; use a separate virtual environment for "
+    "Adapter Hub, or run `pip uninstall adapters` in this one"
+)
 
 
 def _foreign_site(root: Path) -> Path:
     dist = root / "adapters-1.3.0.dist-info"
     dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: adapters\nVersion: 1.3.0\n"
-                                   "Summary: A Unified Library for Parameter-Efficient and Modular Transfer Learning\n")
-    (dist / "RECORD").write_text("adapters/__init__.py,,\nadapters-1.3.0.dist-info/METADATA,,\n"
-                                 "adapters-1.3.0.dist-info/RECORD,,\n")
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: adapters\nVersion: 1.3.0\n"
+        "Summary: A Unified Library for Parameter-Efficient and Modular Transfer Learning\n"
+    )
+    (dist / "RECORD").write_text(
+        "adapters/__init__.py,,\nadapters-1.3.0.dist-info/METADATA,,\nadapters-1.3.0.dist-info/RECORD,,\n"
+    )
     return root
 
 
 def _run(args: list[str], tmp_path: Path, site: Path | None) -> subprocess.CompletedProcess:
     path = [str(ROOT), os.environ.get("PYTHONPATH", "")] + ([str(site)] if site else [])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p),
-           "HUB_CACHE": str(tmp_path / "cache"), "HUB_CONFIG_DIR": str(tmp_path / "config")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in path if p),
+        "HUB_CACHE": str(tmp_path / "cache"),
+        "HUB_CONFIG_DIR": str(tmp_path / "config"),
+    }
     env.pop("PYTHONWARNINGS", None)
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path, check=False
+    )
 
 
 @pytest.fixture()
@@ -54,9 +65,11 @@ def test_import_adapters_warns_once_in_one_line(site, tmp_path):
 
 
 def test_the_warning_is_ours_and_catchable(site, tmp_path):
-    code = ("import warnings\nwith warnings.catch_warnings(record=True) as seen:\n    warnings.simplefilter('always')\n"
-            "    import adapters\nprint([type(w.message).__name__ for w in seen], "
-            "[w.category is adapters.AdaptersNameClash for w in seen])")
+    code = (
+        "import warnings\nwith warnings.catch_warnings(record=True) as seen:\n    warnings.simplefilter('always')\n"
+        "    import adapters\nprint([type(w.message).__name__ for w in seen], "
+        "[w.category is adapters.AdaptersNameClash for w in seen])"
+    )
     done = _run(["-c", code], tmp_path, site)
     assert done.stdout.strip() == "['AdaptersNameClash'] [True]", done.stderr
 

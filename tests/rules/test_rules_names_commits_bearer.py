@@ -58,8 +58,15 @@ def test_repo_ids_need_exactly_two_valid_parts(text):
 def test_digest_rule_is_one_on_both_sides():
     good = "sha256:" + "0a" * 32
     assert rules.check_digest(good) == good == server_check_digest(good) == client_check_digest(good)
-    for bad in ["sha256:" + "0A" * 32, "sha256:" + "0" * 63, "sha256:" + "0" * 65, "md5:" + "0" * 64,
-                "sha256:" + "0" * 63 + "\n", None, 7]:
+    for bad in [
+        "sha256:" + "0A" * 32,
+        "sha256:" + "0" * 63,
+        "sha256:" + "0" * 65,
+        "md5:" + "0" * 64,
+        "sha256:" + "0" * 63 + "\n",
+        None,
+        7,
+    ]:
         assert not rules.is_digest(bad)
         with pytest.raises(rules.DigestInvalid):
             rules.check_digest(bad)
@@ -80,8 +87,9 @@ def test_commit_id_is_the_documented_hash_and_the_same_on_both_sides():
     assert rules.commit_id(files[:1]) != expected
 
 
-@pytest.mark.parametrize("header,token", [(None, None), ("", None), ("Bearer abc", "abc"), ("bearer  abc ", "abc"),
-                                          ("BEARER abc", "abc")])
+@pytest.mark.parametrize(
+    "header,token", [(None, None), ("", None), ("Bearer abc", "abc"), ("bearer  abc ", "abc"), ("BEARER abc", "abc")]
+)
 def test_bearer_parsing_agrees_between_auth_and_limiter(header, token):
     assert rules.parse_bearer(header) == token == bearer(header)
     key = caller_key(header, "10.0.0.1")
@@ -97,12 +105,15 @@ def test_other_authorization_headers_are_refused_by_both(header):
     assert caller_key(header, "10.0.0.1") == "addr:10.0.0.1"  # never a token bucket for a non-token
 
 
-@pytest.mark.parametrize("text,body", [
-    ("---\na: 1\n---\n# Title\n", "# Title\n"),
-    ("\ufeff---\na: 1\n...\nbody", "body"),
-    ("# no front matter\n---\n", "# no front matter\n---\n"),
-    ("---\r\na: 1\r\n---\r\nbody", "body"),
-])
+@pytest.mark.parametrize(
+    "text,body",
+    [
+        ("---\na: 1\n---\n# Title\n", "# Title\n"),
+        ("\ufeff---\na: 1\n...\nbody", "body"),
+        ("# no front matter\n---\n", "# no front matter\n---\n"),
+        ("---\r\na: 1\r\n---\r\nbody", "body"),
+    ],
+)
 def test_the_site_strips_front_matter_with_the_shared_split(text, body):
     assert strip_front_matter(text) == body == rules.split_card(text)[1]
 

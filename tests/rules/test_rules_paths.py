@@ -12,14 +12,23 @@ from hypothesis import strategies as st
 from hub_rules import PathRefused, check_manifest_paths, check_path
 
 SETTINGS = settings(max_examples=300, deadline=None)
-SEGMENT = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"),
-                                         blacklist_characters="/\\"), min_size=1, max_size=12)
-SAFE_PATH = st.lists(SEGMENT.filter(lambda s: s not in (".", "..")), min_size=1, max_size=5).map("/".join).filter(
-    lambda p: p[1:2] != ":")
+SEGMENT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"), blacklist_characters="/\\"),
+    min_size=1,
+    max_size=12,
+)
+SAFE_PATH = (
+    st.lists(SEGMENT.filter(lambda s: s not in (".", "..")), min_size=1, max_size=5)
+    .map("/".join)
+    .filter(lambda p: p[1:2] != ":")
+)
 HOSTILE = st.one_of(
     st.text(max_size=40),
-    st.lists(st.sampled_from(["..", ".", "", "a", "b.json", "\\", "C:", "\n", "\r", "\x00", "\u202e", "~"]),
-             min_size=1, max_size=6).map("/".join),
+    st.lists(
+        st.sampled_from(["..", ".", "", "a", "b.json", "\\", "C:", "\n", "\r", "\x00", "\u202e", "~"]),
+        min_size=1,
+        max_size=6,
+    ).map("/".join),
 )
 
 
@@ -48,9 +57,7 @@ def test_ordinary_paths_are_accepted(path):
 @SETTINGS
 @given(st.lists(SAFE_PATH, max_size=8))
 def test_manifest_rule_matches_its_definition(paths):
-    clash = len(set(paths)) != len(paths) or any(
-        other.startswith(p + "/") for p in paths for other in paths
-    )
+    clash = len(set(paths)) != len(paths) or any(other.startswith(p + "/") for p in paths for other in paths)
     try:
         check_manifest_paths(paths)
     except PathRefused:

@@ -89,3 +89,13 @@ def test_refusal_message_is_the_one_line():
         check_not_pickle_content("data.txt", lambda start, n: data[start : start + n], len(data))
     assert str(caught.value) == "data.txt: pickle formats are refused; save weights as .safetensors"
     check_not_pickle_content("w.bin", lambda start, n: b"\x00\x01"[start : start + n], 2)  # not a pickle
+
+
+@pytest.mark.parametrize("name", ["model.pkl", "Model.PKL", "state/weights.Pickle"])
+def test_a_zip_member_named_like_a_pickle_is_refused_whatever_its_bytes_and_case(name):
+    assert is_pickle_bytes(_zip({"notes.txt": b"hello\n", name: b"not pickle bytes at all\n"}))
+
+
+def test_empty_members_and_folders_before_a_pickle_do_not_end_the_search():
+    members = {"empty.txt": b"", "folder/": b"", "weights/blob": pickle.dumps({"w": [1, 2]}, protocol=4)}
+    assert is_pickle_bytes(_zip(members))

@@ -13,7 +13,10 @@ NUM = st.integers(min_value=0, max_value=10**6)
 IDENT = st.one_of(NUM.map(str), st.from_regex(r"[a-z][0-9a-z-]{0,5}", fullmatch=True))
 VERSIONS = st.builds(
     lambda a, b, c, pre: f"{a}.{b}.{c}" + (f"-{'.'.join(pre)}" if pre else ""),
-    NUM, NUM, NUM, st.lists(IDENT, max_size=3),
+    NUM,
+    NUM,
+    NUM,
+    st.lists(IDENT, max_size=3),
 )
 
 
@@ -61,7 +64,7 @@ def test_ranges_never_crash(spec, version):
 def test_caret_range_is_same_major(major, minor, patch, version):
     spec = f"^{major}.{minor}.{patch}"
     v = rules.parse_version(version)
-    expected = (v.major == major and not v.is_prerelease and (v.minor, v.patch) >= (minor, patch))
+    expected = v.major == major and not v.is_prerelease and (v.minor, v.patch) >= (minor, patch)
     assert rules.matches(version, spec) == expected
 
 
@@ -101,8 +104,9 @@ def test_hub_push_refuses_a_non_semver_version_with_the_server_message(tmp_path)
     from hub_client.cli.main import main
 
     (tmp_path / "a.json").write_text("{}")
-    result = CliRunner().invoke(main, ["push", str(tmp_path), "acme/x", "--version", "1.0",
-                                       "--endpoint", "http://127.0.0.1:9"])  # never contacted
+    result = CliRunner().invoke(
+        main, ["push", str(tmp_path), "acme/x", "--version", "1.0", "--endpoint", "http://127.0.0.1:9"]
+    )  # never contacted
     assert result.exit_code == 1
     with pytest.raises(rules.VersionInvalid) as shared_error:
         rules.check_version("1.0")

@@ -18,7 +18,12 @@ from hub_rules.env_settings import parse_bool
 ROOT = Path(__file__).resolve().parents[2]
 from tools import settings_table
 
-SETTINGS_MODULES = {"hub_client/settings.py", "adapters/settings.py", "hub_server/settings.py", "hub_rules/env_settings.py"}
+SETTINGS_MODULES = {
+    "hub_client/settings.py",
+    "adapters/settings.py",
+    "hub_server/settings.py",
+    "hub_rules/env_settings.py",
+}
 
 
 def _environment_reads(path: Path) -> list[int]:
@@ -26,11 +31,17 @@ def _environment_reads(path: Path) -> list[int]:
     assignment ``os.environ[...] = ...`` hands a value to a child process and is not a read."""
     stores, reads = set(), set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and \
-                getattr(node.value, "attr", None) == "environ":
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Store)
+            and getattr(node.value, "attr", None) == "environ"
+        ):
             stores.add(node.lineno)
-        elif isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv") and \
-                getattr(node.value, "id", None) == "os":
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("environ", "getenv")
+            and getattr(node.value, "id", None) == "os"
+        ):
             reads.add(node.lineno)
     return sorted(reads - stores)
 
@@ -79,13 +90,20 @@ def test_core_settings_defaults_and_overrides(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "TRUE")
     monkeypatch.setenv("HUB_TRAIN_MAX_STEPS", "3")
     current = settings()
-    assert (current.base_index_file(), current.hf_hub_offline, current.train_max_steps) == (tmp_path / "i.json", True, 3)
+    assert (current.base_index_file(), current.hf_hub_offline, current.train_max_steps) == (
+        tmp_path / "i.json",
+        True,
+        3,
+    )
 
 
-@pytest.mark.parametrize("env, value, words", [
-    ("HUB_REQUIRE_SIGNED", "maybe", "must be one of 1/true/yes/on or 0/false/no/off"),
-    ("HUB_MAX_RATE_WAIT", "soon", "must be a number"),
-])
+@pytest.mark.parametrize(
+    "env, value, words",
+    [
+        ("HUB_REQUIRE_SIGNED", "maybe", "must be one of 1/true/yes/on or 0/false/no/off"),
+        ("HUB_MAX_RATE_WAIT", "soon", "must be a number"),
+    ],
+)
 def test_a_bad_client_value_names_its_variable(env, value, words):
     from hub_client.settings import settings
 
@@ -116,13 +134,19 @@ def test_booleans_take_the_usual_words():
 
 
 def test_the_cli_refuses_a_bad_value_in_one_line(tmp_path):
-    env = {**os.environ, "HUB_NO_PROGRESS": "sometimes", "HUB_CACHE": str(tmp_path / "cache"),
-           "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-m", "hub_client.cli", "cache", "ls"], capture_output=True, text=True,
-                         env=env, timeout=120, check=False)
+    env = {**os.environ, "HUB_NO_PROGRESS": "sometimes", "HUB_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-m", "hub_client.cli", "cache", "ls"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 1, run.stderr
-    assert run.stderr.strip() == ("error: HUB_NO_PROGRESS must be one of 1/true/yes/on or 0/false/no/off, "
-                                  "got 'sometimes'")
+    assert run.stderr.strip() == (
+        "error: HUB_NO_PROGRESS must be one of 1/true/yes/on or 0/false/no/off, got 'sometimes'"
+    )
     assert not (tmp_path / "cache").exists()
 
 

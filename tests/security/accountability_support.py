@@ -5,14 +5,26 @@ round-robin proxy — and the raw-HTTP helpers of the server suite."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.support.deployment import TwoHosts, deployment_kind
 from tests.support.hub_http import auth, create_repo, digest_of, publish, upload, wait_for_downloads
 from tests.support.hub_process import HubProcess, postgres_or_skip
 
-__all__ = ["HubProcess", "auth", "create_repo", "digest_of", "hub_on", "one_line", "publish", "stored_blobs",
-           "upload", "wait_for_downloads"]
+__all__ = [
+    "HubProcess",
+    "auth",
+    "create_repo",
+    "digest_of",
+    "hub_on",
+    "one_line",
+    "publish",
+    "stored_blobs",
+    "upload",
+    "wait_for_downloads",
+]
 
 
 def one_line(response) -> str:
@@ -33,32 +45,39 @@ def stored_blobs(hub) -> set[str]:
 @pytest.fixture(params=["two-hosts"] if deployment_kind() == "two-hosts" else ["sqlite", "postgresql"])
 def hub_on(request, tmp_path_factory):
     """Factory: ``hub_on(workers=1, env=None)`` starts a hub on this test's database kind (on the
-    two-host deployment: two hosts, each with ``workers`` workers and ``env``)."""
-    if request.param == "two-hosts":
-        s3 = request.getfixturevalue("s3_server")
-        deployed: list[TwoHosts] = []
+    two-host deployment: two hosts, each with ``workers`` workers and ``env``). In a module that sets
+    ``SHARED_HUB = True`` (its tests use distinct names) the tests share one hub per kind and settings,
+    so the module pays one start-up, not one per test."""
+    shared = request.getfixturevalue("_module_hubs") if getattr(request.module, "SHARED_HUB", False) else None
+    if request.param == "postgresql" and not os.environ.get("HUB_TEST_DATABASE_URL"):
+        pytest.skip("HUB_TEST_DATABASE_URL is not set")
+    started: list = []
 
-        def start_two(workers: int = 1, env: dict | None = None) -> TwoHosts:
-            hub = TwoHosts(tmp_path_factory.mktemp("hub-data"), s3, env=env, workers=workers).start()
-            hub.database_url = hub.database.url
-            deployed.append(hub)
-            return hub
-
-        yield start_two
-        for hub in deployed:
-            hub.close()
-        return
-    database = postgres_or_skip() if request.param == "postgresql" else None
-    started: list[HubProcess] = []
-
-    def start(workers: int = 1, env: dict | None = None) -> HubProcess:
-        hub = HubProcess(tmp_path_factory.mktemp("hub-data"), database_url=database.url if database else None,
-                         workers=workers, env=env).start()
-        started.append(hub)
+    def start(workers: int = 1, env: dict | None = None):
+        key = (request.param, workers, tuple(sorted((env or {}).items())))
+        if shared is not None and key in shared:
+            return shared[key][0]
+        database = None
+        if request.param == "two-hosts":
+            hub = TwoHosts(
+                tmp_path_factory.mktemp("hub-data"), request.getfixturevalue("s3_server"), env=env, workers=workers
+            ).start()
+        else:
+            database = postgres_or_skip() if request.param == "postgresql" else None
+            hub = HubProcess(
+                tmp_path_factory.mktemp("hub-data"),
+                database_url=database.url if database else None,
+                workers=workers,
+                env=env,
+            ).start()
+        if shared is not None:
+            shared[key] = (hub, database)
+        else:
+            started.append((hub, database))
         return hub
 
     yield start
-    for hub in started:
+    for hub, database in started:
         hub.close()
-    if database:
-        database.drop()
+        if database:
+            database.drop()

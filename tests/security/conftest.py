@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from tests.security.hub_probe import SMALL_LIMITS, start
 from tests.support.hub_process import HubProcess
 

@@ -1,12 +1,15 @@
-"""Helpers of the limits suite: start a real hub (uvicorn on loopback port 0) with given
-settings, and probe its data dir to prove nothing was stored (blob files, blob rows,
-repos, versions, upload sessions)."""
+"""Helpers of the limits suite: start a real hub (uvicorn on loopback port 0, or the two-host
+deployment) with given settings, and probe what it stored to prove nothing was (blobs in its
+store, blob rows, repos, versions, upload sessions) — through its database URL and blob store,
+so the same probe reads SQLite + files and PostgreSQL + S3."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
+from tests.support.deployment import TwoHosts, start_hub
 from tests.support.hub_process import HubProcess
 
 SMALL_LIMITS = {
@@ -18,16 +21,29 @@ SMALL_LIMITS = {
 
 
 class Stored:
-    """What a server's data dir holds, read straight from disk and the SQLite file."""
+    """What a hub holds, read straight from its database and blob store (a bare data dir: its
+    SQLite file and blob files)."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = Path(data_dir)
+    def __init__(self, hub: HubProcess | TwoHosts | Path) -> None:
+        self.hub = None if isinstance(hub, Path) else hub
+        self.data_dir = Path(hub) if isinstance(hub, Path) else hub.data_dir
+        url = self.hub.database_url if self.hub is not None else None
+        self.url = url or f"sqlite:///{self.data_dir / 'hub.sqlite3'}"
 
     def _count(self, sql: str, *args) -> int:
-        with sqlite3.connect(self.data_dir / "hub.sqlite3") as conn:
-            return conn.execute(sql, args).fetchone()[0]
+        params = {f"p{i}": a for i, a in enumerate(args)}
+        for i in range(len(args)):
+            sql = sql.replace("?", f":p{i}", 1)
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text(sql), params).scalar_one()
+        finally:
+            engine.dispose()
 
     def blob_files(self) -> int:
+        if isinstance(self.hub, TwoHosts):
+            return len(self.hub.stored_digests())
         root = self.data_dir / "blobs" / "sha256"
         return sum(1 for p in root.rglob("*") if p.is_file()) if root.exists() else 0
 
@@ -38,8 +54,10 @@ class Stored:
         return self._count("SELECT count(*) FROM repos WHERE namespace = ?", namespace)
 
     def versions(self, namespace: str) -> int:
-        return self._count("SELECT count(*) FROM versions JOIN repos ON repos.id = versions.repo_id "
-                           "WHERE repos.namespace = ?", namespace)
+        return self._count(
+            "SELECT count(*) FROM versions JOIN repos ON repos.id = versions.repo_id WHERE repos.namespace = ?",
+            namespace,
+        )
 
     def upload_sessions(self, user: str | None = None) -> int:
         if user is None:
@@ -50,5 +68,8 @@ class Stored:
         return self.blob_files() == 0 and self.blob_rows() == 0 and self.versions(namespace) == 0
 
 
-def start(tmp_path_factory, **env: str) -> HubProcess:
-    return HubProcess(tmp_path_factory.mktemp("hub-data"), env=env).start()
+def start(tmp_path_factory, request=None, **env: str) -> HubProcess | TwoHosts:
+    """A hub with ``env``: of the selected deployment when ``request`` (the fixture request) is given."""
+    if request is None:
+        return HubProcess(tmp_path_factory.mktemp("hub-data"), env=env).start()
+    return start_hub(tmp_path_factory.mktemp("hub-data"), request, env=env)

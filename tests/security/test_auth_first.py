@@ -8,6 +8,7 @@ import base64
 import json
 
 import pytest
+
 from tests.security.hub_probe import Stored, start
 
 
@@ -17,8 +18,11 @@ def hub(tmp_path_factory):
     owner = server.token("olga")
     import httpx
 
-    r = httpx.post(f"{server.url}/api/v1/repos", json={"namespace": "olga", "name": "lora"},
-                   headers={"Authorization": f"Bearer {owner}"})
+    r = httpx.post(
+        f"{server.url}/api/v1/repos",
+        json={"namespace": "olga", "name": "lora"},
+        headers={"Authorization": f"Bearer {owner}"},
+    )
     assert r.status_code == 201, r.text
     yield server
     server.close()
@@ -26,18 +30,23 @@ def hub(tmp_path_factory):
 
 def ndjson_commit(files: dict[str, bytes], summary: str = "add files") -> bytes:
     lines = [{"key": "header", "value": {"summary": summary, "description": ""}}]
-    lines += [{"key": "file", "value": {"path": p, "content": base64.b64encode(d).decode(), "encoding": "base64"}}
-              for p, d in files.items()]
+    lines += [
+        {"key": "file", "value": {"path": p, "content": base64.b64encode(d).decode(), "encoding": "base64"}}
+        for p, d in files.items()
+    ]
     return b"\n".join(json.dumps(line).encode() for line in lines)
 
 
 BODY = ndjson_commit({"README.md": b"# hello\n", "notes.txt": b"x" * 3000})
 
 
-@pytest.mark.parametrize("who,scope,status,message", [
-    ("olga", "read", 403, "token scope 'read' cannot write; create a token with --scope write"),
-    ("sam", "write", 403, "sam may not write to namespace 'olga'"),
-])
+@pytest.mark.parametrize(
+    "who,scope,status,message",
+    [
+        ("olga", "read", 403, "token scope 'read' cannot write; create a token with --scope write"),
+        ("sam", "write", 403, "sam may not write to namespace 'olga'"),
+    ],
+)
 def test_hf_commit_without_write_rights_stores_nothing(hub, client_for, who, scope, status, message):
     c = client_for(hub, hub.token(who, scope))
     r = c.post("/api/models/olga/lora/commit/main", content=BODY, headers={"content-type": "application/x-ndjson"})

@@ -7,9 +7,11 @@ from __future__ import annotations
 import warnings
 
 import httpx
-from tests.security.accountability_support import auth, create_repo, digest_of, hub_on, one_line, publish, upload  # noqa: F401
 
 from hub_client import HubClient
+from tests.security.accountability_support import auth, create_repo, digest_of, hub_on, one_line, publish, upload  # noqa: F401
+
+SHARED_HUB = True  # one hub per database kind: the tests use distinct names and bytes
 
 
 def test_private_blob_is_invisible_and_unusable_without_the_bytes(hub_on):

@@ -13,11 +13,13 @@ import time
 
 import httpx
 import pytest
-from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
 
 from hub_server.db import Database
 from hub_server.errors import Unavailable
 from hub_server.settings import Settings
+from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
+
+SHARED_HUB = True  # one hub per database kind and settings: the tests use distinct names
 
 SEARCHES = ("/api/v1/search", "/api/models", "/search")
 
@@ -53,23 +55,42 @@ def test_search_bounds_and_cursors_are_one_line_400s(hub_on):
         assert c.get("/api/models", params={"filter": many[:10]}).status_code == 200
         for path, key in (("/api/v1/search", "q"), ("/api/models", "search"), ("/search", "q")):
             _refused(c.get(path, params={key: "lora " * 100}), "search text longer than 200 characters")
-        for bad in (_cursor(1, 2**63), _cursor(1, 10**40), _cursor([1], 1), _cursor({"a": 1}, 1), _cursor(1, [1]),
-                    _cursor(1, True), _cursor(10**30, 1), "!!!", "x" * 5000):
+        for bad in (
+            _cursor(1, 2**63),
+            _cursor(1, 10**40),
+            _cursor([1], 1),
+            _cursor({"a": 1}, 1),
+            _cursor(1, [1]),
+            _cursor(1, True),
+            _cursor(10**30, 1),
+            "!!!",
+            "x" * 5000,
+        ):
             for path in SEARCHES:
                 _refused(c.get(path, params={"cursor": bad}), "invalid cursor")
 
 
-NUL_ROUTES = ("/api/v1/search?q=a%00b", "/api/v1/search?tag=%00", "/api/models?search=%00", "/api/models?filter=%00",
-              "/api/models?author=a%00", "/search?q=%00", "/search?license=%00",
-              "/api/v1/repos/alice/lora/resolve?ref=%00", "/api/models/alice/lora/tree/main?cursor=%00",
-              "/alice/lora?tab=%00", "/api/v1/repos/alice%00/lora/versions", "/alice/lora/resolve/main/README.md%00")
+NUL_ROUTES = (
+    "/api/v1/search?q=a%00b",
+    "/api/v1/search?tag=%00",
+    "/api/models?search=%00",
+    "/api/models?filter=%00",
+    "/api/models?author=a%00",
+    "/search?q=%00",
+    "/search?license=%00",
+    "/api/v1/repos/alice/lora/resolve?ref=%00",
+    "/api/models/alice/lora/tree/main?cursor=%00",
+    "/alice/lora?tab=%00",
+    "/api/v1/repos/alice%00/lora/versions",
+    "/alice/lora/resolve/main/README.md%00",
+)
 
 
 def test_nul_in_path_or_query_is_a_400_on_every_route(hub_on):
     hub = hub_on()
-    token = hub.token("alice", "write")
+    token = hub.token("nia", "write")
     with httpx.Client(base_url=hub.url, timeout=30) as c:
-        create_repo(c, token, "alice", "lora")
+        create_repo(c, token, "nia", "lora")
         for route in NUL_ROUTES:
             r = c.get(route)
             assert r.status_code == 400, (route, r.status_code)
@@ -79,15 +100,15 @@ def test_nul_in_path_or_query_is_a_400_on_every_route(hub_on):
 
 def test_deep_json_as_text_plain_to_hf_routes_is_refused(hub_on):
     hub = hub_on()
-    token = hub.token("alice", "write")
+    token = hub.token("dee", "write")
     deep = b"[" * 100_000 + b"]" * 100_000
     with httpx.Client(base_url=hub.url, timeout=30) as c:
-        for path in ("/api/repos/create", "/api/validate-yaml", "/api/models/alice/x/settings"):
+        for path in ("/api/repos/create", "/api/validate-yaml", "/api/models/dee/x/settings"):
             method = "PUT" if path.endswith("settings") else "POST"
             r = c.request(method, path, content=deep, headers={**auth(token), "content-type": "text/plain"})
             assert r.status_code in (400, 422), (path, r.status_code)
             assert "nested deeper than 32 levels" in r.headers.get("x-error-message", r.text)
-        assert c.get("/api/models/alice/x").status_code == 404  # nothing was created
+        assert c.get("/api/models/dee/x").status_code == 404  # nothing was created
 
 
 def test_tag_filters_past_the_time_bound_are_stopped(hub_on):
@@ -108,26 +129,34 @@ def test_tag_filters_past_the_time_bound_are_stopped(hub_on):
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_read_statements_are_stopped_at_the_time_bound(kind, tmp_path):
-    from tests.support.hub_process import postgres_or_skip
     from sqlalchemy import text
+
+    from tests.support.hub_process import postgres_or_skip
 
     database = postgres_or_skip() if kind == "postgresql" else None
     url = database.url if database else Settings(data=tmp_path).resolved_database_url()
     db = Database(url, query_timeout=0.3)
-    slow = ("SELECT pg_sleep(3)" if database else
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) SELECT count(*) FROM n")
+    slow = (
+        "SELECT pg_sleep(3)"
+        if database
+        else "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) SELECT count(*) FROM n"
+    )
     try:
         began = time.monotonic()
-        with pytest.raises(Unavailable, match="the query took longer than 0.3 s and was stopped"):
-            with db.read() as s:
-                s.execute(text(slow)).all()
+        with pytest.raises(Unavailable, match="the query took longer than 0.3 s and was stopped"), db.read() as s:
+            s.execute(text(slow)).all()
         assert time.monotonic() - began < 2.5
         with db.read() as s:  # the connection is usable again, and quick statements pass
             assert s.execute(text("SELECT 1")).scalar() == 1
         with db.write() as s:  # writes are not bounded by it
-            s.execute(text("SELECT pg_sleep(0.5)" if database else
-                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) "
-                           "SELECT count(*) FROM n")).all()
+            s.execute(
+                text(
+                    "SELECT pg_sleep(0.5)"
+                    if database
+                    else "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) "
+                    "SELECT count(*) FROM n"
+                )
+            ).all()
     finally:
         db.dispose()
         if database:
@@ -141,15 +170,15 @@ def test_nul_in_bodies_and_forms_is_a_400(hub_on):
     from tests.web.web_fixtures import Browser
 
     hub = hub_on()
-    token = hub.token("alice", "write")
+    token = hub.token("nel", "write")
     with httpx.Client(base_url=hub.url, timeout=30) as c:
-        r = c.post("/api/v1/repos", json={"namespace": "alice", "name": "a\x00b"}, headers=auth(token))
+        r = c.post("/api/v1/repos", json={"namespace": "nel", "name": "a\x00b"}, headers=auth(token))
         assert r.status_code == 400 and one_line(r) == "NUL characters are not allowed in the body"
-        create_repo(c, token, "alice", "lora")
+        create_repo(c, token, "nel", "lora")
         commit = json.dumps({"key": "header", "value": {"summary": "a\x00b"}}).encode()
-        r = c.post("/api/models/alice/lora/commit/main", content=commit, headers=auth(token))
+        r = c.post("/api/models/nel/lora/commit/main", content=commit, headers=auth(token))
         assert r.status_code == 400 and "NUL characters are not allowed" in r.headers["x-error-message"]
-        assert c.get("/api/v1/repos/alice/lora/versions").json()["items"] == []
+        assert c.get("/api/v1/repos/nel/lora/versions").json()["items"] == []
     browser = Browser(hub.url)
     browser.get("/signin")
     r = browser.post("/signin", {"name": "al\x00ice", "password": "whatever123"})

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.support.hostile_hub import HostileHub, commit_of, digest_of
 
 from hub_client import BadServerAnswer, HubClient, HubError
 from hub_client.cli.main import main
+from tests.support.hostile_hub import HostileHub, commit_of, digest_of
 
 FILES = {"adapter_config.json": b'{"peft_type": "LORA"}', "README.md": b"# hi\n"}
 
@@ -54,8 +54,10 @@ def _pull_refused(hub, world, ref=None, match="refused"):
     return caught.value
 
 
-@pytest.mark.parametrize("version", ["../../../home/.ssh", "../../../../home", "1.0.0/../../x", "/tmp/x",
-                                     "1.0", "1.0.0\n", "..", "1.0.0%2f.."])
+@pytest.mark.parametrize(
+    "version",
+    ["../../../home/.ssh", "../../../../home", "1.0.0/../../x", "/tmp/x", "1.0", "1.0.0\n", "..", "1.0.0%2f.."],
+)
 def test_traversal_version_is_refused(hub, world, version):
     hub.publish(version, FILES)
     error = _pull_refused(hub, world, match="invalid version")
@@ -63,8 +65,7 @@ def test_traversal_version_is_refused(hub, world, version):
     assert not any(r.startswith("blob") for r in hub.requests)  # refused before any download
 
 
-@pytest.mark.parametrize("path", ["../../home/.ssh/authorized_keys", "/etc/passwd", "a\\..\\..\\b", "a/\nb",
-                                  "a/./b"])
+@pytest.mark.parametrize("path", ["../../home/.ssh/authorized_keys", "/etc/passwd", "a\\..\\..\\b", "a/\nb", "a/./b"])
 def test_hostile_file_path_is_refused(hub, world, path):
     hub.publish("1.0.0", {**FILES, path: b"pwned"})
     _pull_refused(hub, world)
@@ -205,9 +206,10 @@ def test_cache_prune_forgets_a_version_and_old_leftovers_only(hub, world):
 def test_deeply_nested_answer_is_one_line_not_a_traceback(hub, world):
     hub.answer = b"[" * 200_000 + b"]" * 200_000  # past Python's recursion limit
     _pull_refused(hub, world, match="not JSON")
-    root, home, cache = world
-    result = CliRunner().invoke(main, ["pull", "evil/lora", "--endpoint", hub.url],
-                                env={"HUB_CACHE": str(cache), "HOME": str(home)})
+    _root, home, cache = world
+    result = CliRunner().invoke(
+        main, ["pull", "evil/lora", "--endpoint", hub.url], env={"HUB_CACHE": str(cache), "HOME": str(home)}
+    )
     assert result.exit_code == 1
     assert "Traceback" not in result.output and "RecursionError" not in result.output
     assert result.output.strip().startswith("error: ") and "\n" not in result.output.strip()

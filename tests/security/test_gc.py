@@ -1,6 +1,7 @@
 """`hub admin gc` removes blobs no version references once they are idle past the grace period,
 and never takes a blob from a published version, even with publishes racing it (SQLite and
-PostgreSQL, gc in another process like the CLI)."""
+PostgreSQL, gc in another process like the CLI). On the two-host deployment the operator's gc reads the
+same PostgreSQL and S3 bucket the hosts use (``admin_env``)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,13 @@ import time
 from datetime import timedelta
 
 import httpx
-from tests.security.accountability_support import auth, create_repo, digest_of, hub_on, publish, upload  # noqa: F401
 from click.testing import CliRunner
 
 from hub_client.cli.main import main
 from hub_server.admin import audit_events
 from hub_server.app import build_hub
 from hub_server.services.gc import collect_garbage
-
-
-def _blob_files(hub) -> set[str]:
-    return {p.name for p in (hub.data_dir / "blobs" / "sha256").rglob("*") if p.is_file()}
+from tests.security.accountability_support import auth, create_repo, digest_of, hub_on, publish, stored_blobs, upload  # noqa: F401  # noqa: F401
 
 
 def test_gc_removes_only_unreferenced_idle_blobs(hub_on):
@@ -33,17 +30,17 @@ def test_gc_removes_only_unreferenced_idle_blobs(hub_on):
         create_repo(client, token, "alice", "lora")
         assert publish(client, token, "alice/lora", "1.0.0", {"a.txt": kept}).status_code == 201
         upload(client, token, orphan)
-    env = {"HUB_DATA": str(hub.data_dir), "HUB_DATABASE_URL": hub.database_url or ""}
+    env = hub.admin_env()  # an operator's shell beside the hub: its database and blob store
     fresh = CliRunner().invoke(main, ["admin", "gc", "--json"], env=env)  # default grace 1h: too recent
     assert fresh.exit_code == 0 and json.loads(fresh.stdout)["removed_blobs"] == 0
     dry = CliRunner().invoke(main, ["admin", "gc", "--grace", "0s", "--dry-run"], env=env)
     assert dry.exit_code == 0 and dry.stdout.startswith("would remove 1 blobs")
-    assert digest_of(orphan).split(":")[1] in _blob_files(hub)
+    assert digest_of(orphan).split(":")[1] in stored_blobs(hub)
     bad = CliRunner().invoke(main, ["admin", "gc", "--grace", "soon"], env=env)
     assert bad.exit_code == 1 and bad.stderr.startswith("error: invalid duration") and "Traceback" not in bad.output
     done = CliRunner().invoke(main, ["admin", "gc", "--grace", "0s"], env=env)
     assert done.exit_code == 0 and done.stdout.startswith("removed 1 blobs (25 bytes); kept 1")
-    assert _blob_files(hub) == {digest_of(kept).split(":")[1]}
+    assert stored_blobs(hub) == {digest_of(kept).split(":")[1]}
     with httpx.Client(base_url=hub.url, timeout=30) as client:
         assert client.get("/api/v1/repos/alice/lora/files/1.0.0/a.txt").content == kept
         assert client.head(f"/api/v1/blobs/{digest_of(orphan)}", headers=auth(token)).status_code == 404
@@ -53,8 +50,9 @@ def test_gc_removes_only_unreferenced_idle_blobs(hub_on):
 def _upload_retrying(client, token, data: bytes) -> None:
     for _ in range(10):
         upload_id = client.post("/api/v1/uploads", headers=auth(token)).json()["upload_id"]
-        r = client.put(f"/api/v1/uploads/{upload_id}", params={"digest": digest_of(data)}, content=data,
-                       headers=auth(token))
+        r = client.put(
+            f"/api/v1/uploads/{upload_id}", params={"digest": digest_of(data)}, content=data, headers=auth(token)
+        )
         if r.status_code == 201:
             return
         assert r.status_code == 409, r.text  # collected while uploading: send it again
@@ -92,8 +90,10 @@ def _publisher(hub, user: str, versions: int, published: dict, errors: list) -> 
         errors.append(exc)
 
 
-def test_no_published_version_loses_a_blob_to_a_racing_gc(hub_on):
+def test_no_published_version_loses_a_blob_to_a_racing_gc(hub_on, monkeypatch):
     hub = hub_on(workers=2)
+    for key, value in hub.admin_env().items():  # this process opens the hub's store as `hub admin gc` would
+        monkeypatch.setenv(key, value)
     published: dict = {}
     errors: list = []
     threads = [threading.Thread(target=_publisher, args=(hub, f"p{n}", 10, published, errors)) for n in range(3)]
@@ -118,4 +118,4 @@ def test_no_published_version_loses_a_blob_to_a_racing_gc(hub_on):
             for path, data in files.items():
                 r = client.get(f"/api/v1/repos/{user}/a/files/{version}/{path}")
                 assert r.status_code == 200 and r.content == data, (user, version, path)
-    assert _blob_files(hub) == {digest_of(d).split(":")[1] for files in published.values() for d in files.values()}
+    assert stored_blobs(hub) == {digest_of(d).split(":")[1] for files in published.values() for d in files.values()}

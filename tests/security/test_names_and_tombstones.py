@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
 from click.testing import CliRunner
 
 from hub_client.cli.main import main
 from hub_server.admin import create_user_token, list_user_tokens
 from hub_server.errors import Conflict
+from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
 
 
 def test_repo_names_differing_only_in_case_cannot_coexist(hub_on):
@@ -37,8 +37,11 @@ def test_user_and_org_names_ignore_case(hub_on):
         with pytest.raises(Conflict, match="names ignore case"):
             create_user_token(hub.settings, user, "write", orgs)
     assert [t["user"] for t in list_user_tokens(hub.settings)] == ["alice"]  # no account, no token was made
-    result = CliRunner().invoke(main, ["admin", "create-token", "Alice", "--data", str(hub.data_dir)],
-                                env={"HUB_DATABASE_URL": hub.database_url or ""} if hub.database_url else None)
+    result = CliRunner().invoke(
+        main,
+        ["admin", "create-token", "Alice", "--data", str(hub.data_dir)],
+        env={"HUB_DATABASE_URL": hub.database_url or ""} if hub.database_url else None,
+    )
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "names ignore case" in result.stderr
     assert "Traceback" not in result.output
 

@@ -3,10 +3,9 @@ signing up with its name in any case; the stranger never gets to publish or yank
 
 from __future__ import annotations
 
-
 import httpx
-from tests.security.accountability_support import auth, create_repo, publish
 
+from tests.security.accountability_support import auth, create_repo, publish
 from tests.web.web_fixtures import Browser
 
 
@@ -31,6 +30,9 @@ def test_a_mirror_namespace_cannot_be_claimed_by_sign_up(hub_server):
         # a free name still signs up, and that user cannot write to the mirror
         Browser(hub_server.url).sign_up("newcomer")
         other = hub_server.token("newcomer", "write")
-        r = client.post("/api/v1/repos/HuggingFaceTB/SmolLM2-mirror/versions/1.0.0/yank", json={"reason": "mine"},
-                        headers=auth(other))
+        r = client.post(
+            "/api/v1/repos/HuggingFaceTB/SmolLM2-mirror/versions/1.0.0/yank",
+            json={"reason": "mine"},
+            headers=auth(other),
+        )
         assert r.status_code in (403, 404)

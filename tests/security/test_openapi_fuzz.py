@@ -31,8 +31,15 @@ SECONDS_PER_CALLER = float(os.environ.get("HUB_FUZZ_SECONDS", "45"))
 MIN_EXAMPLES = 3
 _SEED_SETTING = os.environ.get("HUB_FUZZ_SEED", "18800036")  # a seed whose full bounded run was checked clean
 SEED = random.SystemRandom().randrange(2**32) if _SEED_SETTING == "random" else int(_SEED_SETTING)
-REAL = {"namespace": "fuzz", "name": "seeded", "version": "1.0.0", "revision": "main", "ref": "1.0.0",
-        "path": "notes.txt", "user": "target"}
+REAL = {
+    "namespace": "fuzz",
+    "name": "seeded",
+    "version": "1.0.0",
+    "revision": "main",
+    "ref": "1.0.0",
+    "path": "notes.txt",
+    "user": "target",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +51,9 @@ def fuzzed_hub(tmp_path_factory):
         create_repo(client, token, "fuzz", "seeded")
         data = b"seeded notes"
         assert publish(client, token, "fuzz/seeded", "1.0.0", {"notes.txt": data}).status_code == 201
-        REAL["digest"] = client.get("/api/v1/repos/fuzz/seeded/resolve", headers=auth(token)).json()[
-            "files"][0]["digest"]
+        REAL["digest"] = client.get("/api/v1/repos/fuzz/seeded/resolve", headers=auth(token)).json()["files"][0][
+            "digest"
+        ]
     yield hub
     hub.close()
 

@@ -13,12 +13,12 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from tests.support.hub_process import HubProcess
-from tests.support.hub_http import auth, create_repo, digest_of, publish, safetensors_bytes, upload
 
 from hub_rules import MAX_MESSAGE_CHARS as MESSAGE_LIMIT
 from hub_rules import VersionInvalid, check_version
 from hub_server.services.hf_numbering import version_from_message
+from tests.support.hub_http import auth, create_repo, digest_of, publish, safetensors_bytes, upload
+from tests.support.hub_process import HubProcess
 
 HEADER_LIMIT = 64 * 1024
 ALIAS_BOMB = "\n".join(
@@ -79,11 +79,20 @@ def test_alias_bomb_in_validate_yaml_is_an_error_not_an_expansion(http, alice):
 
 def test_alias_bomb_in_hf_commit_is_refused(http, alice):
     name = create_repo(http, alice, "alice")
-    body = b"\n".join(json.dumps(line).encode() for line in [
-        {"key": "header", "value": {"summary": "bomb"}},
-        {"key": "file", "value": {"path": "README.md", "encoding": "base64",
-                                  "content": base64.b64encode(ALIAS_BOMB.encode()).decode()}},
-    ])
+    body = b"\n".join(
+        json.dumps(line).encode()
+        for line in [
+            {"key": "header", "value": {"summary": "bomb"}},
+            {
+                "key": "file",
+                "value": {
+                    "path": "README.md",
+                    "encoding": "base64",
+                    "content": base64.b64encode(ALIAS_BOMB.encode()).decode(),
+                },
+            },
+        ]
+    )
     r = http.post(f"/api/models/alice/{name}/commit/main", content=body, headers=auth(alice))
     assert r.status_code == 400 and "anchors and aliases" in r.json()["error"] and "\n" not in r.json()["error"]
     _nothing_stored(http, alice, f"alice/{name}")
@@ -101,15 +110,20 @@ def test_header_over_the_setting_is_a_422(http, alice):
     text = json.dumps({"__metadata__": {"pad": "x" * HEADER_LIMIT}}).encode()
     data = struct.pack("<Q", len(text)) + text
     repo = f"alice/{create_repo(http, alice, 'alice')}"
-    _refused(publish(http, alice, repo, "1.0.0", {"w.safetensors": data}), 422, f"exceeds the {HEADER_LIMIT}-byte limit")
+    _refused(
+        publish(http, alice, repo, "1.0.0", {"w.safetensors": data}), 422, f"exceeds the {HEADER_LIMIT}-byte limit"
+    )
     _nothing_stored(http, alice, repo)
 
 
-@pytest.mark.parametrize("files, words", [
-    ({"a\nb.json": b"{}"}, "control characters"),
-    ({"a\rb.json": b"{}"}, "control characters"),
-    ({"cfg": b"1", "cfg/x.json": b"{}"}, "also the folder"),
-])
+@pytest.mark.parametrize(
+    "files, words",
+    [
+        ({"a\nb.json": b"{}"}, "control characters"),
+        ({"a\rb.json": b"{}"}, "control characters"),
+        ({"cfg": b"1", "cfg/x.json": b"{}"}, "also the folder"),
+    ],
+)
 def test_path_rule_refusals(http, alice, files, words):
     repo = f"alice/{create_repo(http, alice, 'alice')}"
     _refused(publish(http, alice, repo, "1.0.0", files), 422, words)
@@ -127,10 +141,16 @@ def test_version_must_be_semver(http, alice):
 
 
 def _commit_body(summary: str, description: str, content: bytes) -> bytes:
-    return b"\n".join(json.dumps(line).encode() for line in [
-        {"key": "header", "value": {"summary": summary, "description": description}},
-        {"key": "file", "value": {"path": "a.json", "encoding": "base64", "content": base64.b64encode(content).decode()}},
-    ])
+    return b"\n".join(
+        json.dumps(line).encode()
+        for line in [
+            {"key": "header", "value": {"summary": summary, "description": description}},
+            {
+                "key": "file",
+                "value": {"path": "a.json", "encoding": "base64", "content": base64.b64encode(content).decode()},
+            },
+        ]
+    )
 
 
 def test_newline_flood_in_commit_message_is_answered(http, alice):
@@ -156,9 +176,15 @@ def test_a_message_over_the_limit_is_one_413_and_stores_nothing(http, alice):
     assert http.head(f"/api/v1/blobs/{digest_of(content)}", headers=auth(alice)).status_code == 404
     repo = f"alice/{name}"
     upload(http, alice, content)
-    r = http.post(f"/api/v1/repos/{repo}/versions", headers=auth(alice), json={
-        "version": "1.0.0", "message": "x" * (MESSAGE_LIMIT + 1),
-        "files": [{"path": "a.json", "size": len(content), "digest": digest_of(content)}]})
+    r = http.post(
+        f"/api/v1/repos/{repo}/versions",
+        headers=auth(alice),
+        json={
+            "version": "1.0.0",
+            "message": "x" * (MESSAGE_LIMIT + 1),
+            "files": [{"path": "a.json", "size": len(content), "digest": digest_of(content)}],
+        },
+    )
     _refused(r, 413, f"the commit message is {MESSAGE_LIMIT + 1} characters")
     _nothing_stored(http, alice, repo)
 
@@ -172,8 +198,9 @@ def _cpu(text: str) -> float:
     return best
 
 
-@pytest.mark.parametrize("unit", ["\n", " \n", "version\n", "version:" + " " * 30 + "\n", " " * 64,
-                                  "version ", "Version: v"])
+@pytest.mark.parametrize(
+    "unit", ["\n", " \n", "version\n", "version:" + " " * 30 + "\n", " " * 64, "version ", "Version: v"]
+)
 def test_version_in_message_scales_linearly(unit):
     """16x the input may cost at most ~32x the time (quadratic would be 256x): 64 KiB vs 1 MiB."""
     small, large = unit * (65536 // len(unit)), unit * (1048576 // len(unit))
@@ -202,8 +229,11 @@ def test_range_start_after_end_is_ignored_everywhere(http, alice):
     name = create_repo(http, alice, "alice")
     data = bytes(range(100))
     assert publish(http, alice, f"alice/{name}", "1.0.0", {"a.txt": data}).status_code == 201
-    urls = [f"/alice/{name}/resolve/main/a.txt", f"/api/v1/repos/alice/{name}/files/1.0.0/a.txt",
-            f"/api/v1/repos/alice/{name}/blobs/{digest_of(data)}"]
+    urls = [
+        f"/alice/{name}/resolve/main/a.txt",
+        f"/api/v1/repos/alice/{name}/files/1.0.0/a.txt",
+        f"/api/v1/repos/alice/{name}/blobs/{digest_of(data)}",
+    ]
     for url in urls:
         assert http.get(url, headers={**auth(alice), "Range": "bytes=5-2"}).status_code == 200
         part = http.get(url, headers={**auth(alice), "Range": "bytes=5-9"})
@@ -211,5 +241,3 @@ def test_range_start_after_end_is_ignored_everywhere(http, alice):
         assert http.get(url, headers={**auth(alice), "Range": "bytes=100-"}).status_code == 416
         huge = http.get(url, headers={**auth(alice), "Range": "bytes=" + "9" * 5000 + "-"})
         assert huge.status_code == 416
-
-

@@ -14,9 +14,12 @@ def test_anonymous_s3_listing_and_reads_are_refused(s3_server):
     listing = client.list_objects_v2(Bucket=s3_server.bucket, Prefix="auth-check/")
     assert [o["Key"] for o in listing["Contents"]] == ["auth-check/sha256/secret"]
 
-    for url in (f"{s3_server.endpoint}/", f"{s3_server.endpoint}/{s3_server.bucket}",
-                f"{s3_server.endpoint}/{s3_server.bucket}?list-type=2",
-                f"{s3_server.endpoint}/{s3_server.bucket}/auth-check/sha256/secret"):
+    for url in (
+        f"{s3_server.endpoint}/",
+        f"{s3_server.endpoint}/{s3_server.bucket}",
+        f"{s3_server.endpoint}/{s3_server.bucket}?list-type=2",
+        f"{s3_server.endpoint}/{s3_server.bucket}/auth-check/sha256/secret",
+    ):
         r = httpx.get(url, timeout=10)
         assert r.status_code == 403, (url, r.status_code, r.text[:300])
         assert b"private bytes" not in r.content and b"<Contents>" not in r.content and b"AccessDenied" in r.content
@@ -26,8 +29,13 @@ def test_anonymous_s3_listing_and_reads_are_refused(s3_server):
     import boto3
     from botocore.exceptions import ClientError
 
-    stranger = boto3.client("s3", endpoint_url=s3_server.endpoint, region_name="us-east-1",
-                            aws_access_key_id="hub-test", aws_secret_access_key="guessed")
+    stranger = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="hub-test",
+        aws_secret_access_key="guessed",
+    )
     with pytest.raises(ClientError) as refused:
         stranger.list_objects_v2(Bucket=s3_server.bucket)
     assert refused.value.response["Error"]["Code"] in ("SignatureDoesNotMatch", "AccessDenied")

@@ -10,12 +10,14 @@ import struct
 import time
 
 import httpx
+
 from tests.security.accountability_support import auth, create_repo, hub_on, one_line, publish  # noqa: F401
 
 
-def _weights(shape: list[int], data: bytes = b"\0" * 8) -> bytes:
-    header = json.dumps({"w": {"dtype": "F32", "shape": shape, "data_offsets": [0, len(data)]}}).encode()
-    return struct.pack("<Q", len(header)) + header + data
+def _weights(shape: list[int], data: bytes = b"\0" * 8, metadata: dict | None = None) -> bytes:
+    header = {"w": {"dtype": "F32", "shape": shape, "data_offsets": [0, len(data)]}}
+    text = json.dumps({**({"__metadata__": metadata} if metadata else {}), **header}).encode()
+    return struct.pack("<Q", len(text)) + text + data
 
 
 def test_huge_shapes_are_refused_at_once(hub_on):
@@ -27,6 +29,8 @@ def test_huge_shapes_are_refused_at_once(hub_on):
         "many factors": (_weights([2**62] * 64), "needs more bytes than the data section holds"),
         "too many dims": (_weights([1] * 65), "has an invalid shape"),
         "mismatch": (_weights([1, 1]), "spans 8 bytes but shape [1, 1] × F32 needs 4"),
+        # quotes escaped in a string: the byte scan leaves the call to the parser's own bound
+        "escaped quotes": (_weights([10**30, 1], metadata={"note": 'say "hi"'}), "holds an integer over 19 digits"),
     }
     with httpx.Client(base_url=hub.url, timeout=120) as c:
         create_repo(c, token, "alice", "lora")
@@ -39,4 +43,6 @@ def test_huge_shapes_are_refused_at_once(hub_on):
             assert len(one_line(r)) < 400
             assert elapsed < 10, (label, elapsed)
         assert c.get("/api/v1/repos/alice/lora/versions", headers=auth(token)).json()["items"] == []
-        assert publish(c, token, "alice/lora", "1.0.0", {"adapter_model.safetensors": _weights([2, 1])}).status_code == 201
+        # long digit runs inside strings (a hash in __metadata__) are text, not integers
+        legal = _weights([2, 1], metadata={"sha": "1" * 64, "size": "9" * 30})
+        assert publish(c, token, "alice/lora", "1.0.0", {"adapter_model.safetensors": legal}).status_code == 201

@@ -22,9 +22,13 @@ def _slow_patch(url: str, token: str, upload_id: str) -> socket.socket:
     """A PATCH announcing 1,000 bytes that sends one and then nothing more."""
     parts = urlsplit(url)
     sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
-    sock.sendall((f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-                  f"Authorization: Bearer {token}\r\nContent-Length: 1000\r\n"
-                  "Content-Range: bytes 0-999/*\r\n\r\nx").encode())
+    sock.sendall(
+        (
+            f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Length: 1000\r\n"
+            "Content-Range: bytes 0-999/*\r\n\r\nx"
+        ).encode()
+    )
     return sock
 
 
@@ -88,7 +92,19 @@ def test_one_account_gets_a_bounded_number_of_bodies_in_flight(hub_on):
         assert statuses == [408] * 4 + [429] * 8
         refused = next(body for status, body in answers if status == 429)
         assert b"mallory already sends 4 upload bodies at once" in refused
+        assert token.encode() not in refused
         assert time.monotonic() - began < 15
+        second = hub.token("mallory", "write")  # another token of the same account: the account's limit holds
+        held = [_slow_patch(_one_host(hub), token, upload_id) for _ in range(4)]
+        time.sleep(0.5)
+        with httpx.Client(base_url=_one_host(hub), timeout=20) as host:  # the limits are per host
+            r = host.patch("/api/v1/uploads/no-such-upload", content=b"x", headers=auth(token))
+        assert r.status_code == 429  # answered before the upload session is looked up (that would be a 404)
+        assert one_line(r).startswith("mallory already sends 4 upload bodies at once")
+        extra = _slow_patch(_one_host(hub), second, upload_id)
+        status, body = _status(extra)
+        assert status == 429 and b"mallory already sends 4 upload bodies at once" in body
+        assert sorted(_status(s)[0] for s in held) == [408] * 4
         other = hub.token("alice", "write")  # another account is not affected
         upload(c, other, b"bytes of alice", chunk=5)
         assert c.get(f"/api/v1/uploads/{upload_id}", headers=auth(token)).json()["offset"] == 0
@@ -99,8 +115,12 @@ def test_upload_content_range_with_huge_numbers_is_one_line_400(hub_on):
     token = hub.token("mallory", "write")
     with httpx.Client(base_url=hub.url, timeout=20) as c:
         upload_id = c.post("/api/v1/uploads", headers=auth(token)).json()["upload_id"]
-        for header in ("bytes " + "9" * 5000 + "-" + "9" * 5000 + "/*", "bytes 0-" + "9" * 40 + "/*",
-                       "bytes 5-1/*", "items 0-1/*"):
+        for header in (
+            "bytes " + "9" * 5000 + "-" + "9" * 5000 + "/*",
+            "bytes 0-" + "9" * 40 + "/*",
+            "bytes 5-1/*",
+            "items 0-1/*",
+        ):
             r = c.patch(f"/api/v1/uploads/{upload_id}", content=b"xy", headers={**auth(token), "Content-Range": header})
             assert r.status_code == 400, (header[:30], r.status_code)
             assert one_line(r).startswith("bad Content-Range")

@@ -37,22 +37,29 @@ def _ndjson(*lines: dict) -> bytes:
 
 
 def test_unpublished_bytes_count_and_gc_collects_them_by_itself(hub_on):
-    hub = hub_on(env={"HUB_NAMESPACE_QUOTA_BYTES": str(QUOTA), "HUB_GC_INTERVAL_SECONDS": "1",
-                      "HUB_GC_GRACE_SECONDS": "1"})
+    # a grace long enough that gc leaves the orphans alone until the quota is read, even on a loaded machine
+    hub = hub_on(
+        env={"HUB_NAMESPACE_QUOTA_BYTES": str(QUOTA), "HUB_GC_INTERVAL_SECONDS": "1", "HUB_GC_GRACE_SECONDS": "8"}
+    )
     token, admin = hub.token("mallory", "write"), hub.token("root", "admin")
     with httpx.Client(base_url=hub.url, timeout=30) as c:
         create_repo(c, token, "mallory", "lora")
         assert _finish_upload(c, token, os.urandom(40 * 1024)).status_code == 201  # never published
         bad_weights = base64.b64encode(b"\xff" * 20 * 1024).decode()  # not safetensors: the commit fails
-        r = c.post("/api/models/mallory/lora/commit/main", headers=auth(token), content=_ndjson(
-            {"key": "header", "value": {"summary": "x"}},
-            {"key": "file", "value": {"content": bad_weights, "path": "w.safetensors", "encoding": "base64"}}))
+        r = c.post(
+            "/api/models/mallory/lora/commit/main",
+            headers=auth(token),
+            content=_ndjson(
+                {"key": "header", "value": {"summary": "x"}},
+                {"key": "file", "value": {"content": bad_weights, "path": "w.safetensors", "encoding": "base64"}},
+            ),
+        )
         assert r.status_code == 400 and r.headers["x-error-code"] == "BadRequest"
         used = c.get("/api/v1/admin/quotas/mallory", headers=auth(admin)).json()["used_bytes"]
         assert used == 60 * 1024  # both orphans count
         refused = _finish_upload(c, token, os.urandom(10 * 1024))
         assert refused.status_code == 413 and "unpublished uploads count" in one_line(refused)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 40
         while _blob_files(hub) and time.monotonic() < deadline:  # the scheduled gc, nobody ran it
             time.sleep(0.3)
         assert _blob_files(hub) == 0
@@ -60,14 +67,23 @@ def test_unpublished_bytes_count_and_gc_collects_them_by_itself(hub_on):
         assert _finish_upload(c, token, os.urandom(40 * 1024)).status_code == 201
 
 
-def _rss(pid: int) -> int:
-    process = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+def _rss(pids: list[int]) -> int:
+    """Resident memory of every host process and its children (one process embedded, two on two hosts)."""
+    total = 0
+    for pid in pids:
+        process = psutil.Process(pid)
+        total += sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+    return total
+
+
+def _one_host_url(hub) -> str:
+    """The address of one host: the in-flight bound is per host, so both commits must reach the same one."""
+    return hub.hosts[0].url if hasattr(hub, "hosts") else hub.url
 
 
 class _Peak:
-    def __init__(self, pid: int) -> None:
-        self.pid, self.before, self.peak, self.stop = pid, _rss(pid), 0, threading.Event()
+    def __init__(self, pids: list[int]) -> None:
+        self.pid, self.before, self.peak, self.stop = pids, _rss(pids), 0, threading.Event()
         self.thread = threading.Thread(target=self._watch)
         self.thread.start()
 
@@ -85,8 +101,12 @@ class _Peak:
 def _raw_post(url: str, path: str, token: str, length: int) -> socket.socket:
     parts = urlsplit(url)
     sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
-    sock.sendall((f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n"
-                  f"Content-Type: application/x-ndjson\r\nContent-Length: {length}\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/x-ndjson\r\nContent-Length: {length}\r\n\r\n"
+        ).encode()
+    )
     return sock
 
 
@@ -107,12 +127,12 @@ def test_commit_message_flood_is_refused_while_it_arrives(hub_on):
     with httpx.Client(base_url=hub.url, timeout=30) as c:
         create_repo(c, token, "mallory", "lora")
     flood = b'{"key": "header", "value": {"summary": "' + b"\\n" * (15 * 1024 * 1024) + b'"}}\n'  # 30 MB
-    peak = _Peak(hub.proc.pid)
+    peak = _Peak(hub.pids)
     sock = _raw_post(hub.url, "/api/models/mallory/lora/commit/main", token, len(flood))
     sent = 0
     try:
         for start in range(0, len(flood), 256 * 1024):
-            sock.sendall(flood[start:start + 256 * 1024])
+            sock.sendall(flood[start : start + 256 * 1024])
             sent += 256 * 1024
     except OSError:  # the server answered and closed while we were still sending
         pass
@@ -127,12 +147,13 @@ def test_large_inline_file_is_stored_with_bounded_memory(hub_on):
     hub = hub_on()
     token = hub.token("alice", "write")
     data = os.urandom(40 * 1024 * 1024)
-    body = _ndjson({"key": "header", "value": {"summary": "big"}},
-                   {"key": "file", "value": {"content": base64.b64encode(data).decode(), "path": "big.txt",
-                                             "encoding": "base64"}})
+    body = _ndjson(
+        {"key": "header", "value": {"summary": "big"}},
+        {"key": "file", "value": {"content": base64.b64encode(data).decode(), "path": "big.txt", "encoding": "base64"}},
+    )
     with httpx.Client(base_url=hub.url, timeout=120) as c:
         create_repo(c, token, "alice", "big")
-        peak = _Peak(hub.proc.pid)
+        peak = _Peak(hub.pids)
         r = c.post("/api/models/alice/big/commit/main", content=body, headers=auth(token))
         extra = peak.extra()
         assert r.status_code == 200, r.text[:300]
@@ -143,20 +164,38 @@ def test_large_inline_file_is_stored_with_bounded_memory(hub_on):
 def test_commit_bytes_in_flight_are_bounded(hub_on):
     hub = hub_on(env={"HUB_HF_MAX_COMMIT_BYTES_IN_FLIGHT": str(1024 * 1024)})
     token = hub.token("alice", "write")
-    with httpx.Client(base_url=hub.url, timeout=30) as c:
+    host = _one_host_url(hub)
+    with httpx.Client(base_url=host, timeout=30) as c:
         create_repo(c, token, "alice", "lora")
-        holder = _raw_post(hub.url, "/api/models/alice/lora/commit/main", token, 900_000)
+        holder = _raw_post(host, "/api/models/alice/lora/commit/main", token, 900_000)
         holder.sendall(b'{"key": "header", "value": {"summary": "')  # and then slowly, nothing
         time.sleep(0.3)
         began = time.monotonic()
-        r = c.post("/api/models/alice/lora/commit/main", headers=auth(token), content=_ndjson(
-            {"key": "header", "value": {"summary": "x"}}, {"key": "file", "value": {
-                "content": base64.b64encode(b"x" * 600_000).decode(), "path": "a.txt", "encoding": "base64"}}))
+        r = c.post(
+            "/api/models/alice/lora/commit/main",
+            headers=auth(token),
+            content=_ndjson(
+                {"key": "header", "value": {"summary": "x"}},
+                {
+                    "key": "file",
+                    "value": {
+                        "content": base64.b64encode(b"x" * 600_000).decode(),
+                        "path": "a.txt",
+                        "encoding": "base64",
+                    },
+                },
+            ),
+        )
         assert r.status_code == 503 and r.headers["retry-after"] == "5"
         assert "the hub is reading 900000 bytes of commits already" in r.headers["x-error-message"]
         assert time.monotonic() - began < 10
         holder.close()
         time.sleep(0.5)
-        small = _ndjson({"key": "header", "value": {"summary": "x"}}, {"key": "file", "value": {
-            "content": base64.b64encode(b"y").decode(), "path": "b.txt", "encoding": "base64"}})
+        small = _ndjson(
+            {"key": "header", "value": {"summary": "x"}},
+            {
+                "key": "file",
+                "value": {"content": base64.b64encode(b"y").decode(), "path": "b.txt", "encoding": "base64"},
+            },
+        )
         assert c.post("/api/models/alice/lora/commit/main", headers=auth(token), content=small).status_code == 200

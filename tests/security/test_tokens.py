@@ -8,17 +8,19 @@ import time
 
 import httpx
 import pytest
-from tests.security.accountability_support import auth, hub_on, one_line  # noqa: F401
 from click.testing import CliRunner
 
 from hub_client.cli.main import main
 from hub_server.admin import create_user_token, list_user_tokens, revoke_user_token
 from hub_server.errors import Invalid
+from tests.security.accountability_support import auth, hub_on, one_line  # noqa: F401
+
+SHARED_HUB = True  # one hub (two workers) per database kind: each test has users of its own
 
 
 def _cli_env(hub) -> dict:
-    return {"HUB_DATA": str(hub.data_dir), "HUB_DATABASE_URL": hub.database_url or "", "HUB_ENDPOINT": hub.url,
-            "HUB_TOKEN": ""}
+    """An operator's shell beside the hub (its database, on every deployment) and a user's endpoint."""
+    return {**hub.admin_env(), "HUB_ENDPOINT": hub.url, "HUB_TOKEN": ""}
 
 
 def test_revoked_token_fails_at_once_on_every_worker(hub_on):
@@ -42,8 +44,8 @@ def test_revoked_token_fails_at_once_on_every_worker(hub_on):
 
 
 def test_tokens_cannot_widen_their_scope_or_touch_others(hub_on):
-    hub = hub_on()
-    reader, bob = hub.token("alice", "read"), hub.token("bob", "write")
+    hub = hub_on(workers=2)
+    reader, bob = hub.token("uli", "read"), hub.token("vera", "write")
     with httpx.Client(base_url=hub.url, timeout=30) as client:
         r = client.post("/api/v1/tokens", json={"scope": "write"}, headers=auth(reader))
         assert r.status_code == 403 and "cannot create" in one_line(r)
@@ -59,8 +61,8 @@ def test_tokens_cannot_widen_their_scope_or_touch_others(hub_on):
 
 
 def test_expired_token_is_refused_and_children_never_outlive_it(hub_on):
-    hub = hub_on()
-    short = create_user_token(hub.settings, "alice", "write", expires_in="2s")
+    hub = hub_on(workers=2)
+    short = create_user_token(hub.settings, "wes", "write", expires_in="2s")
     with httpx.Client(base_url=hub.url, timeout=30) as client:
         child = client.post("/api/v1/tokens", json={"scope": "read", "expires_in": "30d"}, headers=auth(short)).json()
         assert child["expires_at"] is not None
@@ -69,22 +71,22 @@ def test_expired_token_is_refused_and_children_never_outlive_it(hub_on):
             r = client.get("/api/v1/whoami", headers=auth(token))
             assert r.status_code == 401 and one_line(r).startswith("token expired at")
     with pytest.raises(Invalid, match="invalid duration"):
-        create_user_token(hub.settings, "alice", "write", expires_in="30 days")
-    assert [t["state"] for t in list_user_tokens(hub.settings, "alice")] == ["expired", "expired"]
+        create_user_token(hub.settings, "wes", "write", expires_in="30 days")
+    assert [t["state"] for t in list_user_tokens(hub.settings, "wes")] == ["expired", "expired"]
 
 
 def test_admin_and_user_token_commands(hub_on):
-    hub = hub_on()
+    hub = hub_on(workers=2)
     runner = CliRunner()
     env = _cli_env(hub)
-    made = runner.invoke(main, ["admin", "create-token", "alice", "--expires", "30d", "--name", "laptop"], env=env)
+    made = runner.invoke(main, ["admin", "create-token", "xena", "--expires", "30d", "--name", "laptop"], env=env)
     assert made.exit_code == 0, made.output
     token = made.stdout.strip()
-    bad = runner.invoke(main, ["admin", "create-token", "alice", "--expires", "forever"], env=env)
+    bad = runner.invoke(main, ["admin", "create-token", "xena", "--expires", "forever"], env=env)
     assert bad.exit_code == 1 and bad.stderr.startswith("error: invalid duration") and "Traceback" not in bad.output
-    listed = runner.invoke(main, ["admin", "tokens", "list", "--json"], env=env)
+    listed = runner.invoke(main, ["admin", "tokens", "list", "--user", "xena", "--json"], env=env)
     rows = json.loads(listed.stdout)
-    assert [(r["user"], r["name"], r["state"]) for r in rows] == [("alice", "laptop", "active")]
+    assert [(r["user"], r["name"], r["state"]) for r in rows] == [("xena", "laptop", "active")]
     assert rows[0]["expires_at"] is not None
 
     env["HUB_TOKEN"] = token
@@ -94,7 +96,7 @@ def test_admin_and_user_token_commands(hub_on):
     assert ci_token.startswith("hub_") and "\n" not in ci_token
     table = runner.invoke(main, ["token", "list"], env=env)
     assert table.exit_code == 0 and "ci" in table.stdout and "laptop" in table.stdout
-    ci_id = next(r["id"] for r in list_user_tokens(hub.settings, "alice") if r["name"] == "ci")
+    ci_id = next(r["id"] for r in list_user_tokens(hub.settings, "xena") if r["name"] == "ci")
     assert runner.invoke(main, ["token", "revoke", str(ci_id)], env=env).exit_code == 0
     assert httpx.get(hub.url + "/api/v1/whoami", headers=auth(ci_token)).status_code == 401
 

@@ -6,6 +6,7 @@ database kind, PostgreSQL, shared by both hosts."""
 from __future__ import annotations
 
 import pytest
+
 from tests.support.deployment import deployment_kind, start_hub
 from tests.support.hub_process import postgres_or_skip
 

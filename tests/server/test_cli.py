@@ -17,8 +17,9 @@ from hub_client.cli.main import main
 
 def _create_token(tmp_path) -> str:
     runner = CliRunner()
-    result = runner.invoke(main, ["admin", "create-token", "carol", "--scope", "admin", "--org", "lab",
-                                  "--data", str(tmp_path)])
+    result = runner.invoke(
+        main, ["admin", "create-token", "carol", "--scope", "admin", "--org", "lab", "--data", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     token = result.stdout.strip()
     assert token.startswith("hub_") and "\n" not in token
@@ -38,8 +39,13 @@ def test_serve_with_two_workers(tmp_path):
         port = s.getsockname()[1]
     hub = Path(sys.executable).with_name("hub")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    proc = subprocess.Popen([str(hub), "serve", "--data", str(tmp_path), "--port", str(port), "--workers", "2"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(hub), "serve", "--data", str(tmp_path), "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(600):

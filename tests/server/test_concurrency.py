@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
 from tests.support.hub_http import auth, create_repo, digest_of, publish, upload
 from tests.support.hub_process import HubProcess
 
@@ -60,9 +61,12 @@ def _slow_upload(url: str, token: str, data: bytes, started: threading.Event) ->
             upload_id = client.post("/api/v1/uploads", headers=auth(token)).json()["upload_id"]
             step = 64 * 1024
             for start in range(0, len(data), step):
-                piece = data[start:start + step]
-                client.patch(f"/api/v1/uploads/{upload_id}", content=piece, headers={
-                    **auth(token), "Content-Range": f"bytes {start}-{start + len(piece) - 1}/*"})
+                piece = data[start : start + step]
+                client.patch(
+                    f"/api/v1/uploads/{upload_id}",
+                    content=piece,
+                    headers={**auth(token), "Content-Range": f"bytes {start}-{start + len(piece) - 1}/*"},
+                )
                 started.set()
             client.put(f"/api/v1/uploads/{upload_id}", params={"digest": digest_of(data)}, headers=auth(token))
     except (httpx.HTTPError, KeyError, ValueError):
@@ -83,11 +87,18 @@ def test_kill_during_uploads_leaves_no_partial_state(hub_server):
         try:
             with httpx.Client(base_url=hub_server.url, timeout=10) as c:
                 for i, name in enumerate(names):
-                    chunk = payloads[i * 5:(i + 1) * 5]
-                    c.post(f"/api/v1/repos/crash/{name}/versions", headers=auth(token), json={
-                        "version": "1.0.0",
-                        "files": [{"path": f"f{j}.txt", "size": len(d), "digest": digest_of(d)}
-                                  for j, d in enumerate(chunk)]})
+                    chunk = payloads[i * 5 : (i + 1) * 5]
+                    c.post(
+                        f"/api/v1/repos/crash/{name}/versions",
+                        headers=auth(token),
+                        json={
+                            "version": "1.0.0",
+                            "files": [
+                                {"path": f"f{j}.txt", "size": len(d), "digest": digest_of(d)}
+                                for j, d in enumerate(chunk)
+                            ],
+                        },
+                    )
         except httpx.HTTPError:
             pass
 
@@ -110,7 +121,7 @@ def test_kill_during_uploads_leaves_no_partial_state(hub_server):
 
 def _check_whole_versions_then_publish_again(url: str, token: str, names: list[str], payloads: list[bytes]) -> None:
     with httpx.Client(base_url=url, timeout=60) as client:
-        for i, name in enumerate(names):
+        for name in names:
             for version in client.get(f"/api/v1/repos/crash/{name}/versions").json()["items"]:
                 detail = client.get(f"/api/v1/repos/crash/{name}/resolve", params={"ref": version["version"]}).json()
                 assert len(detail["files"]) == 5  # a visible version is always complete
@@ -118,7 +129,7 @@ def _check_whole_versions_then_publish_again(url: str, token: str, names: list[s
                     body = client.get(f"/api/v1/repos/crash/{name}/files/1.0.0/{f['path']}").content
                     assert digest_of(body) == f["digest"]
         for i, name in enumerate(names):
-            files = {f"f{j}.txt": d for j, d in enumerate(payloads[i * 5:(i + 1) * 5])}
+            files = {f"f{j}.txt": d for j, d in enumerate(payloads[i * 5 : (i + 1) * 5])}
             r = publish(client, token, f"crash/{name}", "1.0.0", files)
             assert r.status_code in (200, 201), r.text
             for path, data in files.items():
@@ -138,8 +149,9 @@ def test_racing_publishes_never_pass_the_namespace_quota(two_worker_server):
         names = [create_repo(client, tokens[0], "quota") for _ in payloads]
         for member, data in zip(tokens, payloads, strict=True):
             upload(client, member, data, chunk=len(data))
-        assert client.put("/api/v1/admin/quotas/quota", json={"max_bytes": 4500},
-                          headers=auth(admin)).status_code == 200
+        assert (
+            client.put("/api/v1/admin/quotas/quota", json={"max_bytes": 4500}, headers=auth(admin)).status_code == 200
+        )
     barrier = threading.Barrier(len(payloads))
 
     def attempt(i):

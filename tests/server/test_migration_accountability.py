@@ -35,15 +35,19 @@ def test_upgrade_keeps_blobs_and_indexes_names(database_url, tmp_path):
     try:
         _upgrade(db, "0002")
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO blobs (digest, size, created_at) VALUES ('sha256:" + "a" * 64 +
-                              "', 3, '2020-01-01 00:00:00')"))
+            conn.execute(
+                text(
+                    "INSERT INTO blobs (digest, size, created_at) VALUES ('sha256:"
+                    + "a" * 64
+                    + "', 3, '2020-01-01 00:00:00')"
+                )
+            )
             conn.execute(text("INSERT INTO users (name, created_at) VALUES ('Alice', CURRENT_TIMESTAMP)"))
         _upgrade(db, "head")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM blobs WHERE last_used_at = created_at")).scalar() == 1
-        with pytest.raises(Exception, match="uq_users_name_ci|UNIQUE|unique"):
-            with db.engine.begin() as conn:
-                conn.execute(text("INSERT INTO users (name, created_at) VALUES ('alice', CURRENT_TIMESTAMP)"))
+        with pytest.raises(Exception, match="uq_users_name_ci|UNIQUE|unique"), db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (name, created_at) VALUES ('alice', CURRENT_TIMESTAMP)"))
     finally:
         db.dispose()
 

@@ -29,10 +29,13 @@ def test_upgrade_from_0001_indexes_existing_repos(database_url, tmp_path: Path):
     db = Database(settings.resolved_database_url())
     with db.engine.connect() as conn:
         command.upgrade(_config(conn), "0001")
-        conn.execute(text(
-            "INSERT INTO repos (id, namespace, name, full_name, kind, private, downloads, created_at, updated_at,"
-            " search_text, metadata_json) VALUES (7, 'old', 'pirate-talk', 'old/pirate-talk', 'adapter', false, 0,"
-            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'old/pirate-talk say arr lora', '{}')"))
+        conn.execute(
+            text(
+                "INSERT INTO repos (id, namespace, name, full_name, kind, private, downloads, created_at, updated_at,"
+                " search_text, metadata_json) VALUES (7, 'old', 'pirate-talk', 'old/pirate-talk', 'adapter', false, 0,"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'old/pirate-talk say arr lora', '{}')"
+            )
+        )
         conn.commit()
     db.dispose()
     hub = build_hub(settings)  # migrates to the newest revision, as `hub serve` does

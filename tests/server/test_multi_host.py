@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
+from hub_client import HubClient, HubError
 from tests.support.deployment import TwoHosts
 from tests.support.hub_http import auth, digest_of
 from tests.support.hub_process import postgres_or_skip
 from tests.support.s3_server import CREDENTIALS
-
-from hub_client import HubClient, HubError
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +32,16 @@ def _upload_across(hosts: list[str], token: str, data: bytes, step: int) -> http
     """Start on the first host, send chunk i to host i mod n, finish on the next one."""
     upload_id = httpx.post(hosts[0] + "/api/v1/uploads", headers=auth(token)).json()["upload_id"]
     for i, start in enumerate(range(0, len(data), step)):
-        piece = data[start:start + step]
-        r = httpx.patch(f"{hosts[i % len(hosts)]}/api/v1/uploads/{upload_id}", content=piece, headers={
-            **auth(token), "Content-Range": f"bytes {start}-{start + len(piece) - 1}/*"})
+        piece = data[start : start + step]
+        r = httpx.patch(
+            f"{hosts[i % len(hosts)]}/api/v1/uploads/{upload_id}",
+            content=piece,
+            headers={**auth(token), "Content-Range": f"bytes {start}-{start + len(piece) - 1}/*"},
+        )
         assert r.status_code == 202, r.text
         status = httpx.get(f"{hosts[(i + 1) % len(hosts)]}/api/v1/uploads/{upload_id}", headers=auth(token))
         assert status.json()["offset"] == start + len(piece)
-    return httpx.put(f"{hosts[1]}/api/v1/uploads/{upload_id}", params={"digest": digest_of(data)},
-                     headers=auth(token))
+    return httpx.put(f"{hosts[1]}/api/v1/uploads/{upload_id}", params={"digest": digest_of(data)}, headers=auth(token))
 
 
 def test_any_host_continues_any_upload_and_keeps_nothing_locally(two_hosts):
@@ -48,7 +50,8 @@ def test_any_host_continues_any_upload_and_keeps_nothing_locally(two_hosts):
     r = _upload_across([h.url for h in two_hosts.hosts], token, data, step=70_000)
     assert r.status_code == 201 and r.json() == {"digest": digest_of(data), "size": len(data)}
     assert digest_of(data) in two_hosts.stored_digests()
-    assert not two_hosts.data_dir.exists()  # no SQLite, no blobs, no staging, no lock file
+    # no SQLite, no blobs, no staging, no lock file, no signing key: on either host
+    assert not any(host.data_dir.exists() for host in two_hosts.hosts)
 
 
 def test_an_upload_resumes_on_another_host_after_a_kill(two_hosts):
@@ -56,19 +59,27 @@ def test_an_upload_resumes_on_another_host_after_a_kill(two_hosts):
     first, second = two_hosts.hosts
     data = os.urandom(200_000)
     upload_id = httpx.post(first.url + "/api/v1/uploads", headers=auth(token)).json()["upload_id"]
-    httpx.patch(f"{first.url}/api/v1/uploads/{upload_id}", content=data[:120_000],
-                headers={**auth(token), "Content-Range": "bytes 0-119999/*"})
+    httpx.patch(
+        f"{first.url}/api/v1/uploads/{upload_id}",
+        content=data[:120_000],
+        headers={**auth(token), "Content-Range": "bytes 0-119999/*"},
+    )
     first.crash()
     try:
         offset = httpx.get(f"{second.url}/api/v1/uploads/{upload_id}", headers=auth(token)).json()["offset"]
         assert offset == 120_000
-        r = httpx.put(f"{second.url}/api/v1/uploads/{upload_id}", params={"digest": digest_of(data)},
-                      content=data[offset:], headers=auth(token))
+        r = httpx.put(
+            f"{second.url}/api/v1/uploads/{upload_id}",
+            params={"digest": digest_of(data)},
+            content=data[offset:],
+            headers=auth(token),
+        )
         assert r.status_code == 201
         wrong = httpx.post(second.url + "/api/v1/uploads", headers=auth(token)).json()["upload_id"]
         httpx.patch(f"{second.url}/api/v1/uploads/{wrong}", content=b"abc", headers=auth(token))
-        bad = httpx.put(f"{second.url}/api/v1/uploads/{wrong}", params={"digest": digest_of(b"xyz")},
-                        headers=auth(token))
+        bad = httpx.put(
+            f"{second.url}/api/v1/uploads/{wrong}", params={"digest": digest_of(b"xyz")}, headers=auth(token)
+        )
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "digest_mismatch"
         assert digest_of(b"abc") not in two_hosts.stored_digests()
         assert digest_of(b"xyz") not in two_hosts.stored_digests()
@@ -93,8 +104,9 @@ def test_stale_sessions_and_abandoned_multipart_uploads_are_swept(two_hosts, mon
         assert cleanup_stale(hub) == 0  # nothing is older than the TTL yet
         assert cleanup_stale(hub, now=time.time() + 120) >= 1
         assert upload_id not in dict(store.staged_sessions())
-        assert store.client.list_multipart_uploads(Bucket=store.bucket, Prefix=store.prefix + "/").get("Uploads",
-                                                                                                      []) == []
+        assert (
+            store.client.list_multipart_uploads(Bucket=store.bucket, Prefix=store.prefix + "/").get("Uploads", []) == []
+        )
     finally:
         hub.db.dispose()
     assert httpx.get(f"{two_hosts.url}/api/v1/uploads/{upload_id}", headers=auth(token)).status_code == 404
@@ -134,8 +146,9 @@ def test_kill_one_host_during_twenty_pushes(two_hosts, tmp_path):
     outcomes: dict[str, object] = {}
 
     def push(repo: str) -> None:
-        with HubClient(two_hosts.url, token, cache_dir=tmp_path / "c" / repo, progress=False,
-                       chunk_size=32 * 1024) as client:
+        with HubClient(
+            two_hosts.url, token, cache_dir=tmp_path / "c" / repo, progress=False, chunk_size=32 * 1024
+        ) as client:
             started.set()
             try:
                 outcomes[repo] = client.push(sources[repo], repo, "1.0.0", kind="base")

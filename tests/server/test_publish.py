@@ -110,8 +110,13 @@ def test_a_bin_that_is_no_pickle_is_an_ordinary_file(client, alice):
 GOOD = safetensors_bytes({"a": ("F32", [2], bytes(8)), "b": ("F16", [2], bytes(4))})
 BAD_SAFETENSORS = {
     "truncated": GOOD[:-3],
-    "overlap": raw_safetensors({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-                                "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, bytes(12)),
+    "overlap": raw_safetensors(
+        {
+            "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+            "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]},
+        },
+        bytes(12),
+    ),
     "gap": raw_safetensors({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, bytes(8)),
     "shape_mismatch": raw_safetensors({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, bytes(8)),
     "unknown_dtype": raw_safetensors({"a": {"dtype": "Q4", "shape": [8], "data_offsets": [0, 8]}}, bytes(8)),
@@ -187,22 +192,28 @@ def test_auth_rules(client, server, alice):
     assert client.get("/api/v1/repos/alice/rules/files/main/a.txt", headers=auth(alice)).content == b"secret"
     assert publish(client, bob, "alice/rules", "1.0.1", {"a.txt": b"x"}).status_code == 404
     assert client.delete("/api/v1/repos/alice/rules", headers=auth(bob)).status_code == 404
-    assert client.get("/api/v1/whoami", headers=auth(alice)).json() == {"user": "alice", "orgs": ["acme"],
-                                                                        "scope": "write"}
+    assert client.get("/api/v1/whoami", headers=auth(alice)).json() == {
+        "user": "alice",
+        "orgs": ["acme"],
+        "scope": "write",
+    }
     assert client.get("/api/v1/whoami").status_code == 401
     assert client.get("/api/v1/whoami", headers={"Authorization": "Basic x"}).status_code == 401
     assert client.delete("/api/v1/repos/alice/rules", headers=auth(alice)).status_code == 204
     assert client.get("/api/v1/repos/alice/rules", headers=auth(alice)).status_code == 404
 
 
-@pytest.mark.parametrize("body", [
-    {"version": "one", "files": [{"path": "a", "size": 1, "digest": "sha256:" + "0" * 64}]},
-    {"version": "1.0.0", "files": []},
-    {"version": "1.0.0", "files": "nope"},
-    {"version": "1.0.0", "files": [{"path": "a", "size": -1, "digest": "sha256:" + "0" * 64}]},
-    {"version": "1.0.0", "files": [{"path": "a", "size": 1, "digest": "md5:x"}]},
-    {"version": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"version": "one", "files": [{"path": "a", "size": 1, "digest": "sha256:" + "0" * 64}]},
+        {"version": "1.0.0", "files": []},
+        {"version": "1.0.0", "files": "nope"},
+        {"version": "1.0.0", "files": [{"path": "a", "size": -1, "digest": "sha256:" + "0" * 64}]},
+        {"version": "1.0.0", "files": [{"path": "a", "size": 1, "digest": "md5:x"}]},
+        {"version": 1},
+    ],
+)
 def test_bad_publish_bodies_are_client_errors(client, alice, body):
     name = create_repo(client, alice, "alice")
     r = client.post(f"/api/v1/repos/alice/{name}/versions", json=body, headers=auth(alice))
@@ -210,8 +221,12 @@ def test_bad_publish_bodies_are_client_errors(client, alice, body):
 
 
 def test_garbage_requests_never_500(client, alice):
-    assert client.post("/api/v1/repos", content=b"not json", headers={**auth(alice),
-                       "Content-Type": "application/json"}).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/repos", content=b"not json", headers={**auth(alice), "Content-Type": "application/json"}
+        ).status_code
+        == 422
+    )
     assert client.post("/api/v1/repos", json={"namespace": "../x", "name": "y"}, headers=auth(alice)).status_code == 400
     assert client.get("/api/v1/search", params={"limit": 1000}).status_code == 400
     assert client.get("/api/v1/search", params={"cursor": "%%%"}).status_code == 400

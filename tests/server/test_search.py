@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from tests.support.hub_http import auth, publish, wait_for_downloads
 
 PREFIX = "srch"
@@ -96,10 +97,10 @@ def _text(server, q: str, **params) -> list[str]:
 
 def test_free_text_matches_words_and_word_prefixes(catalogue):
     assert _text(catalogue, "pirate") == ["beta"]
-    assert _text(catalogue, "PIRATE spe") == ["beta"]             # every word must start a term, any case
+    assert _text(catalogue, "PIRATE spe") == ["beta"]  # every word must start a term, any case
     assert _text(catalogue, "speak srchbeta") == ["beta"]
-    assert _text(catalogue, "pirate hello") == []                # words are ANDed
-    assert _text(catalogue, "irate") == []                       # a word matches from the start of a term
+    assert _text(catalogue, "pirate hello") == []  # words are ANDed
+    assert _text(catalogue, "irate") == []  # a word matches from the start of a term
     assert _text(catalogue, f"lab/{PREFIX}") == ["delta", "gamma"]  # namespace/name tokens
     assert _text(catalogue, f"searcher/{PREFIX}al") == ["alpha"]
     assert _text(catalogue, "positive negative") == ["gamma"]
@@ -113,8 +114,7 @@ def test_a_new_version_replaces_the_searchable_text(catalogue):
         first = {"README.md": _card("lora", "causal-lm", "org/base-a", ["chat"], "tell jokes"), "x.txt": b"e"}
         assert publish(client, token, f"searcher/{PREFIX}epsilon", "1.0.0", first).status_code == 201
         assert _text(catalogue, "jokes") == ["epsilon"]
-        second = {"README.md": _card("lora", "causal-lm", "org/base-a", ["shanty"], "sing sea songs"),
-                  "x.txt": b"e2"}
+        second = {"README.md": _card("lora", "causal-lm", "org/base-a", ["shanty"], "sing sea songs"), "x.txt": b"e2"}
         assert publish(client, token, f"searcher/{PREFIX}epsilon", "1.1.0", second).status_code == 201
     assert _text(catalogue, "sea song") == ["epsilon"]
     assert _text(catalogue, "shanty") == ["epsilon"]

@@ -4,10 +4,9 @@ query is compared with a plain Python filter and sort of the same repos, on SQLi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.support.hub_process import postgres_or_skip
 
 from hub_server.app import build_hub
 from hub_server.db.models import Repo
@@ -16,9 +15,10 @@ from hub_server.services.auth import Principal
 from hub_server.services.search import search
 from hub_server.services.search_terms import query_words, set_search_text, terms_of
 from hub_server.settings import Settings
+from tests.support.hub_process import postgres_or_skip
 
 COUNT = 240
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _text(i: int) -> str:
@@ -40,9 +40,19 @@ def hub(request, tmp_path_factory):
     with hub.db.write() as s:
         for i in range(COUNT):
             ns, name = _namespace(i), f"item-{i:03d}"
-            repo = Repo(id=i + 1, namespace=ns, name=name, full_name=f"{ns}/{name}", kind="adapter", private=i % 11 == 0,
-                        downloads=i % 9, created_at=NOW, updated_at=NOW - timedelta(seconds=i % 13),
-                        method="lora" if i % 4 else "ia3", metadata_json="{}")
+            repo = Repo(
+                id=i + 1,
+                namespace=ns,
+                name=name,
+                full_name=f"{ns}/{name}",
+                kind="adapter",
+                private=i % 11 == 0,
+                downloads=i % 9,
+                created_at=NOW,
+                updated_at=NOW - timedelta(seconds=i % 13),
+                method="lora" if i % 4 else "ia3",
+                metadata_json="{}",
+            )
             set_search_text(repo, f"{ns}/{name} {_text(i)}")
             s.add(repo)
     yield hub
@@ -62,8 +72,11 @@ def _expected(q: str, sort: str, admin: bool, method: str | None) -> list[str]:
         if (i % 11 == 0 and not admin) or (method and method != ("lora" if i % 4 else "ia3")):
             continue
         rows.append((i % 9, NOW - timedelta(seconds=i % 13), f"{ns}/{name}", i + 1))
-    key = {"downloads": lambda r: (-r[0], -r[3]), "updated": lambda r: (-r[1].timestamp(), -r[3]),
-           "name": lambda r: (r[2], r[3])}[sort]
+    key = {
+        "downloads": lambda r: (-r[0], -r[3]),
+        "updated": lambda r: (-r[1].timestamp(), -r[3]),
+        "name": lambda r: (r[2], r[3]),
+    }[sort]
     return [r[2] for r in sorted(rows, key=key)]
 
 
@@ -79,12 +92,28 @@ def _pages(hub, q: str, sort: str, admin: bool, method: str | None) -> list[str]
     raise AssertionError("pagination did not end")
 
 
-QUERIES = ["common", "half third", "rare", "zz", "zz-late half", "usage1", "usage12", "item-2", "ns3 third",
-           "every-repo common half", "nosuch", "common nosuch", "HALF", "  ", "common rare"]
+QUERIES = [
+    "common",
+    "half third",
+    "rare",
+    "zz",
+    "zz-late half",
+    "usage1",
+    "usage12",
+    "item-2",
+    "ns3 third",
+    "every-repo common half",
+    "nosuch",
+    "common nosuch",
+    "HALF",
+    "  ",
+    "common rare",
+]
 
 
-@pytest.mark.parametrize("sparse_rows, walk_rows, max_batch", [(5000, 2000, 3200), (0, 2000, 3200), (0, 5, 3200),
-                                                               (20, 3, 60)])
+@pytest.mark.parametrize(
+    "sparse_rows, walk_rows, max_batch", [(5000, 2000, 3200), (0, 2000, 3200), (0, 5, 3200), (20, 3, 60)]
+)
 def test_every_strategy_pages_like_a_plain_filter_and_sort(hub, monkeypatch, sparse_rows, walk_rows, max_batch):
     monkeypatch.setattr(search_module, "SPARSE_ROWS", sparse_rows)
     monkeypatch.setattr(search_module, "WALK_ROWS", walk_rows)

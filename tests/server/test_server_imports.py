@@ -29,6 +29,6 @@ def test_a_built_app_answering_a_request_has_not_loaded_torch(tmp_path):
         "    assert c.get('/api/v1/search').status_code == 200\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'torch', 'transformers', 'peft', 'adapters'}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"

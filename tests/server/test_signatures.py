@@ -9,9 +9,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from tests.support.hub_http import auth, create_repo, publish, safetensors_bytes
 
 from hub_client.signing import generate_key, registration_proof, sign_dir
+from tests.support.hub_http import auth, create_repo, publish, safetensors_bytes
 
 CARD = b"---\nlibrary_name: peft\nadapter_hub: {kind: adapter, method: lora}\n---\n# signed\n"
 
@@ -46,12 +46,21 @@ def test_keys_register_list_get_revoke(server, client, tmp_path):
     token = server.token("kim", "write")
     pair = generate_key(tmp_path / "k.pem")
     pem = pair.public.read_text()
-    r = client.post("/api/v1/keys", json={"public_key": pem, "name": "laptop",
-                                          "proof": registration_proof(pair.private, "kim")}, headers=auth(token))
+    r = client.post(
+        "/api/v1/keys",
+        json={"public_key": pem, "name": "laptop", "proof": registration_proof(pair.private, "kim")},
+        headers=auth(token),
+    )
     assert r.status_code == 201, r.text
     assert r.json()["fingerprint"] == pair.fingerprint and r.json()["user"] == "kim"
-    assert "already registered" in _error(client.post("/api/v1/keys", json={"public_key": pem, "proof": registration_proof(pair.private, "kim")},
-                                                      headers=auth(token)), 409)
+    assert "already registered" in _error(
+        client.post(
+            "/api/v1/keys",
+            json={"public_key": pem, "proof": registration_proof(pair.private, "kim")},
+            headers=auth(token),
+        ),
+        409,
+    )
     items = client.get("/api/v1/users/kim/keys").json()["items"]
     assert [(k["fingerprint"], k["name"], k["revoked"]) for k in items] == [(pair.fingerprint, "laptop", False)]
     assert client.get(f"/api/v1/keys/{pair.fingerprint}").json()["public_key"].startswith("-----BEGIN PUBLIC KEY")
@@ -63,17 +72,24 @@ def test_keys_register_list_get_revoke(server, client, tmp_path):
     assert "not found" in _error(client.get("/api/v1/users/nobody-here/keys"), 404)
 
 
-@pytest.mark.parametrize("body, status, words", [
-    ({"public_key": "not a key"}, 422, "not a PEM public key"),
-    ({"public_key": 42}, 422, "body.public_key: Input should be a valid string"),
-    ({}, 422, "body.public_key: Field required"),
-    ("rsa", 422, "unsupported key"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ({"public_key": "not a key"}, 422, "not a PEM public key"),
+        ({"public_key": 42}, 422, "body.public_key: Input should be a valid string"),
+        ({}, 422, "body.public_key: Field required"),
+        ("rsa", 422, "unsupported key"),
+    ],
+)
 def test_bad_keys_are_refused_and_nothing_stored(server, client, body, status, words):
     token = server.token("nora", "write")
     if body == "rsa":
-        pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        pem = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            .public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
         body = {"public_key": pem}
     assert words in _error(client.post("/api/v1/keys", json=body, headers=auth(token)), status)
     assert client.get("/api/v1/users/nora/keys").json()["items"] == []
@@ -89,39 +105,52 @@ def test_registering_needs_a_write_token(server, client, tmp_path):
 def test_signed_publish_records_signer_for_org_namespace(server, client, tmp_path):
     token = server.token("sam", "write", orgs=("lab",))
     pair = generate_key(tmp_path / "k.pem")
-    client.post("/api/v1/keys", json={"public_key": pair.public.read_text(), "proof": registration_proof(pair.private, "sam")},
-                headers=auth(token))
+    client.post(
+        "/api/v1/keys",
+        json={"public_key": pair.public.read_text(), "proof": registration_proof(pair.private, "sam")},
+        headers=auth(token),
+    )
     name = create_repo(client, token, "lab")
     r = publish(client, token, f"lab/{name}", "1.0.0", _signed_files(tmp_path, pair.private, _files()))
     assert r.status_code == 201, r.text
-    assert r.json()["signature"] == {"signed_by": "sam", "key": pair.fingerprint, "key_revoked": False,
-                                     "owner_key": True}
+    assert r.json()["signature"] == {
+        "signed_by": "sam",
+        "key": pair.fingerprint,
+        "key_revoked": False,
+        "owner_key": True,
+    }
     repo = client.get(f"/api/v1/repos/lab/{name}").json()
     assert repo["signature"] == {"signed_by": "sam", "key": pair.fingerprint}
     summary = client.get(f"/api/v1/repos/lab/{name}/versions").json()["items"][0]
     assert summary["signature"] == {"signed_by": "sam", "key": pair.fingerprint}
 
 
-@pytest.mark.parametrize("case, words", [
-    ("garbage", "not a key-signed model-signing bundle"),
-    ("extra file", "extra.json: not covered by the signature"),
-    ("changed file", "adapter_config.json: content differs from what was signed"),
-    ("missing file", "adapter_config.json: signed but missing from the version"),
-    ("other key", "is not registered to tom"),
-])
+@pytest.mark.parametrize(
+    "case, words",
+    [
+        ("garbage", "not a key-signed model-signing bundle"),
+        ("extra file", "extra.json: not covered by the signature"),
+        ("changed file", "adapter_config.json: content differs from what was signed"),
+        ("missing file", "adapter_config.json: signed but missing from the version"),
+        ("other key", "is not registered to tom"),
+    ],
+)
 def test_bad_signatures_are_refused_and_nothing_published(server, client, tmp_path, case, words):
     token = server.token("tom", "write")
     pair = generate_key(tmp_path / "k.pem")
-    client.post("/api/v1/keys", json={"public_key": pair.public.read_text(), "proof": registration_proof(pair.private, "tom")},
-                headers=auth(token))
+    client.post(
+        "/api/v1/keys",
+        json={"public_key": pair.public.read_text(), "proof": registration_proof(pair.private, "tom")},
+        headers=auth(token),
+    )
     signer = generate_key(tmp_path / "other.pem").private if case == "other key" else pair.private
     files = _signed_files(tmp_path, signer, _files())
     if case == "garbage":
-        files["model.sig"] = b"{\"mediaType\": 1}"
+        files["model.sig"] = b'{"mediaType": 1}'
     elif case == "extra file":
         files["extra.json"] = b"{}"
     elif case == "changed file":
-        files["adapter_config.json"] = b"{\"r\": 8}"
+        files["adapter_config.json"] = b'{"r": 8}'
     elif case == "missing file":
         del files["adapter_config.json"]
     name = create_repo(client, token, "tom")
@@ -135,9 +164,11 @@ def test_server_signature_path_never_imports_torch():
     import subprocess
     import sys
 
-    code = ("import sys, hub_server.app, hub_server.services.signatures, hub_rules.signatures as r; "
-            "import model_signing._signing.sign_ec_key; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'adapters')))")
+    code = (
+        "import sys, hub_server.app, hub_server.services.signatures, hub_rules.signatures as r; "
+        "import model_signing._signing.sign_ec_key; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'adapters')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -160,13 +191,20 @@ def test_upgrade_from_0002_keeps_versions_unsigned(database_url, tmp_path):
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = conn
         command.upgrade(config, "0002")
-        conn.execute(text(
-            "INSERT INTO repos (id, namespace, name, full_name, kind, private, downloads, created_at, updated_at,"
-            " search_text, metadata_json) VALUES (3, 'old', 'a', 'old/a', 'adapter', false, 0, CURRENT_TIMESTAMP,"
-            " CURRENT_TIMESTAMP, 'old/a', '{}')"))
-        conn.execute(text(
-            "INSERT INTO versions (id, repo_id, version, \"commit\", created_at, message, yanked, deleted, size, card_json)"
-            " VALUES (1, 3, '1.0.0', :c, CURRENT_TIMESTAMP, '', false, false, 0, '{}')"), {"c": "a" * 40})
+        conn.execute(
+            text(
+                "INSERT INTO repos (id, namespace, name, full_name, kind, private, downloads, created_at, updated_at,"
+                " search_text, metadata_json) VALUES (3, 'old', 'a', 'old/a', 'adapter', false, 0, CURRENT_TIMESTAMP,"
+                " CURRENT_TIMESTAMP, 'old/a', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                'INSERT INTO versions (id, repo_id, version, "commit", created_at, message, yanked, deleted, size, card_json)'
+                " VALUES (1, 3, '1.0.0', :c, CURRENT_TIMESTAMP, '', false, false, 0, '{}')"
+            ),
+            {"c": "a" * 40},
+        )
         conn.commit()
     db.dispose()
     hub = build_hub(settings)

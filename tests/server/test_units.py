@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
-from hub_server.errors import Unprocessable
 import hub_rules as semver
+from hub_server.errors import Unprocessable
 from hub_server.services.card import metadata_from_card, parse_front_matter
 from hub_server.services.versions import pick
 from hub_server.settings import Settings
@@ -13,22 +15,25 @@ from hub_server.settings import Settings
 VERSIONS = ["0.1.0", "0.2.0", "1.0.0", "1.2.0", "1.2.5", "1.3.0-rc.1", "1.3.0", "2.0.0"]
 
 
-@pytest.mark.parametrize("spec, expected", [
-    ("^1.2", ["1.2.0", "1.2.5", "1.3.0"]),
-    ("~1.2", ["1.2.0", "1.2.5"]),
-    (">=1.0,<2", ["1.0.0", "1.2.0", "1.2.5", "1.3.0"]),
-    ("1.x", ["1.0.0", "1.2.0", "1.2.5", "1.3.0"]),
-    ("1.2.x", ["1.2.0", "1.2.5"]),
-    ("^0.1", ["0.1.0"]),
-    (">1.2.0", ["1.2.5", "1.3.0", "2.0.0"]),
-])
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("^1.2", ["1.2.0", "1.2.5", "1.3.0"]),
+        ("~1.2", ["1.2.0", "1.2.5"]),
+        (">=1.0,<2", ["1.0.0", "1.2.0", "1.2.5", "1.3.0"]),
+        ("1.x", ["1.0.0", "1.2.0", "1.2.5", "1.3.0"]),
+        ("1.2.x", ["1.2.0", "1.2.5"]),
+        ("^0.1", ["0.1.0"]),
+        (">1.2.0", ["1.2.5", "1.3.0", "2.0.0"]),
+    ],
+)
 def test_ranges(spec, expected):
     match = semver.parse_version_range(spec).matches
     assert [v for v in VERSIONS if match(v)] == expected
 
 
 def test_ordering_puts_prereleases_before_their_release():
-    assert sorted(reversed(VERSIONS), key=semver.sort_key) == VERSIONS
+    assert sorted(VERSIONS[3:] + VERSIONS[:3], key=semver.sort_key) == VERSIONS
     assert semver.sort_key("1.0.0-rc.2") < semver.sort_key("1.0.0-rc.10") < semver.sort_key("1.0.0")
     with pytest.raises(semver.VersionInvalid):
         semver.check_version("1.0")
@@ -48,8 +53,10 @@ def test_pick_skips_yanked_for_main_and_ranges_but_not_exact_pins():
 
 
 def test_front_matter_and_metadata():
-    card = parse_front_matter("---\nlicense: mit\ntags: lora\nadapter_hub: {method: ia3, base: {id: b, "
-                              "fingerprint: 'sha256:1'}}\n---\n# body\n")
+    card = parse_front_matter(
+        "---\nlicense: mit\ntags: lora\nadapter_hub: {method: ia3, base: {id: b, "
+        "fingerprint: 'sha256:1'}}\n---\n# body\n"
+    )
     meta = metadata_from_card(card)
     assert meta["method"] == "ia3" and meta["base_id"] == "b" and meta["pinned"] and meta["tags"] == ["lora"]
     assert parse_front_matter("# no front matter") == {}
@@ -85,15 +92,18 @@ def test_stale_upload_sessions_are_removed(tmp_path):
         yield b"abc"
 
     assert asyncio.run(uploads.append(hub, who, fresh, "bytes 0-2/*", one_chunk()))["offset"] == 3
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from sqlalchemy import update
 
     from hub_server.db.models import UploadSession
 
     with hub.db.write() as s:  # the session was last touched an hour ago
-        s.execute(update(UploadSession).where(UploadSession.id == old)
-                  .values(updated_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+        s.execute(
+            update(UploadSession)
+            .where(UploadSession.id == old)
+            .values(updated_at=datetime.now(UTC) - timedelta(hours=1))
+        )
     assert uploads.cleanup_stale(hub) == 1
     assert uploads.status(hub, who, fresh)["offset"] == 3
     with pytest.raises(Exception, match="not found"):

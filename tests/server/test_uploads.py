@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from tests.support.hub_http import auth, digest_of, upload
 
 
@@ -26,8 +27,9 @@ def _start(client, token):
 
 def _patch(client, token, upload_id, start, data, end=None):
     end = start + len(data) - 1 if end is None else end
-    return client.patch(f"/api/v1/uploads/{upload_id}", content=data,
-                        headers={**auth(token), "Content-Range": f"bytes {start}-{end}/*"})
+    return client.patch(
+        f"/api/v1/uploads/{upload_id}", content=data, headers={**auth(token), "Content-Range": f"bytes {start}-{end}/*"}
+    )
 
 
 def test_out_of_order_chunk_is_416_with_the_offset(client, writer):
@@ -69,8 +71,12 @@ def test_wrong_digest_is_400_and_nothing_stored(client, writer, server):
 def test_last_chunk_can_travel_with_finish(client, writer):
     upload_id = _start(client, writer)
     _patch(client, writer, upload_id, 0, b"part one, ")
-    r = client.put(f"/api/v1/uploads/{upload_id}", params={"digest": digest_of(b"part one, part two")},
-                   content=b"part two", headers=auth(writer))
+    r = client.put(
+        f"/api/v1/uploads/{upload_id}",
+        params={"digest": digest_of(b"part one, part two")},
+        content=b"part two",
+        headers=auth(writer),
+    )
     assert r.status_code == 201 and r.json()["size"] == 18
 
 

@@ -19,12 +19,23 @@ def main() -> None:
         try:
             if call["op"] == "generate":
                 r = client.generate(call["prompt"], details=True, **kw)
-                answers.append({"text": r.generated_text, "generated_tokens": r.details.generated_tokens,
-                                "tokens": len(r.details.tokens), "finish_reason": r.details.finish_reason.value})
+                answers.append(
+                    {
+                        "text": r.generated_text,
+                        "generated_tokens": r.details.generated_tokens,
+                        "tokens": len(r.details.tokens),
+                        "finish_reason": r.details.finish_reason.value,
+                    }
+                )
             else:
                 events = list(client.generate_stream(call["prompt"], **kw))
-                answers.append({"text": events[-1].generated_text, "events": len(events),
-                                "pieces": "".join(e.token.text for e in events if not e.token.special)})
+                answers.append(
+                    {
+                        "text": events[-1].generated_text,
+                        "events": len(events),
+                        "pieces": "".join(e.token.text for e in events if not e.token.special),
+                    }
+                )
         except ValidationError as exc:
             answers.append({"error": "ValidationError", "message": str(exc)})
     print(json.dumps(answers))

@@ -7,9 +7,16 @@ from pathlib import Path
 from tests.support.stack_fixtures import make_adapter, make_method_adapter, pin_adapter
 from tests.support.tiny_bases import make_llama_dir
 
-METHODS = {"lora-a": ("lora", 1), "lora-b": ("lora", 2), "ia3": ("ia3", 3), "prompt": ("prompt_tuning", 4),
-           "prefix": ("prefix_tuning", 5), "bottleneck": ("bottleneck", 6), "dora": ("lora", 7),
-           "lora-c": ("lora", 8)}
+METHODS = {
+    "lora-a": ("lora", 1),
+    "lora-b": ("lora", 2),
+    "ia3": ("ia3", 3),
+    "prompt": ("prompt_tuning", 4),
+    "prefix": ("prefix_tuning", 5),
+    "bottleneck": ("bottleneck", 6),
+    "dora": ("lora", 7),
+    "lora-c": ("lora", 8),
+}
 
 
 def make_tiny_adapters(root: Path, names=tuple(METHODS)) -> tuple[Path, dict[str, Path]]:
@@ -43,7 +50,12 @@ def hub_run_tokens(base: Path, adapter: Path | None, prompt: str, max_new_tokens
     stack.merge()
     enc = stack.encode(prompt, chat=False)
     with torch.no_grad():
-        new = greedy_generate(stack.model, enc["input_ids"], enc["attention_mask"], max_new_tokens,
-                              stack.tokenizer.eos_token_id,
-                              prepare=stack.prepare_inputs if stack._input_preparer() else None)
+        new = greedy_generate(
+            stack.model,
+            enc["input_ids"],
+            enc["attention_mask"],
+            max_new_tokens,
+            stack.tokenizer.eos_token_id,
+            prepare=stack.prepare_inputs if stack._input_preparer() else None,
+        )
     return new[0].tolist()

@@ -15,8 +15,19 @@ import httpx
 class ServeProcess:
     def __init__(self, base: Path | str, env: dict, log_path: Path, *extra: str):
         self.log_path = log_path
-        args = [sys.executable, "-m", "hub_client.cli", "serve-model", "--base", str(base), "--port", "0",
-                "--log-level", "info", *extra]
+        args = [
+            sys.executable,
+            "-m",
+            "hub_client.cli",
+            "serve-model",
+            "--base",
+            str(base),
+            "--port",
+            "0",
+            "--log-level",
+            "info",
+            *extra,
+        ]
         self._log = open(log_path, "ab")  # noqa: SIM115 - held for the process's life
         self.proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=self._log)
         self.url = self._wait_url()
@@ -95,8 +106,11 @@ class NginxProxy:
         servers = "\n".join(f"        server {u.removeprefix('http://')};" for u in replicas)
         conf = root / "nginx.conf"
         conf.write_text(NGINX_CONF.format(root=root, servers=servers, port=port))
-        self.proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root)], stdout=subprocess.DEVNULL,
-                                     stderr=open(root / "nginx-stderr.log", "ab"))  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["nginx", "-c", str(conf), "-p", str(root)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(root / "nginx-stderr.log", "ab"),  # noqa: SIM115 - held for nginx's life
+        )
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -105,7 +119,7 @@ class NginxProxy:
                 return
             except httpx.HTTPError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError((root / "nginx-stderr.log").read_text())
+                    raise RuntimeError((root / "nginx-stderr.log").read_text()) from None
                 time.sleep(0.1)
         raise RuntimeError("nginx did not start")
 

@@ -38,7 +38,7 @@ def test_mixed_batch_with_joins_and_leaves_equals_hub_run_per_row(tiny):
     produced: dict[int, list[int]] = {}
     rows: list[int] = []  # job index per batch row
     pending = list(range(len(jobs)))
-    gathered = False  # whether steps ran the several LoRAs as one gathered product
+    gathered = shared = False  # whether steps ran the LoRAs as one gathered product, q/v sharing one x A^T
     budget = {i: NEW - (i % 3) * 3 for i in range(len(jobs))}  # different lengths: rows leave at different steps
     while pending or rows:
         if pending:  # one new sequence joins before each step
@@ -54,14 +54,16 @@ def test_mixed_batch_with_joins_and_leaves_equals_hub_run_per_row(tiny):
         if not rows:
             continue
         logits = batch.step([produced[j][-1] for j in rows])
-        gathered |= any(plan for plans in runtime._gathered.values() for plan in plans.values())
+        plan = runtime.plan([jobs[j][0] for j in rows])
+        gathered |= "gathered" in plan.kinds.values()
+        shared |= plan.shared_groups > 0
         assert logits.shape[0] == len(rows)
         for r, j in enumerate(rows):
             produced[j].append(int(logits[r].argmax()))
     for j, (name, prompt) in enumerate(jobs):
         expected = hub_run_tokens(base, adapters[name] if name else None, prompt, budget[j])
-        assert produced[j][:len(expected)] == expected, (name, prompt)
-    assert gathered
+        assert produced[j][: len(expected)] == expected, (name, prompt)
+    assert gathered and shared
     outputs = {tuple(produced[j]) for j in range(len(jobs))}
     assert len(outputs) >= len(jobs) - 2  # adapters really change the output
     after = runtime.model.state_dict()

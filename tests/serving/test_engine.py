@@ -51,9 +51,13 @@ def test_concurrent_requests_share_steps_and_equal_hub_run(engine):
     ids = tok("say cat")["input_ids"]
 
     async def together():
-        return await asyncio.gather(_tokens(eng, "lora-a", ids, greedy), _tokens(eng, None, ids, greedy),
-                                    _tokens(eng, "ia3", ids, sampled), _tokens(eng, "ia3", ids, greedy),
-                                    _tokens(eng, "lora-a", ids, greedy, stop_after=2))
+        return await asyncio.gather(
+            _tokens(eng, "lora-a", ids, greedy),
+            _tokens(eng, None, ids, greedy),
+            _tokens(eng, "ia3", ids, sampled),
+            _tokens(eng, "ia3", ids, greedy),
+            _tokens(eng, "lora-a", ids, greedy, stop_after=2),
+        )
 
     lora, plain, seeded, ia3, cut = asyncio.run(together())
     assert lora == hub_run_tokens(base, adapters["lora-a"], "say cat", 8)
@@ -85,14 +89,14 @@ def test_stop_string_ends_the_text(engine):
     events = asyncio.run(run())
     done = events[-1]
     assert isinstance(done, Done) and done.finish_reason == "stop"
-    assert done.text == full[:full.find(stop)]
+    assert done.text == full[: full.find(stop)]
     assert "".join(e.text for e in events if isinstance(e, Token)) == done.text
 
 
 def test_a_caller_whose_event_loop_closed_does_not_stop_the_engine(engine):
     """A caller that leaves without closing its stream (its event loop closed under it) is dropped; the
     engine thread keeps serving everyone else."""
-    eng, base, adapters, tok = engine
+    eng, base, _adapters, tok = engine
     ids = tok("say cat")["input_ids"]
     loop = asyncio.new_event_loop()
     stream = eng.submit("lora-a", ids, SamplingParams(max_tokens=8, temperature=0))

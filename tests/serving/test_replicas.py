@@ -22,9 +22,16 @@ NAMES = ["lora-a", "lora-b", "ia3", "prompt", "prefix", "dora"]
 def test_two_replicas_behind_a_consistent_hash_on_the_adapter(hub_server, tmp_path, monkeypatch):
     base, adapters = make_tiny_adapters(tmp_path, NAMES)
     token = hub_server.token("alice")
-    env = {"HUB_ENDPOINT": hub_server.url, "HUB_TOKEN": token, "HUB_CONFIG_DIR": str(tmp_path / "config"),
-           "HUB_CACHE": str(tmp_path / "cache"), "HUB_BASE_INDEX": str(tmp_path / "bases.json"),
-           "HUB_FINGERPRINT_CACHE": str(tmp_path / "fp.json"), "HUB_NO_PROGRESS": "1", "HF_HUB_OFFLINE": "1"}
+    env = {
+        "HUB_ENDPOINT": hub_server.url,
+        "HUB_TOKEN": token,
+        "HUB_CONFIG_DIR": str(tmp_path / "config"),
+        "HUB_CACHE": str(tmp_path / "cache"),
+        "HUB_BASE_INDEX": str(tmp_path / "bases.json"),
+        "HUB_FINGERPRINT_CACHE": str(tmp_path / "fp.json"),
+        "HUB_NO_PROGRESS": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     with HubClient(hub_server.url, token, progress=False) as client:
@@ -39,16 +46,18 @@ def test_two_replicas_behind_a_consistent_hash_on_the_adapter(hub_server, tmp_pa
         for _ in range(2):
             for name in NAMES:
                 model = f"alice/{name}@1.0.0"
-                r = client.completions.create(model=model, prompt="hello", max_tokens=8, temperature=0,
-                                              extra_headers={"X-Adapter-Id": model})
+                r = client.completions.create(
+                    model=model, prompt="hello", max_tokens=8, temperature=0, extra_headers={"X-Adapter-Id": model}
+                )
                 answers[name] = r.choices[0].text
         held = [set(httpx.get(f"{r.url}/health").json()["adapters"]) for r in replicas]
         assert held[0] and held[1], held  # both replicas serve some adapters
         assert not held[0] & held[1], held  # none is pulled twice
         assert held[0] | held[1] == {f"alice/{n}@1.0.0" for n in NAMES}
         for name in NAMES[:3]:
-            run = CliRunner().invoke(main, ["run", f"alice/{name}@1.0.0", "--prompt", "hello", "--no-chat",
-                                            "--max-new-tokens", "8"])
+            run = CliRunner().invoke(
+                main, ["run", f"alice/{name}@1.0.0", "--prompt", "hello", "--no-chat", "--max-new-tokens", "8"]
+            )
             assert run.exit_code == 0, run.output
             assert answers[name] == run.stdout.rstrip("\n")
     finally:

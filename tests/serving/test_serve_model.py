@@ -32,10 +32,18 @@ def lorax_calls(url: str, calls: list[dict]) -> list[dict]:
     if not (CLIENTS / "lorax").is_dir():
         pytest.fail(f"lorax-client is not installed in {CLIENTS}: run `make venv` (requirements-clients.lock)")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(CLIENTS), os.environ.get("PYTHONPATH", "")])}
-    out = subprocess.run([sys.executable, str(Path(__file__).parent / "lorax_driver.py"), url],
-                         input=json.dumps(calls), capture_output=True, text=True, env=env, timeout=300, check=False)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "lorax_driver.py"), url],
+        input=json.dumps(calls),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout)
+
 
 NAMES = ["lora-a", "lora-b", "ia3", "prompt", "prefix", "bottleneck"]
 NEW = 10
@@ -48,9 +56,16 @@ def served(hub_server_module, tmp_path_factory):
     other = make_llama_dir(root / "other-base", seed=9)
     stranger = pin_adapter(make_adapter(other, root / "stranger", "lora", seed=3), other)
     token = hub_server_module.token("alice")
-    env = {"HUB_ENDPOINT": hub_server_module.url, "HUB_TOKEN": token, "HUB_CONFIG_DIR": str(root / "config"),
-           "HUB_CACHE": str(root / "cache"), "HUB_BASE_INDEX": str(root / "bases.json"),
-           "HUB_FINGERPRINT_CACHE": str(root / "fp.json"), "HUB_NO_PROGRESS": "1", "HF_HUB_OFFLINE": "1"}
+    env = {
+        "HUB_ENDPOINT": hub_server_module.url,
+        "HUB_TOKEN": token,
+        "HUB_CONFIG_DIR": str(root / "config"),
+        "HUB_CACHE": str(root / "cache"),
+        "HUB_BASE_INDEX": str(root / "bases.json"),
+        "HUB_FINGERPRINT_CACHE": str(root / "fp.json"),
+        "HUB_NO_PROGRESS": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
     mp = pytest.MonkeyPatch()
     for k, v in env.items():
         mp.setenv(k, v)
@@ -81,8 +96,7 @@ def base_run(base: Path, prompt: str) -> str:
     """The bare base's greedy text (``hub run``'s loop with no adapter)."""
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(base).decode(hub_run_tokens(base, None, prompt, NEW),
-                                                      skip_special_tokens=True)
+    return AutoTokenizer.from_pretrained(base).decode(hub_run_tokens(base, None, prompt, NEW), skip_special_tokens=True)
 
 
 def _client(served) -> openai.OpenAI:
@@ -98,10 +112,16 @@ def test_models_lists_the_base_first(served):
 def test_openai_completions_equal_hub_run_concurrently_and_streamed(served):
     client = _client(served)
     base_id = client.models.list().data[0].id
-    jobs = [(f"alice/{n}@1.0.0", p) for n, p in zip(["lora-a", "lora-b", "ia3", "prompt"],
-                                                    ["say cat", "xyz", "hello", "abc"])]
-    jobs += [(base_id, "say cat"), ("alice/lora-a@1.0.0", "the moon"), ("alice/ia3@1.0.0", "xyz"),
-             ("alice/prompt@1.0.0", "hi there")]
+    jobs = [
+        (f"alice/{n}@1.0.0", p)
+        for n, p in zip(["lora-a", "lora-b", "ia3", "prompt"], ["say cat", "xyz", "hello", "abc"], strict=False)
+    ]
+    jobs += [
+        (base_id, "say cat"),
+        ("alice/lora-a@1.0.0", "the moon"),
+        ("alice/ia3@1.0.0", "xyz"),
+        ("alice/prompt@1.0.0", "hi there"),
+    ]
 
     def plain(job):
         r = client.completions.create(model=job[0], prompt=job[1], max_tokens=NEW, temperature=0)
@@ -114,7 +134,7 @@ def test_openai_completions_equal_hub_run_concurrently_and_streamed(served):
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(plain, jobs))
         streams = list(pool.map(streamed, jobs))
-    for (model, prompt), (text, used, name), stream in zip(jobs, answers, streams):
+    for (model, prompt), (text, used, name), stream in zip(jobs, answers, streams, strict=False):
         expected = base_run(served["base"], prompt) if model == base_id else hub_run(model, prompt)
         assert text == expected, (model, prompt)
         assert stream == expected, (model, prompt)
@@ -129,14 +149,17 @@ def test_openai_completions_equal_hub_run_concurrently_and_streamed(served):
 def test_chat_and_lorax_client_equal_hub_run(served):
     expected_chat = hub_run("alice/prefix@1.0.0", "say cat", chat=True)
     chat = _client(served).chat.completions.create(
-        model="alice/prefix@1.0.0", messages=[{"role": "user", "content": "say cat"}], max_tokens=NEW,
-        temperature=0)
+        model="alice/prefix@1.0.0", messages=[{"role": "user", "content": "say cat"}], max_tokens=NEW, temperature=0
+    )
     assert chat.choices[0].message.content == expected_chat
     assert chat.usage.prompt_tokens > 3 and chat.choices[0].finish_reason in ("stop", "length")
 
     jobs = [("ia3", "the moon"), ("lora-b", "say cat"), ("prefix", "hello")]
-    calls = [{"op": op, "prompt": p, "adapter_id": f"alice/{n}@1.0.0", "max_new_tokens": NEW}
-             for n, p in jobs for op in ("generate", "stream")]
+    calls = [
+        {"op": op, "prompt": p, "adapter_id": f"alice/{n}@1.0.0", "max_new_tokens": NEW}
+        for n, p in jobs
+        for op in ("generate", "stream")
+    ]
     calls.append({"op": "generate", "prompt": "x", "adapter_id": "alice/stranger@1.0.0", "max_new_tokens": 2})
     answers = lorax_calls(served["url"], calls)
     for i, (name, prompt) in enumerate(jobs):
@@ -147,8 +170,13 @@ def test_chat_and_lorax_client_equal_hub_run(served):
         assert plain["finish_reason"] in ("length", "eos_token")
     assert all(hub_run(f"alice/{n}@1.0.0", p) for n, p in jobs)  # no empty answers to compare
     assert answers[-1]["error"] == "ValidationError" and "was trained on base" in answers[-1]["message"]
-    tgi = httpx.post(f"{served['url']}/generate", json={"inputs": "say cat", "parameters": {
-        "adapter_id": "alice/lora-b@1.0.0", "adapter_source": "hub", "max_new_tokens": NEW}}).json()
+    tgi = httpx.post(
+        f"{served['url']}/generate",
+        json={
+            "inputs": "say cat",
+            "parameters": {"adapter_id": "alice/lora-b@1.0.0", "adapter_source": "hub", "max_new_tokens": NEW},
+        },
+    ).json()
     assert tgi["generated_text"] == hub_run("alice/lora-b@1.0.0", "say cat")
 
 
@@ -164,17 +192,17 @@ def test_range_resolves_to_one_version_and_sampling_parameters_apply(served):
     again = client.completions.create(seed=7, n=2, **kw)
     assert [c.text for c in one.choices] == [c.text for c in again.choices] and len(one.choices) == 2
     assert one.usage.prompt_tokens == r.usage.prompt_tokens  # each prompt counted once, whatever n
-    lp = client.completions.create(model="alice/lora-a@1.0.0", prompt="say", max_tokens=4, temperature=0,
-                                   logprobs=2)
+    lp = client.completions.create(model="alice/lora-a@1.0.0", prompt="say", max_tokens=4, temperature=0, logprobs=2)
     assert len(lp.choices[0].logprobs.token_logprobs) == lp.usage.completion_tokens
     assert all(v <= 0 for v in lp.choices[0].logprobs.token_logprobs)
     assert all(len(t) <= 2 for t in lp.choices[0].logprobs.top_logprobs)
     full = hub_run("alice/lora-a@1.0.0", "say cat")
     if len(full) > 3:
         stop = full[2:4]
-        cut = client.completions.create(model="alice/lora-a@1.0.0", prompt="say cat", max_tokens=NEW,
-                                        temperature=0, stop=[stop])
-        assert cut.choices[0].text == full[:full.find(stop)] and cut.choices[0].finish_reason == "stop"
+        cut = client.completions.create(
+            model="alice/lora-a@1.0.0", prompt="say cat", max_tokens=NEW, temperature=0, stop=[stop]
+        )
+        assert cut.choices[0].text == full[: full.find(stop)] and cut.choices[0].finish_reason == "stop"
 
 
 def test_lru_evicts_and_hub_run_endpoint_asks_the_server(served):
@@ -184,11 +212,26 @@ def test_lru_evicts_and_hub_run_endpoint_asks_the_server(served):
     listed = [m.id for m in client.models.list()][1:]
     assert 1 <= len(listed) <= 4 and "alice/bottleneck@1.0.0" in listed
     metrics = httpx.get(f"{served['url']}/metrics").text
-    evictions = [float(line.split()[-1]) for line in metrics.splitlines()
-                 if line.startswith("hub_serving_adapter_evictions_total")]
+    evictions = [
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("hub_serving_adapter_evictions_total")
+    ]
     assert evictions and evictions[0] >= 2
-    via = CliRunner().invoke(main, ["run", "--endpoint", served["url"], "alice/ia3@1.0.0", "--prompt", "the moon",
-                                    "--max-new-tokens", str(NEW), "--no-chat"])
+    via = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--endpoint",
+            served["url"],
+            "alice/ia3@1.0.0",
+            "--prompt",
+            "the moon",
+            "--max-new-tokens",
+            str(NEW),
+            "--no-chat",
+        ],
+    )
     assert via.exit_code == 0, via.output
     assert via.stdout.rstrip("\n") == hub_run("alice/ia3@1.0.0", "the moon")
     missing = CliRunner().invoke(main, ["run", "--endpoint", served["url"], "alice/nope@1.0.0", "--prompt", "x"])
@@ -203,7 +246,7 @@ BAD_OPENAI = [
     ({"model": "alice/lora-a@", "prompt": "x"}, 400, "invalid"),
     ({"model": "alice/lora-a@1.0.0", "prompt": "x", "temperature": 5}, 400, "temperature"),
     ({"model": "alice/lora-a@1.0.0", "prompt": "x", "max_tokens": 0}, 400, "max_tokens"),
-    ({"model": "alice/lora-a@1.0.0", "prompt": "x", "max_tokens": 10 ** 9}, 400, "max_tokens"),
+    ({"model": "alice/lora-a@1.0.0", "prompt": "x", "max_tokens": 10**9}, 400, "max_tokens"),
     ({"model": "alice/lora-a@1.0.0", "prompt": "x", "n": 1000}, 400, "n"),
     ({"model": "alice/lora-a@1.0.0", "prompt": "x", "top_p": 0}, 400, "top_p"),
     ({"model": "alice/lora-a@1.0.0", "prompt": "x", "stop": ["a", "b", "c", "d", "e"]}, 400, "stop"),
@@ -228,11 +271,18 @@ def test_bad_model_ids_and_parameters_are_one_line_4xx(served, body, status, wor
 def test_hostile_bodies_never_5xx_and_openai_raises_its_own_errors(served):
     url = served["url"]
     for path in ["/v1/completions", "/v1/chat/completions", "/generate", "/generate_stream", "/"]:
-        for raw in [b"", b"{", b"[]", b"null", b'{"model": 1}', json.dumps({"messages": "x"}).encode(),
-                    json.dumps({"inputs": "", "parameters": {"adapter_id": "x/y"}}).encode(),
-                    json.dumps({"inputs": "x", "parameters": {"adapter_source": "s3", "adapter_id": "a/b"}}).encode(),
-                    json.dumps({"inputs": "x", "parameters": {"max_new_tokens": -1}}).encode(),
-                    b"\xff\xfe"]:
+        for raw in [
+            b"",
+            b"{",
+            b"[]",
+            b"null",
+            b'{"model": 1}',
+            json.dumps({"messages": "x"}).encode(),
+            json.dumps({"inputs": "", "parameters": {"adapter_id": "x/y"}}).encode(),
+            json.dumps({"inputs": "x", "parameters": {"adapter_source": "s3", "adapter_id": "a/b"}}).encode(),
+            json.dumps({"inputs": "x", "parameters": {"max_new_tokens": -1}}).encode(),
+            b"\xff\xfe",
+        ]:
             r = httpx.post(f"{url}{path}", content=raw, headers={"content-type": "application/json"}, timeout=60)
             assert 400 <= r.status_code < 500, (path, raw, r.status_code, r.text)
             body = r.json()

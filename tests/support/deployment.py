@@ -8,7 +8,10 @@
   round-robin proxy — so consecutive requests of one push or pull land on different hosts.
 
 Both expose what the tests use: ``.url``, ``.token(user, scope, orgs)``, ``.data_dir``,
-``.kill()``, ``.restart()``, ``.close()``, ``.log_tail()``.
+``.database_url``, ``.settings``, ``.pids``, ``.admin_env()`` (what an operator's ``hub admin``
+in another process needs to reach the same database and blob store), ``.kill()``, ``.restart()``,
+``.close()``, ``.log_tail()``. ``shared_buckets()`` gives the settings that make every host count
+rate and sign-in buckets together (Redis), as a real several-host deployment must.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import uuid
 from pathlib import Path
 
 import httpx
-from tests.support.hub_process import HubProcess, PostgresDatabase
+
+from tests.support.hub_process import HubProcess, PostgresDatabase, keep_bytecode
 from tests.support.s3_server import CREDENTIALS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,11 +39,33 @@ def deployment_kind() -> str:
     return kind
 
 
-def start_hub(data_dir: Path, request, database_url: str | None = None):
+def start_hub(
+    data_dir: Path, request, database_url: str | None = None, env: dict[str, str] | None = None, workers: int = 1
+):
     """A started hub of the selected deployment (``request`` is the pytest fixture request)."""
     if deployment_kind() == "embedded":
-        return HubProcess(data_dir, database_url=database_url).start()
-    return TwoHosts(data_dir, request.getfixturevalue("s3_server")).start()
+        return HubProcess(data_dir, database_url=database_url, env=env, workers=workers).start()
+    return TwoHosts(data_dir, request.getfixturevalue("s3_server"), env=env, workers=workers).start()
+
+
+REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def shared_buckets() -> dict[str, str]:
+    """On the two-host deployment: Redis for the rate and sign-in buckets (a fresh key prefix each
+    call, so hubs never share counts), else every host would count alone and a limit of N would let
+    N per host through. Embedded: nothing (one process counts everything). Skips, naming Redis, when
+    the two-host run has no Redis to use."""
+    if deployment_kind() == "embedded":
+        return {}
+    host, _, port = REDIS_URL.split("//", 1)[1].split("/", 1)[0].partition(":")
+    try:
+        socket.create_connection((host, int(port or 6379)), timeout=1).close()
+    except OSError:
+        import pytest
+
+        pytest.skip(f"Redis is not running at {REDIS_URL} (HUB_TEST_REDIS_URL): the hosts cannot share buckets")
+    return {"HUB_REDIS_URL": REDIS_URL, "HUB_RATE_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
 
 
 class RoundRobinProxy:
@@ -53,16 +79,41 @@ class RoundRobinProxy:
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "RoundRobinProxy":
-        env = {**os.environ, "RR_BACKENDS": ",".join(self.backends),
-               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    def start(self) -> RoundRobinProxy:
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting (it may start beside the hosts it will forward to)."""
+        env = keep_bytecode(
+            {
+                **os.environ,
+                "RR_BACKENDS": ",".join(self.backends),
+                "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+            }
+        )
         fd = self.sock.fileno()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "tests.support.rr_proxy:create_app", "--fd", str(fd),
-             "--log-level", "warning", "--no-access-log"],
-            env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "tests.support.rr_proxy:create_app",
+                "--fd",
+                str(fd),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            pass_fds=(fd,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
+
+    def wait_ready(self) -> RoundRobinProxy:
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
@@ -88,12 +139,20 @@ class TwoHosts:
         self.database = PostgresDatabase(admin_url)
         self.s3 = s3
         self.prefix = f"hub-{uuid.uuid4().hex[:10]}"
-        self.data_dir = Path(data_dir)  # given to the hosts as HUB_DATA; must stay empty
+        self.data_dir = Path(data_dir)  # HUB_DATA of the first host; must stay empty
+        # each host its own HUB_DATA, as on two machines: state a host kept on its disk would differ between them
         self.hosts = [
-            HubProcess(self.data_dir, database_url=self.database.url, storage_url=s3.storage_url(self.prefix),
-                       env={**CREDENTIALS, **(env or {})}, workers=workers)
-            for _ in range(2)
+            HubProcess(
+                self.data_dir if i == 0 else self.data_dir.with_name(f"{self.data_dir.name}-host{i}"),
+                database_url=self.database.url,
+                storage_url=s3.storage_url(self.prefix),
+                env={**CREDENTIALS, **(env or {})},
+                workers=workers,
+            )
+            for i in range(2)
         ]
+        for host in self.hosts[1:]:
+            host.log_path = self.hosts[0].log_path  # one log file for both hosts (``log_tail``)
         self.proxy = RoundRobinProxy([h.url for h in self.hosts])
         self.url = self.proxy.url
 
@@ -101,9 +160,24 @@ class TwoHosts:
     def settings(self):
         return self.hosts[0].settings
 
-    def start(self) -> "TwoHosts":
+    @property
+    def database_url(self) -> str:
+        return self.database.url
+
+    @property
+    def pids(self) -> list[int]:
+        return [h.proc.pid for h in self.hosts if h.proc is not None]
+
+    def admin_env(self) -> dict[str, str]:
+        return self.hosts[0].admin_env()
+
+    def start(self) -> TwoHosts:
+        """Hosts and proxy start side by side (the proxy answers /healthz only once a host does)."""
+        for host in self.hosts:
+            host.launch()
+        self.proxy.launch()
         self.start_hosts()
-        self.proxy.start()
+        self.proxy.wait_ready()
         return self
 
     def token(self, user: str, scope: str = "write", orgs=()) -> str:
@@ -114,12 +188,12 @@ class TwoHosts:
         for host in self.hosts:
             host.crash()
 
-    def restart(self) -> "TwoHosts":
+    def restart(self) -> TwoHosts:
         for host in self.hosts:
             host.stop()
         return self.start_hosts()
 
-    def start_hosts(self) -> "TwoHosts":
+    def start_hosts(self) -> TwoHosts:
         for host in self.hosts:
             if host.proc is None or host.proc.poll() is not None:
                 host.launch()
@@ -132,11 +206,17 @@ class TwoHosts:
 
     def stored_digests(self) -> set[str]:
         """Every blob in this hub's part of the S3 bucket."""
-        pages = self.s3.client().get_paginator("list_objects_v2").paginate(
-            Bucket=self.s3.bucket, Prefix=f"{self.prefix}/sha256/")
+        pages = (
+            self.s3.client()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.s3.bucket, Prefix=f"{self.prefix}/sha256/")
+        )
         return {"sha256:" + item["Key"].rsplit("/", 1)[1] for page in pages for item in page.get("Contents", [])}
 
     def close(self) -> None:
+        for host in self.hosts:  # every process is told to stop first, then each is waited for
+            if host.proc is not None and host.proc.poll() is None:
+                host.proc.terminate()
         self.proxy.close()
         for host in self.hosts:
             host.close()

@@ -49,8 +49,11 @@ class HostileHub:
                 return Response(status_code=404)
             if callable(body):  # a generator of chunks, or a whole scripted Response (status, headers)
                 made = body()
-                return made if isinstance(made, Response) else StreamingResponse(
-                    made, media_type="application/octet-stream")
+                return (
+                    made
+                    if isinstance(made, Response)
+                    else StreamingResponse(made, media_type="application/octet-stream")
+                )
             return Response(body, media_type="application/octet-stream")
 
         sock = socket.socket()
@@ -63,13 +66,12 @@ class HostileHub:
     def publish(self, version: str, files: dict[str, bytes], **overrides) -> dict:
         """Script an honest answer for ``files``, then apply ``overrides`` (the lie)."""
         entries = [{"path": p, "size": len(b), "digest": digest_of(b)} for p, b in files.items()]
-        for p, b in files.items():
+        for b in files.values():
             self.blobs[digest_of(b)] = b
-        self.answer = {"version": version, "commit": commit_of(entries), "files": entries, "yanked": False,
-                       **overrides}
+        self.answer = {"version": version, "commit": commit_of(entries), "files": entries, "yanked": False, **overrides}
         return self.answer
 
-    def __enter__(self) -> "HostileHub":
+    def __enter__(self) -> HostileHub:  # noqa: PYI034 (a plain class, never subclassed)
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:

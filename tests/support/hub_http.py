@@ -40,33 +40,40 @@ def raw_safetensors(header: dict, data: bytes) -> bytes:
 def upload(client: httpx.Client, token: str, data: bytes, chunk: int = 7) -> str:
     upload_id = client.post("/api/v1/uploads", headers=auth(token)).json()["upload_id"]
     for start in range(0, len(data), chunk):
-        piece = data[start:start + chunk]
-        r = client.patch(f"/api/v1/uploads/{upload_id}", content=piece, headers={
-            **auth(token), "Content-Range": f"bytes {start}-{start + len(piece) - 1}/*"})
+        piece = data[start : start + chunk]
+        r = client.patch(
+            f"/api/v1/uploads/{upload_id}",
+            content=piece,
+            headers={**auth(token), "Content-Range": f"bytes {start}-{start + len(piece) - 1}/*"},
+        )
         assert r.status_code == 202, r.text
     r = client.put(f"/api/v1/uploads/{upload_id}", params={"digest": digest_of(data)}, headers=auth(token))
     assert r.status_code == 201, r.text
     return digest_of(data)
 
 
-def create_repo(client: httpx.Client, token: str, namespace: str, name: str | None = None,
-                private: bool = False) -> str:
+def create_repo(
+    client: httpx.Client, token: str, namespace: str, name: str | None = None, private: bool = False
+) -> str:
     name = name or f"r-{uuid.uuid4().hex[:8]}"
-    r = client.post("/api/v1/repos", json={"namespace": namespace, "name": name, "private": private},
-                    headers=auth(token))
+    r = client.post(
+        "/api/v1/repos", json={"namespace": namespace, "name": name, "private": private}, headers=auth(token)
+    )
     assert r.status_code == 201, r.text
     return name
 
 
-def publish(client: httpx.Client, token: str, repo: str, version: str, files: dict[str, bytes],
-            upload_blobs: bool = True) -> httpx.Response:
+def publish(
+    client: httpx.Client, token: str, repo: str, version: str, files: dict[str, bytes], upload_blobs: bool = True
+) -> httpx.Response:
     manifest = []
     for path, data in files.items():
         if upload_blobs:
             upload(client, token, data, chunk=max(len(data), 1))
         manifest.append({"path": path, "size": len(data), "digest": digest_of(data)})
-    return client.post(f"/api/v1/repos/{repo}/versions", json={"version": version, "files": manifest},
-                       headers=auth(token))
+    return client.post(
+        f"/api/v1/repos/{repo}/versions", json={"version": version, "files": manifest}, headers=auth(token)
+    )
 
 
 def wait_for_downloads(client: httpx.Client, repo: str, expected: int, timeout: float = 10.0) -> int:

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -20,8 +21,14 @@ from hub_server.settings import Settings
 
 
 class HubProcess:
-    def __init__(self, data_dir: Path, database_url: str | None = None, storage_url: str | None = None,
-                 env: dict[str, str] | None = None, workers: int = 1) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database_url: str | None = None,
+        storage_url: str | None = None,
+        env: dict[str, str] | None = None,
+        workers: int = 1,
+    ) -> None:
         self.workers = workers
         self.data_dir = Path(data_dir)
         self.database_url = database_url
@@ -46,7 +53,21 @@ class HubProcess:
     def settings(self) -> Settings:
         return Settings(data=self.data_dir, database_url=self.database_url, storage_url=self.storage_url)
 
-    def start(self) -> "HubProcess":
+    @property
+    def pids(self) -> list[int]:
+        return [self.proc.pid] if self.proc is not None else []
+
+    def admin_env(self) -> dict[str, str]:
+        """The environment of ``hub admin ...`` run by an operator beside this hub: the same data
+        dir, database and blob store (with the store's credentials)."""
+        env = {
+            "HUB_DATA": str(self.data_dir),
+            "HUB_DATABASE_URL": self.database_url or "",
+            "HUB_STORAGE_URL": self.storage_url or "",
+        }
+        return {**env, **{k: v for k, v in self.extra_env.items() if k.startswith("AWS_")}}
+
+    def start(self) -> HubProcess:
         self.launch()
         self.wait_healthy()
         return self
@@ -55,13 +76,19 @@ class HubProcess:
         """Start the process without waiting (start several, then ``wait_healthy`` each)."""
         if self.sock.fileno() == -1:  # released by crash(): listen on the same port again
             self.sock = self._listen(int(self.url.rsplit(":", 1)[1]))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+        env = keep_bytecode({k: v for k, v in os.environ.items() if not k.startswith("HUB_")})
         # the JSON access log is off unless a test asks for it (it would only fill the log file)
         # download counts are flushed often so tests see them soon
         # and every reported pull counts (the once-per-caller window has its own test)
-        env.update({"HUB_DATA": str(self.data_dir), "HUB_ACCESS_LOG": "off", "HUB_DOWNLOAD_FLUSH_SECONDS": "0.2",
-                    "HUB_DOWNLOAD_COUNT_WINDOW_SECONDS": "0",
-                    **self.extra_env})
+        env.update(
+            {
+                "HUB_DATA": str(self.data_dir),
+                "HUB_ACCESS_LOG": "off",
+                "HUB_DOWNLOAD_FLUSH_SECONDS": "0.2",
+                "HUB_DOWNLOAD_COUNT_WINDOW_SECONDS": "0",
+                **self.extra_env,
+            }
+        )
         if self.database_url:
             env["HUB_DATABASE_URL"] = self.database_url
         if self.storage_url:
@@ -69,12 +96,27 @@ class HubProcess:
         fd = self.sock.fileno()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "hub_server.app:create_app", "--fd", str(fd),
-                 "--log-level", "warning", "--no-access-log", "--workers", str(self.workers)],
-                env=env, pass_fds=(fd,), stdout=subprocess.DEVNULL, stderr=log,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "hub_server.app:create_app",
+                    "--fd",
+                    str(fd),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                    "--workers",
+                    str(self.workers),
+                ],
+                env=env,
+                pass_fds=(fd,),
+                stdout=subprocess.DEVNULL,
+                stderr=log,
             )
 
-    def wait_healthy(self, timeout: float = 60.0) -> None:
+    def wait_healthy(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -119,13 +161,24 @@ class HubProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def restart(self) -> "HubProcess":
+    def restart(self) -> HubProcess:
         self.stop()
         return self.start()
 
     def close(self) -> None:
         self.stop()
         self.sock.close()
+
+
+def keep_bytecode(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a server subprocess that may keep its compiled bytecode: with
+    ``PYTHONDONTWRITEBYTECODE`` set (some CI images set it) every hub start would compile every
+    module of the project again; the bytecode goes to one cache dir outside the source tree."""
+    if not env.get("PYTHONDONTWRITEBYTECODE"):
+        return env
+    out = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "adapter-hub-test-pycache"))
+    return out
 
 
 def _children(pid: int) -> list:

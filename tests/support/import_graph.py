@@ -25,7 +25,7 @@ def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     base = module.split(".")
     if not is_package:
         base.pop()
-    base = base[:len(base) - (node.level - 1)]
+    base = base[: len(base) - (node.level - 1)]
     return ".".join([*base, node.module] if node.module else base)
 
 
@@ -46,8 +46,12 @@ def module_graph(package: str, root: Path = ROOT) -> dict[str, set[str]]:
                 source = _absolute(node, module, is_package)
                 targets.add(source)
                 targets.update(f"{source}.{alias.name}" for alias in node.names)
-            elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
-                    "import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 targets.add(str(node.args[0].value))
         # a module's own enclosing packages are always imported before it: not an edge of a circle
         ancestors = {".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)}

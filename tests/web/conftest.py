@@ -11,11 +11,19 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tests.support.hub_process import HubProcess, postgres_or_skip
 
 CHROMIUM = Path(os.environ.get("HUB_TEST_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MISSING_CHROMIUM = f"browser test: Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
 SHOTS = Path(tempfile.gettempdir()) / "adapter-hub-web-screenshots" / time.strftime("%Y%m%d-%H%M%S")
 _state = {"browser_skipped": 0, "shots": 0}
@@ -48,6 +56,7 @@ def chromium():
 @pytest.fixture
 def shot():
     """``shot(page, name)`` saves a full-page screenshot in the printed folder."""
+
     def save(page, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
@@ -59,15 +68,21 @@ def shot():
 
 
 def pytest_runtest_logreport(report):
-    if report.skipped and isinstance(report.longrepr, tuple) and "browser test:" in str(report.longrepr[2]):
-        if report.when == "setup":
-            _state["browser_skipped"] += 1
+    if (
+        report.skipped
+        and isinstance(report.longrepr, tuple)
+        and "browser test:" in str(report.longrepr[2])
+        and report.when == "setup"
+    ):
+        _state["browser_skipped"] += 1
 
 
 def pytest_terminal_summary(terminalreporter):
     if _state["browser_skipped"]:
         terminalreporter.write_line(
             f"{_state['browser_skipped']} browser test(s) skipped: no Chromium at {CHROMIUM}; "
-            "enable them with: apt-get install -y chromium", yellow=True)
+            "enable them with: apt-get install -y chromium",
+            yellow=True,
+        )
     if _state["shots"]:
         terminalreporter.write_line(f"web page screenshots: {SHOTS}")

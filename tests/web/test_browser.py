@@ -10,11 +10,11 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import expect
-from tests.support.hub_process import HubProcess
-from tests.support.hub_http import wait_for_downloads
-from tests.web.web_fixtures import adapter_dir, card
 
 from hub_client.cli.main import main
+from tests.support.hub_http import wait_for_downloads
+from tests.support.hub_process import HubProcess
+from tests.web.web_fixtures import adapter_dir, card
 
 CARD = """# Sentiment LoRA
 
@@ -57,15 +57,32 @@ def cli(site, token: str, tmp_path, *args: str) -> str:
 
 
 def test_story_sign_up_to_liked_adapter_sorting_first(chromium, site, shot, tmp_path):
-    context = chromium.new_context(base_url=site.url, permissions=["clipboard-read", "clipboard-write"],
-                                   viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(
+        base_url=site.url, permissions=["clipboard-read", "clipboard-write"], viewport={"width": 1280, "height": 900}
+    )
     page = context.new_page()
     # a rival with more downloads, so "sorts first by likes" is not first anyway
     rival = site.token("rival")
-    cli(site, rival, tmp_path, "push", str(adapter_dir(tmp_path / "rival", card("# Rival\n"), seed=1)),
-        "rival/sentiment-rival", "--version", "1.0.0")
-    cli(site, rival, tmp_path, "push", str(adapter_dir(tmp_path / "ia3", card("# IA3\n", method="ia3"), seed=2)),
-        "rival/sentiment-ia3", "--version", "1.0.0")
+    cli(
+        site,
+        rival,
+        tmp_path,
+        "push",
+        str(adapter_dir(tmp_path / "rival", card("# Rival\n"), seed=1)),
+        "rival/sentiment-rival",
+        "--version",
+        "1.0.0",
+    )
+    cli(
+        site,
+        rival,
+        tmp_path,
+        "push",
+        str(adapter_dir(tmp_path / "ia3", card("# IA3\n", method="ia3"), seed=2)),
+        "rival/sentiment-ia3",
+        "--version",
+        "1.0.0",
+    )
     for _ in range(3):  # three real pulls, as the client reports them
         httpx.post(site.url + "/api/v1/repos/rival/sentiment-rival/versions/1.0.0/pulls").raise_for_status()
     wait_for_downloads(httpx.Client(base_url=site.url), "rival/sentiment-rival", 3)
@@ -167,8 +184,11 @@ def test_story_pages_work_without_javascript(chromium, site, shot):
 
 def test_xss_card_sets_no_flag(chromium, site, shot, tmp_path):
     token = site.token("mallory")
-    readme = card(XSS_CARD, tags=("<script>window.pwned='tag'</script>",),
-                  extra={"usage": "<img src=x onerror=\"window.pwned='usage'\">"})
+    readme = card(
+        XSS_CARD,
+        tags=("<script>window.pwned='tag'</script>",),
+        extra={"usage": "<img src=x onerror=\"window.pwned='usage'\">"},
+    )
     cli(site, token, tmp_path, "push", str(adapter_dir(tmp_path / "xss", readme)), "mallory/xss", "--version", "1.0.0")
     # bypass_csp: only the sanitiser stands between the payloads and the page
     context = chromium.new_context(base_url=site.url, bypass_csp=True)
@@ -197,8 +217,17 @@ def test_xss_card_sets_no_flag(chromium, site, shot, tmp_path):
 
 def test_private_repo_is_a_404_page_to_a_stranger(chromium, site, shot, tmp_path):
     token = site.token("priya")
-    cli(site, token, tmp_path, "push", str(adapter_dir(tmp_path / "p", card("# Hidden\n"))), "priya/hidden",
-        "--version", "1.0.0", "--private")
+    cli(
+        site,
+        token,
+        tmp_path,
+        "push",
+        str(adapter_dir(tmp_path / "p", card("# Hidden\n"))),
+        "priya/hidden",
+        "--version",
+        "1.0.0",
+        "--private",
+    )
     context = chromium.new_context(base_url=site.url)
     page = context.new_page()
     for path in ("/priya/hidden", "/priya/hidden/v/1.0.0", "/priya/hidden/v/1.0.0/files/README.md"):

@@ -16,13 +16,13 @@ XSS = [
     "[click](javascript:window.pwned=1)",
     '<a href="JaVaScRiPt:window.pwned=1">x</a>',
     '<a href="&#106;avascript:window.pwned=1">x</a>',
-    '<svg><script>window.pwned=1</script></svg>',
+    "<svg><script>window.pwned=1</script></svg>",
     '<svg onload="window.pwned=1"></svg>',
     "<!--><script>window.pwned=1</script>-->",
     "<!-- --!><img src=x onerror=window.pwned=1> -->",
     '<iframe src="javascript:window.pwned=1"></iframe>',
     '<details open ontoggle="window.pwned=1">x</details>',
-    '<math><mtext><table><mglyph><style><img src=x onerror=window.pwned=1>',
+    "<math><mtext><table><mglyph><style><img src=x onerror=window.pwned=1>",
     '<a href="data:text/html,<script>window.pwned=1</script>">x</a>',
     '<form action="javascript:window.pwned=1"><button>go</button></form>',
     "![x](javascript:window.pwned=1)",
@@ -56,8 +56,12 @@ def test_payload_renders_inert(payload: str):
 
 
 def test_markdown_renders_heading_table_code_and_safe_links():
-    html = str(render_markdown("# Sentiment\n\n| metric | value |\n|---|---|\n| em | 0.92 |\n\n"
-                               "`hub pull x` and [docs](https://example.org)"))
+    html = str(
+        render_markdown(
+            "# Sentiment\n\n| metric | value |\n|---|---|\n| em | 0.92 |\n\n"
+            "`hub pull x` and [docs](https://example.org)"
+        )
+    )
     assert "<h1>Sentiment</h1>" in html
     assert "<table>" in html and "<td>0.92</td>" in html
     assert "<code>hub pull x</code>" in html

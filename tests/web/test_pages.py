@@ -9,9 +9,9 @@ import uuid
 import httpx
 import pytest
 from click.testing import CliRunner
-from tests.web.web_fixtures import Browser, adapter_dir, card
 
 from hub_client.cli.main import main
+from tests.web.web_fixtures import Browser, adapter_dir, card
 
 
 def _name(prefix: str) -> str:
@@ -19,8 +19,12 @@ def _name(prefix: str) -> str:
 
 
 def push(hub, token: str, directory, repo: str, version: str = "1.0.0", *extra: str, tmp_path=None):
-    env = {"HUB_ENDPOINT": hub.url, "HUB_TOKEN": token, "HUB_NO_PROGRESS": "1",
-           "HUB_CACHE": str((tmp_path or directory.parent) / "cache")}
+    env = {
+        "HUB_ENDPOINT": hub.url,
+        "HUB_TOKEN": token,
+        "HUB_NO_PROGRESS": "1",
+        "HUB_CACHE": str((tmp_path or directory.parent) / "cache"),
+    }
     result = CliRunner().invoke(main, ["push", str(directory), repo, "--version", version, *extra], env=env)
     assert result.exit_code == 0, result.output
     return result
@@ -95,8 +99,9 @@ def test_settings_tokens_work_with_the_api_and_revoke(web_hub, browser):
     other_id = int(other.get("/settings").text.split('action="/settings/tokens/')[1].split("/")[0])
     r = browser.post(f"/settings/tokens/{other_id}/revoke")  # someone else's token: unknown
     assert r.status_code == 404 and f"token {other_id} not found" in r.text
-    assert httpx.get(web_hub.url + "/api/v1/whoami",
-                     headers={"Authorization": f"Bearer {other_token}"}).status_code == 200
+    assert (
+        httpx.get(web_hub.url + "/api/v1/whoami", headers={"Authorization": f"Bearer {other_token}"}).status_code == 200
+    )
 
 
 def test_bad_sign_ups_and_sign_ins_say_why(web_hub, browser):
@@ -125,8 +130,12 @@ def test_private_repo_pages_and_files_are_404_to_others(web_hub, browser, tmp_pa
     token = browser.new_token()
     repo = f"{owner}/secret"
     push(web_hub, token, adapter_dir(tmp_path / "a", card("# Secret\n")), repo, "1.0.0", "--private")
-    links = [f"/{repo}", f"/{repo}/v/1.0.0", f"/{repo}/v/1.0.0/files/README.md",
-             f"/{repo}/v/1.0.0/files/adapter_model.safetensors"]
+    links = [
+        f"/{repo}",
+        f"/{repo}/v/1.0.0",
+        f"/{repo}/v/1.0.0/files/README.md",
+        f"/{repo}/v/1.0.0/files/adapter_model.safetensors",
+    ]
     for link in links:
         assert browser.get(link).status_code == 200, link  # the owner sees everything
     stranger = Browser(web_hub.url).sign_up(_name("sam"))
@@ -165,8 +174,10 @@ def test_likes_toggle_and_sort(web_hub, browser, tmp_path):
     items = r.json()["items"]
     assert [(i["name"], i["likes"]) for i in items] == [("loved", 2), ("plain", 0)]
     first = httpx.get(web_hub.url + "/api/v1/search", params={"namespace": owner, "sort": "likes", "limit": 1}).json()
-    second = httpx.get(web_hub.url + "/api/v1/search", params={"namespace": owner, "sort": "likes", "limit": 1,
-                                                               "cursor": first["next_cursor"]}).json()
+    second = httpx.get(
+        web_hub.url + "/api/v1/search",
+        params={"namespace": owner, "sort": "likes", "limit": 1, "cursor": first["next_cursor"]},
+    ).json()
     assert [i["name"] for i in first["items"] + second["items"]] == ["loved", "plain"]
     assert 'class="like liked"' in fan.get(f"/{owner}/loved").text
 

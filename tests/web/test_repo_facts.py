@@ -4,6 +4,7 @@ base model's own page showing its fingerprint and the adapters pinned to it inst
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -131,6 +132,25 @@ def _snippet_code(page: str) -> dict[str, str]:
         m.group(1): html.unescape(m.group(2))
         for m in re.finditer(r'<code id="code-([a-z]+)">(.*?)</code>', page, re.DOTALL)
     }
+
+
+def test_capabilities_are_indexed_at_publish_not_read_on_each_view(web_hub):
+    """The page decides what to offer from the version row: with the config's blob gone from the store after
+    publish, the LoRA still offers `hub merge` and PEFT's loader."""
+    from hub_server.storage import open_store
+
+    owner = _name("indexed")
+    token = web_hub.token(owner)
+    config = json.dumps({"peft_type": "LORA", "r": 4, "owner": owner}).encode()  # its own blob
+    with httpx.Client(base_url=web_hub.url, timeout=60) as client:
+        create_repo(client, token, owner, "a")
+        files = {"README.md": card("# caps\n", method="lora").encode(), "adapter_config.json": config}
+        assert publish(client, token, f"{owner}/a", "1.0.0", files).status_code == 201
+        settings = web_hub.settings
+        open_store(settings.storage_url, settings.data).delete("sha256:" + hashlib.sha256(config).hexdigest())
+        page = client.get(f"/{owner}/a")
+    assert page.status_code == 200
+    assert {"merge", "peft"} <= set(_snippet_code(page.text))
 
 
 @pytest.mark.parametrize(

@@ -15,20 +15,40 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 FINGERPRINT = "sha256:" + "ab" * 32
 
 
-def card(body: str, *, method: str = "lora", task: str = "causal-lm", tags=("sentiment",),
-         fingerprint: str = FINGERPRINT, extra: dict | None = None) -> str:
-    front = {"library_name": "peft", "base_model": "tiny/base", "license": "mit", "tags": list(tags),
-             "adapter_hub": {"kind": "adapter", "method": method, "task": task, "method_options": {"r": 4},
-                             "base": {"id": "tiny/base", "revision": "1.0.0", "fingerprint": fingerprint},
-                             "metrics": {"exact_match": 0.92}, **(extra or {})}}
+def card(
+    body: str,
+    *,
+    method: str = "lora",
+    task: str = "causal-lm",
+    tags=("sentiment",),
+    fingerprint: str = FINGERPRINT,
+    extra: dict | None = None,
+) -> str:
+    front = {
+        "library_name": "peft",
+        "base_model": "tiny/base",
+        "license": "mit",
+        "tags": list(tags),
+        "adapter_hub": {
+            "kind": "adapter",
+            "method": method,
+            "task": task,
+            "method_options": {"r": 4},
+            "base": {"id": "tiny/base", "revision": "1.0.0", "fingerprint": fingerprint},
+            "metrics": {"exact_match": 0.92},
+            **(extra or {}),
+        },
+    }
     return "---\n" + json.dumps(front) + "\n---\n" + body
 
 
 def adapter_dir(root: Path, readme: str, seed: int = 0) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    save_file({"base_model.model.layers.0.q_proj.lora_A.weight": rng.standard_normal((4, 32)).astype(np.float32)},
-              str(root / "adapter_model.safetensors"))
+    save_file(
+        {"base_model.model.layers.0.q_proj.lora_A.weight": rng.standard_normal((4, 32)).astype(np.float32)},
+        str(root / "adapter_model.safetensors"),
+    )
     (root / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "r": 4, "lora_alpha": 8}))
     (root / "README.md").write_text(readme)
     return root
@@ -54,7 +74,7 @@ class Browser:
             form["csrf_token"] = self.csrf
         return self.http.post(path, data=form)
 
-    def sign_up(self, name: str, password: str = "correct horse battery") -> "Browser":
+    def sign_up(self, name: str, password: str = "correct horse battery") -> Browser:
         self.get("/signup")
         r = self.post("/signup", {"name": name, "password": password})
         assert r.status_code == 303, r.text[-500:]

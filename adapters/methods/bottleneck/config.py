@@ -45,7 +45,7 @@ class BottleneckConfig:
         (Path(out_dir) / "adapter_config.json").write_text(json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
-    def load(cls, adapter_dir: Path) -> "BottleneckConfig":
+    def load(cls, adapter_dir: Path) -> BottleneckConfig:
         try:
             data = json.loads((Path(adapter_dir) / "adapter_config.json").read_text())
         except (OSError, ValueError) as exc:

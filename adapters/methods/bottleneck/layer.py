@@ -14,8 +14,9 @@ _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Ta
 class BottleneckLayer(nn.Module):
     """``h + scale * up(act(down(h)))`` (or without ``h`` when residual is off)."""
 
-    def __init__(self, hidden_size: int, bottleneck_size: int, non_linearity: str = "relu",
-                 residual: bool = True) -> None:
+    def __init__(
+        self, hidden_size: int, bottleneck_size: int, non_linearity: str = "relu", residual: bool = True
+    ) -> None:
         super().__init__()
         self.down = nn.Linear(hidden_size, bottleneck_size)
         self.act = _ACTIVATIONS[non_linearity]()

@@ -22,8 +22,10 @@ from .placement import adapter_sites, classifier_head
 
 WEIGHTS_NAME = "adapter_model.safetensors"
 HEAD_PREFIX = "head."
-LATENCY_NOTE = ("bottleneck adapters add two small matmuls and a non-linearity per adapted block; "
-                "they cannot be merged into the base weights")
+LATENCY_NOTE = (
+    "bottleneck adapters add two small matmuls and a non-linearity per adapted block; "
+    "they cannot be merged into the base weights"
+)
 _ids = itertools.count()
 
 
@@ -92,11 +94,15 @@ def _config_from(model: nn.Module, options: dict, task: str) -> BottleneckConfig
     hidden = getattr(getattr(model, "config", None), "hidden_size", None)
     if not hidden:
         raise AdapterError(f"bottleneck: {type(model).__name__} has no config.hidden_size")
-    return BottleneckConfig(variant=options.get("variant", "pfeiffer"),
-                            reduction_factor=options.get("reduction_factor", 16),
-                            non_linearity=options.get("non_linearity", "relu"),
-                            residual=bool(options.get("residual", True)), hidden_size=int(hidden), task=task,
-                            model_type=str(getattr(model.config, "model_type", "")))
+    return BottleneckConfig(
+        variant=options.get("variant", "pfeiffer"),
+        reduction_factor=options.get("reduction_factor", 16),
+        non_linearity=options.get("non_linearity", "relu"),
+        residual=bool(options.get("residual", True)),
+        hidden_size=int(hidden),
+        task=task,
+        model_type=str(getattr(model.config, "model_type", "")),
+    )
 
 
 def prepare(model: nn.Module, options: dict, task: str) -> nn.Module:
@@ -137,12 +143,15 @@ def save(trained: nn.Module, out_dir: str | Path, options: dict) -> None:
 
 def _check_shape(adapter_dir: Path, key: str, have: torch.Size, want: torch.Size) -> None:
     if tuple(have) != tuple(want):
-        raise AdapterError(f"{adapter_dir}: tensor {key} has shape {tuple(have)} but this base needs {tuple(want)}; "
-                           "the adapter was made for another architecture")
+        raise AdapterError(
+            f"{adapter_dir}: tensor {key} has shape {tuple(have)} but this base needs {tuple(want)}; "
+            "the adapter was made for another architecture"
+        )
 
 
-def attach(model: nn.Module, adapter_dir: str | Path, weight: float = 1.0, name: str | None = None
-           ) -> BottleneckAttachment:
+def attach(
+    model: nn.Module, adapter_dir: str | Path, weight: float = 1.0, name: str | None = None
+) -> BottleneckAttachment:
     """Hook a saved bottleneck adapter onto ``model``; refuses any shape mismatch."""
     from safetensors.torch import load_file
 
@@ -150,7 +159,9 @@ def attach(model: nn.Module, adapter_dir: str | Path, weight: float = 1.0, name:
     config = BottleneckConfig.load(adapter_dir)
     hidden = getattr(getattr(model, "config", None), "hidden_size", None)
     if hidden != config.hidden_size:
-        raise AdapterError(f"{adapter_dir}: adapter hidden size {config.hidden_size} does not match the base's {hidden}")
+        raise AdapterError(
+            f"{adapter_dir}: adapter hidden size {config.hidden_size} does not match the base's {hidden}"
+        )
     tensors = load_file(str(adapter_dir / WEIGHTS_NAME))
     attachment = _insert(model, config, weight, name or adapter_dir.name)
     try:
@@ -161,15 +172,17 @@ def attach(model: nn.Module, adapter_dir: str | Path, weight: float = 1.0, name:
                     full = f"{path}.{key}"
                     expected.add(full)
                     if full not in tensors:
-                        raise AdapterError(f"{adapter_dir}: missing tensor {full}; the adapter was made for another "
-                                           "architecture or variant")
+                        raise AdapterError(
+                            f"{adapter_dir}: missing tensor {full}; the adapter was made for another "
+                            "architecture or variant"
+                        )
                     _check_shape(adapter_dir, full, tensors[full].shape, param.shape)
                     param.copy_(tensors[full])
             _load_head(model, adapter_dir, tensors, attachment)
             head_keys = {k for k in tensors if k.startswith(HEAD_PREFIX)}
             extra = set(tensors) - expected - head_keys
             if extra:
-                raise AdapterError(f"{adapter_dir}: {len(extra)} tensors do not fit this base (e.g. {sorted(extra)[0]})")
+                raise AdapterError(f"{adapter_dir}: {len(extra)} tensors do not fit this base (e.g. {min(extra)})")
     except Exception:
         attachment.detach()
         raise
@@ -177,14 +190,15 @@ def attach(model: nn.Module, adapter_dir: str | Path, weight: float = 1.0, name:
 
 
 def _load_head(model: nn.Module, adapter_dir: Path, tensors: dict[str, Any], attachment: BottleneckAttachment) -> None:
-    head_tensors = {k[len(HEAD_PREFIX):]: v for k, v in tensors.items() if k.startswith(HEAD_PREFIX)}
+    head_tensors = {k[len(HEAD_PREFIX) :]: v for k, v in tensors.items() if k.startswith(HEAD_PREFIX)}
     if not head_tensors:
         return
     attr = next(iter(head_tensors)).split(".", 1)[0]
     head = getattr(model, attr, None)
     if not isinstance(head, nn.Module):
-        raise AdapterError(f"{adapter_dir}: the adapter carries a {attr!r} head but the base has none "
-                           "(load it with task seq-cls)")
+        raise AdapterError(
+            f"{adapter_dir}: the adapter carries a {attr!r} head but the base has none (load it with task seq-cls)"
+        )
     current = head.state_dict()
     for key, value in head_tensors.items():
         sub = key.split(".", 1)[1]

@@ -17,8 +17,11 @@ def _block_outputs(model: nn.Module) -> list[tuple[str, str]]:
     for name, module in model.named_modules():
         if hasattr(module, "self_attn") and hasattr(module, "mlp"):  # LLaMA, Mistral, Qwen, SmolLM ...
             found.append((f"{name}.self_attn", f"{name}.mlp"))
-        elif (hasattr(module, "attention") and hasattr(getattr(module.attention, "output", None), "dense")
-              and hasattr(getattr(module, "output", None), "dense")):  # BERT, RoBERTa ...
+        elif (
+            hasattr(module, "attention")
+            and hasattr(getattr(module.attention, "output", None), "dense")
+            and hasattr(getattr(module, "output", None), "dense")
+        ):  # BERT, RoBERTa ...
             found.append((f"{name}.attention.output.dense", f"{name}.output.dense"))
     return found
 
@@ -27,8 +30,10 @@ def adapter_sites(model: nn.Module, variant: str) -> list[str]:
     """Module paths whose outputs an adapter rewrites."""
     blocks = _block_outputs(model)
     if not blocks:
-        raise AdapterError(f"bottleneck: unsupported architecture {type(model).__name__} "
-                           "(LLaMA-family and BERT-family models are supported)")
+        raise AdapterError(
+            f"bottleneck: unsupported architecture {type(model).__name__} "
+            "(LLaMA-family and BERT-family models are supported)"
+        )
     if variant == "houlsby":
         return [path for pair in blocks for path in pair]
     return [ffn for _, ffn in blocks]

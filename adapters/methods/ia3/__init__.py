@@ -34,11 +34,21 @@ def _prepare_ia3(model, options: dict, task: str):
 IA3 = MethodSpec(
     name="ia3",
     summary="Learned rescaling of keys, values and feed-forward activations (IA3); tiny and mergeable.",
-    prepare=_prepare_ia3, save=save, detect=detector("IA3"), attach=lazy_attach("adapters.methods.ia3.hooks"),
+    prepare=_prepare_ia3,
+    save=save,
+    detect=detector("IA3"),
+    attach=lazy_attach("adapters.methods.ia3.hooks"),
     options=(
-        MethodOption("target_modules", str, "auto", "comma-separated modules to rescale; auto = PEFT's per-model default"),
+        MethodOption(
+            "target_modules", str, "auto", "comma-separated modules to rescale; auto = PEFT's per-model default"
+        ),
         MethodOption("feedforward_modules", str, "auto", "which of the targets are feed-forward (scaled on input)"),
     ),
-    mergeable=True, combinable=True, combine=combine_ia3, combinations=IA3_COMBINATIONS,
-    objectives=ALL_OBJECTIVES, quantizable=True, peft_config=_ia3_config,
+    mergeable=True,
+    combinable=True,
+    combine=combine_ia3,
+    combinations=IA3_COMBINATIONS,
+    objectives=ALL_OBJECTIVES,
+    quantizable=True,
+    peft_config=_ia3_config,
 )

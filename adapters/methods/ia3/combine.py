@@ -62,7 +62,7 @@ def combine_ia3(request: CombineRequest) -> dict:
     child = {}
     for key in sorted(keys):
         product = torch.ones_like(parts[0][key], dtype=torch.float64)
-        for tensors, weight in zip(parts, request.weights):
+        for tensors, weight in zip(parts, request.weights, strict=False):
             product *= 1.0 + weight * (tensors[key].to(torch.float64) - 1.0)
         child[key] = product.to(parts[0][key].dtype).contiguous()
     (request.out / "adapter_config.json").write_text(json.dumps(configs[0], indent=2, sort_keys=True) + "\n")

@@ -118,7 +118,8 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
         layers.append(_Ia3Layer(module, 1.0 + float(weight) * (raw - 1.0), is_ff, raw=raw))
     if not layers:
         raise AdapterError(f"{adapter_dir}: no IA3 weights found")
-    attachment = Ia3Attachment(name or adapter_dir.name, layers, float(weight), SavedModules(model, saved, adapter_dir),
-                               config=config)
+    attachment = Ia3Attachment(
+        name or adapter_dir.name, layers, float(weight), SavedModules(model, saved, adapter_dir), config=config
+    )
     attachment._install()
     return attachment

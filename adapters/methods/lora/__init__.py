@@ -15,8 +15,14 @@ from .combine import LORA_COMBINATIONS, combine_lora
 __all__ = ["LORA", "auto_target_modules"]
 
 # Attention projections per family, in preference order; LLaMA-like first, then BERT, GPT-2, others.
-_LORA_TARGET_CANDIDATES = (("q_proj", "v_proj"), ("query", "value"), ("c_attn",), ("qkv_proj",),
-                           ("query_key_value",), ("Wqkv",))
+_LORA_TARGET_CANDIDATES = (
+    ("q_proj", "v_proj"),
+    ("query", "value"),
+    ("c_attn",),
+    ("qkv_proj",),
+    ("query_key_value",),
+    ("Wqkv",),
+)
 
 
 def _module_leaf_names(model) -> set[str]:
@@ -42,11 +48,16 @@ def _lora_config(model, options: dict, task: str):
     from peft import LoraConfig
 
     targets = split_modules(options.get("target_modules")) or auto_target_modules(model)
-    return LoraConfig(task_type=task_type(task), r=int(options.get("r", 8)),
-                      lora_alpha=int(options.get("lora_alpha", 16)),
-                      lora_dropout=float(options.get("lora_dropout", 0.05)), target_modules=targets,
-                      use_dora=bool(options.get("use_dora", False)),
-                      use_rslora=bool(options.get("use_rslora", False)), bias="none")
+    return LoraConfig(
+        task_type=task_type(task),
+        r=int(options.get("r", 8)),
+        lora_alpha=int(options.get("lora_alpha", 16)),
+        lora_dropout=float(options.get("lora_dropout", 0.05)),
+        target_modules=targets,
+        use_dora=bool(options.get("use_dora", False)),
+        use_rslora=bool(options.get("use_rslora", False)),
+        bias="none",
+    )
 
 
 def _prepare_lora(model, options: dict, task: str):
@@ -56,16 +67,29 @@ def _prepare_lora(model, options: dict, task: str):
 LORA = MethodSpec(
     name="lora",
     summary="Low-rank updates to attention projections (optionally DoRA / rsLoRA); mergeable into the base.",
-    prepare=_prepare_lora, save=save, detect=detector("LORA"), attach=lazy_attach("adapters.methods.lora.hooks"),
+    prepare=_prepare_lora,
+    save=save,
+    detect=detector("LORA"),
+    attach=lazy_attach("adapters.methods.lora.hooks"),
     options=(
         MethodOption("r", int, 8, "rank of the update matrices"),
         MethodOption("lora_alpha", int, 16, "scaling numerator (scale = alpha / r, or alpha / sqrt(r) with rsLoRA)"),
         MethodOption("lora_dropout", float, 0.05, "dropout on the adapter input during training"),
-        MethodOption("target_modules", str, "auto",
-                     "comma-separated module names; auto = q_proj,v_proj (LLaMA) or query,value (BERT)"),
+        MethodOption(
+            "target_modules",
+            str,
+            "auto",
+            "comma-separated module names; auto = q_proj,v_proj (LLaMA) or query,value (BERT)",
+        ),
         MethodOption("use_dora", bool, False, "weight-decomposed LoRA (DoRA)"),
         MethodOption("use_rslora", bool, False, "rank-stabilised scaling alpha / sqrt(r)"),
     ),
-    mergeable=True, combinable=True, combine=combine_lora, combinations=LORA_COMBINATIONS,
-    objectives=ALL_OBJECTIVES, quantizable=True, peft_config=_lora_config, low_rank_factors=_lora_factors,
+    mergeable=True,
+    combinable=True,
+    combine=combine_lora,
+    combinations=LORA_COMBINATIONS,
+    objectives=ALL_OBJECTIVES,
+    quantizable=True,
+    peft_config=_lora_config,
+    low_rank_factors=_lora_factors,
 )

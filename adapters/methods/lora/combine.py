@@ -28,7 +28,7 @@ def combine_lora(request: CombineRequest) -> dict:
     names = [f"parent{i}" for i in range(len(request.parents))]
     peft_model = PeftModel.from_pretrained(request.load_base(), str(request.parents[0]), adapter_name=names[0])
     request.step()
-    for name, d in zip(names[1:], request.parents[1:]):
+    for name, d in zip(names[1:], request.parents[1:], strict=False):
         peft_model.load_adapter(str(d), adapter_name=name)
         request.step()
     kwargs: dict = {"combination_type": request.how}
@@ -45,5 +45,7 @@ def combine_lora(request: CombineRequest) -> dict:
         for f in Path(tmp).iterdir():
             if f.is_file() and f.suffix in (".json", ".safetensors"):
                 shutil.copy2(f, request.out / f.name)
-    return {"density": density if request.how in _NEEDS_DENSITY else None,
-            "svd_rank": request.svd_rank if request.how == "svd" else None}
+    return {
+        "density": density if request.how in _NEEDS_DENSITY else None,
+        "svd_rank": request.svd_rank if request.how == "svd" else None,
+    }

@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 
 from ...errors import AdapterError
-from .hooks import refuse_unsupported
 from ...runtime.saved_files import module_path, pattern_value, read_adapter
+from .hooks import refuse_unsupported
 
 __all__ = ["low_rank_factors"]
 

@@ -145,8 +145,9 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
     for path, ab in sorted(pairs.items()):
         module = get_module(model, path, adapter_dir)
         if not isinstance(module, nn.Linear):
-            raise AdapterError(f"{adapter_dir}: LoRA on {path} ({type(module).__name__}) is not supported; "
-                               "only Linear layers")
+            raise AdapterError(
+                f"{adapter_dir}: LoRA on {path} ({type(module).__name__}) is not supported; only Linear layers"
+            )
         a, b = ab["A"], ab["B"]
         r = a.shape[0]
         alpha = pattern_value(config.get("alpha_pattern"), path, config.get("lora_alpha", 8))
@@ -157,8 +158,10 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
         layer = _LoraLayer(module, a.to(device), b.to(device), float(scale))
         if config.get("use_dora"):
             if module.weight.dtype in (torch.uint8, torch.int8):
-                raise AdapterError(f"{adapter_dir}: DoRA needs the full-precision weights of {path}; run it on the "
-                                   "full-precision base (drop --quantize)")
+                raise AdapterError(
+                    f"{adapter_dir}: DoRA needs the full-precision weights of {path}; run it on the "
+                    "full-precision base (drop --quantize)"
+                )
             if "m" not in ab:
                 raise AdapterError(f"{adapter_dir}: DoRA adapter without a magnitude vector for {path}")
             with torch.no_grad():
@@ -167,7 +170,8 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name:
         layers.append(layer)
     if not layers:
         raise AdapterError(f"{adapter_dir}: no LoRA weights found")
-    attachment = LoraAttachment(name or adapter_dir.name, layers, float(weight), SavedModules(model, saved, adapter_dir),
-                                config=config)
+    attachment = LoraAttachment(
+        name or adapter_dir.name, layers, float(weight), SavedModules(model, saved, adapter_dir), config=config
+    )
     attachment._install()
     return attachment

@@ -16,9 +16,12 @@ __all__ = ["PREFIX_TUNING"]
 def _prefix_config(model, options: dict, task: str):
     from peft import PrefixTuningConfig
 
-    return PrefixTuningConfig(task_type=task_type(task), num_virtual_tokens=int(options.get("num_virtual_tokens", 16)),
-                              prefix_projection=bool(options.get("prefix_projection", False)),
-                              encoder_hidden_size=int(options.get("encoder_hidden_size", 128)))
+    return PrefixTuningConfig(
+        task_type=task_type(task),
+        num_virtual_tokens=int(options.get("num_virtual_tokens", 16)),
+        prefix_projection=bool(options.get("prefix_projection", False)),
+        encoder_hidden_size=int(options.get("encoder_hidden_size", 128)),
+    )
 
 
 def _prepare_prefix(model, options: dict, task: str):
@@ -28,14 +31,21 @@ def _prepare_prefix(model, options: dict, task: str):
 PREFIX_TUNING = MethodSpec(
     name="prefix_tuning",
     summary="Learned key/value prefixes in every attention layer; the base is untouched.",
-    prepare=_prepare_prefix, save=save, detect=detector("PREFIX_TUNING"),
+    prepare=_prepare_prefix,
+    save=save,
+    detect=detector("PREFIX_TUNING"),
     attach=lazy_attach("adapters.methods.prefix.hooks"),
     options=(
         MethodOption("num_virtual_tokens", int, 16, "prefix length per layer"),
         MethodOption("prefix_projection", bool, False, "reparameterise the prefix through an MLP while training"),
         MethodOption("encoder_hidden_size", int, 128, "hidden size of that MLP"),
     ),
-    objectives=ALL_OBJECTIVES, quantizable=True, peft_config=_prefix_config,
+    # no reward: TRL's RewardTrainer wraps the seq-cls model itself, without the bridge prefix seq-cls needs
+    objectives=tuple(o for o in ALL_OBJECTIVES if o != "reward"),
+    quantizable=True,
+    peft_config=_prefix_config,
     checkpointable=False,  # PEFT feeds the prefix as a cache, which gradient checkpointing cannot replay
-    prepares_inputs=True, default_lr=1e-2, extra={"latency_note": VIRTUAL_NOTE},
+    prepares_inputs=True,
+    default_lr=1e-2,
+    extra={"latency_note": VIRTUAL_NOTE},
 )

@@ -44,8 +44,11 @@ class PrefixAttachment(InputSide):
 
         cache = DynamicCache(config=model.config)
         for layer, (k, v) in enumerate(self.key_values):
-            cache.update(k.unsqueeze(0).expand(batch, -1, -1, -1).contiguous(),
-                         v.unsqueeze(0).expand(batch, -1, -1, -1).contiguous(), layer)
+            cache.update(
+                k.unsqueeze(0).expand(batch, -1, -1, -1).contiguous(),
+                v.unsqueeze(0).expand(batch, -1, -1, -1).contiguous(),
+                layer,
+            )
         return cache
 
     def prepare_inputs(self, model: nn.Module, inputs: dict) -> dict:
@@ -66,13 +69,13 @@ class PrefixAttachment(InputSide):
         return inputs
 
 
-def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
-           name: str | None = None) -> PrefixAttachment:
+def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name: str | None = None) -> PrefixAttachment:
     """Load saved prefix key/values; the stack feeds them as a pre-filled cache."""
     adapter_dir = Path(adapter_dir)
     if weight != 1.0:
-        warnings.warn(f"{adapter_dir}: a weight does not apply to virtual tokens; using the adapter as trained",
-                      stacklevel=2)
+        warnings.warn(
+            f"{adapter_dir}: a weight does not apply to virtual tokens; using the adapter as trained", stacklevel=2
+        )
     config, tensors = read_adapter(adapter_dir)
     flat = tensors.pop("prompt_embeddings", None)
     if flat is None:
@@ -85,13 +88,15 @@ def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
     if flat.shape != (n_virtual, expected):
         raise AdapterError(f"{adapter_dir}: prefix weights of shape {tuple(flat.shape)} do not match its config")
     if layers != model.config.num_hidden_layers:
-        raise AdapterError(f"{adapter_dir}: prefix for {layers} layers, the base has "
-                           f"{model.config.num_hidden_layers}; wrong base?")
+        raise AdapterError(
+            f"{adapter_dir}: prefix for {layers} layers, the base has {model.config.num_hidden_layers}; wrong base?"
+        )
     device = model.get_input_embeddings().weight.device
     # PEFT: view(batch, virtual, layers*2, heads, head_dim).permute(2, 0, 3, 1, 4) -> per layer k, v
     per_layer = flat.view(n_virtual, layers * 2, heads, head_dim).permute(1, 2, 0, 3).to(device)
     key_values = [(per_layer[2 * i], per_layer[2 * i + 1]) for i in range(layers)]
     note = f"{n_virtual} prefix positions in every attention layer; keys/values cannot be folded into weights"
     head = SavedModules(model, tensors, adapter_dir, PROMPT_LEARNING_PREFIX) if tensors else None
-    return PrefixAttachment(name or adapter_dir.name, key_values, float(weight), latency_note=note, config=config,
-                            saved_modules=head)
+    return PrefixAttachment(
+        name or adapter_dir.name, key_values, float(weight), latency_note=note, config=config, saved_modules=head
+    )

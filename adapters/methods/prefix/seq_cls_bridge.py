@@ -40,12 +40,27 @@ def bridge_prefix_seq_cls(peft_model: Any) -> Any:
     if not needs_prefix_seq_cls_bridge(peft_model):
         return peft_model
 
-    def _prefix_tuning_forward(self, input_ids=None, attention_mask=None, inputs_embeds=None, labels=None,
-                               output_attentions=None, output_hidden_states=None, return_dict=None, **kwargs):
+    def _prefix_tuning_forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        inputs_embeds=None,
+        labels=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        return_dict=None,
+        **kwargs,
+    ):
         ref = input_ids if input_ids is not None else inputs_embeds
-        kwargs.update(input_ids=input_ids, attention_mask=attention_mask, inputs_embeds=inputs_embeds,
-                      output_attentions=output_attentions, output_hidden_states=output_hidden_states,
-                      return_dict=return_dict, cache=self.get_prompt(ref.shape[0]))
+        kwargs.update(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            inputs_embeds=inputs_embeds,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            return_dict=return_dict,
+            cache=self.get_prompt(ref.shape[0]),
+        )
         return self.base_model(labels=labels, **kwargs)
 
     peft_model._prefix_tuning_forward = types.MethodType(_prefix_tuning_forward, peft_model)

@@ -64,26 +64,33 @@ class PromptAttachment(InputSide):
         return inputs
 
 
-def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0,
-           name: str | None = None) -> PromptAttachment:
+def attach(model: nn.Module, adapter_dir: Path | str, weight: float = 1.0, name: str | None = None) -> PromptAttachment:
     """Load saved prompt embeddings; the stack prepends them in forward and generate."""
     adapter_dir = Path(adapter_dir)
     if weight != 1.0:
-        warnings.warn(f"{adapter_dir}: a weight does not apply to virtual tokens; using the adapter as trained",
-                      stacklevel=2)
+        warnings.warn(
+            f"{adapter_dir}: a weight does not apply to virtual tokens; using the adapter as trained", stacklevel=2
+        )
     config, tensors = read_adapter(adapter_dir)
     embeddings = tensors.get("prompt_embeddings")
     if embeddings is None:
         raise AdapterError(f"{adapter_dir}: no prompt_embeddings in the adapter weights")
     hidden = model.get_input_embeddings().weight.shape[1]
     if embeddings.shape[-1] != hidden:
-        raise AdapterError(f"{adapter_dir}: prompt embeddings have width {embeddings.shape[-1]}, the base {hidden}; "
-                           "wrong base?")
+        raise AdapterError(
+            f"{adapter_dir}: prompt embeddings have width {embeddings.shape[-1]}, the base {hidden}; wrong base?"
+        )
     if config.get("num_transformer_submodules", 1) != 1:
         raise AdapterError(f"{adapter_dir}: encoder-decoder prompt tuning is not supported")
     n = embeddings.shape[0]
     note = f"{n} virtual tokens lengthen every sequence; prompt embeddings cannot be folded into weights"
     device = model.get_input_embeddings().weight.device
     others = {k: v for k, v in tensors.items() if k != "prompt_embeddings"}
-    return PromptAttachment(name or adapter_dir.name, embeddings.to(device), float(weight),
-                            SavedModules(model, others, adapter_dir, PROMPT_LEARNING_PREFIX), latency_note=note, config=config)
+    return PromptAttachment(
+        name or adapter_dir.name,
+        embeddings.to(device),
+        float(weight),
+        SavedModules(model, others, adapter_dir, PROMPT_LEARNING_PREFIX),
+        latency_note=note,
+        config=config,
+    )
