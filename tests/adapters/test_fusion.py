@@ -163,6 +163,24 @@ def test_save_attach_round_trip_and_card(setup, tmp_path):
     assert "\n" not in str(err.value)
 
 
+def test_weight_zero_is_the_base_and_a_hostile_member_path_is_refused(setup, tmp_path):
+    base, _, _ = setup
+    out = _fuse(setup, tmp_path / "fused", max_steps=3).output_dir
+    model, tok = load_base(base)
+    plain = _logits(model, tok)
+    assert torch.equal(_logits(load_stack(base, [out], [0.0], task="causal-lm"), tok), plain)
+    assert not torch.allclose(_logits(load_stack(base, [out], task="causal-lm"), tok), plain, atol=1e-4)
+
+    config_path = out / "adapter_config.json"
+    config = json.loads(config_path.read_text())
+    for bad in ("../../etc", "/abs/members/0", "members/0/../../x", "elsewhere/0"):
+        config["members"][0]["path"] = bad
+        config_path.write_text(json.dumps(config))
+        with pytest.raises(AdapterError, match="member") as err:
+            load_stack(base, [out], task="causal-lm")
+        assert "\n" not in str(err.value), bad
+
+
 @pytest.mark.parametrize(
     "members,error,words",
     [
