@@ -83,6 +83,13 @@ class MethodSpec:
                    ``prepare_inputs``; a stack holds at most one such adapter.
     default_lr / default_batch_size
                    training defaults when the user gives none (None: the core's ``DEFAULT_LR`` etc.).
+    resolve_options(options, pin, resolver, allow_base_mismatch) -> dict
+                   for a method whose options name other saved adapters (AdapterFusion's members): make them
+                   local through the caller's ``Resolver`` and check them against the base pin, before any
+                   weights load or any file is written; returns the options ``prepare`` and ``save`` get (the
+                   card keeps the options as given).
+    lineage(adapter_dir) -> [dict]
+                   the adapters a saved one is built from, for its card's ``lineage`` (None: built from none).
     """
 
     name: str
@@ -106,6 +113,8 @@ class MethodSpec:
     peft_config: Callable[..., Any] | None = None
     files: tuple[str, ...] = ("adapter_config.json", "adapter_model.safetensors")
     low_rank_factors: Callable[[Path], dict] | None = None
+    resolve_options: Callable[..., dict] | None = None
+    lineage: Callable[[Path], list[dict]] | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -90,6 +90,7 @@ def build_card(
     objective: dict | None = None,
     quantize: str | None = None,
     provenance: dict | None = None,
+    lineage: list[dict] | None = None,
 ) -> dict:
     """The model card front matter for a freshly trained adapter (schema: docs/contracts.md).
 
@@ -108,7 +109,7 @@ def build_card(
         "base": pin_dict,
         "metrics": {k: round(float(v), 6) for k, v in metrics.items()},
         "training": _json_safe(settings),
-        "lineage": [],
+        "lineage": _json_safe(lineage or []),
         "usage": "",
         "versions": library_versions(),
     }
@@ -131,11 +132,20 @@ def build_card(
     }
 
 
-def card_body(spec: MethodSpec, base_id: str, task: str, metrics: dict) -> str:
+def card_body(spec: MethodSpec, base_id: str, task: str, metrics: dict, lineage: list[dict] | None = None) -> str:
     shown = ", ".join(f"{k} = {v:.4g}" for k, v in metrics.items()) or "none"
+    built = ""
+    if lineage:  # the adapters it is built from (fusion's members), each with the digest of its files
+        rows = [
+            f"- `{e.get('id')}{'@' + e['version'] if e.get('version') else ''}` ({e.get('method')}, "
+            f"`{e.get('digest')}`{', in `' + e['path'] + '/`' if e.get('path') else ''})"
+            for e in lineage
+        ]
+        built = "Built from:\n\n" + "\n".join(rows) + "\n\n"
     return (
         f"# {spec.name} adapter for {base_id}\n\n"
         f"Task: `{task}`. Held-out metrics: {shown}.\n\n"
+        f"{built}"
         f"Load it with `hub run` / `adapters.load_stack`, or with PEFT when the method is PEFT-backed.\n"
     )
 
@@ -386,6 +396,13 @@ def _train(
     model_dir = resolve_base(str(base), revision=revision, resolver=resolver)
     pin = pin_for(model_dir, base_id=base_id, revision=revision)  # the full-precision weights, quantized or not
     check_declared_fingerprint(model_dir, pin, allow_base_mismatch)
+    # options that name other adapters (fusion's members) are pulled and checked before any weights load;
+    # prepare and save get them resolved, the card keeps them as given
+    run_opts = (
+        spec.resolve_options(opts, pin=pin, resolver=resolver, allow_base_mismatch=allow_base_mismatch)
+        if spec.resolve_options is not None
+        else opts
+    )
     plan = wanted.resolve(model_dir, pin, resolver, allow_base_mismatch) if wanted is not None else None
     set_seed(seed)  # before loading: a seq-cls head is initialised there
     model, tokenizer = load_base(
@@ -403,7 +420,7 @@ def _train(
             model=model,
             tokenizer=tokenizer,
             spec=spec,
-            options=opts,
+            options=run_opts,
             task=task,
             train_rows=train_rows,
             eval_rows=eval_rows,
@@ -454,7 +471,8 @@ def _train(
             )
         adapter_tmp = tmp / "adapter"
         adapter_tmp.mkdir()
-        spec.save(fitted.trained, adapter_tmp, opts)
+        spec.save(fitted.trained, adapter_tmp, run_opts)
+        lineage = spec.lineage(adapter_tmp) if spec.lineage is not None else []
         record = training_provenance(
             pin=pin.to_dict(),
             method=spec.name,
@@ -479,8 +497,9 @@ def _train(
             objective={"name": goal.name, **({"beta": float(beta)} if beta is not None else {})},
             quantize=quantize,
             provenance=record,
+            lineage=lineage,
         )
-        write_card(adapter_tmp, front, card_body(spec, front["base_model"] or str(model_dir), task, metrics))
+        write_card(adapter_tmp, front, card_body(spec, front["base_model"] or str(model_dir), task, metrics, lineage))
         _check_out(out)
         if out.exists():
             out.rmdir()

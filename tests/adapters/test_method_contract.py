@@ -2,7 +2,9 @@
 
 For each method x task the method supports: training lowers the held-out loss, the saved directory
 loads through ``load_stack`` to exactly the outputs of the model still in memory, a base with other
-weights is refused, and the card carries the pin.
+weights is refused, and the card carries the pin. A method built from other trained adapters (its spec's
+``extra["members"]`` names their method and the option that lists them, as AdapterFusion's does) gets two
+such members, trained first on the same base and task.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import torch
 from adapters.base.fingerprint import fingerprint
 from adapters.card import read_card
 from adapters.errors import BaseMismatchError
-from adapters.registry import list_methods
+from adapters.registry import get_method, list_methods
 from adapters.training import method_defaults, train
 from tests.support.tiny_bases import copy_task_rows, make_bert_dir, make_llama_dir, sentiment_rows, write_jsonl
 
@@ -49,6 +51,20 @@ def _train(spec, task, bases, out, **kw):
     return train(base, spec.name, data, out, task=task, lr=lr, batch_size=8, eval_fraction=0.25, progress=False, **kw)
 
 
+def _member_options(spec, task, bases, root) -> dict:
+    """For a method built from other adapters: two members of the method it names, trained here first (briefly:
+    members that already saturate this tiny task would leave the method nothing to lower)."""
+    members = spec.extra.get("members")
+    if not members:
+        return {}
+    member_spec = get_method(members["method"])
+    dirs = [
+        str(_train(member_spec, task, bases, root / f"member{seed}", max_steps=2, lr=1e-3, seed=seed).output_dir)
+        for seed in (1, 2)
+    ]
+    return {"options": {members["option"]: dirs}}
+
+
 def _last_positions(logits: torch.Tensor, n: int) -> torch.Tensor:
     return logits[:, -n:] if logits.dim() == 3 else logits
 
@@ -57,8 +73,9 @@ def _last_positions(logits: torch.Tensor, n: int) -> torch.Tensor:
 def test_method_contract(spec, task, bases, tmp_path):
     from adapters.runtime.stack import load_stack
 
-    untrained = _train(spec, task, bases, tmp_path / "untrained", max_steps=1, lr=0.0)
-    trained = _train(spec, task, bases, tmp_path / "trained", max_steps=20)
+    extra = _member_options(spec, task, bases, tmp_path)
+    untrained = _train(spec, task, bases, tmp_path / "untrained", max_steps=1, lr=0.0, **extra)
+    trained = _train(spec, task, bases, tmp_path / "trained", max_steps=20, **extra)
     assert trained.metrics["eval_loss"] < untrained.metrics["eval_loss"] - 1e-3, (untrained.metrics, trained.metrics)
     assert trained.steps == 20
 
