@@ -83,6 +83,9 @@ class MethodSpec:
                    ``prepare_inputs``; a stack holds at most one such adapter.
     default_lr / default_batch_size
                    training defaults when the user gives none (None: the core's ``DEFAULT_LR`` etc.).
+    load_trainable(trainable, adapter_dir, options) -> None
+        Copy a saved adapter's weights into a model ``prepare`` just made with the same options, leaving them
+        trainable, so ``hub train --from`` continues from them; None: the method cannot continue a run.
     """
 
     name: str
@@ -106,6 +109,7 @@ class MethodSpec:
     peft_config: Callable[..., Any] | None = None
     files: tuple[str, ...] = ("adapter_config.json", "adapter_model.safetensors")
     low_rank_factors: Callable[[Path], dict] | None = None
+    load_trainable: Callable[..., None] | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from ..errors import AdapterError
 from ..provenance import library_versions
 from ..registry import MethodSpec, get_method
 from ..resolver import Resolver
+from .fit import hf_progress  # here since the evaluator needs it too (kept importable from run)
 
 DEFAULT_LR = 1e-3
 DEFAULT_BATCH_SIZE = 8
@@ -42,6 +42,7 @@ class TrainResult:
     settings: dict[str, Any]
     model: Any = field(default=None, repr=False)  # the trained, prepared module (still in memory)
     tokenizer: Any = field(default=None, repr=False)
+    continual: dict | None = None  # --from: the parent, the replay and the forgetting table (as in the card)
 
 
 def method_defaults(spec: MethodSpec) -> dict[str, Any]:
@@ -140,21 +141,6 @@ def card_body(spec: MethodSpec, base_id: str, task: str, metrics: dict) -> str:
     )
 
 
-@contextmanager
-def hf_progress(enabled: bool) -> Iterator[None]:
-    """Let ``progress=False`` also hide transformers' own weight-loading bars, then restore them."""
-    from transformers.utils import logging as hf_logging
-
-    was = hf_logging.is_progress_bar_enabled()
-    if not enabled:
-        hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was and not enabled:
-            hf_logging.enable_progress_bar()
-
-
 def check_declared_fingerprint(model_dir: Path, pin: Any, allow_mismatch: bool = False) -> None:
     """A base whose own card declares a fingerprint must match its weights, or the pin would lie."""
     import warnings
@@ -235,6 +221,10 @@ def train(
     reward_fn: str | None = None,
     num_generations: int | None = None,
     max_completion_length: int | None = None,
+    parent: str | Path | None = None,
+    replay: str | Path | None = None,
+    replay_fraction: float | None = None,
+    old_eval: Sequence[str | Path] = (),
 ) -> TrainResult:
     """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``.
 
@@ -250,7 +240,12 @@ def train(
 
     ``"reward"`` trains a one-output reward model on pairs; ``"grpo"`` trains on prompts against
     ``reward_fn`` (``module:function``) or ``reward`` (a reward adapter), sampling ``num_generations`` completions
-    of at most ``max_completion_length`` tokens per prompt."""
+    of at most ``max_completion_length`` tokens per prompt.
+
+    ``parent`` (a directory or ``NS/NAME[@VERSION]`` pulled by ``resolver``) continues that adapter: same method,
+    options, task and base pin, its weights loaded by the method's ``load_trainable``; ``replay`` mixes
+    ``replay_fraction`` (default 0.25) of the new rows' count of earlier rows in; the parent and the new adapter
+    are scored on every ``old_eval`` file and on the new held-out rows (the forgetting table, in the card)."""
     with hf_progress(progress):
         return _train(
             base,
@@ -286,6 +281,10 @@ def train(
             reward_fn=reward_fn,
             num_generations=num_generations,
             max_completion_length=max_completion_length,
+            parent=parent,
+            replay=replay,
+            replay_fraction=replay_fraction,
+            old_eval=old_eval,
         )
 
 
@@ -341,12 +340,17 @@ def _train(
     reward_fn: str | None = None,
     num_generations: int | None = None,
     max_completion_length: int | None = None,
+    parent: Any = None,
+    replay: Any = None,
+    replay_fraction: float | None = None,
+    old_eval: Sequence[str | Path] = (),
 ) -> TrainResult:
     from transformers import set_seed
 
     from ..base.load import load_base, pin_for, resolve_base
     from ..card import write_card
     from ..provenance import data_record, training_provenance
+    from .continual import check_parent_base, check_parent_labels, continual_request, continued_spec
     from .data import pad_id
     from .objectives import FitContext, get_objective
     from .quantize import check_backend, prepare_for_training
@@ -371,7 +375,9 @@ def _train(
         beta = goal.default_beta
     out = Path(out)
     _check_out(out)
+    lineage = continual_request(goal, spec, parent, replay, replay_fraction, old_eval, options, task, resolver)
     train_rows, eval_rows, label_names, num_labels = goal.load(data, eval_data, eval_fraction, seed)
+    new_rows = len(train_rows)
     known = {o.name for o in spec.options}
     unknown = sorted(set(options or {}) - known)
     if unknown:
@@ -379,6 +385,11 @@ def _train(
     if quantize is not None:
         check_backend(quantize)  # before any model loads or any file is written
     opts = {**spec.defaults(), **(options or {})}
+    if lineage is not None:
+        opts = lineage.options
+        check_parent_labels(lineage.parent, label_names)
+        if replay is not None:
+            train_rows = lineage.mix(goal, train_rows, label_names, seed)
     defaults = method_defaults(spec)
     lr = defaults["lr"] if lr is None else lr
     batch_size = defaults["batch_size"] if batch_size is None else batch_size
@@ -386,6 +397,8 @@ def _train(
     model_dir = resolve_base(str(base), revision=revision, resolver=resolver)
     pin = pin_for(model_dir, base_id=base_id, revision=revision)  # the full-precision weights, quantized or not
     check_declared_fingerprint(model_dir, pin, allow_base_mismatch)
+    if lineage is not None:
+        check_parent_base(lineage.parent, pin)
     plan = wanted.resolve(model_dir, pin, resolver, allow_base_mismatch) if wanted is not None else None
     set_seed(seed)  # before loading: a seq-cls head is initialised there
     model, tokenizer = load_base(
@@ -402,7 +415,7 @@ def _train(
         ctx = FitContext(
             model=model,
             tokenizer=tokenizer,
-            spec=spec,
+            spec=spec if lineage is None else continued_spec(spec, lineage.parent.folder),
             options=opts,
             task=task,
             train_rows=train_rows,
@@ -429,6 +442,7 @@ def _train(
         if epochs is None and max_steps is None:
             epochs = DEFAULT_EPOCHS
         settings = {
+            **({"continued_from": lineage.parent.ref} if lineage else {}),
             "objective": goal.name,
             "steps": fitted.steps,
             "epochs": epochs,
@@ -439,6 +453,7 @@ def _train(
             "max_length": max_length,
             "dataset": str(data),
             "train_records": len(train_rows),
+            **({"replay_records": len(lineage.replay.picked)} if lineage and lineage.replay else {}),
             "eval_records": len(eval_rows),
             **fitted.extra_settings,
         }
@@ -462,10 +477,15 @@ def _train(
             task=task,
             objective=goal.name,
             settings=settings,
-            data=data_record(data, len(train_rows) + (len(eval_rows) if eval_data is None else 0)),
+            data=data_record(data, new_rows + (len(eval_rows) if eval_data is None else 0)),
             eval_data=data_record(eval_data, len(eval_rows)) if eval_data is not None else None,
             metrics=metrics,
-            extra={"beta": beta, "quantize": quantize, **fitted.provenance},
+            extra={
+                "beta": beta,
+                "quantize": quantize,
+                **fitted.provenance,
+                **(lineage.provenance() if lineage else {}),
+            },
         )
         front = build_card(
             pin,
@@ -480,7 +500,13 @@ def _train(
             quantize=quantize,
             provenance=record,
         )
-        write_card(adapter_tmp, front, card_body(spec, front["base_model"] or str(model_dir), task, metrics))
+        body = card_body(spec, front["base_model"] or str(model_dir), task, metrics)
+        write_card(adapter_tmp, front, body)
+        continual = None
+        if lineage is not None:  # scored with the card in place: the evaluator reads its pin and labels
+            continual = lineage.measure(
+                adapter_tmp, front, body, model_dir, task, goal, data, eval_data, eval_rows, tmp, batch_size, resolver
+            )
         _check_out(out)
         if out.exists():
             out.rmdir()
@@ -494,4 +520,5 @@ def _train(
         settings=settings,
         model=fitted.trained,
         tokenizer=tokenizer,
+        continual=continual,
     )

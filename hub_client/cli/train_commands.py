@@ -179,6 +179,33 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.option("--license", "license_", default="apache-2.0", show_default=True)
 @click.option("--option", "generic", multiple=True, help="Method option as key=value (repeatable).")
 @click.option(
+    "--from",
+    "parent",
+    default=None,
+    help="Continue training this adapter (NS/NAME@VERSION or a directory): same method, options, task and base "
+    "pin; its weights are the starting point and the card names it.",
+)
+@click.option(
+    "--replay",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="With --from: earlier rows (the same format as --data) mixed into the training rows.",
+)
+@click.option(
+    "--replay-fraction",
+    type=float,
+    default=None,
+    help="With --replay: replayed rows as a share of the new rows' count (default 0.25; seeded draw).",
+)
+@click.option(
+    "--old-eval",
+    "old_eval",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="With --from: held-out rows of an earlier task (repeatable); the parent and the new adapter are scored "
+    "on them and on the new held-out rows, and the forgetting table goes into the card.",
+)
+@click.option(
     "--allow-base-mismatch",
     is_flag=True,
     help="Train even if the base's card declares another fingerprint than its weights.",
@@ -218,11 +245,18 @@ def train_cmd(
     base_id: str | None,
     license_: str,
     generic: tuple[str, ...],
+    parent: str | None,
+    replay: str | None,
+    replay_fraction: float | None,
+    old_eval: tuple[str, ...],
     allow_base_mismatch: bool,
     no_progress: bool,
     as_json: bool,
 ) -> None:
-    """Train an adapter on a frozen base. Method options: --rank, --alpha, --target-modules, ..."""
+    """Train an adapter on a frozen base. Method options: --rank, --alpha, --target-modules, ...
+
+    Continual training: --from ADAPTER starts from that adapter's weights, --replay FILE mixes earlier rows
+    in, --old-eval FILE scores the old task before and after (the forgetting table)."""
     from adapters.registry import get_method
     from adapters.training import train
 
@@ -263,15 +297,36 @@ def train_cmd(
         reward_fn=reward_fn,
         num_generations=num_generations,
         max_completion_length=max_completion_length,
+        parent=parent,
+        replay=replay,
+        replay_fraction=replay_fraction,
+        old_eval=old_eval,
     )
     if eval_set is not None:
         _declare(result.output_dir, eval_set, eval_data, task)
     if as_json:
-        click.echo(json.dumps({"output_dir": str(result.output_dir), "steps": result.steps, "metrics": result.metrics}))
+        found = {"output_dir": str(result.output_dir), "steps": result.steps, "metrics": result.metrics}
+        click.echo(json.dumps({**found, **({"continual": result.continual} if result.continual else {})}))
         return
     shown = "  ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
     click.echo(f"trained {spec.name} for {result.steps} steps -> {result.output_dir}")
     click.echo(f"metrics: {shown}")
+    if result.continual:
+        _print_forgetting(result.continual)
+
+
+def _print_forgetting(continual: dict[str, Any]) -> None:
+    """The forgetting table as the card has it: each task's scores, the parent's (before) and the new (after)."""
+    parent = continual["parent"]
+    replay = continual.get("replay")
+    click.echo(f"continued from {parent.get('ref') or parent.get('path')} ({parent['digest']})")
+    if replay:
+        click.echo(f"replayed {replay['rows_mixed']} of {replay['rows']} rows from {replay['path']}")
+    for row in continual["forgetting"]:
+        for metric, before in row["before"].items():
+            after = row["after"].get(metric)
+            shown = "-" if after is None else f"{after:.4g}"
+            click.echo(f"  {row['role']} {row['task']}  {metric}: {before:.4g} -> {shown}")
 
 
 def _hub_eval_set(eval_data: str | None) -> tuple[Any, str | None]:
