@@ -266,8 +266,6 @@ class Lineage:
     def measure(
         self,
         out: Path,
-        front: dict,
-        body: str,
         base_dir: Path,
         task: str,
         goal: Any,
@@ -282,7 +280,7 @@ class Lineage:
         forgetting table into the card (front matter and a markdown section). Returns the card's ``continual``."""
         import json
 
-        from ..card import write_card
+        from ..card import read_card, write_card
         from ..evaluation.heldout import evaluate
 
         sets: list[tuple[str, str, Path]] = [("old", p.stem, p) for p in self.old_eval]
@@ -304,11 +302,11 @@ class Lineage:
             if row["data"]["path"].endswith(".heldout.jsonl"):
                 row["data"]["path"] = f"{data} (held out)"
         found = {**self.provenance(), "forgetting": rows}
-        hub = {**front["adapter_hub"], "continual": found}
-        tags = [*front.get("tags", []), "continual"]
-        write_card(
-            out, {**front, "tags": tags, "adapter_hub": hub}, body + "\n" + forgetting_markdown(self.parent, rows)
-        )
+        card = read_card(out)
+        assert card is not None
+        front = {**card.front, "tags": [*card.front.get("tags", []), "continual"]}
+        front["adapter_hub"] = {**card.hub, "continual": found}
+        write_card(out, front, card.body + "\n" + forgetting_markdown(self.parent, rows))
         return found
 
 

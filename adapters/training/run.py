@@ -43,6 +43,7 @@ class TrainResult:
     model: Any = field(default=None, repr=False)  # the trained, prepared module (still in memory)
     tokenizer: Any = field(default=None, repr=False)
     continual: dict | None = None  # --from: the parent, the replay and the forgetting table (as in the card)
+    tasks: dict | None = None  # several --data: the mix and each task's rows (as in the card's ``multitask``)
 
 
 def method_defaults(spec: MethodSpec) -> dict[str, Any]:
@@ -189,7 +190,7 @@ def _check_request(
 def train(
     base: str | Path,
     method: str,
-    data: str | Path,
+    data: str | Path | Sequence[str | Path],
     out: str | Path,
     *,
     task: str = "causal-lm",
@@ -225,6 +226,7 @@ def train(
     replay: str | Path | None = None,
     replay_fraction: float | None = None,
     old_eval: Sequence[str | Path] = (),
+    mix: str | None = None,
 ) -> TrainResult:
     """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``.
 
@@ -245,7 +247,10 @@ def train(
     ``parent`` (a directory or ``NS/NAME[@VERSION]`` pulled by ``resolver``) continues that adapter: same method,
     options, task and base pin, its weights loaded by the method's ``load_trainable``; ``replay`` mixes
     ``replay_fraction`` (default 0.25) of the new rows' count of earlier rows in; the parent and the new adapter
-    are scored on every ``old_eval`` file and on the new held-out rows (the forgetting table, in the card)."""
+    are scored on every ``old_eval`` file and on the new held-out rows (the forgetting table, in the card).
+
+    Several ``data`` files (``path`` or ``name=path``) train one adapter on those tasks at once, drawn by ``mix``
+    (``proportional``, ``uniform`` or ``temperature=T``; ``adapters.training.multitask``)."""
     with hf_progress(progress):
         return _train(
             base,
@@ -285,6 +290,7 @@ def train(
             replay=replay,
             replay_fraction=replay_fraction,
             old_eval=old_eval,
+            mix=mix,
         )
 
 
@@ -344,6 +350,7 @@ def _train(
     replay: Any = None,
     replay_fraction: float | None = None,
     old_eval: Sequence[str | Path] = (),
+    mix: str | None = None,
 ) -> TrainResult:
     from transformers import set_seed
 
@@ -352,6 +359,7 @@ def _train(
     from ..provenance import data_record, training_provenance
     from .continual import check_parent_base, check_parent_labels, continual_request, continued_spec
     from .data import pad_id
+    from .multitask import load_tasks, parse_mix, score_tasks
     from .objectives import FitContext, get_objective
     from .quantize import check_backend, prepare_for_training
     from .teacher import TeacherRequest
@@ -375,8 +383,22 @@ def _train(
         beta = goal.default_beta
     out = Path(out)
     _check_out(out)
+    sources = [data] if isinstance(data, (str, Path)) else list(data)
+    if not sources:
+        raise AdapterError("give at least one --data file")
+    if len(sources) == 1 and mix is not None:
+        raise AdapterError("--mix weighs several --data files; this run has one")
+    mixing = parse_mix(mix) if len(sources) > 1 else None
+    data = sources[0] if mixing is None else sources
     lineage = continual_request(goal, spec, parent, replay, replay_fraction, old_eval, options, task, resolver)
-    train_rows, eval_rows, label_names, num_labels = goal.load(data, eval_data, eval_fraction, seed)
+    tasks = None
+    if mixing is None:
+        train_rows, eval_rows, label_names, num_labels = goal.load(data, eval_data, eval_fraction, seed)
+    else:
+        train_rows, eval_rows, label_names, num_labels, tasks = load_tasks(
+            goal, sources, eval_data, eval_fraction, seed, mixing
+        )
+    data_label = str(data) if tasks is None else "+".join(e["name"] for e in tasks.entries)
     new_rows = len(train_rows)
     known = {o.name for o in spec.options}
     unknown = sorted(set(options or {}) - known)
@@ -451,7 +473,7 @@ def _train(
             "batch_size": batch_size,
             "seed": seed,
             "max_length": max_length,
-            "dataset": str(data),
+            "dataset": data_label,
             "train_records": len(train_rows),
             **({"replay_records": len(lineage.replay.picked)} if lineage and lineage.replay else {}),
             "eval_records": len(eval_rows),
@@ -477,7 +499,11 @@ def _train(
             task=task,
             objective=goal.name,
             settings=settings,
-            data=data_record(data, new_rows + (len(eval_rows) if eval_data is None else 0)),
+            data=(
+                data_record(data, new_rows + (len(eval_rows) if eval_data is None else 0))
+                if tasks is None
+                else {"rows": sum(e["rows"] for e in tasks.entries), **tasks.record()}
+            ),
             eval_data=data_record(eval_data, len(eval_rows)) if eval_data is not None else None,
             metrics=metrics,
             extra={
@@ -500,13 +526,18 @@ def _train(
             quantize=quantize,
             provenance=record,
         )
+        if tasks is not None:
+            front["adapter_hub"]["multitask"] = tasks.record()
+            front["tags"].append("multi-task")
         body = card_body(spec, front["base_model"] or str(model_dir), task, metrics)
         write_card(adapter_tmp, front, body)
         continual = None
         if lineage is not None:  # scored with the card in place: the evaluator reads its pin and labels
             continual = lineage.measure(
-                adapter_tmp, front, body, model_dir, task, goal, data, eval_data, eval_rows, tmp, batch_size, resolver
+                adapter_tmp, model_dir, task, goal, data_label, eval_data, eval_rows, tmp, batch_size, resolver
             )
+        if tasks is not None:
+            score_tasks(tasks, adapter_tmp, model_dir, task, goal, tmp, batch_size, resolver)
         _check_out(out)
         if out.exists():
             out.rmdir()
@@ -521,4 +552,5 @@ def _train(
         model=fitted.trained,
         tokenizer=tokenizer,
         continual=continual,
+        tasks=tasks.record() if tasks is not None else None,
     )

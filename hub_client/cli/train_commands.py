@@ -91,7 +91,21 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id.")
 @click.option("--method", required=True, help="Adapter method (see `hub methods`).")
-@click.option("--data", "data", required=True, type=click.Path(dir_okay=False), help="Training JSONL.")
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Training JSONL. Repeatable: one adapter on several tasks at once, each PATH or NAME=PATH "
+    "(named by the file stem otherwise), held out per task, weighed by --mix.",
+)
+@click.option(
+    "--mix",
+    default=None,
+    help="With several --data: proportional (default: every row once), uniform (as many rows per task) or "
+    "temperature=T (task i drawn with p proportional to n_i^(1/T), as in T5/mT5); seeded by --seed.",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Adapter directory to create.")
 @click.option("--task", type=click.Choice(["causal-lm", "seq-cls"]), default="causal-lm", show_default=True)
 @click.option(
@@ -217,7 +231,8 @@ def train_cmd(
     ctx: click.Context,
     base: str,
     method: str,
-    data: str,
+    data: tuple[str, ...],
+    mix: str | None,
     out: str,
     task: str,
     objective: str | None,
@@ -266,7 +281,7 @@ def train_cmd(
     result = train(
         base,
         method,
-        data,
+        data[0] if len(data) == 1 else list(data),
         out,
         task=task,
         objective=objective,
@@ -301,18 +316,32 @@ def train_cmd(
         replay=replay,
         replay_fraction=replay_fraction,
         old_eval=old_eval,
+        mix=mix,
     )
     if eval_set is not None:
         _declare(result.output_dir, eval_set, eval_data, task)
     if as_json:
         found = {"output_dir": str(result.output_dir), "steps": result.steps, "metrics": result.metrics}
-        click.echo(json.dumps({**found, **({"continual": result.continual} if result.continual else {})}))
+        extra = {"continual": result.continual, "tasks": result.tasks}
+        click.echo(json.dumps({**found, **{k: v for k, v in extra.items() if v}}))
         return
     shown = "  ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
     click.echo(f"trained {spec.name} for {result.steps} steps -> {result.output_dir}")
     click.echo(f"metrics: {shown}")
     if result.continual:
         _print_forgetting(result.continual)
+    if result.tasks:
+        _print_tasks(result.tasks)
+
+
+def _print_tasks(tasks: dict[str, Any]) -> None:
+    """Each task's rows, the rows the mix drew from it, and its own held-out scores."""
+    mix = tasks["mix"]
+    shown = f"temperature={mix['temperature']:g}" if mix["kind"] == "temperature" else mix["kind"]
+    click.echo(f"tasks (mix {shown}):")
+    for entry in tasks["tasks"]:
+        scores = "  ".join(f"{k}={v:.4g}" for k, v in (entry.get("eval") or {}).items())
+        click.echo(f"  {entry['name']}: {entry['rows']} rows, trained on {entry['mixed_rows']}  {scores}".rstrip())
 
 
 def _print_forgetting(continual: dict[str, Any]) -> None:
