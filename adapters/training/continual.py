@@ -245,7 +245,7 @@ class Lineage:
     options: dict
     replay_path: Path | None
     replay_fraction: float
-    old_eval: list[Path]
+    old_eval: list[tuple[str, Path]]  # (name in the table, file)
     replay: Replay | None = None
 
     def mix(self, goal: Any, train_rows: list[dict], label_names: list[str] | None, seed: int) -> list[dict]:
@@ -283,7 +283,7 @@ class Lineage:
         from ..card import read_card, write_card
         from ..evaluation.heldout import evaluate
 
-        sets: list[tuple[str, str, Path]] = [("old", p.stem, p) for p in self.old_eval]
+        sets: list[tuple[str, str, Path]] = [("old", name, path) for name, path in self.old_eval]
         if goal.name == goal.task:  # supervised rows: the evaluator reads the same format
             if eval_data is not None:
                 sets.append(("new", Path(data).stem, Path(eval_data)))
@@ -322,7 +322,8 @@ def continual_request(
     resolver: Any,
 ) -> Lineage | None:
     """The checked ``--from`` request (None without one); ``--replay`` and ``--old-eval`` need ``--from``. Reads
-    the parent's card and every old task's rows (a bad row names file:line), loads no weights."""
+    the parent's card and every old task's rows (a bad row names file:line), loads no weights. An ``old_eval``
+    item is a file (named by its stem in the table) or ``(name, file)``."""
     from .data import read_jsonl
 
     if parent is None:
@@ -340,7 +341,7 @@ def continual_request(
     if not fraction > 0:
         raise AdapterError(f"--replay-fraction must be positive, got {fraction}")
     found, options = resolve_parent(parent, spec, goal, options, task, resolver)
-    olds = [Path(p) for p in old_eval]
-    for path in olds:
+    olds = [(str(p[0]), Path(p[1])) if isinstance(p, tuple) else (Path(p).stem, Path(p)) for p in old_eval]
+    for _, path in olds:
         read_jsonl(path, task)
     return Lineage(found, options, Path(replay) if replay is not None else None, fraction, olds)

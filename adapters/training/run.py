@@ -225,7 +225,7 @@ def train(
     parent: str | Path | None = None,
     replay: str | Path | None = None,
     replay_fraction: float | None = None,
-    old_eval: Sequence[str | Path] = (),
+    old_eval: Sequence[str | Path | tuple[str, str | Path]] = (),
     mix: str | None = None,
 ) -> TrainResult:
     """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``.
@@ -349,7 +349,7 @@ def _train(
     parent: Any = None,
     replay: Any = None,
     replay_fraction: float | None = None,
-    old_eval: Sequence[str | Path] = (),
+    old_eval: Sequence[str | Path | tuple[str, str | Path]] = (),
     mix: str | None = None,
 ) -> TrainResult:
     from transformers import set_seed

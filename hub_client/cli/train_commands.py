@@ -278,6 +278,7 @@ def train_cmd(
     spec = get_method(method)
     options = parse_method_options(spec, list(ctx.args), generic)
     eval_set, eval_data = _hub_eval_set(eval_data)
+    olds = [*old_eval, *_declared_old_evals(parent)]
     result = train(
         base,
         method,
@@ -315,7 +316,7 @@ def train_cmd(
         parent=parent,
         replay=replay,
         replay_fraction=replay_fraction,
-        old_eval=old_eval,
+        old_eval=olds,
         mix=mix,
     )
     if eval_set is not None:
@@ -356,6 +357,36 @@ def _print_forgetting(continual: dict[str, Any]) -> None:
             after = row["after"].get(metric)
             shown = "-" if after is None else f"{after:.4g}"
             click.echo(f"  {row['role']} {row['task']}  {metric}: {before:.4g} -> {shown}")
+
+
+def _declared_old_evals(parent: str | None) -> list[tuple[str, str]]:
+    """With --from: every hub eval set the parent's card declares (``model-index``, as ``--eval-data NS/NAME@V``
+    writes it) is an old task of the forgetting table too, pulled like ``--eval-data``. A card whose
+    ``model-index`` this hub cannot read declares nothing here (``hub push`` is where it is refused)."""
+    if parent is None:
+        return []
+    from adapters.card import read_card
+    from adapters.resolver import resolve_adapter
+    from hub_rules import RuleError, declared_evals
+
+    from ..eval_sets import split_file
+
+    card = read_card(resolve_adapter(parent, hub_resolver()))
+    try:
+        declared = declared_evals(card.front) if card else []
+    except RuleError:
+        return []
+    found: dict[str, str] = {}
+    for item in declared:
+        name = f"{item.dataset}@{item.revision}:{item.split}"
+        if name in found:
+            continue
+        from ..client import HubClient
+
+        with HubClient() as client:
+            folder = client.pull(item.dataset, item.revision)
+        found[name] = str(split_file(folder, item.split))
+    return list(found.items())
 
 
 def _hub_eval_set(eval_data: str | None) -> tuple[Any, str | None]:
