@@ -270,3 +270,42 @@ def test_cli_prints_the_forgetting_table_and_puts_it_in_json(llama, files, paren
     assert "replayed 3 of 16 rows from" in text.stdout
     ppl = f"old old_eval  perplexity: {old['before']['perplexity']:.4g} -> {old['after']['perplexity']:.4g}"
     assert ppl in text.stdout
+
+
+def test_a_classifier_continues_with_its_head_and_its_labels(llama, tmp_path):
+    from tests.support.tiny_bases import sentiment_rows
+
+    data = write_jsonl(tmp_path / "sent.jsonl", sentiment_rows(16))
+    start = train(llama, "lora", data, tmp_path / "start", task="seq-cls", max_steps=2, lr=1e-2, **FAST).output_dir
+    assert any("score" in k for k in _tensors(start))  # the head is part of what continues
+    still = train(llama, "lora", data, tmp_path / "still", task="seq-cls", parent=start, max_steps=1, lr=0.0, **FAST)
+    assert _same(_tensors(still.output_dir), _tensors(start))
+    other = write_jsonl(
+        tmp_path / "other.jsonl", [{"text": "abc", "label": "maybe"}, {"text": "xyz", "label": "no"}] * 4
+    )
+    with pytest.raises(AdapterError) as caught:
+        train(llama, "lora", other, tmp_path / "o", task="seq-cls", parent=start, max_steps=1, **FAST)
+    assert str(caught.value) == f"--from {start} classifies ['neg', 'pos']; this run's data has labels ['maybe', 'no']"
+    assert _nothing_written(tmp_path / "o")
+
+
+def test_distillation_continues_from_the_parent_too(llama, files, tmp_path):
+    prompts = write_jsonl(tmp_path / "prompts.jsonl", [{"prompt": f"say {w}"} for w in ("cat", "dog", "sun", "red")])
+    (tmp_path / "teacher.txt").write_text("Answer in one word.")
+    start = train(llama, "lora", files["old"], tmp_path / "start", max_steps=2, lr=1e-2, **FAST).output_dir
+    still = train(
+        llama, "lora", prompts, tmp_path / "still", objective="distill", teacher_prompt=tmp_path / "teacher.txt",
+        max_new_tokens=3, eval_data=prompts, parent=start, max_steps=1, lr=0.0, **FAST,
+    )  # fmt: skip
+    assert _same(_tensors(still.output_dir), _tensors(start))
+    assert still.continual["forgetting"] == []  # distill rows are prompts: no new-task scores without --old-eval
+
+
+def test_several_tasks_can_continue_a_parent(llama, files, parent, tmp_path):
+    result = train(
+        llama, "lora", [files["new"], files["old"]], tmp_path / "both", parent=parent, mix="uniform",
+        old_eval=[files["old_eval"]], max_steps=1, **FAST,
+    )  # fmt: skip
+    assert [r["task"] for r in result.continual["forgetting"]] == ["old_eval", "new+old"]
+    # 11 + 14 rows after holding out: 25 split evenly, the odd row to the first task
+    assert {t["name"]: t["mixed_rows"] for t in result.tasks["tasks"]} == {"new": 13, "old": 12}
