@@ -271,7 +271,8 @@ def train_cmd(
     """Train an adapter on a frozen base. Method options: --rank, --alpha, --target-modules, ...
 
     Continual training: --from ADAPTER starts from that adapter's weights, --replay FILE mixes earlier rows
-    in, --old-eval FILE scores the old task before and after (the forgetting table)."""
+    in, --old-eval FILE (and every eval set the parent's card declares) scores the old task before and after
+    (the forgetting table). Multi-task: --data A --data B --mix uniform trains one adapter on both."""
     from adapters.registry import get_method
     from adapters.training import train
 
