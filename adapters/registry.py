@@ -90,6 +90,9 @@ class MethodSpec:
                    card keeps the options as given).
     lineage(adapter_dir) -> [dict]
                    the adapters a saved one is built from, for its card's ``lineage`` (None: built from none).
+    load_trainable(trainable, adapter_dir, options) -> None
+                   copy a saved adapter's weights into a model ``prepare`` just made with the same options,
+                   leaving them trainable, so ``hub train --from`` continues from them (None: it cannot).
     """
 
     name: str
@@ -115,6 +118,7 @@ class MethodSpec:
     low_rank_factors: Callable[[Path], dict] | None = None
     resolve_options: Callable[..., dict] | None = None
     lineage: Callable[[Path], list[dict]] | None = None
+    load_trainable: Callable[..., None] | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -175,8 +175,8 @@ def evaluate(
     from tqdm.auto import tqdm
 
     from ..training.data import read_jsonl
+    from ..training.fit import hf_progress
     from ..training.preferences import is_pairs_file
-    from ..training.run import hf_progress
 
     if is_pairs_file(data):
         return evaluate_pairs(
@@ -285,8 +285,8 @@ def evaluate_pairs(
     from tqdm.auto import tqdm
 
     from ..runtime.stack import load_stack
+    from ..training.fit import hf_progress
     from ..training.preferences import pair_logps, read_pairs, score_pairs
-    from ..training.run import hf_progress
 
     if _reward_adapters(adapters) is not None:
         return evaluate_reward_pairs(
@@ -353,9 +353,9 @@ def evaluate_reward_pairs(
 ) -> EvalResult:
     """Pairwise accuracy of a reward adapter on preference pairs: the share where chosen out-scores rejected."""
     from ..runtime.stack import load_stack
+    from ..training.fit import hf_progress
     from ..training.preferences import read_pairs
     from ..training.reward_model import pair_rewards, pairwise_accuracy
-    from ..training.run import hf_progress
 
     rows = read_pairs(data)[:limit]
     with hf_progress(progress):

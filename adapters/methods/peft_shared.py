@@ -20,6 +20,7 @@ __all__ = [
     "VIRTUAL_NOTE",
     "detector",
     "lazy_attach",
+    "load_trainable",
     "save",
     "split_modules",
     "task_type",
@@ -67,6 +68,30 @@ def save(trained, out_dir, options: dict) -> None:
     trained.save_pretrained(str(out_dir), safe_serialization=True)
     if not (out_dir / "adapter_model.safetensors").is_file():
         raise AdapterError(f"{out_dir}: PEFT did not write adapter_model.safetensors")
+
+
+def load_trainable(trainable, adapter_dir, options: dict) -> None:
+    """``hub train --from``: the saved PEFT tensors into the freshly wrapped model (PEFT's own
+    ``set_peft_model_state_dict``, in place, so they stay trainable); a tensor that fits nowhere is refused."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    path = Path(adapter_dir) / "adapter_model.safetensors"
+    if not path.is_file():
+        raise AdapterError(f"{adapter_dir}: no adapter_model.safetensors to continue from")
+    tensors = load_file(str(path))
+    try:
+        found = set_peft_model_state_dict(trainable, tensors)
+    except (RuntimeError, KeyError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AdapterError(f"{adapter_dir}: its tensors do not fit this run's adapter ({first})") from None
+    unexpected = list(getattr(found, "unexpected_keys", ()) or ())
+    if getattr(getattr(trainable, "active_peft_config", None), "is_prompt_learning", False):
+        unexpected = [k for k in unexpected if k != "prompt_embeddings"]  # PEFT loads it into the prompt encoder
+    if unexpected:
+        raise AdapterError(
+            f"{adapter_dir}: {len(unexpected)} of its tensors do not fit this run's adapter (e.g. {unexpected[0]})"
+        )
 
 
 def detector(*peft_types: str) -> Callable[[dict], bool]:

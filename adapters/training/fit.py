@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FitContext", "FitOutcome", "log_metrics_quietly", "quiet_trl", "runtime_settings", "trainer_settings"]
+__all__ = [
+    "FitContext",
+    "FitOutcome",
+    "hf_progress",
+    "log_metrics_quietly",
+    "quiet_trl",
+    "runtime_settings",
+    "trainer_settings",
+]
 
 log = logging.getLogger("adapters.training")
 
@@ -86,6 +94,22 @@ def trainer_settings(ctx: FitContext, *, trl: bool = False) -> dict[str, Any]:
 
         found.update(use_cpu=not torch.cuda.is_available(), bf16=False, fp16=False, gradient_checkpointing=False)
     return found
+
+
+@contextmanager
+def hf_progress(enabled: bool) -> Iterator[None]:
+    """Let ``progress=False`` also hide transformers' own weight-loading bars, then restore them. Lives here, not
+    in ``run``, because the evaluator uses it too and ``run`` reaches the evaluator (the forgetting table)."""
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    if not enabled:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was and not enabled:
+            hf_logging.enable_progress_bar()
 
 
 @contextmanager

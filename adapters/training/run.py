@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from ..errors import AdapterError
 from ..provenance import library_versions
 from ..registry import MethodSpec, get_method
 from ..resolver import Resolver
+from .fit import hf_progress  # here since the evaluator needs it too (kept importable from run)
 
 DEFAULT_LR = 1e-3
 DEFAULT_BATCH_SIZE = 8
@@ -42,6 +42,8 @@ class TrainResult:
     settings: dict[str, Any]
     model: Any = field(default=None, repr=False)  # the trained, prepared module (still in memory)
     tokenizer: Any = field(default=None, repr=False)
+    continual: dict | None = None  # --from: the parent, the replay and the forgetting table (as in the card)
+    tasks: dict | None = None  # several --data: the mix and each task's rows (as in the card's ``multitask``)
 
 
 def method_defaults(spec: MethodSpec) -> dict[str, Any]:
@@ -150,21 +152,6 @@ def card_body(spec: MethodSpec, base_id: str, task: str, metrics: dict, lineage:
     )
 
 
-@contextmanager
-def hf_progress(enabled: bool) -> Iterator[None]:
-    """Let ``progress=False`` also hide transformers' own weight-loading bars, then restore them."""
-    from transformers.utils import logging as hf_logging
-
-    was = hf_logging.is_progress_bar_enabled()
-    if not enabled:
-        hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was and not enabled:
-            hf_logging.enable_progress_bar()
-
-
 def check_declared_fingerprint(model_dir: Path, pin: Any, allow_mismatch: bool = False) -> None:
     """A base whose own card declares a fingerprint must match its weights, or the pin would lie."""
     import warnings
@@ -213,7 +200,7 @@ def _check_request(
 def train(
     base: str | Path,
     method: str,
-    data: str | Path,
+    data: str | Path | Sequence[str | Path],
     out: str | Path,
     *,
     task: str = "causal-lm",
@@ -245,6 +232,11 @@ def train(
     reward_fn: str | None = None,
     num_generations: int | None = None,
     max_completion_length: int | None = None,
+    parent: str | Path | None = None,
+    replay: str | Path | None = None,
+    replay_fraction: float | None = None,
+    old_eval: Sequence[str | Path | tuple[str, str | Path]] = (),
+    mix: str | None = None,
 ) -> TrainResult:
     """Train ``method`` on ``data`` over the frozen ``base`` and write the adapter + card to ``out``.
 
@@ -260,7 +252,15 @@ def train(
 
     ``"reward"`` trains a one-output reward model on pairs; ``"grpo"`` trains on prompts against
     ``reward_fn`` (``module:function``) or ``reward`` (a reward adapter), sampling ``num_generations`` completions
-    of at most ``max_completion_length`` tokens per prompt."""
+    of at most ``max_completion_length`` tokens per prompt.
+
+    ``parent`` (a directory or ``NS/NAME[@VERSION]`` pulled by ``resolver``) continues that adapter: same method,
+    options, task and base pin, its weights loaded by the method's ``load_trainable``; ``replay`` mixes
+    ``replay_fraction`` (default 0.25) of the new rows' count of earlier rows in; the parent and the new adapter
+    are scored on every ``old_eval`` file and on the new held-out rows (the forgetting table, in the card).
+
+    Several ``data`` files (``path`` or ``name=path``) train one adapter on those tasks at once, drawn by ``mix``
+    (``proportional``, ``uniform`` or ``temperature=T``; ``adapters.training.multitask``)."""
     with hf_progress(progress):
         return _train(
             base,
@@ -296,6 +296,11 @@ def train(
             reward_fn=reward_fn,
             num_generations=num_generations,
             max_completion_length=max_completion_length,
+            parent=parent,
+            replay=replay,
+            replay_fraction=replay_fraction,
+            old_eval=old_eval,
+            mix=mix,
         )
 
 
@@ -351,13 +356,20 @@ def _train(
     reward_fn: str | None = None,
     num_generations: int | None = None,
     max_completion_length: int | None = None,
+    parent: Any = None,
+    replay: Any = None,
+    replay_fraction: float | None = None,
+    old_eval: Sequence[str | Path | tuple[str, str | Path]] = (),
+    mix: str | None = None,
 ) -> TrainResult:
     from transformers import set_seed
 
     from ..base.load import load_base, pin_for, resolve_base
     from ..card import write_card
     from ..provenance import data_record, training_provenance
+    from .continual import check_parent_base, check_parent_labels, continual_request, continued_spec
     from .data import pad_id
+    from .multitask import load_tasks, parse_mix, score_tasks
     from .objectives import FitContext, get_objective
     from .quantize import check_backend, prepare_for_training
     from .teacher import TeacherRequest
@@ -381,7 +393,23 @@ def _train(
         beta = goal.default_beta
     out = Path(out)
     _check_out(out)
-    train_rows, eval_rows, label_names, num_labels = goal.load(data, eval_data, eval_fraction, seed)
+    sources = [data] if isinstance(data, (str, Path)) else list(data)
+    if not sources:
+        raise AdapterError("give at least one --data file")
+    if len(sources) == 1 and mix is not None:
+        raise AdapterError("--mix weighs several --data files; this run has one")
+    mixing = parse_mix(mix) if len(sources) > 1 else None
+    data = sources[0] if mixing is None else sources
+    parent_run = continual_request(goal, spec, parent, replay, replay_fraction, old_eval, options, task, resolver)
+    tasks = None
+    if mixing is None:
+        train_rows, eval_rows, label_names, num_labels = goal.load(data, eval_data, eval_fraction, seed)
+    else:
+        train_rows, eval_rows, label_names, num_labels, tasks = load_tasks(
+            goal, sources, eval_data, eval_fraction, seed, mixing
+        )
+    data_label = str(data) if tasks is None else "+".join(e["name"] for e in tasks.entries)
+    new_rows = len(train_rows)
     known = {o.name for o in spec.options}
     unknown = sorted(set(options or {}) - known)
     if unknown:
@@ -389,6 +417,11 @@ def _train(
     if quantize is not None:
         check_backend(quantize)  # before any model loads or any file is written
     opts = {**spec.defaults(), **(options or {})}
+    if parent_run is not None:
+        opts = parent_run.options
+        check_parent_labels(parent_run.parent, label_names)
+        if replay is not None:
+            train_rows = parent_run.mix(goal, train_rows, label_names, seed)
     defaults = method_defaults(spec)
     lr = defaults["lr"] if lr is None else lr
     batch_size = defaults["batch_size"] if batch_size is None else batch_size
@@ -403,6 +436,8 @@ def _train(
         if spec.resolve_options is not None
         else opts
     )
+    if parent_run is not None:
+        check_parent_base(parent_run.parent, pin)
     plan = wanted.resolve(model_dir, pin, resolver, allow_base_mismatch) if wanted is not None else None
     set_seed(seed)  # before loading: a seq-cls head is initialised there
     model, tokenizer = load_base(
@@ -419,7 +454,7 @@ def _train(
         ctx = FitContext(
             model=model,
             tokenizer=tokenizer,
-            spec=spec,
+            spec=spec if parent_run is None else continued_spec(spec, parent_run.parent.folder),
             options=run_opts,
             task=task,
             train_rows=train_rows,
@@ -446,6 +481,7 @@ def _train(
         if epochs is None and max_steps is None:
             epochs = DEFAULT_EPOCHS
         settings = {
+            **({"continued_from": parent_run.parent.ref} if parent_run else {}),
             "objective": goal.name,
             "steps": fitted.steps,
             "epochs": epochs,
@@ -454,8 +490,9 @@ def _train(
             "batch_size": batch_size,
             "seed": seed,
             "max_length": max_length,
-            "dataset": str(data),
+            "dataset": data_label,
             "train_records": len(train_rows),
+            **({"replay_records": len(parent_run.replay.picked)} if parent_run and parent_run.replay else {}),
             "eval_records": len(eval_rows),
             **fitted.extra_settings,
         }
@@ -480,10 +517,19 @@ def _train(
             task=task,
             objective=goal.name,
             settings=settings,
-            data=data_record(data, len(train_rows) + (len(eval_rows) if eval_data is None else 0)),
+            data=(
+                data_record(data, new_rows + (len(eval_rows) if eval_data is None else 0))
+                if tasks is None
+                else {"rows": sum(e["rows"] for e in tasks.entries), **tasks.record()}
+            ),
             eval_data=data_record(eval_data, len(eval_rows)) if eval_data is not None else None,
             metrics=metrics,
-            extra={"beta": beta, "quantize": quantize, **fitted.provenance},
+            extra={
+                "beta": beta,
+                "quantize": quantize,
+                **fitted.provenance,
+                **(parent_run.provenance() if parent_run else {}),
+            },
         )
         front = build_card(
             pin,
@@ -499,7 +545,18 @@ def _train(
             provenance=record,
             lineage=lineage,
         )
-        write_card(adapter_tmp, front, card_body(spec, front["base_model"] or str(model_dir), task, metrics, lineage))
+        if tasks is not None:
+            front["adapter_hub"]["multitask"] = tasks.record()
+            front["tags"].append("multi-task")
+        body = card_body(spec, front["base_model"] or str(model_dir), task, metrics, lineage)
+        write_card(adapter_tmp, front, body)
+        continual = None
+        if parent_run is not None:  # scored with the card in place: the evaluator reads its pin and labels
+            continual = parent_run.measure(
+                adapter_tmp, model_dir, task, goal, data_label, eval_data, eval_rows, tmp, batch_size, resolver
+            )
+        if tasks is not None:
+            score_tasks(tasks, adapter_tmp, model_dir, task, goal, tmp, batch_size, resolver)
         _check_out(out)
         if out.exists():
             out.rmdir()
@@ -513,4 +570,6 @@ def _train(
         settings=settings,
         model=fitted.trained,
         tokenizer=tokenizer,
+        continual=continual,
+        tasks=tasks.record() if tasks is not None else None,
     )

@@ -46,8 +46,19 @@ def print_provenance(data: dict[str, Any]) -> None:
     ]
     for key in ("data", "eval_data"):
         item = record.get(key)
-        if item:
-            fields.append((key.replace("_", " "), f"{item.get('path')}  {item.get('sha256')}  {item.get('rows')} rows"))
+        for one in (item.get("tasks") or [item]) if isinstance(item, dict) else []:  # several --data: one line each
+            name = f"{one['name']}: " if one.get("name") else ""
+            fields.append(
+                (key.replace("_", " "), f"{name}{one.get('path')}  {one.get('sha256')}  {one.get('rows')} rows")
+            )
+    data_item = record.get("data")
+    if isinstance(data_item, dict) and isinstance(data_item.get("mix"), dict):
+        mix = data_item["mix"]
+        fields.append(("mix", " ".join(f"{k}={v}" if k != "kind" else str(v) for k, v in mix.items())))
+    parent_item = record.get("parent")
+    if isinstance(parent_item, dict):
+        where = parent_item.get("ref") or parent_item.get("path")
+        fields.append(("continued from", f"{where}  {parent_item.get('digest')}"))
     for key in (
         "method",
         "how",

@@ -28,6 +28,7 @@ def _method_rows() -> list[dict[str, Any]]:
             "mergeable": bool(s.mergeable),
             "objectives": [o for o in s.objectives if o not in trainer_wrapped or s.peft_config is not None],
             "quantizable": bool(s.quantizable),
+            "continues": s.load_trainable is not None,
             "combinations": list(s.combinations) if s.combinable else [],
             **{f"default_{key}": value for key, value in method_defaults(s).items()},
             "options": [
@@ -51,7 +52,8 @@ def methods_command(as_json: bool) -> None:
         quantize = "--quantize nf4|int8" if row["quantizable"] else "no --quantize"
         click.echo(f"{row['name']}  [{', '.join(row['tasks'])}; {merge}; default --lr {row['default_lr']:g}]")
         combine = f"hub combine --how {'|'.join(row['combinations'])}" if row["combinations"] else "no hub combine"
-        click.echo(f"    objectives: {', '.join(row['objectives'])}; {quantize}; {combine}")
+        resume = "hub train --from" if row["continues"] else "no --from"
+        click.echo(f"    objectives: {', '.join(row['objectives'])}; {quantize}; {combine}; {resume}")
         click.echo(f"    {row['summary']}")
         for opt in row["options"]:
             flag = "--" + opt["name"].replace("_", "-")

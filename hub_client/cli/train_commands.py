@@ -91,7 +91,21 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--base", required=True, help="Base model: local dir, hub://NS/NAME[@V], or an HF repo id.")
 @click.option("--method", required=True, help="Adapter method (see `hub methods`).")
-@click.option("--data", "data", required=True, type=click.Path(dir_okay=False), help="Training JSONL.")
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Training JSONL. Repeatable: one adapter on several tasks at once, each PATH or NAME=PATH "
+    "(named by the file stem otherwise), held out per task, weighed by --mix.",
+)
+@click.option(
+    "--mix",
+    default=None,
+    help="With several --data: proportional (default: every row once), uniform (as many rows per task) or "
+    "temperature=T (task i drawn with p proportional to n_i^(1/T), as in T5/mT5); seeded by --seed.",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Adapter directory to create.")
 @click.option("--task", type=click.Choice(["causal-lm", "seq-cls"]), default="causal-lm", show_default=True)
 @click.option(
@@ -179,6 +193,33 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.option("--license", "license_", default="apache-2.0", show_default=True)
 @click.option("--option", "generic", multiple=True, help="Method option as key=value (repeatable).")
 @click.option(
+    "--from",
+    "parent",
+    default=None,
+    help="Continue training this adapter (NS/NAME@VERSION or a directory): same method, options, task and base "
+    "pin; its weights are the starting point and the card names it.",
+)
+@click.option(
+    "--replay",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="With --from: earlier rows (the same format as --data) mixed into the training rows.",
+)
+@click.option(
+    "--replay-fraction",
+    type=float,
+    default=None,
+    help="With --replay: replayed rows as a share of the new rows' count (default 0.25; seeded draw).",
+)
+@click.option(
+    "--old-eval",
+    "old_eval",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="With --from: held-out rows of an earlier task (repeatable); the parent and the new adapter are scored "
+    "on them and on the new held-out rows, and the forgetting table goes into the card.",
+)
+@click.option(
     "--allow-base-mismatch",
     is_flag=True,
     help="Train even if the base's card declares another fingerprint than its weights.",
@@ -190,7 +231,8 @@ def train_cmd(
     ctx: click.Context,
     base: str,
     method: str,
-    data: str,
+    data: tuple[str, ...],
+    mix: str | None,
     out: str,
     task: str,
     objective: str | None,
@@ -218,21 +260,30 @@ def train_cmd(
     base_id: str | None,
     license_: str,
     generic: tuple[str, ...],
+    parent: str | None,
+    replay: str | None,
+    replay_fraction: float | None,
+    old_eval: tuple[str, ...],
     allow_base_mismatch: bool,
     no_progress: bool,
     as_json: bool,
 ) -> None:
-    """Train an adapter on a frozen base. Method options: --rank, --alpha, --target-modules, ..."""
+    """Train an adapter on a frozen base. Method options: --rank, --alpha, --target-modules, ...
+
+    Continual training: --from ADAPTER starts from that adapter's weights, --replay FILE mixes earlier rows
+    in, --old-eval FILE (and every eval set the parent's card declares) scores the old task before and after
+    (the forgetting table). Multi-task: --data A --data B --mix uniform trains one adapter on both."""
     from adapters.registry import get_method
     from adapters.training import train
 
     spec = get_method(method)
     options = parse_method_options(spec, list(ctx.args), generic)
     eval_set, eval_data = _hub_eval_set(eval_data)
+    olds = [*old_eval, *_declared_old_evals(parent)]
     result = train(
         base,
         method,
-        data,
+        data[0] if len(data) == 1 else list(data),
         out,
         task=task,
         objective=objective,
@@ -263,15 +314,80 @@ def train_cmd(
         reward_fn=reward_fn,
         num_generations=num_generations,
         max_completion_length=max_completion_length,
+        parent=parent,
+        replay=replay,
+        replay_fraction=replay_fraction,
+        old_eval=olds,
+        mix=mix,
     )
     if eval_set is not None:
         _declare(result.output_dir, eval_set, eval_data, task)
     if as_json:
-        click.echo(json.dumps({"output_dir": str(result.output_dir), "steps": result.steps, "metrics": result.metrics}))
+        found = {"output_dir": str(result.output_dir), "steps": result.steps, "metrics": result.metrics}
+        extra = {"continual": result.continual, "tasks": result.tasks}
+        click.echo(json.dumps({**found, **{k: v for k, v in extra.items() if v}}))
         return
     shown = "  ".join(f"{k}={v:.4g}" for k, v in result.metrics.items())
     click.echo(f"trained {spec.name} for {result.steps} steps -> {result.output_dir}")
     click.echo(f"metrics: {shown}")
+    if result.continual:
+        _print_forgetting(result.continual)
+    if result.tasks:
+        _print_tasks(result.tasks)
+
+
+def _print_tasks(tasks: dict[str, Any]) -> None:
+    """Each task's rows, the rows the mix drew from it, and its own held-out scores."""
+    mix = tasks["mix"]
+    shown = f"temperature={mix['temperature']:g}" if mix["kind"] == "temperature" else mix["kind"]
+    click.echo(f"tasks (mix {shown}):")
+    for entry in tasks["tasks"]:
+        scores = "  ".join(f"{k}={v:.4g}" for k, v in (entry.get("eval") or {}).items())
+        click.echo(f"  {entry['name']}: {entry['rows']} rows, trained on {entry['mixed_rows']}  {scores}".rstrip())
+
+
+def _print_forgetting(continual: dict[str, Any]) -> None:
+    """The forgetting table as the card has it: each task's scores, the parent's (before) and the new (after)."""
+    parent = continual["parent"]
+    replay = continual.get("replay")
+    click.echo(f"continued from {parent.get('ref') or parent.get('path')} ({parent['digest']})")
+    if replay:
+        click.echo(f"replayed {replay['rows_mixed']} of {replay['rows']} rows from {replay['path']}")
+    for row in continual["forgetting"]:
+        for metric, before in row["before"].items():
+            after = row["after"].get(metric)
+            shown = "-" if after is None else f"{after:.4g}"
+            click.echo(f"  {row['role']} {row['task']}  {metric}: {before:.4g} -> {shown}")
+
+
+def _declared_old_evals(parent: str | None) -> list[tuple[str, str]]:
+    """With --from: every hub eval set the parent's card declares (``model-index``, as ``--eval-data NS/NAME@V``
+    writes it) is an old task of the forgetting table too, pulled like ``--eval-data``. A card whose
+    ``model-index`` this hub cannot read declares nothing here (``hub push`` is where it is refused)."""
+    if parent is None:
+        return []
+    from adapters.card import read_card
+    from adapters.resolver import resolve_adapter
+    from hub_rules import RuleError, declared_evals
+
+    from ..eval_sets import split_file
+
+    card = read_card(resolve_adapter(parent, hub_resolver()))
+    try:
+        declared = declared_evals(card.front) if card else []
+    except RuleError:
+        return []
+    found: dict[str, str] = {}
+    for item in declared:
+        name = f"{item.dataset}@{item.revision}:{item.split}"
+        if name in found:
+            continue
+        from ..client import HubClient
+
+        with HubClient() as client:
+            folder = client.pull(item.dataset, item.revision)
+        found[name] = str(split_file(folder, item.split))
+    return list(found.items())
 
 
 def _hub_eval_set(eval_data: str | None) -> tuple[Any, str | None]:

@@ -23,6 +23,12 @@ def _save(trained, out_dir, options):
     return save(trained, out_dir, options)
 
 
+def _load_trainable(trainable, adapter_dir, options):
+    from .method import load_trainable
+
+    return load_trainable(trainable, adapter_dir, options)
+
+
 def _attach(model, adapter_dir, weight=1.0, name=None):
     from .method import attach
 
@@ -50,5 +56,6 @@ BOTTLENECK = MethodSpec(
     # distill runs on its own prepare (a teacher that is the base alone is then a second copy of the base)
     objectives=("causal-lm", "seq-cls", "distill"),
     quantizable=False,
+    load_trainable=_load_trainable,
     extra={"latency_note": "two small matmuls and a non-linearity per adapted block; cannot be merged"},
 )

@@ -209,3 +209,35 @@ def _load_head(model: nn.Module, adapter_dir: Path, tensors: dict[str, Any], att
     attachment.head_backup = {k: v.detach().clone() for k, v in current.items()}
     for key, value in head_tensors.items():
         current[key.split(".", 1)[1]].copy_(value)
+
+
+def load_trainable(trained: nn.Module, adapter_dir: str | Path, options: dict) -> None:
+    """``hub train --from``: a saved bottleneck adapter's tensors (and seq-cls head) copied into the layers
+    ``prepare`` just inserted, so training continues from them; any other shape or placement is refused."""
+    from safetensors.torch import load_file
+
+    state = getattr(trained, "_bottleneck", None)
+    if state is None:
+        raise AdapterError("bottleneck: this model was not prepared with the bottleneck method")
+    config, attachment, head_attr = state
+    adapter_dir = Path(adapter_dir)
+    saved = BottleneckConfig.load(adapter_dir)
+    shape = ("variant", "reduction_factor", "non_linearity", "residual", "hidden_size")
+    differ = [k for k in shape if getattr(saved, k) != getattr(config, k)]
+    if differ:
+        raise AdapterError(f"{adapter_dir}: saved with other {', '.join(differ)} than this run's bottleneck")
+    tensors = load_file(str(adapter_dir / WEIGHTS_NAME))
+    wanted: dict[str, torch.Tensor] = {}
+    for path, layer in attachment.layers.items():
+        wanted.update({f"{path}.{key}": value for key, value in layer.state_dict().items()})
+    if head_attr:
+        head = getattr(trained, head_attr).state_dict()
+        wanted.update({f"{HEAD_PREFIX}{head_attr}.{key}": value for key, value in head.items()})
+    missing, extra = sorted(set(wanted) - set(tensors)), sorted(set(tensors) - set(wanted))
+    if missing or extra:
+        first = (missing or extra)[0]
+        raise AdapterError(f"{adapter_dir}: its tensors do not fit this run's adapter (e.g. {first})")
+    with torch.no_grad():
+        for key, value in wanted.items():
+            _check_shape(adapter_dir, key, tensors[key].shape, value.shape)
+            value.copy_(tensors[key])

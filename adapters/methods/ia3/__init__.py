@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from ...errors import AdapterError
 from ...registry import MethodOption, MethodSpec
-from ..peft_shared import ALL_OBJECTIVES, detector, lazy_attach, save, split_modules, task_type, wrap
+from ..peft_shared import (
+    ALL_OBJECTIVES,
+    detector,
+    lazy_attach,
+    load_trainable,
+    save,
+    split_modules,
+    task_type,
+    wrap,
+)
 from .combine import IA3_COMBINATIONS, combine_ia3
 
 __all__ = ["IA3"]
@@ -51,4 +60,5 @@ IA3 = MethodSpec(
     objectives=ALL_OBJECTIVES,
     quantizable=True,
     peft_config=_ia3_config,
+    load_trainable=load_trainable,
 )

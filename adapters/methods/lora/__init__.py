@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from ...errors import AdapterError
 from ...registry import MethodOption, MethodSpec
-from ..peft_shared import ALL_OBJECTIVES, detector, lazy_attach, save, split_modules, task_type, wrap
+from ..peft_shared import (
+    ALL_OBJECTIVES,
+    detector,
+    lazy_attach,
+    load_trainable,
+    save,
+    split_modules,
+    task_type,
+    wrap,
+)
 from .combine import LORA_COMBINATIONS, combine_lora
 
 __all__ = ["LORA", "auto_target_modules"]
@@ -92,4 +101,5 @@ LORA = MethodSpec(
     quantizable=True,
     peft_config=_lora_config,
     low_rank_factors=_lora_factors,
+    load_trainable=load_trainable,
 )

@@ -6,8 +6,9 @@ bridge that keeps PEFT's seq-cls prefix training working across a transformers r
 
 from __future__ import annotations
 
+from ...errors import AdapterError
 from ...registry import MethodOption, MethodSpec
-from ..peft_shared import ALL_OBJECTIVES, VIRTUAL_NOTE, detector, lazy_attach, save, task_type, wrap
+from ..peft_shared import ALL_OBJECTIVES, VIRTUAL_NOTE, detector, lazy_attach, load_trainable, save, task_type, wrap
 from .seq_cls_bridge import bridge_prefix_seq_cls
 
 __all__ = ["PREFIX_TUNING"]
@@ -22,6 +23,17 @@ def _prefix_config(model, options: dict, task: str):
         prefix_projection=bool(options.get("prefix_projection", False)),
         encoder_hidden_size=int(options.get("encoder_hidden_size", 128)),
     )
+
+
+def _load_trainable(trainable, adapter_dir, options: dict) -> None:
+    """Without a projection the saved prefix is the trained parameter itself; with one, PEFT saves the MLP's
+    output, which cannot be put back into the MLP."""
+    if options.get("prefix_projection"):
+        raise AdapterError(
+            f"{adapter_dir}: a prefix trained with prefix_projection saves only its projected output; "
+            "it cannot be trained further (--from)"
+        )
+    load_trainable(trainable, adapter_dir, options)
 
 
 def _prepare_prefix(model, options: dict, task: str):
@@ -44,6 +56,7 @@ PREFIX_TUNING = MethodSpec(
     objectives=tuple(o for o in ALL_OBJECTIVES if o != "reward"),
     quantizable=True,
     peft_config=_prefix_config,
+    load_trainable=_load_trainable,
     checkpointable=False,  # PEFT feeds the prefix as a cache, which gradient checkpointing cannot replay
     prepares_inputs=True,
     default_lr=1e-2,

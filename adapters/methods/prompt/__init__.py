@@ -1,12 +1,14 @@
 """Soft prompts: prompt tuning and P-tuning, learned virtual tokens prepended to the input (PEFT).
 
 Both save prompt embeddings, so one hooks module (``hooks``) runs either on a base; the base is untouched.
+Only prompt tuning can continue training (``--from``): a P-tuning save holds the encoder's output, not the
+encoder, so it has no ``load_trainable``.
 """
 
 from __future__ import annotations
 
 from ...registry import MethodOption, MethodSpec
-from ..peft_shared import ALL_OBJECTIVES, VIRTUAL_NOTE, detector, lazy_attach, save, task_type, wrapping
+from ..peft_shared import ALL_OBJECTIVES, VIRTUAL_NOTE, detector, lazy_attach, load_trainable, save, task_type, wrapping
 
 __all__ = ["PROMPT_TUNING", "P_TUNING"]
 
@@ -39,6 +41,7 @@ PROMPT_TUNING = MethodSpec(
     objectives=ALL_OBJECTIVES,
     quantizable=True,
     peft_config=_prompt_config,
+    load_trainable=load_trainable,
     prepares_inputs=True,
     default_lr=3e-2,  # soft prompts need far bigger steps than LoRA
     extra={"latency_note": VIRTUAL_NOTE},
