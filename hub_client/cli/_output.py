@@ -16,6 +16,23 @@ import click
 from ..errors import HubWarning
 
 
+def _progress_off_by_default() -> bool:
+    from ..settings import settings
+
+    return settings().no_progress
+
+
+def no_progress_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--no-progress`` for commands with long work; unset, it follows ``HUB_NO_PROGRESS`` (one rule for every
+    bar: the hub's own and the training libraries' alike)."""
+    return click.option(
+        "--no-progress",
+        is_flag=True,
+        default=_progress_off_by_default,
+        help="Hide progress bars (default: on unless HUB_NO_PROGRESS=1).",
+    )(func)
+
+
 def client_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--endpoint`` and ``--token`` (both also read from HUB_ENDPOINT / HUB_TOKEN)."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ._output import hub_resolver, json_option, print_json
+from ._output import hub_resolver, json_option, no_progress_option, print_json
 from .train_commands import QUANTIZATIONS
 
 
@@ -151,7 +151,7 @@ def run_cmd(
 @click.option("--weights", default=None, help="Comma-separated weight per adapter.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the merged model.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Merge adapters pinned to other base weights (warns).")
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@no_progress_option
 @click.option(
     "--quantize", type=click.Choice(QUANTIZATIONS), default=None, help="Refused: merging needs the full-precision base."
 )
@@ -211,7 +211,7 @@ def merge_cmd(
 )
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for the new adapter.")
 @click.option("--allow-base-mismatch", is_flag=True, help="Combine adapters pinned to other base weights (warns).")
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@no_progress_option
 @json_option
 def combine_cmd(
     adapters: tuple[str, ...],

@@ -10,7 +10,15 @@ from typing import Any
 
 import click
 
-from ._output import client_options, json_option, make_client, print_json, print_table, warnings_to_stderr
+from ._output import (
+    client_options,
+    json_option,
+    make_client,
+    no_progress_option,
+    print_json,
+    print_table,
+    warnings_to_stderr,
+)
 
 
 def _base_dir(base: str) -> Any:
@@ -55,7 +63,7 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 @click.option("--query", default=None, help="Narrow the hub's adapters by a search query.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000), help="Rows to show.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500), help="Adapters to score.")
-@click.option("--no-progress", is_flag=True)
+@no_progress_option
 @json_option
 @client_options
 def find_cmd(
@@ -142,7 +150,7 @@ def find_cmd(
     help="Share of the examples held out (by --seed) to choose between the mix and each candidate alone.",
 )
 @click.option("--keep-mix", is_flag=True, help="Write the mix even when a single candidate beats it on held-out.")
-@click.option("--no-progress", is_flag=True)
+@no_progress_option
 @json_option
 @client_options
 def compose_cmd(

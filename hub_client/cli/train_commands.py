@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ._output import hub_resolver
+from ._output import hub_resolver, no_progress_option
 
 # kept here (not imported from adapters) so `hub --help` never imports the ML core
 OBJECTIVES = ("causal-lm", "seq-cls", "dpo", "distill", "reward", "grpo")
@@ -224,7 +224,7 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
     is_flag=True,
     help="Train even if the base's card declares another fingerprint than its weights.",
 )
-@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@no_progress_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def train_cmd(
@@ -447,7 +447,7 @@ def _declare(out: Any, eval_set: Any, data: Any, task: str) -> None:
     "--quantize", type=click.Choice(QUANTIZATIONS), default=None, help="Load the base quantized with bitsandbytes."
 )
 @click.option("--show", type=int, default=0, help="Print the first N predictions.")
-@click.option("--no-progress", is_flag=True)
+@no_progress_option
 @click.option("--json", "as_json", is_flag=True)
 def evaluate_cmd(
     base: str | None,

@@ -42,13 +42,13 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _hub(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def _hub(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     done = subprocess.run(
         [sys.executable, "-m", "hub_client.cli", *args],
         check=False,
         capture_output=True,
         text=True,
-        env=_env(tmp_path),
+        env={**_env(tmp_path), **(env or {})},
         cwd=tmp_path,
         timeout=600,
     )
@@ -75,6 +75,15 @@ def test_train_shows_progress_and_result_and_keeps_trainer_dicts_for_verbose(bas
     assert "info: adapters.training: step 10: {'loss'" in loud.stderr
     assert "[transformers]" in loud.stderr  # library logs
     assert METRIC_DICT not in loud.stdout  # stdout stays the result alone
+
+
+def test_hub_no_progress_hides_the_training_bar_as_the_flag_does(base, tmp_path):
+    """``HUB_NO_PROGRESS=1`` is the default of every ``--no-progress``: the Trainer's bar goes too, not only
+    the hub's own (the test above shows the bar is there without it)."""
+    train = ["train", "--base", str(base), "--method", "lora", "--data", str(DATA), "--max-steps", "4"]
+    done = _hub(tmp_path, *train, "--out", str(tmp_path / "env"), env={"HUB_NO_PROGRESS": "1"})
+    assert done.stdout.startswith("trained lora for 4 steps")
+    assert "4/4" not in done.stderr and "it/s" not in done.stderr, done.stderr[-2000:]
 
 
 def test_run_and_merge_print_results_only_and_library_logs_with_verbose(base, tmp_path):
