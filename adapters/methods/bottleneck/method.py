@@ -18,7 +18,7 @@ from torch import nn
 from ...errors import AdapterError
 from .config import BottleneckConfig
 from .layer import BottleneckLayer
-from .placement import adapter_sites, classifier_head
+from .placement import adapter_sites, classifier_head, output_hook
 
 WEIGHTS_NAME = "adapter_model.safetensors"
 HEAD_PREFIX = "head."
@@ -27,15 +27,6 @@ LATENCY_NOTE = (
     "they cannot be merged into the base weights"
 )
 _ids = itertools.count()
-
-
-def _hook(layer: BottleneckLayer):
-    def hook(_module, _inputs, output):
-        if isinstance(output, tuple):
-            return (layer(output[0]), *output[1:])
-        return layer(output)
-
-    return hook
 
 
 @dataclass
@@ -86,7 +77,7 @@ def _insert(model: nn.Module, config: BottleneckConfig, weight: float, name: str
         layer.scale = float(weight)
         module.add_module(slot, layer)
         attachment.layers[path] = layer
-        attachment.handles.append(module.register_forward_hook(_hook(layer)))
+        attachment.handles.append(module.register_forward_hook(output_hook(layer)))
     return attachment
 
 
@@ -178,7 +169,7 @@ def attach(
                         )
                     _check_shape(adapter_dir, full, tensors[full].shape, param.shape)
                     param.copy_(tensors[full])
-            _load_head(model, adapter_dir, tensors, attachment)
+            load_head(model, adapter_dir, tensors, attachment)
             head_keys = {k for k in tensors if k.startswith(HEAD_PREFIX)}
             extra = set(tensors) - expected - head_keys
             if extra:
@@ -189,7 +180,9 @@ def attach(
     return attachment
 
 
-def _load_head(model: nn.Module, adapter_dir: Path, tensors: dict[str, Any], attachment: BottleneckAttachment) -> None:
+def load_head(model: nn.Module, adapter_dir: Path, tensors: dict[str, Any], attachment: Any) -> None:
+    """A saved seq-cls head copied into the base's, the original kept on ``attachment`` for ``detach``
+    (bottleneck and fusion attachments alike)."""
     head_tensors = {k[len(HEAD_PREFIX) :]: v for k, v in tensors.items() if k.startswith(HEAD_PREFIX)}
     if not head_tensors:
         return

@@ -11,6 +11,18 @@ from torch import nn
 from ...errors import AdapterError
 
 
+def output_hook(layer: nn.Module):
+    """A forward hook that runs ``layer`` on a block's output (the first item when the block returns a tuple):
+    how a bottleneck adapter, or a fusion of several, sits after the block it adapts."""
+
+    def hook(_module, _inputs, output):
+        if isinstance(output, tuple):
+            return (layer(output[0]), *output[1:])
+        return layer(output)
+
+    return hook
+
+
 def _block_outputs(model: nn.Module) -> list[tuple[str, str]]:
     """``(attention_output_path, ffn_output_path)`` per transformer layer."""
     found = []

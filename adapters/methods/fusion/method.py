@@ -20,8 +20,8 @@ from torch import nn
 from ...errors import AdapterError
 from ..bottleneck.config import BottleneckConfig
 from ..bottleneck.layer import BottleneckLayer
-from ..bottleneck.method import HEAD_PREFIX, _load_head
-from ..bottleneck.placement import adapter_sites, classifier_head
+from ..bottleneck.method import HEAD_PREFIX, load_head
+from ..bottleneck.placement import adapter_sites, classifier_head, output_hook
 from .config import MEMBERS_DIR, FusionConfig
 from .layer import FusionLayer
 from .members import Member, files_digest, member_files, resolve_members
@@ -45,15 +45,6 @@ class FusionSite(nn.Module):
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         outputs = torch.stack([member(hidden) for member in self.members], dim=-2)
         return self.fusion(hidden, outputs)
-
-
-def _hook(site: FusionSite):
-    def hook(_module, _inputs, output):
-        if isinstance(output, tuple):
-            return (site(output[0]), *output[1:])
-        return site(output)
-
-    return hook
 
 
 @dataclass
@@ -159,7 +150,7 @@ def _insert(
             module = model.get_submodule(path)
             module.add_module(slot, site)
             attachment.sites[path] = site
-            attachment.handles.append(module.register_forward_hook(_hook(site)))
+            attachment.handles.append(module.register_forward_hook(output_hook(site)))
         for i, tensors in enumerate(member_tensors):
             extra = set(tensors) - used[i]
             if extra:
@@ -267,7 +258,7 @@ def attach(model: nn.Module, adapter_dir: str | Path, weight: float = 1.0, name:
             site.fusion.scale = float(weight)
             site.fusion.requires_grad_(False)
             expected |= _fill(site.fusion, path, tensors, str(adapter_dir))
-        _load_head(model, adapter_dir, tensors, attachment)  # type: ignore[arg-type]
+        load_head(model, adapter_dir, tensors, attachment)
         extra = set(tensors) - expected - {k for k in tensors if k.startswith(HEAD_PREFIX)}
         if extra:
             raise AdapterError(f"{adapter_dir}: {len(extra)} tensors do not fit this base (e.g. {min(extra)})")
