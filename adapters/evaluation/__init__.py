@@ -1,5 +1,6 @@
 """Judging adapters on held-out data: ``heldout`` (``hub evaluate``: exact match, perplexity, accuracy,
-preference pairs; perplexity itself in ``perplexity``) and ``matrix`` (every adapter on every task, ``hub evaluate --table``). Names are loaded lazily.
+preference pairs; perplexity itself in ``perplexity``) ``matrix`` (every adapter on every task, ``hub evaluate --table``) and ``agreement`` (an adapter against a
+teacher, ``hub evaluate --teacher``). Names are loaded lazily.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ _EXPORTS: dict[str, str] = {
     "normalise": "adapters.evaluation.heldout",
     "perplexity": "adapters.evaluation.perplexity",
     "evaluate_matrix": "adapters.evaluation.matrix",
+    "evaluate_agreement": "adapters.evaluation.agreement",
 }
 
 __all__ = sorted(_EXPORTS)
