@@ -6,6 +6,7 @@ sides use. Plain strings and dicts: the hub sends tasks by name, so neither side
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +30,19 @@ def broker_url(queue_url: str | None, data_dir: Path | str | None) -> str:
     return f"{_EMBEDDED_PREFIX}{(Path(data_dir) / EMBEDDED_QUEUE_FILE).absolute()}"
 
 
-def prepare_broker(broker: str) -> None:
+def prepare_broker(broker: str, connection: Callable[..., Any]) -> None:
     """The embedded queue's file ready before any consumer or producer opens it through kombu: WAL mode,
     so the hub's inserts and every worker's polls never wait on one another's reads (a journal-mode file
     locks the whole database for each poll), and kombu's tables and one row per queue already there.
     kombu creates those lazily, guarded by a lock that is only in-process: two workers starting together
     raced to insert the same queue row and one died (``UNIQUE constraint failed: kombu_queue.name``).
-    Here every process takes a file lock beside the queue first, so exactly one declares them."""
+    Here every process takes a file lock beside the queue first, so exactly one declares them.
+    ``connection(url, transport_options=...)`` opens a kombu connection (the caller's Celery app's
+    ``connection_for_write``: this package needs no queue library)."""
     if not broker.startswith(_EMBEDDED_PREFIX):
         return
     import fcntl
-    import importlib
 
-    kombu: Any = importlib.import_module("kombu")  # untyped; only the two sides that queue have it installed
     path = Path(broker[len(_EMBEDDED_PREFIX) :])
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "a") as lock:
@@ -50,10 +51,10 @@ def prepare_broker(broker: str) -> None:
             db.execute("PRAGMA journal_mode=WAL")
         db.close()
         options = celery_conf(broker, 0)["broker_transport_options"]
-        with kombu.Connection(broker, transport_options=options) as connection:
-            channel = connection.default_channel
+        with connection(broker, transport_options=options) as conn:
+            channel = conn.default_channel
             for name in QUEUES:
-                kombu.Queue(name, kombu.Exchange(name, type="direct"), routing_key=name)(channel).declare()
+                channel.queue_declare(queue=name)
 
 
 def celery_conf(broker: str, visibility_seconds: int) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from hub_rules.jobs import DELIVER_WEBHOOK_TASK, EVALUATE_TASK, QUEUES, celery_c
 def make_celery(broker: str, *, endpoint: str, token: str | None, worker: str, visibility_seconds: int = 7200) -> Any:
     from celery import Celery
 
-    prepare_broker(broker)
     app = Celery("adapter-hub-worker", broker=broker, set_as_current=True)
     app.conf.update(celery_conf(broker, visibility_seconds))
+    prepare_broker(broker, app.connection_for_write)  # before the consumer: queues declared once, under a lock
     # stderr stays the terminal's: redirected into Celery's logger, every record of ours went back through
     # the CLI's handler as a library warning and was dropped, so a worker's log said nothing about its jobs
     app.conf.worker_redirect_stdouts = False

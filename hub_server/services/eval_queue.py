@@ -42,9 +42,9 @@ class JobQueue:
             if self._app is None:
                 from celery import Celery
 
-                prepare_broker(self.url)
                 app = Celery("adapter-hub", broker=self.url, set_as_current=False)
                 app.conf.update(celery_conf(self.url, self.settings.queue_visibility_seconds))
+                prepare_broker(self.url, app.connection_for_write)
                 self._app = app
             return self._app
 

@@ -17,11 +17,14 @@ STARTERS = 6
 # start: open the transport and declare its queues.
 _STARTER = """
 import sys, time
+from celery import Celery
 from kombu import Connection, Exchange, Queue
 from hub_rules.jobs import QUEUES, celery_conf, prepare_broker
 url, at = sys.argv[1], float(sys.argv[2])
 time.sleep(max(0.0, at - time.time()))
-prepare_broker(url)
+app = Celery("starter", broker=url, set_as_current=False)
+app.conf.update(celery_conf(url, 0))
+prepare_broker(url, app.connection_for_write)
 with Connection(url, transport_options=celery_conf(url, 0)["broker_transport_options"]) as connection:
     for name in QUEUES:
         Queue(name, Exchange(name, type="direct"), routing_key=name)(connection.default_channel).declare()

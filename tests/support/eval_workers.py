@@ -69,6 +69,17 @@ class Workers:
         os.killpg(self.procs[name].pid, signal.SIGKILL)
         self.procs[name].wait()
 
+    def log_has(self, name: str, text: str, seconds: float = 30.0) -> bool:
+        """Whether worker ``name``'s log shows ``text`` within ``seconds``: a worker writes its line after it
+        has reported to the hub, so the hub may show a result a moment before the log does."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if text in (self.root / f"{name}.log").read_text():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+
     def logs(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-2500:]}" for p in self.root.glob("*.log"))
 

@@ -149,7 +149,8 @@ def test_two_workers_verify_a_published_adapter(transport, made, tmp_path, monke
         # the worker that claims it → the other finishes it.
         client.push(made["strong"], "alice/strong", "1.0.0")
         if transport == "embedded":
-            assert _drop_queued_messages(hub.data_dir / "queue.sqlite") == 1
+            # one message, or two when the hub's first resend (after 2 s) came before this on a busy machine
+            assert _drop_queued_messages(hub.data_dir / "queue.sqlite") >= 1
         workers.start("w1")
         workers.start("w2")
         first = _wait(hub, "alice/strong", workers, lambda rows: rows[0]["status"] != "queued")
@@ -163,7 +164,7 @@ def test_two_workers_verify_a_published_adapter(transport, made, tmp_path, monke
         assert done["reported"] == 0.70 and done["dataset"] == "alice/copy-eval@1.0.0" and done["split"] == "test"
         assert done["n"] == 8 and done["evaluator"]["transformers"] and done["hardware"]["device"] == "cpu"
         assert done["started"] and done["finished"]
-        assert f"job {done['job_id']} done" in (tmp_path / f"{other}.log").read_text()  # a worker logs its jobs
+        assert workers.log_has(other, f"job {done['job_id']} done"), workers.logs()  # a worker logs its jobs
 
         if transport == "embedded":
             return  # the rest is the hub's own logic, the same whatever the broker
