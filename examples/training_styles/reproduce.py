@@ -76,12 +76,33 @@ def _lora(base: Path, data, out: Path, steps: int = 20, **kwargs) -> Path:
     return out
 
 
+def _distill(base: Path, prompts: Path, out: Path, held: Path, steps: int, **teacher):
+    """A rank-8 LoRA distilled from ``teacher`` (a teacher prompt or teacher adapters) on ``prompts``."""
+    from adapters.training import train
+
+    options = {"r": 8, "lora_alpha": 16}
+    return train(
+        base,
+        "lora",
+        prompts,
+        out,
+        objective="distill",
+        eval_data=held,
+        options=options,
+        max_steps=steps,
+        lr=1e-2,
+        batch_size=8,
+        max_new_tokens=4,
+        **QUIET,
+        **teacher,
+    )
+
+
 # ---- sections -----------------------------------------------------------------------------
 
 
 def context_distillation(base: Path, work: Path) -> list[dict]:
     """A 4-shot hard prompt folded into a LoRA: the LoRA without the prompt vs the prompted base."""
-    from adapters.training import train
 
     rows = []
     for task in ("yesno", "animal"):
@@ -96,21 +117,7 @@ def context_distillation(base: Path, work: Path) -> list[dict]:
         prompts = _write(work / f"{task}-prompts.jsonl", [{"prompt": r["prompt"]} for r in train_rows[4:]])
         held_prompts = _write(work / f"{task}-held-prompts.jsonl", [{"prompt": r["prompt"]} for r in _rows(held)])
         out = work / f"{task}-context"
-        result = train(
-            base,
-            "lora",
-            prompts,
-            out,
-            objective="distill",
-            teacher_prompt=prompt_file,
-            eval_data=held_prompts,
-            options={"r": 8, "lora_alpha": 16},
-            max_steps=30,
-            lr=1e-2,
-            batch_size=8,
-            max_new_tokens=4,
-            **QUIET,
-        )
+        result = _distill(base, prompts, out, held_prompts, 30, teacher_prompt=prompt_file)
         from adapters.evaluation import evaluate
 
         t0 = time.perf_counter()
@@ -147,7 +154,6 @@ def context_distillation(base: Path, work: Path) -> list[dict]:
 def compression(base: Path, work: Path) -> list[dict]:
     """Four stacked task LoRAs -> one rank-8 LoRA; greedy agreement with the stack on held-out prompts."""
     from adapters.evaluation.agreement import evaluate_agreement
-    from adapters.training import train
 
     started = time.time()
     tasks = ("animal", "emotion", "topic", "yesno")
@@ -161,21 +167,7 @@ def compression(base: Path, work: Path) -> list[dict]:
         [{"prompt": r["prompt"]} for t in tasks for r in _rows(TASKS / t / "heldout.jsonl")],
     )
     out = work / "compressed"
-    result = train(
-        base,
-        "lora",
-        prompts,
-        out,
-        objective="distill",
-        teacher_adapters=members,
-        eval_data=held,
-        options={"r": 8, "lora_alpha": 16},
-        max_steps=40,
-        lr=1e-2,
-        batch_size=8,
-        max_new_tokens=4,
-        **QUIET,
-    )
+    result = _distill(base, prompts, out, held, 40, teacher_adapters=members)
     after = evaluate_agreement(None, held, [out], teacher_adapters=members, max_new_tokens=4)
     before = evaluate_agreement(base, held, (), teacher_adapters=members, max_new_tokens=4)
     return [
