@@ -346,11 +346,10 @@ def _row_text(section: str, row: dict) -> tuple[str, str, str]:
             f"{_f(row['prompted_base_em'])} (base without prompt {_f(row['base_without_prompt_em'])}); "
             f"eval time {_f(row['lora_eval_s'])} s vs {_f(row['prompted_eval_s'])} s"
         )
-        return (
-            row["name"],
-            figure,
-            f">= 0.90 of prompted: {_f(row['ratio'])} ({'met' if row['ratio'] >= 0.9 else 'not met'})",
-        )
+        if row["ratio"] is None:
+            return row["name"], figure, ">= 0.90 of prompted: no ratio (the prompted base scores 0)"
+        met = "met" if row["ratio"] >= 0.9 else "not met"
+        return row["name"], figure, f">= 0.90 of prompted: {_f(row['ratio'])} ({met})"
     if section == "compression":
         figure = (
             f"greedy match {_f(row['greedy_match'])} (base alone {_f(row['greedy_match_base_alone'])}), "
