@@ -89,6 +89,7 @@ class RoundRobinProxy:
             {
                 **os.environ,
                 "RR_BACKENDS": ",".join(self.backends),
+                "RR_PARENT_PID": str(os.getpid()),  # the proxy ends itself when this process is gone
                 "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
             }
         )
@@ -125,7 +126,11 @@ class RoundRobinProxy:
     def close(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
         self.sock.close()
 
 

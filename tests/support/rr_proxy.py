@@ -12,14 +12,32 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
+import threading
+import time
 
 import httpx
 
 _HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"}
 
 
+def _end_with(parent: int) -> None:
+    """Stop this proxy (SIGTERM to itself) once the test process that started it is gone: a proxy whose
+    test never reached ``close`` must not outlive the run (one was found still running after a two-host
+    pass). An orphan's parent becomes another process, so the check is a parent id that changed."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="rr-proxy-parent-watch", daemon=True).start()
+
+
 def create_app(backends: list[str] | None = None):
     backends = backends or [b for b in os.environ["RR_BACKENDS"].split(",") if b]
+    if os.environ.get("RR_PARENT_PID"):
+        _end_with(int(os.environ["RR_PARENT_PID"]))
     turn = itertools.count()
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(300.0, connect=5.0),
