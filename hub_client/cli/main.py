@@ -22,7 +22,7 @@ COMMANDS: dict[str, str] = {
     "cache": "cache_commands:cache",
     "combine": "compose_commands:combine_cmd",
     "compose": "find_commands:compose_cmd",
-    "evaluate": "train_commands:evaluate_cmd",
+    "evaluate": "evaluate_commands:evaluate_cmd",
     "find": "find_commands:find_cmd",
     "info": "repo_commands:info",
     "keys": "key_commands:keys",
