@@ -51,19 +51,25 @@ class BottleneckAttachment:
         return None
 
     def detach(self) -> None:
-        for handle in self.handles:
-            handle.remove()
-        self.handles.clear()
-        for path in self.layers:
-            module = self.model.get_submodule(path)
-            if hasattr(module, self.slot):
-                delattr(module, self.slot)
-        if self.head_attr and self.head_backup:
-            head = getattr(self.model, self.head_attr)
-            with torch.no_grad():
-                for key, value in head.state_dict().items():
-                    value.copy_(self.head_backup[key])
+        remove_blocks(self, self.layers)
         self.layers = {}
+
+
+def remove_blocks(attachment: Any, paths: Any) -> None:
+    """Undo what an attachment added after each block (its hooks and the module in its slot) and put a
+    seq-cls head it replaced back: the detach of bottleneck and fusion attachments alike."""
+    for handle in attachment.handles:
+        handle.remove()
+    attachment.handles.clear()
+    for path in paths:
+        module = attachment.model.get_submodule(path)
+        if hasattr(module, attachment.slot):
+            delattr(module, attachment.slot)
+    if attachment.head_attr and attachment.head_backup:
+        head = getattr(attachment.model, attachment.head_attr)
+        with torch.no_grad():
+            for key, value in head.state_dict().items():
+                value.copy_(attachment.head_backup[key])
 
 
 def _insert(model: nn.Module, config: BottleneckConfig, weight: float, name: str) -> BottleneckAttachment:

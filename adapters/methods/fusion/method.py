@@ -20,7 +20,7 @@ from torch import nn
 from ...errors import AdapterError
 from ..bottleneck.config import BottleneckConfig
 from ..bottleneck.layer import BottleneckLayer
-from ..bottleneck.method import HEAD_PREFIX, load_head
+from ..bottleneck.method import HEAD_PREFIX, load_head, remove_blocks
 from ..bottleneck.placement import adapter_sites, classifier_head, output_hook
 from .config import MEMBERS_DIR, FusionConfig
 from .layer import FusionLayer
@@ -77,18 +77,7 @@ class FusionAttachment:
         return None
 
     def detach(self) -> None:
-        for handle in self.handles:
-            handle.remove()
-        self.handles.clear()
-        for path in self.sites:
-            module = self.model.get_submodule(path)
-            if hasattr(module, self.slot):
-                delattr(module, self.slot)
-        if self.head_attr and self.head_backup:
-            head = getattr(self.model, self.head_attr)
-            with torch.no_grad():
-                for key, value in head.state_dict().items():
-                    value.copy_(self.head_backup[key])
+        remove_blocks(self, self.sites)
         self.sites = {}
 
 
