@@ -163,12 +163,16 @@ def load_split(read: Callable[[Any], list[dict]], num_labels: int | None = None)
     return load
 
 
-def format_prompt(tokenizer: Any, prompt: str) -> str:
-    """The exact text a model sees before its answer: the chat template's user turn when there is one."""
+def format_prompt(tokenizer: Any, prompt: str, turns: Sequence[dict[str, str]] = ()) -> str:
+    """The exact text a model sees before its answer: the chat template's user turn when there is one, after
+    any earlier ``turns`` of the conversation (``{"role", "content"}``); without a template, the turns' texts
+    a line each, a blank line, then the prompt."""
     if getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template(
-            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            [*turns, {"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
         )
+    if turns:
+        return "\n".join(t["content"] for t in turns) + "\n\n" + prompt
     return prompt
 
 

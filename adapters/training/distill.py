@@ -54,10 +54,11 @@ def forward_kl(
 # ---- examples: the teacher's completions, aligned for both inputs ---------------------------
 
 
-def _head_ids(tokenizer: Any, prompt: str) -> list[int]:
-    from .data import bos_ids, format_prompt
+def _head_ids(tokenizer: Any, text: str) -> list[int]:
+    """The ids of an already formatted prompt (``format_prompt`` or ``Teacher.head_text``)."""
+    from .data import bos_ids
 
-    return bos_ids(tokenizer) + list(tokenizer(format_prompt(tokenizer, prompt), add_special_tokens=False)["input_ids"])
+    return bos_ids(tokenizer) + list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 def _teacher_completions(teacher: Any, heads: list[list[int]], max_new_tokens: int, device: Any) -> list[list[int]]:
@@ -92,8 +93,10 @@ def build_examples(
 ) -> list[dict[str, Any]]:
     """Per row: the student's ids (its prompt + the teacher's answer), the teacher's ids (teacher prompt + prompt
     + the same answer), where the answer starts in each, and its length."""
-    student_heads = [_head_ids(tokenizer, r["prompt"]) for r in rows]
-    teacher_heads = [_head_ids(teacher.tokenizer, teacher.render(r["prompt"])) for r in rows]
+    from .data import format_prompt
+
+    student_heads = [_head_ids(tokenizer, format_prompt(tokenizer, r["prompt"])) for r in rows]
+    teacher_heads = [_head_ids(teacher.tokenizer, teacher.head_text(r["prompt"])) for r in rows]
     longest = max(len(h) for h in student_heads + teacher_heads)
     if longest >= max_length:
         raise AdapterError(

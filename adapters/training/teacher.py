@@ -9,7 +9,10 @@ the sha256 digest of the teacher prompt.
 A teacher is one of
     ``--teacher T``            another model directory (or ``hub://`` reference, resolved like ``--base``)
     ``--teacher-adapter DIR``  the base (or ``T``) with saved adapters stacked on it (``AdapterStack``)
-    ``--teacher-prompt FILE``  a hard prompt the teacher alone sees before every prompt (context distillation)
+    ``--teacher-prompt FILE``  a hard prompt the teacher alone sees before every prompt (context distillation):
+                               a text file goes in front of the row's prompt; a ``.json`` file is a chat
+                               transcript (a list of ``{"role", "content"}`` messages: instructions, few-shot
+                               turns) the teacher sees as earlier turns of the conversation
 or any mix of them. The base alone with only a teacher prompt runs as the student with its adapter
 disabled (no second copy of the weights) when the method's trainable model can disable it.
 """
@@ -47,7 +50,11 @@ def dir_digest(folder: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _read_prompt_file(path: Path) -> tuple[str, str]:
+CHAT_ROLES = ("system", "user", "assistant")
+
+
+def _read_prompt_file(path: Path) -> tuple[str | tuple[dict[str, str], ...], str]:
+    """The teacher prompt and its digest: text, or (for ``.json``) the chat turns that come before each prompt."""
     if not path.is_file():
         raise AdapterError(f"{path}: no such teacher prompt file")
     raw = path.read_bytes()
@@ -57,7 +64,34 @@ def _read_prompt_file(path: Path) -> tuple[str, str]:
         raise AdapterError(f"{path}: the teacher prompt is not UTF-8 text") from None
     if not text.strip():
         raise AdapterError(f"{path}: the teacher prompt is empty")
+    if path.suffix.lower() == ".json":
+        return _chat_turns(path, text), _sha256_bytes(raw)
     return text.strip(), _sha256_bytes(raw)
+
+
+def _chat_turns(path: Path, text: str) -> tuple[dict[str, str], ...]:
+    import json
+
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AdapterError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
+    shape = 'a .json teacher prompt is a list of {"role": "system|user|assistant", "content": "..."} messages'
+    if not isinstance(found, list) or not found:
+        raise AdapterError(f"{path}: {shape}")
+    turns = []
+    for i, message in enumerate(found, start=1):
+        if (
+            not isinstance(message, dict)
+            or message.get("role") not in CHAT_ROLES
+            or not isinstance(message.get("content"), str)
+            or not message["content"].strip()
+        ):
+            raise AdapterError(f"{path}: message {i}: {shape}")
+        turns.append({"role": message["role"], "content": message["content"]})
+    if turns[-1]["role"] == "user":
+        raise AdapterError(f"{path}: the last message is a user turn; the row's prompt is the next user turn")
+    return tuple(turns)
 
 
 @dataclass(frozen=True)
@@ -67,7 +101,7 @@ class TeacherRequest:
     base: str | None
     adapters: tuple[str, ...]
     prompt_path: Path | None
-    prompt: str | None
+    prompt: str | tuple[dict[str, str], ...] | None  # text, or chat turns from a .json file
     prompt_digest: str | None
     temperature: float
     top_k: int | None
@@ -109,7 +143,8 @@ class TeacherRequest:
             raise AdapterError(f"--top-k must be at least 1, got {top_k}")
         if max_new_tokens is not None and not 1 <= max_new_tokens <= MAX_NEW_TOKENS_LIMIT:
             raise AdapterError(f"--max-new-tokens must be in 1..{MAX_NEW_TOKENS_LIMIT}, got {max_new_tokens}")
-        prompt, digest, path = None, None, None
+        prompt: str | tuple[dict[str, str], ...] | None = None
+        digest, path = None, None
         if teacher_prompt is not None:
             path = Path(teacher_prompt)
             prompt, digest = _read_prompt_file(path)
@@ -249,9 +284,15 @@ class Teacher:
         self.base = base  # the student's frozen base, before the trainable adapter is added
         self.student: Any = None
 
-    def render(self, prompt: str) -> str:
-        """The prompt the teacher sees: the teacher prompt, a blank line, then the row's prompt."""
-        return f"{self.prompt}\n\n{prompt}" if self.prompt else prompt
+    def head_text(self, prompt: str) -> str:
+        """What the teacher reads before its answer: a text teacher prompt, a blank line and the row's prompt
+        in the user turn; or the chat turns of a ``.json`` teacher prompt, then the row's prompt as the next
+        user turn (both through the tokenizer's chat template when it has one)."""
+        from .data import format_prompt
+
+        if isinstance(self.prompt, tuple):
+            return format_prompt(self.tokenizer, prompt, turns=self.prompt)
+        return format_prompt(self.tokenizer, f"{self.prompt}\n\n{prompt}" if self.prompt else prompt)
 
     def bind(self, student: Any, base_dir: Path, device: Any) -> None:
         if self.stack is not None:

@@ -142,6 +142,69 @@ def test_context_distillation_records_the_teacher_prompt_digest(llama, files, tm
     assert teacher["adapters"] == [] and teacher["same_base"] is True
 
 
+SHOTS = [
+    {"role": "system", "content": "Repeat the word."},
+    {"role": "user", "content": "say cat"},
+    {"role": "assistant", "content": "cat"},
+    {"role": "user", "content": "say dog"},
+    {"role": "assistant", "content": "dog"},
+]
+
+
+def test_a_json_teacher_prompt_is_earlier_chat_turns_the_teacher_alone_sees(llama, files, tmp_path):
+    """Few-shot turns (a chat model's natural hard prompt) come before each row's prompt as a conversation."""
+    from transformers import AutoTokenizer
+
+    from adapters.training.distill import build_examples
+    from adapters.training.teacher import Teacher, TeacherRequest
+
+    shots = tmp_path / "shots.json"
+    shots.write_text(json.dumps(SHOTS))
+    request = TeacherRequest.from_options("distill", True, None, (), shots, None, None, 4)
+    assert request is not None and request.prompt == tuple(SHOTS)
+    tokenizer = AutoTokenizer.from_pretrained(llama)
+    as_turns = Teacher(None, tokenizer, request.prompt).head_text("say owl")
+    assert as_turns == tokenizer.apply_chat_template(
+        [*SHOTS, {"role": "user", "content": "say owl"}], tokenize=False, add_generation_prompt=True
+    )
+    as_text = Teacher(None, tokenizer, json.dumps(SHOTS)).head_text("say owl")
+    assert as_turns != as_text and as_turns.count("say") == 3
+
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(llama)
+    examples = build_examples(
+        Teacher(None, tokenizer, request.prompt, base=base), tokenizer, [{"prompt": "say owl"}], 4, 512, "cpu"
+    )
+    head = tokenizer(as_turns, add_special_tokens=False)["input_ids"]
+    teacher_ids = examples[0]["teacher_ids"]
+    assert teacher_ids[examples[0]["teacher_start"] - len(head) : examples[0]["teacher_start"]] == head
+    # the student's side never sees the shots
+    assert examples[0]["student_start"] < examples[0]["teacher_start"]
+
+    out = tmp_path / "soft"
+    result = _distill(llama, files, out, teacher_prompt=shots, max_steps=4)
+    assert result.metrics["teacher_kl_untrained"] > 0
+    recorded = read_card(out).hub["provenance"]["distillation"]["teacher"]["prompt"]
+    assert recorded["sha256"] == "sha256:" + hashlib.sha256(shots.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "not JSON (line 1"),
+        ('{"role": "user", "content": "x"}', "is a list of"),
+        ('[{"role": "bot", "content": "x"}]', "message 1: a .json teacher prompt is a list of"),
+        ('[{"role": "system", "content": "x"}, {"role": "assistant", "content": 3}]', "message 2:"),
+        ('[{"role": "user", "content": "say cat"}]', "the last message is a user turn"),
+    ],
+)
+def test_a_bad_json_teacher_prompt_is_refused_in_one_line(llama, files, tmp_path, text, message):
+    shots = tmp_path / "shots.json"
+    shots.write_text(text)
+    assert str(shots) in _refused(llama, files, tmp_path, message, teacher_prompt=shots)
+
+
 def test_a_separate_teacher_model_through_the_cli_and_hub_methods_lists_distill(llama, files, tmp_path):
     from adapters.base import pin_for
 

@@ -121,6 +121,38 @@ def test_one_member_fusion_is_exactly_that_member(setup):
     assert not torch.equal(_logits(two, tok), member_alone)
 
 
+def test_static_fusion_has_no_value_projection_and_always_mixes_its_members(setup, tmp_path):
+    """``value=false`` (static fusion): no value tensors are saved, the config says so, it loads back to the
+    trained logits, and its output at every site is a convex mix of the members' outputs (per coordinate
+    between the smallest and largest member output), however far training moved query and key."""
+    base, _, found = setup
+    options = {"adapters": [str(found[m]) for m in ("m1", "m2")], "value": False}
+    result = train(base, "fusion", setup[1], tmp_path / "static", options=options, max_steps=10, lr=3e-1, **FAST)
+    out = result.output_dir
+    saved = load_file(str(out / "adapter_model.safetensors"))
+    assert saved and {k.rsplit(".", 2)[-2] for k in saved} == {"query", "key"}
+    assert json.loads((out / "adapter_config.json").read_text())["value"] is False
+    expected = _logits(result.model, result.tokenizer)
+    stack = load_stack(base, [out], task="causal-lm")
+    torch.testing.assert_close(_logits(stack, result.tokenizer), expected, atol=1e-5, rtol=0)
+
+    site = next(iter(result.model._fusion[1].sites.values()))
+    hidden = torch.randn(2, 4, result.model.config.hidden_size)
+    outputs = torch.stack([member(hidden) for member in site.members], dim=-2)
+    fused = site.fusion(hidden, outputs)
+    assert torch.all(fused >= outputs.min(-2).values - 1e-5) and torch.all(fused <= outputs.max(-2).values + 1e-5)
+    with torch.no_grad():
+        site.fusion.query.weight.mul_(1e3)  # a very peaked attention is still a mix of the members
+    fused = site.fusion(hidden, outputs)
+    assert torch.all(fused >= outputs.min(-2).values - 1e-4) and torch.all(fused <= outputs.max(-2).values + 1e-4)
+
+    bad = dict(json.loads((out / "adapter_config.json").read_text()), value="no")
+    (out / "adapter_config.json").write_text(json.dumps(bad))
+    with pytest.raises(AdapterError, match="value must be true or false") as err:
+        load_stack(base, [out], task="causal-lm")
+    assert "\n" not in str(err.value)
+
+
 def test_save_attach_round_trip_and_card(setup, tmp_path):
     base, _, found = setup
     result = _fuse(setup, tmp_path / "fused")
@@ -241,7 +273,7 @@ def test_hub_methods_lists_it():
     row = next(r for r in json.loads(result.output) if r["name"] == "fusion")
     assert row["mergeable"] is False and row["quantizable"] is False
     assert row["objectives"] == ["causal-lm", "seq-cls"]
-    assert [o["name"] for o in row["options"]] == ["adapters"]
+    assert [o["name"] for o in row["options"]] == ["adapters", "value"]
 
 
 def test_members_resolve_without_a_pin_but_must_share_one_base(setup):

@@ -61,6 +61,13 @@ FUSION = MethodSpec(
             (),
             "the members: bottleneck adapters on this base, comma-separated (directories or ns/name@version)",
         ),
+        MethodOption(
+            "value",
+            bool,
+            True,
+            "a value projection (identity at the start) per fusion layer; false: a pure mix of the members' "
+            "outputs, which holds up better at high learning rates",
+        ),
     ),
     mergeable=False,
     # supervised only, full precision only, like its bottleneck members

@@ -32,6 +32,7 @@ class FusionConfig:
     hidden_size: int = 0
     task: str = "causal-lm"
     model_type: str = ""
+    value: bool = True  # a value projection per fusion layer (AdapterHub's dynamic fusion); False: static
     peft_type: str = PEFT_TYPE
 
     def save(self, out_dir: Path) -> None:
@@ -64,6 +65,13 @@ class FusionConfig:
                 hidden_size=int(data.get("hidden_size", 0)),
                 task=str(data.get("task", "causal-lm")),
                 model_type=str(data.get("model_type", "")),
+                value=_flag(data.get("value", True), adapter_dir),
             )
         except (TypeError, ValueError):
             raise AdapterError(f"{adapter_dir}: adapter_config.json has a malformed hidden_size") from None
+
+
+def _flag(value: Any, adapter_dir: Path) -> bool:
+    if not isinstance(value, bool):
+        raise AdapterError(f"{adapter_dir}: adapter_config.json's value must be true or false")
+    return value

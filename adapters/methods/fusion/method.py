@@ -117,7 +117,13 @@ def _fill(layer: nn.Module, path: str, tensors: dict[str, torch.Tensor], label: 
 
 
 def _insert(
-    model: nn.Module, variant: str, configs: list[BottleneckConfig], folders: list[Path], labels: list[str], name: str
+    model: nn.Module,
+    variant: str,
+    configs: list[BottleneckConfig],
+    folders: list[Path],
+    labels: list[str],
+    name: str,
+    value: bool,
 ) -> FusionAttachment:
     """One site per adapted block, members loaded from their folders and frozen; the fusion layers fresh."""
     slot = f"fusion_{next(_ids)}"
@@ -133,7 +139,7 @@ def _insert(
                 layer = BottleneckLayer(hidden, config.bottleneck_size, config.non_linearity, config.residual)
                 used[i] |= _fill(layer, path, member_tensors[i], f"fusion member {labels[i]}")
                 layers.append(layer)
-            site = FusionSite(layers, FusionLayer(hidden))
+            site = FusionSite(layers, FusionLayer(hidden, value=value))
             site.to(device=ref.device, dtype=ref.dtype)
             site.members.requires_grad_(False)
             module = model.get_submodule(path)
@@ -170,7 +176,9 @@ def prepare(model: nn.Module, options: dict, task: str) -> nn.Module:
     labels = [m.record["ref"] or str(m.folder) for m in members]
     for config, label in zip(configs, labels, strict=True):
         _check_width(model, config.hidden_size, f"fusion member {label}")
-    attachment = _insert(model, configs[0].variant, configs, [m.folder for m in members], labels, "fusion")
+    value = bool(options.get("value", True))
+    folders = [m.folder for m in members]
+    attachment = _insert(model, configs[0].variant, configs, folders, labels, "fusion", value)
     for site in attachment.sites.values():
         site.fusion.requires_grad_(True)
     head = classifier_head(model) if task == "seq-cls" else None
@@ -181,6 +189,7 @@ def prepare(model: nn.Module, options: dict, task: str) -> nn.Module:
         hidden_size=_base_hidden(model),
         task=task,
         model_type=str(getattr(model.config, "model_type", "")),
+        value=value,
     )
     model._fusion = (config, attachment, head[0] if head else None, members)  # read by save()
     return model
@@ -240,7 +249,7 @@ def attach(model: nn.Module, adapter_dir: str | Path, weight: float = 1.0, name:
         configs.append(member)
         labels.append(label)
     tensors = load_file(str(adapter_dir / WEIGHTS_NAME))
-    attachment = _insert(model, config.variant, configs, folders, labels, name or adapter_dir.name)
+    attachment = _insert(model, config.variant, configs, folders, labels, name or adapter_dir.name, config.value)
     try:
         expected: set[str] = set()
         for path, site in attachment.sites.items():
