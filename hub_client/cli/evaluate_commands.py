@@ -56,7 +56,8 @@ from .train_commands import QUANTIZATIONS
     "--teacher-prompt",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Text file the teacher sees before each prompt (context distillation).",
+    help="File the teacher sees before each prompt (context distillation): text, or a .json chat transcript "
+    "of role/content messages.",
 )
 @no_progress_option
 @click.option("--json", "as_json", is_flag=True)

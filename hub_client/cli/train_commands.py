@@ -132,7 +132,8 @@ def parse_method_options(spec: Any, extra: list[str], generic: tuple[str, ...]) 
 @click.option(
     "--teacher-prompt",
     default=None,
-    help="distill: a text file the teacher alone sees before every prompt (context distillation).",
+    help="distill: a file the teacher alone sees before every prompt (context distillation): text, or a .json "
+    "chat transcript of role/content messages (few-shot turns) that comes before each prompt.",
 )
 @click.option(
     "--temperature",
