@@ -90,3 +90,82 @@ def test_fusion_of_two_bottlenecks_on_smollm2(base, tmp_path):
     plain, with_fusion = _logits(base, []), _logits(base, [fused])
     assert (with_fusion - plain).abs().max() > 1e-4
     assert not torch.allclose(with_fusion, _logits(base, [members[0]]))  # not just the first member
+
+
+PREFS = TASKS.parent / "preferences"
+
+
+def test_distill_reward_and_grpo_on_smollm2_round_trip_through_a_hub(base, hub_server, tmp_path, monkeypatch):
+    """A LoRA distilled from a few-shot chat transcript, a reward model and a GRPO policy scored by that reward
+    model train on the real base, are pushed to a live hub, pulled back by reference and run with `hub run`."""
+    import json
+
+    from click.testing import CliRunner
+
+    from adapters.card import read_card
+    from adapters.training import train
+    from hub_client import HubClient
+    from hub_client.cli.main import main
+
+    for key, value in {
+        "HUB_ENDPOINT": hub_server.url,
+        "HUB_TOKEN": hub_server.token("alice"),
+        "HUB_CONFIG_DIR": str(tmp_path / "cfg"),
+        "HUB_CACHE": str(tmp_path / "cache"),
+        "HUB_NO_PROGRESS": "1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    rows = [json.loads(line) for line in (TASKS / "entity" / "train.jsonl").read_text().splitlines()]
+    shots = tmp_path / "shots.json"
+    shots.write_text(
+        json.dumps(
+            [
+                {"role": role, "content": r[k]}
+                for r in rows[:2]
+                for role, k in (("user", "prompt"), ("assistant", "completion"))
+            ]
+        )
+    )
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"prompt": r["prompt"]}) + "\n" for r in rows[2:6]))
+    distilled = tmp_path / "distilled"
+    train(base, "lora", prompts, distilled, objective="distill", teacher_prompt=shots, max_new_tokens=3, **FEW)
+    assert read_card(distilled).hub["provenance"]["distillation"]["teacher"]["prompt"]["path"] == str(shots)
+
+    reward = tmp_path / "reward"
+    train(base, "lora", PREFS / "train.jsonl", reward, objective="reward", **FEW)
+    grpo_prompts = tmp_path / "grpo.jsonl"
+    grpo_prompts.write_text(
+        "".join(
+            json.dumps({"prompt": json.loads(line)["prompt"]}) + "\n"
+            for line in (PREFS / "train.jsonl").read_text().splitlines()[:4]
+        )
+    )
+    policy = tmp_path / "policy"
+    grpo = train(
+        base,
+        "lora",
+        grpo_prompts,
+        policy,
+        objective="grpo",
+        reward=reward,
+        num_generations=2,
+        max_completion_length=4,
+        **{**FEW, "max_steps": 1, "batch_size": 2},
+    )
+    assert grpo.steps == 1 and read_card(policy).hub["training"]["reward_adapter"] == str(reward)
+
+    client = HubClient()
+    plain = _logits(base, [])
+    for name, folder in (("distilled", distilled), ("reward", reward), ("policy", policy)):
+        client.push(folder, f"alice/{name}", "1.0.0")
+        pulled = client.pull(f"alice/{name}", "1.0.0", to=tmp_path / "pulled" / name)
+        assert {p.name for p in folder.iterdir()} <= {p.name for p in Path(pulled).iterdir()}
+        if name == "reward":  # a one-output seq-cls head: it scores, it does not generate
+            continue
+        assert (_logits(base, [Path(pulled)]) - plain).abs().max() > 1e-4
+        ran = CliRunner().invoke(
+            main,
+            ["run", f"alice/{name}@1.0.0", "--base", str(base), "--prompt", rows[7]["prompt"], "--max-new-tokens", "3"],
+        )
+        assert ran.exit_code == 0 and ran.output.strip(), ran.output
