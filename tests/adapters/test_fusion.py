@@ -62,9 +62,10 @@ def _logits(model, tok, text="say moon"):
         return model(**tok(text, return_tensors="pt")).logits
 
 
-def _fuse(setup, out, members=("m1", "m2"), **kwargs):
+def _fuse(setup, out, members=("m1", "m2"), value=True, **kwargs):
+    """A dynamic fusion (value projections) unless ``value=False``: the tests below cover its extra tensors."""
     base, data, found = setup
-    options = {"adapters": [str(found[m]) for m in members]}
+    options = {"adapters": [str(found[m]) for m in members], "value": value}
     return train(base, "fusion", data, out, options=options, **{"max_steps": 10, "lr": 3e-2, **FAST, **kwargs})
 
 
@@ -100,7 +101,7 @@ def test_training_moves_only_the_fusion_layers(setup, tmp_path):
 
 def test_one_member_fusion_is_exactly_that_member(setup):
     """At initialisation, with ONE member, the softmax weight is exactly 1 whatever query and key are, and the
-    value projection is the identity, so the fused output is bit for bit the member's own output."""
+    value projection (dynamic fusion) is the identity, so the fused output is bit for bit the member's own output."""
     base, _, found = setup
     model, tok = load_base(base)
     plain = _logits(model, tok)
@@ -108,9 +109,10 @@ def test_one_member_fusion_is_exactly_that_member(setup):
     member_alone = _logits(model, tok)
     assert not torch.allclose(member_alone, plain, atol=1e-4)  # the member does change the output
 
-    model, tok = load_base(base)
-    fused = FUSION.prepare(model, {"adapters": [str(found["m1"])]}, "causal-lm")
-    assert torch.equal(_logits(fused, tok), member_alone)
+    for value in (False, True):  # static (no value projection) and dynamic (an identity one)
+        model, tok = load_base(base)
+        fused = FUSION.prepare(model, {"adapters": [str(found["m1"])], "value": value}, "causal-lm")
+        assert torch.equal(_logits(fused, tok), member_alone), value
     site = next(iter(fused._fusion[1].sites.values()))
     hidden = torch.randn(3, 5, model.config.hidden_size)
     assert torch.equal(site.fusion.weights(hidden, hidden.unsqueeze(-2) * 2), torch.ones(3, 5, 1))
@@ -122,11 +124,11 @@ def test_one_member_fusion_is_exactly_that_member(setup):
 
 
 def test_static_fusion_has_no_value_projection_and_always_mixes_its_members(setup, tmp_path):
-    """``value=false`` (static fusion): no value tensors are saved, the config says so, it loads back to the
+    """Static fusion (the default, ``value=false``): no value tensors are saved, the config says so, it loads back to the
     trained logits, and its output at every site is a convex mix of the members' outputs (per coordinate
     between the smallest and largest member output), however far training moved query and key."""
     base, _, found = setup
-    options = {"adapters": [str(found[m]) for m in ("m1", "m2")], "value": False}
+    options = {"adapters": [str(found[m]) for m in ("m1", "m2")]}  # static is the default
     result = train(base, "fusion", setup[1], tmp_path / "static", options=options, max_steps=10, lr=3e-1, **FAST)
     out = result.output_dir
     saved = load_file(str(out / "adapter_model.safetensors"))

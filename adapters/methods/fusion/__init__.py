@@ -64,9 +64,9 @@ FUSION = MethodSpec(
         MethodOption(
             "value",
             bool,
-            True,
-            "a value projection (identity at the start) per fusion layer; false: a pure mix of the members' "
-            "outputs, which holds up better at high learning rates",
+            False,
+            "true: a value projection (identity at the start) per fusion layer, AdapterHub's dynamic fusion; "
+            "false (default): static fusion, a mix of the members' outputs, never worse than its best member",
         ),
     ),
     mergeable=False,

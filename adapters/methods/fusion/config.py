@@ -32,7 +32,9 @@ class FusionConfig:
     hidden_size: int = 0
     task: str = "causal-lm"
     model_type: str = ""
-    value: bool = True  # a value projection per fusion layer (AdapterHub's dynamic fusion); False: static
+    # a value projection per fusion layer (AdapterHub's dynamic fusion); False: static. Saved fusions without the
+    # key predate the option and all carry value projections.
+    value: bool = True
     peft_type: str = PEFT_TYPE
 
     def save(self, out_dir: Path) -> None:
