@@ -85,7 +85,8 @@ def child(base: str, quantize: str | None, out: str, steps: int | None, batch_si
 def run_child(base: str, quantize: str | None, out: Path, steps: int | None, batch_size: int) -> dict:
     cmd = [
         sys.executable,
-        str(Path(__file__).resolve()),
+        "-m",
+        "bench.bench_qlora",  # as a module from the repository root, as run_all.py starts every bench
         "--child",
         quantize or "fp32",
         "--base",

@@ -69,3 +69,26 @@ def test_bench_queue_runs_and_reports_rows(tmp_path):
     for r in rows:
         assert r["unit"] == "ms" and 0 < r["ours"] < 60_000 and "embedded broker" in r["name"] and "3 jobs" in r["name"]
         assert r["measured"].endswith("UTC") and len(r["load_avg"]) == 3 and r["torch_threads"] == 1
+
+
+def test_bench_qlora_runs_its_children_and_reports_rows(tmp_path):
+    """Both trainings run as child processes of the bench (started as ``bench.bench_qlora`` from the repository
+    root, as run_all.py starts the bench itself), on a tiny base for one step, and every row carries its stamp."""
+    from tests.support.tiny_bases import make_llama_dir
+
+    base = make_llama_dir(tmp_path / "llama")
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.bench_qlora", "--base", str(base), "--steps", "1", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=BENCH.parent,
+        env={**os.environ, "TMPDIR": str(tmp_path), "HUB_NO_PROGRESS": "1"},
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [json.loads(line[len("RESULT ") :]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    assert len(rows) == 5 and rows[0]["name"].startswith("LoRA training peak RSS, nf4 vs fp32")
+    for r in rows:
+        assert r["measured"].endswith("UTC") and len(r["load_avg"]) == 3 and r["interleaved"] is True
+        assert r["ours"] is not None and r["reference"] is not None
