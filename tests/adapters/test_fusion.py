@@ -63,7 +63,7 @@ def _logits(model, tok, text="say moon"):
 
 
 def _fuse(setup, out, members=("m1", "m2"), value=True, **kwargs):
-    """A dynamic fusion (value projections) unless ``value=False``: the tests below cover its extra tensors."""
+    """A dynamic fusion (value projections, the default) unless ``value=False``."""
     base, data, found = setup
     options = {"adapters": [str(found[m]) for m in members], "value": value}
     return train(base, "fusion", data, out, options=options, **{"max_steps": 10, "lr": 3e-2, **FAST, **kwargs})
@@ -124,11 +124,11 @@ def test_one_member_fusion_is_exactly_that_member(setup):
 
 
 def test_static_fusion_has_no_value_projection_and_always_mixes_its_members(setup, tmp_path):
-    """Static fusion (the default, ``value=false``): no value tensors are saved, the config says so, it loads back to the
+    """Static fusion (``value=false``): no value tensors are saved, the config says so, it loads back to the
     trained logits, and its output at every site is a convex mix of the members' outputs (per coordinate
     between the smallest and largest member output), however far training moved query and key."""
     base, _, found = setup
-    options = {"adapters": [str(found[m]) for m in ("m1", "m2")]}  # static is the default
+    options = {"adapters": [str(found[m]) for m in ("m1", "m2")], "value": False}
     result = train(base, "fusion", setup[1], tmp_path / "static", options=options, max_steps=10, lr=3e-1, **FAST)
     out = result.output_dir
     saved = load_file(str(out / "adapter_model.safetensors"))

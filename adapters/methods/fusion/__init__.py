@@ -64,9 +64,9 @@ FUSION = MethodSpec(
         MethodOption(
             "value",
             bool,
-            False,
-            "true: a value projection (identity at the start) per fusion layer, AdapterHub's dynamic fusion; "
-            "false (default): static fusion, a mix of the members' outputs, never worse than its best member",
+            True,
+            "true (default): a value projection (identity at the start) per fusion layer, AdapterHub's dynamic "
+            "fusion; false: static fusion, always a convex mix of the members' outputs",
         ),
     ),
     mergeable=False,

@@ -3,9 +3,10 @@
 The query comes from the block's own output, keys and values from each member's output; a softmax over the
 N members weighs the values. With ``value=True`` (AdapterHub's "dynamic" fusion) a value projection, started as
 the identity, maps each member's output first; with ``value=False`` (its "static" fusion) the fused output is
-always a convex mix of the members' outputs, so fusion can at worst pick its best member, and a high learning
-rate cannot pull the block's output away from every member (an unregularised 576x576 value matrix drifts
-far from the identity within tens of steps). With one member either form IS that member's output (a softmax
+always a convex mix of the members' outputs, so a high learning rate cannot pull the block's output away from
+every member (an unregularised 576x576 value matrix drifts far from the identity within tens of steps); but
+its attention, with query and key both starting small, learns slowly, so it may stay near the uniform mix.
+With one member either form IS that member's output (a softmax
 over one score is exactly 1). Query and key start small, so the first mix is close to uniform.
 """
 

@@ -176,7 +176,7 @@ def prepare(model: nn.Module, options: dict, task: str) -> nn.Module:
     labels = [m.record["ref"] or str(m.folder) for m in members]
     for config, label in zip(configs, labels, strict=True):
         _check_width(model, config.hidden_size, f"fusion member {label}")
-    value = bool(options.get("value", False))  # static fusion unless asked (layer.py says why)
+    value = bool(options.get("value", True))  # dynamic fusion unless asked for static (layer.py)
     folders = [m.folder for m in members]
     attachment = _insert(model, configs[0].variant, configs, folders, labels, "fusion", value)
     for site in attachment.sites.values():
