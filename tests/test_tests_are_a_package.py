@@ -1,4 +1,4 @@
-"""The suite and the benches are packages run from the repository root: every test folder has its
+"""The suite, the benches and the examples are packages run from the repository root (``python -m``): every test folder has its
 ``__init__.py`` and nothing edits ``sys.path`` to find a helper (shared ones live in ``tests/support``)."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _edits_sys_path(tree: ast.AST) -> bool:
 
 
 def _sources() -> list[Path]:
-    return sorted(p for d in ("tests", "bench") for p in (ROOT / d).rglob("*.py"))
+    return sorted(p for d in ("tests", "bench", "examples") for p in (ROOT / d).rglob("*.py"))
 
 
 def test_every_test_folder_is_a_package():

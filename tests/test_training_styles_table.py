@@ -3,19 +3,16 @@ there says when, at what load and with how many threads it was measured."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
+from examples.training_styles import reproduce
+
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "examples" / "training_styles" / "reproduce.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("training_styles_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return reproduce
 
 
 def test_the_readme_table_is_what_results_json_gives():
@@ -24,7 +21,7 @@ def test_the_readme_table_is_what_results_json_gives():
     readme = (ROOT / "README.md").read_text()
     assert readme.count(script.START) == 1 and readme.count(script.END) == 1
     assert script.rewrite_readme(readme, results) == readme, (
-        "stale: python examples/training_styles/reproduce.py --table"
+        "stale: python -m examples.training_styles.reproduce --table"
     )
     shown = readme.split(script.START, 1)[1].split(script.END, 1)[0]
     rows = [row for section in script.SECTIONS for row in results.get(section, [])]

@@ -15,20 +15,18 @@ plus compose's own held-out scores (mix and best single candidate on the example
 chose, and the time to compose (base load, 6 candidates, 40 steps). The library comes from
 ``examples/tasks/build_library.py`` (cached). Writes ``results.json`` next to this file after every row.
 
-    python examples/compose/reproduce.py [--steps 40] [--tasks emotion,animal] [--sizes 5,20]
+    python -m examples.compose.reproduce [--steps 40] [--tasks emotion,animal] [--sizes 5,20]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
 
 from examples.tasks.build_library import build, train_task
 from examples.tasks.make_tasks import HELD_OUT_TASKS

@@ -5,9 +5,9 @@ the base's fingerprint, so a second run (or a test, or ``examples/compose/reprod
 seconds. Pushing the same adapter again is a no-op on the hub (same manifest, same commit id).
 
     python examples/tasks/make_tasks.py                          # (data already shipped)
-    python examples/tasks/build_library.py                       # train (cached), print the directories
+    python -m examples.tasks.build_library                       # train (cached), print the directories
     HUB_ENDPOINT=http://127.0.0.1:8000 HUB_TOKEN=... \\
-        python examples/tasks/build_library.py --push --namespace tasks
+        python -m examples.tasks.build_library --push --namespace tasks
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
 
 from adapters.settings import user_cache_path
 from examples.tasks.make_tasks import LIBRARY, TASKS

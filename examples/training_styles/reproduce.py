@@ -5,9 +5,9 @@ held-out rows, and writes its rows into ``results.json`` beside this file (kept 
 partial run keeps what it measured), with the time, the load average and the torch thread count. The README's
 "Training styles: figures" table is made from that file (``--table`` rewrites it; a test checks they agree).
 
-    python examples/training_styles/reproduce.py                 # every section
-    python examples/training_styles/reproduce.py --only fusion   # one (repeatable)
-    python examples/training_styles/reproduce.py --table         # the README table from results.json
+    python -m examples.training_styles.reproduce                 # every section
+    python -m examples.training_styles.reproduce --only fusion   # one (repeatable)
+    python -m examples.training_styles.reproduce --table         # the README table from results.json
 
 Sections: context_distillation, compression, reward_grpo, continual, multitask, fusion.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -25,7 +24,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT))
 
 TASKS = ROOT / "examples" / "tasks"
 PREFS = ROOT / "examples" / "preferences"

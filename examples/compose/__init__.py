@@ -1,0 +1,1 @@
+"""The compose figures: composing the task library for a new task."""

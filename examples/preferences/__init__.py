@@ -1,0 +1,1 @@
+"""Preference pairs for DPO, reward models and GRPO, written by make_data.py."""

@@ -1,0 +1,1 @@
+"""The sentiment task of the tour."""

@@ -1,0 +1,1 @@
+"""The task library: small one-word-answer tasks and the adapters trained on them."""

@@ -1,0 +1,1 @@
+"""The training-styles figures on the real base."""
