@@ -10,7 +10,8 @@ Then, on the same base (``bench/serve_rows.py``): throughput (tokens/s) at 1, 8,
 32 distinct LoRAs, each against the same clients on the bare base (short generations, ``--grid-tokens``);
 time to first token p50/p99 at 32 clients; a cold adapter (pull from a real hub + pin check + load) vs a warm
 one; memory (RSS) per loaded adapter; and one request on a stack of 8 LoRAs unmerged (fused: one
-concatenated low-rank pair per module) vs the same stack merged, with a ~20- and a ~200-token prompt. It
+concatenated low-rank pair per module) vs the same stack merged, with a ~20- and a ~200-token prompt, sampled
+in ``--stack-processes`` fresh processes (the row is the median of their ratios). It
 draws ``bench/serve_throughput.png`` (tokens/s against distinct adapters).
 
     python -m bench.bench_serve [--base DIR] [--runs 5] [--new-tokens 24] [--threads 1] [--grid-tokens 8]
@@ -54,6 +55,9 @@ def main() -> int:
     parser.add_argument("--skip-mixed", action="store_true", help="only the rows of bench/serve_rows.py")
     parser.add_argument("--only-stack", action="store_true", help="only the stack-of-8 unmerged vs merged rows")
     parser.add_argument("--stack-prompts", default="20,200", help="prompt lengths of the stack rows")
+    parser.add_argument(
+        "--stack-processes", type=int, default=5, help="fresh processes the stack rows are sampled in (median)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -76,7 +80,7 @@ def main() -> int:
     if args.only_stack:
         from bench.serve_rows import stack_rows
 
-        stack_rows(args, base_dir, tok, make_loras(base_dir, tmp, 8), torch.get_num_threads(), {"base": base_dir.name})
+        stack_rows(args, base_dir, make_loras(base_dir, tmp, 8), torch.get_num_threads(), {"base": base_dir.name})
         return 0
     loras = make_loras(base_dir, tmp, 32)
     # same length for every prompt: cut to the shortest

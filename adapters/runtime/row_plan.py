@@ -6,7 +6,7 @@ more than the products themselves. A ``RowPlan`` is built when a set of rows fir
 decode step until a row joins or leaves (the runtime caches plans by the rows' adapters):
 
 * plain LoRA on a module, every row on one adapter: one ``mm`` for ``x A^T`` and one in-place ``addmm`` into
-  the layer's output, on factors stored transposed and contiguous;
+  the layer's output (``A`` row-major, read through its transposed view; ``B^T`` contiguous);
 * plain LoRA, rows on different adapters (or some on the base): the rows' factors gathered once into
   ``(rows, in, r)`` / ``(rows, r, out)`` stacks (zeros for a row without one, ranks zero-padded), so all rows
   run as one ``bmm`` and one in-place ``baddbmm`` (Punica's gathered product) with no row indexing per step;
@@ -195,7 +195,9 @@ class RowPlan:
     def _low_rank(self, members: list[str], one: Any, rows: list[Any]) -> None:
         """One shared ``A`` for ``members`` (they read the same input) and each member's ``B``."""
         if one is not None:  # every row on one adapter: plain 2-D factors
-            a = torch.cat([one.lora[m][0] for m in members], dim=0).t().contiguous()
+            # A row-major (R, in) like the layer's weight, read through its transposed view: a single-row
+            # product reads it from memory faster than a contiguous A^T (in, R)
+            a = torch.cat([one.lora[m][0] for m in members], dim=0).t()
             bs = [one.lora[m][1].t().contiguous() for m in members]
         else:  # rows gathered: zeros where a row has no factor, ranks padded to the largest
             ranks = [max(row.lora[m][0].shape[0] for row in rows if row is not None and m in row.lora) for m in members]

@@ -294,3 +294,40 @@ def test_q_and_v_share_one_a_product_equal_to_separate_steps_and_merged(llama_di
         assert (two - _logits(stack.model, ids)).abs().max() <= 1e-5
     stack.merge()
     assert not _hooks(stack.model) and (_logits(stack.model, ids) - two).abs().max() <= 1e-5
+
+
+def test_plain_linear_runs_one_fast_forward_and_falls_back_where_it_must(llama_dir, loras):
+    """A plain Linear whose update is one low-rank pair runs the step's fast forward (linear + in-place addmm
+    in one function); a call with extra arguments, under autocast, or building a graph takes the general path,
+    and every one of them equals the unfused reference."""
+    ids = _ids()
+    stack = AdapterStack(load_plain(llama_dir))
+    for path, w in zip(loras[:2], WEIGHTS[:2], strict=True):
+        stack.add(path, weight=w)
+    layer = stack.model.model.layers[0]
+    down = layer.mlp.down_proj  # its own low-rank pair; q_proj's reads the group's shared product
+    for module in (layer.self_attn.q_proj, down):
+        fuser = fuser_for(module)
+        plan = fuser._compile()
+        assert plan is fuser._steps[0].fast
+    fused = _logits(stack.model, ids)
+    x = torch.randn(2, 5, down.in_features)
+    with torch.no_grad():
+        out = down(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            autocast_out = down(x)
+    assert autocast_out.dtype == torch.bfloat16
+    graph_x = x.clone().requires_grad_(True)
+    graph_out = down(graph_x)
+    graph_out.sum().backward()
+    with separate_steps():
+        assert (fused - _logits(stack.model, ids)).abs().max() <= 1e-5
+        with torch.no_grad():
+            reference = down(x)
+        assert plan is not fuser._compile()  # the reference plan has no fast forward
+    assert (out - reference).abs().max() <= 1e-5
+    assert (graph_out.detach() - reference).abs().max() <= 1e-5 and graph_x.grad.abs().sum() > 0
+    # bfloat16 rounds: the autocast output is the adapted one to that precision, far from the bare layer's
+    bare = torch.nn.functional.linear(x, down.weight, down.bias)
+    off = (autocast_out.float() - reference).abs().max()
+    assert off <= 0.1 and off < (bare - reference).abs().max() / 4
