@@ -50,7 +50,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--new-tokens", type=int, default=24)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 keeps ratios steady)")
-    parser.add_argument("--grid-runs", type=int, default=3, help="rotations of the throughput grid")
+    parser.add_argument("--grid-runs", type=int, default=5, help="rotations of the throughput grid")
     parser.add_argument("--grid-tokens", type=int, default=8, help="new tokens per request in the grid")
     parser.add_argument("--skip-mixed", action="store_true", help="only the rows of bench/serve_rows.py")
     parser.add_argument("--only-stack", action="store_true", help="only the stack-of-8 unmerged vs merged rows")
