@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from bench.figures import child_result, interleaved, print_child_result
 from bench.figures import emit as emit_row
-from bench.figures import interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTIMENT = ROOT / "examples" / "sentiment"
@@ -79,31 +77,14 @@ def child(base: str, quantize: str | None, out: str, steps: int | None, batch_si
     }
     if quantize:
         found["exact_match_on_fp32"] = evaluate(base, held, [out], progress=False).exact_match
-    print("CHILD " + json.dumps(found), flush=True)
+    print_child_result(found)
 
 
 def run_child(base: str, quantize: str | None, out: Path, steps: int | None, batch_size: int) -> dict:
-    cmd = [
-        sys.executable,
-        "-m",
-        "bench.bench_qlora",  # as a module from the repository root, as run_all.py starts every bench
-        "--child",
-        quantize or "fp32",
-        "--base",
-        base,
-        "--out",
-        str(out),
-        "--batch-size",
-        str(batch_size),
-    ]
-    if steps is not None:
-        cmd += ["--steps", str(steps)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("CHILD ")]
-    if proc.returncode != 0 or not lines:
-        sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit(f"the {quantize or 'fp32'} run failed (exit {proc.returncode})")
-    return json.loads(lines[-1][len("CHILD ") :])
+    # as a module from the repository root, as run_all.py starts every bench
+    args = ["bench.bench_qlora", "--child", quantize or "fp32", "--base", base, "--out", str(out)]
+    args += ["--batch-size", str(batch_size)] + (["--steps", str(steps)] if steps is not None else [])
+    return child_result(args, f"the {quantize or 'fp32'} run")
 
 
 def emit(

@@ -1,6 +1,7 @@
 """What every bench shares: running two (or more) sides interleaved, and printing a row with what a reader
 needs to judge it (when, how loaded the machine was, how many torch threads, whether the sides were
-interleaved). ``run_all.py`` gathers the rows; ``tools/readme_tables.py`` puts them in the README.
+interleaved), and measuring in a fresh process (``child_result`` / ``print_child_result``). ``run_all.py``
+gathers the rows; ``tools/readme_tables.py`` puts them in the README.
 
 A bench imports it as ``from bench.figures import ...`` (benches run as modules from the repository root).
 """
@@ -10,10 +11,32 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+CHILD_TAG = "CHILD "
+
+
+def child_result(module_args: list[str], what: str) -> dict:
+    """Run ``python -m MODULE ARGS...`` from the repository root (as run_all.py starts every bench) and
+    return the JSON its ``print_child_result`` printed; a child that fails or prints none ends the bench with
+    one line naming ``what``, after its stderr's tail."""
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", *module_args], capture_output=True, text=True, cwd=root, check=False)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(CHILD_TAG)]
+    if proc.returncode != 0 or not lines:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"{what} failed (exit {proc.returncode})")
+    return json.loads(lines[-1][len(CHILD_TAG) :])
+
+
+def print_child_result(found: Any) -> None:
+    """A child's one result line, read back by ``child_result``."""
+    print(CHILD_TAG + json.dumps(found), flush=True)
 
 
 def interleaved(sides: dict[str, Callable[[], Any]], runs: int) -> dict[str, list[Any]]:

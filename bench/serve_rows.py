@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.figures import emit, interleaved
+from bench.figures import child_result, emit, interleaved, print_child_result
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = (1, 8, 32)
@@ -290,9 +287,9 @@ def stack_rows(args: Any, base_dir: Path, loras: list[Path], threads: int, commo
     row is the median of their ratios. Why: inside one process the ratio is steady, but between processes it
     moves by up to 10 % (1.04 to 1.14 seen on one commit: where the factors and weights land in memory), more
     than the effect measured, so one process is one sample."""
-    lengths = sorted({int(n) for n in str(getattr(args, "stack_prompts", "20,200")).split(",")})
+    lengths = sorted({int(n) for n in args.stack_prompts.split(",")})
     n = args.new_tokens
-    processes = max(1, getattr(args, "stack_processes", 5))
+    processes = max(1, args.stack_processes)
     samples = [_stack_child(base_dir, loras, lengths, n, args.runs, threads) for _ in range(processes)]
     for length in lengths:
         ratios = [s[str(length)]["ours"] / s[str(length)]["reference"] for s in samples]
@@ -321,14 +318,10 @@ def stack_rows(args: Any, base_dir: Path, loras: list[Path], threads: int, commo
 
 
 def _stack_child(base_dir: Path, loras: list[Path], lengths: list[int], n: int, runs: int, threads: int) -> dict:
-    """Run ``measure_stack`` in a fresh process and return its medians by prompt length."""
-    cmd = [sys.executable, "-m", "bench.serve_rows", "--base", str(base_dir), "--new-tokens", str(n)]
-    cmd += ["--runs", str(runs), "--threads", str(threads), "--lengths", ",".join(map(str, lengths))]
-    done = subprocess.run([*cmd, *map(str, loras)], cwd=ROOT, capture_output=True, text=True, check=False)
-    found = [line for line in done.stdout.splitlines() if line.startswith("STACK ")]
-    if done.returncode or not found:
-        raise SystemExit(f"stack child failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
-    return json.loads(found[-1][len("STACK ") :])
+    """``measure_stack`` in a fresh process: its medians by prompt length."""
+    args = ["bench.serve_rows", "--base", str(base_dir), "--new-tokens", str(n), "--runs", str(runs)]
+    args += ["--threads", str(threads), "--lengths", ",".join(map(str, lengths)), *map(str, loras)]
+    return child_result(args, "the stack-of-8 sample")
 
 
 def measure_stack(base_dir: Path, loras: list[Path], lengths: list[int], n: int, runs: int) -> dict:
@@ -381,7 +374,7 @@ def _timed(fn, *a) -> float:
 
 
 def main() -> int:
-    """The stack child: ``measure_stack`` on the given LoRAs, printed as one ``STACK {json}`` line."""
+    """The stack child: ``measure_stack`` on the given LoRAs, printed for ``child_result``."""
     parser = argparse.ArgumentParser(description="one process's sample of the stack-of-8 rows")
     parser.add_argument("--base", required=True)
     parser.add_argument("--new-tokens", type=int, default=24)
@@ -395,7 +388,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     lengths = [int(n) for n in args.lengths.split(",")]
     found = measure_stack(Path(args.base), [Path(p) for p in args.loras], lengths, args.new_tokens, args.runs)
-    print("STACK " + json.dumps(found), flush=True)
+    print_child_result(found)
     return 0
 
 

@@ -21,13 +21,8 @@ re-weighted) the fuser compiles them into steps:
   called computes it and the others read their columns, as long as it is the very same unmodified input.
 
 The steps and the base call are compiled into one plan per module, so a call runs no checks, casts or
-loops beyond the steps themselves (factors are converted to a new activation dtype once, then cached). A plain
-``nn.Linear`` whose whole update is one low-rank pair runs the step's ``fast`` forward: the base ``linear`` and
-the in-place ``addmm`` in one function, with no per-call dispatch between plan, base and step.
-
-A factors are kept as ``A (r, in)``, row-major like the layer's own weight, and multiplied as ``x A^T`` through
-a transposed view: on a single-row decode step that reads the factor at the same rate as the base weight,
-where a pre-transposed ``A^T (in, r)`` ran the small product about 1.5x slower from memory.
+loops beyond the steps themselves; how each step computes (factor layouts, dtype caches, the fast forward of
+a plain Linear) lives in ``fused_steps.py``.
 
 ``separate_steps()`` compiles one step per contribution, in the plainest form, instead: the reference the
 fused result is compared with in tests and benches. A module with no live contribution carries no hook at all (its
@@ -48,6 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .fused_steps import SharedProduct, compile_plan, factor_cache, pair_step, scale_step, shared_step
 from .row_plan import SIBLINGS  # Linears under one parent that read the same input: one rule for both paths
 
 __all__ = [
@@ -114,93 +110,6 @@ def separate_steps() -> Iterator[None]:
         _fuse[0] = True
         for fuser in list(_fusers.values()):
             fuser.invalidate()
-
-
-def _factor_cache(*factors: torch.Tensor) -> Callable[[torch.dtype], tuple[torch.Tensor, ...]]:
-    """The factors in the activations' dtype: converted once per dtype, never per call."""
-    cache = {factors[0].dtype: factors}
-
-    def get(dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-        found = cache.get(dtype)
-        if found is None:
-            found = cache[dtype] = tuple(f.to(dtype) for f in factors)
-        return found
-
-    return get
-
-
-def _add_product(output: torch.Tensor, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
-    """``output + left @ right`` with ``output`` seen as rows: one ``addmm``, in place where that is safe."""
-    rows = output.shape[-1]
-    same = output.dtype is left.dtype and left.dtype is right.dtype  # not so under autocast
-    if same and not output.requires_grad and output.is_contiguous():
-        output.view(-1, rows).addmm_(left, right)
-        return output
-    if same:
-        return torch.addmm(output.reshape(-1, rows), left, right).view(output.shape)
-    return output + (left @ right).view(output.shape).to(output.dtype)
-
-
-def _linear_fast(step: Callable, product: Callable, factors: Callable) -> Callable:
-    """A plain Linear's whole forward with one low-rank pair: ``linear`` then ``addmm_`` of ``product(x)``
-    into its output; anything unusual (extra arguments, autograd, a dtype change) takes ``step``'s general path."""
-
-    def fast(module: nn.Module, x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
-        if args or kwargs:
-            return step(module, x, type(module).forward(module, x, *args, **kwargs))
-        output = F.linear(x, module.weight, module.bias)
-        if output.requires_grad or output.dtype is not x.dtype or not output.is_contiguous():
-            return step(module, x, output)
-        output.view(-1, output.shape[-1]).addmm_(product(x), factors(x.dtype)[-1])
-        return output
-
-    return fast
-
-
-def _low_rank_step(a: torch.Tensor, b: torch.Tensor):
-    """``output += (x A^T) B^T``: two matmuls on contiguous factors ``A (r, in)`` (read through its transposed
-    view) and ``B^T (r, out)``."""
-    factors = _factor_cache(a.contiguous().t(), b.t().contiguous())  # the transposed view keeps A's layout
-
-    def product(x: torch.Tensor) -> torch.Tensor:
-        return torch.mm(x.reshape(-1, x.shape[-1]), factors(x.dtype)[0])
-
-    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        return _add_product(output, product(x), factors(x.dtype)[1])
-
-    step.kind = "low-rank"
-    step.fast = _linear_fast(step, product, factors)
-    return step
-
-
-def _dense_step(a: torch.Tensor, b: torch.Tensor):
-    """``output += x (B A)^T``: one matmul with the summed delta (kept ``(out, in)`` like the weight), for a
-    total rank too big to pay off."""
-    factors = _factor_cache((b @ a).contiguous().t())
-
-    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        (delta_t,) = factors(x.dtype)
-        return _add_product(output, x.reshape(-1, x.shape[-1]), delta_t)
-
-    step.kind = "dense"
-    return step
-
-
-def _pair_step(a: torch.Tensor, b: torch.Tensor):
-    """The cheaper exact form of ``B A``: low-rank while ``r (in + out) < in * out``, else the dense delta."""
-    r, n_in = a.shape
-    n_out = b.shape[0]
-    return _dense_step(a, b) if r * (n_in + n_out) >= n_in * n_out else _low_rank_step(a, b)
-
-
-def _scale_step(v: torch.Tensor):
-    factors = _factor_cache(v)
-
-    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        return output * factors(output.dtype)[0]
-
-    step.kind = "scale"
-    return step
 
 
 class ModuleFuser:
@@ -271,12 +180,12 @@ class ModuleFuser:
             elif isinstance(pending[0], LowRank):
                 a = torch.cat([p.a for p in pending], dim=0)
                 b = torch.cat([p.b * p.factor() for p in pending], dim=1)
-                steps.append(_pair_step(a, b))
+                steps.append(pair_step(a, b))
             else:
                 v = pending[0].vector()
                 for p in pending[1:]:
                     v = v * p.vector()
-                steps.append(_scale_step(v))
+                steps.append(scale_step(v))
             pending.clear()
 
         inputs: list[torch.Tensor] = []
@@ -295,14 +204,14 @@ class ModuleFuser:
             flush()
             if inputs and fuse:
                 inputs = [functools.reduce(torch.mul, inputs)]
-        self._steps, self._inputs = steps, [_factor_cache(v) for v in inputs]
+        self._steps, self._inputs = steps, [factor_cache(v) for v in inputs]
         if fuse and self.group is not None and not inputs and len(steps) == 1:
             shared = self.group.step_for(self)
             if shared is not None:
                 self._steps = [shared]
         module = self.module()
         plain = module is not None and type(module) is nn.Linear
-        self._plan = _plan(self._own_forward, self._steps, self._inputs, plain)
+        self._plan = compile_plan(self._own_forward, self._steps, self._inputs, plain)
         return self._plan
 
     def low_rank_pair(self) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -325,34 +234,13 @@ class ModuleFuser:
         return plan(module, x, args, kwargs)
 
 
-class _SharedProduct:
-    """``x A^T`` for the group's concatenated A: computed once per input tensor, read by every member."""
-
-    __slots__ = ("a_columns", "factors", "version", "x", "xa")
-
-    def __init__(self, a: torch.Tensor) -> None:
-        self.factors = _factor_cache(a.contiguous().t())  # A (r, in) row-major, read through its transposed view
-        self.x: torch.Tensor | None = None
-        self.version = -1
-        self.xa: torch.Tensor | None = None
-        self.a_columns = a.shape[0]
-
-    def product(self, x: torch.Tensor) -> torch.Tensor:
-        if x is self.x and x._version == self.version:
-            return self.xa  # type: ignore[return-value]
-        (a_t,) = self.factors(x.dtype)
-        xa = torch.mm(x.reshape(-1, x.shape[-1]), a_t)
-        self.x, self.version, self.xa = x, x._version, xa
-        return xa
-
-
 class _InputGroup:
     """Fusers of Linears that read the same input; built lazily from the members that run one low-rank pair."""
 
     def __init__(self, fusers: list[ModuleFuser]) -> None:
         self.fusers = fusers
         self._steps: dict[int, Callable] | None = None
-        self._shared: _SharedProduct | None = None
+        self._shared: SharedProduct | None = None
 
     def invalidate(self) -> None:
         if self._steps is None:
@@ -370,27 +258,12 @@ class _InputGroup:
             pairs = [(f, p) for f, p in pairs if p is not None]
             self._steps = {}
             if len(pairs) > 1:
-                shared = self._shared = _SharedProduct(torch.cat([p[0] for _, p in pairs], dim=0))
+                shared = self._shared = SharedProduct(torch.cat([p[0] for _, p in pairs], dim=0))
                 offset = 0
                 for f, (a, b) in pairs:
-                    self._steps[id(f)] = _shared_step(shared, offset, offset + a.shape[0], b)
+                    self._steps[id(f)] = shared_step(shared, offset, offset + a.shape[0], b)
                     offset += a.shape[0]
         return self._steps.get(id(fuser))
-
-
-def _shared_step(shared: _SharedProduct, lo: int, hi: int, b: torch.Tensor):
-    """``output += (x A_group^T)[:, lo:hi] B^T``: this member's columns of the group's one product."""
-    factors = _factor_cache(b.t().contiguous())
-
-    def product(x: torch.Tensor) -> torch.Tensor:
-        return shared.product(x)[:, lo:hi]
-
-    def step(module: nn.Module, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        return _add_product(output, product(x), factors(x.dtype)[0])
-
-    step.kind = "shared-low-rank"
-    step.fast = _linear_fast(step, product, factors)
-    return step
 
 
 def link_siblings(model: nn.Module) -> int:
@@ -436,38 +309,6 @@ def _reference_step(item):
 
     step.kind = "reference"
     return step
-
-
-def _plan(own_forward, steps: list, inputs: list, plain_linear: bool = False) -> Callable:
-    """The module's whole forward with everything decided at fuse time: no per-call checks or loops
-    beyond the steps themselves (one for any number of LoRAs)."""
-    if plain_linear and own_forward is None and not inputs and len(steps) == 1 and hasattr(steps[0], "fast"):
-        return steps[0].fast
-
-    def base(module: nn.Module, x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
-        if own_forward is not None:
-            return own_forward(x, *args, **kwargs)
-        if type(module) is nn.Linear and not args and not kwargs:
-            return F.linear(x, module.weight, module.bias)
-        return type(module).forward(module, x, *args, **kwargs)
-
-    if not inputs and len(steps) == 1:
-        (only,) = steps
-
-        def plan(module: nn.Module, x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
-            return only(module, x, base(module, x, args, kwargs))
-
-        return plan
-
-    def plan(module: nn.Module, x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
-        for vector in inputs:
-            x = x * vector(x.dtype)[0]
-        output = base(module, x, args, kwargs)
-        for step in steps:
-            output = step(module, x, output)
-        return output
-
-    return plan
 
 
 def _fused_forward(module: nn.Module, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
